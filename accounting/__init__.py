@@ -1,0 +1,1 @@
+"""Chart of accounts, vouchers and postings, budgets and commitments, payouts and exports."""

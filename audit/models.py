@@ -1,0 +1,61 @@
+"""The audit event table and the head row that serialises appends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from audit.canonical import format_timestamp
+
+
+class AuditEvent(models.Model):
+    """One entry of the chain. Rows are never updated or deleted (database triggers)."""
+
+    sequence = models.PositiveBigIntegerField(_("sequence"), unique=True)
+    occurred_at = models.DateTimeField(_("time (UTC)"))
+    actor_id = models.BigIntegerField(_("actor id"), null=True, blank=True)
+    actor_role = models.CharField(_("role"), max_length=40, blank=True)
+    action = models.CharField(_("action"), max_length=80, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=40, blank=True)
+    object_ref = models.CharField(_("object reference"), max_length=64, blank=True, db_index=True)
+    payload = models.JSONField(_("payload"), default=dict)
+    prev_hash = models.CharField(_("previous hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["sequence"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.action} {self.object_ref}"
+
+    def hashed_fields(self) -> dict[str, Any]:
+        return {
+            "sequence": self.sequence,
+            "occurred_at": format_timestamp(self.occurred_at),
+            "actor_id": self.actor_id,
+            "actor_role": self.actor_role,
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_ref": self.object_ref,
+            "payload": self.payload,
+            "prev_hash": self.prev_hash,
+        }
+
+
+class AuditHead(models.Model):
+    """A single row holding the chain's head; locking it serialises appends."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    sequence = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"head #{self.sequence}"

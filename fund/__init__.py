@@ -1,0 +1,1 @@
+"""Funds, their rules, ombud and organisations, beneficiaries, applications and need items."""

@@ -1,0 +1,305 @@
+"""Case data: funds and their rules, ombud and organisations, beneficiaries, applications.
+
+Models hold data and invariants only; what happens to a case is in ``workflows``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from stdnum.se import orgnr
+
+from fund.crypto import decrypt_json, encrypt_json
+from fund.money import money_field
+from fund.references import ReferenceCounter
+from workflows.machine import ApplicationWorkflow
+
+__all__ = [
+    "Application",
+    "Beneficiary",
+    "Fund",
+    "NeedCategory",
+    "NeedItem",
+    "Ombud",
+    "Organisation",
+    "ReferenceCounter",
+]
+
+
+class NeedCategory(models.TextChoices):
+    CLOTHES = "clothes", _("Clothes")
+    SHOES = "shoes", _("Shoes")
+    CHILD_EQUIPMENT = "child_equipment", _("Child equipment (pram, cot …)")
+    SCHOOL_MATERIAL = "school_material", _("School material")
+    LEISURE = "leisure", _("Leisure activities")
+    THERAPY = "therapy", _("Therapy")
+    EDUCATION = "education", _("Education")
+    COURSE = "course", _("Course")
+    COMPUTER = "computer", _("Computer")
+    WORK_EQUIPMENT = "work_equipment", _("Work equipment")
+    CHILDCARE = "childcare", _("Childcare during studies")
+    GLASSES = "glasses", _("Glasses")
+    FOOD = "food", _("Food")
+    HOUSING = "housing", _("Housing")
+    MEDICINE = "medicine", _("Medicine")
+    REHABILITATION = "rehabilitation", _("Rehabilitation")
+    PSYCHOSOCIAL = "psychosocial", _("Psychosocial support")
+    TRAVEL = "travel", _("Travel")
+
+
+class FundKind(models.TextChoices):
+    CHILDREN = "children", _("Fund for children (Barnfonden)")
+    SELF_SUFFICIENCY = "self_sufficiency", _("Self-sufficiency programme")
+    GENERAL = "general", _("General support")
+
+
+class Fund(models.Model):
+    """A fund or programme; its rules are data, so variants need no copy of the machine."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=20, choices=FundKind.choices)
+    active = models.BooleanField(_("open for applications"), default=True)
+    allowed_categories = models.JSONField(_("allowed need categories"), default=list)
+    max_per_item = money_field(_("max per need item"), null=True, blank=True)
+    max_per_application = money_field(_("max per application"), null=True, blank=True)
+    max_per_person_year = money_field(_("max per person and year"), null=True, blank=True)
+    geographic_scope = models.JSONField(
+        _("geographic scope (county codes, empty = all of Sweden)"), default=list, blank=True
+    )
+    two_signature_threshold = money_field(_("two decision-makers above"), null=True, blank=True)
+    accounting_dimension = models.CharField(_("accounting object (fund dimension)"), max_length=20)
+    restricted_funds_account = models.CharField(
+        _("restricted funds account"), max_length=4, default="2070"
+    )
+    instalments_allowed = models.BooleanField(_("instalments allowed"), default=False)
+    follow_up_required = models.BooleanField(_("follow-up required before closing"), default=False)
+    awaiting_ombud_reminder_days = models.PositiveSmallIntegerField(default=14)
+    completion_reminder_days = models.PositiveSmallIntegerField(default=30)
+    unpaid_reminder_days = models.PositiveSmallIntegerField(default=10)
+    handlers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="funds_handled",
+        verbose_name=_("officers and decision-makers working in this fund"),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("fund")
+        verbose_name_plural = _("funds")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        unknown = set(self.allowed_categories) - set(NeedCategory.values)
+        if unknown:
+            raise ValidationError(
+                {"allowed_categories": _("Unknown categories: %s") % ", ".join(sorted(unknown))}
+            )
+
+
+class OrganisationKind(models.TextChoices):
+    SOCIAL_SERVICES = "social_services", _("Municipal social services")
+    SHELTER = "shelter", _("Shelter")
+    NGO = "ngo", _("Non-governmental organisation")
+    POLICE = "police", _("Police")
+    MIGRATION_AGENCY = "migration_agency", _("Migrationsverket")
+    OTHER = "other", _("Other")
+
+
+def validate_orgnr(value: str) -> None:
+    if not orgnr.is_valid(value):
+        raise ValidationError(
+            _("“%(value)s” is not a valid organisation number."), params={"value": value}
+        )
+
+
+class Organisation(models.Model):
+    """Where an ombud works. Verified out of band before its ombud can attest."""
+
+    name = models.CharField(_("name"), max_length=200)
+    org_number = models.CharField(
+        _("organisation number"), max_length=11, unique=True, validators=[validate_orgnr]
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=OrganisationKind.choices)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    verification_method = models.CharField(_("how it was verified"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+
+class OmbudStatus(models.TextChoices):
+    PENDING = "pending", _("Pending verification")
+    VERIFIED = "verified", _("Verified")
+    REVOKED = "revoked", _("Revoked")
+
+
+class Ombud(models.Model):
+    """A caseworker or representative who applies for and attests a person's need."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ombud"
+    )
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="ombud")
+    title = models.CharField(_("title"), max_length=120, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=OmbudStatus.choices, default=OmbudStatus.PENDING
+    )
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    verification_method = models.CharField(_("how it was verified"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("ombud")
+        verbose_name_plural = _("ombud")
+
+    def __str__(self) -> str:
+        return f"{self.user.get_full_name() or self.user.get_username()} ({self.organisation})"
+
+    @property
+    def may_attest(self) -> bool:
+        return self.status == OmbudStatus.VERIFIED and self.organisation.is_verified
+
+
+class Beneficiary(models.Model):
+    """The person the support is for (stödmottagare), known everywhere by ``reference`` only.
+
+    Name, personnummer, contact and the protected-identity flag are one encrypted token;
+    ``personnummer_index`` is a keyed hash to find duplicates without the value.
+    """
+
+    reference = models.CharField(_("reference"), max_length=16, unique=True, editable=False)
+    encrypted_personal_data = models.TextField(editable=False)
+    personnummer_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    region = models.CharField(
+        _("county code"),
+        max_length=2,
+        blank=True,
+        help_text=_("For funds with a geographic scope."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("beneficiary")
+        verbose_name_plural = _("beneficiaries")
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def personal_data(self) -> dict[str, Any]:
+        cached = getattr(self, "_personal_cache", None)
+        if cached is None:
+            cached = (
+                decrypt_json(self.encrypted_personal_data) if self.encrypted_personal_data else {}
+            )
+            self._personal_cache = cached
+        return cached
+
+    def set_personal_data(self, data: dict[str, Any]) -> None:
+        self.encrypted_personal_data = encrypt_json(data)
+        self._personal_cache = dict(data)
+
+    @property
+    def protected_identity(self) -> bool:
+        return bool(self.personal_data.get("protected_identity", False))
+
+
+class Application(ApplicationWorkflow):
+    """An application to a fund for one beneficiary, made by an ombud."""
+
+    reference = models.CharField(_("reference"), max_length=16, unique=True, editable=False)
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="applications")
+    beneficiary = models.ForeignKey(
+        Beneficiary, on_delete=models.PROTECT, related_name="applications"
+    )
+    ombud = models.ForeignKey(Ombud, on_delete=models.PROTECT, related_name="applications")
+    assigned_officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_applications",
+        verbose_name=_("assigned officer"),
+    )
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="prepared_applications",
+        verbose_name=_("prepared by"),
+        help_text=_("The officer who prepared the case; they may not decide it."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    state_changed_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        indexes = [models.Index(fields=["fund", "state"])]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class NeedItem(models.Model):
+    """One need (behovspost): category, description, amount requested and granted."""
+
+    class Outcome(models.TextChoices):
+        APPROVED = "approved", _("Approved")
+        REDUCED = "reduced", _("Approved with a reduced amount")
+        REJECTED = "rejected", _("Rejected")
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField(default=1)
+    category = models.CharField(_("category"), max_length=20, choices=NeedCategory.choices)
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    requested_amount = money_field(_("requested amount"))
+    approved_amount = money_field(_("approved amount"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, blank=True)
+
+    class Meta:
+        ordering = ["application", "position"]
+        verbose_name = _("need item")
+        verbose_name_plural = _("need items")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(requested_amount__gt=0), name="need_item_requested_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(approved_amount__isnull=True) | models.Q(approved_amount__gte=0),
+                name="need_item_approved_not_negative",
+            ),
+            models.UniqueConstraint(
+                fields=["application", "position"], name="need_item_unique_position"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application.reference}/{self.position}"

@@ -1,0 +1,69 @@
+"""Suite-wide fixtures and the rules for tests that need PostgreSQL or a Celery worker.
+
+Locally such tests skip with their reason. With FUNDFLOW_STRICT=1 (CI) a skip is a failure,
+so a CI run can never pass while silently leaving out what it is meant to prove.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+STRICT = os.environ.get("FUNDFLOW_STRICT") == "1"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _keys_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never write keys next to the project."""
+    keys = tmp_path_factory.mktemp("keys")
+    settings.FIELD_ENCRYPTION_KEY_FILE = keys / "field.key"
+    settings.AUDIT_SIGNING_KEY_FILE = keys / "audit-signing.pem"
+    settings.AUDIT_PUBLIC_KEY_FILE = keys / "audit-signing.pub.pem"
+    from fund.crypto import reset_key_cache
+
+    reset_key_cache()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    on_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    broker = os.environ.get("CELERY_TEST_BROKER_URL", "")
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(
+                pytest.mark.skip(reason="needs PostgreSQL: set POSTGRES_TEST_URL (see .ci/run)")
+            )
+        if "celery" in item.keywords and not (broker and on_postgres):
+            item.add_marker(
+                pytest.mark.skip(
+                    reason="needs a Celery broker and PostgreSQL: set CELERY_TEST_BROKER_URL "
+                    "and POSTGRES_TEST_URL (see .ci/run)"
+                )
+            )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    outcome = yield
+    report = outcome.get_result()
+    if STRICT and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"FUNDFLOW_STRICT=1: a test may not skip in CI ({report.longrepr})"
+
+
+@pytest.fixture
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    path = Path(settings.BASE_DIR) / "artifacts"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+pytest_plugins = ["tests.fixtures"]

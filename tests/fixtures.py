@@ -1,0 +1,98 @@
+"""A small world of users, a fund and an ombud, and helpers to walk a case."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+
+from fund.models import Application, Fund, Ombud
+from tests.factories import FundFactory, OmbudFactory, UserFactory
+from workflows import services
+from workflows.models import Obligation
+from workflows.services import NeedInput
+
+
+@dataclass
+class World:
+    fund: Fund
+    ombud: Ombud
+    officer: User
+    officer2: User
+    decider: User
+    decider2: User
+    treasurer: User
+    treasurer2: User
+    auditor: User
+    admin: User
+
+    def new_application(self, *amounts: str, category: str = "glasses", **kw: Any) -> Application:
+        person = services.register_beneficiary(
+            self.ombud.user, name=kw.pop("name", "Testa Testsson"), region=kw.pop("region", "AB")
+        )
+        items = [
+            NeedInput(category=category, amount=a, description="behov")
+            for a in amounts or ("1500",)
+        ]
+        return services.create_application(
+            self.ombud.user, fund=kw.pop("fund", self.fund), beneficiary=person, items=items
+        )
+
+    def run(self, app: Application, name: str, actor: User, **data: Any) -> Application:
+        return services.transition(app, name, actor, **data)
+
+    def to_statutory_check(self, app: Application) -> Application:
+        app = self.run(app, "submit", self.ombud.user)
+        app = self.run(app, "request_attestation", self.officer)
+        app = self.run(app, "attest", self.ombud.user, method="portal", need_confirmed=True)
+        return self.run(app, "start_statutory_check", self.officer)
+
+    def assess_all(
+        self, app: Application, outcome: str = Obligation.NOT_OBLIGED, **kw: Any
+    ) -> None:
+        for item in app.items.all():
+            services.record_statutory_assessment(item, self.officer, outcome=outcome, **kw)
+
+    def to_decision(self, app: Application) -> Application:
+        app = self.to_statutory_check(app)
+        self.assess_all(app)
+        return self.run(app, "clear", self.officer)
+
+    def to_approved(self, app: Application) -> Application:
+        return self.run(self.to_decision(app), "approve", self.decider)
+
+    def to_paid(self, app: Application) -> Application:
+        app = self.run(self.to_approved(app), "schedule_payout", self.treasurer)
+        return self.run(app, "confirm_paid", self.treasurer)
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    fund = FundFactory(
+        code="allmant",
+        name="Allmänt stöd",
+        max_per_item=Decimal("20000"),
+        max_per_application=Decimal("50000"),
+        max_per_person_year=Decimal("60000"),
+        two_signature_threshold=Decimal("10000"),
+    )
+    officer = UserFactory(roles=["officer"])
+    officer2 = UserFactory(roles=["officer"])
+    decider = UserFactory(roles=["decision_maker"])
+    decider2 = UserFactory(roles=["decision_maker"])
+    fund.handlers.add(officer, officer2, decider, decider2)
+    return World(
+        fund=fund,
+        ombud=OmbudFactory(),
+        officer=officer,
+        officer2=officer2,
+        decider=decider,
+        decider2=decider2,
+        treasurer=UserFactory(roles=["treasurer"]),
+        treasurer2=UserFactory(roles=["treasurer"]),
+        auditor=UserFactory(roles=["auditor"]),
+        admin=UserFactory(roles=["administrator"]),
+    )

@@ -1,0 +1,1 @@
+"""The application state machine, its guards, role permissions and the workflow services."""

@@ -1,0 +1,222 @@
+"""What was done to a case: attestations, statutory assessments, decisions and their signatures,
+komplettering requests and follow-ups. Written only by ``workflows.services``."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from fund.models import Application, NeedItem, Ombud
+from fund.money import money_field
+
+
+class AttestationMethod(models.TextChoices):
+    PORTAL = "portal", _("Signed in the ombud portal")
+    SIGNED_FORM = "signed_form", _("Signed paper form, verified by phone")
+    VERIFIED_CALL = "verified_call", _("Phone call to a verified switchboard number")
+
+
+class Attestation(models.Model):
+    """An ombud's confirmation of the application's need: who, when, how."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="attestations"
+    )
+    ombud = models.ForeignKey(Ombud, on_delete=models.PROTECT, related_name="attestations")
+    method = models.CharField(_("method"), max_length=20, choices=AttestationMethod.choices)
+    attested_at = models.DateTimeField(_("attested at"))
+
+    class Meta:
+        ordering = ["-attested_at"]
+        verbose_name = _("attestation")
+        verbose_name_plural = _("attestations")
+
+    def __str__(self) -> str:
+        return f"{self.application.reference} attested {self.attested_at:%Y-%m-%d}"
+
+
+class Obligation(models.TextChoices):
+    OBLIGED = "obliged", _("Society is obliged: refer")
+    NOT_OBLIGED = "not_obliged", _("Not obliged")
+    PARTLY = "partly", _("Partly obliged: only the remainder can be granted")
+
+
+class Authority(models.TextChoices):
+    SOCIAL_SERVICES = "social_services", _("Municipal social services")
+    MIGRATION_AGENCY = "migration_agency", _("Migrationsverket")
+    MMM = "mmm", _("MMM support for victims who report to the police")
+    REGION_HEALTHCARE = "region_healthcare", _("Regional health care")
+    SOCIAL_INSURANCE = "social_insurance", _("Försäkringskassan")
+    OTHER = "other", _("Other authority")
+
+
+class StatutoryAssessment(models.Model):
+    """For one need item: is an authority obliged to pay instead of the foundation?"""
+
+    need_item = models.OneToOneField(
+        NeedItem, on_delete=models.CASCADE, related_name="statutory_assessment"
+    )
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Obligation.choices)
+    authority = models.CharField(
+        _("authority"), max_length=20, choices=Authority.choices, blank=True
+    )
+    legal_basis = models.CharField(
+        _("legal basis"), max_length=120, blank=True, help_text=_("E.g. SoL 4 kap 1 §, LMA, MMM.")
+    )
+    evidence_reference = models.CharField(
+        _("evidence reference"),
+        max_length=120,
+        blank=True,
+        help_text=_("E.g. the reference of a refusal from social services."),
+    )
+    grantable_amount = money_field(_("amount the foundation may grant"))
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    assessed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("statutory assessment")
+        verbose_name_plural = _("statutory assessments")
+
+    def __str__(self) -> str:
+        return f"{self.need_item}: {self.outcome}"
+
+
+class DecisionOutcome(models.TextChoices):
+    APPROVE = "approve", _("Approve")
+    APPROVE_PARTLY = "approve_partly", _("Approve partly")
+    REJECT = "reject", _("Reject")
+
+
+class DecisionStatus(models.TextChoices):
+    AWAITING_SIGNATURE = "awaiting_signature", _("Awaiting a second decision-maker")
+    EFFECTIVE = "effective", _("In force")
+    SUPERSEDED = "superseded", _("Superseded by reconsideration")
+
+
+class ReasonCode(models.TextChoices):
+    WITHIN_RULES = "within_rules", _("Within the fund's rules")
+    REDUCED_TO_LIMIT = "reduced_to_limit", _("Reduced to the fund's limit")
+    REDUCED_TO_REMAINDER = "reduced_to_remainder", _("Reduced to what society does not cover")
+    SOCIETY_OBLIGED = "society_obliged", _("An authority is obliged to pay")
+    OUTSIDE_PURPOSE = "outside_purpose", _("Outside the fund's purpose")
+    INSUFFICIENT_BUDGET = "insufficient_budget", _("The fund's budget is not sufficient")
+    NEED_NOT_SHOWN = "need_not_shown", _("The need is not shown")
+    OTHER = "other", _("Other reason (see the decision)")
+
+
+class Decision(models.Model):
+    """A decision on an application; above the fund's threshold it needs two signatures."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="decisions")
+    outcome = models.CharField(_("outcome"), max_length=16, choices=DecisionOutcome.choices)
+    status = models.CharField(_("status"), max_length=20, choices=DecisionStatus.choices)
+    reason = models.CharField(_("reason"), max_length=20, choices=ReasonCode.choices)
+    total_approved = money_field(_("total approved"))
+    required_signatures = models.PositiveSmallIntegerField(default=1)
+    reconsiders = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reconsidered_by"
+    )
+    created_at = models.DateTimeField()
+    effective_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+
+    def __str__(self) -> str:
+        return f"{self.application.reference}: {self.outcome} ({self.status})"
+
+    def signer_ids(self) -> set[int]:
+        return set(self.signatures.values_list("signer_id", flat=True))
+
+
+class DecisionItem(models.Model):
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="items")
+    need_item = models.ForeignKey(NeedItem, on_delete=models.PROTECT, related_name="decision_items")
+    outcome = models.CharField(max_length=10, choices=NeedItem.Outcome.choices)
+    amount = money_field(_("approved amount"))
+    reason = models.CharField(max_length=20, choices=ReasonCode.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["decision", "need_item"], name="decision_item_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.need_item}: {self.outcome} {self.amount}"
+
+
+class DecisionSignature(models.Model):
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="signatures")
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["decision", "signer"], name="one_signature_per_signer")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decision_id} signed by {self.signer_id}"
+
+
+class CompletionRequest(models.Model):
+    """Komplettering: what the ombud is asked to add; the case waits for it."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="completion_requests"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    from_state = models.CharField(max_length=32)
+    message = models.TextField(_("what is missing"))
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"{self.application.reference} komplettering {self.requested_at:%Y-%m-%d}"
+
+
+class FollowUpOutcome(models.TextChoices):
+    USED_AS_INTENDED = "used_as_intended", _("Support used as intended")
+    PARTLY_USED = "partly_used", _("Support partly used")
+    NOT_USED = "not_used", _("Support not used")
+
+
+class FollowUp(models.Model):
+    """Follow-up that the support was used, required before closing in some funds."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="follow_ups"
+    )
+    outcome = models.CharField(max_length=20, choices=FollowUpOutcome.choices)
+    evidence_reference = models.CharField(max_length=120, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.application.reference} follow-up {self.outcome}"
+
+
+class ClosingReason(models.TextChoices):
+    """Why a case was withdrawn or its attestation declined (codes, never free text)."""
+
+    NEED_MET_ELSEWHERE = "need_met_elsewhere", _("The need was met elsewhere")
+    APPLICANT_REQUEST = "applicant_request", _("At the applicant's request")
+    NO_CONTACT = "no_contact", _("No contact with the applicant")
+    NEED_NOT_CONFIRMED = "need_not_confirmed", _("The ombud could not confirm the need")
+    DUPLICATE = "duplicate", _("Duplicate application")
+    OTHER = "other", _("Other")

@@ -1,0 +1,904 @@
+"""The one entry point for changing a case.
+
+Every public function checks the actor's role and case scope, validates input, runs the
+state-machine transition, writes the domain rows and appends the audit event — all in one
+database transaction. Pages, admin actions, the API and commands only translate input into
+these calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition, can_proceed
+from moneyed import Money
+from stdnum.se import personnummer
+
+from audit.services import record_event
+from fund.crypto import blind_index
+from fund.models import (
+    Application,
+    Beneficiary,
+    Fund,
+    NeedItem,
+    Ombud,
+    OmbudStatus,
+)
+from fund.money import parse_amount
+from fund.references import next_reference
+from workflows import fund_rules
+from workflows.exceptions import (
+    ConflictError,
+    PermissionDenied,
+    TransitionNotAvailable,
+    ValidationFailed,
+)
+from workflows.machine import TRANSITION_ROLES, acting_role
+from workflows.models import (
+    Attestation,
+    AttestationMethod,
+    ClosingReason,
+    CompletionRequest,
+    Decision,
+    DecisionItem,
+    DecisionOutcome,
+    DecisionStatus,
+    FollowUp,
+    FollowUpOutcome,
+    Obligation,
+    ReasonCode,
+    StatutoryAssessment,
+)
+from workflows.roles import Role, has_role, may_act_as, works_in_fund
+from workflows.states import State
+
+ZERO = Money(0, "SEK")
+
+
+# --------------------------------------------------------------------------------------
+# Reading what a user may do
+# --------------------------------------------------------------------------------------
+
+
+def available_transitions(application: Application, actor: Any) -> list[str]:
+    """The transitions this user may run on this case now (for buttons and the API)."""
+    names = []
+    for name in TRANSITION_ROLES:
+        method = getattr(application, name)
+        if not can_proceed(method) or acting_role(actor, application, name) is None:
+            continue
+        if _segregation_problems(application, name, actor):
+            continue
+        names.append(name)
+    return names
+
+
+# --------------------------------------------------------------------------------------
+# Creating cases
+# --------------------------------------------------------------------------------------
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise PermissionDenied(message)
+
+
+def _clean_personnummer(value: str) -> str:
+    value = value.strip()
+    if value and not personnummer.is_valid(value):
+        raise ValidationFailed(_("The personal identity number is not valid."))
+    return personnummer.compact(value) if value else ""
+
+
+def register_beneficiary(
+    actor: Any,
+    *,
+    name: str,
+    personal_number: str = "",
+    contact: str = "",
+    protected_identity: bool = False,
+    region: str = "",
+) -> Beneficiary:
+    """Register the person support is for; their values are stored encrypted only."""
+    _require(
+        has_role(actor, Role.OMBUD) or has_role(actor, Role.OFFICER),
+        _("Only an ombud or an officer may register a person."),
+    )
+    name = name.strip()
+    if not name:
+        raise ValidationFailed(_("The person's name is required."))
+    number = _clean_personnummer(personal_number)
+    with transaction.atomic():
+        beneficiary = Beneficiary(
+            reference=next_reference("B"),
+            personnummer_index=blind_index(number) if number else "",
+            region=region.strip().upper(),
+        )
+        beneficiary.set_personal_data(
+            {
+                "name": name,
+                "personnummer": number,
+                "contact": contact.strip(),
+                "protected_identity": bool(protected_identity),
+            }
+        )
+        beneficiary.save()
+        record_event(
+            action="beneficiary.registered",
+            actor=actor,
+            role=Role.OMBUD if has_role(actor, Role.OMBUD) else Role.OFFICER,
+            object_type="beneficiary",
+            object_ref=beneficiary.reference,
+            payload={
+                "fields": sorted(
+                    key
+                    for key, value in beneficiary.personal_data.items()
+                    if value not in ("", False)
+                )
+            },
+        )
+    return beneficiary
+
+
+@dataclass(frozen=True)
+class NeedInput:
+    """One need item as entered: category, description and requested amount."""
+
+    category: str
+    amount: Any
+    description: str = ""
+
+
+def _validated_items(fund: Fund, items: Sequence[NeedInput]) -> list[tuple[NeedInput, Money]]:
+    problems: list[str] = []
+    result = []
+    if not items:
+        problems.append(_("An application needs at least one need item."))
+    for position, item in enumerate(items, start=1):
+        label = _("Item %(n)s") % {"n": position}
+        try:
+            amount = parse_amount(item.amount, field=label)
+        except ValidationError as exc:
+            problems += exc.messages
+            continue
+        problems += [f"{label}: {p}" for p in fund_rules.category_problems(fund, item.category)]
+        problems += fund_rules.item_limit_problems(fund, amount, label=label)
+        result.append((item, amount))
+    if not problems and fund.max_per_application is not None:
+        total = sum((amount for _item, amount in result), ZERO)
+        if total > fund.max_per_application:
+            problems.append(
+                _("The total %(total)s is over %(fund)s's limit of %(limit)s per application.")
+                % {"total": total, "fund": fund.name, "limit": fund.max_per_application}
+            )
+    if problems:
+        raise ValidationFailed(problems)
+    return result
+
+
+def create_application(
+    actor: Any,
+    *,
+    fund: Fund,
+    beneficiary: Beneficiary,
+    items: Sequence[NeedInput],
+    ombud: Ombud | None = None,
+) -> Application:
+    """A draft application; an ombud applies for themselves, an officer names the ombud."""
+    if has_role(actor, Role.OMBUD) and getattr(actor, "ombud", None) is not None:
+        ombud = actor.ombud
+        role = Role.OMBUD
+    else:
+        _require(
+            has_role(actor, Role.OFFICER) and fund.handlers.filter(pk=actor.pk).exists(),
+            _("Only an ombud, or an officer working in this fund, may create an application."),
+        )
+        role = Role.OFFICER
+        if ombud is None:
+            raise ValidationFailed(_("Name the ombud who applies for the person."))
+    assert ombud is not None
+    if ombud.status == OmbudStatus.REVOKED:
+        raise PermissionDenied(_("This ombud's registration is revoked."))
+    if not fund.active:
+        raise ValidationFailed(_("%(fund)s is not open for applications.") % {"fund": fund.name})
+    validated = _validated_items(fund, items)
+    with transaction.atomic():
+        application = Application.objects.create(
+            reference=next_reference("A"), fund=fund, beneficiary=beneficiary, ombud=ombud
+        )
+        NeedItem.objects.bulk_create(
+            NeedItem(
+                application=application,
+                position=position,
+                category=item.category,
+                description=item.description.strip(),
+                requested_amount=amount,
+            )
+            for position, (item, amount) in enumerate(validated, start=1)
+        )
+        record_event(
+            action="application.created",
+            actor=actor,
+            role=role,
+            object_type="application",
+            object_ref=application.reference,
+            payload={
+                "fund": fund.code,
+                "beneficiary": beneficiary.reference,
+                "items": [
+                    {"position": n, "category": item.category, "requested": amount.amount}
+                    for n, (item, amount) in enumerate(validated, start=1)
+                ],
+            },
+        )
+    return application
+
+
+# --------------------------------------------------------------------------------------
+# Statutory assessment and follow-up (data recorded within a state)
+# --------------------------------------------------------------------------------------
+
+
+def _locked(application: Application) -> Application:
+    """The application locked for this transaction; a conflict if its state moved on."""
+    current = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("fund", "beneficiary", "ombud__organisation")
+        .get(pk=application.pk)
+    )
+    if current.state != application.state:
+        raise ConflictError(
+            _(
+                "%(ref)s changed while you were working on it (now: %(state)s). "
+                "Reload it and try again."
+            )
+            % {"ref": current.reference, "state": State(current.state).label}
+        )
+    return current
+
+
+def record_statutory_assessment(
+    item: NeedItem,
+    actor: Any,
+    *,
+    outcome: str,
+    authority: str = "",
+    legal_basis: str = "",
+    evidence_reference: str = "",
+    grantable_amount: Any = None,
+) -> StatutoryAssessment:
+    """Record, for one need item, whether an authority is obliged to pay instead."""
+    with transaction.atomic():
+        application = _locked(item.application)
+        if not may_act_as(actor, Role.OFFICER, application):
+            raise PermissionDenied(_("Only an officer working in this fund may assess."))
+        if application.state != State.STATUTORY_CHECK:
+            raise TransitionNotAvailable(
+                _("Items are assessed during the statutory obligation check.")
+            )
+        problems: list[str] = []
+        if outcome not in Obligation.values:
+            problems.append(_("Choose whether an authority is obliged to pay."))
+        if outcome in (Obligation.OBLIGED, Obligation.PARTLY):
+            if not authority:
+                problems.append(_("Name the authority that is obliged to pay."))
+            if not legal_basis.strip():
+                problems.append(_("State the legal basis (e.g. SoL 4 kap 1 §)."))
+        grantable = item.requested_amount
+        if outcome == Obligation.OBLIGED:
+            grantable = ZERO
+        elif outcome == Obligation.PARTLY:
+            try:
+                grantable = parse_amount(grantable_amount, field=_("Remainder"))
+            except ValidationError as exc:
+                problems += exc.messages
+            else:
+                if grantable >= item.requested_amount:
+                    problems.append(
+                        _("The remainder must be less than the requested %(amount)s.")
+                        % {"amount": item.requested_amount}
+                    )
+        if problems:
+            raise ValidationFailed(problems)
+        assessment, _created = StatutoryAssessment.objects.update_or_create(
+            need_item=item,
+            defaults={
+                "outcome": outcome,
+                "authority": authority,
+                "legal_basis": legal_basis.strip(),
+                "evidence_reference": evidence_reference.strip(),
+                "grantable_amount": grantable,
+                "assessed_by": actor,
+                "assessed_at": timezone.now(),
+            },
+        )
+        record_event(
+            action="statutory.assessed",
+            actor=actor,
+            role=Role.OFFICER,
+            object_type="application",
+            object_ref=application.reference,
+            payload={
+                "item": item.position,
+                "outcome": outcome,
+                "authority": authority,
+                "legal_basis": assessment.legal_basis,
+                "evidence": bool(assessment.evidence_reference),
+                "grantable": grantable.amount,
+            },
+        )
+    return assessment
+
+
+def record_follow_up(
+    application: Application, actor: Any, *, outcome: str, evidence_reference: str = ""
+) -> FollowUp:
+    """Record that the support was (or was not) used as intended."""
+    with transaction.atomic():
+        application = _locked(application)
+        if not may_act_as(actor, Role.OFFICER, application):
+            raise PermissionDenied(_("Only an officer working in this fund may record follow-up."))
+        if application.state != State.PAID:
+            raise TransitionNotAvailable(_("Follow-up is recorded after payment."))
+        if outcome not in FollowUpOutcome.values:
+            raise ValidationFailed(_("Choose how the support was used."))
+        follow_up = FollowUp.objects.create(
+            application=application,
+            outcome=outcome,
+            evidence_reference=evidence_reference.strip(),
+            recorded_by=actor,
+            recorded_at=timezone.now(),
+        )
+        record_event(
+            action="application.follow_up",
+            actor=actor,
+            role=Role.OFFICER,
+            object_type="application",
+            object_ref=application.reference,
+            payload={"outcome": outcome},
+        )
+    return follow_up
+
+
+# --------------------------------------------------------------------------------------
+# Transitions
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Step:
+    """One transition in progress: the locked case, who runs it and in which role."""
+
+    application: Application
+    name: str
+    actor: Any
+    role: str
+    data: Mapping[str, Any]
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def transition(application: Application, name: str, actor: Any, **data: Any) -> Application:
+    """Run transition ``name`` for ``actor``: permission, guards, effects and audit, atomically.
+
+    Returns the application as saved. Raises ``PermissionDenied``, ``ConflictError``,
+    ``ValidationFailed`` or ``TransitionNotAvailable`` with messages for people.
+    """
+    handler = HANDLERS.get(name)
+    if handler is None:
+        raise TransitionNotAvailable(_("There is no step called “%(name)s”.") % {"name": name})
+    with transaction.atomic():
+        current = _locked(application)
+        if not can_proceed(getattr(current, name), check_conditions=False):
+            raise TransitionNotAvailable(
+                _("“%(name)s” is not possible while the application is “%(state)s”.")
+                % {"name": name, "state": State(current.state).label}
+            )
+        role = acting_role(actor, current, name)
+        if role is None:
+            raise PermissionDenied(
+                _("You may not run “%(name)s” on %(ref)s.")
+                % {"name": name, "ref": current.reference}
+            )
+        problems = _segregation_problems(current, name, actor)
+        if problems:
+            raise PermissionDenied(problems)
+        handler(Step(current, name, actor, role, data))
+    return current
+
+
+def _fire(step: Step, **extra: Any) -> None:
+    """Run the machine's method, save, and append the audit event."""
+    app = step.application
+    source = app.state
+    getattr(app, step.name)()
+    now = timezone.now()
+    app.state_changed_at = now
+    try:
+        app.save()
+    except ConcurrentTransition as exc:
+        raise ConflictError(
+            _("%(ref)s changed while you were working on it. Reload it and try again.")
+            % {"ref": app.reference}
+        ) from exc
+    record_event(
+        action=f"application.{step.name}",
+        actor=step.actor,
+        role=step.role,
+        object_type="application",
+        object_ref=app.reference,
+        payload={"from": source, "to": app.state, "fund": app.fund.code, **step.payload, **extra},
+    )
+
+
+def _choice(step: Step, key: str, choices: type, message: str) -> str:
+    value = step.data.get(key)
+    if value not in choices.values:  # type: ignore[attr-defined]
+        raise ValidationFailed(message)
+    return str(value)
+
+
+def _submit(step: Step) -> None:
+    app = step.application
+    problems = []
+    if not app.items.exists():
+        problems.append(_("An application needs at least one need item."))
+    if not app.fund.active:
+        problems.append(_("%(fund)s is not open for applications.") % {"fund": app.fund.name})
+    problems += fund_rules.scope_problems(app)
+    if problems:
+        raise ValidationFailed(problems)
+    app.submitted_at = timezone.now()
+    _fire(step)
+
+
+def _request_attestation(step: Step) -> None:
+    app = step.application
+    if app.assigned_officer_id is None:
+        app.assigned_officer = step.actor
+    _fire(step)
+
+
+def _attest(step: Step) -> None:
+    app = step.application
+    problems = []
+    if not app.ombud.may_attest:
+        problems.append(_("Only a verified ombud at a verified organisation can attest a need."))
+    method = step.data.get("method", AttestationMethod.PORTAL)
+    if method not in AttestationMethod.values:
+        problems.append(_("Choose how the need was attested."))
+    if step.data.get("need_confirmed") is not True:
+        problems.append(_("Confirm that you have seen the need described in the application."))
+    if problems:
+        raise ValidationFailed(problems)
+    attestation = Attestation.objects.create(
+        application=app, ombud=app.ombud, method=method, attested_at=timezone.now()
+    )
+    _fire(step, attestation=attestation.pk, method=method)
+
+
+def _decline_attestation(step: Step) -> None:
+    reason = _choice(step, "reason", ClosingReason, _("Choose why the need is not attested."))
+    _fire(step, reason=reason)
+
+
+def _start_statutory_check(step: Step) -> None:
+    app = step.application
+    if not app.attestations.exists():
+        raise ValidationFailed(_("The ombud has not attested the need yet."))
+    app.prepared_by = step.actor
+    if app.assigned_officer_id is None:
+        app.assigned_officer = step.actor
+    _fire(step)
+
+
+def _assessments(app: Application) -> tuple[list[NeedItem], list[str]]:
+    items = list(app.items.select_related("statutory_assessment").order_by("position"))
+    missing = [
+        _("Item %(n)s has no statutory assessment.") % {"n": item.position}
+        for item in items
+        if not hasattr(item, "statutory_assessment")
+    ]
+    return items, missing
+
+
+def _refer(step: Step) -> None:
+    items, missing = _assessments(step.application)
+    if missing:
+        raise ValidationFailed(missing)
+    not_obliged = [
+        i.position for i in items if i.statutory_assessment.outcome != Obligation.OBLIGED
+    ]
+    if not_obliged:
+        raise ValidationFailed(
+            _(
+                "Items %(items)s are not fully society's responsibility: clear the case for "
+                "decision instead, and reject the obliged items there."
+            )
+            % {"items": ", ".join(map(str, not_obliged))}
+        )
+    _fire(
+        step,
+        referrals=[
+            {
+                "item": i.position,
+                "authority": i.statutory_assessment.authority,
+                "legal_basis": i.statutory_assessment.legal_basis,
+            }
+            for i in items
+        ],
+    )
+
+
+def _clear(step: Step) -> None:
+    items, missing = _assessments(step.application)
+    if missing:
+        raise ValidationFailed(missing)
+    if all(i.statutory_assessment.outcome == Obligation.OBLIGED for i in items):
+        raise ValidationFailed(
+            _("Society is obliged for every item: refer the case to the authority instead.")
+        )
+    _fire(step)
+
+
+# --- decisions -------------------------------------------------------------------------
+
+
+def _preparer_ids(app: Application) -> set[int]:
+    ids = set(
+        StatutoryAssessment.objects.filter(need_item__application=app).values_list(
+            "assessed_by_id", flat=True
+        )
+    )
+    if app.prepared_by_id:
+        ids.add(app.prepared_by_id)
+    return ids
+
+
+def _reconsidered_signers(app: Application) -> set[int]:
+    """Everyone who signed a rejection of this case that is being reconsidered."""
+    return set(
+        Decision.objects.filter(application=app, outcome=DecisionOutcome.REJECT)
+        .exclude(status=DecisionStatus.AWAITING_SIGNATURE)
+        .values_list("signatures__signer_id", flat=True)
+    ) - {None}
+
+
+def _effective_decision(app: Application) -> Decision | None:
+    return app.decisions.filter(status=DecisionStatus.EFFECTIVE).order_by("-effective_at").first()
+
+
+def _segregation_problems(app: Application, name: str, actor: Any) -> list[str]:
+    """Who may not run a step because of what they already did on this case."""
+    actor_id = getattr(actor, "pk", None)
+    if name in ("approve", "approve_partly", "reject"):
+        problems = []
+        if actor_id in _preparer_ids(app):
+            problems.append(_("You prepared this case, so another decision-maker must decide it."))
+        pending = app.decisions.filter(status=DecisionStatus.AWAITING_SIGNATURE).first()
+        if pending and actor_id in pending.signer_ids():
+            problems.append(
+                _("You have already signed this decision; a second decision-maker must co-sign.")
+            )
+        if actor_id in _reconsidered_signers(app):
+            problems.append(
+                _("Omprövning must be made by a decision-maker who did not make the decision.")
+            )
+        return problems
+    if name == "reconsider" and actor_id in _reconsidered_signers(app):
+        return [_("Omprövning must be made by a decision-maker who did not make the decision.")]
+    if name == "confirm_paid":
+        decision = _effective_decision(app)
+        if decision is not None and actor_id in decision.signer_ids():
+            return [_("You decided this case, so another treasurer must confirm its payout.")]
+    return []
+
+
+def _decided_amounts(step: Step, outcome: str) -> dict[int, tuple[Money, str]]:
+    """Per item id: the amount granted and the reason code, from the input or the defaults."""
+    app = step.application
+    items, missing = _assessments(app)
+    if missing:
+        raise ValidationFailed(missing)
+    given = {int(entry["item"]): entry for entry in step.data.get("items") or []}
+    unknown = set(given) - {i.pk for i in items}
+    if unknown:
+        raise ValidationFailed(_("Unknown need items: %s") % ", ".join(map(str, sorted(unknown))))
+    default_reason = step.data.get("reason") or ReasonCode.WITHIN_RULES
+    problems: list[str] = []
+    result: dict[int, tuple[Money, str]] = {}
+    for item in items:
+        assessment = item.statutory_assessment
+        label = _("Item %(n)s") % {"n": item.position}
+        entry = given.get(item.pk)
+        if entry is not None:
+            try:
+                amount = parse_amount(entry.get("amount", 0), field=label, allow_zero=True)
+            except ValidationError as exc:
+                problems += exc.messages
+                continue
+            reason = entry.get("reason") or (
+                ReasonCode.WITHIN_RULES if amount.amount else default_reason
+            )
+        elif outcome == DecisionOutcome.REJECT or assessment.outcome == Obligation.OBLIGED:
+            amount = ZERO
+            reason = (
+                ReasonCode.SOCIETY_OBLIGED
+                if assessment.outcome == Obligation.OBLIGED
+                else default_reason
+            )
+        else:
+            amount = assessment.grantable_amount
+            reason = (
+                ReasonCode.REDUCED_TO_REMAINDER
+                if assessment.outcome == Obligation.PARTLY
+                else ReasonCode.WITHIN_RULES
+            )
+        if reason not in ReasonCode.values:
+            problems.append(_("%(label)s: choose a reason.") % {"label": label})
+        if amount > assessment.grantable_amount:
+            problems.append(
+                _("%(label)s: at most %(max)s can be granted after the statutory check.")
+                % {"label": label, "max": assessment.grantable_amount}
+            )
+        result[item.pk] = (amount, str(reason))
+    if problems:
+        raise ValidationFailed(problems)
+    return result
+
+
+def _outcome_problems(
+    outcome: str, decided: dict[int, tuple[Money, str]], app: Application
+) -> list[str]:
+    requested = {i.pk: i.requested_amount for i in app.items.all()}
+    granted = [amount for amount, _r in decided.values()]
+    full = all(amount == requested[pk] for pk, (amount, _r) in decided.items())
+    if outcome == DecisionOutcome.APPROVE and not full:
+        return [_("Some items are reduced or rejected: use “approve partly”.")]
+    if outcome == DecisionOutcome.APPROVE_PARTLY and (full or not any(a.amount for a in granted)):
+        return [_("“Approve partly” needs at least one item granted and one reduced or rejected.")]
+    if outcome == DecisionOutcome.REJECT and any(a.amount for a in granted):
+        return [_("A rejection grants nothing; set every item to 0.")]
+    return []
+
+
+def _decide(step: Step) -> None:
+    app = step.application
+    outcome = step.name
+    pending = app.decisions.filter(status=DecisionStatus.AWAITING_SIGNATURE).first()
+    if pending is not None:
+        if pending.outcome != outcome or step.data.get("items"):
+            raise ValidationFailed(
+                _("A decision to “%(outcome)s” awaits a second signature; co-sign it as it is.")
+                % {"outcome": DecisionOutcome(pending.outcome).label}
+            )
+        _sign(step, pending)
+        return
+    decided = _decided_amounts(step, outcome)
+    problems = _outcome_problems(outcome, decided, app)
+    problems += fund_rules.decision_problems(app, {pk: a for pk, (a, _r) in decided.items()})
+    if problems:
+        raise ValidationFailed(problems)
+    total = sum((amount for amount, _r in decided.values()), ZERO)
+    threshold = app.fund.two_signature_threshold
+    required = (
+        2
+        if outcome != DecisionOutcome.REJECT and threshold is not None and total > threshold
+        else 1
+    )
+    reason = step.data.get("reason") or (
+        ReasonCode.WITHIN_RULES if total.amount else ReasonCode.NEED_NOT_SHOWN
+    )
+    if reason not in ReasonCode.values:
+        raise ValidationFailed(_("Choose a reason for the decision."))
+    previous = app.decisions.filter(
+        status=DecisionStatus.EFFECTIVE, outcome=DecisionOutcome.REJECT
+    ).first()
+    decision = Decision.objects.create(
+        application=app,
+        outcome=outcome,
+        status=DecisionStatus.AWAITING_SIGNATURE,
+        reason=reason,
+        total_approved=total,
+        required_signatures=required,
+        reconsiders=previous,
+        created_at=timezone.now(),
+    )
+    DecisionItem.objects.bulk_create(
+        DecisionItem(
+            decision=decision,
+            need_item_id=pk,
+            outcome=_item_outcome(amount, app, pk),
+            amount=amount,
+            reason=reason_code,
+        )
+        for pk, (amount, reason_code) in decided.items()
+    )
+    _sign(step, decision)
+
+
+def _item_outcome(amount: Money, app: Application, item_id: int) -> str:
+    requested = app.items.get(pk=item_id).requested_amount
+    if amount.amount == 0:
+        return NeedItem.Outcome.REJECTED
+    return NeedItem.Outcome.APPROVED if amount == requested else NeedItem.Outcome.REDUCED
+
+
+def _decision_payload(decision: Decision) -> dict[str, Any]:
+    return {
+        "decision": decision.pk,
+        "outcome": decision.outcome,
+        "reason": decision.reason,
+        "total": decision.total_approved.amount,
+        "signatures": decision.signatures.count(),
+        "required_signatures": decision.required_signatures,
+        "reconsiders": decision.reconsiders_id,
+        "items": [
+            {
+                "item": di.need_item.position,
+                "outcome": di.outcome,
+                "amount": di.amount.amount,
+                "reason": di.reason,
+            }
+            for di in decision.items.select_related("need_item").order_by("need_item__position")
+        ],
+    }
+
+
+def _sign(step: Step, decision: Decision) -> None:
+    from workflows.models import DecisionSignature
+
+    now = timezone.now()
+    DecisionSignature.objects.create(decision=decision, signer=step.actor, signed_at=now)
+    if decision.signatures.count() < decision.required_signatures:
+        record_event(
+            action="decision.signed",
+            actor=step.actor,
+            role=step.role,
+            object_type="application",
+            object_ref=step.application.reference,
+            payload=_decision_payload(decision),
+        )
+        return
+    _make_effective(step, decision, now)
+
+
+def _make_effective(step: Step, decision: Decision, now: Any) -> None:
+    app = step.application
+    if decision.reconsiders_id:
+        Decision.objects.filter(pk=decision.reconsiders_id).update(status=DecisionStatus.SUPERSEDED)
+    decision.status = DecisionStatus.EFFECTIVE
+    decision.effective_at = now
+    decision.save(update_fields=["status", "effective_at"])
+    for di in decision.items.select_related("need_item"):
+        item = di.need_item
+        item.approved_amount = di.amount
+        item.outcome = di.outcome
+        item.save(update_fields=["approved_amount", "approved_amount_currency", "outcome"])
+    app.decided_at = now
+    step.payload.update(_decision_payload(decision))
+    _fire(step)
+
+
+# --- payout, closing, komplettering, omprövning, withdrawal -----------------------------
+
+
+def _schedule_payout(step: Step) -> None:
+    decision = _effective_decision(step.application)
+    if decision is None or not decision.total_approved.amount:
+        raise ValidationFailed(_("There is no approved amount to pay out."))
+    _fire(step, total=decision.total_approved.amount)
+
+
+def _confirm_paid(step: Step) -> None:
+    _fire(step)
+
+
+class PayoutFailure:
+    """Why the bank did not pay; codes only (the bank's own text stays with the bank file)."""
+
+    values = ("account_closed", "wrong_account", "rejected_by_bank", "other")
+
+
+def _payout_failed(step: Step) -> None:
+    reason = _choice(step, "reason", PayoutFailure, _("Choose why the payout failed."))
+    _fire(step, reason=reason)
+
+
+def _close(step: Step) -> None:
+    app = step.application
+    if app.fund.follow_up_required and not app.follow_ups.exists():
+        raise ValidationFailed(
+            _("%(fund)s requires a follow-up that the support was used before closing.")
+            % {"fund": app.fund.name}
+        )
+    _fire(step)
+
+
+def _request_completion(step: Step) -> None:
+    message = str(step.data.get("message") or "").strip()
+    if not message:
+        raise ValidationFailed(_("Write what the ombud needs to add."))
+    request = CompletionRequest.objects.create(
+        application=step.application,
+        requested_by=step.actor,
+        requested_at=timezone.now(),
+        from_state=step.application.state,
+        message=message,
+    )
+    _fire(step, completion_request=request.pk)
+
+
+def _resubmit(step: Step) -> None:
+    app = step.application
+    request = app.completion_requests.filter(resolved_at__isnull=True).first()
+    if request is not None:
+        request.resolved_at = timezone.now()
+        request.resolved_by = step.actor
+        request.save(update_fields=["resolved_at", "resolved_by"])
+    _fire(step, completion_request=request.pk if request else None)
+
+
+def _reconsider(step: Step) -> None:
+    app = step.application
+    decision = _effective_decision(app)
+    if decision is None or decision.outcome != DecisionOutcome.REJECT:
+        raise ValidationFailed(
+            _(
+                "Only a rejection by decision can be reconsidered; when the ombud did not "
+                "attest the need, a new application is needed."
+            )
+        )
+    for item in app.items.all():
+        item.approved_amount = None
+        item.outcome = ""
+        item.save(update_fields=["approved_amount", "approved_amount_currency", "outcome"])
+    _fire(step, reconsiders=decision.pk)
+
+
+def _withdraw(step: Step) -> None:
+    reason = _choice(step, "reason", ClosingReason, _("Choose why the application is withdrawn."))
+    app = step.application
+    app.decisions.filter(status=DecisionStatus.AWAITING_SIGNATURE).update(
+        status=DecisionStatus.SUPERSEDED
+    )
+    _fire(step, reason=reason)
+
+
+HANDLERS: dict[str, Callable[[Step], None]] = {
+    "submit": _submit,
+    "request_attestation": _request_attestation,
+    "attest": _attest,
+    "decline_attestation": _decline_attestation,
+    "start_statutory_check": _start_statutory_check,
+    "refer": _refer,
+    "clear": _clear,
+    "approve": _decide,
+    "approve_partly": _decide,
+    "reject": _decide,
+    "schedule_payout": _schedule_payout,
+    "confirm_paid": _confirm_paid,
+    "payout_failed": _payout_failed,
+    "close": _close,
+    "request_completion": _request_completion,
+    "resubmit": _resubmit,
+    "reconsider": _reconsider,
+    "withdraw": _withdraw,
+}
+
+__all__ = [
+    "HANDLERS",
+    "NeedInput",
+    "available_transitions",
+    "create_application",
+    "record_follow_up",
+    "record_statutory_assessment",
+    "register_beneficiary",
+    "transition",
+    "works_in_fund",
+]
