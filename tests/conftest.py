@@ -16,6 +16,11 @@ from django.db import connection
 STRICT = os.environ.get("FUNDFLOW_STRICT") == "1"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Real hashing costs ~0.3 s a user; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _keys_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Tests never write keys next to the project."""

@@ -93,7 +93,7 @@ def _clean_personnummer(value: str) -> str:
     value = value.strip()
     if value and not personnummer.is_valid(value):
         raise ValidationFailed(_("The personal identity number is not valid."))
-    return personnummer.compact(value) if value else ""
+    return "".join(ch for ch in personnummer.compact(value) if ch.isdigit()) if value else ""
 
 
 def register_beneficiary(
@@ -162,12 +162,12 @@ def _validated_items(fund: Fund, items: Sequence[NeedInput]) -> list[tuple[NeedI
         problems.append(_("An application needs at least one need item."))
     for position, item in enumerate(items, start=1):
         label = _("Item %(n)s") % {"n": position}
+        problems += [f"{label}: {p}" for p in fund_rules.category_problems(fund, item.category)]
         try:
             amount = parse_amount(item.amount, field=label)
         except ValidationError as exc:
             problems += exc.messages
             continue
-        problems += [f"{label}: {p}" for p in fund_rules.category_problems(fund, item.category)]
         problems += fund_rules.item_limit_problems(fund, amount, label=label)
         result.append((item, amount))
     if not problems and fund.max_per_application is not None:
