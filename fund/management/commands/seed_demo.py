@@ -13,5 +13,5 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         seed(self.stdout.write)
         self.stdout.write(
-            "Demo users (password %r, demo only): %s" % (DEMO_PASSWORD, ", ".join(DEMO_USERS))
+            f"Demo users (password {DEMO_PASSWORD!r}, demo only): {', '.join(DEMO_USERS)}"
         )
