@@ -213,7 +213,7 @@ def create_application(
             reference=next_reference("A"), fund=fund, beneficiary=beneficiary, ombud=ombud
         )
         NeedItem.objects.bulk_create(
-            NeedItem(
+            NeedItem(  # type: ignore[misc]  # Money into a MoneyField
                 application=application,
                 position=position,
                 category=item.category,
@@ -699,7 +699,7 @@ def _decide(step: Step) -> None:
     previous = app.decisions.filter(
         status=DecisionStatus.EFFECTIVE, outcome=DecisionOutcome.REJECT
     ).first()
-    decision = Decision.objects.create(
+    decision = Decision.objects.create(  # type: ignore[misc]  # Money into a MoneyField
         application=app,
         outcome=outcome,
         status=DecisionStatus.AWAITING_SIGNATURE,
@@ -710,7 +710,7 @@ def _decide(step: Step) -> None:
         created_at=timezone.now(),
     )
     DecisionItem.objects.bulk_create(
-        DecisionItem(
+        DecisionItem(  # type: ignore[misc]  # Money into a MoneyField
             decision=decision,
             need_item_id=pk,
             outcome=_item_outcome(amount, app, pk),
