@@ -7,11 +7,13 @@ so a CI run can never pass while silently leaving out what it is meant to prove.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import translation
 
 STRICT = os.environ.get("FUNDFLOW_STRICT") == "1"
 
@@ -57,6 +59,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     if STRICT and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"FUNDFLOW_STRICT=1: a test may not skip in CI ({report.longrepr})"
+
+
+@pytest.fixture(autouse=True)
+def _english_messages() -> Iterator[None]:
+    """Specs assert the English messages; Swedish ones are tested in test_translations."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

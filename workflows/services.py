@@ -30,7 +30,7 @@ from fund.models import (
     Ombud,
     OmbudStatus,
 )
-from fund.money import parse_amount
+from fund.money import format_money, parse_amount
 from fund.references import next_reference
 from workflows import fund_rules
 from workflows.exceptions import (
@@ -175,7 +175,11 @@ def _validated_items(fund: Fund, items: Sequence[NeedInput]) -> list[tuple[NeedI
         if total > fund.max_per_application:
             problems.append(
                 _("The total %(total)s is over %(fund)s's limit of %(limit)s per application.")
-                % {"total": total, "fund": fund.name, "limit": fund.max_per_application}
+                % {
+                    "total": format_money(total),
+                    "fund": fund.name,
+                    "limit": format_money(fund.max_per_application),
+                }
             )
     if problems:
         raise ValidationFailed(problems)
@@ -302,7 +306,7 @@ def record_statutory_assessment(
                 if grantable >= item.requested_amount:
                     problems.append(
                         _("The remainder must be less than the requested %(amount)s.")
-                        % {"amount": item.requested_amount}
+                        % {"amount": format_money(item.requested_amount)}
                     )
         if problems:
             raise ValidationFailed(problems)
@@ -644,7 +648,7 @@ def _decided_amounts(step: Step, outcome: str) -> dict[int, tuple[Money, str]]:
         if amount > assessment.grantable_amount:
             problems.append(
                 _("%(label)s: at most %(max)s can be granted after the statutory check.")
-                % {"label": label, "max": assessment.grantable_amount}
+                % {"label": label, "max": format_money(assessment.grantable_amount)}
             )
         result[item.pk] = (amount, str(reason))
     if problems:

@@ -98,3 +98,12 @@ def test_unknown_transition_name_is_refused(world):
     app = world.new_application("100")
     with pytest.raises(Exception, match="no step called"):
         world.run(app, "teleport", world.officer)
+
+
+def test_amounts_in_messages_are_written_the_swedish_way(world):
+    from django.utils import translation
+
+    with translation.override("sv"), pytest.raises(ValidationFailed) as refused:
+        _create(world, NeedInput(category="glasses", amount="25000"))
+    assert "25\u00a0000,00\u00a0kr" in refused.value.messages[0]
+    assert "20\u00a0000,00\u00a0kr" in refused.value.messages[0]
