@@ -78,6 +78,11 @@ class Fund(models.Model):
     )
     instalments_allowed = models.BooleanField(_("instalments allowed"), default=False)
     follow_up_required = models.BooleanField(_("follow-up required before closing"), default=False)
+    retention_years = models.PositiveSmallIntegerField(
+        _("years personal data is kept after the last accounting year"),
+        default=7,
+        help_text=_("Swedish accounting law: to the end of the 7th year after the financial year."),
+    )
     awaiting_ombud_reminder_days = models.PositiveSmallIntegerField(default=14)
     completion_reminder_days = models.PositiveSmallIntegerField(default=30)
     unpaid_reminder_days = models.PositiveSmallIntegerField(default=10)

@@ -4,6 +4,7 @@ import threading
 
 import pytest
 from django.db import close_old_connections, connection
+from django.utils import translation
 
 from fund.models import Application
 from workflows import services
@@ -20,7 +21,8 @@ def _race(app_pk, attempts):
         try:
             app = Application.objects.get(pk=app_pk)
             barrier.wait(timeout=10)
-            services.transition(app, name, actor, **data)
+            with translation.override("en"):  # threads start in the default language
+                services.transition(app, name, actor, **data)
             outcomes[index] = "ok"
         except Exception as exc:  # recorded and asserted below
             outcomes[index] = exc
