@@ -9,6 +9,7 @@ rule values — never a username, name or other personal value.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
@@ -184,8 +185,9 @@ def before_fund_saved(sender: Any, instance: Any, raw: bool = False, **kw: Any) 
 
 
 def _plain(value: Any) -> Any:
+    """Money as its amount in öre precision (as stored); other rule values as they are."""
     amount = getattr(value, "amount", None)
-    return amount if amount is not None else value
+    return amount.quantize(Decimal("0.01")) if isinstance(amount, Decimal) else value
 
 
 def on_fund_saved(sender: Any, instance: Any, created: bool, raw: bool = False, **kw: Any) -> None:

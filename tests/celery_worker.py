@@ -128,4 +128,4 @@ def celery_worker(
     finally:
         _stop(process)
         app.conf.update(saved)
-        app.pool.force_close_all()
+        app.pool.force_close_all()  # type: ignore[attr-defined]  # a kombu ConnectionPool

@@ -17,6 +17,12 @@ from audit.models import AuditEvent, AuditHead
 from audit.services import record_event
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """The world's users get passwords; the slow production hasher adds nothing here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def append(count: int, ref: str = "A-2026-000001") -> list[AuditEvent]:
     """Append ``count`` events in one transaction."""
     with transaction.atomic():
@@ -58,7 +64,3 @@ def verify() -> tuple[int, str]:
     except SystemExit as exc:
         return int(exc.code or 0), out.getvalue() + err.getvalue()
     return 0, out.getvalue() + err.getvalue()
-
-
-def rows() -> list[dict[str, Any]]:
-    return list(AuditEvent.objects.order_by("sequence").values())
