@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -63,9 +63,12 @@ def format_timestamp(moment: datetime) -> str:
     """UTC, microsecond precision, ``Z`` suffix: one spelling for one instant."""
     if moment.tzinfo is None:
         raise NotCanonicalisable("timestamps must be timezone-aware")
-    from datetime import UTC
-
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if moment.utcoffset():
+        moment = moment.astimezone(UTC)
+    return (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:"
+        f"{moment.minute:02d}:{moment.second:02d}.{moment.microsecond:06d}Z"
+    )
 
 
 def canonical_bytes(value: Any) -> bytes:
@@ -81,3 +84,63 @@ def event_hash(fields: Mapping[str, Any]) -> str:
         raise KeyError(f"event is missing fields: {', '.join(missing)}")
     body = {name: fields[name] for name in HASHED_FIELDS}
     return hashlib.sha256(canonical_bytes(body)).hexdigest()
+
+
+_quote = json.encoder.encode_basestring  # type: ignore[attr-defined]  # C-accelerated
+_dump_payload = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
+
+
+def _number_or_null(value: int | None) -> str:
+    return "null" if value is None else str(int(value))
+
+
+def stored_event_bytes(
+    sequence: int,
+    occurred_at: str,
+    actor_id: int | None,
+    actor_role: str,
+    action: str,
+    object_type: str,
+    object_ref: str,
+    payload: Any,
+    prev_hash: str,
+) -> bytes:
+    """The canonical bytes of an event as read back from storage — the verifier's hot path.
+
+    Produces exactly ``canonical_bytes`` of the hashed fields (the keys spelled out here in
+    sorted order), but skips ``normalise``: a stored payload is already plain JSON, having
+    been normalised before it was written. ``tests/audit/test_canonical.py`` checks both
+    spellings agree.
+    """
+    return (
+        '{"action":'
+        + _quote(action)
+        + ',"actor_id":'
+        + _number_or_null(actor_id)
+        + ',"actor_role":'
+        + _quote(actor_role)
+        + ',"object_ref":'
+        + _quote(object_ref)
+        + ',"object_type":'
+        + _quote(object_type)
+        + ',"occurred_at":'
+        + _quote(occurred_at)
+        + ',"payload":'
+        + _dump_payload(payload)
+        + ',"prev_hash":'
+        + _quote(prev_hash)
+        + ',"sequence":'
+        + str(int(sequence))
+        + "}"
+    ).encode("utf-8")
+
+
+#: Domain separation: a checkpoint signature can never be mistaken for another signature.
+CHECKPOINT_PURPOSE = "fundflow-audit-checkpoint/v1"
+
+
+def checkpoint_message(sequence: int, head_hash: str) -> bytes:
+    """The bytes an Ed25519 checkpoint signature covers: the sequence and the hash there."""
+    return canonical_bytes({"purpose": CHECKPOINT_PURPOSE, "sequence": sequence, "hash": head_hash})

@@ -59,3 +59,27 @@ class AuditHead(models.Model):
 
     def __str__(self) -> str:
         return f"head #{self.sequence}"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement that the chain had ``sequence`` entries ending in ``hash``.
+
+    Signed with an Ed25519 key kept outside the database, so whoever can rewrite the table
+    still cannot forge a checkpoint: truncation and wholesale rewriting become detectable.
+    Rows are append-only like the events (database triggers).
+    """
+
+    sequence = models.PositiveBigIntegerField(_("sequence"), unique=True)
+    hash = models.CharField(_("head hash"), max_length=64)
+    created_at = models.DateTimeField(_("created (UTC)"))
+    signature = models.CharField(_("Ed25519 signature (base64)"), max_length=100)
+    key_fingerprint = models.CharField(_("public key fingerprint (SHA-256)"), max_length=64)
+
+    class Meta:
+        ordering = ["sequence"]
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"checkpoint #{self.sequence} {self.hash[:12]}"

@@ -14,7 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from audit.canonical import GENESIS_HASH, event_hash, format_timestamp, normalise
-from audit.models import AuditEvent, AuditHead
+from audit.models import AuditCheckpoint, AuditEvent, AuditHead
 
 #: Keys that would carry personal values. Payloads use ids, states, amounts, field names.
 FORBIDDEN_PAYLOAD_KEYS = frozenset(
@@ -60,8 +60,21 @@ def _check_payload(payload: Any, path: str = "payload") -> None:
         raise AuditPayloadError(f"{path}: looks like a personal identity number")
 
 
+#: Key of the PostgreSQL transaction-level advisory lock that serialises appends
+#: ("FFAUDIT1" as a 64-bit integer). It also covers the head row's creation on first use.
+APPEND_LOCK_KEY = 0x4646415544495431
+
+
 def _lock_head() -> AuditHead:
-    """Take the head row for update; creating it on first use."""
+    """Take the head row for update; creating it on first use.
+
+    On PostgreSQL an advisory transaction lock comes first, so even the very first append
+    (when no head row exists yet to lock) is serialised. On SQLite the settings open every
+    transaction with BEGIN IMMEDIATE: writers are serialised by the database itself.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPEND_LOCK_KEY])
     head = AuditHead.objects.select_for_update().filter(pk=1).first()
     if head is None:
         try:
@@ -116,3 +129,39 @@ def record_event(
     )
     AuditHead.objects.filter(pk=1).update(sequence=event.sequence, hash=digest)
     return event
+
+
+class ChainBroken(RuntimeError):
+    """A checkpoint was refused because the entries it would vouch for do not verify."""
+
+
+def create_checkpoint() -> AuditCheckpoint | None:
+    """Sign the chain's current head, after verifying the entries since the last checkpoint.
+
+    Idempotent: when nothing was appended since the latest checkpoint, that checkpoint is
+    returned. Returns None for an empty chain. Appends wait while it runs (it holds the
+    append lock), so the signed head is the head.
+    """
+    from audit.signing import sign_checkpoint
+    from audit.verification import verify_since_last_checkpoint
+
+    with transaction.atomic():
+        _lock_head()
+        last = AuditEvent.objects.order_by("-sequence").values_list("sequence", "hash").first()
+        if last is None:
+            return None
+        sequence, head_hash = last
+        existing = AuditCheckpoint.objects.filter(sequence=sequence).first()
+        if existing is not None:
+            return existing
+        outcome = verify_since_last_checkpoint()
+        if outcome.broken is not None:
+            raise ChainBroken(outcome.broken.line())
+        signature, fingerprint = sign_checkpoint(sequence, head_hash)
+        return AuditCheckpoint.objects.create(
+            sequence=sequence,
+            hash=head_hash,
+            created_at=timezone.now(),
+            signature=signature,
+            key_fingerprint=fingerprint,
+        )

@@ -80,4 +80,4 @@ def artifacts_dir() -> Path:
     return path
 
 
-pytest_plugins = ["tests.fixtures"]
+pytest_plugins = ["tests.fixtures", "tests.audit_triggers", "tests.celery_worker"]

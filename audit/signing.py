@@ -1,0 +1,94 @@
+"""The Ed25519 key pair that signs checkpoints. It lives in files, never in the database.
+
+In embedded mode (``settings.GENERATE_MISSING_KEYS``) a missing pair is generated on first
+use; otherwise a missing key is a configuration error, stated plainly.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+    load_pem_private_key,
+    load_pem_public_key,
+)
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from audit.canonical import checkpoint_message
+from audit.chain import key_fingerprint
+
+
+class SigningKeyMissing(ImproperlyConfigured):
+    """No signing key where the settings say, and generating one is not allowed."""
+
+
+def _generate(private_path: Path, public_path: Path) -> None:
+    key = Ed25519PrivateKey.generate()
+    private_path.parent.mkdir(parents=True, exist_ok=True)
+    pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    # Created with 0600 from the start: the key is never readable by others, not even briefly.
+    fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+    public_path.parent.mkdir(parents=True, exist_ok=True)
+    public_path.write_bytes(
+        key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    )
+
+
+def signing_key() -> Ed25519PrivateKey:
+    private_path = Path(settings.AUDIT_SIGNING_KEY_FILE)
+    public_path = Path(settings.AUDIT_PUBLIC_KEY_FILE)
+    if not private_path.exists():
+        if not settings.GENERATE_MISSING_KEYS:
+            raise SigningKeyMissing(
+                f"No audit signing key at {private_path} (AUDIT_SIGNING_KEY_FILE). Create an "
+                "Ed25519 key pair there (PEM, PKCS#8) and its public key at "
+                "AUDIT_PUBLIC_KEY_FILE, or set GENERATE_MISSING_KEYS=1 in embedded mode."
+            )
+        _generate(private_path, public_path)
+    key = load_pem_private_key(private_path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ImproperlyConfigured(f"{private_path} does not hold an Ed25519 private key.")
+    if not public_path.exists():
+        public_path.parent.mkdir(parents=True, exist_ok=True)
+        public_path.write_bytes(
+            key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+        )
+    return key
+
+
+def load_public_key(path: Path) -> Ed25519PublicKey:
+    key = load_pem_public_key(path.read_bytes())
+    if not isinstance(key, Ed25519PublicKey):
+        raise ImproperlyConfigured(f"{path} does not hold an Ed25519 public key.")
+    return key
+
+
+def public_key() -> Ed25519PublicKey | None:
+    """The configured verification key, or None when there is none yet."""
+    path = Path(settings.AUDIT_PUBLIC_KEY_FILE)
+    if path.exists():
+        return load_public_key(path)
+    if Path(settings.AUDIT_SIGNING_KEY_FILE).exists():
+        return signing_key().public_key()
+    return None
+
+
+def fingerprint(key: Ed25519PublicKey) -> str:
+    return key_fingerprint(key.public_bytes(Encoding.Raw, PublicFormat.Raw))
+
+
+def sign_checkpoint(sequence: int, head_hash: str) -> tuple[str, str]:
+    """(base64 signature, public key fingerprint) for the chain's state at ``sequence``."""
+    key = signing_key()
+    signature = key.sign(checkpoint_message(sequence, head_hash))
+    return base64.b64encode(signature).decode("ascii"), fingerprint(key.public_key())

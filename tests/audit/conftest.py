@@ -1,0 +1,66 @@
+"""Helpers for the audit tests: a chain of N events, and an attacker with database rights."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+
+from audit import triggers
+from audit.models import AuditEvent, AuditHead
+from audit.services import record_event
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """The world's users get passwords; the slow production hasher adds nothing here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def append(count: int, ref: str = "A-2026-000001") -> list[AuditEvent]:
+    """Append ``count`` events in one transaction."""
+    with transaction.atomic():
+        return [
+            record_event(
+                action="application.submit",
+                role="officer",
+                object_type="application",
+                object_ref=ref,
+                payload={"step": n, "amount": Decimal("1500.50"), "to": "submitted"},
+            )
+            for n in range(count)
+        ]
+
+
+@pytest.fixture
+def chain(db: None) -> Callable[..., list[AuditEvent]]:
+    """A fresh chain: sequences 1..count (the test database starts without events)."""
+    assert not AuditEvent.objects.exists()
+    AuditHead.objects.all().delete()
+    return append
+
+
+@contextmanager
+def attacker() -> Iterator[None]:
+    """Someone with owner rights: drops the triggers, tampers, and puts them back."""
+    triggers.drop(connection)
+    try:
+        yield
+    finally:
+        triggers.install(connection)
+
+
+def verify() -> tuple[int, str]:
+    """Run ``manage.py audit_verify``: (exit status, its output)."""
+    out, err = StringIO(), StringIO()
+    try:
+        call_command("audit_verify", stdout=out, stderr=err)
+    except SystemExit as exc:
+        return int(exc.code or 0), out.getvalue() + err.getvalue()
+    return 0, out.getvalue() + err.getvalue()
