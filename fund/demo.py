@@ -18,6 +18,9 @@ from django.db import transaction
 from django.utils import timezone
 from stdnum import luhn
 
+from accounting import payouts
+from accounting.ledger import record_income
+from accounting.payees import create_payee
 from fund.models import Application, Fund, FundKind, Ombud, OmbudStatus, Organisation
 from workflows import services
 from workflows.models import Obligation
@@ -137,6 +140,34 @@ def _organisations() -> list[Organisation]:
     return orgs
 
 
+#: Valid Bankgiro numbers (Luhn) for the demo organisations' payees.
+DEMO_BANKGIRO = ["5678-1230", "5050-1055", "5402-9681"]
+
+
+def _money_and_payees(
+    users: dict[str, User], funds: dict[str, Fund], orgs: list[Organisation]
+) -> None:
+    """Opening donations for each fund and a Bankgiro payee for each organisation."""
+    with transaction.atomic():
+        for fund in funds.values():
+            record_income(
+                fund,
+                "2000000",
+                kind="donation",
+                actor=users["treasurer"],
+                reference=f"DEMO-{fund.accounting_dimension}",
+            )
+        for org, bankgiro in zip(orgs, DEMO_BANKGIRO, strict=True):
+            create_payee(
+                users["treasurer"],
+                kind="organisation",
+                name=org.name,
+                method="bankgiro",
+                account=bankgiro,
+                organisation=org,
+            )
+
+
 #: For each target state, the steps after creation (name of a World-like step).
 PLAN: list[tuple[str, int]] = [
     ("draft", 2),
@@ -213,6 +244,10 @@ class _Walker:
         app = self.run(app, "schedule_payout", "treasurer")
         if target == "payout_scheduled":
             return app
+        batch = payouts.create_batch(self.u["treasurer"], applications=[app])
+        payouts.approve_batch(batch, self.u["treasurer2"])
+        payouts.export_batch(batch, self.u["treasurer"])
+        payouts.mark_sent(batch, self.u["treasurer"])
         app = self.run(app, "confirm_paid", "treasurer2")
         if target == "paid":
             return app
@@ -246,6 +281,7 @@ def seed(stdout: Callable[[str], Any] = print) -> int:
     if Application.objects.filter(ombud__user=users["ombud"]).exists():
         stdout("Demo data already present; nothing to add.")
         return 0
+    _money_and_payees(users, funds, orgs)
     walker = _Walker(users)
     created = 0
     for target, count in PLAN:

@@ -39,6 +39,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     on_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     broker = os.environ.get("CELERY_TEST_BROKER_URL", "")
     for item in items:
+        _serialize_rollback_of_transactional_tests(item)
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(
                 pytest.mark.skip(reason="needs PostgreSQL: set POSTGRES_TEST_URL (see .ci/run)")
@@ -50,6 +51,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                     "and POSTGRES_TEST_URL (see .ci/run)"
                 )
             )
+
+
+def _serialize_rollback_of_transactional_tests(item: pytest.Item) -> None:
+    """Every transactional test restores the rows migrations made (roles, chart of accounts).
+
+    Mixing serialized and plain transactional tests breaks: a plain flush re-creates content
+    types that the next serialized restore then inserts again. So all of them serialize.
+    """
+    marker = item.get_closest_marker("django_db")
+    names = getattr(item, "fixturenames", [])
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or (
+        "transactional_db" in names or "live_server" in names
+    )
+    if transactional and "django_db_serialized_rollback" not in names:
+        names.append("django_db_serialized_rollback")
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -40,7 +40,7 @@ def _raw_database_bytes(tmp_path) -> bytes:
     return result.stdout
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_seeded_name_and_personnummer_never_appear_in_the_raw_database(world, tmp_path):
     person = services.register_beneficiary(
         world.ombud.user,

@@ -101,7 +101,7 @@ def test_erasure_waits_for_the_end_of_the_seventh_year(world):
     assert person.is_erased
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_after_erasure_no_personal_value_or_key_remains_and_the_case_stays(world, tmp_path):
     from tests.fund.test_no_plaintext_personal_data import _raw_database_bytes
 

@@ -41,7 +41,7 @@ def _race(app_pk, attempts):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize("attempt", range(3))
 def test_two_concurrent_decisions_end_with_one_success_and_one_conflict(world, attempt):
     app = world.to_decision(world.new_application("900"))
@@ -62,7 +62,7 @@ def test_two_concurrent_decisions_end_with_one_success_and_one_conflict(world, a
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_same_transition_twice_at_once_runs_once(world):
     app = world.run(world.new_application("900"), "submit", world.ombud.user)
     outcomes = _race(

@@ -156,9 +156,11 @@ def test_payout_failure_returns_to_approved_and_can_be_retried(world):
     app = world.run(
         world.to_approved(world.new_application("650")), "schedule_payout", world.treasurer
     )
+    world.send_payouts(app)
     app = world.run(app, "payout_failed", world.treasurer, reason="wrong_account")
     assert app.state == State.APPROVED
     app = world.run(app, "schedule_payout", world.treasurer)
+    world.send_payouts(app)
     app = world.run(app, "confirm_paid", world.treasurer2)
     assert app.state == State.PAID
 

@@ -71,6 +71,7 @@ def test_decider_cannot_confirm_the_payout(world):
     app = world.to_decision(world.new_application("500"))
     app = world.run(app, "approve", decider_treasurer)
     app = world.run(app, "schedule_payout", decider_treasurer)
+    world.send_payouts(app)
     assert "confirm_paid" not in services.available_transitions(app, decider_treasurer)
     with pytest.raises(PermissionDenied, match="another treasurer"):
         world.run(app, "confirm_paid", decider_treasurer)
