@@ -38,6 +38,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "application.resubmit": _("Resubmitted after komplettering"),
     "application.reconsider": _("Taken up for reconsideration (omprövning)"),
     "application.withdraw": _("Withdrawn"),
+    "application.assigned": _("Assigned to an officer"),
 }
 
 _AMOUNT_KEYS = ("requested", "grantable", "total", "amount")
