@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -34,7 +35,12 @@ def device_for(user: User) -> TOTPDevice:
 
 
 def sign_in(client: Client, user: User) -> Client:
-    """Log in as ``user``; staff also pass the second factor, as the login page would."""
+    """Log in as ``user``; staff also pass the second factor, as the login page would.
+
+    The pages then speak English, like the rest of the suite's specs (Swedish is tested
+    where it matters, by switching the language).
+    """
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     client.force_login(user)
     if needs_second_factor(user):
         session = client.session
