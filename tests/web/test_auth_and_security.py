@@ -17,6 +17,12 @@ from tests.web.conftest import device_for, sign_in
 PASSWORD = "a-long-test-password"  # tests.factories.UserFactory
 
 
+def english() -> Client:
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
 def code_for(user: Any) -> str:
     return f"{totp(device_for(user).bin_key):06d}"
 
@@ -37,7 +43,7 @@ def test_an_ombud_signs_in_with_a_password_and_lands_in_the_portal(world: World)
 
 def test_staff_need_a_one_time_code(world: World, settings: Any) -> None:
     settings.OTP_TOTP_THROTTLE_FACTOR = 0  # django-otp also slows down guessing; not tested here
-    client = Client()
+    client = english()
     device_for(world.officer)
     response = login(client, world.officer.username)
     assert response.status_code == 400
@@ -54,13 +60,13 @@ def test_staff_need_a_one_time_code(world: World, settings: Any) -> None:
 
 
 def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(world: World) -> None:
-    response = login(Client(), world.ombud.user.username, password="wrong-password")
+    response = login(english(), world.ombud.user.username, password="wrong-password")
     assert response.status_code == 400
     assert b"user name or password is wrong" in response.content
 
 
 def test_after_five_failures_even_the_right_password_is_locked_out(world: World) -> None:
-    client = Client()
+    client = english()
     for _attempt in range(settings.AXES_FAILURE_LIMIT):
         login(client, world.ombud.user.username, password="wrong-password")
     response = login(client, world.ombud.user.username)
