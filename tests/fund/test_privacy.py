@@ -10,7 +10,7 @@ from django.db import connection
 
 from fund import privacy
 from fund.crypto import DecryptionFailed, reset_key_cache
-from fund.models import Beneficiary
+from fund.models import Beneficiary, NeedItem
 from tests.factories import OmbudFactory, UserFactory
 from workflows import services
 from workflows.exceptions import PermissionDenied, ValidationFailed
@@ -106,6 +106,9 @@ def test_after_erasure_no_personal_value_or_key_remains_and_the_case_stays(world
     from tests.fund.test_no_plaintext_personal_data import _raw_database_bytes
 
     app = world.new_application("500", name=NAME)
+    item = app.items.get()
+    item.description = "Hyra för skyddat boende"
+    item.save()
     app = world.run(app, "withdraw", world.ombud.user, reason="applicant_request")
     person = Beneficiary.objects.get(pk=app.beneficiary_id)
     old_key, old_token = person.wrapped_key, person.encrypted_personal_data
@@ -115,6 +118,9 @@ def test_after_erasure_no_personal_value_or_key_remains_and_the_case_stays(world
     with pytest.raises(PermissionDenied, match="erased"):
         privacy.read_personal_data(world.officer, person, application=app)
     assert person.personal_data == {}
+    fresh_item = NeedItem.objects.get(pk=item.pk)
+    assert fresh_item.description == ""
+    assert fresh_item.encrypted_description  # the token stays; its key is gone
     with pytest.raises(DecryptionFailed):
         from fund.crypto import decrypt_json
 
