@@ -105,9 +105,7 @@ _FIELDS: list[Field[Any, Any]] = [
 def _append(event: AuditEvent) -> None:
     """INSERT the event (values prepared by the model's own fields) and move the head."""
     meta = AuditEvent._meta
-    values = [
-        meta.get_field(name).get_db_prep_save(getattr(event, name), connection) for name in _COLUMNS
-    ]
+    values = [field.get_db_prep_save(getattr(event, field.name), connection) for field in _FIELDS]
     columns = ", ".join(connection.ops.quote_name(name) for name in _COLUMNS)
     placeholders = ", ".join(["%s"] * len(_COLUMNS))
     returning = " RETURNING id" if connection.features.can_return_columns_from_insert else ""
