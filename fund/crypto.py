@@ -1,8 +1,11 @@
-"""Encryption of personal values at rest.
+"""Encryption of personal values at rest, with one data key per person.
 
-Personal values never sit in plain columns: they are one Fernet token per person. Keys come
-from settings (newest first, so keys can be rotated with MultiFernet); in embedded mode a key
-is generated once into a file outside the database.
+Each person's values are one Fernet token under that person's own data key; the data key is
+stored only wrapped (encrypted) by the master keys from settings. Erasing a person is
+destroying their wrapped key (crypto-shredding); rotating master keys re-wraps the small data
+keys and never touches the personal values. Master keys come newest first, so a new key can
+be deployed before the old one is retired (MultiFernet). In embedded mode a master key is
+generated once into a file outside the database.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 
 class DecryptionFailed(Exception):
-    """The stored token cannot be read with any configured key."""
+    """The stored token cannot be read with any configured key (or the key was destroyed)."""
 
 
 def _key_from_file(path: Path) -> bytes:
@@ -34,7 +37,7 @@ def _key_from_file(path: Path) -> bytes:
 
 
 @lru_cache(maxsize=1)
-def _cipher() -> MultiFernet:
+def master_cipher() -> MultiFernet:
     keys = [key.encode() for key in settings.FIELD_ENCRYPTION_KEYS]
     if not keys:
         keys = [_key_from_file(Path(settings.FIELD_ENCRYPTION_KEY_FILE))]
@@ -42,22 +45,39 @@ def _cipher() -> MultiFernet:
 
 
 def reset_key_cache() -> None:
-    """Forget loaded keys (after rotation, or when tests change settings)."""
-    _cipher.cache_clear()
+    """Forget loaded master keys (after rotation, or when tests change settings)."""
+    master_cipher.cache_clear()
 
 
-def encrypt_json(data: dict[str, Any]) -> str:
-    plain = json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8")
-    return _cipher().encrypt(plain).decode("ascii")
+def new_wrapped_key() -> str:
+    """A fresh data key for one person, returned wrapped by the current master key."""
+    return master_cipher().encrypt(Fernet.generate_key()).decode("ascii")
 
 
-def decrypt_json(token: str) -> dict[str, Any]:
+def rewrap(wrapped_key: str) -> str:
+    """The same data key wrapped by the newest master key (for rotation)."""
+    return master_cipher().rotate(wrapped_key.encode("ascii")).decode("ascii")
+
+
+def _person_cipher(wrapped_key: str) -> Fernet:
+    if not wrapped_key:
+        raise DecryptionFailed("this person's key has been destroyed")
     try:
-        plain = _cipher().decrypt(token.encode("ascii"))
+        return Fernet(master_cipher().decrypt(wrapped_key.encode("ascii")))
     except InvalidToken as exc:
-        raise DecryptionFailed(
-            "personal data cannot be decrypted with the configured keys"
-        ) from exc
+        raise DecryptionFailed("the person's key cannot be unwrapped with the master keys") from exc
+
+
+def encrypt_json(wrapped_key: str, data: dict[str, Any]) -> str:
+    plain = json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return _person_cipher(wrapped_key).encrypt(plain).decode("ascii")
+
+
+def decrypt_json(wrapped_key: str, token: str) -> dict[str, Any]:
+    try:
+        plain = _person_cipher(wrapped_key).decrypt(token.encode("ascii"))
+    except InvalidToken as exc:
+        raise DecryptionFailed("personal data cannot be decrypted with this person's key") from exc
     result: dict[str, Any] = json.loads(plain)
     return result
 

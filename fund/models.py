@@ -13,7 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from stdnum.se import orgnr
 
-from fund.crypto import decrypt_json, encrypt_json
+from fund.crypto import decrypt_json, encrypt_json, new_wrapped_key
 from fund.money import money_field
 from fund.references import ReferenceCounter
 from workflows.machine import ApplicationWorkflow
@@ -78,6 +78,11 @@ class Fund(models.Model):
     )
     instalments_allowed = models.BooleanField(_("instalments allowed"), default=False)
     follow_up_required = models.BooleanField(_("follow-up required before closing"), default=False)
+    retention_years = models.PositiveSmallIntegerField(
+        _("years personal data is kept after the last accounting year"),
+        default=7,
+        help_text=_("Swedish accounting law: to the end of the 7th year after the financial year."),
+    )
     awaiting_ombud_reminder_days = models.PositiveSmallIntegerField(default=14)
     completion_reminder_days = models.PositiveSmallIntegerField(default=30)
     unpaid_reminder_days = models.PositiveSmallIntegerField(default=10)
@@ -185,12 +190,16 @@ class Ombud(models.Model):
 class Beneficiary(models.Model):
     """The person the support is for (stödmottagare), known everywhere by ``reference`` only.
 
-    Name, personnummer, contact and the protected-identity flag are one encrypted token;
-    ``personnummer_index`` is a keyed hash to find duplicates without the value.
+    Name, personnummer, contact and the protected-identity flag are one token encrypted with
+    the person's own data key (``wrapped_key``, itself encrypted by the master keys).
+    ``personnummer_index`` is a keyed hash to find duplicates without the value. Erasure
+    blanks the key, the token, the index and the region: nothing personal can be recovered,
+    while the reference keeps cases, ledger and audit chain intact.
     """
 
     reference = models.CharField(_("reference"), max_length=16, unique=True, editable=False)
-    encrypted_personal_data = models.TextField(editable=False)
+    wrapped_key = models.TextField(editable=False, blank=True)
+    encrypted_personal_data = models.TextField(editable=False, blank=True)
     personnummer_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     region = models.CharField(
         _("county code"),
@@ -199,6 +208,7 @@ class Beneficiary(models.Model):
         help_text=_("For funds with a geographic scope."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("beneficiary")
@@ -208,17 +218,26 @@ class Beneficiary(models.Model):
         return self.reference
 
     @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
+
+    @property
     def personal_data(self) -> dict[str, Any]:
+        """Decrypted values. Pages and APIs read them through ``fund.privacy`` (logged)."""
         cached = getattr(self, "_personal_cache", None)
         if cached is None:
             cached = (
-                decrypt_json(self.encrypted_personal_data) if self.encrypted_personal_data else {}
+                decrypt_json(self.wrapped_key, self.encrypted_personal_data)
+                if self.encrypted_personal_data
+                else {}
             )
             self._personal_cache = cached
         return cached
 
     def set_personal_data(self, data: dict[str, Any]) -> None:
-        self.encrypted_personal_data = encrypt_json(data)
+        if not self.wrapped_key:
+            self.wrapped_key = new_wrapped_key()
+        self.encrypted_personal_data = encrypt_json(self.wrapped_key, data)
         self._personal_cache = dict(data)
 
     @property

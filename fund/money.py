@@ -66,3 +66,14 @@ def parse_amount(value: Any, *, field: str, allow_zero: bool = False) -> Money:
             _("%(field)s: the amount must be greater than zero.") % {"field": field}
         )
     return Money(quantize(amount), CURRENCY)
+
+
+def format_money(value: Money | Decimal) -> str:
+    """Amounts as people read them: ``1 250,50 kr`` in Swedish, ``SEK 1,250.50`` in English."""
+    from django.utils.translation import get_language
+
+    amount = quantize(value.amount if isinstance(value, Money) else Decimal(value))
+    if (get_language() or "sv").startswith("sv"):
+        text = f"{amount:,.2f}".replace(",", "\u00a0").replace(".", ",")
+        return f"{text}\u00a0kr"
+    return f"SEK {amount:,.2f}"

@@ -1,4 +1,4 @@
-"""Let the test runner empty the append-only audit tables between transactional tests.
+"""Let the test runner empty the append-only tables (audit, ledger) between transactional tests.
 
 ``transactional_db`` tests end with Django's flush (DELETE on SQLite, TRUNCATE on
 PostgreSQL), which the audit triggers refuse, as they should. Only here, in the test runner,
@@ -16,15 +16,18 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 
 @pytest.fixture(autouse=True, scope="session")
 def _flush_past_audit_triggers() -> Iterator[None]:
+    from accounting import db_guards
     from audit import triggers
 
     original = BaseDatabaseOperations.execute_sql_flush
 
     def execute_sql_flush(self: BaseDatabaseOperations, sql_list: Any) -> None:
         triggers.drop(self.connection)
+        db_guards.uninstall(self.connection)
         try:
             original(self, sql_list)
         finally:
+            db_guards.install(self.connection)
             triggers.install(self.connection)
 
     BaseDatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign]

@@ -7,13 +7,20 @@ so a CI run can never pass while silently leaving out what it is meant to prove.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import translation
 
 STRICT = os.environ.get("FUNDFLOW_STRICT") == "1"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Real hashing costs ~0.3 s a user; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -32,6 +39,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     on_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     broker = os.environ.get("CELERY_TEST_BROKER_URL", "")
     for item in items:
+        _serialize_rollback_of_transactional_tests(item)
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(
                 pytest.mark.skip(reason="needs PostgreSQL: set POSTGRES_TEST_URL (see .ci/run)")
@@ -45,6 +53,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             )
 
 
+def _serialize_rollback_of_transactional_tests(item: pytest.Item) -> None:
+    """Every transactional test restores the rows migrations made (roles, chart of accounts).
+
+    Mixing serialized and plain transactional tests breaks: a plain flush re-creates content
+    types that the next serialized restore then inserts again. So all of them serialize.
+    """
+    marker = item.get_closest_marker("django_db")
+    names = getattr(item, "fixturenames", [])
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or (
+        "transactional_db" in names or "live_server" in names
+    )
+    if transactional and "django_db_serialized_rollback" not in names:
+        names.append("django_db_serialized_rollback")
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
     outcome = yield
@@ -52,6 +75,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     if STRICT and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"FUNDFLOW_STRICT=1: a test may not skip in CI ({report.longrepr})"
+
+
+@pytest.fixture(autouse=True)
+def _english_messages() -> Iterator[None]:
+    """Specs assert the English messages; Swedish ones are tested in test_translations."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -26,7 +26,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     def roles(self, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create and extracted:
             for role in extracted:
-                self.groups.add(Group.objects.get(name=role))
+                # Transactional tests flush the groups the migration made; recreate them.
+                self.groups.add(Group.objects.get_or_create(name=role)[0])
 
 
 class FundFactory(factory.django.DjangoModelFactory):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from moneyed import Money
 
 from fund.models import Application, Fund, NeedCategory, NeedItem
+from fund.money import format_money
 from workflows.states import State
 
 #: States in which an application's approved amounts count against the person's yearly limit.
@@ -34,7 +35,12 @@ def item_limit_problems(fund: Fund, amount: Money, *, label: str) -> list[str]:
     if fund.max_per_item is not None and amount > fund.max_per_item:
         return [
             _("%(label)s: %(amount)s is over %(fund)s's limit of %(limit)s per need item.")
-            % {"label": label, "amount": amount, "fund": fund.name, "limit": fund.max_per_item}
+            % {
+                "label": label,
+                "amount": format_money(amount),
+                "fund": fund.name,
+                "limit": format_money(fund.max_per_item),
+            }
         ]
     return []
 
@@ -81,7 +87,11 @@ def decision_problems(application: Application, amounts: Mapping[int, Money]) ->
     if fund.max_per_application is not None and total > fund.max_per_application:
         problems.append(
             _("The total %(total)s is over %(fund)s's limit of %(limit)s per application.")
-            % {"total": total, "fund": fund.name, "limit": fund.max_per_application}
+            % {
+                "total": format_money(total),
+                "fund": fund.name,
+                "limit": format_money(fund.max_per_application),
+            }
         )
     if fund.max_per_person_year is not None and total.amount > 0:
         already = granted_this_year(application)
@@ -92,10 +102,10 @@ def decision_problems(application: Application, amounts: Mapping[int, Money]) ->
                     "with %(total)s the yearly limit of %(limit)s would be exceeded."
                 )
                 % {
-                    "already": already,
+                    "already": format_money(already),
                     "fund": fund.name,
-                    "total": total,
-                    "limit": fund.max_per_person_year,
+                    "total": format_money(total),
+                    "limit": format_money(fund.max_per_person_year),
                 }
             )
     if total.amount > 0:

@@ -20,6 +20,7 @@ from django_fsm import ConcurrentTransition, can_proceed
 from moneyed import Money
 from stdnum.se import personnummer
 
+from accounting import services as accounting
 from audit.services import record_event
 from fund.crypto import blind_index
 from fund.models import (
@@ -30,7 +31,7 @@ from fund.models import (
     Ombud,
     OmbudStatus,
 )
-from fund.money import parse_amount
+from fund.money import format_money, parse_amount
 from fund.references import next_reference
 from workflows import fund_rules
 from workflows.exceptions import (
@@ -93,7 +94,7 @@ def _clean_personnummer(value: str) -> str:
     value = value.strip()
     if value and not personnummer.is_valid(value):
         raise ValidationFailed(_("The personal identity number is not valid."))
-    return personnummer.compact(value) if value else ""
+    return "".join(ch for ch in personnummer.compact(value) if ch.isdigit()) if value else ""
 
 
 def register_beneficiary(
@@ -162,12 +163,12 @@ def _validated_items(fund: Fund, items: Sequence[NeedInput]) -> list[tuple[NeedI
         problems.append(_("An application needs at least one need item."))
     for position, item in enumerate(items, start=1):
         label = _("Item %(n)s") % {"n": position}
+        problems += [f"{label}: {p}" for p in fund_rules.category_problems(fund, item.category)]
         try:
             amount = parse_amount(item.amount, field=label)
         except ValidationError as exc:
             problems += exc.messages
             continue
-        problems += [f"{label}: {p}" for p in fund_rules.category_problems(fund, item.category)]
         problems += fund_rules.item_limit_problems(fund, amount, label=label)
         result.append((item, amount))
     if not problems and fund.max_per_application is not None:
@@ -175,7 +176,11 @@ def _validated_items(fund: Fund, items: Sequence[NeedInput]) -> list[tuple[NeedI
         if total > fund.max_per_application:
             problems.append(
                 _("The total %(total)s is over %(fund)s's limit of %(limit)s per application.")
-                % {"total": total, "fund": fund.name, "limit": fund.max_per_application}
+                % {
+                    "total": format_money(total),
+                    "fund": fund.name,
+                    "limit": format_money(fund.max_per_application),
+                }
             )
     if problems:
         raise ValidationFailed(problems)
@@ -213,7 +218,7 @@ def create_application(
             reference=next_reference("A"), fund=fund, beneficiary=beneficiary, ombud=ombud
         )
         NeedItem.objects.bulk_create(
-            NeedItem(
+            NeedItem(  # type: ignore[misc]  # Money into a MoneyField
                 application=application,
                 position=position,
                 category=item.category,
@@ -302,7 +307,7 @@ def record_statutory_assessment(
                 if grantable >= item.requested_amount:
                     problems.append(
                         _("The remainder must be less than the requested %(amount)s.")
-                        % {"amount": item.requested_amount}
+                        % {"amount": format_money(item.requested_amount)}
                     )
         if problems:
             raise ValidationFailed(problems)
@@ -644,7 +649,7 @@ def _decided_amounts(step: Step, outcome: str) -> dict[int, tuple[Money, str]]:
         if amount > assessment.grantable_amount:
             problems.append(
                 _("%(label)s: at most %(max)s can be granted after the statutory check.")
-                % {"label": label, "max": assessment.grantable_amount}
+                % {"label": label, "max": format_money(assessment.grantable_amount)}
             )
         result[item.pk] = (amount, str(reason))
     if problems:
@@ -699,7 +704,7 @@ def _decide(step: Step) -> None:
     previous = app.decisions.filter(
         status=DecisionStatus.EFFECTIVE, outcome=DecisionOutcome.REJECT
     ).first()
-    decision = Decision.objects.create(
+    decision = Decision.objects.create(  # type: ignore[misc]  # Money into a MoneyField
         application=app,
         outcome=outcome,
         status=DecisionStatus.AWAITING_SIGNATURE,
@@ -710,7 +715,7 @@ def _decide(step: Step) -> None:
         created_at=timezone.now(),
     )
     DecisionItem.objects.bulk_create(
-        DecisionItem(
+        DecisionItem(  # type: ignore[misc]  # Money into a MoneyField
             decision=decision,
             need_item_id=pk,
             outcome=_item_outcome(amount, app, pk),
@@ -781,6 +786,7 @@ def _make_effective(step: Step, decision: Decision, now: Any) -> None:
         item.outcome = di.outcome
         item.save(update_fields=["approved_amount", "approved_amount_currency", "outcome"])
     app.decided_at = now
+    accounting.on_decision_effective(decision, step.actor)
     step.payload.update(_decision_payload(decision))
     _fire(step)
 
@@ -792,10 +798,12 @@ def _schedule_payout(step: Step) -> None:
     decision = _effective_decision(step.application)
     if decision is None or not decision.total_approved.amount:
         raise ValidationFailed(_("There is no approved amount to pay out."))
-    _fire(step, total=decision.total_approved.amount)
+    orders = accounting.on_payout_scheduled(step.application, step.actor, step.data)
+    _fire(step, total=decision.total_approved.amount, payment_orders=orders)
 
 
 def _confirm_paid(step: Step) -> None:
+    accounting.on_confirm_paid(step.application, step.actor)
     _fire(step)
 
 
@@ -807,6 +815,7 @@ class PayoutFailure:
 
 def _payout_failed(step: Step) -> None:
     reason = _choice(step, "reason", PayoutFailure, _("Choose why the payout failed."))
+    accounting.on_payout_failed(step.application, step.actor, step.data, reason)
     _fire(step, reason=reason)
 
 
@@ -858,6 +867,7 @@ def _reconsider(step: Step) -> None:
         item.approved_amount = None
         item.outcome = ""
         item.save(update_fields=["approved_amount", "approved_amount_currency", "outcome"])
+    accounting.on_released(app, step.actor, reason="reconsidered", role=step.role)
     _fire(step, reconsiders=decision.pk)
 
 
@@ -867,6 +877,7 @@ def _withdraw(step: Step) -> None:
     app.decisions.filter(status=DecisionStatus.AWAITING_SIGNATURE).update(
         status=DecisionStatus.SUPERSEDED
     )
+    accounting.on_released(app, step.actor, reason="withdrawn", role=step.role)
     _fire(step, reason=reason)
 
 

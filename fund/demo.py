@@ -1,0 +1,314 @@
+"""Demo data: both funds, one user per role and applications in every state.
+
+Everything goes through the services, so the demo's audit trail is real. Idempotent: users,
+organisations and funds are looked up before they are made, and cases are only created
+while the demo ombud has none.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import Group, User
+from django.db import transaction
+from django.utils import timezone
+from stdnum import luhn
+
+from accounting import payouts
+from accounting.ledger import record_income
+from accounting.payees import create_payee
+from fund.models import Application, Fund, FundKind, Ombud, OmbudStatus, Organisation
+from workflows import services
+from workflows.models import Obligation
+from workflows.services import NeedInput
+
+DEMO_PASSWORD = "fundflow-demo"  # noqa: S105 - documented demo-only password
+
+DEMO_USERS = {
+    "ombud": (["ombud"], "Olivia", "Ombudsson"),
+    "ombud2": (["ombud"], "Omar", "Ombudsdotter"),
+    "officer": (["officer"], "Hanna", "Handläggare"),
+    "officer2": (["officer"], "Henrik", "Handläggare"),
+    "decider": (["decision_maker"], "Bodil", "Beslutsfattare"),
+    "decider2": (["decision_maker"], "Bengt", "Beslutsfattare"),
+    "treasurer": (["treasurer"], "Karin", "Kassör"),
+    "treasurer2": (["treasurer"], "Kalle", "Kassör"),
+    "auditor": (["auditor"], "Rut", "Revisor"),
+    "admin": (["administrator"], "Anders", "Administratör"),
+}
+
+FIRST = ["Amira", "Elin", "Sara", "Nadia", "Maria", "Ioana", "Jamal", "Ali", "Lina", "Fatima"]
+LAST = ["Andersson", "Popescu", "Hassan", "Nilsson", "Ivanova", "Karimi", "Berg", "Lund"]
+
+
+def _orgnr(seed: int) -> str:
+    base = f"80240{seed:04d}"
+    return f"{base[:6]}-{base[6:]}{luhn.calc_check_digit(base)}"
+
+
+def _personnummer(rng: random.Random) -> str:
+    born = date(1975 + rng.randrange(30), 1 + rng.randrange(12), 1 + rng.randrange(28))
+    serial = f"{rng.randrange(1000):03d}"
+    body = born.strftime("%y%m%d") + serial
+    return born.strftime("%Y%m%d") + "-" + serial + luhn.calc_check_digit(body)
+
+
+def _user(username: str) -> User:
+    roles, first, last = DEMO_USERS[username]
+    user, created = User.objects.get_or_create(
+        username=username,
+        defaults={"first_name": first, "last_name": last, "email": f"{username}@demo.invalid"},
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.is_staff = username in ("admin", "auditor")
+        user.save()
+    for role in roles:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def _funds() -> dict[str, Fund]:
+    specs: dict[str, dict[str, Any]] = {
+        "barnfonden": {
+            "name": "Barnfonden",
+            "kind": FundKind.CHILDREN,
+            "allowed_categories": [
+                "clothes",
+                "shoes",
+                "child_equipment",
+                "school_material",
+                "leisure",
+                "therapy",
+            ],
+            "max_per_item": Decimal("10000"),
+            "max_per_application": Decimal("25000"),
+            "max_per_person_year": Decimal("40000"),
+            "two_signature_threshold": Decimal("15000"),
+            "accounting_dimension": "BF",
+            "restricted_funds_account": "2071",
+        },
+        "egenforsorjning": {
+            "name": "Vägar till egenförsörjning",
+            "kind": FundKind.SELF_SUFFICIENCY,
+            "allowed_categories": [
+                "education",
+                "course",
+                "computer",
+                "work_equipment",
+                "childcare",
+            ],
+            "max_per_item": Decimal("30000"),
+            "max_per_application": Decimal("60000"),
+            "max_per_person_year": Decimal("80000"),
+            "two_signature_threshold": Decimal("20000"),
+            "accounting_dimension": "VTE",
+            "restricted_funds_account": "2072",
+            "instalments_allowed": True,
+            "follow_up_required": True,
+        },
+    }
+    funds = {}
+    for code, spec in specs.items():
+        fund, _created = Fund.objects.get_or_create(code=code, defaults=spec)
+        funds[code] = fund
+    return funds
+
+
+def _organisations() -> list[Organisation]:
+    specs = [
+        ("Socialtjänsten Södermalm", "social_services"),
+        ("Kvinnojouren Demo", "shelter"),
+        ("Stödcentrum Demo", "ngo"),
+    ]
+    orgs = []
+    for index, (name, kind) in enumerate(specs, start=1):
+        org, _created = Organisation.objects.get_or_create(
+            org_number=_orgnr(index),
+            defaults={
+                "name": name,
+                "kind": kind,
+                "verified_at": timezone.now(),
+                "verification_method": "Call to the switchboard number in the public register",
+            },
+        )
+        orgs.append(org)
+    return orgs
+
+
+#: Valid Bankgiro numbers (Luhn) for the demo organisations' payees.
+DEMO_BANKGIRO = ["5678-1230", "5050-1055", "5402-9681"]
+
+
+def _money_and_payees(
+    users: dict[str, User], funds: dict[str, Fund], orgs: list[Organisation]
+) -> None:
+    """Opening donations for each fund and a Bankgiro payee for each organisation."""
+    with transaction.atomic():
+        for fund in funds.values():
+            record_income(
+                fund,
+                "2000000",
+                kind="donation",
+                actor=users["treasurer"],
+                reference=f"DEMO-{fund.accounting_dimension}",
+            )
+        for org, bankgiro in zip(orgs, DEMO_BANKGIRO, strict=True):
+            create_payee(
+                users["treasurer"],
+                kind="organisation",
+                name=org.name,
+                method="bankgiro",
+                account=bankgiro,
+                organisation=org,
+            )
+
+
+#: For each target state, the steps after creation (name of a World-like step).
+PLAN: list[tuple[str, int]] = [
+    ("draft", 2),
+    ("submitted", 3),
+    ("awaiting_ombud", 3),
+    ("ombud_verified", 2),
+    ("statutory_check", 3),
+    ("referred", 2),
+    ("ready_for_decision", 3),
+    ("needs_completion", 2),
+    ("approved", 3),
+    ("rejected", 2),
+    ("payout_scheduled", 2),
+    ("paid", 2),
+    ("closed", 3),
+    ("withdrawn", 2),
+]
+
+
+class _Walker:
+    """Moves one demo case forward with the right user at each step."""
+
+    def __init__(self, users: dict[str, User]):
+        self.u = users
+
+    def run(self, app: Application, name: str, who: str, **data: Any) -> Application:
+        return services.transition(app, name, self.u[who], **data)
+
+    def walk(self, app: Application, target: str) -> Application:
+        steps: list[Callable[[Application], Application]] = [
+            lambda a: self.run(a, "submit", "ombud"),
+            lambda a: self.run(a, "request_attestation", "officer"),
+            lambda a: self.run(a, "attest", "ombud", method="portal", need_confirmed=True),
+            lambda a: self.run(a, "start_statutory_check", "officer"),
+        ]
+        order = ["draft", "submitted", "awaiting_ombud", "ombud_verified", "statutory_check"]
+        special = {
+            "needs_completion": ("submitted", "request_completion"),
+            "withdrawn": ("submitted", "withdraw"),
+        }
+        if target in special:
+            reach, step = special[target]
+            app = self.walk(app, reach)
+            if step == "request_completion":
+                return self.run(app, step, "officer", message="Kvitto på kostnaden saknas.")
+            return self.run(app, step, "ombud", reason="need_met_elsewhere")
+        if target in order:
+            for step_fn in steps[: order.index(target)]:
+                app = step_fn(app)
+            return app
+        app = self.walk(app, "statutory_check")
+        obliged = target == "referred"
+        for item in app.items.all():
+            services.record_statutory_assessment(
+                item,
+                self.u["officer"],
+                outcome=Obligation.OBLIGED if obliged else Obligation.NOT_OBLIGED,
+                authority="social_services" if obliged else "",
+                legal_basis="SoL 4 kap 1 §" if obliged else "",
+                evidence_reference="Beslut 2026-0042" if obliged else "Avslag 2026-0117",
+            )
+        if obliged:
+            return self.run(app, "refer", "officer")
+        app = self.run(app, "clear", "officer")
+        if target == "ready_for_decision":
+            return app
+        if target == "rejected":
+            return self.run(app, "reject", "decider", reason="outside_purpose")
+        app = self.run(app, "approve", "decider")
+        if app.state != "approved":  # above the threshold: the second signature
+            app = self.run(app, "approve", "decider2")
+        if target == "approved":
+            return app
+        app = self.run(app, "schedule_payout", "treasurer")
+        if target == "payout_scheduled":
+            return app
+        batch = payouts.create_batch(self.u["treasurer"], applications=[app])
+        payouts.approve_batch(batch, self.u["treasurer2"])
+        payouts.export_batch(batch, self.u["treasurer"])
+        payouts.mark_sent(batch, self.u["treasurer"])
+        app = self.run(app, "confirm_paid", "treasurer2")
+        if target == "paid":
+            return app
+        if app.fund.follow_up_required:
+            services.record_follow_up(app, self.u["officer"], outcome="used_as_intended")
+        return self.run(app, "close", "officer")
+
+
+def seed(stdout: Callable[[str], Any] = print) -> int:
+    """Create the demo; returns how many applications were created this time."""
+    rng = random.Random(20151120)  # noqa: S311 - demo data, not security
+    with transaction.atomic():
+        users = {name: _user(name) for name in DEMO_USERS}
+        funds = _funds()
+        orgs = _organisations()
+        for fund in funds.values():
+            fund.handlers.add(
+                users["officer"], users["officer2"], users["decider"], users["decider2"]
+            )
+        for username, org in (("ombud", orgs[0]), ("ombud2", orgs[1])):
+            Ombud.objects.get_or_create(
+                user=users[username],
+                defaults={
+                    "organisation": org,
+                    "title": "Socialsekreterare",
+                    "status": OmbudStatus.VERIFIED,
+                    "verified_at": timezone.now(),
+                    "verification_method": "Called back via the organisation's switchboard",
+                },
+            )
+    if Application.objects.filter(ombud__user=users["ombud"]).exists():
+        stdout("Demo data already present; nothing to add.")
+        return 0
+    _money_and_payees(users, funds, orgs)
+    walker = _Walker(users)
+    created = 0
+    for target, count in PLAN:
+        for _n in range(count):
+            code = rng.choice(list(funds))
+            fund = funds[code]
+            categories = fund.allowed_categories
+            with transaction.atomic():
+                person = services.register_beneficiary(
+                    users["ombud"],
+                    name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                    personal_number=_personnummer(rng),
+                    contact=f"07{rng.randrange(10**7, 10**8)}",
+                    region=rng.choice(["AB", "O", "M", "C"]),
+                )
+                items = [
+                    NeedInput(
+                        category=rng.choice(categories),
+                        amount=Decimal(rng.randrange(300, 9000, 50)),
+                        description="Behov enligt ombudets beskrivning",
+                    )
+                    for _i in range(rng.randint(1, 3))
+                ]
+                app = services.create_application(
+                    users["ombud"], fund=fund, beneficiary=person, items=items
+                )
+                walker.walk(app, target)
+            created += 1
+    stdout(f"Created {created} demo applications in {len(PLAN)} states.")
+    return created

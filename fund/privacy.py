@@ -1,0 +1,283 @@
+"""Who may see a person's data, the log of every look, erasure and key rotation.
+
+Every page, API endpoint, export or admin view that shows personal values reads them through
+:func:`read_personal_data`, which checks need-to-know and appends an access event in the
+same transaction. Nothing else should touch ``Beneficiary.personal_data``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db import models, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from audit.models import AuditEvent
+from audit.services import record_event
+from fund.crypto import reset_key_cache, rewrap
+from fund.models import Application, Beneficiary
+from workflows.exceptions import PermissionDenied, ValidationFailed
+from workflows.roles import Role, has_role, is_case_ombud, works_in_fund
+from workflows.states import State
+
+#: States in which a case still needs the person's data.
+OPEN_STATES = tuple(
+    s
+    for s in State.values
+    if s not in (State.REFERRED, State.CLOSED, State.WITHDRAWN, State.REJECTED)
+)
+
+
+class AccessPurpose(models.TextChoices):
+    CASE_HANDLING = "case_handling", gettext_lazy("Case handling")
+    AUDIT = "audit", gettext_lazy("Audit (with a stated reason)")
+    SUBJECT_ACCESS = "subject_access", gettext_lazy("Data subject access request")
+
+
+def _named_on_case(actor: Any, application: Application) -> bool:
+    return actor.pk in (application.assigned_officer_id, application.prepared_by_id)
+
+
+def access_problem(
+    actor: Any, beneficiary: Beneficiary, application: Application | None, purpose: str, reason: str
+) -> str | None:
+    """Why ``actor`` may not see the person's values now, or None when they may."""
+    if beneficiary.is_erased:
+        return _("This person's data has been erased.")
+    if purpose == AccessPurpose.AUDIT:
+        if not has_role(actor, Role.AUDITOR):
+            return _("Only an auditor may read personal data for audit.")
+        if not reason.strip():
+            return _("State why you need to see the person's data; the reason is logged.")
+        return None
+    if purpose == AccessPurpose.SUBJECT_ACCESS:
+        return (
+            None if has_role(actor, Role.ADMINISTRATOR) else _("Only an administrator may do that.")
+        )
+    if application is None or application.beneficiary_id != beneficiary.pk:
+        return _("Personal data is shown only through a case the person belongs to.")
+    if has_role(actor, Role.OMBUD) and is_case_ombud(actor, application):
+        return None
+    handler = (
+        has_role(actor, Role.OFFICER) or has_role(actor, Role.DECISION_MAKER)
+    ) and works_in_fund(actor, application)
+    if not handler:
+        return _("You do not work with this case.")
+    if beneficiary.protected_identity and not _named_on_case(actor, application):
+        return _("The person has a protected identity: only officers named on the case see it.")
+    return None
+
+
+def read_personal_data(
+    actor: Any,
+    beneficiary: Beneficiary,
+    *,
+    application: Application | None = None,
+    purpose: str = AccessPurpose.CASE_HANDLING,
+    reason: str = "",
+    channel: str = "page",
+) -> dict[str, Any]:
+    """The person's values for ``actor``, after need-to-know; the look is audit-logged."""
+    problem = access_problem(actor, beneficiary, application, purpose, reason)
+    if problem:
+        raise PermissionDenied(problem)
+    with transaction.atomic():
+        record_event(
+            action="personal_data.viewed",
+            actor=actor,
+            role=_role_for(actor, purpose),
+            object_type="beneficiary",
+            object_ref=beneficiary.reference,
+            payload={
+                "application": application.reference if application else None,
+                "purpose": purpose,
+                "channel": channel,
+                "reason_given": bool(reason.strip()),
+            },
+        )
+    return dict(beneficiary.personal_data)
+
+
+def _role_for(actor: Any, purpose: str) -> str:
+    if purpose == AccessPurpose.AUDIT:
+        return Role.AUDITOR
+    if purpose == AccessPurpose.SUBJECT_ACCESS:
+        return Role.ADMINISTRATOR
+    for role in (Role.OMBUD, Role.OFFICER, Role.DECISION_MAKER):
+        if has_role(actor, role):
+            return role
+    return ""
+
+
+def access_log(beneficiary: Beneficiary) -> QuerySet[AuditEvent]:
+    """Who looked at this person, when and through which case."""
+    return AuditEvent.objects.filter(
+        object_type="beneficiary", object_ref=beneficiary.reference, action="personal_data.viewed"
+    ).order_by("sequence")
+
+
+# --- retention and erasure ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Retention:
+    beneficiary: str
+    hold_until: date | None
+    due: bool
+    reason: str
+
+
+def retention_of(beneficiary: Beneficiary, today: date | None = None) -> Retention:
+    """Until when the person's data must be kept, and why."""
+    today = today or timezone.localdate()
+    applications = list(beneficiary.applications.select_related("fund"))
+    open_refs = [a.reference for a in applications if a.state in OPEN_STATES]
+    if open_refs:
+        return Retention(
+            beneficiary.reference, None, False, _("Open cases: %s") % ", ".join(open_refs)
+        )
+    hold_until: date | None = None
+    for app in applications:
+        last = app.state_changed_at or app.updated_at or app.created_at
+        year_end = date(timezone.localtime(last).year + app.fund.retention_years, 12, 31)
+        hold_until = max(hold_until, year_end) if hold_until else year_end
+    if hold_until is None:
+        return Retention(beneficiary.reference, None, True, _("No cases."))
+    if today > hold_until:
+        return Retention(beneficiary.reference, hold_until, True, _("The legal hold has ended."))
+    return Retention(
+        beneficiary.reference,
+        hold_until,
+        False,
+        _("Accounting records are kept until %(date)s.") % {"date": hold_until.isoformat()},
+    )
+
+
+def retention_report(today: date | None = None) -> list[Retention]:
+    people = Beneficiary.objects.filter(erased_at__isnull=True).prefetch_related(
+        "applications__fund"
+    )
+    return [retention_of(person, today) for person in people.order_by("reference")]
+
+
+def erase_person(actor: Any, beneficiary: Beneficiary, *, today: date | None = None) -> Beneficiary:
+    """Crypto-shred the person once no hold applies; cases, ledger and audit chain remain."""
+    if not has_role(actor, Role.ADMINISTRATOR):
+        raise PermissionDenied(_("Only an administrator may erase a person's data."))
+    with transaction.atomic():
+        person = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
+        if person.is_erased:
+            return person
+        retention = retention_of(person, today)
+        if not retention.due:
+            raise ValidationFailed(
+                _("%(ref)s cannot be erased yet: %(reason)s")
+                % {"ref": person.reference, "reason": retention.reason}
+            )
+        person.wrapped_key = ""
+        person.encrypted_personal_data = ""
+        person.personnummer_index = ""
+        person.region = ""
+        person.erased_at = timezone.now()
+        person.save(
+            update_fields=[
+                "wrapped_key",
+                "encrypted_personal_data",
+                "personnummer_index",
+                "region",
+                "erased_at",
+            ]
+        )
+        person._personal_cache = {}
+        record_event(
+            action="beneficiary.erased",
+            actor=actor,
+            role=Role.ADMINISTRATOR,
+            object_type="beneficiary",
+            object_ref=person.reference,
+            payload={
+                "hold_until": retention.hold_until.isoformat() if retention.hold_until else None
+            },
+        )
+    return person
+
+
+def rotate_master_keys(batch_size: int = 500) -> int:
+    """Re-wrap every person's data key with the newest master key; returns how many."""
+    reset_key_cache()
+    rotated = 0
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Beneficiary.objects.select_for_update()
+                .filter(pk__gt=last_pk)
+                .exclude(wrapped_key="")
+                .order_by("pk")[:batch_size]
+            )
+            if not batch:
+                break
+            for person in batch:
+                person.wrapped_key = rewrap(person.wrapped_key)
+            Beneficiary.objects.bulk_update(batch, ["wrapped_key"])
+            rotated += len(batch)
+            last_pk = batch[-1].pk
+    with transaction.atomic():
+        record_event(action="keys.rotated", object_type="system", payload={"people": rotated})
+    return rotated
+
+
+def subject_access_report(actor: Any, beneficiary: Beneficiary) -> dict[str, Any]:
+    """Everything held about the person (GDPR Art 15), for the administrator to send."""
+    personal = read_personal_data(
+        actor, beneficiary, purpose=AccessPurpose.SUBJECT_ACCESS, channel="report"
+    )
+    applications = []
+    for app in beneficiary.applications.select_related("fund").prefetch_related(
+        "items", "decisions"
+    ):
+        applications.append(
+            {
+                "reference": app.reference,
+                "fund": app.fund.name,
+                "state": app.state,
+                "created_at": app.created_at.isoformat(),
+                "need_items": [
+                    {
+                        "category": item.category,
+                        "description": item.description,
+                        "requested": str(item.requested_amount.amount),
+                        "approved": str(item.approved_amount.amount)
+                        if item.approved_amount
+                        else None,
+                    }
+                    for item in app.items.all()
+                ],
+                "decisions": [
+                    {"outcome": d.outcome, "status": d.status, "reason": d.reason}
+                    for d in app.decisions.all()
+                ],
+            }
+        )
+    return {
+        "reference": beneficiary.reference,
+        "personal_data": personal,
+        "region": beneficiary.region,
+        "applications": applications,
+        "accesses": [
+            {
+                "at": event.occurred_at.isoformat(),
+                "actor_id": event.actor_id,
+                "role": event.actor_role,
+                "purpose": event.payload.get("purpose"),
+                "application": event.payload.get("application"),
+            }
+            for event in access_log(beneficiary)
+        ],
+        "retention": retention_of(beneficiary).reason,
+    }

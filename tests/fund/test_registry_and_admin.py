@@ -1,0 +1,58 @@
+"""Organisation and ombud verification, and the admin pages for the registry."""
+
+import pytest
+
+from audit.models import AuditEvent
+from fund import services
+from fund.models import OmbudStatus
+from tests.factories import OmbudFactory, OrganisationFactory
+from workflows.exceptions import PermissionDenied, ValidationFailed
+
+
+def test_only_an_administrator_verifies_an_organisation(world):
+    org = OrganisationFactory(verified_at=None)
+    with pytest.raises(PermissionDenied):
+        services.verify_organisation(world.officer, org, method="call")
+    services.verify_organisation(world.admin, org, method="Call to switchboard")
+    org.refresh_from_db()
+    assert org.is_verified and org.verified_by == world.admin
+    assert AuditEvent.objects.filter(action="organisation.verified").count() == 1
+
+
+def test_an_ombud_is_verified_only_at_a_verified_organisation(world):
+    ombud = OmbudFactory(
+        status=OmbudStatus.PENDING, organisation=OrganisationFactory(verified_at=None)
+    )
+    with pytest.raises(ValidationFailed, match="organisation first"):
+        services.set_ombud_status(world.admin, ombud, status="verified", method="call")
+    services.verify_organisation(world.admin, ombud.organisation, method="call")
+    services.set_ombud_status(world.admin, ombud, status="verified", method="call back")
+    assert ombud.may_attest
+
+
+def test_admin_pages_for_the_registry_answer(world, client):
+    world.admin.is_staff = True
+    world.admin.save()
+    client.force_login(world.admin)
+    for url in (
+        "/admin/fund/fund/",
+        "/admin/fund/organisation/",
+        "/admin/fund/ombud/",
+        "/admin/auth/user/",
+    ):
+        assert client.get(url).status_code == 200, url
+
+
+def test_admin_action_verifies_through_the_service(world, client):
+    world.admin.is_staff = True
+    world.admin.save()
+    client.force_login(world.admin)
+    org = OrganisationFactory(verified_at=None)
+    response = client.post(
+        "/admin/fund/organisation/",
+        {"action": "mark_verified", "_selected_action": [org.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    org.refresh_from_db()
+    assert org.is_verified
