@@ -92,5 +92,5 @@ def test_scheduling_to_an_invalid_payee_is_refused(world):
     )
     Payee.objects.filter(pk=supplier.pk).update(account="9020024")
     app = world.to_approved(world.new_application("900"))
-    with pytest.raises(ValidationFailed, match="Item 1: .*wrong check digit"):
+    with pytest.raises(ValidationFailed, match=r"Item 1: .*wrong check digit"):
         world.run(app, "schedule_payout", world.treasurer, payee=supplier.pk)
