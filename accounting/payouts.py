@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -214,11 +215,14 @@ def create_batch(
         if applications is not None:
             candidates = candidates.filter(application__in=list(applications))
         locked = list(
-            candidates.select_for_update(of=("self",)).select_related("payee").order_by("pk")
+            candidates.select_for_update()
+            .order_by("pk")
+            .values_list("pk", "payee_id", "amount", named=True)
         )
         if not locked:
             raise ValidationFailed(_("There are no scheduled payment orders to put in a batch."))
-        problems = sorted({p for order in locked for p in payee_problems(order.payee)})
+        payees = Payee.objects.filter(pk__in={o.payee_id for o in locked})
+        problems = sorted({p for payee in payees for p in payee_problems(payee)})
         if problems:
             raise ValidationFailed(problems)
         now = timezone.now()
@@ -228,8 +232,9 @@ def create_batch(
             created_by=actor,
             created_at=now,
         )
+        ids = [o.pk for o in locked]
         updated = PaymentOrder.objects.filter(
-            pk__in=[o.pk for o in locked], batch__isnull=True, status=OrderStatus.SCHEDULED
+            pk__in=ids, batch__isnull=True, status=OrderStatus.SCHEDULED
         ).update(batch=batch)
         if updated != len(locked):
             raise ValidationFailed(_("Some orders were batched meanwhile; try again."))
@@ -241,9 +246,9 @@ def create_batch(
             object_ref=batch.message_id,
             payload={
                 "batch": batch.pk,
-                "orders": [o.pk for o in locked],
-                "count": len(locked),
-                "total": sum((o.amount.amount for o in locked), ZERO),
+                "orders": ids,
+                "count": len(ids),
+                "total": sum((o.amount for o in locked), ZERO),
             },
         )
     return batch
@@ -295,22 +300,29 @@ def approve_batch(batch: PaymentBatch, actor: Any) -> PaymentBatch:
 
 
 def transfers_of(batch: PaymentBatch) -> list[pain001.Transfer]:
-    orders = (
-        batch.orders.exclude(status=OrderStatus.CANCELLED).select_related("payee").order_by("pk")
+    rows = (
+        batch.orders.exclude(status=OrderStatus.CANCELLED)
+        .order_by("pk")
+        .values_list("pk", "amount", "remittance", "payee_id")
     )
+    payees = {p.pk: p for p in Payee.objects.filter(orders_in_batch(batch))}
     return [
         pain001.Transfer(
-            end_to_end_id=f"PO-{order.pk}",
-            amount=order.amount.amount,
-            creditor_name=order.payee.bank_file_name,
-            method=order.payee.method,
-            account=order.payee.account,
-            clearing_number=order.payee.clearing_number,
-            bic=order.payee.bic,
-            remittance=order.remittance,
+            end_to_end_id=f"PO-{pk}",
+            amount=amount,
+            creditor_name=payees[payee_id].bank_file_name,
+            method=payees[payee_id].method,
+            account=payees[payee_id].account,
+            clearing_number=payees[payee_id].clearing_number,
+            bic=payees[payee_id].bic,
+            remittance=remittance,
         )
-        for order in orders
+        for pk, amount, remittance, payee_id in rows
     ]
+
+
+def orders_in_batch(batch: PaymentBatch) -> Q:
+    return Q(pk__in=batch.orders.values("payee_id"))
 
 
 def export_batch(batch: PaymentBatch, actor: Any) -> bytes:
