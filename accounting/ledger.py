@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
@@ -36,7 +37,7 @@ from accounting.models import (
 )
 from audit.services import record_event
 from fund.models import Fund
-from fund.money import CURRENCY, quantize
+from fund.money import CURRENCY, parse_amount, quantize
 from workflows.exceptions import PermissionDenied, ValidationFailed
 from workflows.roles import Role, has_role
 
@@ -266,7 +267,8 @@ def post_voucher(
                 voucher=voucher,
                 seal_id=voucher.pk,
                 account=accounts[line.account],
-                amount=Money(amount, CURRENCY),
+                amount=amount,
+                amount_currency=CURRENCY,
                 fund_object=fund_objects.get(line.fund.pk) if line.fund else None,
                 project=line.project,
                 cost_centre=line.cost_centre,
@@ -316,9 +318,10 @@ def record_income(
     an opening balance). ``reference`` is a code (bank or Swish reference), never a name.
     """
     require_treasurer(actor, _("Only a treasurer may record income."))
-    from fund.money import parse_amount
-
-    money = _parse(parse_amount, amount)
+    try:
+        money = parse_amount(amount, field=_("Amount")).amount
+    except ValidationError as exc:
+        raise ValidationFailed(exc.messages) from exc
     if kind == RESTRICTED_CAPITAL:
         account = fund.restricted_funds_account
     elif kind in INCOME_ACCOUNTS:
@@ -344,15 +347,6 @@ def record_income(
         date=date,
         audit_payload={"kind": kind, "fund": fund.code, "reference": reference},
     )
-
-
-def _parse(parse_amount: Any, value: Any) -> Decimal:
-    from django.core.exceptions import ValidationError
-
-    try:
-        return Decimal(parse_amount(value, field=_("Amount")).amount)
-    except ValidationError as exc:
-        raise ValidationFailed(exc.messages) from exc
 
 
 def _income_label(kind: str) -> str:

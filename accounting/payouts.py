@@ -214,7 +214,7 @@ def create_batch(
             candidates = candidates.filter(pk__in=[o.pk for o in orders])
         if applications is not None:
             candidates = candidates.filter(application__in=list(applications))
-        locked = list(
+        locked: list[Any] = list(
             candidates.select_for_update()
             .order_by("pk")
             .values_list("pk", "payee_id", "amount", named=True)
