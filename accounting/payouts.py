@@ -238,13 +238,11 @@ def create_batch(
         ).update(batch=batch)
         if updated != len(locked):
             raise ValidationFailed(_("Some orders were batched meanwhile; try again."))
-        record_event(
-            action="payout.batch_created",
-            actor=actor,
-            role=Role.TREASURER,
-            object_type="payment_batch",
-            object_ref=batch.message_id,
-            payload={
+        _batch_event(
+            batch,
+            actor,
+            "payout.batch_created",
+            {
                 "batch": batch.pk,
                 "orders": ids,
                 "count": len(ids),
@@ -252,6 +250,17 @@ def create_batch(
             },
         )
     return batch
+
+
+def _batch_event(batch: PaymentBatch, actor: Any, action: str, payload: dict[str, Any]) -> None:
+    record_event(
+        action=action,
+        actor=actor,
+        role=Role.TREASURER,
+        object_type="payment_batch",
+        object_ref=batch.message_id,
+        payload=payload,
+    )
 
 
 def _locked_batch(batch: PaymentBatch) -> PaymentBatch:
@@ -288,13 +297,11 @@ def approve_batch(batch: PaymentBatch, actor: Any) -> PaymentBatch:
         batch.approved_by = actor
         batch.approved_at = timezone.now()
         batch.save(update_fields=["status", "approved_by", "approved_at"])
-        record_event(
-            action="payout.batch_approved",
-            actor=actor,
-            role=Role.TREASURER,
-            object_type="payment_batch",
-            object_ref=batch.message_id,
-            payload={"batch": batch.pk, "created_by": batch.created_by_id},
+        _batch_event(
+            batch,
+            actor,
+            "payout.batch_approved",
+            {"batch": batch.pk, "created_by": batch.created_by_id},
         )
     return batch
 
@@ -352,13 +359,11 @@ def export_batch(batch: PaymentBatch, actor: Any) -> bytes:
         batch.exported_at = created_at
         batch.file_sha256 = digest
         batch.save(update_fields=["exported_at", "file_sha256"])
-        record_event(
-            action="payout.batch_exported",
-            actor=actor,
-            role=Role.TREASURER,
-            object_type="payment_batch",
-            object_ref=batch.message_id,
-            payload={"batch": batch.pk, "sha256": digest, "format": "pain.001.001.03"},
+        _batch_event(
+            batch,
+            actor,
+            "payout.batch_exported",
+            {"batch": batch.pk, "sha256": digest, "format": "pain.001.001.03"},
         )
     return content
 
@@ -375,13 +380,8 @@ def mark_sent(batch: PaymentBatch, actor: Any) -> PaymentBatch:
         batch.sent_at = timezone.now()
         batch.sent_by = actor
         batch.save(update_fields=["status", "sent_at", "sent_by"])
-        record_event(
-            action="payout.batch_sent",
-            actor=actor,
-            role=Role.TREASURER,
-            object_type="payment_batch",
-            object_ref=batch.message_id,
-            payload={"batch": batch.pk, "sha256": batch.file_sha256},
+        _batch_event(
+            batch, actor, "payout.batch_sent", {"batch": batch.pk, "sha256": batch.file_sha256}
         )
     return batch
 
@@ -399,14 +399,7 @@ def cancel_batch(batch: PaymentBatch, actor: Any) -> PaymentBatch:
         PaymentOrder.objects.filter(pk__in=orders).update(batch=None)
         batch.status = BatchStatus.CANCELLED
         batch.save(update_fields=["status"])
-        record_event(
-            action="payout.batch_cancelled",
-            actor=actor,
-            role=Role.TREASURER,
-            object_type="payment_batch",
-            object_ref=batch.message_id,
-            payload={"batch": batch.pk, "orders": orders},
-        )
+        _batch_event(batch, actor, "payout.batch_cancelled", {"batch": batch.pk, "orders": orders})
     return batch
 
 
