@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -379,21 +379,11 @@ def reverse_voucher(voucher: Voucher, actor: Any, *, date: dt.date | None = None
             raise ValidationFailed(_("A reversal is not reversed; book the voucher anew."))
         postings = list(voucher.postings.select_related("account", "fund_object__fund"))
         funds = {p.fund_object.fund for p in postings if p.fund_object and p.fund_object.fund}
+        before = {}
         for fund in sorted(funds, key=lambda f: f.pk):
             commitments.lock_fund(fund)
-            change = -capital_of(
-                p for p in postings if p.fund_object and p.fund_object.fund == fund
-            )
-            after = commitments.available(fund).amount + change
-            if change < 0 and after < 0:
-                raise ValidationFailed(
-                    _(
-                        "Reversing %(v)s would leave %(fund)s with %(after)s available after its "
-                        "commitments; release commitments first."
-                    )
-                    % {"v": voucher.label, "fund": fund.name, "after": after}
-                )
-        return post_voucher(
+            before[fund] = commitments.available(fund).amount
+        reversal = post_voucher(
             series=VoucherSeries.MANUAL,
             text=f"Rättelse av {voucher.series}{voucher.number}",
             lines=[
@@ -410,14 +400,17 @@ def reverse_voucher(voucher: Voucher, actor: Any, *, date: dt.date | None = None
             date=date,
             reverses=voucher,
         )
-
-
-def capital_of(postings: Iterable[Posting]) -> Decimal:
-    """What postings add to a fund's capital: minus their income, expense and equity part."""
-    return -sum(
-        (p.amount.amount for p in postings if p.account.type in CAPITAL_TYPES),
-        ZERO,
-    )
+        for fund, was in before.items():
+            after = commitments.available(fund).amount
+            if after < 0 and after < was:
+                raise ValidationFailed(
+                    _(
+                        "Reversing %(v)s would leave %(fund)s with %(after)s available after its "
+                        "commitments; release commitments first."
+                    )
+                    % {"v": voucher.label, "fund": fund.name, "after": after}
+                )
+        return reversal
 
 
 # --------------------------------------------------------------------------------------

@@ -119,3 +119,20 @@ def test_two_signature_decision_commits_only_when_effective(world):
     assert not Commitment.objects.filter(application=app).exists()
     world.run(app, "approve", world.decider2)
     assert Commitment.objects.filter(application=app, status="open").count() == 1
+
+
+def test_reversing_income_of_a_budget_limited_fund_leaves_its_budget_alone(world):
+    from django.utils import timezone
+
+    fund = new_fund(world, "c9")
+    commitments.set_ceiling(fund, Ceiling.BUDGET, world.treasurer)
+    commitments.set_budget(
+        fund, ledger.fiscal_year_for(timezone.localdate()), "1000", world.treasurer
+    )
+    income = ledger.record_income(
+        fund, "500", kind="donation", actor=world.treasurer, reference="B"
+    )
+    world.to_approved(world.new_application("900", fund=fund))
+    ledger.reverse_voucher(income, world.treasurer)
+    assert commitments.available(fund).amount == Decimal("100.00")
+    assert ledger.fund_balance(fund).amount == 0
