@@ -45,6 +45,7 @@ from accounting.models import (
     CommitmentStatus,
     OrderStatus,
     Payee,
+    PayeeKind,
     PaymentBatch,
     PaymentOrder,
     VoucherSeries,
@@ -120,6 +121,14 @@ def schedule_orders(
             )
             continue
         problems += [f"{label}: {p}" for p in payee_problems(target)]
+        if target.kind == PayeeKind.PERSON and application.beneficiary.protected_identity:
+            problems.append(
+                _(
+                    "%(label)s: the person has a protected identity; pay a supplier or the "
+                    "ombud's organisation instead."
+                )
+                % {"label": label}
+            )
         chosen.append((commitment, target))
     if problems:
         raise ValidationFailed(problems)

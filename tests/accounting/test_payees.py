@@ -94,3 +94,28 @@ def test_scheduling_to_an_invalid_payee_is_refused(world):
     app = world.to_approved(world.new_application("900"))
     with pytest.raises(ValidationFailed, match=r"Item 1: .*wrong check digit"):
         world.run(app, "schedule_payout", world.treasurer, payee=supplier.pk)
+
+
+def test_a_person_with_protected_identity_is_never_paid_directly(world):
+    from workflows import services
+
+    person = services.register_beneficiary(
+        world.ombud.user, name="Skyddad Person", protected_identity=True, region="AB"
+    )
+    app = services.create_application(
+        world.ombud.user,
+        fund=world.fund,
+        beneficiary=person,
+        items=[services.NeedInput(category="glasses", amount="500")],
+    )
+    app = world.to_approved(app)
+    payee = create_payee(
+        world.treasurer,
+        kind="person",
+        person_name="Skyddad Person",
+        method="bankgiro",
+        account="991-2346",
+    )
+    with pytest.raises(ValidationFailed, match="protected identity"):
+        world.run(app, "schedule_payout", world.treasurer, payee=payee.pk)
+    world.run(app, "schedule_payout", world.treasurer)  # the ombud's organisation
