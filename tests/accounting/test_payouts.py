@@ -324,3 +324,44 @@ def test_fund_report_shows_balance_commitments_and_available(world, django_asser
     assert row.paid_this_year == Decimal("1000.00")
     assert row.available == Decimal("998500.00")
     call_command("fund_report")
+
+
+def _camt054(entries):  # type: ignore[no-untyped-def]
+    body = "".join(
+        "<Ntry><Amt Ccy='SEK'>{amt}</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts>"
+        "<BookgDt><Dt>{date}</Dt></BookgDt><NtryDtls><TxDtls><Refs><EndToEndId>PO-{pk}"
+        "</EndToEndId></Refs>{rtr}</TxDtls></NtryDtls></Ntry>".format(
+            amt=order.amount.amount,
+            date=date,
+            pk=order.pk,
+            rtr=f"<RtrInf><Rsn><Cd>{code}</Cd></Rsn></RtrInf>" if code else "",
+        )
+        for order, date, code in entries
+    )
+    return (
+        '<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02">'
+        "<BkToCstmrDbtCdtNtfctn><GrpHdr><MsgId>C1</MsgId><CreDtTm>2026-11-23T10:00:00</CreDtTm>"
+        f"</GrpHdr><Ntfctn><Id>N1</Id>{body}</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>"
+    ).encode()
+
+
+def test_camt054_books_payouts_on_the_booking_date_and_returns_fail(world, tmp_path):
+    from django.utils import timezone
+
+    paid_app = _scheduled(world, "100")
+    returned_app = _scheduled(world, "200")
+    world.send_payouts(paid_app, returned_app)
+    paid_order = PaymentOrder.objects.get(application=paid_app)
+    returned_order = PaymentOrder.objects.get(application=returned_app)
+    today = timezone.localdate()
+    file = tmp_path / "camt054.xml"
+    file.write_bytes(_camt054([(paid_order, today, ""), (returned_order, today, "AC01")]))
+    call_command("bank_status", file=str(file), user=world.treasurer.username)
+    paid_order.refresh_from_db()
+    returned_order.refresh_from_db()
+    assert paid_order.status == OrderStatus.PAID and paid_order.voucher.date == today
+    assert (returned_order.status, returned_order.failure_code) == (OrderStatus.FAILED, "AC01")
+    returned_app.refresh_from_db()
+    assert returned_app.state == State.APPROVED
+    call_command("bank_status", file=str(file), user=world.treasurer.username)
+    assert Voucher.objects.filter(series="C").count() == 1
