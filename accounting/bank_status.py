@@ -101,8 +101,10 @@ def import_pain002(content: bytes, actor: Any) -> StatusReport:
     transactions = body.findall(".//p:TxInfAndSts", {"p": PAIN002})
     outcomes: list[tuple[PaymentOrder, str, str, dt.date | None]] = []
     if group_status in REJECTED and not transactions:
-        for order in batch.orders.filter(status=OrderStatus.SCHEDULED):
-            outcomes.append((order, "failed", group_reason, None))
+        outcomes = [
+            (scheduled, "failed", group_reason, None)
+            for scheduled in batch.orders.filter(status=OrderStatus.SCHEDULED)
+        ]
         return _apply(report, outcomes, actor)
     for tx in transactions:
         end_to_end = _text(tx, "p:OrgnlEndToEndId", PAIN002)

@@ -365,3 +365,45 @@ def test_camt054_books_payouts_on_the_booking_date_and_returns_fail(world, tmp_p
     assert returned_app.state == State.APPROVED
     call_command("bank_status", file=str(file), user=world.treasurer.username)
     assert Voucher.objects.filter(series="C").count() == 1
+
+
+def test_pain002_group_rejection_fails_every_order_of_the_batch(world):
+    apps = [_scheduled(world, "100"), _scheduled(world, "200")]
+    batch = world.send_payouts(*apps)
+    content = _pain002(batch, []).replace(
+        b"<OrgnlMsgNmId>pain.001.001.03</OrgnlMsgNmId>",
+        b"<OrgnlMsgNmId>pain.001.001.03</OrgnlMsgNmId><GrpSts>RJCT</GrpSts>"
+        b"<StsRsnInf><Rsn><Cd>AM04</Cd></Rsn></StsRsnInf>",
+    )
+    content = content.replace(
+        f"<OrgnlPmtInfAndSts><OrgnlPmtInfId>{batch.message_id}</OrgnlPmtInfId>"
+        "</OrgnlPmtInfAndSts>".encode(),
+        b"",
+    )
+    report = import_pain002(content, world.treasurer)
+    assert report.failed == 2
+    assert set(batch.orders.values_list("failure_code", flat=True)) == {"AM04"}
+    for app in apps:
+        app.refresh_from_db()
+        assert app.state == State.APPROVED
+
+
+def test_admin_pages_for_chart_vouchers_and_batches_open(world, client):
+    from django.contrib.auth.models import User
+
+    admin = User.objects.create_superuser("root", "root@example.org", "a-long-password-1")
+    client.force_login(admin)
+    app = world.to_paid(world.new_application("100"))
+    batch = PaymentOrder.objects.get(application=app).batch
+    voucher = PaymentOrder.objects.get(application=app).voucher
+    for url in (
+        "/admin/accounting/account/",
+        "/admin/accounting/voucher/",
+        f"/admin/accounting/voucher/{voucher.pk}/change/",
+        "/admin/accounting/paymentbatch/",
+        f"/admin/accounting/paymentbatch/{batch.pk}/change/",
+        "/admin/accounting/payee/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+    assert b"Hemliga" not in client.get("/admin/accounting/payee/").content
