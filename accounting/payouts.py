@@ -84,13 +84,15 @@ def _payee_for(
     payees: Mapping[Any, Any],
     payee: Any,
     application: Application,
-) -> Payee | None:
+) -> tuple[Payee | None, Any]:
+    """The payee for an item and what was asked for (None: the default was used)."""
     chosen = payees.get(item_id, payees.get(str(item_id), payee))
     if chosen is None:
-        return default_payee(application.ombud.organisation_id)
+        return default_payee(application.ombud.organisation_id), None
     if isinstance(chosen, Payee):
-        return chosen
-    return Payee.objects.filter(pk=int(chosen)).first()
+        return chosen, chosen
+    found = Payee.objects.filter(pk=int(chosen)).first() if str(chosen).isdigit() else None
+    return found, chosen
 
 
 def schedule_orders(
@@ -110,10 +112,21 @@ def schedule_orders(
     if not commitments:
         raise ValidationFailed(_("There is no approved amount left to pay out."))
     problems: list[str] = []
+    unknown = {str(key) for key in (payees or {})} - {str(c.need_item_id) for c in commitments}
+    if unknown:
+        problems.append(
+            _("Payees were given for items that are not to be paid: %(items)s")
+            % {"items": ", ".join(sorted(unknown))}
+        )
     chosen: list[tuple[Commitment, Payee]] = []
     for commitment in commitments:
         label = _("Item %(n)s") % {"n": commitment.need_item.position}
-        target = _payee_for(commitment.need_item_id, payees or {}, payee, application)
+        target, asked = _payee_for(commitment.need_item_id, payees or {}, payee, application)
+        if target is None and asked is not None:
+            problems.append(
+                _("%(label)s: there is no payee %(payee)s.") % {"label": label, "payee": asked}
+            )
+            continue
         if target is None:
             problems.append(
                 _("%(label)s: choose a payee (the ombud's organisation has no single payee).")

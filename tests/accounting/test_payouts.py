@@ -407,3 +407,11 @@ def test_admin_pages_for_chart_vouchers_and_batches_open(world, client):
         response = client.get(url)
         assert response.status_code == 200, url
     assert b"Hemliga" not in client.get("/admin/accounting/payee/").content
+
+
+def test_payees_for_unknown_items_or_unknown_payees_are_refused(world):
+    app = world.to_approved(world.new_application("100"))
+    with pytest.raises(ValidationFailed, match="not to be paid: 999999"):
+        world.run(app, "schedule_payout", world.treasurer, payees={999999: 1})
+    with pytest.raises(ValidationFailed, match="there is no payee not-an-id"):
+        world.run(app, "schedule_payout", world.treasurer, payee="not-an-id")
