@@ -107,27 +107,38 @@ def sum_sek(queryset: QuerySet[Any], field: str = "amount") -> Decimal:
 # --------------------------------------------------------------------------------------
 
 
-def fiscal_year_for(date: dt.date, *, create: bool = True) -> FiscalYear:
-    """The (calendar) fiscal year holding ``date``, created with its 12 periods if missing."""
-    year = FiscalYear.objects.filter(start__lte=date, end__gte=date).first()
-    if year is not None or not create:
-        if year is None:
-            raise ValidationFailed(_("There is no fiscal year for %(d)s.") % {"d": date})
+def year_of(date: dt.date) -> FiscalYear | None:
+    """The fiscal year holding ``date``, if it has been opened (reads never create one)."""
+    return FiscalYear.objects.filter(start__lte=date, end__gte=date).first()
+
+
+def fiscal_year_for(date: dt.date) -> FiscalYear:
+    """The (calendar) fiscal year holding ``date``, opened with its 12 periods if missing."""
+    year = year_of(date)
+    if year is not None:
         return year
-    year, _created = FiscalYear.objects.get_or_create(
-        start=dt.date(date.year, 1, 1), defaults={"end": dt.date(date.year, 12, 31)}
-    )
-    Period.objects.bulk_create(
-        [
-            Period(
-                fiscal_year=year,
-                start=dt.date(date.year, month, 1),
-                end=dt.date(date.year, month, calendar.monthrange(date.year, month)[1]),
+    with transaction.atomic():
+        year, created = FiscalYear.objects.get_or_create(
+            start=dt.date(date.year, 1, 1), defaults={"end": dt.date(date.year, 12, 31)}
+        )
+        Period.objects.bulk_create(
+            [
+                Period(
+                    fiscal_year=year,
+                    start=dt.date(date.year, month, 1),
+                    end=dt.date(date.year, month, calendar.monthrange(date.year, month)[1]),
+                )
+                for month in range(1, 13)
+            ],
+            ignore_conflicts=True,
+        )
+        if created:
+            record_event(
+                action="ledger.fiscal_year_opened",
+                object_type="fiscal_year",
+                object_ref=str(date.year),
+                payload={"fiscal_year": year.pk, "start": year.start.isoformat()},
             )
-            for month in range(1, 13)
-        ],
-        ignore_conflicts=True,
-    )
     return year
 
 
