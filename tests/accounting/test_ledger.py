@@ -244,3 +244,24 @@ def test_ledger_events_are_audited_without_names(world):
     assert event.payload["postings"][0]["account"] == "1930"
     assert event.payload["reference"] == "AU"
     assert DimensionObject.objects.filter(fund=world.fund).exists()
+
+
+def test_the_database_refuses_vouchers_in_a_closed_period_and_reopening(world):
+    from django.utils import timezone
+
+    from accounting.models import Period
+
+    year = ledger.fiscal_year_for(dt.date(2023, 1, 1))
+    period = Period.objects.get(start=dt.date(2023, 1, 1))
+    ledger.close_period(period, world.treasurer)
+    with pytest.raises(IntegrityError, match="closed"), transaction.atomic():
+        Voucher.objects.create(
+            fiscal_year=year,
+            series="A",
+            number=1,
+            date=dt.date(2023, 1, 15),
+            text="Bakdaterad",
+            created_at=timezone.now(),
+        )
+    with pytest.raises(IntegrityError, match="reopened"), transaction.atomic():
+        Period.objects.filter(pk=period.pk).update(closed_at=None)
