@@ -1,0 +1,537 @@
+"""Chart of accounts, vouchers and postings, budgets and commitments, payouts.
+
+Models hold data and invariants; every write goes through ``accounting.services`` (and its
+submodules ``ledger``, ``commitments``, ``payees``, ``payouts``). The ledger's invariants
+are also enforced by the database (see ``accounting/db_guards.py`` and migration 0002):
+every voucher balances to exactly zero at commit, and vouchers, seals and postings are never
+updated or deleted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from fund.crypto import decrypt_json, encrypt_json
+from fund.models import Application, Fund, NeedItem
+from fund.money import money_field
+
+
+class AccountType(models.TextChoices):
+    ASSET = "asset", _("Asset")
+    LIABILITY = "liability", _("Liability")
+    EQUITY = "equity", _("Equity (foundation capital, restricted funds)")
+    INCOME = "income", _("Income")
+    EXPENSE = "expense", _("Expense")
+
+
+class Account(models.Model):
+    """One account of the BAS chart (kontoplan)."""
+
+    number = models.CharField(_("account"), max_length=4, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    type = models.CharField(_("type"), max_length=10, choices=AccountType.choices)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("account")
+        verbose_name_plural = _("chart of accounts")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(number__regex=r"^[1-8][0-9]{3}$"), name="account_number_bas"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+
+class Dimension(models.Model):
+    """An accounting dimension, numbered as in SIE (1 cost centre, 6 project, 20+ free)."""
+
+    FUND = 20
+    COST_CENTRE = 1
+    PROJECT = 6
+
+    number = models.PositiveSmallIntegerField(_("SIE number"), unique=True)
+    name = models.CharField(_("name"), max_length=60)
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("dimension")
+        verbose_name_plural = _("dimensions")
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+
+class DimensionObject(models.Model):
+    """An object in a dimension: a fund/programme, a project, a cost centre."""
+
+    dimension = models.ForeignKey(
+        Dimension, on_delete=models.PROTECT, related_name="dimension_objects"
+    )
+    code = models.CharField(_("code"), max_length=20)
+    name = models.CharField(_("name"), max_length=120)
+    fund = models.OneToOneField(
+        Fund,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dimension_object",
+        help_text=_("For the fund dimension: the fund this object books."),
+    )
+
+    class Meta:
+        ordering = ["dimension", "code"]
+        verbose_name = _("dimension object")
+        verbose_name_plural = _("dimension objects")
+        constraints = [
+            models.UniqueConstraint(fields=["dimension", "code"], name="dimension_object_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dimension.number}/{self.code}"
+
+
+class FiscalYear(models.Model):
+    start = models.DateField(_("start"), unique=True)
+    end = models.DateField(_("end"))
+
+    class Meta:
+        ordering = ["start"]
+        verbose_name = _("fiscal year")
+        verbose_name_plural = _("fiscal years")
+        constraints = [models.CheckConstraint(condition=Q(end__gt=F("start")), name="year_order")]
+
+    def __str__(self) -> str:
+        return f"{self.start:%Y-%m-%d}-{self.end:%Y-%m-%d}"
+
+
+class Period(models.Model):
+    """A month of a fiscal year; once closed it takes no vouchers."""
+
+    fiscal_year = models.ForeignKey(FiscalYear, on_delete=models.PROTECT, related_name="periods")
+    start = models.DateField(_("start"), unique=True)
+    end = models.DateField(_("end"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["start"]
+        verbose_name = _("period")
+        verbose_name_plural = _("periods")
+
+    def __str__(self) -> str:
+        return f"{self.start:%Y-%m}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+
+class VoucherSeries(models.TextChoices):
+    MANUAL = "A", _("A: manual vouchers and corrections")
+    INCOME = "B", _("B: income")
+    PAYOUT = "C", _("C: payouts")
+
+
+class VoucherCounter(models.Model):
+    """The last number used per fiscal year and series; locked to number without gaps."""
+
+    fiscal_year = models.ForeignKey(FiscalYear, on_delete=models.PROTECT, related_name="+")
+    series = models.CharField(max_length=2, choices=VoucherSeries.choices)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["fiscal_year", "series"], name="voucher_counter_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series} {self.fiscal_year}: {self.last_number}"
+
+
+class Voucher(models.Model):
+    """A verifikation. Its text never names a person: it carries case references only."""
+
+    fiscal_year = models.ForeignKey(FiscalYear, on_delete=models.PROTECT, related_name="vouchers")
+    series = models.CharField(_("series"), max_length=2, choices=VoucherSeries.choices)
+    number = models.PositiveIntegerField(_("number"))
+    date = models.DateField(_("date"))
+    text = models.CharField(_("text"), max_length=120)
+    reverses = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_by",
+        verbose_name=_("reverses"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("registered at"))
+
+    class Meta:
+        ordering = ["fiscal_year", "series", "number"]
+        verbose_name = _("voucher")
+        verbose_name_plural = _("vouchers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fiscal_year", "series", "number"], name="voucher_number_once"
+            ),
+            models.CheckConstraint(condition=Q(number__gt=0), name="voucher_number_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return f"{self.series}{self.number} ({self.fiscal_year.start:%Y})"
+
+
+class VoucherSeal(models.Model):
+    """Proof that a voucher was complete and balanced when its postings were written.
+
+    Every posting references its voucher's seal through a deferred foreign key, so a
+    transaction that writes postings without sealing them cannot commit; the seal's insert
+    trigger refuses an unbalanced voucher, and no posting may be added once sealed.
+    """
+
+    voucher = models.OneToOneField(
+        Voucher, primary_key=True, on_delete=models.PROTECT, related_name="seal"
+    )
+    sealed_at = models.DateTimeField()
+
+    class Meta:
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"seal of {self.voucher_id}"
+
+
+class Posting(models.Model):
+    """A kontering: debit positive, credit negative, in SEK öre."""
+
+    voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="postings")
+    seal = models.ForeignKey(
+        VoucherSeal, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings")
+    amount = money_field(_("amount (debit +, credit -)"))
+    fund_object = models.ForeignKey(
+        DimensionObject,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="fund_postings",
+        verbose_name=_("fund / programme"),
+    )
+    project = models.ForeignKey(
+        DimensionObject,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="project_postings",
+        verbose_name=_("project"),
+    )
+    cost_centre = models.ForeignKey(
+        DimensionObject,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cost_centre_postings",
+        verbose_name=_("cost centre"),
+    )
+
+    class Meta:
+        ordering = ["voucher", "id"]
+        verbose_name = _("posting")
+        verbose_name_plural = _("postings")
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="posting_not_zero"),
+            models.CheckConstraint(condition=Q(seal=F("voucher")), name="posting_seal_is_voucher"),
+            models.CheckConstraint(condition=Q(amount_currency="SEK"), name="posting_in_sek"),
+        ]
+        indexes = [models.Index(fields=["account", "fund_object"])]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.amount}"
+
+
+class Ceiling(models.TextChoices):
+    BALANCE = "balance", _("The fund's balance")
+    BUDGET = "budget", _("The fund's budget for the year")
+
+
+class FundAccountingSettings(models.Model):
+    """How a fund is held back: by its balance (default) or by its yearly budget."""
+
+    fund = models.OneToOneField(Fund, on_delete=models.PROTECT, related_name="accounting_settings")
+    ceiling = models.CharField(
+        _("decisions are limited by"), max_length=10, choices=Ceiling.choices
+    )
+
+    class Meta:
+        verbose_name = _("fund accounting settings")
+        verbose_name_plural = _("fund accounting settings")
+
+    def __str__(self) -> str:
+        return f"{self.fund}: {self.ceiling}"
+
+
+class FundBudget(models.Model):
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="budgets")
+    fiscal_year = models.ForeignKey(FiscalYear, on_delete=models.PROTECT, related_name="budgets")
+    amount = money_field(_("budget for grants"))
+
+    class Meta:
+        verbose_name = _("fund budget")
+        verbose_name_plural = _("fund budgets")
+        constraints = [
+            models.UniqueConstraint(fields=["fund", "fiscal_year"], name="fund_budget_once"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="fund_budget_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fund} {self.fiscal_year}: {self.amount}"
+
+
+class CommitmentStatus(models.TextChoices):
+    OPEN = "open", _("Open (decided, not paid)")
+    RELEASED = "released", _("Released")
+    EXPENSED = "expensed", _("Paid out (expense)")
+
+
+class Commitment(models.Model):
+    """An approved amount a decision has reserved from a fund until it is paid or released."""
+
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="commitments")
+    fiscal_year = models.ForeignKey(FiscalYear, on_delete=models.PROTECT, related_name="+")
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="commitments"
+    )
+    need_item = models.ForeignKey(NeedItem, on_delete=models.PROTECT, related_name="commitments")
+    decision = models.ForeignKey(
+        "workflows.Decision", on_delete=models.PROTECT, related_name="commitments"
+    )
+    amount = money_field(_("amount"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=CommitmentStatus.choices, default=CommitmentStatus.OPEN
+    )
+    created_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    close_reason = models.CharField(max_length=30, blank=True)
+
+    class Meta:
+        verbose_name = _("commitment")
+        verbose_name_plural = _("commitments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["need_item"],
+                condition=Q(status="open"),
+                name="one_open_commitment_per_item",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="commitment_positive"),
+        ]
+        indexes = [models.Index(fields=["fund", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.need_item}: {self.amount} {self.status}"
+
+
+class PayeeKind(models.TextChoices):
+    SUPPLIER = "supplier", _("Supplier (optician, pharmacy, landlord …)")
+    ORGANISATION = "organisation", _("The ombud's organisation")
+    PERSON = "person", _("The person (rarely)")
+
+
+class PaymentMethod(models.TextChoices):
+    BANKGIRO = "bankgiro", _("Bankgiro")
+    PLUSGIRO = "plusgiro", _("Plusgiro")
+    BANK_ACCOUNT = "bank_account", _("Bank account (clearing and account number)")
+    IBAN = "iban", _("IBAN")
+
+
+class Payee(models.Model):
+    """Who a payment order pays. A person payee's name is stored encrypted only.
+
+    In bank files a person is named by ``reference`` (P-…), never by name.
+    """
+
+    reference = models.CharField(_("reference"), max_length=16, unique=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=12, choices=PayeeKind.choices)
+    name = models.CharField(
+        _("name (supplier or organisation)"),
+        max_length=70,
+        blank=True,
+        help_text=_("Empty for a person: their name is kept encrypted."),
+    )
+    encrypted_personal_data = models.TextField(blank=True, editable=False)
+    organisation = models.ForeignKey(
+        "fund.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payees",
+        help_text=_("For the ombud's organisation: used by default for its cases."),
+    )
+    method = models.CharField(_("paid by"), max_length=12, choices=PaymentMethod.choices)
+    account = models.CharField(
+        _("account"),
+        max_length=34,
+        help_text=_("Bankgiro or Plusgiro number, account number, or IBAN (digits, compact)."),
+    )
+    clearing_number = models.CharField(_("clearing number"), max_length=5, blank=True)
+    bic = models.CharField(_("BIC"), max_length=11, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["reference"]
+        verbose_name = _("payee")
+        verbose_name_plural = _("payees")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="person") | Q(name=""), name="person_payee_name_encrypted"
+            ),
+            models.CheckConstraint(
+                condition=~Q(method="bank_account") | ~Q(clearing_number=""),
+                name="bank_account_has_clearing",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference if self.kind == PayeeKind.PERSON else f"{self.reference} {self.name}"
+
+    @property
+    def personal_data(self) -> dict[str, Any]:
+        return decrypt_json(self.encrypted_personal_data) if self.encrypted_personal_data else {}
+
+    def set_personal_data(self, data: dict[str, Any]) -> None:
+        self.encrypted_personal_data = encrypt_json(data)
+
+    @property
+    def bank_file_name(self) -> str:
+        """The name written to a bank file: a supplier's name, a person's reference."""
+        return self.reference if self.kind == PayeeKind.PERSON else self.name
+
+
+class OrderStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    PAID = "paid", _("Paid")
+    FAILED = "failed", _("Failed (bank rejected)")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+#: Statuses in which an order still holds its need item.
+ACTIVE_ORDER_STATUSES = (OrderStatus.SCHEDULED, OrderStatus.PAID)
+
+
+class PaymentOrder(models.Model):
+    """A betalningsorder: one approved need item paid to one payee."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="payment_orders"
+    )
+    need_item = models.ForeignKey(NeedItem, on_delete=models.PROTECT, related_name="payment_orders")
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="payment_orders")
+    commitment = models.ForeignKey(
+        Commitment, on_delete=models.PROTECT, related_name="payment_orders"
+    )
+    payee = models.ForeignKey(Payee, on_delete=models.PROTECT, related_name="payment_orders")
+    amount = money_field(_("amount"))
+    remittance = models.CharField(_("remittance (case reference)"), max_length=16)
+    status = models.CharField(
+        _("status"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.SCHEDULED
+    )
+    batch = models.ForeignKey(
+        "PaymentBatch",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
+    voucher = models.OneToOneField(
+        Voucher, null=True, blank=True, on_delete=models.PROTECT, related_name="payment_order"
+    )
+    failure_code = models.CharField(_("bank reason code"), max_length=8, blank=True)
+    failure_reason = models.CharField(_("reason"), max_length=20, blank=True)
+    created_at = models.DateTimeField()
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("payment order")
+        verbose_name_plural = _("payment orders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["need_item"],
+                condition=Q(status__in=["scheduled", "paid"]),
+                name="one_active_order_per_item",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="order_positive"),
+            models.CheckConstraint(
+                condition=~Q(status="paid") | Q(voucher__isnull=False, batch__isnull=False),
+                name="paid_order_has_voucher_and_batch",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "batch"])]
+
+    def __str__(self) -> str:
+        return f"PO-{self.pk} {self.remittance} {self.amount}"
+
+
+class BatchStatus(models.TextChoices):
+    DRAFT = "draft", _("Created, awaiting approval")
+    APPROVED = "approved", _("Approved")
+    SENT = "sent", _("Sent to the bank")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class PaymentBatch(models.Model):
+    """Payment orders paid together in one bank file; a second treasurer approves it."""
+
+    message_id = models.CharField(_("message id"), max_length=35, unique=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=BatchStatus.choices, default=BatchStatus.DRAFT
+    )
+    execution_date = models.DateField(_("requested execution date"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    exported_at = models.DateTimeField(null=True, blank=True)
+    file_sha256 = models.CharField(max_length=64, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("payment batch")
+        verbose_name_plural = _("payment batches")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("created_by")),
+                name="batch_four_eyes",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.message_id

@@ -9,6 +9,10 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
+from accounting import payouts
+from accounting.ledger import record_income
+from accounting.models import PaymentBatch
+from accounting.payees import create_payee
 from fund.models import Application, Fund, Ombud
 from tests.factories import FundFactory, OmbudFactory, UserFactory
 from workflows import services
@@ -66,7 +70,15 @@ class World:
 
     def to_paid(self, app: Application) -> Application:
         app = self.run(self.to_approved(app), "schedule_payout", self.treasurer)
+        self.send_payouts(app)
         return self.run(app, "confirm_paid", self.treasurer)
+
+    def send_payouts(self, *apps: Application) -> PaymentBatch:
+        """Batch (treasurer), approve (treasurer2), export and send the cases' orders."""
+        batch = payouts.create_batch(self.treasurer, applications=apps)
+        payouts.approve_batch(batch, self.treasurer2)
+        payouts.export_batch(batch, self.treasurer)
+        return payouts.mark_sent(batch, self.treasurer)
 
 
 @pytest.fixture
@@ -84,14 +96,26 @@ def world(db: None) -> World:
     decider = UserFactory(roles=["decision_maker"])
     decider2 = UserFactory(roles=["decision_maker"])
     fund.handlers.add(officer, officer2, decider, decider2)
+    ombud = OmbudFactory()
+    treasurer = UserFactory(roles=["treasurer"])
+    # The fund has money, and the ombud's organisation a payee (its default for payouts).
+    record_income(fund, "1000000", kind="donation", actor=treasurer, reference="WORLD-1")
+    create_payee(
+        treasurer,
+        kind="organisation",
+        name="Socialtjänsten",
+        method="bankgiro",
+        account="5678-1230",
+        organisation=ombud.organisation,
+    )
     return World(
         fund=fund,
-        ombud=OmbudFactory(),
+        ombud=ombud,
         officer=officer,
         officer2=officer2,
         decider=decider,
         decider2=decider2,
-        treasurer=UserFactory(roles=["treasurer"]),
+        treasurer=treasurer,
         treasurer2=UserFactory(roles=["treasurer"]),
         auditor=UserFactory(roles=["auditor"]),
         admin=UserFactory(roles=["administrator"]),

@@ -20,6 +20,7 @@ from django_fsm import ConcurrentTransition, can_proceed
 from moneyed import Money
 from stdnum.se import personnummer
 
+from accounting import services as accounting
 from audit.services import record_event
 from fund.crypto import blind_index
 from fund.models import (
@@ -781,6 +782,7 @@ def _make_effective(step: Step, decision: Decision, now: Any) -> None:
         item.outcome = di.outcome
         item.save(update_fields=["approved_amount", "approved_amount_currency", "outcome"])
     app.decided_at = now
+    accounting.on_decision_effective(decision, step.actor)
     step.payload.update(_decision_payload(decision))
     _fire(step)
 
@@ -792,10 +794,12 @@ def _schedule_payout(step: Step) -> None:
     decision = _effective_decision(step.application)
     if decision is None or not decision.total_approved.amount:
         raise ValidationFailed(_("There is no approved amount to pay out."))
-    _fire(step, total=decision.total_approved.amount)
+    orders = accounting.on_payout_scheduled(step.application, step.actor, step.data)
+    _fire(step, total=decision.total_approved.amount, payment_orders=orders)
 
 
 def _confirm_paid(step: Step) -> None:
+    accounting.on_confirm_paid(step.application, step.actor)
     _fire(step)
 
 
@@ -807,6 +811,7 @@ class PayoutFailure:
 
 def _payout_failed(step: Step) -> None:
     reason = _choice(step, "reason", PayoutFailure, _("Choose why the payout failed."))
+    accounting.on_payout_failed(step.application, step.actor, step.data, reason)
     _fire(step, reason=reason)
 
 
@@ -858,6 +863,7 @@ def _reconsider(step: Step) -> None:
         item.approved_amount = None
         item.outcome = ""
         item.save(update_fields=["approved_amount", "approved_amount_currency", "outcome"])
+    accounting.on_released(app, step.actor, reason="reconsidered", role=step.role)
     _fire(step, reconsiders=decision.pk)
 
 
@@ -867,6 +873,7 @@ def _withdraw(step: Step) -> None:
     app.decisions.filter(status=DecisionStatus.AWAITING_SIGNATURE).update(
         status=DecisionStatus.SUPERSEDED
     )
+    accounting.on_released(app, step.actor, reason="withdrawn", role=step.role)
     _fire(step, reason=reason)
 
 

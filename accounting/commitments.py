@@ -1,0 +1,215 @@
+"""Budgets and commitments: what a fund may still grant.
+
+A fund's ceiling is its balance (default) or its budget for the fiscal year
+(``FundAccountingSettings.ceiling``):
+
+* balance: available = the fund's capital - open commitments (what is paid has already left
+  the capital);
+* budget: available = the year's budget - open commitments of the year - commitments of the
+  year already paid out (a commitment belongs to the year its decision took effect).
+
+A decision taking effect commits its approved items; withdrawal and reconsideration release
+them; a payout turns the commitment into an expense. Every function that reads the
+available amount in order to change it locks the fund's row first, so two decisions cannot
+both take the last krona.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from moneyed import Money
+
+from accounting.ledger import ZERO, fiscal_year_for, fund_balance, require_treasurer, sum_sek
+from accounting.models import (
+    Ceiling,
+    Commitment,
+    CommitmentStatus,
+    FiscalYear,
+    FundAccountingSettings,
+    FundBudget,
+)
+from audit.services import record_event
+from fund.models import Application, Fund
+from fund.money import CURRENCY, parse_amount
+from workflows.exceptions import ValidationFailed
+from workflows.roles import Role
+
+
+def lock_fund(fund: Fund) -> Fund:
+    """Serialise everything that reads a fund's available amount to change it."""
+    return Fund.objects.select_for_update().get(pk=fund.pk)
+
+
+def ceiling_of(fund: Fund) -> str:
+    row = FundAccountingSettings.objects.filter(fund=fund).first()
+    return row.ceiling if row is not None else Ceiling.BALANCE
+
+
+def set_ceiling(fund: Fund, ceiling: str, actor: Any) -> FundAccountingSettings:
+    require_treasurer(actor, _("Only a treasurer may change how a fund is limited."))
+    if ceiling not in Ceiling.values:
+        raise ValidationFailed(_("Choose the balance or the budget as the fund's limit."))
+    with transaction.atomic():
+        lock_fund(fund)
+        row, _created = FundAccountingSettings.objects.update_or_create(
+            fund=fund, defaults={"ceiling": ceiling}
+        )
+        _refuse_negative(fund, _("With this limit"))
+        record_event(
+            action="accounting.ceiling_set",
+            actor=actor,
+            role=Role.TREASURER,
+            object_type="fund",
+            object_ref=fund.code,
+            payload={"ceiling": ceiling},
+        )
+    return row
+
+
+def set_budget(fund: Fund, year: FiscalYear, amount: Any, actor: Any) -> FundBudget:
+    require_treasurer(actor, _("Only a treasurer may set a fund's budget."))
+    try:
+        money = parse_amount(amount, field=_("Budget"), allow_zero=True)
+    except Exception as exc:  # django ValidationError
+        raise ValidationFailed(getattr(exc, "messages", [str(exc)])) from exc
+    with transaction.atomic():
+        lock_fund(fund)
+        budget, _created = FundBudget.objects.update_or_create(
+            fund=fund, fiscal_year=year, defaults={"amount": money}
+        )
+        _refuse_negative(fund, _("With this budget"), year=year)
+        record_event(
+            action="accounting.budget_set",
+            actor=actor,
+            role=Role.TREASURER,
+            object_type="fund",
+            object_ref=fund.code,
+            payload={"fiscal_year": year.start.year, "amount": money.amount},
+        )
+    return budget
+
+
+def _refuse_negative(fund: Fund, what: str, year: FiscalYear | None = None) -> None:
+    left = available(fund, year=year)
+    if left.amount < 0:
+        raise ValidationFailed(
+            _("%(what)s %(fund)s would have %(left)s available, less than it has committed.")
+            % {"what": what, "fund": fund.name, "left": left}
+        )
+
+
+def open_commitments(fund: Fund, year: FiscalYear | None = None) -> Money:
+    rows = Commitment.objects.filter(fund=fund, status=CommitmentStatus.OPEN)
+    if year is not None:
+        rows = rows.filter(fiscal_year=year)
+    return Money(sum_sek(rows), CURRENCY)
+
+
+def expensed_in(fund: Fund, year: FiscalYear) -> Money:
+    rows = Commitment.objects.filter(fund=fund, fiscal_year=year, status=CommitmentStatus.EXPENSED)
+    return Money(sum_sek(rows), CURRENCY)
+
+
+def budget_of(fund: Fund, year: FiscalYear) -> Money:
+    budget = FundBudget.objects.filter(fund=fund, fiscal_year=year).first()
+    return budget.amount if budget is not None else Money(ZERO, CURRENCY)
+
+
+def available(fund: Fund, *, year: FiscalYear | None = None, on: dt.date | None = None) -> Money:
+    """What the fund may still grant (see the module's docstring)."""
+    if ceiling_of(fund) == Ceiling.BUDGET:
+        year = year or fiscal_year_for(on or timezone.localdate())
+        return budget_of(fund, year) - open_commitments(fund, year) - expensed_in(fund, year)
+    return fund_balance(fund) - open_commitments(fund)
+
+
+def commit_decision(decision: Any, actor: Any) -> list[Commitment]:
+    """Reserve each approved item of a decision that takes effect; refuse if not covered."""
+    app: Application = decision.application
+    fund = lock_fund(app.fund)
+    items = [di for di in decision.items.select_related("need_item") if di.amount.amount > 0]
+    if not items:
+        return []
+    already = Commitment.objects.filter(
+        need_item__in=[di.need_item for di in items], status=CommitmentStatus.OPEN
+    )
+    if already.exists():
+        raise ValidationFailed(_("These items are already committed."))
+    total = sum((Decimal(di.amount.amount) for di in items), ZERO)
+    year = fiscal_year_for(timezone.localdate())
+    left = available(fund, year=year).amount
+    if total > left:
+        raise ValidationFailed(
+            _(
+                "%(fund)s has %(left)s kr available for new decisions (limited by its "
+                "%(ceiling)s); this decision needs %(total)s kr."
+            )
+            % {
+                "fund": fund.name,
+                "left": left,
+                "ceiling": Ceiling(ceiling_of(fund)).label.lower(),
+                "total": total,
+            }
+        )
+    now = timezone.now()
+    rows = Commitment.objects.bulk_create(
+        Commitment(
+            fund=fund,
+            fiscal_year=year,
+            application=app,
+            need_item=di.need_item,
+            decision=decision,
+            amount=di.amount,
+            created_at=now,
+        )
+        for di in items
+    )
+    record_event(
+        action="accounting.committed",
+        actor=actor,
+        role=Role.DECISION_MAKER,
+        object_type="fund",
+        object_ref=fund.code,
+        payload={
+            "application": app.reference,
+            "decision": decision.pk,
+            "items": [{"item": di.need_item.position, "amount": di.amount.amount} for di in items],
+            "total": total,
+            "available_before": left,
+        },
+    )
+    return rows
+
+
+def release_commitments(application: Application, actor: Any, *, reason: str, role: str) -> int:
+    """Release the case's open commitments (withdrawal, reconsideration)."""
+    rows = list(
+        Commitment.objects.select_for_update().filter(
+            application=application, status=CommitmentStatus.OPEN
+        )
+    )
+    if not rows:
+        return 0
+    Commitment.objects.filter(pk__in=[c.pk for c in rows]).update(
+        status=CommitmentStatus.RELEASED, closed_at=timezone.now(), close_reason=reason
+    )
+    record_event(
+        action="accounting.commitments_released",
+        actor=actor,
+        role=role,
+        object_type="fund",
+        object_ref=application.fund.code,
+        payload={
+            "application": application.reference,
+            "reason": reason,
+            "commitments": [c.pk for c in rows],
+            "total": sum((c.amount.amount for c in rows), ZERO),
+        },
+    )
+    return len(rows)

@@ -1,0 +1,260 @@
+"""Database-level guards of the ledger, on SQLite and PostgreSQL.
+
+The services already refuse unbalanced vouchers and never edit a posting; these triggers make
+the database refuse the same whatever writes to it (raw SQL, ``bulk_create``, a bug).
+
+**Balance at commit.** Every posting carries ``seal_id`` (= its voucher's id), a foreign key
+to ``accounting_voucherseal``. Django creates foreign keys ``DEFERRABLE INITIALLY DEFERRED``
+on both databases, so the reference is checked at COMMIT: a transaction that wrote postings
+but no seal cannot commit. The seal row can only be inserted when its voucher's postings
+balance to exactly zero (at least two postings, sum 0, checked in öre as integers on SQLite
+so that no float rounding creeps in), and once a voucher is sealed no posting can be added
+to it. Together: whatever commits is balanced. SQLite has no deferred triggers, but it does
+have deferred foreign keys, which is what makes this sound there.
+
+On PostgreSQL there is, in addition, a ``DEFERRABLE INITIALLY DEFERRED`` constraint trigger on
+postings (and on vouchers, so that an empty voucher is refused) that sums the voucher at
+commit and raises if it is not zero.
+
+**Immutability.** Vouchers, seals and postings refuse UPDATE and DELETE. The sealing step is
+an INSERT into the seal table, so no exception is needed for it. A closed period refuses new
+vouchers, and a closed period cannot be reopened.
+
+Errors are raised as integrity errors (SQLite ``RAISE(ABORT, …)``, PostgreSQL SQLSTATE
+23514), which Django reports as ``IntegrityError``.
+
+The test suite's teardown of transactional tests empties tables with DELETE on SQLite; use
+:func:`purge_ledger` (tests only) which drops the guards, empties the ledger and reinstalls
+them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+IMMUTABLE_TABLES = ("accounting_voucher", "accounting_voucherseal", "accounting_posting")
+
+_SQLITE = [
+    *[
+        f"""
+        CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table}
+        BEGIN
+            SELECT RAISE(ABORT, '{table} is append-only: {op} refused; correct the ledger
+            with a reversal voucher');
+        END
+        """
+        for table in IMMUTABLE_TABLES
+        for op in ("UPDATE", "DELETE")
+    ],
+    """
+    CREATE TRIGGER accounting_posting_not_after_seal BEFORE INSERT ON accounting_posting
+    WHEN EXISTS (SELECT 1 FROM accounting_voucherseal WHERE voucher_id = NEW.voucher_id)
+    BEGIN
+        SELECT RAISE(ABORT, 'voucher is sealed: no posting may be added to it');
+    END
+    """,
+    """
+    CREATE TRIGGER accounting_voucherseal_balanced BEFORE INSERT ON accounting_voucherseal
+    WHEN (SELECT COUNT(*) FROM accounting_posting WHERE voucher_id = NEW.voucher_id) < 2
+      OR (SELECT SUM(CAST(ROUND(amount * 100) AS INTEGER)) FROM accounting_posting
+          WHERE voucher_id = NEW.voucher_id) <> 0
+    BEGIN
+        SELECT RAISE(ABORT, 'voucher does not balance: its postings must sum to exactly 0');
+    END
+    """,
+    """
+    CREATE TRIGGER accounting_voucher_period_open BEFORE INSERT ON accounting_voucher
+    WHEN EXISTS (SELECT 1 FROM accounting_period
+                 WHERE NEW.date BETWEEN start AND "end" AND closed_at IS NOT NULL)
+    BEGIN
+        SELECT RAISE(ABORT, 'the period of this voucher date is closed');
+    END
+    """,
+    """
+    CREATE TRIGGER accounting_period_stays_closed BEFORE UPDATE ON accounting_period
+    WHEN OLD.closed_at IS NOT NULL
+    BEGIN
+        SELECT RAISE(ABORT, 'a closed period cannot be changed or reopened');
+    END
+    """,
+]
+
+_SQLITE_DROP = [
+    *[
+        f"DROP TRIGGER IF EXISTS {table}_no_{op.lower()}"
+        for table in IMMUTABLE_TABLES
+        for op in ("UPDATE", "DELETE")
+    ],
+    "DROP TRIGGER IF EXISTS accounting_posting_not_after_seal",
+    "DROP TRIGGER IF EXISTS accounting_voucherseal_balanced",
+    "DROP TRIGGER IF EXISTS accounting_voucher_period_open",
+    "DROP TRIGGER IF EXISTS accounting_period_stays_closed",
+]
+
+_PG = [
+    """
+    CREATE OR REPLACE FUNCTION accounting_refuse_change() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION '% is append-only: % refused; correct the ledger with a reversal voucher',
+            TG_TABLE_NAME, TG_OP USING ERRCODE = 'check_violation';
+    END $$
+    """,
+    """
+    CREATE OR REPLACE FUNCTION accounting_check_balanced() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        v bigint;
+        n integer;
+        total numeric;
+    BEGIN
+        IF TG_TABLE_NAME = 'accounting_voucher' THEN v := NEW.id; ELSE v := NEW.voucher_id; END IF;
+        SELECT COUNT(*), COALESCE(SUM(amount), 0) INTO n, total
+          FROM accounting_posting WHERE voucher_id = v;
+        IF n < 2 OR total <> 0 THEN
+            RAISE EXCEPTION 'voucher % does not balance: % postings summing to %', v, n, total
+                USING ERRCODE = 'check_violation';
+        END IF;
+        RETURN NULL;
+    END $$
+    """,
+    """
+    CREATE OR REPLACE FUNCTION accounting_posting_not_after_seal() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        IF EXISTS (SELECT 1 FROM accounting_voucherseal WHERE voucher_id = NEW.voucher_id) THEN
+            RAISE EXCEPTION 'voucher % is sealed: no posting may be added to it', NEW.voucher_id
+                USING ERRCODE = 'check_violation';
+        END IF;
+        RETURN NEW;
+    END $$
+    """,
+    """
+    CREATE OR REPLACE FUNCTION accounting_seal_balanced() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        n integer;
+        total numeric;
+    BEGIN
+        SELECT COUNT(*), COALESCE(SUM(amount), 0) INTO n, total
+          FROM accounting_posting WHERE voucher_id = NEW.voucher_id;
+        IF n < 2 OR total <> 0 THEN
+            RAISE EXCEPTION 'voucher % does not balance: its postings must sum to exactly 0',
+                NEW.voucher_id USING ERRCODE = 'check_violation';
+        END IF;
+        RETURN NEW;
+    END $$
+    """,
+    """
+    CREATE OR REPLACE FUNCTION accounting_period_open() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        IF EXISTS (SELECT 1 FROM accounting_period
+                   WHERE NEW.date BETWEEN start AND "end" AND closed_at IS NOT NULL) THEN
+            RAISE EXCEPTION 'the period of voucher date % is closed', NEW.date
+                USING ERRCODE = 'check_violation';
+        END IF;
+        RETURN NEW;
+    END $$
+    """,
+    """
+    CREATE OR REPLACE FUNCTION accounting_period_stays_closed() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        IF OLD.closed_at IS NOT NULL THEN
+            RAISE EXCEPTION 'a closed period cannot be changed or reopened'
+                USING ERRCODE = 'check_violation';
+        END IF;
+        RETURN NEW;
+    END $$
+    """,
+    *[
+        f"""
+        CREATE TRIGGER {table}_immutable BEFORE UPDATE OR DELETE ON {table}
+        FOR EACH ROW EXECUTE FUNCTION accounting_refuse_change()
+        """
+        for table in IMMUTABLE_TABLES
+    ],
+    """
+    CREATE CONSTRAINT TRIGGER accounting_posting_balanced AFTER INSERT ON accounting_posting
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION accounting_check_balanced()
+    """,
+    """
+    CREATE CONSTRAINT TRIGGER accounting_voucher_balanced AFTER INSERT ON accounting_voucher
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION accounting_check_balanced()
+    """,
+    """
+    CREATE TRIGGER accounting_posting_not_after_seal BEFORE INSERT ON accounting_posting
+    FOR EACH ROW EXECUTE FUNCTION accounting_posting_not_after_seal()
+    """,
+    """
+    CREATE TRIGGER accounting_voucherseal_balanced BEFORE INSERT ON accounting_voucherseal
+    FOR EACH ROW EXECUTE FUNCTION accounting_seal_balanced()
+    """,
+    """
+    CREATE TRIGGER accounting_voucher_period_open BEFORE INSERT ON accounting_voucher
+    FOR EACH ROW EXECUTE FUNCTION accounting_period_open()
+    """,
+    """
+    CREATE TRIGGER accounting_period_stays_closed BEFORE UPDATE ON accounting_period
+    FOR EACH ROW EXECUTE FUNCTION accounting_period_stays_closed()
+    """,
+]
+
+_PG_DROP = [
+    *[f"DROP TRIGGER IF EXISTS {table}_immutable ON {table}" for table in IMMUTABLE_TABLES],
+    "DROP TRIGGER IF EXISTS accounting_posting_balanced ON accounting_posting",
+    "DROP TRIGGER IF EXISTS accounting_voucher_balanced ON accounting_voucher",
+    "DROP TRIGGER IF EXISTS accounting_posting_not_after_seal ON accounting_posting",
+    "DROP TRIGGER IF EXISTS accounting_voucherseal_balanced ON accounting_voucherseal",
+    "DROP TRIGGER IF EXISTS accounting_voucher_period_open ON accounting_voucher",
+    "DROP TRIGGER IF EXISTS accounting_period_stays_closed ON accounting_period",
+]
+
+
+def _statements(vendor: str, *, drop: bool) -> list[str]:
+    if vendor == "postgresql":
+        return _PG_DROP if drop else _PG
+    if vendor == "sqlite":
+        return _SQLITE_DROP if drop else _SQLITE
+    raise NotImplementedError(f"no ledger guards for {vendor}")
+
+
+def install(connection: Any) -> None:
+    with connection.cursor() as cursor:
+        for statement in _statements(connection.vendor, drop=True):
+            cursor.execute(statement)
+        for statement in _statements(connection.vendor, drop=False):
+            cursor.execute(statement)
+
+
+def uninstall(connection: Any) -> None:
+    with connection.cursor() as cursor:
+        for statement in _statements(connection.vendor, drop=True):
+            cursor.execute(statement)
+
+
+#: Tables emptied by :func:`purge_ledger`, children first.
+PURGE_ORDER = (
+    "accounting_paymentorder",
+    "accounting_paymentbatch",
+    "accounting_commitment",
+    "accounting_posting",
+    "accounting_voucherseal",
+    "accounting_voucher",
+    "accounting_vouchercounter",
+)
+
+
+def purge_ledger(connection: Any) -> None:
+    """Tests only: empty the ledger (guards dropped for the moment, then reinstalled)."""
+    from django.db import transaction
+
+    with transaction.atomic(using=connection.alias):
+        uninstall(connection)
+        with connection.cursor() as cursor:
+            for table in PURGE_ORDER:
+                cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+        install(connection)

@@ -1,0 +1,464 @@
+"""Double entry: fiscal years and periods, vouchers and postings, income, reversals, balances.
+
+Every voucher is numbered without gaps per fiscal year and series (a counter row locked for
+the transaction), balances to exactly zero (checked here and by the database at commit) and
+is never changed afterwards: a correction is a reversal voucher.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from moneyed import Money
+
+from accounting.models import (
+    Account,
+    AccountType,
+    Dimension,
+    DimensionObject,
+    FiscalYear,
+    Period,
+    Posting,
+    Voucher,
+    VoucherCounter,
+    VoucherSeal,
+    VoucherSeries,
+)
+from audit.services import record_event
+from fund.models import Fund
+from fund.money import CURRENCY, quantize
+from workflows.exceptions import PermissionDenied, ValidationFailed
+from workflows.roles import Role, has_role
+
+ZERO = Decimal("0.00")
+
+#: Income kinds and the account each credits.
+INCOME_ACCOUNTS = {
+    "donation": "3993",
+    "grant_eu": "3981",
+    "grant_state": "3985",
+    "grant_municipal": "3987",
+}
+#: An opening balance or transfer into the fund's restricted funds (2070-2072).
+RESTRICTED_CAPITAL = "restricted_capital"
+BANK_ACCOUNT = "1930"
+GRANTS_PAID_ACCOUNT = "6710"
+
+#: Accounts whose fund-dimension postings make up a fund's capital (negated: credit = more).
+CAPITAL_TYPES = (AccountType.INCOME, AccountType.EXPENSE, AccountType.EQUITY)
+
+#: A reference on a voucher is a code (bank or Swish reference, case number), never a name.
+_REFERENCE = re.compile(r"^[A-Z0-9][A-Z0-9\-/.:]{0,39}$")
+_PERSONNUMMER = re.compile(r"\b(19|20)?\d{6}[-+]?\d{4}\b")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One posting to be made: account, signed amount (debit +, credit -), dimensions."""
+
+    account: str
+    amount: Decimal
+    fund: Fund | None = None
+    project: DimensionObject | None = None
+    cost_centre: DimensionObject | None = None
+
+
+def require_treasurer(actor: Any, message: str | None = None) -> None:
+    if not (has_role(actor, Role.TREASURER) or has_role(actor, Role.ADMINISTRATOR)):
+        raise PermissionDenied(message or _("Only a treasurer may book in the ledger."))
+
+
+def amount_of(value: Money | Decimal | int | str) -> Decimal:
+    """A Decimal in öre from a Money (SEK only) or a number."""
+    if isinstance(value, Money):
+        if str(value.currency) != CURRENCY:
+            raise ValidationFailed(_("Only SEK can be booked."))
+        value = value.amount
+    return quantize(Decimal(str(value)))
+
+
+def sum_sek(queryset: QuerySet[Any], field: str = "amount") -> Decimal:
+    """Sum a MoneyField grouped by currency; the ledger holds SEK only."""
+    rows = list(
+        queryset.order_by()
+        .values(f"{field}_currency")
+        .annotate(total=Sum(field))
+        .values_list(f"{field}_currency", "total")
+    )
+    other = [currency for currency, _total in rows if currency != CURRENCY]
+    if other:
+        raise ValidationFailed(_("Amounts in %(c)s found; only SEK is kept.") % {"c": other})
+    return quantize(sum((total or ZERO for _c, total in rows), ZERO))
+
+
+# --------------------------------------------------------------------------------------
+# Fiscal years, periods, dimensions
+# --------------------------------------------------------------------------------------
+
+
+def fiscal_year_for(date: dt.date, *, create: bool = True) -> FiscalYear:
+    """The (calendar) fiscal year holding ``date``, created with its 12 periods if missing."""
+    year = FiscalYear.objects.filter(start__lte=date, end__gte=date).first()
+    if year is not None or not create:
+        if year is None:
+            raise ValidationFailed(_("There is no fiscal year for %(d)s.") % {"d": date})
+        return year
+    year, _created = FiscalYear.objects.get_or_create(
+        start=dt.date(date.year, 1, 1), defaults={"end": dt.date(date.year, 12, 31)}
+    )
+    Period.objects.bulk_create(
+        [
+            Period(
+                fiscal_year=year,
+                start=dt.date(date.year, month, 1),
+                end=dt.date(date.year, month, calendar.monthrange(date.year, month)[1]),
+            )
+            for month in range(1, 13)
+        ],
+        ignore_conflicts=True,
+    )
+    return year
+
+
+def open_period_for(date: dt.date) -> Period:
+    fiscal_year_for(date)
+    period = Period.objects.get(start__lte=date, end__gte=date)
+    if period.is_closed:
+        raise ValidationFailed(
+            _(
+                "The period %(period)s is closed and takes no vouchers; book on a date in an "
+                "open period (a correction is a reversal voucher there)."
+            )
+            % {"period": f"{period.start:%Y-%m}"}
+        )
+    return period
+
+
+def close_period(period: Period, actor: Any) -> Period:
+    require_treasurer(actor, _("Only a treasurer may close a period."))
+    with transaction.atomic():
+        period = Period.objects.select_for_update().get(pk=period.pk)
+        if period.is_closed:
+            return period
+        earlier_open = Period.objects.filter(start__lt=period.start, closed_at__isnull=True)
+        if earlier_open.exists():
+            raise ValidationFailed(_("Close the earlier periods first."))
+        period.closed_at = timezone.now()
+        period.closed_by = actor
+        period.save(update_fields=["closed_at", "closed_by"])
+        record_event(
+            action="ledger.period_closed",
+            actor=actor,
+            role=Role.TREASURER,
+            object_type="period",
+            object_ref=f"{period.start:%Y-%m}",
+            payload={"period": period.pk, "start": period.start.isoformat()},
+        )
+    return period
+
+
+def fund_object(fund: Fund) -> DimensionObject:
+    """The fund's object in the fund dimension (20), from ``Fund.accounting_dimension``."""
+    existing = DimensionObject.objects.filter(fund=fund).first()
+    if existing is not None:
+        return existing
+    dimension = Dimension.objects.get(number=Dimension.FUND)
+    obj, _created = DimensionObject.objects.get_or_create(
+        dimension=dimension,
+        code=fund.accounting_dimension,
+        defaults={"name": fund.name[:120], "fund": fund},
+    )
+    if obj.fund_id != fund.pk:
+        raise ValidationFailed(
+            _("The accounting object %(code)s belongs to another fund.")
+            % {"code": fund.accounting_dimension}
+        )
+    return obj
+
+
+# --------------------------------------------------------------------------------------
+# Vouchers
+# --------------------------------------------------------------------------------------
+
+
+def _check_text(text: str) -> str:
+    text = " ".join(text.split())
+    if not text or len(text) > 120:
+        raise ValidationFailed(_("A voucher needs a text of at most 120 characters."))
+    if _PERSONNUMMER.search(text):
+        raise ValidationFailed(_("A voucher text may not contain a personal identity number."))
+    return text
+
+
+def _next_number(year: FiscalYear, series: str) -> int:
+    VoucherCounter.objects.bulk_create(
+        [VoucherCounter(fiscal_year=year, series=series)], ignore_conflicts=True
+    )
+    counter = VoucherCounter.objects.select_for_update().get(fiscal_year=year, series=series)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return counter.last_number
+
+
+def post_voucher(
+    *,
+    series: str,
+    text: str,
+    lines: Sequence[Line],
+    actor: Any,
+    date: dt.date | None = None,
+    reverses: Voucher | None = None,
+    audit_payload: dict[str, Any] | None = None,
+) -> Voucher:
+    """Book one balanced voucher (internal: callers check the actor's role)."""
+    date = date or timezone.localdate()
+    if series not in VoucherSeries.values:
+        raise ValidationFailed(_("Unknown voucher series."))
+    text = _check_text(text)
+    problems: list[str] = []
+    if len(lines) < 2:
+        problems.append(_("A voucher needs at least two postings."))
+    amounts = [amount_of(line.amount) for line in lines]
+    if any(a == 0 for a in amounts):
+        problems.append(_("A posting of 0 kr says nothing; leave it out."))
+    total = sum(amounts, ZERO)
+    if total != 0:
+        debit = sum((a for a in amounts if a > 0), ZERO)
+        problems.append(
+            _("The voucher does not balance: debit %(debit)s, credit %(credit)s.")
+            % {"debit": debit, "credit": debit - total}
+        )
+    accounts = {a.number: a for a in Account.objects.filter(number__in={x.account for x in lines})}
+    for line in lines:
+        account = accounts.get(line.account)
+        if account is None or not account.active:
+            problems.append(_("Account %(a)s is not in the chart.") % {"a": line.account})
+    if problems:
+        raise ValidationFailed(problems)
+    with transaction.atomic():
+        period = open_period_for(date)
+        year = period.fiscal_year
+        fund_objects = {
+            line.fund.pk: fund_object(line.fund) for line in lines if line.fund is not None
+        }
+        voucher = Voucher.objects.create(
+            fiscal_year=year,
+            series=series,
+            number=_next_number(year, series),
+            date=date,
+            text=text,
+            reverses=reverses,
+            created_by=actor if getattr(actor, "pk", None) else None,
+            created_at=timezone.now(),
+        )
+        Posting.objects.bulk_create(
+            Posting(
+                voucher=voucher,
+                seal_id=voucher.pk,
+                account=accounts[line.account],
+                amount=Money(amount, CURRENCY),
+                fund_object=fund_objects.get(line.fund.pk) if line.fund else None,
+                project=line.project,
+                cost_centre=line.cost_centre,
+            )
+            for line, amount in zip(lines, amounts, strict=True)
+        )
+        VoucherSeal.objects.create(voucher=voucher, sealed_at=timezone.now())
+        record_event(
+            action="ledger.voucher_posted",
+            actor=actor,
+            role=Role.TREASURER,
+            object_type="voucher",
+            object_ref=f"{series}{voucher.number}/{year.start:%Y}",
+            payload={
+                "voucher": voucher.pk,
+                "series": series,
+                "number": voucher.number,
+                "date": date.isoformat(),
+                "reverses": reverses.pk if reverses else None,
+                "postings": [
+                    {
+                        "account": line.account,
+                        "amount": amount,
+                        "fund": line.fund.accounting_dimension if line.fund else None,
+                    }
+                    for line, amount in zip(lines, amounts, strict=True)
+                ],
+                **(audit_payload or {}),
+            },
+        )
+    return voucher
+
+
+def record_income(
+    fund: Fund,
+    amount: Any,
+    *,
+    kind: str,
+    actor: Any,
+    reference: str,
+    date: dt.date | None = None,
+) -> Voucher:
+    """Book money received for a fund: bank (1930) against income or restricted funds.
+
+    ``kind`` is ``donation`` (3993), ``grant_eu`` (3981), ``grant_state`` (3985),
+    ``grant_municipal`` (3987) or ``restricted_capital`` (the fund's 2070-2072 account, for
+    an opening balance). ``reference`` is a code (bank or Swish reference), never a name.
+    """
+    require_treasurer(actor, _("Only a treasurer may record income."))
+    from fund.money import parse_amount
+
+    money = _parse(parse_amount, amount)
+    if kind == RESTRICTED_CAPITAL:
+        account = fund.restricted_funds_account
+    elif kind in INCOME_ACCOUNTS:
+        account = INCOME_ACCOUNTS[kind]
+    else:
+        raise ValidationFailed(_("Choose what kind of income this is."))
+    reference = reference.strip().upper()
+    if not _REFERENCE.match(reference):
+        raise ValidationFailed(
+            _(
+                "The income reference must be a code (letters A-Z, digits, - / . :), at most "
+                "40 characters; never a donor's name."
+            )
+        )
+    return post_voucher(
+        series=VoucherSeries.INCOME,
+        text=f"{_income_label(kind)} {fund.accounting_dimension} {reference}",
+        lines=[
+            Line(BANK_ACCOUNT, money, fund=fund),
+            Line(account, -money, fund=fund),
+        ],
+        actor=actor,
+        date=date,
+        audit_payload={"kind": kind, "fund": fund.code, "reference": reference},
+    )
+
+
+def _parse(parse_amount: Any, value: Any) -> Decimal:
+    from django.core.exceptions import ValidationError
+
+    try:
+        return Decimal(parse_amount(value, field=_("Amount")).amount)
+    except ValidationError as exc:
+        raise ValidationFailed(exc.messages) from exc
+
+
+def _income_label(kind: str) -> str:
+    return {
+        "donation": "Gåvor",
+        "grant_eu": "EU-bidrag",
+        "grant_state": "Statligt bidrag",
+        "grant_municipal": "Kommunalt bidrag",
+        RESTRICTED_CAPITAL: "Ändamålsbestämda medel",
+    }[kind]
+
+
+def reverse_voucher(voucher: Voucher, actor: Any, *, date: dt.date | None = None) -> Voucher:
+    """Correct a voucher by booking its exact opposite (the original stays as it was).
+
+    Payout vouchers are corrected through their payment order, not here. A reversal that
+    would leave a fund with less available than it has committed is refused.
+    """
+    require_treasurer(actor, _("Only a treasurer may reverse a voucher."))
+    from accounting import commitments
+
+    with transaction.atomic():
+        if voucher.series == VoucherSeries.PAYOUT:
+            raise ValidationFailed(
+                _("A payout voucher is corrected through its payment order, not reversed here.")
+            )
+        if Voucher.objects.filter(reverses=voucher).exists():
+            raise ValidationFailed(_("Voucher %(v)s is already reversed.") % {"v": voucher.label})
+        if voucher.reverses_id is not None:
+            raise ValidationFailed(_("A reversal is not reversed; book the voucher anew."))
+        postings = list(voucher.postings.select_related("account", "fund_object__fund"))
+        funds = {p.fund_object.fund for p in postings if p.fund_object and p.fund_object.fund}
+        for fund in sorted(funds, key=lambda f: f.pk):
+            commitments.lock_fund(fund)
+            change = -capital_of(
+                p for p in postings if p.fund_object and p.fund_object.fund == fund
+            )
+            after = commitments.available(fund).amount + change
+            if change < 0 and after < 0:
+                raise ValidationFailed(
+                    _(
+                        "Reversing %(v)s would leave %(fund)s with %(after)s available after its "
+                        "commitments; release commitments first."
+                    )
+                    % {"v": voucher.label, "fund": fund.name, "after": after}
+                )
+        return post_voucher(
+            series=VoucherSeries.MANUAL,
+            text=f"Rättelse av {voucher.series}{voucher.number}",
+            lines=[
+                Line(
+                    p.account.number,
+                    -p.amount.amount,
+                    fund=p.fund_object.fund if p.fund_object else None,
+                    project=p.project,
+                    cost_centre=p.cost_centre,
+                )
+                for p in postings
+            ],
+            actor=actor,
+            date=date,
+            reverses=voucher,
+        )
+
+
+def capital_of(postings: Iterable[Posting]) -> Decimal:
+    """What postings add to a fund's capital: minus their income, expense and equity part."""
+    return -sum(
+        (p.amount.amount for p in postings if p.account.type in CAPITAL_TYPES),
+        ZERO,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Balances
+# --------------------------------------------------------------------------------------
+
+
+def fund_postings(fund: Fund) -> QuerySet[Posting]:
+    return Posting.objects.filter(fund_object__fund=fund)
+
+
+def fund_balance(fund: Fund) -> Money:
+    """The fund's capital: restricted funds plus income minus grants paid, over all years."""
+    total = sum_sek(fund_postings(fund).filter(account__type__in=CAPITAL_TYPES))
+    return Money(-total, CURRENCY)
+
+
+def fund_bank_balance(fund: Fund) -> Money:
+    return Money(sum_sek(fund_postings(fund).filter(account__number=BANK_ACCOUNT)), CURRENCY)
+
+
+def trial_balance(year: FiscalYear | None = None) -> dict[str, Decimal]:
+    """Per account, the sum of its postings (debit +, credit -); the sum of all is zero."""
+    postings = Posting.objects.all()
+    if year is not None:
+        postings = postings.filter(voucher__fiscal_year=year)
+    rows = (
+        postings.order_by()
+        .values("account__number", "amount_currency")
+        .annotate(total=Sum("amount"))
+        .values_list("account__number", "amount_currency", "total")
+    )
+    result: dict[str, Decimal] = {}
+    for number, currency, total in rows:
+        if currency != CURRENCY:
+            raise ValidationFailed(_("Only SEK is kept in the ledger."))
+        result[number] = result.get(number, ZERO) + quantize(total)
+    return dict(sorted(result.items()))

@@ -1,0 +1,545 @@
+"""Payment orders, payment batches, the bank file and the bank's answer.
+
+Flow: ``schedule_payout`` (workflow) creates one ``PaymentOrder`` per approved, committed
+need item, to the payee chosen per item (``payees={item_id: payee_id}``), to one payee for
+all (``payee=payee_id``), or by default to the single active payee of the ombud's
+organisation. A treasurer puts scheduled orders in a ``PaymentBatch``; a *different*
+treasurer, who signed no decision in the batch, approves it; the pain.001 file is exported
+(validated against the XSD first) and the batch marked sent. The bank's answer (a pain.002
+file or a treasurer's confirmation) pays each order: 6710 debit against 1930 credit on the
+fund's object, the commitment becomes an expense, and when all of a case's commitments are
+paid the case moves to ``paid``. A rejected order fails, and its case returns to
+``approved`` with the reason code so it can be scheduled again.
+
+Idempotency: an order sits in at most one batch (``batch`` is set once, under a row lock) and
+is paid once (``status`` checked under the lock, plus a partial unique constraint and the
+voucher's one-to-one); exporting, sending and confirming again change nothing.
+Lock order everywhere: applications, then orders, then fund, then voucher counter, then the
+audit head.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounting import pain001
+from accounting.ledger import (
+    BANK_ACCOUNT,
+    GRANTS_PAID_ACCOUNT,
+    ZERO,
+    Line,
+    post_voucher,
+)
+from accounting.models import (
+    BatchStatus,
+    Commitment,
+    CommitmentStatus,
+    OrderStatus,
+    Payee,
+    PaymentBatch,
+    PaymentOrder,
+    VoucherSeries,
+)
+from accounting.payees import default_payee, payee_problems
+from audit.services import record_event
+from fund.models import Application
+from workflows.exceptions import PermissionDenied, ValidationFailed
+from workflows.models import DecisionSignature
+from workflows.roles import Role, has_role
+from workflows.states import State
+
+#: Bank reason codes (ISO 20022 external status reason) and the workflow's failure codes.
+BANK_REASONS = {
+    "AC04": "account_closed",
+    "AC01": "wrong_account",
+    "AC03": "wrong_account",
+    "AC06": "account_closed",
+    "BE01": "wrong_account",
+    "RC01": "wrong_account",
+}
+
+
+def _require_treasurer(actor: Any) -> None:
+    if not has_role(actor, Role.TREASURER):
+        raise PermissionDenied(_("Only a treasurer may handle payouts."))
+
+
+# --------------------------------------------------------------------------------------
+# Payment orders (from the workflow)
+# --------------------------------------------------------------------------------------
+
+
+def _payee_for(
+    item_id: int,
+    payees: Mapping[Any, Any],
+    payee: Any,
+    application: Application,
+) -> Payee | None:
+    chosen = payees.get(item_id, payees.get(str(item_id), payee))
+    if chosen is None:
+        return default_payee(application.ombud.organisation_id)
+    if isinstance(chosen, Payee):
+        return chosen
+    return Payee.objects.filter(pk=int(chosen)).first()
+
+
+def schedule_orders(
+    application: Application,
+    actor: Any,
+    *,
+    payees: Mapping[Any, Any] | None = None,
+    payee: Any = None,
+) -> list[PaymentOrder]:
+    """Create the payment orders of a case's approved items that have none yet."""
+    commitments = list(
+        Commitment.objects.filter(application=application, status=CommitmentStatus.OPEN)
+        .exclude(payment_orders__status__in=[OrderStatus.SCHEDULED, OrderStatus.PAID])
+        .select_related("need_item")
+        .order_by("need_item__position")
+    )
+    if not commitments:
+        raise ValidationFailed(_("There is no approved amount left to pay out."))
+    problems: list[str] = []
+    chosen: list[tuple[Commitment, Payee]] = []
+    for commitment in commitments:
+        label = _("Item %(n)s") % {"n": commitment.need_item.position}
+        target = _payee_for(commitment.need_item_id, payees or {}, payee, application)
+        if target is None:
+            problems.append(
+                _("%(label)s: choose a payee (the ombud's organisation has no single payee).")
+                % {"label": label}
+            )
+            continue
+        problems += [f"{label}: {p}" for p in payee_problems(target)]
+        chosen.append((commitment, target))
+    if problems:
+        raise ValidationFailed(problems)
+    now = timezone.now()
+    orders = PaymentOrder.objects.bulk_create(
+        PaymentOrder(
+            application=application,
+            need_item=commitment.need_item,
+            fund_id=application.fund_id,
+            commitment=commitment,
+            payee=target,
+            amount=commitment.amount,
+            remittance=application.reference,
+            created_at=now,
+        )
+        for commitment, target in chosen
+    )
+    if any(order.pk is None for order in orders):  # backends without RETURNING
+        orders = list(
+            PaymentOrder.objects.filter(
+                commitment__in=[c for c, _p in chosen], status=OrderStatus.SCHEDULED
+            )
+        )
+    record_event(
+        action="payout.orders_scheduled",
+        actor=actor,
+        role=Role.TREASURER,
+        object_type="payment_orders",
+        object_ref=f"PO-{orders[0].pk}",
+        payload={
+            "application": application.reference,
+            "orders": [
+                {
+                    "order": o.pk,
+                    "item": o.need_item.position,
+                    "payee": o.payee_id,
+                    "amount": o.amount.amount,
+                }
+                for o in orders
+            ],
+        },
+    )
+    return orders
+
+
+def settle_for_confirmation(application: Application, actor: Any) -> None:
+    """Before a case is confirmed paid: pay its orders the bank was sent; refuse otherwise."""
+    for order in _locked_orders(
+        PaymentOrder.objects.filter(application=application, status=OrderStatus.SCHEDULED)
+    ):
+        _pay(order, actor)
+    unpaid = Commitment.objects.filter(application=application, status=CommitmentStatus.OPEN)
+    if unpaid.exists():
+        raise ValidationFailed(
+            _("%(ref)s still has approved items that are not paid.")
+            % {"ref": application.reference}
+        )
+
+
+def fail_open_orders(
+    application: Application, actor: Any, *, reason: str, already: Iterable[int] = ()
+) -> None:
+    """When a case's payout failed without naming orders: fail its scheduled orders."""
+    if list(already):
+        return
+    orders = list(
+        PaymentOrder.objects.select_for_update().filter(
+            application=application, status=OrderStatus.SCHEDULED
+        )
+    )
+    for order in orders:
+        _mark_failed(order, actor, code="", reason=reason)
+
+
+# --------------------------------------------------------------------------------------
+# Batches
+# --------------------------------------------------------------------------------------
+
+
+def create_batch(
+    actor: Any,
+    *,
+    orders: Iterable[PaymentOrder] | None = None,
+    applications: Iterable[Application] | None = None,
+    execution_date: dt.date | None = None,
+) -> PaymentBatch:
+    """Put scheduled orders not yet in a batch into a new batch (all, or those named)."""
+    _require_treasurer(actor)
+    with transaction.atomic():
+        candidates = PaymentOrder.objects.filter(status=OrderStatus.SCHEDULED, batch__isnull=True)
+        if orders is not None:
+            candidates = candidates.filter(pk__in=[o.pk for o in orders])
+        if applications is not None:
+            candidates = candidates.filter(application__in=list(applications))
+        locked = list(
+            candidates.select_for_update(of=("self",)).select_related("payee").order_by("pk")
+        )
+        if not locked:
+            raise ValidationFailed(_("There are no scheduled payment orders to put in a batch."))
+        problems = sorted({p for order in locked for p in payee_problems(order.payee)})
+        if problems:
+            raise ValidationFailed(problems)
+        now = timezone.now()
+        batch = PaymentBatch.objects.create(
+            message_id=f"FF-{now:%Y%m%d%H%M%S}-{secrets.token_hex(4).upper()}",
+            execution_date=execution_date or timezone.localdate(),
+            created_by=actor,
+            created_at=now,
+        )
+        updated = PaymentOrder.objects.filter(
+            pk__in=[o.pk for o in locked], batch__isnull=True, status=OrderStatus.SCHEDULED
+        ).update(batch=batch)
+        if updated != len(locked):
+            raise ValidationFailed(_("Some orders were batched meanwhile; try again."))
+        record_event(
+            action="payout.batch_created",
+            actor=actor,
+            role=Role.TREASURER,
+            object_type="payment_batch",
+            object_ref=batch.message_id,
+            payload={
+                "batch": batch.pk,
+                "orders": [o.pk for o in locked],
+                "count": len(locked),
+                "total": sum((o.amount.amount for o in locked), ZERO),
+            },
+        )
+    return batch
+
+
+def _locked_batch(batch: PaymentBatch) -> PaymentBatch:
+    return PaymentBatch.objects.select_for_update().get(pk=batch.pk)
+
+
+def decision_signers(batch: PaymentBatch) -> set[int]:
+    application_ids = batch.orders.values_list("application_id", flat=True)
+    return set(
+        DecisionSignature.objects.filter(decision__application_id__in=application_ids).values_list(
+            "signer_id", flat=True
+        )
+    )
+
+
+def approve_batch(batch: PaymentBatch, actor: Any) -> PaymentBatch:
+    """A second treasurer, who did not create the batch nor decide its cases, approves it."""
+    _require_treasurer(actor)
+    with transaction.atomic():
+        batch = _locked_batch(batch)
+        if batch.status in (BatchStatus.APPROVED, BatchStatus.SENT):
+            return batch
+        if batch.status != BatchStatus.DRAFT:
+            raise ValidationFailed(_("This batch is cancelled."))
+        if batch.created_by_id == actor.pk:
+            raise PermissionDenied(
+                _("You created this batch; a payout batch needs a treasurer who did not.")
+            )
+        if actor.pk in decision_signers(batch):
+            raise PermissionDenied(
+                _("You decided a case in this batch, so another treasurer must approve it.")
+            )
+        batch.status = BatchStatus.APPROVED
+        batch.approved_by = actor
+        batch.approved_at = timezone.now()
+        batch.save(update_fields=["status", "approved_by", "approved_at"])
+        record_event(
+            action="payout.batch_approved",
+            actor=actor,
+            role=Role.TREASURER,
+            object_type="payment_batch",
+            object_ref=batch.message_id,
+            payload={"batch": batch.pk, "created_by": batch.created_by_id},
+        )
+    return batch
+
+
+def transfers_of(batch: PaymentBatch) -> list[pain001.Transfer]:
+    orders = (
+        batch.orders.exclude(status=OrderStatus.CANCELLED).select_related("payee").order_by("pk")
+    )
+    return [
+        pain001.Transfer(
+            end_to_end_id=f"PO-{order.pk}",
+            amount=order.amount.amount,
+            creditor_name=order.payee.bank_file_name,
+            method=order.payee.method,
+            account=order.payee.account,
+            clearing_number=order.payee.clearing_number,
+            bic=order.payee.bic,
+            remittance=order.remittance,
+        )
+        for order in orders
+    ]
+
+
+def export_batch(batch: PaymentBatch, actor: Any) -> bytes:
+    """The batch's pain.001 file, validated against the XSD; the same bytes every time."""
+    _require_treasurer(actor)
+    with transaction.atomic():
+        batch = _locked_batch(batch)
+        if batch.status not in (BatchStatus.APPROVED, BatchStatus.SENT):
+            raise ValidationFailed(
+                _("A batch is exported only after a second treasurer approved it.")
+            )
+        first = batch.exported_at is None
+        created_at = batch.exported_at or timezone.localtime()
+        content = pain001.build(
+            message_id=batch.message_id,
+            created_at=timezone.localtime(created_at),
+            execution_date=batch.execution_date,
+            transfers=transfers_of(batch),
+        )
+        digest = hashlib.sha256(content).hexdigest()
+        if not first:
+            if digest != batch.file_sha256:
+                raise ValidationFailed(
+                    _("The batch no longer produces the file that was exported; do not send it.")
+                )
+            return content
+        batch.exported_at = created_at
+        batch.file_sha256 = digest
+        batch.save(update_fields=["exported_at", "file_sha256"])
+        record_event(
+            action="payout.batch_exported",
+            actor=actor,
+            role=Role.TREASURER,
+            object_type="payment_batch",
+            object_ref=batch.message_id,
+            payload={"batch": batch.pk, "sha256": digest, "format": "pain.001.001.03"},
+        )
+    return content
+
+
+def mark_sent(batch: PaymentBatch, actor: Any) -> PaymentBatch:
+    _require_treasurer(actor)
+    with transaction.atomic():
+        batch = _locked_batch(batch)
+        if batch.status == BatchStatus.SENT:
+            return batch
+        if batch.status != BatchStatus.APPROVED or batch.exported_at is None:
+            raise ValidationFailed(_("Export the approved batch's file before marking it sent."))
+        batch.status = BatchStatus.SENT
+        batch.sent_at = timezone.now()
+        batch.sent_by = actor
+        batch.save(update_fields=["status", "sent_at", "sent_by"])
+        record_event(
+            action="payout.batch_sent",
+            actor=actor,
+            role=Role.TREASURER,
+            object_type="payment_batch",
+            object_ref=batch.message_id,
+            payload={"batch": batch.pk, "sha256": batch.file_sha256},
+        )
+    return batch
+
+
+def cancel_batch(batch: PaymentBatch, actor: Any) -> PaymentBatch:
+    """Undo a batch not yet sent: its orders are free to be batched again."""
+    _require_treasurer(actor)
+    with transaction.atomic():
+        batch = _locked_batch(batch)
+        if batch.status == BatchStatus.CANCELLED:
+            return batch
+        if batch.status == BatchStatus.SENT:
+            raise ValidationFailed(_("A batch sent to the bank cannot be cancelled here."))
+        orders = list(batch.orders.values_list("pk", flat=True))
+        PaymentOrder.objects.filter(pk__in=orders).update(batch=None)
+        batch.status = BatchStatus.CANCELLED
+        batch.save(update_fields=["status"])
+        record_event(
+            action="payout.batch_cancelled",
+            actor=actor,
+            role=Role.TREASURER,
+            object_type="payment_batch",
+            object_ref=batch.message_id,
+            payload={"batch": batch.pk, "orders": orders},
+        )
+    return batch
+
+
+# --------------------------------------------------------------------------------------
+# The bank's answer
+# --------------------------------------------------------------------------------------
+
+
+def _locked_orders(orders: Any) -> list[PaymentOrder]:
+    """Lock the orders' applications, then the orders, in a fixed order (no deadlocks)."""
+    ids = sorted(set(orders.values_list("application_id", flat=True)))
+    list(Application.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    return list(
+        PaymentOrder.objects.select_for_update(of=("self",))
+        .filter(pk__in=list(orders.values_list("pk", flat=True)))
+        .select_related("application__fund", "batch", "commitment", "need_item")
+        .order_by("application_id", "pk")
+    )
+
+
+def _pay(order: PaymentOrder, actor: Any, date: dt.date | None = None) -> bool:
+    """Book a locked order as paid; False if it already was."""
+    if order.status == OrderStatus.PAID:
+        return False
+    if order.status != OrderStatus.SCHEDULED:
+        raise ValidationFailed(_("PO-%(id)s failed and cannot be paid.") % {"id": order.pk})
+    if order.batch is None or order.batch.status != BatchStatus.SENT:
+        raise ValidationFailed(
+            _("PO-%(id)s has not been sent to the bank in an approved batch.") % {"id": order.pk}
+        )
+    app = order.application
+    amount = order.amount.amount
+    voucher = post_voucher(
+        series=VoucherSeries.PAYOUT,
+        text=f"Utbetalning {app.reference} PO-{order.pk}",
+        lines=[
+            Line(GRANTS_PAID_ACCOUNT, amount, fund=app.fund),
+            Line(BANK_ACCOUNT, -amount, fund=app.fund),
+        ],
+        actor=actor,
+        date=date,
+        audit_payload={"order": order.pk, "application": app.reference},
+    )
+    now = timezone.now()
+    order.status = OrderStatus.PAID
+    order.voucher = voucher
+    order.paid_at = now
+    order.save(update_fields=["status", "voucher", "paid_at"])
+    Commitment.objects.filter(pk=order.commitment_id, status=CommitmentStatus.OPEN).update(
+        status=CommitmentStatus.EXPENSED, closed_at=now, close_reason="paid"
+    )
+    record_event(
+        action="payout.order_paid",
+        actor=actor,
+        role=Role.TREASURER,
+        object_type="payment_order",
+        object_ref=f"PO-{order.pk}",
+        payload={
+            "order": order.pk,
+            "application": app.reference,
+            "voucher": voucher.pk,
+            "amount": amount,
+            "debit": GRANTS_PAID_ACCOUNT,
+            "credit": BANK_ACCOUNT,
+            "fund": app.fund.accounting_dimension,
+        },
+    )
+    return True
+
+
+def _finish_cases(orders: list[PaymentOrder], actor: Any) -> None:
+    from workflows.services import transition
+
+    for app_id in sorted({o.application_id for o in orders}):
+        app = Application.objects.get(pk=app_id)
+        open_left = Commitment.objects.filter(application=app, status=CommitmentStatus.OPEN)
+        if app.state == State.PAYOUT_SCHEDULED and not open_left.exists():
+            transition(app, "confirm_paid", actor)
+
+
+def confirm_paid(orders: Iterable[PaymentOrder], actor: Any, *, date: dt.date | None = None) -> int:
+    """The bank paid these orders; returns how many were newly booked (retries book none)."""
+    _require_treasurer(actor)
+    ids = [o.pk for o in orders]
+    with transaction.atomic():
+        locked = _locked_orders(PaymentOrder.objects.filter(pk__in=ids))
+        paid = [o for o in locked if _pay(o, actor, date)]
+        _finish_cases(paid, actor)
+    return len(paid)
+
+
+def confirm_batch_paid(batch: PaymentBatch, actor: Any, *, date: dt.date | None = None) -> int:
+    return confirm_paid(list(batch.orders.filter(status=OrderStatus.SCHEDULED)), actor, date=date)
+
+
+def _mark_failed(order: PaymentOrder, actor: Any, *, code: str, reason: str) -> None:
+    order.status = OrderStatus.FAILED
+    order.failure_code = code[:8]
+    order.failure_reason = reason
+    order.save(update_fields=["status", "failure_code", "failure_reason"])
+    record_event(
+        action="payout.order_failed",
+        actor=actor,
+        role=Role.TREASURER,
+        object_type="payment_order",
+        object_ref=f"PO-{order.pk}",
+        payload={
+            "order": order.pk,
+            "application": order.application.reference,
+            "code": code,
+            "reason": reason,
+        },
+    )
+
+
+def reject_orders(
+    orders: Iterable[PaymentOrder], actor: Any, *, code: str = "", reason: str = ""
+) -> int:
+    """The bank rejected these orders: they fail and their cases return to ``approved``."""
+    from workflows.services import transition
+
+    _require_treasurer(actor)
+    reason = reason or BANK_REASONS.get(code, "rejected_by_bank")
+    ids = [o.pk for o in orders]
+    with transaction.atomic():
+        locked = _locked_orders(PaymentOrder.objects.filter(pk__in=ids))
+        failed = []
+        for order in locked:
+            if order.status == OrderStatus.FAILED:
+                continue
+            if order.status == OrderStatus.PAID:
+                raise ValidationFailed(
+                    _("PO-%(id)s is already booked as paid; a returned payment is new income.")
+                    % {"id": order.pk}
+                )
+            _mark_failed(order, actor, code=code, reason=reason)
+            failed.append(order)
+        for app_id in sorted({o.application_id for o in failed}):
+            app = Application.objects.get(pk=app_id)
+            if app.state == State.PAYOUT_SCHEDULED:
+                transition(
+                    app,
+                    "payout_failed",
+                    actor,
+                    reason=reason,
+                    payment_orders=[o.pk for o in failed if o.application_id == app_id],
+                )
+    return len(failed)

@@ -1,0 +1,97 @@
+"""The accounting side of the case workflow, and the services' public names.
+
+``workflows.services`` calls the ``on_*`` hooks inside the transition's transaction, so the
+ledger, the commitments and the payment orders change together with the case's state (or
+not at all). The actual work lives in ``ledger``, ``commitments``, ``payees`` and
+``payouts``; this module only connects the workflow's steps to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from accounting.commitments import (
+    available,
+    commit_decision,
+    release_commitments,
+    set_budget,
+    set_ceiling,
+)
+from accounting.ledger import (
+    close_period,
+    fiscal_year_for,
+    fund_balance,
+    post_voucher,
+    record_income,
+    reverse_voucher,
+    trial_balance,
+)
+from accounting.payees import create_payee, validate_account
+from accounting.payouts import (
+    approve_batch,
+    cancel_batch,
+    confirm_batch_paid,
+    confirm_paid,
+    create_batch,
+    export_batch,
+    fail_open_orders,
+    mark_sent,
+    reject_orders,
+    schedule_orders,
+    settle_for_confirmation,
+)
+
+__all__ = [
+    "approve_batch",
+    "available",
+    "cancel_batch",
+    "close_period",
+    "commit_decision",
+    "confirm_batch_paid",
+    "confirm_paid",
+    "create_batch",
+    "create_payee",
+    "export_batch",
+    "fiscal_year_for",
+    "fund_balance",
+    "mark_sent",
+    "on_confirm_paid",
+    "on_decision_effective",
+    "on_payout_failed",
+    "on_payout_scheduled",
+    "on_released",
+    "post_voucher",
+    "record_income",
+    "reject_orders",
+    "release_commitments",
+    "reverse_voucher",
+    "set_budget",
+    "set_ceiling",
+    "trial_balance",
+    "validate_account",
+]
+
+
+def on_decision_effective(decision: Any, actor: Any) -> None:
+    """Commit the approved items; ``ValidationFailed`` if the fund cannot cover them."""
+    commit_decision(decision, actor)
+
+
+def on_released(application: Any, actor: Any, *, reason: str, role: str) -> None:
+    """Withdrawal or reconsideration: the case's open commitments are released."""
+    release_commitments(application, actor, reason=reason, role=role)
+
+
+def on_payout_scheduled(application: Any, actor: Any, data: Mapping[str, Any]) -> list[int]:
+    """Create the payment orders; returns their ids for the audit event."""
+    orders = schedule_orders(application, actor, payees=data.get("payees"), payee=data.get("payee"))
+    return [order.pk for order in orders]
+
+
+def on_confirm_paid(application: Any, actor: Any) -> None:
+    settle_for_confirmation(application, actor)
+
+
+def on_payout_failed(application: Any, actor: Any, data: Mapping[str, Any], reason: str) -> None:
+    fail_open_orders(application, actor, reason=reason, already=data.get("payment_orders") or ())
