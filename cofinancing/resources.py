@@ -163,10 +163,13 @@ class TimeSheetResource(resources.ModelResource):
             key = (instance.project_id, instance.partner_id, instance.person_ref, instance.month)
             first = self._seen.get(key)
             if first is not None:
-                errors["__all__"] = ValidationError(
-                    _("Duplicate: the same project, partner, person and month as row %(r)s.")
-                    % {"r": first}
-                )
+                # A list: full_clean's own non-field errors are appended to it.
+                errors["__all__"] = [
+                    ValidationError(
+                        _("Duplicate: the same project, partner, person and month as row %(r)s.")
+                        % {"r": first}
+                    )
+                ]
             else:
                 self._seen[key] = self._row_number
         super().validate_instance(instance, errors or None, validate_unique)
@@ -184,7 +187,7 @@ def load_dataset(data: bytes, format: str) -> tablib.Dataset:
             text = data.decode("utf-8-sig")
             return tablib.Dataset().load(text, format="csv")
         return tablib.Dataset().load(data, format="xlsx")
-    except (UnicodeDecodeError, ValueError, KeyError, OSError) as exc:
+    except Exception as exc:  # a broken upload fails in many ways inside tablib/openpyxl
         raise ValidationFailed(
             _("The file could not be read as %(f)s.") % {"f": format.upper()}
         ) from exc
