@@ -267,10 +267,6 @@ def approve_batch(batch: PaymentBatch, actor: Any) -> PaymentBatch:
     _require_treasurer(actor)
     with transaction.atomic():
         batch = _locked_batch(batch)
-        if batch.status in (BatchStatus.APPROVED, BatchStatus.SENT):
-            return batch
-        if batch.status != BatchStatus.DRAFT:
-            raise ValidationFailed(_("This batch is cancelled."))
         if batch.created_by_id == actor.pk:
             raise PermissionDenied(
                 _("You created this batch; a payout batch needs a treasurer who did not.")
@@ -279,6 +275,10 @@ def approve_batch(batch: PaymentBatch, actor: Any) -> PaymentBatch:
             raise PermissionDenied(
                 _("You decided a case in this batch, so another treasurer must approve it.")
             )
+        if batch.status in (BatchStatus.APPROVED, BatchStatus.SENT):
+            return batch
+        if batch.status != BatchStatus.DRAFT:
+            raise ValidationFailed(_("This batch is cancelled."))
         batch.status = BatchStatus.APPROVED
         batch.approved_by = actor
         batch.approved_at = timezone.now()
