@@ -22,7 +22,6 @@ from django.utils.translation import gettext as _
 
 from accounting.exports import ExportRefused
 from accounting.models import Posting
-from fund.money import quantize
 
 CHUNK = 5000
 FORMATS = ("csv", "xlsx", "jsonl")
@@ -73,7 +72,11 @@ def postings(date_from: dt.date | None = None, date_to: dt.date | None = None) -
 
 
 def rows(date_from: dt.date | None = None, date_to: dt.date | None = None) -> Iterator[tuple]:
-    """One tuple per posting, in COLUMNS order; amounts as Decimal in öre."""
+    """One tuple per posting, in COLUMNS order; amounts as Decimal in öre.
+
+    Both backends return the MoneyField's ``numeric(14, 2)`` as a Decimal quantized to two
+    places (Django's SQLite converter quantizes too), so no per-row rounding is needed.
+    """
     for (
         series,
         number,
@@ -92,7 +95,7 @@ def rows(date_from: dt.date | None = None, date_to: dt.date | None = None) -> It
             fy_start.year,
             date,
             account,
-            quantize(amount),
+            amount,  # numeric(14, 2): the database already gives öre
             currency,
             cost_centre or "",
             project or "",
