@@ -122,7 +122,7 @@ def _generate() -> int:
                     f"INSERT INTO {seal_table} (voucher_id, sealed_at) VALUES (%s, %s)",  # noqa: S608
                     [(ids[n], now) for n in numbers],
                 )
-                rows = []
+                rows: list[tuple[object, ...]] = []
                 for n in numbers:
                     vid = ids[n]
                     fund = rng.choice(funds)
