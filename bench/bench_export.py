@@ -24,6 +24,7 @@ import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from bench import Result
 
@@ -122,7 +123,7 @@ def _generate() -> int:
                     f"INSERT INTO {seal_table} (voucher_id, sealed_at) VALUES (%s, %s)",  # noqa: S608
                     [(ids[n], now) for n in numbers],
                 )
-                rows: list[tuple[object, ...]] = []
+                rows: list[tuple[Any, ...]] = []
                 for n in numbers:
                     vid = ids[n]
                     fund = rng.choice(funds)
