@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import cast
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import translation
 
 from accounting.ledger import Line, close_period, fiscal_year_for, post_voucher
 from accounting.models import Dimension, DimensionObject, Period, Voucher
@@ -108,3 +110,10 @@ def ledger(db: None) -> Ledger:
         Line("1930", D("-0.01"), fund=other),
     )
     return world
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """Messages are asserted in English, whatever translations the project ships."""
+    with translation.override("en"):
+        yield
