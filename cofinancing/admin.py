@@ -10,9 +10,10 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ExportMixin
 
 from cofinancing.models import BudgetLine, FundingSource, Partner, Project, TimeSheetEntry
-from cofinancing.resources import FORMATS
+from cofinancing.resources import FORMATS, TimeSheetResource
 from cofinancing.services import import_time_sheets
 from workflows.exceptions import WorkflowError
 
@@ -45,7 +46,10 @@ class TimeSheetImportForm(forms.Form):
 
 
 @admin.register(TimeSheetEntry)
-class TimeSheetEntryAdmin(admin.ModelAdmin):
+class TimeSheetEntryAdmin(ExportMixin, admin.ModelAdmin):
+    """Export with django-import-export; import only through the all-or-nothing service."""
+
+    resource_classes = [TimeSheetResource]
     list_display = ("project", "partner", "person_ref", "month", "hours", "hourly_rate")
     list_filter = ("project", "partner")
     change_list_template = "admin/cofinancing/timesheetentry/change_list.html"

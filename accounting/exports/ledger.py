@@ -10,6 +10,7 @@ sheet file, not to memory), one ``json.dumps`` per line.
 from __future__ import annotations
 
 import csv
+import itertools
 import datetime as dt
 import io
 import json
@@ -17,7 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from django.db.models import QuerySet
+from django.db.models import CharField, QuerySet
+from django.db.models.functions import Cast, Concat, ExtractYear
 from django.utils.translation import gettext as _
 
 from accounting.exports import ExportRefused
@@ -40,7 +42,7 @@ COLUMNS = (
     "case",
 )
 
-#: What is read per row, matching COLUMNS (voucher is series + number).
+#: The raw columns behind COLUMNS (the benchmark's bare baseline reads these).
 FIELDS = (
     "voucher__series",
     "voucher__number",
@@ -72,49 +74,43 @@ def postings(date_from: dt.date | None = None, date_to: dt.date | None = None) -
 
 
 def rows(date_from: dt.date | None = None, date_to: dt.date | None = None) -> Iterator[tuple]:
-    """One tuple per posting, in COLUMNS order; amounts as Decimal in öre.
+    """One tuple per posting, in COLUMNS order, straight from the database.
 
-    Both backends return the MoneyField's ``numeric(14, 2)`` as a Decimal quantized to two
-    places (Django's SQLite converter quantizes too), so no per-row rounding is needed.
+    The voucher label (series + number) and the fiscal year are computed in SQL, so rows
+    need no work in Python; missing dimensions are None. Both backends return the
+    MoneyField's ``numeric(14, 2)`` as a Decimal in öre (Django's SQLite converter
+    quantizes), so no per-row rounding is needed.
     """
-    for (
-        series,
-        number,
-        fy_start,
-        date,
-        account,
-        amount,
-        currency,
-        cost_centre,
-        project,
-        fund,
-        case,
-    ) in postings(date_from, date_to).values_list(*FIELDS).iterator(chunk_size=CHUNK):
-        yield (
-            f"{series}{number}",
-            fy_start.year,
-            date,
-            account,
-            amount,  # numeric(14, 2): the database already gives öre
-            currency,
-            cost_centre or "",
-            project or "",
-            fund or "",
-            case or "",
+    return (
+        postings(date_from, date_to)
+        .annotate(
+            export_voucher=Concat(
+                "voucher__series",
+                Cast("voucher__number", output_field=CharField()),
+                output_field=CharField(),
+            ),
+            export_year=ExtractYear("voucher__fiscal_year__start"),
         )
+        .values_list(
+            "export_voucher",
+            "export_year",
+            *FIELDS[3:],
+        )
+        .iterator(chunk_size=CHUNK)
+    )
 
 
 def _csv(out: IO[bytes], source: Iterator[tuple]) -> int:
+    """csv.writer straight over the rows (None is written as an empty field)."""
     text = io.TextIOWrapper(out, encoding="utf-8", newline="")
     writer = csv.writer(text)
     writer.writerow(COLUMNS)
-    count = 0
-    for row in source:
-        writer.writerow(row)
-        count += 1
+    counter = itertools.count()
+    # zip() with a counter counts in C, without a Python step per row.
+    writer.writerows(row for row, _n in zip(source, counter))
     text.flush()
     text.detach()
-    return count
+    return next(counter)
 
 
 def _jsonl(out: IO[bytes], source: Iterator[tuple]) -> int:

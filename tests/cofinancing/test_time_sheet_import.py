@@ -16,6 +16,7 @@ from django.utils import translation
 from audit.models import AuditEvent
 from cofinancing.demo import PROJECT_CODE, seed_cofinancing
 from cofinancing.models import Project, TimeSheetEntry
+from cofinancing.resources import TimeSheetResource
 from cofinancing.services import import_time_sheets
 from tests.factories import UserFactory
 from workflows.exceptions import PermissionDenied, ValidationFailed
@@ -197,4 +198,13 @@ def test_the_admin_import_page_uses_the_same_service(project: Project, client) -
     good = SimpleUploadedFile("t.csv", _csv(*GOOD), content_type="text/csv")
     page = client.post(url, {"file": good, "format": "csv", "commit": "on"})
     assert TimeSheetEntry.objects.count() == before + 3
-    assert client.get("/admin/cofinancing/timesheetentry/").status_code == 200
+    listing = client.get("/admin/cofinancing/timesheetentry/")
+    assert listing.status_code == 200 and b"import/" in listing.content
+    assert client.get("/admin/cofinancing/timesheetentry/export/").status_code == 200
+
+
+def test_time_sheets_export_with_their_hourly_rate_filled_in(project: Project) -> None:
+    dataset = TimeSheetResource().export(TimeSheetEntry.objects.filter(person_ref="P-002"))
+    assert dataset.headers[:6] == ["project", "partner", "person", "pay_group", "month", "hours"]
+    assert set(dataset["hourly_rate"]) == {"320.00"}
+    assert dataset[0][4] == "2006-01" and dataset[0][1] == PARTNER

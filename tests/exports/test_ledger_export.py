@@ -37,15 +37,9 @@ EXPECTED_2026 = [
 
 
 def _project(row: dict) -> tuple:  # type: ignore[type-arg]
-    return (
-        row["voucher"],
-        row["date"],
-        row["account"],
-        row["amount"],
-        row["cost_centre"],
-        row["project"],
-        row["fund"],
-    )
+    """The compared columns; a missing dimension is "" in CSV and null in JSON."""
+    keys = ("voucher", "date", "account", "amount", "cost_centre", "project", "fund")
+    return tuple(row[key] or "" for key in keys)
 
 
 def test_csv_export_has_every_posting_in_the_range_with_amounts_in_ore(
@@ -75,6 +69,7 @@ def test_jsonl_export_reads_back_line_by_line(ledger: Ledger, tmp_path: Path) ->
     assert len(records) == Posting.objects.count() == 13
     assert [_project(r) for r in records[-7:]] == EXPECTED_2026
     assert all(isinstance(r["amount"], str) for r in records)
+    assert records[-1]["project"] is None and records[-1]["fiscal_year"] == 2026
 
 
 def test_xlsx_export_has_numeric_amounts(ledger: Ledger, tmp_path: Path) -> None:
