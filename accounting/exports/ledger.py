@@ -10,12 +10,13 @@ sheet file, not to memory), one ``json.dumps`` per line.
 from __future__ import annotations
 
 import csv
-import itertools
 import datetime as dt
 import io
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import IO, Any
 
 from django.db.models import CharField, QuerySet
@@ -106,8 +107,8 @@ def _csv(out: IO[bytes], source: Iterator[tuple]) -> int:
     writer = csv.writer(text)
     writer.writerow(COLUMNS)
     counter = itertools.count()
-    # zip() with a counter counts in C, without a Python step per row.
-    writer.writerows(row for row, _n in zip(source, counter))
+    # zip() with a counter and map(itemgetter) count in C, without a Python step per row.
+    writer.writerows(map(itemgetter(0), zip(source, counter, strict=False)))
     text.flush()
     text.detach()
     return next(counter)
