@@ -22,7 +22,7 @@ from stdnum import luhn
 from accounting.ledger import require_treasurer
 from accounting.models import Payee, PayeeKind, PaymentMethod
 from audit.services import record_event
-from fund.models import Organisation
+from fund.models import Beneficiary, Organisation
 from fund.references import next_reference
 from workflows.exceptions import ValidationFailed
 from workflows.roles import Role
@@ -136,6 +136,7 @@ def create_payee(
     clearing_number: str = "",
     bic: str = "",
     organisation: Organisation | None = None,
+    beneficiary: Beneficiary | None = None,
 ) -> Payee:
     """Register a payee. A person's name is stored encrypted and never written to a file."""
     require_treasurer(actor, _("Only a treasurer may register payees."))
@@ -158,6 +159,7 @@ def create_payee(
             kind=kind,
             name=name[:70],
             organisation=organisation,
+            beneficiary=beneficiary if kind == PayeeKind.PERSON else None,
             method=checked.method,
             account=checked.account,
             clearing_number=checked.clearing_number,

@@ -134,6 +134,14 @@ def schedule_orders(
             )
             continue
         problems += [f"{label}: {p}" for p in payee_problems(target)]
+        if (
+            target.kind == PayeeKind.PERSON
+            and target.beneficiary_id is not None
+            and target.beneficiary_id != application.beneficiary_id
+        ):
+            problems.append(
+                _("%(label)s: that person payee belongs to another person.") % {"label": label}
+            )
         if target.kind == PayeeKind.PERSON and application.beneficiary.protected_identity:
             problems.append(
                 _(
