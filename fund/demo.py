@@ -278,6 +278,9 @@ def seed(stdout: Callable[[str], Any] = print) -> int:
                     "verification_method": "Called back via the organisation's switchboard",
                 },
             )
+    from cofinancing.demo import seed_cofinancing
+
+    seed_cofinancing(users["treasurer"])
     if Application.objects.filter(ombud__user=users["ombud"]).exists():
         stdout("Demo data already present; nothing to add.")
         return 0
