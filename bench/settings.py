@@ -8,4 +8,4 @@ os.environ["DATABASE_URL"] = os.environ.get(
 )
 os.environ.setdefault("DEBUG", "1")
 
-from config.settings import *  # noqa: E402, F403
+from config.settings import *  # noqa: F403
