@@ -86,6 +86,22 @@ def test_a_payee_corrupted_after_registration_stops_the_batch_before_it_is_made(
     assert not PaymentBatch.objects.exists()
 
 
+def test_a_payee_corrupted_after_batching_stops_the_export(world):
+    from accounting.payouts import approve_batch, export_batch
+
+    supplier = create_payee(
+        world.treasurer, kind="supplier", name="Optikern AB", method="bankgiro", account="56781230"
+    )
+    app = world.to_approved(world.new_application("900"))
+    world.run(app, "schedule_payout", world.treasurer, payee=supplier.pk)
+    batch = approve_batch(create_batch(world.treasurer, applications=[app]), world.treasurer2)
+    Payee.objects.filter(pk=supplier.pk).update(account="56781231")
+    with pytest.raises(ValidationFailed, match="wrong check digit"):
+        export_batch(batch, world.treasurer)
+    batch.refresh_from_db()
+    assert batch.exported_at is None
+
+
 def test_scheduling_to_an_invalid_payee_is_refused(world):
     supplier = create_payee(
         world.treasurer, kind="supplier", name="Apoteket", method="plusgiro", account="9020025"
