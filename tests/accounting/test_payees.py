@@ -135,3 +135,31 @@ def test_a_person_with_protected_identity_is_never_paid_directly(world):
     with pytest.raises(ValidationFailed, match="protected identity"):
         world.run(app, "schedule_payout", world.treasurer, payee=payee.pk)
     world.run(app, "schedule_payout", world.treasurer)  # the ombud's organisation
+
+
+def test_after_a_closed_account_the_payee_is_replaced_and_the_case_paid(world):
+    from accounting.payees import deactivate_payee
+    from accounting.payouts import reject_orders
+    from workflows.states import State
+
+    old = Payee.objects.get(organisation=world.ombud.organisation)
+    app = world.to_approved(world.new_application("300"))
+    app = world.run(app, "schedule_payout", world.treasurer)
+    batch = world.send_payouts(app)
+    reject_orders(list(batch.orders.all()), world.treasurer, code="AC04")
+    deactivate_payee(old, world.treasurer)
+    app.refresh_from_db()
+    with pytest.raises(ValidationFailed, match="choose a payee"):
+        world.run(app, "schedule_payout", world.treasurer)
+    create_payee(
+        world.treasurer,
+        kind="organisation",
+        name="Socialtjänsten",
+        method="plusgiro",
+        account="9020025",
+        organisation=world.ombud.organisation,
+    )
+    app = world.run(app, "schedule_payout", world.treasurer)
+    world.send_payouts(app)
+    app = world.run(app, "confirm_paid", world.treasurer)
+    assert app.state == State.PAID
