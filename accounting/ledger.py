@@ -59,7 +59,7 @@ GRANTS_PAID_ACCOUNT = "6710"
 CAPITAL_TYPES = (AccountType.INCOME, AccountType.EXPENSE, AccountType.EQUITY)
 
 #: A reference on a voucher is a code (bank or Swish reference, case number), never a name.
-_REFERENCE = re.compile(r"^[A-Z0-9][A-Z0-9\-/.:]{0,39}$")
+_REFERENCE = re.compile(r"^(?=.*[0-9])[A-Z0-9][A-Z0-9\-/.:]{0,39}$")
 _PERSONNUMMER = re.compile(r"\b(19|20)?\d{6}[-+]?\d{4}\b")
 
 
@@ -343,8 +343,8 @@ def record_income(
     if not _REFERENCE.match(reference):
         raise ValidationFailed(
             _(
-                "The income reference must be a code (letters A-Z, digits, - / . :), at most "
-                "40 characters; never a donor's name."
+                "The income reference must be a code with at least one digit (letters A-Z, "
+                "digits, - / . :), at most 40 characters; never a donor's name."
             )
         )
     return post_voucher(

@@ -343,6 +343,9 @@ def transfers_of(batch: PaymentBatch) -> list[pain001.Transfer]:
         .values_list("pk", "amount", "remittance", "payee_id")
     )
     payees = {p.pk: p for p in Payee.objects.filter(orders_in_batch(batch))}
+    problems = sorted({p for payee in payees.values() for p in payee_problems(payee)})
+    if problems:
+        raise ValidationFailed(problems)
     return [
         pain001.Transfer(
             end_to_end_id=f"PO-{pk}",

@@ -4,7 +4,8 @@ Setup (not measured) bulk-inserts 10,000 approved, committed and scheduled need 
 four payees (Bankgiro, Plusgiro, bank account, IBAN). Measured: ``create_batch`` (row locks,
 payee re-validation, one UPDATE), ``export_batch`` (pain.001 built with lxml and validated
 against the XSD, hashed, audited) and, as the baseline, ``pain001.build`` alone on the same
-transfers in memory.
+transfers in memory. Also measured: confirming 500 of them as paid (one voucher, the
+commitment and the case's transition each).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.utils import timezone
 from bench import Result
 
 COUNT = 10_000
+CONFIRMED = 500
 
 
 def _setup() -> tuple[User, User, list[int]]:
@@ -153,6 +155,12 @@ def run() -> list[Result]:
     )
     building = time.perf_counter() - started
     assert pain001.schema().validate(pain001.etree.fromstring(content))
+
+    payouts.mark_sent(batch, t1)
+    some = list(PaymentOrder.objects.filter(pk__in=order_ids[:CONFIRMED]))
+    started = time.perf_counter()
+    assert payouts.confirm_paid(some, t1) == CONFIRMED
+    confirming = time.perf_counter() - started
     return [
         Result("create_batch, 10,000 orders", batching, "s"),
         Result(
@@ -163,4 +171,9 @@ def run() -> list[Result]:
         ),
         Result("batch + export, 10,000 payments", batching + exporting, "s", target="< 5 s"),
         Result("pain.001 size", len(content) / 1e6, "MB"),
+        Result(
+            f"confirm {CONFIRMED} payments (voucher 6710/1930, commitment, case to paid)",
+            confirming / CONFIRMED * 1000,
+            "ms per payment",
+        ),
     ]

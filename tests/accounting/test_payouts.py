@@ -311,13 +311,41 @@ def test_payout_file_command_writes_the_validated_file(world, tmp_path):
     assert pain001.schema().validate(etree.parse(str(output)))
     with pytest.raises(CommandError, match="No payment batch"):
         call_command("payout_file", batch="999999", output=str(output), user="x")
+    # Without --user the approving treasurer exports; the same bytes come out again.
+    again = tmp_path / "again.xml"
+    call_command("payout_file", batch=batch.message_id, output=str(again))
+    assert again.read_bytes() == output.read_bytes()
 
 
-def test_fund_report_shows_balance_commitments_and_available(world, django_assert_max_num_queries):
+def test_an_unapproved_batch_is_not_written(world, tmp_path):
+    app = _scheduled(world, "100")
+    batch = payouts.create_batch(world.treasurer, applications=[app])
+    output = tmp_path / "pain001.xml"
+    with pytest.raises(CommandError, match="approved"):
+        call_command(
+            "payout_file", batch=str(batch.pk), output=str(output), user=world.treasurer.username
+        )
+    assert not output.exists()
+
+
+def test_payout_vouchers_are_not_reversed_by_hand(world):
+    app = world.to_paid(world.new_application("100"))
+    voucher = PaymentOrder.objects.get(application=app).voucher
+    with pytest.raises(ValidationFailed, match="through its payment order"):
+        ledger.reverse_voucher(voucher, world.treasurer)
+
+
+def test_fund_report_shows_balance_commitments_and_available(world, django_assert_num_queries):
+    from tests.accounting.conftest import new_fund
+
     world.to_paid(world.new_application("1000"))
     world.to_approved(world.new_application("500"))
-    with django_assert_max_num_queries(8):
+    for n in range(4):  # more funds, same number of queries
+        other = new_fund(world, f"other{n}")
+        ledger.record_income(other, "10", kind="donation", actor=world.treasurer, reference="O-1")
+    with django_assert_num_queries(8):
         rows = {row.code: row for row in fund_report()}
+    assert rows["other3"].balance == Decimal("10.00")
     row = rows[world.fund.code]
     assert row.balance == ledger.fund_balance(world.fund).amount == Decimal("999000.00")
     assert row.open_commitments == Decimal("500.00")

@@ -66,7 +66,7 @@ def _step(world, fund, model: Model, op: str, arg) -> None:  # type: ignore[no-u
     available = model.available
     if op == "income":
         voucher = ledger.record_income(
-            fund, arg, kind="donation", actor=world.treasurer, reference="P"
+            fund, arg, kind="donation", actor=world.treasurer, reference="P-1"
         )
         model.incomes.append([voucher, arg, False])
         model.balance += arg
