@@ -155,7 +155,7 @@ def _money_and_payees(
                 "2000000",
                 kind="donation",
                 actor=users["treasurer"],
-                reference=f"DEMO-{fund.accounting_dimension}",
+                reference=f"DEMO-{fund.accounting_dimension}-2026",
             )
         for org, bankgiro in zip(orgs, DEMO_BANKGIRO, strict=True):
             create_payee(
