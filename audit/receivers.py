@@ -119,10 +119,14 @@ def access_changed(
 def _field_name(through: Any, instance: Any, reverse: bool) -> str:
     """The related manager's attribute on ``instance`` for the m2m ``through``."""
     for field in instance._meta.get_fields():
-        remote = getattr(field, "remote_field", None)
-        if getattr(field, "many_to_many", False) and getattr(remote, "through", None) is through:
-            return field.get_accessor_name() if field.auto_created else field.name
-    raise LookupError(f"no many-to-many to {through} on {type(instance).__name__}")
+        if not getattr(field, "many_to_many", False):
+            continue
+        if field.auto_created:  # the reverse side: a ManyToManyRel, e.g. ``group.user_set``
+            if getattr(field, "through", None) is through:
+                return str(field.get_accessor_name())
+        elif getattr(field.remote_field, "through", None) is through:
+            return str(field.name)
+    raise LookupError(f"no many-to-many through {through} on {type(instance).__name__}")
 
 
 def on_user_groups_changed(**kw: Any) -> None:

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "fund",
     "workflows",
     "accounting",
+    "cofinancing",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",

@@ -80,6 +80,14 @@ def test_adding_users_to_a_role_from_the_group_side_is_recorded(db):
     assert event.payload == {"change": "added", "user": sorted([first.pk, second.pk])}
 
 
+def test_emptying_a_role_records_whose_it_was(db):
+    first, second = _user(roles=["treasurer"]), _user(roles=["treasurer"])
+    Group.objects.get(name="treasurer").user_set.clear()
+    event = _events("auth.roles_changed")[-1]
+    assert (event.object_type, event.object_ref) == ("group", "treasurer")
+    assert event.payload == {"change": "cleared", "user": sorted([first.pk, second.pk])}
+
+
 def test_permission_changes_of_a_role_are_recorded(db):
     group = Group.objects.get(name="ombud")
     permission = Permission.objects.get(codename="view_fund")

@@ -105,3 +105,16 @@ def test_concurrent_writers_never_fork_the_chain():
     outcome = verify_chain()
     assert outcome.ok, outcome.line()
     assert outcome.entries == total
+
+
+@pytest.mark.parametrize("microsecond", [0, 5, 120000, 999999])
+def test_timestamps_read_back_from_the_database_hash_alike(chain, monkeypatch, microsecond):
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    moment = datetime(2026, 3, 1, 12, 0, 0, microsecond, tzinfo=UTC)
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    chain(2)
+    outcome = verify_chain()
+    assert outcome.ok, outcome.line()
