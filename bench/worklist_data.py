@@ -67,7 +67,6 @@ def bulk_applications(
                 application=app,
                 position=position,
                 category="glasses",
-                description="",
                 requested_amount=Decimal(rng.randrange(100, 20000)),
             )
             for app in apps

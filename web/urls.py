@@ -3,7 +3,7 @@ for every one of them."""
 
 from django.urls import path
 
-from web.views import audit, auth, cases, dashboard, ombud, treasury
+from web.views import audit, auth, cases, dashboard, exports, ombud, treasury
 
 app_name = "web"
 
@@ -36,6 +36,7 @@ urlpatterns = [
     path("treasury/batches/<int:pk>/", treasury.batch_view, name="batch"),
     path("treasury/batches/<int:pk>/file/", treasury.batch_file, name="batch_file"),
     path("treasury/batches/<int:pk>/<str:action>/", treasury.batch_action, name="batch_action"),
+    path("treasury/exports/", exports.exports, name="exports"),
     # auditors (read only)
     path("audit/", audit.audit_home, name="audit_home"),
     path("audit/log/", audit.audit_log, name="audit_log"),

@@ -119,19 +119,27 @@ def test_user_text_is_shown_inertly(world: World) -> None:
     app = world.new_application("500")
     item = app.items.get()
     item.description = '<script>alert("x")</script><img src=x onerror=alert(1)>'
-    item.save(update_fields=["description"])
+    item.save(update_fields=["encrypted_description"])
     html = page(sign_in(Client(), world.ombud.user), app)
     assert "<script>alert" not in html
     assert "<img src=x" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
 
 
+def viewed() -> int:
+    return AuditEvent.objects.filter(action="personal_data.viewed").count()
+
+
 def test_the_person_is_shown_only_on_request_and_every_look_is_logged(world: World) -> None:
     app = world.new_application("500", name="Sara Svensson")
     officer = sign_in(Client(), world.officer)
-    assert "Sara" not in page(officer, app), "not on the page until asked for"
     assert "Sara" not in officer.get(reverse("web:worklist")).content.decode()
-    before = AuditEvent.objects.filter(action="personal_data.viewed").count()
+    assert viewed() == 0, "the worklist shows no personal data"
+    html = page(officer, app)
+    assert "Sara" not in html, "the name is not on the page until asked for"
+    assert "behov" in html, "the need description (the person's data) is shown"
+    assert viewed() == 1, "and that look is logged"
+    before = viewed()
     response = officer.get(reverse("web:application_person", args=[app.reference]))
     assert "Sara Svensson" in response.content.decode()
     views = AuditEvent.objects.filter(action="personal_data.viewed").order_by("-sequence")
@@ -158,13 +166,16 @@ def test_a_protected_person_is_hidden_from_officers_not_named_on_the_case(world:
     )
     app = world.run(app, "submit", world.ombud.user)
     app = world.run(app, "request_attestation", world.officer)  # officer is now assigned
-    before = AuditEvent.objects.filter(action="personal_data.viewed").count()
+    before = viewed()
     response = sign_in(Client(), world.officer2).get(
         reverse("web:application_person", args=[app.reference])
     )
     assert "Skyddad" not in response.content.decode()
     assert "protected identity" in response.content.decode()
-    assert AuditEvent.objects.filter(action="personal_data.viewed").count() == before
+    assert viewed() == before
+    html = page(sign_in(Client(), world.officer2), app)
+    assert "(not shown)" in html, "nor the need description"
+    assert viewed() == before
     response = sign_in(Client(), world.officer).get(
         reverse("web:application_person", args=[app.reference])
     )
@@ -174,6 +185,10 @@ def test_a_protected_person_is_hidden_from_officers_not_named_on_the_case(world:
 def test_a_treasurer_never_sees_the_person(world: World) -> None:
     app = world.to_approved(world.new_application("500", name="Kim Kassa"))
     treasurer = sign_in(Client(), world.treasurer)
-    assert "Kim" not in page(treasurer, app)
+    before = viewed()
+    html = page(treasurer, app)
+    assert "Kim" not in html
+    assert "behov" not in html, "nor the need description"
+    assert viewed() == before
     response = treasurer.get(reverse("web:application_person", args=[app.reference]))
     assert response.status_code == 403

@@ -61,6 +61,7 @@ PAGES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "batch": ("get", "batch", ONLY("treasurer")),
     "batch_file": ("post", "batch", ONLY("treasurer")),
     "batch_action": ("post", "batch_action", ONLY("treasurer")),
+    "exports": ("get", "", ONLY("treasurer", "administrator")),
     "audit_home": ("get", "", ONLY("auditor")),
     "audit_log": ("get", "", ONLY("auditor")),
     "audit_verify": ("get", "", ONLY("auditor")),

@@ -67,3 +67,23 @@ def test_balances_and_commitments_are_shown(world: World) -> None:
     assert world.fund.name in html
     assert "SEK 2,000.00" in html  # committed
     assert "SEK 1,000,000.00" in html  # balance
+
+
+def test_a_treasurer_downloads_the_sie_file_and_the_ledger(world: World) -> None:
+    from django.utils import timezone
+
+    from audit.models import AuditEvent
+
+    world.to_paid(world.new_application("1500"))
+    client = sign_in(Client(), world.treasurer)
+    assert client.get(reverse("web:exports")).status_code == 200
+    year = timezone.localdate().year
+    response = client.post(reverse("web:exports"), {"kind": "sie4i", "year": year})
+    assert response.status_code == 200, [str(m) for m in response.context["messages"]]
+    assert response.content.startswith(b"#FLAGGA 0")
+    assert b"#VER" in response.content
+    assert AuditEvent.objects.filter(action="export.sie", actor_id=world.treasurer.pk).exists()
+    response = client.post(reverse("web:exports"), {"kind": "csv", "year": year})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert b"6710" in response.content

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from audit.selectors import decision_trail
 from fund.models import Application, NeedItem
-from fund.privacy import read_personal_data
+from fund.privacy import AccessPurpose, access_problem, read_personal_data
 from web.access import HANDLERS, page
 from web.forms import (
     AssessmentForm,
@@ -138,6 +138,7 @@ def application_view(request: HttpRequest, reference: str) -> HttpResponse:
     )
     context = {
         "app": app,
+        "texts_visible": _case_texts_visible(request, app),
         "items": items,
         "attestations": list(app.attestations.select_related("ombud__user")),
         "completion_requests": list(app.completion_requests.order_by("-requested_at")),
@@ -161,6 +162,15 @@ def application_view(request: HttpRequest, reference: str) -> HttpResponse:
         ],
     }
     return render(request, "web/application.html", context)
+
+
+def _case_texts_visible(request: HttpRequest, app: Application) -> bool:
+    """Need descriptions and komplettering messages are the person's data (under their key):
+    shown only to whom the privacy core allows, and the look is logged like any other."""
+    if access_problem(request.user, app.beneficiary, app, AccessPurpose.CASE_HANDLING, ""):
+        return False
+    read_personal_data(request.user, app.beneficiary, application=app, channel="page")
+    return True
 
 
 def _assessment_initial(item: NeedItem) -> dict[str, Any]:
