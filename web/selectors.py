@@ -27,6 +27,8 @@ SORTS: dict[str, tuple[str, ...]] = {
     "state": ("state", "waiting_since", "pk"),
 }
 CLOSED_STATES = (*FINAL_STATES, State.CLOSED)
+#: How long a case has waited: since its last step, or since it was created.
+WAITING_SINCE = Coalesce("state_changed_at", "created_at")
 
 
 @dataclass(frozen=True)
@@ -55,26 +57,14 @@ def officers_in(funds: QuerySet[Fund]) -> QuerySet[Any]:
 
 
 def worklist(user: Any, query: WorklistQuery) -> Page:
-    """One page of the applications in the user's funds: a count and one query for the rows.
+    """One page of the applications in the user's funds, in four queries whatever the size.
 
-    Amounts and item counts are correlated subqueries, evaluated for the page's rows only.
+    The user's fund ids; the count; the page's ids, sorted and sliced on the applications
+    table alone (no joins before the LIMIT); then those rows with their fund, officer, item
+    count and requested total (correlated subqueries, evaluated for the page's rows only).
     """
-    items = NeedItem.objects.filter(application=OuterRef("pk")).order_by().values("application")
-    rows = (
-        Application.objects.filter(fund__in=funds_of(user).values("pk"))
-        .annotate(waiting_since=Coalesce("state_changed_at", "created_at"))
-        .select_related("fund", "assigned_officer")
-        .only(
-            "reference",
-            "state",
-            "created_at",
-            "state_changed_at",
-            "fund__name",
-            "assigned_officer__username",
-            "assigned_officer__first_name",
-            "assigned_officer__last_name",
-        )
-    )
+    fund_ids = list(funds_of(user).values_list("pk", flat=True))
+    rows = Application.objects.filter(fund_id__in=fund_ids)
     if query.fund:
         rows = rows.filter(fund_id=query.fund)
     if query.state == "":
@@ -91,15 +81,40 @@ def worklist(user: Any, query: WorklistQuery) -> Page:
             Q(state_changed_at__lte=cutoff)
             | Q(state_changed_at__isnull=True, created_at__lte=cutoff)
         )
-    rows = rows.order_by(*SORTS.get(query.sort, SORTS["waiting"]))
-    rows = rows.annotate(
-        item_count=Subquery(items.annotate(n=Count("pk")).values("n")),
-        requested_total=Subquery(
-            items.annotate(total=Sum("requested_amount")).values("total"),
-            output_field=DecimalField(max_digits=14, decimal_places=2),
-        ),
+    ordered = rows.annotate(waiting_since=WAITING_SINCE).order_by(
+        *SORTS.get(query.sort, SORTS["waiting"])
     )
-    return Paginator(rows, PAGE_SIZE).get_page(query.page)
+    page = Paginator(ordered.values_list("pk", flat=True), PAGE_SIZE).get_page(query.page)
+    ids = list(page.object_list)
+    items = NeedItem.objects.filter(application=OuterRef("pk")).order_by().values("application")
+    details = (
+        Application.objects.filter(pk__in=ids)
+        .annotate(
+            waiting_since=WAITING_SINCE,
+            item_count=Subquery(items.annotate(n=Count("pk")).values("n")),
+            requested_total=Subquery(
+                items.annotate(total=Sum("requested_amount")).values("total"),
+                output_field=DecimalField(max_digits=14, decimal_places=2),
+            ),
+        )
+        .select_related("fund", "assigned_officer")
+        .only(
+            "reference",
+            "state",
+            "created_at",
+            "state_changed_at",
+            "assigned_officer_id",
+            "fund__name",
+            "assigned_officer__username",
+            "assigned_officer__first_name",
+            "assigned_officer__last_name",
+        )
+        .in_bulk()
+        if ids
+        else {}
+    )
+    page.object_list = [details[pk] for pk in ids]
+    return page
 
 
 def visible_application(user: Any, reference: str) -> Application | None:
