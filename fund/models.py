@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from stdnum.se import orgnr
 
@@ -281,7 +282,13 @@ class Application(ApplicationWorkflow):
         ordering = ["-created_at"]
         verbose_name = _("application")
         verbose_name_plural = _("applications")
-        indexes = [models.Index(fields=["fund", "state"])]
+        indexes = [
+            models.Index(fields=["fund", "state"]),
+            # The worklist's default order: longest waiting first (web.selectors.worklist).
+            models.Index(
+                Coalesce("state_changed_at", "created_at"), "id", name="application_waiting_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.reference
