@@ -186,3 +186,27 @@ def default_payee(organisation_id: int) -> Payee | None:
     """The ombud's organisation's payee, when it has exactly one active."""
     payees = list(Payee.objects.filter(organisation_id=organisation_id, active=True)[:2])
     return payees[0] if len(payees) == 1 else None
+
+
+def deactivate_payee(payee: Payee, actor: Any) -> Payee:
+    """Stop paying to a payee (e.g. the bank said the account is closed).
+
+    Payees are never edited, so batches already sent keep what they paid to; register the
+    corrected account as a new payee and schedule the case again.
+    """
+    require_treasurer(actor, _("Only a treasurer may change payees."))
+    with transaction.atomic():
+        payee = Payee.objects.select_for_update().get(pk=payee.pk)
+        if not payee.active:
+            return payee
+        payee.active = False
+        payee.save(update_fields=["active"])
+        record_event(
+            action="payout.payee_deactivated",
+            actor=actor,
+            role=Role.TREASURER,
+            object_type="payee",
+            object_ref=payee.reference,
+            payload={"payee": payee.pk},
+        )
+    return payee

@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.utils import timezone
 
-from accounting.ledger import CAPITAL_TYPES, GRANTS_PAID_ACCOUNT, ZERO, fiscal_year_for
+from accounting.ledger import CAPITAL_TYPES, GRANTS_PAID_ACCOUNT, ZERO, year_of
 from accounting.models import (
     Ceiling,
     Commitment,
@@ -47,7 +47,7 @@ def _by_fund(rows: object) -> dict[int, Decimal]:
 
 
 def fund_report(on: dt.date | None = None) -> list[FundReportRow]:
-    year = fiscal_year_for(on or timezone.localdate())
+    year = year_of(on or timezone.localdate())  # None before the year's first voucher
     funds = list(Fund.objects.order_by("code"))
     capital = _by_fund(
         Posting.objects.filter(account__type__in=CAPITAL_TYPES, fund_object__fund__isnull=False)

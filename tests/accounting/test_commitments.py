@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def _funded(world, code: str, amount: str):  # type: ignore[no-untyped-def]
     fund = new_fund(world, code)
-    ledger.record_income(fund, amount, kind="donation", actor=world.treasurer, reference="IN")
+    ledger.record_income(fund, amount, kind="donation", actor=world.treasurer, reference="IN-1")
     return fund
 
 
@@ -91,7 +91,7 @@ def test_budget_ceiling_counts_commitments_and_payouts_of_the_year(world):
     commitments.set_ceiling(fund, Ceiling.BUDGET, world.treasurer)
     year = ledger.fiscal_year_for(__import__("django.utils.timezone").utils.timezone.localdate())
     commitments.set_budget(fund, year, "2500", world.treasurer)
-    ledger.record_income(fund, "100000", kind="donation", actor=world.treasurer, reference="B")
+    ledger.record_income(fund, "100000", kind="donation", actor=world.treasurer, reference="B-1")
     world.to_paid(world.new_application("1000", fund=fund))
     world.to_approved(world.new_application("1000", fund=fund))
     assert commitments.available(fund).amount == Decimal("500.00")
@@ -105,7 +105,7 @@ def test_budget_ceiling_counts_commitments_and_payouts_of_the_year(world):
 def test_reversing_income_that_is_committed_is_refused(world):
     fund = new_fund(world, "c8")
     income = ledger.record_income(
-        fund, "1000", kind="donation", actor=world.treasurer, reference="R"
+        fund, "1000", kind="donation", actor=world.treasurer, reference="R-1"
     )
     world.to_approved(world.new_application("900", fund=fund))
     with pytest.raises(ValidationFailed, match="release commitments first"):
@@ -119,3 +119,20 @@ def test_two_signature_decision_commits_only_when_effective(world):
     assert not Commitment.objects.filter(application=app).exists()
     world.run(app, "approve", world.decider2)
     assert Commitment.objects.filter(application=app, status="open").count() == 1
+
+
+def test_reversing_income_of_a_budget_limited_fund_leaves_its_budget_alone(world):
+    from django.utils import timezone
+
+    fund = new_fund(world, "c9")
+    commitments.set_ceiling(fund, Ceiling.BUDGET, world.treasurer)
+    commitments.set_budget(
+        fund, ledger.fiscal_year_for(timezone.localdate()), "1000", world.treasurer
+    )
+    income = ledger.record_income(
+        fund, "500", kind="donation", actor=world.treasurer, reference="B-1"
+    )
+    world.to_approved(world.new_application("900", fund=fund))
+    ledger.reverse_voucher(income, world.treasurer)
+    assert commitments.available(fund).amount == Decimal("100.00")
+    assert ledger.fund_balance(fund).amount == 0

@@ -124,7 +124,7 @@ def test_racing_treasurers_batch_approve_and_confirm_each_order_once(world, ledg
 
 def test_racing_decisions_never_commit_more_than_the_fund_has(world, ledger_purge):
     fund = new_fund(world, "race")
-    ledger.record_income(fund, "1000", kind="donation", actor=world.treasurer, reference="RACE")
+    ledger.record_income(fund, "1000", kind="donation", actor=world.treasurer, reference="RACE-1")
     apps = [world.to_decision(world.new_application("300", fund=fund)) for _ in range(WORKERS)]
     deciders = [world.decider, world.decider2] * (WORKERS // 2)
 

@@ -86,6 +86,22 @@ def test_a_payee_corrupted_after_registration_stops_the_batch_before_it_is_made(
     assert not PaymentBatch.objects.exists()
 
 
+def test_a_payee_corrupted_after_batching_stops_the_export(world):
+    from accounting.payouts import approve_batch, export_batch
+
+    supplier = create_payee(
+        world.treasurer, kind="supplier", name="Optikern AB", method="bankgiro", account="56781230"
+    )
+    app = world.to_approved(world.new_application("900"))
+    world.run(app, "schedule_payout", world.treasurer, payee=supplier.pk)
+    batch = approve_batch(create_batch(world.treasurer, applications=[app]), world.treasurer2)
+    Payee.objects.filter(pk=supplier.pk).update(account="56781231")
+    with pytest.raises(ValidationFailed, match="wrong check digit"):
+        export_batch(batch, world.treasurer)
+    batch.refresh_from_db()
+    assert batch.exported_at is None
+
+
 def test_scheduling_to_an_invalid_payee_is_refused(world):
     supplier = create_payee(
         world.treasurer, kind="supplier", name="Apoteket", method="plusgiro", account="9020025"
@@ -94,3 +110,56 @@ def test_scheduling_to_an_invalid_payee_is_refused(world):
     app = world.to_approved(world.new_application("900"))
     with pytest.raises(ValidationFailed, match=r"Item 1: .*wrong check digit"):
         world.run(app, "schedule_payout", world.treasurer, payee=supplier.pk)
+
+
+def test_a_person_with_protected_identity_is_never_paid_directly(world):
+    from workflows import services
+
+    person = services.register_beneficiary(
+        world.ombud.user, name="Skyddad Person", protected_identity=True, region="AB"
+    )
+    app = services.create_application(
+        world.ombud.user,
+        fund=world.fund,
+        beneficiary=person,
+        items=[services.NeedInput(category="glasses", amount="500")],
+    )
+    app = world.to_approved(app)
+    payee = create_payee(
+        world.treasurer,
+        kind="person",
+        person_name="Skyddad Person",
+        method="bankgiro",
+        account="991-2346",
+    )
+    with pytest.raises(ValidationFailed, match="protected identity"):
+        world.run(app, "schedule_payout", world.treasurer, payee=payee.pk)
+    world.run(app, "schedule_payout", world.treasurer)  # the ombud's organisation
+
+
+def test_after_a_closed_account_the_payee_is_replaced_and_the_case_paid(world):
+    from accounting.payees import deactivate_payee
+    from accounting.payouts import reject_orders
+    from workflows.states import State
+
+    old = Payee.objects.get(organisation=world.ombud.organisation)
+    app = world.to_approved(world.new_application("300"))
+    app = world.run(app, "schedule_payout", world.treasurer)
+    batch = world.send_payouts(app)
+    reject_orders(list(batch.orders.all()), world.treasurer, code="AC04")
+    deactivate_payee(old, world.treasurer)
+    app.refresh_from_db()
+    with pytest.raises(ValidationFailed, match="choose a payee"):
+        world.run(app, "schedule_payout", world.treasurer)
+    create_payee(
+        world.treasurer,
+        kind="organisation",
+        name="Socialtjänsten",
+        method="plusgiro",
+        account="9020025",
+        organisation=world.ombud.organisation,
+    )
+    app = world.run(app, "schedule_payout", world.treasurer)
+    world.send_payouts(app)
+    app = world.run(app, "confirm_paid", world.treasurer)
+    assert app.state == State.PAID

@@ -311,6 +311,28 @@ def test_payout_file_command_writes_the_validated_file(world, tmp_path):
     assert pain001.schema().validate(etree.parse(str(output)))
     with pytest.raises(CommandError, match="No payment batch"):
         call_command("payout_file", batch="999999", output=str(output), user="x")
+    # Without --user the approving treasurer exports; the same bytes come out again.
+    again = tmp_path / "again.xml"
+    call_command("payout_file", batch=batch.message_id, output=str(again))
+    assert again.read_bytes() == output.read_bytes()
+
+
+def test_an_unapproved_batch_is_not_written(world, tmp_path):
+    app = _scheduled(world, "100")
+    batch = payouts.create_batch(world.treasurer, applications=[app])
+    output = tmp_path / "pain001.xml"
+    with pytest.raises(CommandError, match="approved"):
+        call_command(
+            "payout_file", batch=str(batch.pk), output=str(output), user=world.treasurer.username
+        )
+    assert not output.exists()
+
+
+def test_payout_vouchers_are_not_reversed_by_hand(world):
+    app = world.to_paid(world.new_application("100"))
+    voucher = PaymentOrder.objects.get(application=app).voucher
+    with pytest.raises(ValidationFailed, match="through its payment order"):
+        ledger.reverse_voucher(voucher, world.treasurer)
 
 
 def test_fund_report_shows_balance_commitments_and_available(world, django_assert_max_num_queries):
@@ -324,3 +346,94 @@ def test_fund_report_shows_balance_commitments_and_available(world, django_asser
     assert row.paid_this_year == Decimal("1000.00")
     assert row.available == Decimal("998500.00")
     call_command("fund_report")
+
+
+def _camt054(entries):  # type: ignore[no-untyped-def]
+    body = "".join(
+        "<Ntry><Amt Ccy='SEK'>{amt}</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts>"
+        "<BookgDt><Dt>{date}</Dt></BookgDt><NtryDtls><TxDtls><Refs><EndToEndId>PO-{pk}"
+        "</EndToEndId></Refs>{rtr}</TxDtls></NtryDtls></Ntry>".format(
+            amt=order.amount.amount,
+            date=date,
+            pk=order.pk,
+            rtr=f"<RtrInf><Rsn><Cd>{code}</Cd></Rsn></RtrInf>" if code else "",
+        )
+        for order, date, code in entries
+    )
+    return (
+        '<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02">'
+        "<BkToCstmrDbtCdtNtfctn><GrpHdr><MsgId>C1</MsgId><CreDtTm>2026-11-23T10:00:00</CreDtTm>"
+        f"</GrpHdr><Ntfctn><Id>N1</Id>{body}</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>"
+    ).encode()
+
+
+def test_camt054_books_payouts_on_the_booking_date_and_returns_fail(world, tmp_path):
+    from django.utils import timezone
+
+    paid_app = _scheduled(world, "100")
+    returned_app = _scheduled(world, "200")
+    world.send_payouts(paid_app, returned_app)
+    paid_order = PaymentOrder.objects.get(application=paid_app)
+    returned_order = PaymentOrder.objects.get(application=returned_app)
+    today = timezone.localdate()
+    file = tmp_path / "camt054.xml"
+    file.write_bytes(_camt054([(paid_order, today, ""), (returned_order, today, "AC01")]))
+    call_command("bank_status", file=str(file), user=world.treasurer.username)
+    paid_order.refresh_from_db()
+    returned_order.refresh_from_db()
+    assert paid_order.status == OrderStatus.PAID and paid_order.voucher.date == today
+    assert (returned_order.status, returned_order.failure_code) == (OrderStatus.FAILED, "AC01")
+    returned_app.refresh_from_db()
+    assert returned_app.state == State.APPROVED
+    call_command("bank_status", file=str(file), user=world.treasurer.username)
+    assert Voucher.objects.filter(series="C").count() == 1
+
+
+def test_pain002_group_rejection_fails_every_order_of_the_batch(world):
+    apps = [_scheduled(world, "100"), _scheduled(world, "200")]
+    batch = world.send_payouts(*apps)
+    content = _pain002(batch, []).replace(
+        b"<OrgnlMsgNmId>pain.001.001.03</OrgnlMsgNmId>",
+        b"<OrgnlMsgNmId>pain.001.001.03</OrgnlMsgNmId><GrpSts>RJCT</GrpSts>"
+        b"<StsRsnInf><Rsn><Cd>AM04</Cd></Rsn></StsRsnInf>",
+    )
+    content = content.replace(
+        f"<OrgnlPmtInfAndSts><OrgnlPmtInfId>{batch.message_id}</OrgnlPmtInfId>"
+        "</OrgnlPmtInfAndSts>".encode(),
+        b"",
+    )
+    report = import_pain002(content, world.treasurer)
+    assert report.failed == 2
+    assert set(batch.orders.values_list("failure_code", flat=True)) == {"AM04"}
+    for app in apps:
+        app.refresh_from_db()
+        assert app.state == State.APPROVED
+
+
+def test_admin_pages_for_chart_vouchers_and_batches_open(world, client):
+    from django.contrib.auth.models import User
+
+    admin = User.objects.create_superuser("root", "root@example.org", "a-long-password-1")
+    client.force_login(admin)
+    app = world.to_paid(world.new_application("100"))
+    batch = PaymentOrder.objects.get(application=app).batch
+    voucher = PaymentOrder.objects.get(application=app).voucher
+    for url in (
+        "/admin/accounting/account/",
+        "/admin/accounting/voucher/",
+        f"/admin/accounting/voucher/{voucher.pk}/change/",
+        "/admin/accounting/paymentbatch/",
+        f"/admin/accounting/paymentbatch/{batch.pk}/change/",
+        "/admin/accounting/payee/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+    assert b"Hemliga" not in client.get("/admin/accounting/payee/").content
+
+
+def test_payees_for_unknown_items_or_unknown_payees_are_refused(world):
+    app = world.to_approved(world.new_application("100"))
+    with pytest.raises(ValidationFailed, match="not to be paid: 999999"):
+        world.run(app, "schedule_payout", world.treasurer, payees={999999: 1})
+    with pytest.raises(ValidationFailed, match="there is no payee not-an-id"):
+        world.run(app, "schedule_payout", world.treasurer, payee="not-an-id")

@@ -1,9 +1,9 @@
 """Property: whatever happens, the books balance and no fund can promise money it lacks.
 
 Random sequences of income, decisions, withdrawals, payouts, failed payouts and reversals run
-against one fund; after every step: each voucher sums to zero, the trial balance sums to zero,
-the fund's available amount is never negative, and its balance equals the sum of its postings
-and the test's own model of what happened.
+against one fund, limited by its balance or by a budget. After every step: each voucher sums
+to zero, the trial balance sums to zero, the fund's available amount is never negative and
+equals the test's own model, and its balance equals the sum of its postings.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounting import commitments, ledger, payouts
-from accounting.models import PaymentOrder, Posting
+from accounting.models import Ceiling, PaymentOrder, Posting
 from tests.accounting.conftest import new_fund, voucher_sums
 from workflows.exceptions import ValidationFailed
 from workflows.states import State
@@ -43,10 +44,18 @@ _codes = itertools.count()
 
 @dataclass
 class Model:
+    budget: Decimal | None = None  # None: the fund is limited by its balance
     balance: Decimal = Decimal("0.00")
     committed: Decimal = Decimal("0.00")
+    expensed: Decimal = Decimal("0.00")
     approved: list = field(default_factory=list)  # [app, amount]
     incomes: list = field(default_factory=list)  # [voucher, amount, reversed]
+
+    @property
+    def available(self) -> Decimal:
+        if self.budget is None:
+            return self.balance - self.committed
+        return self.budget - self.committed - self.expensed
 
 
 def _pick(items: list, index: int):  # type: ignore[no-untyped-def]
@@ -54,10 +63,10 @@ def _pick(items: list, index: int):  # type: ignore[no-untyped-def]
 
 
 def _step(world, fund, model: Model, op: str, arg) -> None:  # type: ignore[no-untyped-def]
-    available = model.balance - model.committed
+    available = model.available
     if op == "income":
         voucher = ledger.record_income(
-            fund, arg, kind="donation", actor=world.treasurer, reference="P"
+            fund, arg, kind="donation", actor=world.treasurer, reference="P-1"
         )
         model.incomes.append([voucher, arg, False])
         model.balance += arg
@@ -82,6 +91,7 @@ def _step(world, fund, model: Model, op: str, arg) -> None:  # type: ignore[no-u
             assert payouts.confirm_batch_paid(batch, world.treasurer) == 1
             model.approved.remove(entry)
             model.committed -= entry[1]
+            model.expensed += entry[1]
             model.balance -= entry[1]
         else:
             payouts.reject_orders(list(batch.orders.all()), world.treasurer, code="AC01")
@@ -93,7 +103,7 @@ def _step(world, fund, model: Model, op: str, arg) -> None:  # type: ignore[no-u
         if entry[2]:
             with pytest.raises(ValidationFailed, match="already reversed"):
                 ledger.reverse_voucher(entry[0], world.treasurer)
-        elif entry[1] > available:
+        elif model.budget is None and entry[1] > available:
             with pytest.raises(ValidationFailed, match="release commitments first"):
                 ledger.reverse_voucher(entry[0], world.treasurer)
         else:
@@ -107,7 +117,7 @@ def _check(fund, model: Model) -> None:  # type: ignore[no-untyped-def]
     assert sum(ledger.trial_balance().values(), Decimal(0)) == 0
     available = commitments.available(fund).amount
     assert available >= 0
-    assert available == model.balance - model.committed
+    assert available == model.available
     postings = Posting.objects.filter(fund_object__fund=fund)
     bank = sum((p.amount.amount for p in postings.filter(account__number="1930")), Decimal(0))
     assert ledger.fund_balance(fund).amount == bank == model.balance
@@ -122,11 +132,15 @@ def _check(fund, model: Model) -> None:  # type: ignore[no-untyped-def]
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(steps=steps)
-def test_books_balance_and_funds_never_overcommit(world, steps):
+@given(steps=steps, budget=st.none() | amounts)
+def test_books_balance_and_funds_never_overcommit(world, steps, budget):
     with transaction.atomic():
         fund = new_fund(world, f"prop{next(_codes)}")
-        model = Model()
+        model = Model(budget=budget)
+        if budget is not None:
+            commitments.set_ceiling(fund, Ceiling.BUDGET, world.treasurer)
+            year = ledger.fiscal_year_for(timezone.localdate())
+            commitments.set_budget(fund, year, budget, world.treasurer)
         for op, arg in steps:
             _step(world, fund, model, op, arg)
             _check(fund, model)

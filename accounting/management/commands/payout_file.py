@@ -19,7 +19,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch", required=True, help="batch id or message id")
         parser.add_argument("--output", required=True, help="file to write")
-        parser.add_argument("--user", required=True, help="the treasurer exporting it")
+        parser.add_argument(
+            "--user", help="the treasurer exporting it (default: the treasurer who approved it)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         key = options["batch"]
@@ -31,9 +33,12 @@ class Command(BaseCommand):
         )
         if batch is None:
             raise CommandError(f"No payment batch {key}.")
-        user = get_user_model().objects.filter(username=options["user"]).first()
+        if options["user"]:
+            user = get_user_model().objects.filter(username=options["user"]).first()
+        else:
+            user = batch.approved_by
         if user is None:
-            raise CommandError(f"No user {options['user']}.")
+            raise CommandError(f"No user {options['user'] or 'approved the batch'}.")
         try:
             content = export_batch(batch, user)
         except WorkflowError as exc:
