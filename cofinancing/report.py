@@ -94,7 +94,6 @@ class Finding:
 class TimeSheetLine:
     person_ref: str
     partner: str
-    org_number: str
     role: str
     pay_group: str
     month: dt.date
@@ -301,7 +300,6 @@ def _appendix(project: Project, start: dt.date, end: dt.date) -> list[TimeSheetL
         TimeSheetLine(
             person_ref=e.person_ref,
             partner=e.partner.organisation_name,
-            org_number=e.partner.org_number,
             role=e.partner.role,
             pay_group=e.pay_group,
             month=e.month,

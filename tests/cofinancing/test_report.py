@@ -140,6 +140,7 @@ def test_report_command_writes_csv_and_xlsx_and_audits(project: Project, tmp_pat
     total = next(r for r in rows if r and r[0] == "total_cost")
     assert total[2:5] == ["22979840.00", "953272.50", "1438171.50"]
     assert any(r and r[0] == "P-002" for r in rows)
+    assert "212000-0183" not in out.read_text("utf-8")  # no organisation numbers either
 
     xlsx = tmp_path / "r.xlsx"
     call_command(
