@@ -11,7 +11,10 @@ Where the figures come from:
 
 * cost rows: ledger postings tagged with the project (dimension 6), by
   ``cofinancing.categories``; staff also holds the in-kind time sheets (hours x rate);
-  indirect costs are the flat rate on the cash staff costs; less income is negative;
+  indirect costs are the indirect rate on the cash staff costs; less income is negative;
+  under the flat-rate cost model the flat rate on cash staff costs replaces every other
+  cost row except participant costs and income (shown on the indirect row). Unit costs
+  are not modelled: such a project is reported on its actual costs;
 * ESF: eligible cost x decided rate (what may be claimed);
 * public / private cash: grants and gifts credited to the project in the ledger;
 * public / private in-kind: time sheets, by the kind of the partner's in-kind source;
@@ -50,6 +53,7 @@ from cofinancing.models import (
     IN_KIND,
     BudgetLine,
     CostCategory,
+    CostModel,
     FundingKind,
     FundingSource,
     PartnerRole,
@@ -195,10 +199,28 @@ def _budget(project: Project) -> dict[str, Decimal]:
     return {key: whole.get(key, yearly.get(key, ZERO)) for key in {*whole, *yearly}}
 
 
+#: Under the flat-rate cost model these are covered by the flat rate on staff costs.
+COVERED_BY_FLAT_RATE = (
+    CostCategory.EXTERNAL_SERVICES,
+    CostCategory.PREMISES,
+    CostCategory.TRAVEL,
+    CostCategory.EQUIPMENT,
+    CostCategory.INVESTMENTS,
+    CostCategory.OTHER,
+)
+
+
 def _costs(project: Project, ledger: dict[str, Decimal], in_kind: dict[str, Decimal]) -> dict:
     costs = {str(c): ledger.get(str(c), ZERO) for c in CostCategory}
     cash_staff = costs[CostCategory.STAFF]
-    costs[CostCategory.INDIRECT] = quantize(cash_staff * project.indirect_rate)
+    if project.cost_model == CostModel.FLAT_RATE:
+        # e.g. ESF 2021-27: staff costs + up to 40 % of them, covering all other costs
+        for category in COVERED_BY_FLAT_RATE:
+            costs[category] = ZERO
+        rate = (project.flat_rate_percent or ZERO) / HUNDRED
+        costs[CostCategory.INDIRECT] = quantize(cash_staff * rate)
+    else:
+        costs[CostCategory.INDIRECT] = quantize(cash_staff * project.indirect_rate)
     costs[CostCategory.STAFF] = cash_staff + sum(in_kind.values(), ZERO)
     return costs
 

@@ -283,3 +283,19 @@ def test_unknown_project_is_a_clear_error(tmp_path: Path, project: Project) -> N
             "--output",
             str(tmp_path / "x.csv"),
         )
+
+
+def test_flat_rate_cost_model_replaces_other_costs_with_the_rate_on_staff(
+    project: Project,
+) -> None:
+    Project.objects.filter(pk=project.pk).update(
+        cost_model="flat_rate", flat_rate_percent=D("40.00")
+    )
+    project.refresh_from_db()
+    costs = _rows(build_report(project, FROM, TO).costs)
+    # 40 % of cash staff 919 940 = 367 976; premises, external services, travel drop out.
+    assert costs["indirect"].cumulative == D("367976.00")
+    assert costs["premises"].cumulative == costs["travel"].cumulative == 0
+    assert costs["external_services"].cumulative == 0
+    assert costs["staff"].cumulative == D("1052840")
+    assert costs["participant"].cumulative == D("30000")
