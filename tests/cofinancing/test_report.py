@@ -299,3 +299,11 @@ def test_flat_rate_cost_model_replaces_other_costs_with_the_rate_on_staff(
     assert costs["external_services"].cumulative == 0
     assert costs["staff"].cumulative == D("1052840")
     assert costs["participant"].cumulative == D("30000")
+
+
+def test_the_report_reads_in_a_fixed_number_of_queries(
+    project: Project, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    with django_assert_max_num_queries(16):
+        report = build_report(project, FROM, TO)
+    assert len(report.time_sheets) == 12
