@@ -31,7 +31,9 @@ Validations (``Finding``; errors refuse a final report, warnings are shown):
 * ``in_kind_booked_as_cost``: a time sheet's attestation reference on a project voucher that
   books staff costs (the same time counted twice);
 * ``owner_in_kind``: the owner's staff time as in-kind (the owner's own costs are cash);
-* ``in_kind_without_source``: a partner's time sheets without an in-kind funding source.
+* ``in_kind_without_source``: a partner's time sheets without an in-kind funding source;
+* ``in_kind_above_market_value``: an hour given in kind valued above the project's
+  market rate (when one is set).
 
 Fractional hours cannot reach the report: the model stores whole hours and the import
 refuses anything else.
@@ -460,6 +462,23 @@ def _check_time_sheets(project: Project, date_to: dt.date) -> list[Finding]:
                 % {"p": ", ".join(missing)},
             )
         )
+    ceiling = project.market_hourly_rate
+    if ceiling is not None:
+        above = sorted(
+            {e.attestation_ref for e in entries if e.hourly_rate.amount > ceiling.amount}
+        )
+        if above:
+            findings.append(
+                Finding(
+                    "in_kind_above_market_value",
+                    "error",
+                    _(
+                        "In-kind hours valued above the market rate of %(r)s per hour "
+                        "(attestations %(refs)s)."
+                    )
+                    % {"r": ceiling.amount, "refs": ", ".join(above)},
+                )
+            )
     refs = {e.attestation_ref for e in entries}
     if refs:
         staff_texts = (

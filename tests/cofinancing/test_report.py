@@ -307,3 +307,12 @@ def test_the_report_reads_in_a_fixed_number_of_queries(
     with django_assert_max_num_queries(16):
         report = build_report(project, FROM, TO)
     assert len(report.time_sheets) == 12
+
+
+def test_in_kind_hours_above_the_market_value_are_flagged(project: Project) -> None:
+    Project.objects.filter(pk=project.pk).update(market_hourly_rate=D("340.00"))
+    project.refresh_from_db()
+    errors = build_report(project, FROM, TO).errors
+    # P-001 is valued at 350 SEK an hour, P-002 at 320.
+    assert [f.code for f in errors] == ["in_kind_above_market_value"]
+    assert "ATT-2005-10-K1" in errors[0].message
