@@ -224,9 +224,9 @@ class Posting(models.Model):
     """A kontering: debit positive, credit negative, in SEK öre."""
 
     voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="postings")
-    seal = models.ForeignKey(
-        VoucherSeal, on_delete=models.PROTECT, related_name="+", db_index=False
-    )
+    # Indexed: SQLite checks a deferred foreign key by looking up the child rows, and
+    # without an index every seal insert would scan the whole posting table.
+    seal = models.ForeignKey(VoucherSeal, on_delete=models.PROTECT, related_name="+")
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings")
     amount = money_field(_("amount (debit +, credit -)"))
     fund_object = models.ForeignKey(

@@ -72,6 +72,12 @@ class Project(models.Model):
     esf_rate_percent = models.DecimalField(
         _("decided ESF rate, %"), max_digits=7, decimal_places=4, validators=PERCENT
     )
+    market_hourly_rate = money_field(
+        _("market value of an hour given in kind (ceiling)"),
+        null=True,
+        blank=True,
+        help_text=_("In-kind time is valued at most at this rate; empty: not checked."),
+    )
 
     class Meta:
         ordering = ["code"]

@@ -11,7 +11,10 @@ Where the figures come from:
 
 * cost rows: ledger postings tagged with the project (dimension 6), by
   ``cofinancing.categories``; staff also holds the in-kind time sheets (hours x rate);
-  indirect costs are the flat rate on the cash staff costs; less income is negative;
+  indirect costs are the indirect rate on the cash staff costs; less income is negative;
+  under the flat-rate cost model the flat rate on cash staff costs replaces every other
+  cost row except participant costs and income (shown on the indirect row). Unit costs
+  are not modelled: such a project is reported on its actual costs;
 * ESF: eligible cost x decided rate (what may be claimed);
 * public / private cash: grants and gifts credited to the project in the ledger;
 * public / private in-kind: time sheets, by the kind of the partner's in-kind source;
@@ -28,7 +31,9 @@ Validations (``Finding``; errors refuse a final report, warnings are shown):
 * ``in_kind_booked_as_cost``: a time sheet's attestation reference on a project voucher that
   books staff costs (the same time counted twice);
 * ``owner_in_kind``: the owner's staff time as in-kind (the owner's own costs are cash);
-* ``in_kind_without_source``: a partner's time sheets without an in-kind funding source.
+* ``in_kind_without_source``: a partner's time sheets without an in-kind funding source;
+* ``in_kind_above_market_value``: an hour given in kind valued above the project's
+  market rate (when one is set).
 
 Fractional hours cannot reach the report: the model stores whole hours and the import
 refuses anything else.
@@ -50,6 +55,7 @@ from cofinancing.models import (
     IN_KIND,
     BudgetLine,
     CostCategory,
+    CostModel,
     FundingKind,
     FundingSource,
     PartnerRole,
@@ -94,7 +100,6 @@ class Finding:
 class TimeSheetLine:
     person_ref: str
     partner: str
-    org_number: str
     role: str
     pay_group: str
     month: dt.date
@@ -196,10 +201,28 @@ def _budget(project: Project) -> dict[str, Decimal]:
     return {key: whole.get(key, yearly.get(key, ZERO)) for key in {*whole, *yearly}}
 
 
+#: Under the flat-rate cost model these are covered by the flat rate on staff costs.
+COVERED_BY_FLAT_RATE = (
+    CostCategory.EXTERNAL_SERVICES,
+    CostCategory.PREMISES,
+    CostCategory.TRAVEL,
+    CostCategory.EQUIPMENT,
+    CostCategory.INVESTMENTS,
+    CostCategory.OTHER,
+)
+
+
 def _costs(project: Project, ledger: dict[str, Decimal], in_kind: dict[str, Decimal]) -> dict:
     costs = {str(c): ledger.get(str(c), ZERO) for c in CostCategory}
     cash_staff = costs[CostCategory.STAFF]
-    costs[CostCategory.INDIRECT] = quantize(cash_staff * project.indirect_rate)
+    if project.cost_model == CostModel.FLAT_RATE:
+        # e.g. ESF 2021-27: staff costs + up to 40 % of them, covering all other costs
+        for category in COVERED_BY_FLAT_RATE:
+            costs[category] = ZERO
+        rate = (project.flat_rate_percent or ZERO) / HUNDRED
+        costs[CostCategory.INDIRECT] = quantize(cash_staff * rate)
+    else:
+        costs[CostCategory.INDIRECT] = quantize(cash_staff * project.indirect_rate)
     costs[CostCategory.STAFF] = cash_staff + sum(in_kind.values(), ZERO)
     return costs
 
@@ -301,7 +324,6 @@ def _appendix(project: Project, start: dt.date, end: dt.date) -> list[TimeSheetL
         TimeSheetLine(
             person_ref=e.person_ref,
             partner=e.partner.organisation_name,
-            org_number=e.partner.org_number,
             role=e.partner.role,
             pay_group=e.pay_group,
             month=e.month,
@@ -440,6 +462,23 @@ def _check_time_sheets(project: Project, date_to: dt.date) -> list[Finding]:
                 % {"p": ", ".join(missing)},
             )
         )
+    ceiling = project.market_hourly_rate
+    if ceiling is not None:
+        above = sorted(
+            {e.attestation_ref for e in entries if e.hourly_rate.amount > ceiling.amount}
+        )
+        if above:
+            findings.append(
+                Finding(
+                    "in_kind_above_market_value",
+                    "error",
+                    _(
+                        "In-kind hours valued above the market rate of %(r)s per hour "
+                        "(attestations %(refs)s)."
+                    )
+                    % {"r": ceiling.amount, "refs": ", ".join(above)},
+                )
+            )
     refs = {e.attestation_ref for e in entries}
     if refs:
         staff_texts = (

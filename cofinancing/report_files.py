@@ -1,4 +1,8 @@
-"""The project report as CSV (sections one after another) or XLSX (three sheets)."""
+"""The project report as CSV (sections one after another) or XLSX (three sheets).
+
+The time-sheet appendix names a person by pseudonymous id only, and a partner by its
+organisation name (not its number: a sole trader's organisation number is a personnummer).
+"""
 
 from __future__ import annotations
 
@@ -23,7 +27,6 @@ REPORT_COLUMNS = [
 TIME_SHEET_COLUMNS = [
     "person",
     "partner",
-    "org_number",
     "partner_role",
     "pay_group",
     "month",
@@ -60,7 +63,6 @@ def time_sheet_rows(report: ProjectReport) -> Iterator[list[Any]]:
         yield [
             line.person_ref,
             line.partner,
-            line.org_number,
             line.role,
             line.pay_group,
             f"{line.month:%Y-%m}",

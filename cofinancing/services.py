@@ -15,7 +15,7 @@ from typing import IO, Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounting.exports.files import atomic_output, record_export, sha256_of
+from accounting.exports.files import atomic_output, record_export
 from audit.services import record_event
 from cofinancing.models import Project
 from cofinancing.report import ProjectReport, build_report
@@ -65,6 +65,7 @@ def export_report(
     with atomic_output(path) as handle:
         WRITERS[fmt](handle, report)
     record_export(
+        path=path,
         action="cofinancing.report_exported",
         actor=actor,
         role=role,
@@ -77,7 +78,6 @@ def export_report(
             "draft": draft,
             "errors": len(report.errors),
             "findings": [f.code for f in report.findings],
-            "sha256": sha256_of(path),
         },
     )
     return report

@@ -58,15 +58,29 @@ def sha256_of(path: str | os.PathLike[str]) -> str:
 
 
 def record_export(
-    *, action: str, actor: Any, role: str, object_ref: str, payload: Mapping[str, Any]
+    *,
+    path: str | os.PathLike[str],
+    action: str,
+    actor: Any,
+    role: str,
+    object_ref: str,
+    payload: Mapping[str, Any],
 ) -> None:
-    """One audit event for a finished export: counts, ranges and the file's hash only."""
-    with transaction.atomic():
-        record_event(
-            action=action,
-            actor=actor,
-            role=role,
-            object_type="export",
-            object_ref=object_ref,
-            payload=dict(payload),
-        )
+    """One audit event for a finished export: counts, ranges and the file's hash only.
+
+    An export that cannot be audited is not handed out: the file is removed again.
+    """
+    try:
+        with transaction.atomic():
+            record_event(
+                action=action,
+                actor=actor,
+                role=role,
+                object_type="export",
+                object_ref=object_ref,
+                payload={**payload, "sha256": sha256_of(path)},
+            )
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        raise

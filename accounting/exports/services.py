@@ -10,7 +10,7 @@ import os
 from typing import Any
 
 from accounting.exports import ledger, sie
-from accounting.exports.files import atomic_output, export_role, record_export, sha256_of
+from accounting.exports.files import atomic_output, export_role, record_export
 
 
 def export_sie_file(
@@ -28,6 +28,7 @@ def export_sie_file(
             handle, year=year, sie_type=sie_type, date_from=date_from, date_to=date_to
         )
     record_export(
+        path=path,
         action="export.sie",
         actor=actor,
         role=role,
@@ -40,7 +41,6 @@ def export_sie_file(
             "vouchers": summary.vouchers,
             "transactions": summary.transactions,
             "replaced_characters": summary.replaced_characters,
-            "sha256": sha256_of(path),
         },
     )
     return summary
@@ -58,6 +58,7 @@ def export_ledger_file(
     with atomic_output(path) as handle:
         summary = ledger.write_ledger(handle, fmt=fmt, date_from=date_from, date_to=date_to)
     record_export(
+        path=path,
         action="export.ledger",
         actor=actor,
         role=role,
@@ -67,7 +68,6 @@ def export_ledger_file(
             "from": date_from.isoformat() if date_from else None,
             "to": date_to.isoformat() if date_to else None,
             "rows": summary.rows,
-            "sha256": sha256_of(path),
         },
     )
     return summary

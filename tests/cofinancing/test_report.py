@@ -140,6 +140,7 @@ def test_report_command_writes_csv_and_xlsx_and_audits(project: Project, tmp_pat
     total = next(r for r in rows if r and r[0] == "total_cost")
     assert total[2:5] == ["22979840.00", "953272.50", "1438171.50"]
     assert any(r and r[0] == "P-002" for r in rows)
+    assert "212000-0183" not in out.read_text("utf-8")  # no organisation numbers either
 
     xlsx = tmp_path / "r.xlsx"
     call_command(
@@ -282,3 +283,36 @@ def test_unknown_project_is_a_clear_error(tmp_path: Path, project: Project) -> N
             "--output",
             str(tmp_path / "x.csv"),
         )
+
+
+def test_flat_rate_cost_model_replaces_other_costs_with_the_rate_on_staff(
+    project: Project,
+) -> None:
+    Project.objects.filter(pk=project.pk).update(
+        cost_model="flat_rate", flat_rate_percent=D("40.00")
+    )
+    project.refresh_from_db()
+    costs = _rows(build_report(project, FROM, TO).costs)
+    # 40 % of cash staff 919 940 = 367 976; premises, external services, travel drop out.
+    assert costs["indirect"].cumulative == D("367976.00")
+    assert costs["premises"].cumulative == costs["travel"].cumulative == 0
+    assert costs["external_services"].cumulative == 0
+    assert costs["staff"].cumulative == D("1052840")
+    assert costs["participant"].cumulative == D("30000")
+
+
+def test_the_report_reads_in_a_fixed_number_of_queries(
+    project: Project, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    with django_assert_max_num_queries(16):
+        report = build_report(project, FROM, TO)
+    assert len(report.time_sheets) == 12
+
+
+def test_in_kind_hours_above_the_market_value_are_flagged(project: Project) -> None:
+    Project.objects.filter(pk=project.pk).update(market_hourly_rate=D("340.00"))
+    project.refresh_from_db()
+    errors = build_report(project, FROM, TO).errors
+    # P-001 is valued at 350 SEK an hour, P-002 at 320.
+    assert [f.code for f in errors] == ["in_kind_above_market_value"]
+    assert "ATT-2005-10-K1" in errors[0].message

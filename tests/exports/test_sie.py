@@ -309,3 +309,18 @@ def test_an_officer_may_not_export_the_books(ledger: Ledger, tmp_path: Path) -> 
     officer = UserFactory(roles=["officer"])
     with pytest.raises(PermissionDenied):
         export_sie_file(tmp_path / "x.se", year=2026, sie_type="4I", actor=officer)
+
+
+def test_an_export_that_cannot_be_audited_is_not_left_behind(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from accounting.exports import files
+    from audit.services import AuditPayloadError
+
+    def refuse(**kwargs: object) -> None:
+        raise AuditPayloadError("refused")
+
+    monkeypatch.setattr(files, "record_event", refuse)
+    with pytest.raises(AuditPayloadError):
+        export_sie_file(tmp_path / "x.se", year=2026, sie_type="4I")
+    assert list(tmp_path.iterdir()) == []
