@@ -23,6 +23,7 @@ from accounting.payees import create_payee
 from accounting.selectors import fund_report
 from audit.models import AuditEvent
 from tests.factories import UserFactory
+from tests.signin import sign_in
 from workflows.exceptions import PermissionDenied, ValidationFailed
 from workflows.states import State
 
@@ -420,7 +421,7 @@ def test_admin_pages_for_chart_vouchers_and_batches_open(world, client):
     from django.contrib.auth.models import User
 
     admin = User.objects.create_superuser("root", "root@example.org", "a-long-password-1")
-    client.force_login(admin)
+    sign_in(client, admin)
     app = world.to_paid(world.new_application("100"))
     batch = PaymentOrder.objects.get(application=app).batch
     voucher = PaymentOrder.objects.get(application=app).voucher

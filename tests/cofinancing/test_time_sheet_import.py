@@ -19,6 +19,7 @@ from cofinancing.models import Project, TimeSheetEntry
 from cofinancing.resources import TimeSheetResource
 from cofinancing.services import import_time_sheets
 from tests.factories import UserFactory
+from tests.signin import sign_in
 from workflows.exceptions import PermissionDenied, ValidationFailed
 
 pytestmark = pytest.mark.django_db
@@ -183,7 +184,7 @@ def test_the_admin_import_page_uses_the_same_service(project: Project, client) -
     admin_user = cast(User, UserFactory(roles=["treasurer"]))
     admin_user.is_staff = admin_user.is_superuser = True
     admin_user.save()
-    client.force_login(admin_user)
+    sign_in(client, admin_user)
     url = "/admin/cofinancing/timesheetentry/import/"
     assert client.get(url).status_code == 200
     before = TimeSheetEntry.objects.count()

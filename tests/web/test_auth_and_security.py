@@ -12,7 +12,7 @@ from django.urls import reverse
 from django_otp.oath import totp
 
 from tests.fixtures import World
-from tests.web.conftest import device_for, sign_in
+from tests.signin import device_for, sign_in
 
 PASSWORD = "a-long-test-password"  # tests.factories.UserFactory
 

@@ -19,7 +19,7 @@ from django_otp.oath import totp
 from accounting import pain001
 from fund.models import Application
 from tests.fixtures import World
-from tests.web.conftest import device_for
+from tests.signin import device_for
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
