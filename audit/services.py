@@ -169,11 +169,16 @@ def create_checkpoint() -> AuditCheckpoint | None:
     from audit.verification import verify_since_last_checkpoint
 
     with transaction.atomic():
-        _lock_head()
+        head = _lock_head()
         last = AuditEvent.objects.order_by("-sequence").values_list("sequence", "hash").first()
-        if last is None:
+        if last is None and head[0] == 0:
             return None
-        sequence, head_hash = last
+        if last != head:
+            raise ChainBroken(
+                f"the head row records {head[0]} entries but the table ends at "
+                f"{last[0] if last else 0}: the tail was cut or the head row changed"
+            )
+        sequence, head_hash = head
         existing = AuditCheckpoint.objects.filter(sequence=sequence).first()
         if existing is not None:
             return existing
