@@ -135,8 +135,9 @@ def record_event(
     """Append one event to the chain, in the caller's transaction."""
     if not connection.in_atomic_block:
         raise AuditOutsideTransaction("record_event must run inside the change's transaction")
-    body = normalise(dict(payload or {}))
-    _check_payload(body)
+    raw = dict(payload or {})
+    _check_payload(raw)  # before normalising: a Decimal amount is a number, not text
+    body = normalise(raw)
     sequence, prev_hash = _lock_head()
     event = AuditEvent(
         sequence=sequence + 1,
