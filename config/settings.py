@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "fund",
     "workflows",
     "accounting",
+    "cofinancing",
 ]
 
 MIDDLEWARE = [
