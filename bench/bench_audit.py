@@ -241,7 +241,9 @@ def bench_transition_overhead() -> list[Result]:
     fund.handlers.add(users["officer"], users["officer2"], users["decider"], users["decider2"])
     ombud = cast(Ombud, OmbudFactory())
     # As the test world: the fund has money, the ombud's organisation is the payee.
-    record_income(fund, "1000000000", kind="donation", actor=users["treasurer"], reference="B")
+    record_income(
+        fund, "1000000000", kind="donation", actor=users["treasurer"], reference="BENCH-1"
+    )
     create_payee(
         users["treasurer"],
         kind="organisation",
