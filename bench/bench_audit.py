@@ -230,6 +230,7 @@ def bench_transition_overhead() -> list[Result]:
         Fund,
         FundFactory(
             code=f"bench-audit-{Fund.objects.count()}",  # fresh: no earlier runs' cases in it
+            accounting_dimension=f"BA{Fund.objects.count()}",
             two_signature_threshold=Decimal("100000"),
         ),
     )
