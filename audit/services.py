@@ -135,8 +135,9 @@ def record_event(
     """Append one event to the chain, in the caller's transaction."""
     if not connection.in_atomic_block:
         raise AuditOutsideTransaction("record_event must run inside the change's transaction")
-    body = normalise(dict(payload or {}))
-    _check_payload(body)
+    raw = dict(payload or {})
+    _check_payload(raw)  # before normalising: a Decimal amount is a number, not text
+    body = normalise(raw)
     sequence, prev_hash = _lock_head()
     event = AuditEvent(
         sequence=sequence + 1,
@@ -169,11 +170,16 @@ def create_checkpoint() -> AuditCheckpoint | None:
     from audit.verification import verify_since_last_checkpoint
 
     with transaction.atomic():
-        _lock_head()
+        head = _lock_head()
         last = AuditEvent.objects.order_by("-sequence").values_list("sequence", "hash").first()
-        if last is None:
+        if last is None and head[0] == 0:
             return None
-        sequence, head_hash = last
+        if last != head:
+            raise ChainBroken(
+                f"the head row records {head[0]} entries but the table ends at "
+                f"{last[0] if last else 0}: the tail was cut or the head row changed"
+            )
+        sequence, head_hash = head
         existing = AuditCheckpoint.objects.filter(sequence=sequence).first()
         if existing is not None:
             return existing

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -194,6 +195,10 @@ def bench_verification() -> list[Result]:
     ]
 
 
+def _no_event(**kw: Any) -> None:
+    return None
+
+
 def _walk_cases(world: Any, count: int) -> float:
     started = time.perf_counter()
     for _ in range(count):
@@ -209,11 +214,13 @@ def bench_transition_overhead() -> list[Result]:
     from django.conf import settings
     from django.contrib.auth.models import User
 
+    from accounting.ledger import record_income
+    from accounting.payees import create_payee
+    from audit import services as audit_services
     from audit.models import AuditEvent
     from fund.models import Fund, Ombud, Organisation
     from tests.factories import FundFactory, OmbudFactory, OrganisationFactory, UserFactory
     from tests.fixtures import World
-    from workflows import services
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # The bench database outlives a run: continue the factories' numbering after it.
@@ -223,6 +230,7 @@ def bench_transition_overhead() -> list[Result]:
         Fund,
         FundFactory(
             code=f"bench-audit-{Fund.objects.count()}",  # fresh: no earlier runs' cases in it
+            accounting_dimension=f"BA{Fund.objects.count()}",
             two_signature_threshold=Decimal("100000"),
         ),
     )
@@ -232,13 +240,35 @@ def bench_transition_overhead() -> list[Result]:
         ("treasurer2", "treasurer"), ("auditor", "auditor"), ("admin", "administrator"),
     ]}  # fmt: skip
     fund.handlers.add(users["officer"], users["officer2"], users["decider"], users["decider2"])
-    world = World(fund=fund, ombud=cast(Ombud, OmbudFactory()), **users)
+    ombud = cast(Ombud, OmbudFactory())
+    # As the test world: the fund has money, the ombud's organisation is the payee.
+    record_income(
+        fund, "1000000000", kind="donation", actor=users["treasurer"], reference="BENCH-1"
+    )
+    create_payee(
+        users["treasurer"],
+        kind="organisation",
+        name="Socialtjänsten",
+        method="bankgiro",
+        account="5678-1230",
+        organisation=ombud.organisation,
+    )
+    world = World(fund=fund, ombud=ombud, **users)
     _walk_cases(world, 3)  # warm up
+    # Every module that appends (workflow, ledger, payouts …) imported record_event by name.
+    appenders = [
+        module
+        for module in list(sys.modules.values())
+        if getattr(module, "record_event", None) is audit_services.record_event
+        and module is not audit_services
+    ]
     with_audit = without_audit = 0.0
     before = AuditEvent.objects.count()
     for _ in range(TRANSITION_ROUNDS):  # interleaved, so drift hits both alike
         with_audit += _walk_cases(world, CASES_PER_ROUND)
-        with mock.patch.object(services, "record_event", lambda **kw: None):
+        with ExitStack() as stack:
+            for module in appenders:
+                stack.enter_context(mock.patch.object(module, "record_event", _no_event))
             without_audit += _walk_cases(world, CASES_PER_ROUND)
     cases = TRANSITION_ROUNDS * CASES_PER_ROUND
     steps = (AuditEvent.objects.count() - before) // cases  # events appended per case
