@@ -219,3 +219,24 @@ def test_a_person_payee_cannot_be_used_for_someone_elses_case(world):
     )
     with pytest.raises(ValidationFailed, match="belongs to another person"):
         world.run(mine, "schedule_payout", world.treasurer, payee=payee.pk)
+
+
+def test_after_erasure_the_chain_verifies_the_books_balance_and_exports_still_work(world, tmp_path):
+    from accounting.exports import sie
+    from accounting.exports.services import export_ledger_file, export_sie_file
+    from accounting.ledger import trial_balance
+    from audit.verification import verify_chain
+
+    app = world.run(world.to_paid(world.new_application("1500", name=NAME)), "close", world.officer)
+    privacy.erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+
+    outcome = verify_chain()
+    assert outcome.ok, outcome.line()
+    assert sum(trial_balance().values()) == 0
+    year = app.state_changed_at.year
+    export_sie_file(tmp_path / "books.se", year=year, sie_type=sie.TYPE_4I, actor=world.treasurer)
+    export_ledger_file(tmp_path / "ledger.csv", fmt="csv", actor=world.treasurer)
+    sie_text = (tmp_path / "books.se").read_bytes().decode("cp437")
+    csv_text = (tmp_path / "ledger.csv").read_text(encoding="utf-8")
+    assert app.reference in sie_text and app.reference in csv_text
+    assert NAME not in sie_text and NAME not in csv_text
