@@ -95,6 +95,20 @@ def stream_entries(queryset: QuerySet[AuditEvent] | None = None) -> Iterator[tup
         yield (*row[:7], load_payload(row[7]), row[8], row[9])
 
 
+def walk_stored(queryset: QuerySet[AuditEvent] | None = None, **options: Any) -> Outcome:
+    """:func:`audit.chain.walk` over the stored events, by the backend's fastest sound path.
+
+    SQLite keeps a JSONField as the text it was given — canonical text, as
+    ``record_event`` writes it — so the walk hashes that text as is. PostgreSQL's ``jsonb``
+    keeps no text (it prints ``{"a": 1}``, never canonical), so there every payload is
+    parsed and re-encoded.
+    """
+    db = AuditEvent.objects.db if queryset is None else queryset.db
+    if connections[db].vendor == "postgresql":
+        return walk(stream_entries(queryset), **options)
+    return walk(stored_rows(queryset), payload_text=True, **options)
+
+
 class DatabaseLookup:
     """Indexed point queries for the diagnosis of a break."""
 
@@ -141,13 +155,7 @@ def verify_chain(public_key: Any = None) -> Outcome:
     """Verify the whole chain against every signed checkpoint and the head row."""
     head = AuditHead.objects.filter(pk=1).values_list("sequence", flat=True).first()
     checkpoints, bad = _trusted(stored_checkpoints(), public_key or signing.public_key())
-    outcome = walk(
-        stored_rows(),
-        checkpoints=checkpoints,
-        lookup=DatabaseLookup(),
-        recorded_head=head,
-        payload_text=True,
-    )
+    outcome = walk_stored(checkpoints=checkpoints, lookup=DatabaseLookup(), recorded_head=head)
     if bad is not None and (outcome.broken is None or bad.sequence <= outcome.broken.sequence):
         return replace(outcome, broken=bad)
     return outcome
@@ -157,7 +165,7 @@ def verify_since_last_checkpoint(public_key: Any = None) -> Outcome:
     """Verify only the entries after the latest checkpoint (whose signature must hold)."""
     latest = AuditCheckpoint.objects.order_by("-sequence").first()
     if latest is None:
-        return walk(stored_rows(), lookup=DatabaseLookup(), payload_text=True)
+        return walk_stored(lookup=DatabaseLookup())
     checkpoint = Checkpoint(latest.sequence, latest.hash, latest.signature, latest.key_fingerprint)
     _, bad = _trusted([checkpoint], public_key or signing.public_key())
     if bad is not None:
@@ -165,10 +173,9 @@ def verify_since_last_checkpoint(public_key: Any = None) -> Outcome:
     anchor = AuditEvent.objects.filter(sequence=latest.sequence).values_list("hash", flat=True)
     if list(anchor) != [latest.hash]:
         return verify_chain(public_key)  # the checkpointed entry itself changed: full diagnosis
-    return walk(
-        stored_rows(AuditEvent.objects.filter(sequence__gt=latest.sequence)),
+    return walk_stored(
+        AuditEvent.objects.filter(sequence__gt=latest.sequence),
         lookup=DatabaseLookup(),
-        payload_text=True,
         start_sequence=latest.sequence + 1,
         start_hash=latest.hash or GENESIS_HASH,
     )
