@@ -119,6 +119,48 @@ def stored_event_bytes(
     ).encode()
 
 
+def stored_text_bytes(
+    sequence: int,
+    occurred_at: str,
+    actor_id: int | None,
+    actor_role: str,
+    action: str,
+    object_type: str,
+    object_ref: str,
+    payload_text: str,
+    prev_hash: str,
+) -> bytes:
+    """The event's bytes with the payload spliced in *as stored text*, not re-encoded.
+
+    ``record_event`` stores payloads in canonical form, so for an untouched row (on a backend
+    that keeps JSON as text, SQLite) this equals :func:`stored_event_bytes` and costs no JSON
+    parse or dump. It is only a fast first try: the verifier accepts a row when the hash of
+    these bytes *or* of the canonical re-encoding of the parsed payload matches its recorded
+    hash. Any change to the stored text changes these bytes, so the first try then fails and
+    the canonical one decides; the other fields are quoted exactly as in the canonical form.
+    """
+    actor = "null" if actor_id is None else int(actor_id)
+    return (
+        f'{{"action":{_quote(action)},"actor_id":{actor},"actor_role":{_quote(actor_role)},'
+        f'"object_ref":{_quote(object_ref)},"object_type":{_quote(object_type)},'
+        f'"occurred_at":{_quote(occurred_at)},"payload":{payload_text},'
+        f'"prev_hash":{_quote(prev_hash)},"sequence":{int(sequence)}}}'
+    ).encode()
+
+
+class CanonicalJSONEncoder(json.JSONEncoder):
+    """The canonical spelling for a JSONField: what the database keeps is what is hashed.
+
+    Used as ``AuditEvent.payload``'s encoder so SQLite stores each payload's canonical text
+    and the verifier can hash it without parsing (see :func:`stored_text_bytes`). Payloads
+    are normalised before they are stored, so no ``default`` hook is needed.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.update(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        super().__init__(*args, **kwargs)
+
+
 #: Domain separation: a checkpoint signature can never be mistaken for another signature.
 CHECKPOINT_PURPOSE = "fundflow-audit-checkpoint/v1"
 

@@ -15,14 +15,32 @@ import base64
 import binascii
 import enum
 import hashlib
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from json.scanner import make_scanner
 from typing import Any, NamedTuple, Protocol
 
 from audit.canonical import GENESIS_HASH, checkpoint_message, stored_event_bytes
 
+_quote = json.encoder.encode_basestring  # type: ignore[attr-defined]  # C-accelerated
+
 #: How far around a displaced entry the diagnosis looks for its original sequence number.
 DIAGNOSIS_WINDOW = 256
+
+
+#: The C scanner, without json.loads' layers (typeshed mis-types make_scanner's argument).
+_scan_json = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
+
+
+def parse_payload(text: str) -> Any:
+    """Parse a stored payload; anything but exactly one JSON value is kept as the raw text
+    (whose hash then cannot match, so the entry shows as modified)."""
+    try:
+        value, end = _scan_json(text, 0)
+    except (StopIteration, ValueError):
+        return text
+    return value if end == len(text) else text
 
 
 class Entry(NamedTuple):
@@ -171,8 +189,18 @@ def walk(
     start_sequence: int = 1,
     start_hash: str = GENESIS_HASH,
     recorded_head: int | None = None,
+    payload_text: bool = False,
 ) -> Outcome:
     """Recompute every hash and link from ``start_sequence``; stop at the first break.
+
+    With ``payload_text`` each entry's payload is the JSON text as stored. The entry's hash
+    is first tried over that text spliced in as is (``canonical.stored_text_bytes``, inlined
+    here: no parse, no dump — right whenever the text is canonical, as ``record_event``
+    writes it); only when that does not match is the payload parsed and re-encoded
+    canonically, and the canonical hash decides. Any change to a stored field changes the
+    spliced bytes, so it falls through to the canonical check: text that is merely spelt
+    differently (whitespace, key order, escapes) but means the same verifies, as the hash is
+    defined over the canonical form; anything else is a break.
 
     ``checkpoints`` must already have valid signatures (see :func:`check_signatures`).
     ``recorded_head`` is the sequence the head row claims; a chain shorter than that was
@@ -199,11 +227,30 @@ def walk(
             broken=broken,
         )
 
+    quote = _quote
     for entry in entries:
         sequence = entry[0]
         if sequence != expected:
+            if payload_text:
+                entry = (*entry[:7], parse_payload(entry[7]), *entry[8:])
             return outcome(_sequence_gap(Entry._make(entry), expected))
-        digest = sha256(stored_event_bytes(*entry[:9])).hexdigest()
+        if payload_text:
+            actor = entry[2]
+            digest = sha256(
+                (
+                    f'{{"action":{quote(entry[4])},'
+                    f'"actor_id":{"null" if actor is None else int(actor)},'
+                    f'"actor_role":{quote(entry[3])},"object_ref":{quote(entry[6])},'
+                    f'"object_type":{quote(entry[5])},"occurred_at":{quote(entry[1])},'
+                    f'"payload":{entry[7]},"prev_hash":{quote(entry[8])},'
+                    f'"sequence":{sequence}}}'
+                ).encode()
+            ).hexdigest()
+            if digest != entry[9]:  # not canonical text, or changed: the canonical check
+                entry = (*entry[:7], parse_payload(entry[7]), *entry[8:])
+                digest = sha256(stored_event_bytes(*entry[:9])).hexdigest()
+        else:
+            digest = sha256(stored_event_bytes(*entry[:9])).hexdigest()
         if digest != entry[9] or entry[8] != prev:
             return outcome(_diagnose(Entry._make(entry), expected, prev, digest, lookup))
         if sequence == next_cp:

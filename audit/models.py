@@ -7,7 +7,7 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from audit.canonical import format_timestamp
+from audit.canonical import CanonicalJSONEncoder, format_timestamp
 
 
 class AuditEvent(models.Model):
@@ -20,7 +20,7 @@ class AuditEvent(models.Model):
     action = models.CharField(_("action"), max_length=80, db_index=True)
     object_type = models.CharField(_("object type"), max_length=40, blank=True)
     object_ref = models.CharField(_("object reference"), max_length=64, blank=True, db_index=True)
-    payload = models.JSONField(_("payload"), default=dict)
+    payload = models.JSONField(_("payload"), default=dict, encoder=CanonicalJSONEncoder)
     prev_hash = models.CharField(_("previous hash"), max_length=64)
     hash = models.CharField(_("hash"), max_length=64, unique=True)
 

@@ -7,18 +7,25 @@ latest checkpoint, by checkpoint creation. The checks themselves live in
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import replace
-from json.scanner import make_scanner
 from typing import Any
 
+from django.db import connections
 from django.db.models import CharField, Func, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from audit import signing
 from audit.canonical import GENESIS_HASH, format_timestamp
-from audit.chain import Break, Checkpoint, Entry, Outcome, check_signatures, walk
+from audit.chain import (
+    Break,
+    Checkpoint,
+    Entry,
+    Outcome,
+    check_signatures,
+    parse_payload,
+    walk,
+)
 from audit.models import AuditCheckpoint, AuditEvent, AuditHead
 
 #: The columns read for verification, in the order of :class:`audit.chain.Entry`.
@@ -57,33 +64,49 @@ def entry_rows(queryset: QuerySet[AuditEvent]) -> QuerySet[AuditEvent, tuple[Any
     ).values_list(*[{"occurred_at": "_ts", "payload": "_body"}.get(f, f) for f in ENTRY_FIELDS])
 
 
-#: The C scanner, without json.loads' layers (typeshed mis-types make_scanner's argument).
-_scan_json = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
-
-
-def load_payload(text: str) -> Any:
-    """Parse a stored payload; anything but exactly one JSON value is kept as the raw text
-    (whose hash then cannot match, so the entry shows as modified)."""
-    try:
-        value, end = _scan_json(text, 0)
-    except (StopIteration, ValueError):
-        return text
-    return value if end == len(text) else text
+load_payload = parse_payload
 
 
 def as_entry(row: tuple[Any, ...]) -> Entry:
     return Entry._make((*row[:7], load_payload(row[7]), row[8], row[9]))
 
 
-def stream_entries(queryset: QuerySet[AuditEvent] | None = None) -> Iterator[tuple[Any, ...]]:
-    """Events in sequence order as :class:`Entry`-shaped tuples, fetched in chunks.
+def stored_rows(queryset: QuerySet[AuditEvent] | None = None) -> Iterator[tuple[Any, ...]]:
+    """Events in sequence order as plain tuples, the payload as its stored JSON text.
 
-    Memory stays flat for any chain length (a server-side cursor on PostgreSQL). Plain
-    tuples rather than ``Entry`` objects: this is the verifier's hot loop.
+    The verifier's hot loop (``walk(..., payload_text=True)``): the query the ORM writes,
+    run on a chunked cursor (server-side on PostgreSQL), so memory stays flat for any chain
+    length and no per-row ORM work is done.
     """
     queryset = AuditEvent.objects.all() if queryset is None else queryset
-    for row in entry_rows(queryset.order_by("sequence")).iterator(CHUNK_SIZE):
+    query = entry_rows(queryset.order_by("sequence")).query
+    compiler = query.get_compiler(using=queryset.db)
+    sql, params = compiler.as_sql()
+    connection = connections[queryset.db]
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(CHUNK_SIZE):
+            yield from rows
+
+
+def stream_entries(queryset: QuerySet[AuditEvent] | None = None) -> Iterator[tuple[Any, ...]]:
+    """Events in sequence order as :class:`Entry`-shaped tuples, the payload parsed."""
+    for row in stored_rows(queryset):
         yield (*row[:7], load_payload(row[7]), row[8], row[9])
+
+
+def walk_stored(queryset: QuerySet[AuditEvent] | None = None, **options: Any) -> Outcome:
+    """:func:`audit.chain.walk` over the stored events, by the backend's fastest sound path.
+
+    SQLite keeps a JSONField as the text it was given — canonical text, as
+    ``record_event`` writes it — so the walk hashes that text as is. PostgreSQL's ``jsonb``
+    keeps no text (it prints ``{"a": 1}``, never canonical), so there every payload is
+    parsed and re-encoded.
+    """
+    db = AuditEvent.objects.db if queryset is None else queryset.db
+    if connections[db].vendor == "postgresql":
+        return walk(stream_entries(queryset), **options)
+    return walk(stored_rows(queryset), payload_text=True, **options)
 
 
 class DatabaseLookup:
@@ -132,12 +155,7 @@ def verify_chain(public_key: Any = None) -> Outcome:
     """Verify the whole chain against every signed checkpoint and the head row."""
     head = AuditHead.objects.filter(pk=1).values_list("sequence", flat=True).first()
     checkpoints, bad = _trusted(stored_checkpoints(), public_key or signing.public_key())
-    outcome = walk(
-        stream_entries(),
-        checkpoints=checkpoints,
-        lookup=DatabaseLookup(),
-        recorded_head=head,
-    )
+    outcome = walk_stored(checkpoints=checkpoints, lookup=DatabaseLookup(), recorded_head=head)
     if bad is not None and (outcome.broken is None or bad.sequence <= outcome.broken.sequence):
         return replace(outcome, broken=bad)
     return outcome
@@ -147,7 +165,7 @@ def verify_since_last_checkpoint(public_key: Any = None) -> Outcome:
     """Verify only the entries after the latest checkpoint (whose signature must hold)."""
     latest = AuditCheckpoint.objects.order_by("-sequence").first()
     if latest is None:
-        return walk(stream_entries(), lookup=DatabaseLookup())
+        return walk_stored(lookup=DatabaseLookup())
     checkpoint = Checkpoint(latest.sequence, latest.hash, latest.signature, latest.key_fingerprint)
     _, bad = _trusted([checkpoint], public_key or signing.public_key())
     if bad is not None:
@@ -155,8 +173,8 @@ def verify_since_last_checkpoint(public_key: Any = None) -> Outcome:
     anchor = AuditEvent.objects.filter(sequence=latest.sequence).values_list("hash", flat=True)
     if list(anchor) != [latest.hash]:
         return verify_chain(public_key)  # the checkpointed entry itself changed: full diagnosis
-    return walk(
-        stream_entries(AuditEvent.objects.filter(sequence__gt=latest.sequence)),
+    return walk_stored(
+        AuditEvent.objects.filter(sequence__gt=latest.sequence),
         lookup=DatabaseLookup(),
         start_sequence=latest.sequence + 1,
         start_hash=latest.hash or GENESIS_HASH,
