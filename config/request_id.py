@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
 
+from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
 
 HEADER = "X-Request-ID"
@@ -41,13 +42,19 @@ class RequestIdMiddleware:
         incoming = request.headers.get(HEADER, "")
         request_id = incoming if _SAFE.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
-        token = _current.set(request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            _current.reset(token)
+        # Kept until the request is finished: Django logs the response ("Bad Request: …")
+        # after the middleware returned.
+        _current.set(request_id)
+        response = self.get_response(request)
         response[HEADER] = request_id
         return response
+
+
+def _forget(**_kw: object) -> None:
+    _current.set("-")
+
+
+request_finished.connect(_forget, dispatch_uid="fundflow.request_id.forget")
 
 
 class RequestIdFilter(logging.Filter):
