@@ -85,3 +85,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         text = str(detail) if not isinstance(detail, dict | list) else str(exc.default_detail)
         response.data = error_body(str(exc.default_code), [text])
     return response
+
+
+def not_found(request: Any, exception: Exception | None = None) -> Any:
+    """``handler404``: JSON under ``/api/``, Django's page elsewhere."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        body = error_body("not_found", [_("Not found.")])
+        return JsonResponse(body, status=404)
+    return page_not_found(request, exception)  # type: ignore[arg-type]

@@ -3,6 +3,7 @@ are read through ``fund.privacy`` by one endpoint, which logs the look."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -51,6 +52,9 @@ class AssessmentSerializer(serializers.Serializer):
 class NeedItemSerializer(serializers.ModelSerializer):
     requested_amount = amount_field("requested_amount.amount")
     approved_amount = amount_field("approved_amount.amount", allow_null=True)
+    outcome = serializers.ChoiceField(
+        choices=NeedItem.Outcome.choices, allow_blank=True, read_only=True
+    )
     statutory_assessment = serializers.SerializerMethodField()
 
     class Meta:
@@ -133,10 +137,19 @@ class NeedItemInputSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
+class FundField(serializers.SlugRelatedField):
+    """A fund by code; anything not shaped like a code is refused before the database."""
+
+    def to_internal_value(self, data: Any) -> Fund:
+        if not isinstance(data, str) or not re.fullmatch(r"[-a-zA-Z0-9_]{1,32}", data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class ApplicationCreateSerializer(serializers.Serializer):
     """A new person (``person``) or one already on a case you see (``beneficiary``)."""
 
-    fund = serializers.SlugRelatedField(slug_field="code", queryset=Fund.objects.all())
+    fund = FundField(slug_field="code", queryset=Fund.objects.all())
     person = PersonInputSerializer(required=False)
     beneficiary = serializers.RegexField(r"^B-\d{4}-\d{6}$", required=False)
     ombud = serializers.IntegerField(

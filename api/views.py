@@ -6,9 +6,11 @@ case the caller may not see answers 404 exactly like one that does not exist.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -41,7 +43,14 @@ REF = OpenApiParameter(
 )
 
 
+REFERENCE = re.compile(r"^A-\d{4}-\d{6}$")
+SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,32}$")
+MESSAGE_ID = re.compile(r"^[A-Za-z0-9-]{1,35}$")
+
+
 def _application(request: Request, reference: str) -> Application:
+    if not REFERENCE.match(reference):
+        raise Http404
     return get_object_or_404(selectors.visible_applications(request.user), reference=reference)
 
 
@@ -73,6 +82,8 @@ class ApplicationList(generics.ListCreateAPIView):
                 problems["state"] = [_("Unknown state.")]
             queryset = queryset.filter(state=params["state"])
         if params.get("fund"):
+            if not SLUG.match(params["fund"]):
+                problems["fund"] = [_("Unknown fund.")]
             queryset = queryset.filter(fund__code=params["fund"])
         if problems:
             raise ValidationError(problems)
@@ -322,6 +333,8 @@ class PaymentBatchList(generics.ListCreateAPIView):
 
 def _batch(request: Request, message_id: str) -> PaymentBatch:
     _require_batch_reader(request)
+    if not MESSAGE_ID.match(message_id):
+        raise Http404
     return get_object_or_404(_batches(), message_id=message_id)
 
 

@@ -162,3 +162,27 @@ def test_decisions_and_trail_of_a_decided_case(world, as_role):
     ]
     assert [row["sequence"] for row in trail] == sorted(row["sequence"] for row in trail)
     assert "Approved" in [row["action"] for row in trail]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/applications/?fund=a%00b",
+        "/api/v1/applications/A-2026-0%001/",
+        "/api/v1/payment-batches/FF%00/",
+    ],
+)
+def test_nul_characters_never_reach_the_database(world, as_role, url):
+    response = as_role("treasurer").get(url)
+
+    assert response.status_code in (400, 404)
+    assert response["Content-Type"] == "application/json"
+
+
+def test_a_fund_code_with_a_nul_is_a_field_error(world, as_role):
+    case = {**NEW_CASE, "fund": "all\x00mant"}
+
+    response = as_role("ombud").post("/api/v1/applications/", case, format="json")
+
+    assert response.status_code == 400
+    assert "fund" in response.json()["fields"]

@@ -24,7 +24,9 @@ from audit.services import APPEND_LOCK_KEY
 from fund.models import Application
 from reminders.models import Reminder, TaskExecution
 from reminders.tasks import send_reminders
-from tests.tasks.worker import worker
+from tests.tasks.worker import shared_worker, worker
+
+__all__ = ["shared_worker"]  # a fixture
 
 pytestmark = [
     pytest.mark.celery,
@@ -57,14 +59,14 @@ def _mails(directory) -> int:
     return len(list(directory.glob("*.log"))) if directory.exists() else 0
 
 
-def test_a_task_runs_on_the_real_worker(late_case, celery_worker):
+def test_a_task_runs_on_the_real_worker(late_case, shared_worker):
     result = send_reminders.delay()
 
     outcome = result.get(timeout=60)
 
     assert outcome["applications"] == [late_case.reference]
     assert Reminder.objects.filter(application=late_case).count() == 1
-    assert f"reminders.send_reminders[{result.id}] succeeded" in celery_worker.log_text()
+    assert f"reminders.send_reminders[{result.id}] succeeded" in shared_worker.log_text()
 
 
 def test_a_duplicate_delivery_does_not_double_the_effect(late_case, tmp_path):

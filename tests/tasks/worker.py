@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from django.conf import settings
 from django.db import connection
 
@@ -23,6 +24,27 @@ from config.celery import app
 from tests.celery_worker import CeleryWorker, _database_url, _stop, _wait_until_ready
 
 APP_KEYS = ("broker_url", "result_backend", "task_always_eager", "task_default_queue")
+
+
+def reset_app_caches() -> None:
+    """Forget the connection pools and result backend the app built from an older config.
+
+    An eager task earlier in the same test process builds them from the embedded-mode config
+    (no broker, no result backend); later ``app.conf`` changes would not reach them.
+    """
+    app._pool = None
+    amqp = app.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
+    app._backend_cache = None
+    app._local.__dict__.pop("backend", None)
+
+
+@pytest.fixture
+def shared_worker(celery_worker: CeleryWorker) -> CeleryWorker:
+    """The session's worker (tests/celery_worker.py), with the app's caches made current."""
+    reset_app_caches()
+    return celery_worker
 
 
 class Worker:
@@ -88,6 +110,7 @@ def worker(tmp_path: Path, **extra_env: str) -> Iterator[Worker]:
     app.conf.update(
         broker_url=broker, result_backend=broker, task_always_eager=False, task_default_queue=queue
     )
+    reset_app_caches()
     running = Worker(queue, tmp_path, extra_env)
     try:
         running.start()
@@ -95,5 +118,6 @@ def worker(tmp_path: Path, **extra_env: str) -> Iterator[Worker]:
     finally:
         running.stop()
         app.conf.update(saved)
+        reset_app_caches()
         # The connection pool is kombu's, shared per broker URL: closing it here would break
         # the next test that sends a task. The session's worker fixture closes it at the end.
