@@ -96,3 +96,11 @@ def test_management_command_issues_a_working_token(world):
     call_command("api_token", "issue", world.officer.username, "--label", "ci", stdout=out)
 
     assert _client(out.getvalue().strip()).get("/api/v1/applications/").status_code == 200
+
+
+def test_the_api_answers_in_swedish_unless_asked_otherwise(world):
+    _token, plain = issue_token(world.officer, label="sv")
+
+    response = _client(plain).get("/api/v1/applications/?state=bogus")
+
+    assert response.json()["fields"]["state"] == ["Okänd status."]
