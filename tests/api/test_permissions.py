@@ -116,8 +116,8 @@ RULES: dict[tuple[str, str], Rule] = {
 PUBLIC = {"schema", "docs"}
 
 
-def _endpoints() -> set[tuple[str, str]]:
-    found = set()
+def _endpoints() -> set[tuple[str | None, str]]:
+    found: set[tuple[str | None, str]] = set()
     for pattern in api_urls.urlpatterns:
         assert isinstance(pattern, URLPattern)
         if pattern.name in PUBLIC:

@@ -90,7 +90,7 @@ def test_the_mail_names_cases_by_reference_only(world):
     message = mail.outbox[0]
     assert message.to == [world.ombud.user.email]
     assert app.reference in message.body
-    text = message.subject + message.body
+    text = f"{message.subject}\n{message.body}"
     for secret in ("Fatima", "Popescu", app.beneficiary.reference):
         assert secret not in text
 

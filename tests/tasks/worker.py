@@ -32,12 +32,13 @@ def reset_app_caches() -> None:
     An eager task earlier in the same test process builds them from the embedded-mode config
     (no broker, no result backend); later ``app.conf`` changes would not reach them.
     """
-    app._pool = None
-    amqp = app.__dict__.get("amqp")
+    celery: Any = app  # private attributes, not in the type stubs
+    celery._pool = None
+    amqp = celery.__dict__.get("amqp")
     if amqp is not None:
         amqp._producer_pool = None
-    app._backend_cache = None
-    app._local.__dict__.pop("backend", None)
+    celery._backend_cache = None
+    celery._local.__dict__.pop("backend", None)
 
 
 @pytest.fixture
