@@ -189,8 +189,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 # An unacknowledged task (its worker died) is delivered again after this many seconds.
 # Keep it above the longest task's run time.
+# Workers look for such tasks every interval x throttle seconds (kombu's defaults: 10 x 10).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+    "unacked_restore_interval": int(os.environ.get("CELERY_UNACKED_RESTORE_INTERVAL", "10")),
+    "unacked_restore_throttle": int(os.environ.get("CELERY_UNACKED_RESTORE_THROTTLE", "10")),
 }
 CELERY_RESULT_EXPIRES = 7 * 24 * 3600
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -35,14 +35,16 @@ pytestmark = [
 ]
 
 
-def _wait_for(condition: Callable[[], Any], timeout: float = 60, what: str = "") -> Any:
+def _wait_for(
+    condition: Callable[[], Any], timeout: float = 60, what: str | Callable[[], str] = ""
+) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
         time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what or condition}")
+    raise AssertionError(f"timed out waiting for {what() if callable(what) else what}")
 
 
 @pytest.fixture
@@ -112,6 +114,9 @@ def test_a_killed_workers_task_is_redone_exactly_once_after_restart(late_case, t
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mails),
         "CELERY_VISIBILITY_TIMEOUT": "3",
+        # Look for unacknowledged tasks every second (kombu's default: every ~100 s).
+        "CELERY_UNACKED_RESTORE_INTERVAL": "1",
+        "CELERY_UNACKED_RESTORE_THROTTLE": "1",
     }
     blocker = psycopg.connect(_conninfo(), autocommit=True)
     try:
@@ -133,7 +138,7 @@ def test_a_killed_workers_task_is_redone_exactly_once_after_restart(late_case, t
                     key="reminders.send_reminders:killed-1"
                 ).exists(),
                 timeout=90,
-                what="the redelivered task",
+                what=lambda: f"the redelivered task; worker logs:\n{running.log_text()[-4000:]}",
             )
             _wait_for(
                 lambda: "reminders.send_reminders[killed-1] succeeded" in running.log_text(),

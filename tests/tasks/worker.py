@@ -42,8 +42,14 @@ def reset_app_caches() -> None:
 
 
 @pytest.fixture
-def shared_worker(celery_worker: CeleryWorker) -> CeleryWorker:
-    """The session's worker (tests/celery_worker.py), with the app's caches made current."""
+def shared_worker(request: pytest.FixtureRequest) -> CeleryWorker:
+    """The session's worker (tests/celery_worker.py), with the app's caches made current.
+
+    Reset before the session fixture starts (it pings the worker through the app's pool)
+    and again after (tests may have run eager tasks since it started).
+    """
+    reset_app_caches()
+    celery_worker: CeleryWorker = request.getfixturevalue("celery_worker")
     reset_app_caches()
     return celery_worker
 
