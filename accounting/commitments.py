@@ -25,7 +25,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from moneyed import Money
 
-from accounting.ledger import ZERO, fiscal_year_for, fund_balance, require_treasurer, sum_sek
+from accounting.ledger import (
+    ZERO,
+    fiscal_year_for,
+    fund_balance,
+    require_treasurer,
+    sum_sek,
+    year_of,
+)
 from accounting.models import (
     Ceiling,
     Commitment,
@@ -124,7 +131,9 @@ def budget_of(fund: Fund, year: FiscalYear) -> Money:
 def available(fund: Fund, *, year: FiscalYear | None = None, on: dt.date | None = None) -> Money:
     """What the fund may still grant (see the module's docstring)."""
     if ceiling_of(fund) == Ceiling.BUDGET:
-        year = year or fiscal_year_for(on or timezone.localdate())
+        year = year or year_of(on or timezone.localdate())
+        if year is None:
+            return Money(ZERO, CURRENCY)
         return budget_of(fund, year) - open_commitments(fund, year) - expensed_in(fund, year)
     return fund_balance(fund) - open_commitments(fund)
 

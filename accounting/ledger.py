@@ -10,11 +10,12 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
@@ -36,7 +37,7 @@ from accounting.models import (
 )
 from audit.services import record_event
 from fund.models import Fund
-from fund.money import CURRENCY, quantize
+from fund.money import CURRENCY, parse_amount, quantize
 from workflows.exceptions import PermissionDenied, ValidationFailed
 from workflows.roles import Role, has_role
 
@@ -58,7 +59,7 @@ GRANTS_PAID_ACCOUNT = "6710"
 CAPITAL_TYPES = (AccountType.INCOME, AccountType.EXPENSE, AccountType.EQUITY)
 
 #: A reference on a voucher is a code (bank or Swish reference, case number), never a name.
-_REFERENCE = re.compile(r"^[A-Z0-9][A-Z0-9\-/.:]{0,39}$")
+_REFERENCE = re.compile(r"^(?=.*[0-9])[A-Z0-9][A-Z0-9\-/.:]{0,39}$")
 _PERSONNUMMER = re.compile(r"\b(19|20)?\d{6}[-+]?\d{4}\b")
 
 
@@ -106,27 +107,38 @@ def sum_sek(queryset: QuerySet[Any], field: str = "amount") -> Decimal:
 # --------------------------------------------------------------------------------------
 
 
-def fiscal_year_for(date: dt.date, *, create: bool = True) -> FiscalYear:
-    """The (calendar) fiscal year holding ``date``, created with its 12 periods if missing."""
-    year = FiscalYear.objects.filter(start__lte=date, end__gte=date).first()
-    if year is not None or not create:
-        if year is None:
-            raise ValidationFailed(_("There is no fiscal year for %(d)s.") % {"d": date})
+def year_of(date: dt.date) -> FiscalYear | None:
+    """The fiscal year holding ``date``, if it has been opened (reads never create one)."""
+    return FiscalYear.objects.filter(start__lte=date, end__gte=date).first()
+
+
+def fiscal_year_for(date: dt.date) -> FiscalYear:
+    """The (calendar) fiscal year holding ``date``, opened with its 12 periods if missing."""
+    year = year_of(date)
+    if year is not None:
         return year
-    year, _created = FiscalYear.objects.get_or_create(
-        start=dt.date(date.year, 1, 1), defaults={"end": dt.date(date.year, 12, 31)}
-    )
-    Period.objects.bulk_create(
-        [
-            Period(
-                fiscal_year=year,
-                start=dt.date(date.year, month, 1),
-                end=dt.date(date.year, month, calendar.monthrange(date.year, month)[1]),
+    with transaction.atomic():
+        year, created = FiscalYear.objects.get_or_create(
+            start=dt.date(date.year, 1, 1), defaults={"end": dt.date(date.year, 12, 31)}
+        )
+        Period.objects.bulk_create(
+            [
+                Period(
+                    fiscal_year=year,
+                    start=dt.date(date.year, month, 1),
+                    end=dt.date(date.year, month, calendar.monthrange(date.year, month)[1]),
+                )
+                for month in range(1, 13)
+            ],
+            ignore_conflicts=True,
+        )
+        if created:
+            record_event(
+                action="ledger.fiscal_year_opened",
+                object_type="fiscal_year",
+                object_ref=str(date.year),
+                payload={"fiscal_year": year.pk, "start": year.start.isoformat()},
             )
-            for month in range(1, 13)
-        ],
-        ignore_conflicts=True,
-    )
     return year
 
 
@@ -266,7 +278,8 @@ def post_voucher(
                 voucher=voucher,
                 seal_id=voucher.pk,
                 account=accounts[line.account],
-                amount=Money(amount, CURRENCY),
+                amount=amount,
+                amount_currency=CURRENCY,
                 fund_object=fund_objects.get(line.fund.pk) if line.fund else None,
                 project=line.project,
                 cost_centre=line.cost_centre,
@@ -316,9 +329,10 @@ def record_income(
     an opening balance). ``reference`` is a code (bank or Swish reference), never a name.
     """
     require_treasurer(actor, _("Only a treasurer may record income."))
-    from fund.money import parse_amount
-
-    money = _parse(parse_amount, amount)
+    try:
+        money = parse_amount(amount, field=_("Amount")).amount
+    except ValidationError as exc:
+        raise ValidationFailed(exc.messages) from exc
     if kind == RESTRICTED_CAPITAL:
         account = fund.restricted_funds_account
     elif kind in INCOME_ACCOUNTS:
@@ -329,8 +343,8 @@ def record_income(
     if not _REFERENCE.match(reference):
         raise ValidationFailed(
             _(
-                "The income reference must be a code (letters A-Z, digits, - / . :), at most "
-                "40 characters; never a donor's name."
+                "The income reference must be a code with at least one digit (letters A-Z, "
+                "digits, - / . :), at most 40 characters; never a donor's name."
             )
         )
     return post_voucher(
@@ -344,15 +358,6 @@ def record_income(
         date=date,
         audit_payload={"kind": kind, "fund": fund.code, "reference": reference},
     )
-
-
-def _parse(parse_amount: Any, value: Any) -> Decimal:
-    from django.core.exceptions import ValidationError
-
-    try:
-        return Decimal(parse_amount(value, field=_("Amount")).amount)
-    except ValidationError as exc:
-        raise ValidationFailed(exc.messages) from exc
 
 
 def _income_label(kind: str) -> str:
@@ -385,21 +390,11 @@ def reverse_voucher(voucher: Voucher, actor: Any, *, date: dt.date | None = None
             raise ValidationFailed(_("A reversal is not reversed; book the voucher anew."))
         postings = list(voucher.postings.select_related("account", "fund_object__fund"))
         funds = {p.fund_object.fund for p in postings if p.fund_object and p.fund_object.fund}
+        before = {}
         for fund in sorted(funds, key=lambda f: f.pk):
             commitments.lock_fund(fund)
-            change = -capital_of(
-                p for p in postings if p.fund_object and p.fund_object.fund == fund
-            )
-            after = commitments.available(fund).amount + change
-            if change < 0 and after < 0:
-                raise ValidationFailed(
-                    _(
-                        "Reversing %(v)s would leave %(fund)s with %(after)s available after its "
-                        "commitments; release commitments first."
-                    )
-                    % {"v": voucher.label, "fund": fund.name, "after": after}
-                )
-        return post_voucher(
+            before[fund] = commitments.available(fund).amount
+        reversal = post_voucher(
             series=VoucherSeries.MANUAL,
             text=f"Rättelse av {voucher.series}{voucher.number}",
             lines=[
@@ -416,14 +411,17 @@ def reverse_voucher(voucher: Voucher, actor: Any, *, date: dt.date | None = None
             date=date,
             reverses=voucher,
         )
-
-
-def capital_of(postings: Iterable[Posting]) -> Decimal:
-    """What postings add to a fund's capital: minus their income, expense and equity part."""
-    return -sum(
-        (p.amount.amount for p in postings if p.account.type in CAPITAL_TYPES),
-        ZERO,
-    )
+        for fund, was in before.items():
+            after = commitments.available(fund).amount
+            if after < 0 and after < was:
+                raise ValidationFailed(
+                    _(
+                        "Reversing %(v)s would leave %(fund)s with %(after)s available after its "
+                        "commitments; release commitments first."
+                    )
+                    % {"v": voucher.label, "fund": fund.name, "after": after}
+                )
+        return reversal
 
 
 # --------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from fund.crypto import decrypt_json, encrypt_json
+from fund.crypto import decrypt_json, encrypt_json, new_wrapped_key
 from fund.models import Application, Fund, NeedItem
 from fund.money import money_field
 
@@ -224,9 +224,9 @@ class Posting(models.Model):
     """A kontering: debit positive, credit negative, in SEK öre."""
 
     voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="postings")
-    seal = models.ForeignKey(
-        VoucherSeal, on_delete=models.PROTECT, related_name="+", db_index=False
-    )
+    # Indexed: SQLite checks a deferred foreign key by looking up the child rows, and
+    # without an index every seal insert would scan the whole posting table.
+    seal = models.ForeignKey(VoucherSeal, on_delete=models.PROTECT, related_name="+")
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings")
     amount = money_field(_("amount (debit +, credit -)"))
     fund_object = models.ForeignKey(
@@ -378,6 +378,16 @@ class Payee(models.Model):
         help_text=_("Empty for a person: their name is kept encrypted."),
     )
     encrypted_personal_data = models.TextField(blank=True, editable=False)
+    #: A person payee's own data key (wrapped by the master keys), destroyed at erasure.
+    wrapped_key = models.TextField(blank=True, editable=False)
+    beneficiary = models.ForeignKey(
+        "fund.Beneficiary",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payees",
+        help_text=_("For a person payee: the person, so erasing them erases this too."),
+    )
     organisation = models.ForeignKey(
         "fund.Organisation",
         null=True,
@@ -416,10 +426,14 @@ class Payee(models.Model):
 
     @property
     def personal_data(self) -> dict[str, Any]:
-        return decrypt_json(self.encrypted_personal_data) if self.encrypted_personal_data else {}
+        if not (self.encrypted_personal_data and self.wrapped_key):
+            return {}
+        return decrypt_json(self.wrapped_key, self.encrypted_personal_data)
 
     def set_personal_data(self, data: dict[str, Any]) -> None:
-        self.encrypted_personal_data = encrypt_json(data)
+        if not self.wrapped_key:
+            self.wrapped_key = new_wrapped_key()
+        self.encrypted_personal_data = encrypt_json(self.wrapped_key, data)
 
     @property
     def bank_file_name(self) -> str:

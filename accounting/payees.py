@@ -22,7 +22,7 @@ from stdnum import luhn
 from accounting.ledger import require_treasurer
 from accounting.models import Payee, PayeeKind, PaymentMethod
 from audit.services import record_event
-from fund.models import Organisation
+from fund.models import Beneficiary, Organisation
 from fund.references import next_reference
 from workflows.exceptions import ValidationFailed
 from workflows.roles import Role
@@ -136,6 +136,7 @@ def create_payee(
     clearing_number: str = "",
     bic: str = "",
     organisation: Organisation | None = None,
+    beneficiary: Beneficiary | None = None,
 ) -> Payee:
     """Register a payee. A person's name is stored encrypted and never written to a file."""
     require_treasurer(actor, _("Only a treasurer may register payees."))
@@ -158,6 +159,7 @@ def create_payee(
             kind=kind,
             name=name[:70],
             organisation=organisation,
+            beneficiary=beneficiary if kind == PayeeKind.PERSON else None,
             method=checked.method,
             account=checked.account,
             clearing_number=checked.clearing_number,
@@ -186,3 +188,27 @@ def default_payee(organisation_id: int) -> Payee | None:
     """The ombud's organisation's payee, when it has exactly one active."""
     payees = list(Payee.objects.filter(organisation_id=organisation_id, active=True)[:2])
     return payees[0] if len(payees) == 1 else None
+
+
+def deactivate_payee(payee: Payee, actor: Any) -> Payee:
+    """Stop paying to a payee (e.g. the bank said the account is closed).
+
+    Payees are never edited, so batches already sent keep what they paid to; register the
+    corrected account as a new payee and schedule the case again.
+    """
+    require_treasurer(actor, _("Only a treasurer may change payees."))
+    with transaction.atomic():
+        payee = Payee.objects.select_for_update().get(pk=payee.pk)
+        if not payee.active:
+            return payee
+        payee.active = False
+        payee.save(update_fields=["active"])
+        record_event(
+            action="payout.payee_deactivated",
+            actor=actor,
+            role=Role.TREASURER,
+            object_type="payee",
+            object_ref=payee.reference,
+            payload={"payee": payee.pk},
+        )
+    return payee

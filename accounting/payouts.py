@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -44,6 +45,7 @@ from accounting.models import (
     CommitmentStatus,
     OrderStatus,
     Payee,
+    PayeeKind,
     PaymentBatch,
     PaymentOrder,
     VoucherSeries,
@@ -82,13 +84,15 @@ def _payee_for(
     payees: Mapping[Any, Any],
     payee: Any,
     application: Application,
-) -> Payee | None:
+) -> tuple[Payee | None, Any]:
+    """The payee for an item and what was asked for (None: the default was used)."""
     chosen = payees.get(item_id, payees.get(str(item_id), payee))
     if chosen is None:
-        return default_payee(application.ombud.organisation_id)
+        return default_payee(application.ombud.organisation_id), None
     if isinstance(chosen, Payee):
-        return chosen
-    return Payee.objects.filter(pk=int(chosen)).first()
+        return chosen, chosen
+    found = Payee.objects.filter(pk=int(chosen)).first() if str(chosen).isdigit() else None
+    return found, chosen
 
 
 def schedule_orders(
@@ -108,10 +112,21 @@ def schedule_orders(
     if not commitments:
         raise ValidationFailed(_("There is no approved amount left to pay out."))
     problems: list[str] = []
+    unknown = {str(key) for key in (payees or {})} - {str(c.need_item_id) for c in commitments}
+    if unknown:
+        problems.append(
+            _("Payees were given for items that are not to be paid: %(items)s")
+            % {"items": ", ".join(sorted(unknown))}
+        )
     chosen: list[tuple[Commitment, Payee]] = []
     for commitment in commitments:
         label = _("Item %(n)s") % {"n": commitment.need_item.position}
-        target = _payee_for(commitment.need_item_id, payees or {}, payee, application)
+        target, asked = _payee_for(commitment.need_item_id, payees or {}, payee, application)
+        if target is None and asked is not None:
+            problems.append(
+                _("%(label)s: there is no payee %(payee)s.") % {"label": label, "payee": asked}
+            )
+            continue
         if target is None:
             problems.append(
                 _("%(label)s: choose a payee (the ombud's organisation has no single payee).")
@@ -119,6 +134,22 @@ def schedule_orders(
             )
             continue
         problems += [f"{label}: {p}" for p in payee_problems(target)]
+        if (
+            target.kind == PayeeKind.PERSON
+            and target.beneficiary_id is not None
+            and target.beneficiary_id != application.beneficiary_id
+        ):
+            problems.append(
+                _("%(label)s: that person payee belongs to another person.") % {"label": label}
+            )
+        if target.kind == PayeeKind.PERSON and application.beneficiary.protected_identity:
+            problems.append(
+                _(
+                    "%(label)s: the person has a protected identity; pay a supplier or the "
+                    "ombud's organisation instead."
+                )
+                % {"label": label}
+            )
         chosen.append((commitment, target))
     if problems:
         raise ValidationFailed(problems)
@@ -213,12 +244,15 @@ def create_batch(
             candidates = candidates.filter(pk__in=[o.pk for o in orders])
         if applications is not None:
             candidates = candidates.filter(application__in=list(applications))
-        locked = list(
-            candidates.select_for_update(of=("self",)).select_related("payee").order_by("pk")
+        locked: list[Any] = list(
+            candidates.select_for_update()
+            .order_by("pk")
+            .values_list("pk", "payee_id", "amount", named=True)
         )
         if not locked:
             raise ValidationFailed(_("There are no scheduled payment orders to put in a batch."))
-        problems = sorted({p for order in locked for p in payee_problems(order.payee)})
+        payees = Payee.objects.filter(pk__in={o.payee_id for o in locked})
+        problems = sorted({p for payee in payees for p in payee_problems(payee)})
         if problems:
             raise ValidationFailed(problems)
         now = timezone.now()
@@ -228,25 +262,35 @@ def create_batch(
             created_by=actor,
             created_at=now,
         )
+        ids = [o.pk for o in locked]
         updated = PaymentOrder.objects.filter(
-            pk__in=[o.pk for o in locked], batch__isnull=True, status=OrderStatus.SCHEDULED
+            pk__in=ids, batch__isnull=True, status=OrderStatus.SCHEDULED
         ).update(batch=batch)
         if updated != len(locked):
             raise ValidationFailed(_("Some orders were batched meanwhile; try again."))
-        record_event(
-            action="payout.batch_created",
-            actor=actor,
-            role=Role.TREASURER,
-            object_type="payment_batch",
-            object_ref=batch.message_id,
-            payload={
+        _batch_event(
+            batch,
+            actor,
+            "payout.batch_created",
+            {
                 "batch": batch.pk,
-                "orders": [o.pk for o in locked],
-                "count": len(locked),
-                "total": sum((o.amount.amount for o in locked), ZERO),
+                "orders": ids,
+                "count": len(ids),
+                "total": sum((o.amount for o in locked), ZERO),
             },
         )
     return batch
+
+
+def _batch_event(batch: PaymentBatch, actor: Any, action: str, payload: dict[str, Any]) -> None:
+    record_event(
+        action=action,
+        actor=actor,
+        role=Role.TREASURER,
+        object_type="payment_batch",
+        object_ref=batch.message_id,
+        payload=payload,
+    )
 
 
 def _locked_batch(batch: PaymentBatch) -> PaymentBatch:
@@ -267,10 +311,6 @@ def approve_batch(batch: PaymentBatch, actor: Any) -> PaymentBatch:
     _require_treasurer(actor)
     with transaction.atomic():
         batch = _locked_batch(batch)
-        if batch.status in (BatchStatus.APPROVED, BatchStatus.SENT):
-            return batch
-        if batch.status != BatchStatus.DRAFT:
-            raise ValidationFailed(_("This batch is cancelled."))
         if batch.created_by_id == actor.pk:
             raise PermissionDenied(
                 _("You created this batch; a payout batch needs a treasurer who did not.")
@@ -279,38 +319,50 @@ def approve_batch(batch: PaymentBatch, actor: Any) -> PaymentBatch:
             raise PermissionDenied(
                 _("You decided a case in this batch, so another treasurer must approve it.")
             )
+        if batch.status in (BatchStatus.APPROVED, BatchStatus.SENT):
+            return batch
+        if batch.status != BatchStatus.DRAFT:
+            raise ValidationFailed(_("This batch is cancelled."))
         batch.status = BatchStatus.APPROVED
         batch.approved_by = actor
         batch.approved_at = timezone.now()
         batch.save(update_fields=["status", "approved_by", "approved_at"])
-        record_event(
-            action="payout.batch_approved",
-            actor=actor,
-            role=Role.TREASURER,
-            object_type="payment_batch",
-            object_ref=batch.message_id,
-            payload={"batch": batch.pk, "created_by": batch.created_by_id},
+        _batch_event(
+            batch,
+            actor,
+            "payout.batch_approved",
+            {"batch": batch.pk, "created_by": batch.created_by_id},
         )
     return batch
 
 
 def transfers_of(batch: PaymentBatch) -> list[pain001.Transfer]:
-    orders = (
-        batch.orders.exclude(status=OrderStatus.CANCELLED).select_related("payee").order_by("pk")
+    rows = (
+        batch.orders.exclude(status=OrderStatus.CANCELLED)
+        .order_by("pk")
+        .values_list("pk", "amount", "remittance", "payee_id")
     )
+    payees = {p.pk: p for p in Payee.objects.filter(orders_in_batch(batch))}
+    problems = sorted({p for payee in payees.values() for p in payee_problems(payee)})
+    if problems:
+        raise ValidationFailed(problems)
     return [
         pain001.Transfer(
-            end_to_end_id=f"PO-{order.pk}",
-            amount=order.amount.amount,
-            creditor_name=order.payee.bank_file_name,
-            method=order.payee.method,
-            account=order.payee.account,
-            clearing_number=order.payee.clearing_number,
-            bic=order.payee.bic,
-            remittance=order.remittance,
+            end_to_end_id=f"PO-{pk}",
+            amount=amount,
+            creditor_name=payees[payee_id].bank_file_name,
+            method=payees[payee_id].method,
+            account=payees[payee_id].account,
+            clearing_number=payees[payee_id].clearing_number,
+            bic=payees[payee_id].bic,
+            remittance=remittance,
         )
-        for order in orders
+        for pk, amount, remittance, payee_id in rows
     ]
+
+
+def orders_in_batch(batch: PaymentBatch) -> Q:
+    return Q(pk__in=batch.orders.values("payee_id"))
 
 
 def export_batch(batch: PaymentBatch, actor: Any) -> bytes:
@@ -340,13 +392,11 @@ def export_batch(batch: PaymentBatch, actor: Any) -> bytes:
         batch.exported_at = created_at
         batch.file_sha256 = digest
         batch.save(update_fields=["exported_at", "file_sha256"])
-        record_event(
-            action="payout.batch_exported",
-            actor=actor,
-            role=Role.TREASURER,
-            object_type="payment_batch",
-            object_ref=batch.message_id,
-            payload={"batch": batch.pk, "sha256": digest, "format": "pain.001.001.03"},
+        _batch_event(
+            batch,
+            actor,
+            "payout.batch_exported",
+            {"batch": batch.pk, "sha256": digest, "format": "pain.001.001.03"},
         )
     return content
 
@@ -363,13 +413,8 @@ def mark_sent(batch: PaymentBatch, actor: Any) -> PaymentBatch:
         batch.sent_at = timezone.now()
         batch.sent_by = actor
         batch.save(update_fields=["status", "sent_at", "sent_by"])
-        record_event(
-            action="payout.batch_sent",
-            actor=actor,
-            role=Role.TREASURER,
-            object_type="payment_batch",
-            object_ref=batch.message_id,
-            payload={"batch": batch.pk, "sha256": batch.file_sha256},
+        _batch_event(
+            batch, actor, "payout.batch_sent", {"batch": batch.pk, "sha256": batch.file_sha256}
         )
     return batch
 
@@ -387,14 +432,7 @@ def cancel_batch(batch: PaymentBatch, actor: Any) -> PaymentBatch:
         PaymentOrder.objects.filter(pk__in=orders).update(batch=None)
         batch.status = BatchStatus.CANCELLED
         batch.save(update_fields=["status"])
-        record_event(
-            action="payout.batch_cancelled",
-            actor=actor,
-            role=Role.TREASURER,
-            object_type="payment_batch",
-            object_ref=batch.message_id,
-            payload={"batch": batch.pk, "orders": orders},
-        )
+        _batch_event(batch, actor, "payout.batch_cancelled", {"batch": batch.pk, "orders": orders})
     return batch
 
 

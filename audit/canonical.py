@@ -92,10 +92,6 @@ _dump_payload = json.JSONEncoder(
 ).encode
 
 
-def _number_or_null(value: int | None) -> str:
-    return "null" if value is None else str(int(value))
-
-
 def stored_event_bytes(
     sequence: int,
     occurred_at: str,
@@ -114,27 +110,13 @@ def stored_event_bytes(
     been normalised before it was written. ``tests/audit/test_canonical.py`` checks both
     spellings agree.
     """
+    actor = "null" if actor_id is None else int(actor_id)
     return (
-        '{"action":'
-        + _quote(action)
-        + ',"actor_id":'
-        + _number_or_null(actor_id)
-        + ',"actor_role":'
-        + _quote(actor_role)
-        + ',"object_ref":'
-        + _quote(object_ref)
-        + ',"object_type":'
-        + _quote(object_type)
-        + ',"occurred_at":'
-        + _quote(occurred_at)
-        + ',"payload":'
-        + _dump_payload(payload)
-        + ',"prev_hash":'
-        + _quote(prev_hash)
-        + ',"sequence":'
-        + str(int(sequence))
-        + "}"
-    ).encode("utf-8")
+        f'{{"action":{_quote(action)},"actor_id":{actor},"actor_role":{_quote(actor_role)},'
+        f'"object_ref":{_quote(object_ref)},"object_type":{_quote(object_type)},'
+        f'"occurred_at":{_quote(occurred_at)},"payload":{_dump_payload(payload)},'
+        f'"prev_hash":{_quote(prev_hash)},"sequence":{int(sequence)}}}'
+    ).encode()
 
 
 #: Domain separation: a checkpoint signature can never be mistaken for another signature.

@@ -164,7 +164,7 @@ def check_signatures(checkpoints: Sequence[Checkpoint], public_key: Any) -> Brea
 
 
 def walk(
-    entries: Iterable[Entry],
+    entries: Iterable[Entry] | Iterable[tuple[Any, ...]],
     *,
     checkpoints: Sequence[Checkpoint] = (),
     lookup: Lookup | None = None,
@@ -202,10 +202,10 @@ def walk(
     for entry in entries:
         sequence = entry[0]
         if sequence != expected:
-            return outcome(_sequence_gap(entry, expected))
+            return outcome(_sequence_gap(Entry._make(entry), expected))
         digest = sha256(stored_event_bytes(*entry[:9])).hexdigest()
         if digest != entry[9] or entry[8] != prev:
-            return outcome(_diagnose(entry, expected, prev, digest, lookup))
+            return outcome(_diagnose(Entry._make(entry), expected, prev, digest, lookup))
         if sequence == next_cp:
             cp = pending[cp_index]
             if cp.hash != digest:

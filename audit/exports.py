@@ -7,6 +7,7 @@ from typing import TextIO
 from django.utils import timezone
 
 from audit.canonical import format_timestamp
+from audit.chain import Entry
 from audit.models import AuditEvent
 from audit.trail import write_trail
 from audit.verification import stored_checkpoints, stream_entries
@@ -26,7 +27,7 @@ def export_trail(out: TextIO, application: str | None = None) -> int:
         queryset = queryset.filter(object_ref__in=refs)
     return write_trail(
         out,
-        stream_entries(queryset),
+        (Entry._make(row) for row in stream_entries(queryset)),
         stored_checkpoints(),
         exported_at=format_timestamp(timezone.now()),
         application=application,

@@ -16,6 +16,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.db.models import Model
 
+from audit.context import current_actor, current_role
 from audit.services import record_event
 
 # ---------------------------------------------------------------------------------------
@@ -107,9 +108,12 @@ def access_changed(
     if change == "cleared":
         pk_set = getattr(instance, "_audit_cleared", [])
     object_type, object_ref = _object(instance)
+    actor = current_actor()
     with transaction.atomic():
         record_event(
             action=action_name,
+            actor=actor,
+            role=current_role(actor),
             object_type=object_type,
             object_ref=object_ref,
             payload={"change": change, model._meta.model_name: _labels(model, pk_set)},
@@ -119,10 +123,14 @@ def access_changed(
 def _field_name(through: Any, instance: Any, reverse: bool) -> str:
     """The related manager's attribute on ``instance`` for the m2m ``through``."""
     for field in instance._meta.get_fields():
-        remote = getattr(field, "remote_field", None)
-        if getattr(field, "many_to_many", False) and getattr(remote, "through", None) is through:
-            return field.get_accessor_name() if field.auto_created else field.name
-    raise LookupError(f"no many-to-many to {through} on {type(instance).__name__}")
+        if not getattr(field, "many_to_many", False):
+            continue
+        if field.auto_created:  # the reverse side: a ManyToManyRel, e.g. ``group.user_set``
+            if getattr(field, "through", None) is through:
+                return str(field.get_accessor_name())
+        elif getattr(field.remote_field, "through", None) is through:
+            return str(field.name)
+    raise LookupError(f"no many-to-many through {through} on {type(instance).__name__}")
 
 
 def on_user_groups_changed(**kw: Any) -> None:
@@ -205,9 +213,12 @@ def on_fund_saved(sender: Any, instance: Any, created: bool, raw: bool = False, 
     if not changed:
         return
     values = {name: _plain(getattr(instance, name)) for name in changed if name in FUND_RULE_VALUES}
+    actor = current_actor()
     with transaction.atomic():
         record_event(
             action="fund.created" if created else "fund.rules_changed",
+            actor=actor,
+            role=current_role(actor),
             object_type="fund",
             object_ref=instance.code,
             payload={"fields": changed, "values": values},

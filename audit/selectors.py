@@ -38,9 +38,37 @@ ACTION_LABELS: dict[str, Promise] = {
     "application.resubmit": _("Resubmitted after komplettering"),
     "application.reconsider": _("Taken up for reconsideration (omprövning)"),
     "application.withdraw": _("Withdrawn"),
+    "application.assigned": _("Assigned to an officer"),
+    "personal_data.viewed": _("Personal data viewed"),
+    "beneficiary.erased": _("Personal data erased"),
+    "accounting.committed": _("Budget committed"),
+    "accounting.commitments_released": _("Budget commitment released"),
+    "payout.orders_scheduled": _("Payment orders scheduled"),
+    "payout.order_paid": _("Payment order paid"),
+    "payout.order_failed": _("Payment order failed"),
+    "auth.login_failed": _("Failed login"),
+    "auth.roles_changed": _("Roles changed"),
+    "auth.group_permissions_changed": _("Role permissions changed"),
+    "auth.user_permissions_changed": _("User permissions changed"),
+    "fund.created": _("Fund created"),
+    "fund.rules_changed": _("Fund rules changed"),
+    "fund.handlers_changed": _("Fund staff changed"),
 }
 
 _AMOUNT_KEYS = ("requested", "grantable", "total", "amount")
+
+#: Payload keys as words in a summary.
+_KEY_LABELS: dict[str, Promise] = {
+    "outcome": _("outcome"),
+    "reason": _("reason"),
+    "authority": _("authority"),
+    "legal_basis": _("legal basis"),
+    "method": _("method"),
+    "requested": _("requested"),
+    "grantable": _("grantable"),
+    "total": _("total"),
+    "amount": _("amount"),
+}
 
 
 @dataclass(frozen=True)
@@ -86,10 +114,10 @@ def summarise(payload: dict[str, Any]) -> str:
         parts.append(str(_("item %(n)s") % {"n": payload["item"]}))
     for key in ("outcome", "reason", "authority", "legal_basis", "method"):
         if payload.get(key):
-            parts.append(f"{key.replace('_', ' ')}: {payload[key]}")
+            parts.append(f"{_KEY_LABELS[key]}: {payload[key]}")
     for key in _AMOUNT_KEYS:
         if payload.get(key) not in (None, ""):
-            parts.append(f"{key}: {_money(payload[key])}")
+            parts.append(f"{_KEY_LABELS[key]}: {_money(payload[key])}")
     items = payload.get("items")
     if isinstance(items, list) and items:
         parts.append(str(_("%(n)s need items") % {"n": len(items)}))

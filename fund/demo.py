@@ -155,7 +155,7 @@ def _money_and_payees(
                 "2000000",
                 kind="donation",
                 actor=users["treasurer"],
-                reference=f"DEMO-{fund.accounting_dimension}",
+                reference=f"DEMO-{fund.accounting_dimension}-2026",
             )
         for org, bankgiro in zip(orgs, DEMO_BANKGIRO, strict=True):
             create_payee(
@@ -278,6 +278,9 @@ def seed(stdout: Callable[[str], Any] = print) -> int:
                     "verification_method": "Called back via the organisation's switchboard",
                 },
             )
+    from cofinancing.demo import seed_cofinancing
+
+    seed_cofinancing(users["treasurer"])
     if Application.objects.filter(ombud__user=users["ombud"]).exists():
         stdout("Demo data already present; nothing to add.")
         return 0

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from stdnum.se import orgnr
 
@@ -281,7 +282,13 @@ class Application(ApplicationWorkflow):
         ordering = ["-created_at"]
         verbose_name = _("application")
         verbose_name_plural = _("applications")
-        indexes = [models.Index(fields=["fund", "state"])]
+        indexes = [
+            models.Index(fields=["fund", "state"]),
+            # The worklist's default order: longest waiting first (web.selectors.worklist).
+            models.Index(
+                Coalesce("state_changed_at", "created_at"), "id", name="application_waiting_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.reference
@@ -298,7 +305,9 @@ class NeedItem(models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="items")
     position = models.PositiveSmallIntegerField(default=1)
     category = models.CharField(_("category"), max_length=20, choices=NeedCategory.choices)
-    description = models.CharField(_("description"), max_length=500, blank=True)
+    #: Free text about a person's need is personal data: encrypted with that person's key,
+    #: so erasing the person erases it too. Read and write it through ``description``.
+    encrypted_description = models.TextField(blank=True, editable=False)
     requested_amount = money_field(_("requested amount"))
     approved_amount = money_field(_("approved amount"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, blank=True)
@@ -322,3 +331,25 @@ class NeedItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application.reference}/{self.position}"
+
+    @property
+    def description(self) -> str:
+        if not self.encrypted_description:
+            return ""
+        person = self.application.beneficiary
+        if person.is_erased:
+            return ""
+        return str(decrypt_json(person.wrapped_key, self.encrypted_description).get("text", ""))
+
+    @description.setter
+    def description(self, text: str) -> None:
+        text = (text or "").strip()
+        if len(text) > 500:
+            raise ValidationError(_("A need description is at most 500 characters."))
+        person = self.application.beneficiary
+        if not person.wrapped_key:
+            person.set_personal_data(person.personal_data)
+            person.save(update_fields=["wrapped_key", "encrypted_personal_data"])
+        self.encrypted_description = (
+            encrypt_json(person.wrapped_key, {"text": text}) if text else ""
+        )

@@ -194,6 +194,7 @@ def erase_person(actor: Any, beneficiary: Beneficiary, *, today: date | None = N
             ]
         )
         person._personal_cache = {}
+        shredded_payees = _shred_person_payees(person)
         record_event(
             action="beneficiary.erased",
             actor=actor,
@@ -201,10 +202,20 @@ def erase_person(actor: Any, beneficiary: Beneficiary, *, today: date | None = N
             object_type="beneficiary",
             object_ref=person.reference,
             payload={
-                "hold_until": retention.hold_until.isoformat() if retention.hold_until else None
+                "hold_until": retention.hold_until.isoformat() if retention.hold_until else None,
+                "payees": shredded_payees,
             },
         )
     return person
+
+
+def _shred_person_payees(person: Beneficiary) -> int:
+    """The person's own payee records (bank details) go with them."""
+    from accounting.models import Payee
+
+    return Payee.objects.filter(beneficiary=person).update(
+        wrapped_key="", encrypted_personal_data="", account="", bic="", active=False
+    )
 
 
 def rotate_master_keys(batch_size: int = 500) -> int:

@@ -57,6 +57,19 @@ def _wait_until_ready(app: Any, worker: CeleryWorker, process: subprocess.Popen[
     raise RuntimeError(f"the Celery worker did not answer within 60 s:\n{worker.log_text()}")
 
 
+def _forget_connections(app: Any) -> None:
+    """Drop the app's cached broker pools and result backend so new settings take effect.
+
+    Celery caches them on first use (an eager test may already have done so with the
+    in-process settings); these are the same resets Celery itself does after a fork.
+    """
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._after_fork()
+    app._backend_cache = None
+    app._local.backend = None
+
+
 def _stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is not None:
         return
@@ -116,6 +129,7 @@ def celery_worker(
         process = subprocess.Popen(
             command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
         )
+    _forget_connections(app)
     app.conf.update(
         broker_url=broker,
         result_backend=broker,
@@ -127,5 +141,5 @@ def celery_worker(
         yield worker
     finally:
         _stop(process)
+        _forget_connections(app)
         app.conf.update(saved)
-        app.pool.force_close_all()  # type: ignore[attr-defined]  # a kombu ConnectionPool

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 
-from accounting import payouts
+from accounting import db_guards, payouts
 from accounting.ledger import record_income
 from accounting.models import PaymentBatch
 from accounting.payees import create_payee
@@ -82,7 +83,7 @@ class World:
 
 
 @pytest.fixture
-def world(db: None) -> World:
+def world(db: None, request: pytest.FixtureRequest) -> World:
     fund = FundFactory(
         code="allmant",
         name="Allmänt stöd",
@@ -98,6 +99,9 @@ def world(db: None) -> World:
     fund.handlers.add(officer, officer2, decider, decider2)
     ombud = OmbudFactory()
     treasurer = UserFactory(roles=["treasurer"])
+    if not connection.in_atomic_block:
+        # A transactional test: the append-only ledger must be emptied before Django's flush.
+        request.addfinalizer(lambda: db_guards.purge_ledger(connection))
     # The fund has money, and the ombud's organisation a payee (its default for payouts).
     record_income(fund, "1000000", kind="donation", actor=treasurer, reference="WORLD-1")
     create_payee(

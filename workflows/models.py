@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fund.crypto import decrypt_json, encrypt_json
 from fund.models import Application, NeedItem, Ombud
 from fund.money import money_field
 
@@ -175,7 +176,8 @@ class CompletionRequest(models.Model):
     )
     requested_at = models.DateTimeField()
     from_state = models.CharField(max_length=32)
-    message = models.TextField(_("what is missing"))
+    #: Free text about the case may name the person: kept under the person's key.
+    encrypted_message = models.TextField(blank=True, editable=False)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -186,6 +188,19 @@ class CompletionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application.reference} komplettering {self.requested_at:%Y-%m-%d}"
+
+    @property
+    def message(self) -> str:
+        """What the ombud is asked to add (empty once the person is erased)."""
+        person = self.application.beneficiary
+        if not self.encrypted_message or person.is_erased:
+            return ""
+        return str(decrypt_json(person.wrapped_key, self.encrypted_message).get("text", ""))
+
+    @message.setter
+    def message(self, text: str) -> None:
+        person = self.application.beneficiary
+        self.encrypted_message = encrypt_json(person.wrapped_key, {"text": (text or "").strip()})
 
 
 class FollowUpOutcome(models.TextChoices):

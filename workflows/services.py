@@ -833,13 +833,14 @@ def _request_completion(step: Step) -> None:
     message = str(step.data.get("message") or "").strip()
     if not message:
         raise ValidationFailed(_("Write what the ombud needs to add."))
-    request = CompletionRequest.objects.create(
+    request = CompletionRequest(
         application=step.application,
         requested_by=step.actor,
         requested_at=timezone.now(),
         from_state=step.application.state,
-        message=message,
     )
+    request.message = message  # encrypted under the person's key
+    request.save()
     _fire(step, completion_request=request.pk)
 
 

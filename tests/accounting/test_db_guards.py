@@ -110,3 +110,12 @@ def test_postgres_constraint_trigger_checks_the_sum_at_commit(ledger_purge):
         )
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS accounting_posting_balanced IMMEDIATE")
+
+
+def test_a_whole_payout_commits_balanced_for_real(world):
+    from tests.accounting.conftest import voucher_sums
+
+    app = world.to_paid(world.new_application("1500", "800"))
+    assert app.state == "paid"
+    assert voucher_sums() and all(total == 0 for total in voucher_sums().values())
+    assert sum(ledger.trial_balance().values()) == 0

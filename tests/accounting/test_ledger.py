@@ -81,13 +81,15 @@ def test_income_reference_must_be_a_code_not_a_name(world):
 
 def test_only_a_treasurer_records_income(world):
     with pytest.raises(PermissionDenied):
-        ledger.record_income(world.fund, "10", kind="donation", actor=world.officer, reference="X")
+        ledger.record_income(
+            world.fund, "10", kind="donation", actor=world.officer, reference="X-1"
+        )
 
 
 def test_amounts_are_quantized_and_must_be_sek(world):
     with pytest.raises(ValidationFailed, match="two decimals"):
         ledger.record_income(
-            world.fund, "10.005", kind="donation", actor=world.treasurer, reference="X"
+            world.fund, "10.005", kind="donation", actor=world.treasurer, reference="X-1"
         )
 
 
@@ -156,7 +158,7 @@ def test_closed_period_takes_no_vouchers(world):
             "10",
             kind="donation",
             actor=world.treasurer,
-            reference="LATE",
+            reference="LATE-1",
             date=dt.date(2025, 3, 31),
         )
     ledger.record_income(
@@ -164,7 +166,7 @@ def test_closed_period_takes_no_vouchers(world):
         "10",
         kind="donation",
         actor=world.treasurer,
-        reference="OK",
+        reference="OK-1",
         date=dt.date(2025, 4, 1),
     )
 
@@ -197,7 +199,7 @@ def test_reversal_books_the_exact_opposite_and_only_once(world):
 
 def test_trial_balance_sums_to_zero(world):
     ledger.record_income(
-        world.fund, "123.45", kind="grant_eu", actor=world.treasurer, reference="E"
+        world.fund, "123.45", kind="grant_eu", actor=world.treasurer, reference="E-1"
     )
     assert sum(ledger.trial_balance().values()) == 0
     assert all(total == 0 for total in voucher_sums().values())
@@ -205,7 +207,7 @@ def test_trial_balance_sums_to_zero(world):
 
 def test_postings_cannot_be_updated_or_deleted(world):
     voucher = ledger.record_income(
-        world.fund, "10", kind="donation", actor=world.treasurer, reference="IMM"
+        world.fund, "10", kind="donation", actor=world.treasurer, reference="IMM-1"
     )
     posting = voucher.postings.first()
     for statement, key in (
@@ -227,7 +229,7 @@ def test_postings_cannot_be_updated_or_deleted(world):
 
 def test_no_posting_can_be_added_to_a_sealed_voucher(world):
     voucher = ledger.record_income(
-        world.fund, "10", kind="donation", actor=world.treasurer, reference="SEAL"
+        world.fund, "10", kind="donation", actor=world.treasurer, reference="SEAL-1"
     )
     with pytest.raises(IntegrityError, match="sealed"), transaction.atomic():
         Posting.objects.create(
@@ -239,8 +241,37 @@ def test_no_posting_can_be_added_to_a_sealed_voucher(world):
 
 
 def test_ledger_events_are_audited_without_names(world):
-    ledger.record_income(world.fund, "10", kind="donation", actor=world.treasurer, reference="AU")
+    ledger.record_income(world.fund, "10", kind="donation", actor=world.treasurer, reference="AU-1")
     event = AuditEvent.objects.filter(action="ledger.voucher_posted").last()
     assert event.payload["postings"][0]["account"] == "1930"
-    assert event.payload["reference"] == "AU"
+    assert event.payload["reference"] == "AU-1"
     assert DimensionObject.objects.filter(fund=world.fund).exists()
+
+
+def test_the_database_refuses_vouchers_in_a_closed_period_and_reopening(world):
+    from django.utils import timezone
+
+    from accounting.models import Period
+
+    year = ledger.fiscal_year_for(dt.date(2023, 1, 1))
+    period = Period.objects.get(start=dt.date(2023, 1, 1))
+    ledger.close_period(period, world.treasurer)
+    with pytest.raises(IntegrityError, match="closed"), transaction.atomic():
+        Voucher.objects.create(
+            fiscal_year=year,
+            series="A",
+            number=1,
+            date=dt.date(2023, 1, 15),
+            text="Bakdaterad",
+            created_at=timezone.now(),
+        )
+    with pytest.raises(IntegrityError, match="reopened"), transaction.atomic():
+        Period.objects.filter(pk=period.pk).update(closed_at=None)
+
+
+@pytest.mark.parametrize("reference", ["ANNA", "Anna Svensson", "", "A" * 41, "ÅSA-1"])
+def test_income_references_that_could_be_names_are_refused(world, reference):
+    with pytest.raises(ValidationFailed, match="never a donor"):
+        ledger.record_income(
+            world.fund, "10", kind="donation", actor=world.treasurer, reference=reference
+        )

@@ -96,6 +96,17 @@ def test_no_checkpoint_is_signed_over_a_broken_chain(chain):
     assert AuditCheckpoint.objects.count() == 1
 
 
+def test_no_checkpoint_is_signed_over_a_cut_tail(chain):
+    chain(5)
+    create_checkpoint()
+    chain(3)
+    with attacker():
+        AuditEvent.objects.filter(sequence__gte=7).delete()
+    with pytest.raises(ChainBroken, match="head row records 8 entries but the table ends at 6"):
+        create_checkpoint()
+    assert AuditCheckpoint.objects.count() == 1
+
+
 def test_verification_without_a_public_key_cannot_pass(chain, settings, tmp_path):
     chain(2)
     create_checkpoint()

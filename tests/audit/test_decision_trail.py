@@ -58,3 +58,17 @@ def test_unknown_actions_and_system_events_still_read(db):
     assert action_label("accounting.voucher_posted") == "accounting: voucher posted"
     assert summarise({"fields": ["max_per_item"], "values": {}}) == "fields: max_per_item"
     assert summarise({}) == ""
+
+
+def test_the_trail_speaks_swedish(world):
+    from django.utils import translation
+
+    app = world.to_decision(world.new_application("1500"))
+    with translation.override("sv"):
+        rows = decision_trail(app)
+    actions = [r.action for r in rows]
+    assert "Behovet intygat av ombudet" in actions
+    assert "Samhällets ansvar bedömt för en behovspost" in actions
+    assessed = next(r for r in rows if r.action.startswith("Samhällets ansvar bedömt"))
+    assert assessed.summary.startswith("post 1; utfall: not_obliged")
+    assert "kan beviljas: 1 500.00 SEK" in assessed.summary

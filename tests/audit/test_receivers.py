@@ -16,6 +16,7 @@ from audit.models import AuditEvent
 from audit.receivers import username_hash
 from fund.models import Fund
 from tests.factories import FundFactory, UserFactory
+from tests.signin import sign_in
 
 
 def _user(**kw: object) -> User:
@@ -80,6 +81,14 @@ def test_adding_users_to_a_role_from_the_group_side_is_recorded(db):
     assert event.payload == {"change": "added", "user": sorted([first.pk, second.pk])}
 
 
+def test_emptying_a_role_records_whose_it_was(db):
+    first, second = _user(roles=["treasurer"]), _user(roles=["treasurer"])
+    Group.objects.get(name="treasurer").user_set.clear()
+    event = _events("auth.roles_changed")[-1]
+    assert (event.object_type, event.object_ref) == ("group", "treasurer")
+    assert event.payload == {"change": "cleared", "user": sorted([first.pk, second.pk])}
+
+
 def test_permission_changes_of_a_role_are_recorded(db):
     group = Group.objects.get(name="ombud")
     permission = Permission.objects.get(codename="view_fund")
@@ -137,3 +146,44 @@ def test_who_works_in_a_fund_is_recorded(db):
     event = _events("fund.handlers_changed")[-1]
     assert (event.object_type, event.object_ref) == ("fund", str(fund.pk))
     assert event.payload == {"change": "added", "user": [officer.pk]}
+
+
+def test_a_role_edited_in_the_admin_names_who_did_it(db):
+    admin = _user(roles=["administrator"], is_staff=True, is_superuser=True)
+    group = Group.objects.get(name="auditor")
+    kept = list(group.permissions.values_list("pk", flat=True))
+    added = Permission.objects.get(codename="view_auditcheckpoint")
+    client = sign_in(Client(), admin)
+    response = client.post(
+        f"/admin/auth/group/{group.pk}/change/",
+        {"name": "auditor", "permissions": [*kept, added.pk]},
+    )
+    assert response.status_code == 302, response.content[:2000]
+    event = _events("auth.group_permissions_changed")[-1]
+    assert event.payload == {"change": "added", "permission": ["audit.view_auditcheckpoint"]}
+    assert (event.actor_id, event.actor_role) == (admin.pk, "administrator")
+
+
+def test_changes_during_a_request_name_the_user_outside_they_do_not(db, rf):
+    from django.http import HttpResponse
+
+    from audit.context import AuditActorMiddleware, current_actor
+
+    admin = _user(roles=["administrator"])
+    fund = _fund(code="req")
+
+    def view(request: object) -> HttpResponse:
+        with transaction.atomic():
+            fund.active = False
+            fund.save()
+        return HttpResponse()
+
+    request = rf.post("/")
+    request.user = admin
+    AuditActorMiddleware(view)(request)
+    event = _events("fund.rules_changed")[-1]
+    assert (event.actor_id, event.actor_role) == (admin.pk, "administrator")
+    assert current_actor() is None
+    fund.active = True
+    fund.save()
+    assert _events("fund.rules_changed")[-1].actor_id is None

@@ -42,6 +42,14 @@ def test_payloads_that_could_carry_personal_values_are_refused(chain, payload):
     assert not AuditEvent.objects.exists()
 
 
+def test_large_amounts_are_numbers_not_identity_numbers(chain):
+    with transaction.atomic():
+        event = record_event(action="x", payload={"postings": [{"amount": Decimal("1000000000")}]})
+    assert event.payload == {"postings": [{"amount": "1000000000"}]}
+    with pytest.raises(AuditPayloadError), transaction.atomic():
+        record_event(action="x", payload={"reference": "198112189876"})
+
+
 def test_events_chain_from_genesis_with_consecutive_sequences(chain):
     events = chain(3)
     assert [e.sequence for e in events] == [1, 2, 3]
@@ -105,3 +113,16 @@ def test_concurrent_writers_never_fork_the_chain():
     outcome = verify_chain()
     assert outcome.ok, outcome.line()
     assert outcome.entries == total
+
+
+@pytest.mark.parametrize("microsecond", [0, 5, 120000, 999999])
+def test_timestamps_read_back_from_the_database_hash_alike(chain, monkeypatch, microsecond):
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    moment = datetime(2026, 3, 1, 12, 0, 0, microsecond, tzinfo=UTC)
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    chain(2)
+    outcome = verify_chain()
+    assert outcome.ok, outcome.line()

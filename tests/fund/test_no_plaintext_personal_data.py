@@ -11,6 +11,7 @@ from workflows import services
 NAME = "Zelda Qwertyuiopsson"
 PERSONNUMMER = "198112189876"
 PHONE = "070-555 12 34"
+DESCRIPTION = "Nya glasögon efter skadan i Malmö"
 
 
 def _raw_database_bytes(tmp_path) -> bytes:
@@ -50,14 +51,26 @@ def test_seeded_name_and_personnummer_never_appear_in_the_raw_database(world, tm
         protected_identity=True,
     )
     assert person.personal_data["name"] == NAME
-    app = world.new_application("1500")
-    app.beneficiary = person
-    app.save()
+    app = services.create_application(
+        world.ombud.user,
+        fund=world.fund,
+        beneficiary=person,
+        items=[services.NeedInput(category="glasses", amount="1500", description=DESCRIPTION)],
+    )
+    assert app.items.get().description == DESCRIPTION
     world.to_paid(app)
 
     raw = _raw_database_bytes(tmp_path)
     assert person.reference.encode() in raw  # the search does see the data
-    for value in (NAME, "Qwertyuiopsson", PERSONNUMMER, "19811218-9876", "811218", PHONE):
+    for value in (
+        NAME,
+        "Qwertyuiopsson",
+        PERSONNUMMER,
+        "19811218-9876",
+        "811218",
+        PHONE,
+        DESCRIPTION,
+    ):
         assert value.encode() not in raw, value
         assert value.encode("utf-16-le") not in raw, value
 

@@ -10,7 +10,7 @@ from django.db import connection
 
 from fund import privacy
 from fund.crypto import DecryptionFailed, reset_key_cache
-from fund.models import Beneficiary
+from fund.models import Beneficiary, NeedItem
 from tests.factories import OmbudFactory, UserFactory
 from workflows import services
 from workflows.exceptions import PermissionDenied, ValidationFailed
@@ -106,6 +106,9 @@ def test_after_erasure_no_personal_value_or_key_remains_and_the_case_stays(world
     from tests.fund.test_no_plaintext_personal_data import _raw_database_bytes
 
     app = world.new_application("500", name=NAME)
+    item = app.items.get()
+    item.description = "Hyra för skyddat boende"
+    item.save()
     app = world.run(app, "withdraw", world.ombud.user, reason="applicant_request")
     person = Beneficiary.objects.get(pk=app.beneficiary_id)
     old_key, old_token = person.wrapped_key, person.encrypted_personal_data
@@ -115,6 +118,9 @@ def test_after_erasure_no_personal_value_or_key_remains_and_the_case_stays(world
     with pytest.raises(PermissionDenied, match="erased"):
         privacy.read_personal_data(world.officer, person, application=app)
     assert person.personal_data == {}
+    fresh_item = NeedItem.objects.get(pk=item.pk)
+    assert fresh_item.description == ""
+    assert fresh_item.encrypted_description  # the token stays; its key is gone
     with pytest.raises(DecryptionFailed):
         from fund.crypto import decrypt_json
 
@@ -173,3 +179,43 @@ def test_subject_access_report_holds_everything_about_the_person(world, case, tm
     assert [a["reference"] for a in report["applications"]] == [case.reference]
     assert report["accesses"][0]["actor_id"] == world.officer.pk
     assert oct(output.stat().st_mode)[-3:] == "600"
+
+
+def test_erasure_also_shreds_the_persons_own_payee(world):
+    from accounting.models import Payee
+    from accounting.payees import create_payee
+
+    app = world.run(
+        world.new_application("500", name=NAME), "withdraw", world.ombud.user, reason="other"
+    )
+    payee = create_payee(
+        world.treasurer,
+        kind="person",
+        person_name=NAME,
+        method="bank_account",
+        clearing_number="6789",
+        account="123456703",
+        beneficiary=app.beneficiary,
+    )
+    assert Payee.objects.get(pk=payee.pk).personal_data == {"name": NAME}
+    privacy.erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    stored = Payee.objects.get(pk=payee.pk)
+    assert stored.personal_data == {} and stored.account == "" and not stored.active
+
+
+def test_a_person_payee_cannot_be_used_for_someone_elses_case(world):
+    from accounting.payees import create_payee
+
+    mine = world.to_approved(world.new_application("500"))
+    other = world.new_application("300")
+    payee = create_payee(
+        world.treasurer,
+        kind="person",
+        person_name="Annan Person",
+        method="bank_account",
+        clearing_number="6789",
+        account="123456703",
+        beneficiary=other.beneficiary,
+    )
+    with pytest.raises(ValidationFailed, match="belongs to another person"):
+        world.run(mine, "schedule_payout", world.treasurer, payee=payee.pk)

@@ -6,6 +6,7 @@ from audit.models import AuditEvent
 from fund import services
 from fund.models import OmbudStatus
 from tests.factories import OmbudFactory, OrganisationFactory
+from tests.signin import sign_in
 from workflows.exceptions import PermissionDenied, ValidationFailed
 
 
@@ -33,7 +34,7 @@ def test_an_ombud_is_verified_only_at_a_verified_organisation(world):
 def test_admin_pages_for_the_registry_answer(world, client):
     world.admin.is_staff = True
     world.admin.save()
-    client.force_login(world.admin)
+    sign_in(client, world.admin)
     for url in (
         "/admin/fund/fund/",
         "/admin/fund/organisation/",
@@ -46,7 +47,7 @@ def test_admin_pages_for_the_registry_answer(world, client):
 def test_admin_action_verifies_through_the_service(world, client):
     world.admin.is_staff = True
     world.admin.save()
-    client.force_login(world.admin)
+    sign_in(client, world.admin)
     org = OrganisationFactory(verified_at=None)
     response = client.post(
         "/admin/fund/organisation/",
@@ -56,3 +57,11 @@ def test_admin_action_verifies_through_the_service(world, client):
     assert response.status_code == 200
     org.refresh_from_db()
     assert org.is_verified
+
+
+def test_admin_requires_the_second_factor(world, client):
+    world.admin.is_staff = True
+    world.admin.save()
+    client.force_login(world.admin)  # password only, no OTP device verified
+    response = client.get("/admin/fund/fund/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]

@@ -16,5 +16,9 @@ def test_seed_demo_covers_every_state_and_is_idempotent():
     assert set(states) == set(State.values)
     assert sum(states.values()) >= 30
     assert set(Fund.objects.values_list("code", flat=True)) >= {"barnfonden", "egenforsorjning"}
+    from cofinancing.models import Project
+
+    assert Project.objects.filter(code="ESF-EQ-2005").exists()
     call_command("seed_demo", verbosity=0)
     assert Application.objects.count() == sum(states.values())
+    assert Project.objects.count() == 1

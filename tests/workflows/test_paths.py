@@ -110,6 +110,8 @@ def test_completion_request_returns_to_the_state_it_came_from(world, reach):
     assert app.state == State.NEEDS_COMPLETION
     request = app.completion_requests.get()
     assert request.resolved_at is None
+    assert request.message == "Kvitto saknas"
+    assert "Kvitto" not in request.encrypted_message
     app = world.run(app, "resubmit", world.ombud.user)
     assert app.state == reach
     request.refresh_from_db()

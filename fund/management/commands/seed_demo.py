@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.apps import apps
 from django.core.management.base import BaseCommand
 
 from fund.demo import DEMO_PASSWORD, DEMO_USERS, seed
@@ -12,6 +13,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         seed(self.stdout.write)
+        if apps.is_installed("web"):  # the web app's second factor for the demo staff users
+            from web.demo import seed_devices
+
+            seed_devices(self.stdout.write)
         self.stdout.write(
             f"Demo users (password {DEMO_PASSWORD!r}, demo only): {', '.join(DEMO_USERS)}"
         )

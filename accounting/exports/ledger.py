@@ -1,0 +1,169 @@
+"""Posting rows as CSV, XLSX or JSON Lines, streamed with constant memory.
+
+A row carries no personal data: voucher, date, account, amount, currency, the dimension
+objects (cost centre, project, fund) and at most the case reference (A-…) of a payout.
+Rows are read with ``values_list(...).iterator(chunk_size=…)`` and written one by one:
+``csv.writer`` straight to the file, openpyxl in write-only mode (rows go to a temporary
+sheet file, not to memory), one ``json.dumps`` per line.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import itertools
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import IO, Any
+
+from django.db.models import CharField, QuerySet
+from django.db.models.functions import Cast, Concat, ExtractYear
+from django.utils.translation import gettext as _
+
+from accounting.exports import ExportRefused
+from accounting.models import Posting
+
+CHUNK = 5000
+FORMATS = ("csv", "xlsx", "jsonl")
+
+#: Column names of every format, in order.
+COLUMNS = (
+    "voucher",
+    "fiscal_year",
+    "date",
+    "account",
+    "amount",
+    "currency",
+    "cost_centre",
+    "project",
+    "fund",
+    "case",
+)
+
+#: The raw columns behind COLUMNS (the benchmark's bare baseline reads these).
+FIELDS = (
+    "voucher__series",
+    "voucher__number",
+    "voucher__fiscal_year__start",
+    "voucher__date",
+    "account__number",
+    "amount",
+    "amount_currency",
+    "cost_centre__code",
+    "project__code",
+    "fund_object__code",
+    "voucher__payment_order__application__reference",
+)
+
+
+@dataclass
+class LedgerSummary:
+    fmt: str
+    rows: int = 0
+
+
+def postings(date_from: dt.date | None = None, date_to: dt.date | None = None) -> QuerySet:
+    queryset = Posting.objects.all()
+    if date_from:
+        queryset = queryset.filter(voucher__date__gte=date_from)
+    if date_to:
+        queryset = queryset.filter(voucher__date__lte=date_to)
+    return queryset.order_by("voucher__date", "voucher__series", "voucher__number", "id")
+
+
+def rows(date_from: dt.date | None = None, date_to: dt.date | None = None) -> Iterator[tuple]:
+    """One tuple per posting, in COLUMNS order, straight from the database.
+
+    The voucher label (series + number) and the fiscal year are computed in SQL, so rows
+    need no work in Python; missing dimensions are None. Both backends return the
+    MoneyField's ``numeric(14, 2)`` as a Decimal in öre (Django's SQLite converter
+    quantizes), so no per-row rounding is needed.
+    """
+    return (
+        postings(date_from, date_to)
+        .annotate(
+            export_voucher=Concat(
+                "voucher__series",
+                Cast("voucher__number", output_field=CharField()),
+                output_field=CharField(),
+            ),
+            export_year=ExtractYear("voucher__fiscal_year__start"),
+        )
+        .values_list(
+            "export_voucher",
+            "export_year",
+            *FIELDS[3:],
+        )
+        .iterator(chunk_size=CHUNK)
+    )
+
+
+def _csv(out: IO[bytes], source: Iterator[tuple]) -> int:
+    """csv.writer straight over the rows (None is written as an empty field)."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+    writer = csv.writer(text)
+    writer.writerow(COLUMNS)
+    counter = itertools.count()
+    # zip() with a counter and map(itemgetter) count in C, without a Python step per row.
+    writer.writerows(map(itemgetter(0), zip(source, counter, strict=False)))
+    text.flush()
+    text.detach()
+    return next(counter)
+
+
+def _jsonl(out: IO[bytes], source: Iterator[tuple]) -> int:
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="\n")
+    count = 0
+    for row in source:
+        record: dict[str, Any] = dict(zip(COLUMNS, row, strict=True))
+        record["date"] = record["date"].isoformat()
+        record["amount"] = str(record["amount"])
+        text.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+        count += 1
+    text.flush()
+    text.detach()
+    return count
+
+
+def _xlsx(out: IO[bytes], source: Iterator[tuple]) -> int:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title="postings")
+    sheet.append(list(COLUMNS))
+    count = 0
+    for row in source:
+        values = list(row)
+        amount = WriteOnlyCell(sheet, value=values[4])
+        amount.number_format = "0.00"
+        date = WriteOnlyCell(sheet, value=values[2])
+        date.number_format = "yyyy-mm-dd"
+        values[4] = amount
+        values[2] = date
+        sheet.append(values)
+        count += 1
+    workbook.save(out)
+    return count
+
+
+WRITERS = {"csv": _csv, "jsonl": _jsonl, "xlsx": _xlsx}
+
+
+def write_ledger(
+    out: IO[bytes],
+    *,
+    fmt: str,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> LedgerSummary:
+    if fmt not in WRITERS:
+        raise ExportRefused(_("The format must be one of: %(f)s.") % {"f": ", ".join(FORMATS)})
+    if date_from and date_to and date_from > date_to:
+        raise ExportRefused(_("The start date is after the end date."))
+    summary = LedgerSummary(fmt=fmt)
+    summary.rows = WRITERS[fmt](out, rows(date_from, date_to))
+    return summary

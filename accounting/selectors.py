@@ -1,0 +1,106 @@
+"""Reads for reports: a fund's balance, budget, commitments and what is still available.
+
+``fund_report`` needs a fixed number of queries whatever the number of funds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from accounting.ledger import CAPITAL_TYPES, GRANTS_PAID_ACCOUNT, ZERO, year_of
+from accounting.models import (
+    Ceiling,
+    Commitment,
+    CommitmentStatus,
+    FundAccountingSettings,
+    FundBudget,
+    Posting,
+)
+from fund.models import Fund
+from fund.money import quantize
+
+
+@dataclass(frozen=True)
+class FundReportRow:
+    code: str
+    name: str
+    dimension: str
+    ceiling: str
+    balance: Decimal
+    budget: Decimal | None
+    open_commitments: Decimal
+    paid_this_year: Decimal
+    available: Decimal
+
+
+def _by_fund(rows: object) -> dict[int, Decimal]:
+    result: dict[int, Decimal] = {}
+    for fund_id, currency, total in rows:  # type: ignore[attr-defined]
+        assert currency == "SEK", "the ledger holds SEK only"
+        result[fund_id] = result.get(fund_id, ZERO) + quantize(total or ZERO)
+    return result
+
+
+def fund_report(on: dt.date | None = None) -> list[FundReportRow]:
+    year = year_of(on or timezone.localdate())  # None before the year's first voucher
+    funds = list(Fund.objects.order_by("code"))
+    capital = _by_fund(
+        Posting.objects.filter(account__type__in=CAPITAL_TYPES, fund_object__fund__isnull=False)
+        .order_by()
+        .values_list("fund_object__fund_id", "amount_currency")
+        .annotate(total=Sum("amount"))
+    )
+    paid = _by_fund(
+        Posting.objects.filter(
+            account__number=GRANTS_PAID_ACCOUNT,
+            voucher__fiscal_year=year,
+            fund_object__fund__isnull=False,
+        )
+        .order_by()
+        .values_list("fund_object__fund_id", "amount_currency")
+        .annotate(total=Sum("amount"))
+    )
+    committed = _by_fund(
+        Commitment.objects.filter(status=CommitmentStatus.OPEN)
+        .order_by()
+        .values_list("fund_id", "amount_currency")
+        .annotate(total=Sum("amount"))
+    )
+    committed_year = _by_fund(
+        Commitment.objects.filter(
+            fiscal_year=year, status__in=[CommitmentStatus.OPEN, CommitmentStatus.EXPENSED]
+        )
+        .order_by()
+        .values_list("fund_id", "amount_currency")
+        .annotate(total=Sum("amount"))
+    )
+    budgets = {b.fund_id: b.amount.amount for b in FundBudget.objects.filter(fiscal_year=year)}
+    ceilings = dict(FundAccountingSettings.objects.values_list("fund_id", "ceiling"))
+    rows = []
+    for fund in funds:
+        balance = -capital.get(fund.pk, ZERO)
+        ceiling = ceilings.get(fund.pk, Ceiling.BALANCE)
+        budget = budgets.get(fund.pk)
+        if ceiling == Ceiling.BUDGET:
+            available = (budget or ZERO) - committed_year.get(fund.pk, ZERO)
+        else:
+            available = balance - committed.get(fund.pk, ZERO)
+        rows.append(
+            FundReportRow(
+                code=fund.code,
+                name=fund.name,
+                dimension=fund.accounting_dimension,
+                ceiling=ceiling,
+                balance=balance,
+                budget=budget,
+                open_commitments=committed.get(fund.pk, ZERO),
+                paid_this_year=paid.get(fund.pk, ZERO),
+                available=available,
+            )
+        )
+    return rows

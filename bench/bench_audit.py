@@ -1,0 +1,297 @@
+"""Audit benchmarks.
+
+1. Verification rate over 1,000,000 events against the bare SHA-256 rate over the very same
+   canonical bytes (target: ratio >= 0.5), and the verifier's peak memory (bounded).
+2. What the audit append adds to a workflow transition (target: < 30 %).
+
+The million events are synthesised as a valid chain and bulk-inserted (not appended one by
+one); ``BENCH_AUDIT_EVENTS`` makes the chain shorter for a quick run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from bench import Result
+
+EVENTS = int(os.environ.get("BENCH_AUDIT_EVENTS", "1000000"))
+TRANSITION_ROUNDS = int(os.environ.get("BENCH_AUDIT_ROUNDS", "6"))
+CASES_PER_ROUND = 10
+BATCH = 10_000
+
+_STATES = ["draft", "submitted", "awaiting_ombud", "ombud_verified", "statutory_check"]
+_ACTIONS = ["application.submit", "application.request_attestation", "application.attest"]
+
+
+def synthetic_rows(
+    count: int, start: int = 1, prev_hash: str | None = None
+) -> Iterator[tuple[Any, ...]]:
+    """A valid chain of ``count`` events shaped like real ones, with each event's bytes.
+
+    Yields (sequence, occurred_at, actor_id, actor_role, action, object_type, object_ref,
+    payload, prev_hash, hash, canonical_bytes).
+    """
+    from audit.canonical import GENESIS_HASH, format_timestamp, stored_event_bytes
+
+    prev = prev_hash or GENESIS_HASH
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    for sequence in range(start, start + count):
+        moment = base + timedelta(microseconds=sequence * 1_000_003)
+        n = sequence % len(_ACTIONS)
+        payload = {
+            "from": _STATES[n],
+            "to": _STATES[n + 1],
+            "fund": "allmant",
+            "amount": f"{(sequence % 5000) + 100}.00",
+            "items": [{"position": 1, "category": "glasses"}],
+        }
+        fields = (
+            sequence,
+            format_timestamp(moment),
+            sequence % 40 + 1,
+            "officer",
+            _ACTIONS[n],
+            "application",
+            f"A-2026-{sequence // 12:06d}",
+            payload,
+            prev,
+        )
+        data = stored_event_bytes(*fields)
+        digest = hashlib.sha256(data).hexdigest()
+        yield (sequence, moment, *fields[2:], digest, data)
+        prev = digest
+
+
+def insert_chain(count: int) -> float:
+    """Empty the audit tables and bulk-insert a valid chain; return the bare SHA-256 seconds."""
+    from django.db import connection, transaction
+
+    from audit import triggers
+    from audit.models import AuditCheckpoint, AuditEvent, AuditHead
+
+    with transaction.atomic():
+        triggers.drop(connection)
+        AuditCheckpoint.objects.all().delete()
+        AuditEvent.objects.all().delete()
+        AuditHead.objects.all().delete()
+        triggers.install(connection)
+    when = AuditEvent._meta.get_field("occurred_at")
+    payload = AuditEvent._meta.get_field("payload")
+    sql = (
+        "INSERT INTO audit_auditevent (sequence, occurred_at, actor_id, actor_role, action, "
+        "object_type, object_ref, payload, prev_hash, hash) VALUES "
+        "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    )
+    hashing = 0.0
+    batch: list[tuple[Any, ...]] = []
+    last: tuple[Any, ...] = ()
+    sha256 = hashlib.sha256
+
+    def flush() -> float:
+        data = [row[10] for row in batch]
+        started = time.perf_counter()
+        for item in data:  # the bare rate: SHA-256 (hex, as verification compares) only
+            sha256(item).hexdigest()
+        spent = time.perf_counter() - started
+        params = [
+            (
+                *row[:1],
+                when.get_db_prep_value(row[1], connection),
+                *row[2:7],
+                payload.get_db_prep_value(row[7], connection),
+                row[8],
+                row[9],
+            )
+            for row in batch
+        ]
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, params)
+        batch.clear()
+        return spent
+
+    with transaction.atomic():
+        for row in synthetic_rows(count):
+            batch.append(row)
+            last = row
+            if len(batch) >= BATCH:
+                hashing += flush()
+        if batch:
+            hashing += flush()
+        AuditHead.objects.create(pk=1, sequence=last[0], hash=last[9])
+    return hashing
+
+
+_VERIFY_CHILD = """
+import os, resource, sys, time
+import django
+django.setup()
+from audit.verification import verify_chain
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+started = time.perf_counter()
+outcome = verify_chain()
+spent = time.perf_counter() - started
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(outcome.ok, outcome.entries, spent, before, peak)
+print(outcome.line(), file=sys.stderr)
+"""
+
+
+def verify_in_child() -> tuple[bool, int, float, int, int]:
+    """Run the verification in a fresh process, so its peak memory is its own."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"]}
+    done = subprocess.run(
+        [sys.executable, "-c", _VERIFY_CHILD], env=env, capture_output=True, text=True, check=True
+    )
+    ok, entries, spent, before, peak = done.stdout.split()
+    return ok == "True", int(entries), float(spent), int(before), int(peak)
+
+
+def _recompute_rate(count: int) -> float:
+    """Canonical encoding + SHA-256 of rows already in memory: the verifier minus the DB."""
+    from audit.canonical import stored_event_bytes
+
+    rows = [row[:10] for row in synthetic_rows(count)]
+    texts = [row[1].strftime("%Y-%m-%dT%H:%M:%S.%fZ") for row in rows]
+    sha256 = hashlib.sha256
+    started = time.perf_counter()
+    for row, text in zip(rows, texts, strict=True):
+        if sha256(stored_event_bytes(row[0], text, *row[2:9])).hexdigest() != row[9]:
+            raise RuntimeError("synthetic chain does not hash")
+    return count / (time.perf_counter() - started)
+
+
+def bench_verification() -> list[Result]:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    hashing = insert_chain(EVENTS)
+    print(f"   built a chain of {EVENTS:,} events in {time.perf_counter() - started:.1f} s")
+    ok, entries, spent, before_kb, peak_kb = verify_in_child()
+    if not ok or entries != EVENTS:
+        raise RuntimeError(f"verification failed on a synthetic chain: {ok} {entries}")
+    bare = EVENTS / hashing
+    rate = EVENTS / spent
+    recompute = _recompute_rate(min(EVENTS, 100_000))
+    return [
+        Result("bare SHA-256 over the canonical bytes", bare, "entries/s"),
+        Result("audit_verify (stream, recompute, link)", rate, "entries/s", bare, ">= 0.5"),
+        Result("  of which: encode + hash rows already in memory", recompute, "entries/s", bare),
+        Result(
+            "verifier peak memory above start-up",
+            (peak_kb - before_kb) / 1024,
+            f"MiB (process peak {peak_kb / 1024:.0f} MiB)",
+            target=f"bounded (chunks of {5000} rows), {EVENTS:,} events",
+        ),
+    ]
+
+
+def _no_event(**kw: Any) -> None:
+    return None
+
+
+def _walk_cases(world: Any, count: int) -> float:
+    started = time.perf_counter()
+    for _ in range(count):
+        app = world.new_application("1500")
+        world.to_paid(app)
+    return time.perf_counter() - started
+
+
+def bench_transition_overhead() -> list[Result]:
+    from decimal import Decimal
+    from unittest import mock
+
+    from django.conf import settings
+    from django.contrib.auth.models import User
+
+    from accounting.ledger import record_income
+    from accounting.payees import create_payee
+    from audit import services as audit_services
+    from audit.models import AuditEvent
+    from fund.models import Fund, Ombud, Organisation
+    from tests.factories import FundFactory, OmbudFactory, OrganisationFactory, UserFactory
+    from tests.fixtures import World
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The bench database outlives a run: continue the factories' numbering after it.
+    UserFactory.reset_sequence(User.objects.count() + 1)
+    OrganisationFactory.reset_sequence(Organisation.objects.count() + 1)
+    fund = cast(
+        Fund,
+        FundFactory(
+            code=f"bench-audit-{Fund.objects.count()}",  # fresh: no earlier runs' cases in it
+            accounting_dimension=f"BA{Fund.objects.count()}",
+            two_signature_threshold=Decimal("100000"),
+        ),
+    )
+    users = {n: cast(User, UserFactory(roles=[r])) for n, r in [
+        ("officer", "officer"), ("officer2", "officer"), ("decider", "decision_maker"),
+        ("decider2", "decision_maker"), ("treasurer", "treasurer"),
+        ("treasurer2", "treasurer"), ("auditor", "auditor"), ("admin", "administrator"),
+    ]}  # fmt: skip
+    fund.handlers.add(users["officer"], users["officer2"], users["decider"], users["decider2"])
+    ombud = cast(Ombud, OmbudFactory())
+    # As the test world: the fund has money, the ombud's organisation is the payee.
+    record_income(
+        fund, "1000000000", kind="donation", actor=users["treasurer"], reference="BENCH-1"
+    )
+    create_payee(
+        users["treasurer"],
+        kind="organisation",
+        name="Socialtjänsten",
+        method="bankgiro",
+        account="5678-1230",
+        organisation=ombud.organisation,
+    )
+    world = World(fund=fund, ombud=ombud, **users)
+    _walk_cases(world, 3)  # warm up
+    # Every module that appends (workflow, ledger, payouts …) imported record_event by name.
+    appenders = [
+        module
+        for module in list(sys.modules.values())
+        if getattr(module, "record_event", None) is audit_services.record_event
+        and module is not audit_services
+    ]
+    with_audit = without_audit = 0.0
+    before = AuditEvent.objects.count()
+    for _ in range(TRANSITION_ROUNDS):  # interleaved, so drift hits both alike
+        with_audit += _walk_cases(world, CASES_PER_ROUND)
+        with ExitStack() as stack:
+            for module in appenders:
+                stack.enter_context(mock.patch.object(module, "record_event", _no_event))
+            without_audit += _walk_cases(world, CASES_PER_ROUND)
+    cases = TRANSITION_ROUNDS * CASES_PER_ROUND
+    steps = (AuditEvent.objects.count() - before) // cases  # events appended per case
+    per_case_with = with_audit / cases * 1000
+    per_case_without = without_audit / cases * 1000
+    return [
+        Result("case to paid without audit appends", per_case_without, "ms/case"),
+        Result("case to paid with audit appends", per_case_with, "ms/case", per_case_without),
+        Result(
+            "audit share of a transition",
+            (per_case_with - per_case_without) / per_case_without * 100,
+            f"% (over {cases} cases, {steps} events each)",
+            target="< 30 %",
+        ),
+    ]
+
+
+def run() -> list[Result]:
+    from django.conf import settings
+
+    settings.DEBUG = False  # production-like: no query log in the connection wrapper
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    results = bench_verification() + bench_transition_overhead()
+    print(f"   (bench process peak RSS {rss / 1024:.0f} -> "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)")  # fmt: skip
+    return results

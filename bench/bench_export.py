@@ -1,0 +1,254 @@
+"""Ledger export of 1,000,000 postings as CSV, against a bare csv.writer in the same run.
+
+* ``export_ledger`` CSV rate vs a bare ``csv.writer`` over the same
+  ``values_list(...).iterator()`` (same columns, joins and order): target ratio >= 0.7.
+* django-import-export's default export (``PostingResource().export()``) over a sample,
+  against the same baseline rate: expected ~0.1 (it builds a model instance and a tablib
+  row per posting, all in memory).
+* Peak RSS of a subprocess that runs the streaming CSV export of all postings (target
+  <= 150 MB), next to the RSS of a subprocess that only starts Django.
+
+The postings are generated once (raw bulk inserts: 100,000 balanced vouchers of 10
+postings in fiscal year 2031) into the benchmark database and reused by later runs.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from bench import Result
+
+POSTINGS = int(os.environ.get("BENCH_EXPORT_POSTINGS", "1000000"))
+PER_VOUCHER = 10
+YEAR = 2031
+SAMPLE = int(os.environ.get("BENCH_EXPORT_SAMPLE", "20000"))
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _prepare() -> None:
+    from django.core.management import call_command
+
+    db = os.environ.get("DATABASE_URL", "")
+    if db.startswith("sqlite:///"):
+        Path(db.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def _generate() -> int:
+    """Bulk-insert vouchers, postings and seals; returns the number of bench postings."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from accounting import db_guards
+    from accounting.ledger import fiscal_year_for
+    from accounting.models import Account, Dimension, DimensionObject, Posting, Voucher
+
+    existing = Posting.objects.filter(voucher__fiscal_year__start__year=YEAR).count()
+    if existing >= POSTINGS:
+        return existing
+    year = fiscal_year_for(dt.date(YEAR, 1, 1))
+    accounts = dict(Account.objects.values_list("number", "pk"))
+    debit = [accounts[n] for n in ("6710", "5010", "6110", "7010", "7510")]
+    credit = accounts["1930"]
+    fund_dim = Dimension.objects.get(number=Dimension.FUND)
+    funds = [
+        DimensionObject.objects.get_or_create(
+            dimension=fund_dim, code=f"BENCH{i}", defaults={"name": f"Bench fund {i}"}
+        )[0].pk
+        for i in range(5)
+    ]
+    cost_centres = list(
+        DimensionObject.objects.filter(dimension__number=Dimension.COST_CENTRE).values_list(
+            "pk", flat=True
+        )
+    )
+    rng = random.Random(7)
+    v_table, p_table = Voucher._meta.db_table, Posting._meta.db_table
+    seal_table = "accounting_voucherseal"
+    start_number = (
+        Voucher.objects.filter(fiscal_year=year)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+        or 0
+    )
+    vouchers = (POSTINGS - existing) // PER_VOUCHER
+    ops = connection.ops
+    now = ops.adapt_datetimefield_value(timezone.now())
+    batch = 2000
+    # Seals go in before their postings, so no deferred foreign key is outstanding: on
+    # SQLite each outstanding one makes every seal insert scan the posting table (seal_id
+    # has no index). The guards are off while the generator (balanced by construction)
+    # writes, and back on before anything is read.
+    db_guards.uninstall(connection)
+    with connection.cursor() as cursor:
+        for first in range(0, vouchers, batch):
+            with transaction.atomic():
+                numbers = range(
+                    start_number + first + 1, start_number + min(first + batch, vouchers) + 1
+                )
+                cursor.executemany(
+                    f"INSERT INTO {v_table} (fiscal_year_id, series, number, date, text, "  # noqa: S608
+                    "created_at) VALUES (%s, %s, %s, %s, %s, %s)",
+                    [
+                        (
+                            year.pk,
+                            "C",
+                            n,
+                            ops.adapt_datefield_value(
+                                dt.date(YEAR, 1, 1) + dt.timedelta(days=n % 365)
+                            ),
+                            f"Bidrag A-{YEAR}-{n:06d}",
+                            now,
+                        )
+                        for n in numbers
+                    ],
+                )
+                ids = dict(
+                    Voucher.objects.filter(
+                        fiscal_year=year, series="C", number__in=numbers
+                    ).values_list("number", "pk")
+                )
+                cursor.executemany(
+                    f"INSERT INTO {seal_table} (voucher_id, sealed_at) VALUES (%s, %s)",  # noqa: S608
+                    [(ids[n], now) for n in numbers],
+                )
+                rows: list[tuple[Any, ...]] = []
+                for n in numbers:
+                    vid = ids[n]
+                    fund = rng.choice(funds)
+                    for _line in range(PER_VOUCHER // 2):
+                        cents = rng.randint(100, 2_000_000)
+                        amount = ops.adapt_decimalfield_value(Decimal(cents) / 100, 14, 2)
+                        minus = ops.adapt_decimalfield_value(Decimal(-cents) / 100, 14, 2)
+                        cc = rng.choice(cost_centres)
+                        rows.append((vid, vid, rng.choice(debit), amount, "SEK", fund, cc))
+                        rows.append((vid, vid, credit, minus, "SEK", fund, None))
+                cursor.executemany(
+                    f"INSERT INTO {p_table} (voucher_id, seal_id, account_id, amount, "  # noqa: S608
+                    "amount_currency, fund_object_id, cost_centre_id) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    rows,
+                )
+    db_guards.install(connection)
+    return Posting.objects.filter(voucher__fiscal_year__start__year=YEAR).count()
+
+
+def _bare_csv(path: Path) -> tuple[int, float]:
+    from accounting.exports.ledger import COLUMNS, FIELDS, postings
+
+    started = time.perf_counter()
+    count = 0
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for row in postings().values_list(*FIELDS).iterator(chunk_size=5000):
+            writer.writerow(row)
+            count += 1
+    return count, time.perf_counter() - started
+
+
+def _export_csv(path: Path) -> tuple[int, float]:
+    from accounting.exports.ledger import write_ledger
+
+    started = time.perf_counter()
+    with open(path, "wb") as handle:
+        summary = write_ledger(handle, fmt="csv")
+    return summary.rows, time.perf_counter() - started
+
+
+def _import_export_default() -> tuple[int, float]:
+    from accounting.exports.resources import PostingResource
+
+    queryset = PostingResource().get_queryset()[:SAMPLE]
+    started = time.perf_counter()
+    dataset = PostingResource().export(queryset=queryset)
+    dataset.export("csv")
+    return len(dataset), time.perf_counter() - started
+
+
+_CHILD = """
+import os, sys, django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+django.setup()
+from accounting.exports.ledger import write_ledger
+
+def status(key):
+    with open("/proc/self/status") as handle:
+        return next(int(line.split()[1]) for line in handle if line.startswith(key))
+
+before = status("VmRSS:")
+with open(sys.argv[1], "wb") as handle:
+    rows = write_ledger(handle, fmt="csv").rows
+print(rows, before, status("VmHWM:"))
+"""
+
+
+def _child_rss(path: Path) -> tuple[int, float, float]:
+    """(rows, RSS before the export, peak RSS) in MB, of a fresh interpreter exporting."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings"}
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(path)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    rows, before, peak = int(out[-3]), int(out[-2]), int(out[-1])
+    return rows, before / 1024, peak / 1024  # /proc reports KiB
+
+
+def run() -> list[Result]:
+    _prepare()
+    started = time.perf_counter()
+    total = _generate()
+    generated = time.perf_counter() - started
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        bare_rows, bare_s = _bare_csv(out / "bare.csv")
+        rows, export_s = _export_csv(out / "export.csv")
+        # A second round of each, alternating, so that caches favour neither.
+        bare_rows2, bare_s2 = _bare_csv(out / "bare.csv")
+        rows2, export_s2 = _export_csv(out / "export.csv")
+        assert rows == bare_rows == rows2 == bare_rows2
+        bare_rate = bare_rows / min(bare_s, bare_s2)
+        export_rate = rows / min(export_s, export_s2)
+        ie_rows, ie_s = _import_export_default()
+        child_rows, django_rss, export_rss = _child_rss(out / "child.csv")
+        assert child_rows == rows
+    return [
+        Result(f"postings in the benchmark ledger (generated in {generated:.0f} s)", total, "rows"),
+        Result("bare csv.writer over values_list().iterator()", bare_rate, "rows/s"),
+        Result(
+            f"export_ledger --format csv ({rows:,} postings)",
+            export_rate,
+            "rows/s",
+            baseline=bare_rate,
+            target="ratio >= 0.7",
+        ),
+        Result(
+            f"django-import-export PostingResource.export ({ie_rows:,}-row sample)",
+            ie_rows / ie_s,
+            "rows/s",
+            baseline=bare_rate,
+            target="ratio ~0.1 expected",
+        ),
+        Result(
+            "peak RSS, subprocess streaming the CSV export",
+            export_rss,
+            "MB",
+            target="<= 150 MB",
+        ),
+        Result("RSS of that subprocess before the export (Django loaded)", django_rss, "MB"),
+    ]

@@ -1,0 +1,179 @@
+"""Payout batch of 10,000 payments: batching the orders, building and validating pain.001.
+
+Setup (not measured) bulk-inserts 10,000 approved, committed and scheduled need items with
+four payees (Bankgiro, Plusgiro, bank account, IBAN). Measured: ``create_batch`` (row locks,
+payee re-validation, one UPDATE), ``export_batch`` (pain.001 built with lxml and validated
+against the XSD, hashed, audited) and, as the baseline, ``pain001.build`` alone on the same
+transfers in memory. Also measured: confirming 500 of them as paid (one voucher, the
+commitment and the case's transition each).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from decimal import Decimal
+
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+from django.utils import timezone
+
+from bench import Result
+
+COUNT = 10_000
+CONFIRMED = 500
+
+
+def _setup() -> tuple[User, User, list[int]]:
+    from accounting import ledger
+    from accounting.models import Commitment, PaymentOrder
+    from accounting.payees import create_payee
+    from fund.models import Application, Beneficiary, Fund, NeedItem, Ombud, Organisation
+    from workflows.models import Decision
+
+    tag = secrets.token_hex(3)
+    treasurer_group = Group.objects.get(name="treasurer")
+    t1 = User.objects.create(username=f"bench-t1-{tag}")
+    t2 = User.objects.create(username=f"bench-t2-{tag}")
+    for user in (t1, t2):
+        user.groups.add(treasurer_group)
+    fund = Fund.objects.create(
+        code=f"bench-{tag}", name="Bench", kind="general", accounting_dimension=f"B{tag}"
+    )
+    organisation = Organisation.objects.create(
+        name="Bench org", org_number=f"21{secrets.randbelow(10**8):08d}", kind="ngo"
+    )
+    ombud = Ombud.objects.create(
+        user=User.objects.create(username=f"bench-o-{tag}"), organisation=organisation
+    )
+    person = Beneficiary.objects.create(reference=f"B-{tag}", encrypted_personal_data="")
+    payees = [
+        create_payee(t1, kind="supplier", name="Optik AB", method="bankgiro", account="9912346"),
+        create_payee(t1, kind="supplier", name="Apotek", method="plusgiro", account="9020025"),
+        create_payee(
+            t1,
+            kind="supplier",
+            name="Hyra AB",
+            method="bank_account",
+            clearing_number="6789",
+            account="123456703",
+        ),
+        create_payee(
+            t1, kind="supplier", name="Vard AB", method="iban", account="SE3250000000000058398250"
+        ),
+    ]
+    now = timezone.now()
+    year = ledger.fiscal_year_for(timezone.localdate())
+    apps = Application.objects.bulk_create(
+        Application(
+            reference=f"A-{tag}-{n:06d}",
+            fund=fund,
+            beneficiary=person,
+            ombud=ombud,
+            state="payout_scheduled",
+        )
+        for n in range(COUNT)
+    )
+    amounts = [Decimal(100 + n % 5000) + Decimal("0.50") for n in range(COUNT)]
+    items = NeedItem.objects.bulk_create(
+        NeedItem(
+            application=app,
+            position=1,
+            category="glasses",
+            requested_amount=amount,
+            approved_amount=amount,
+            outcome="approved",
+        )
+        for app, amount in zip(apps, amounts, strict=True)
+    )
+    decisions = Decision.objects.bulk_create(
+        Decision(
+            application=app,
+            outcome="approve",
+            status="effective",
+            reason="within_rules",
+            total_approved=amount,
+            created_at=now,
+            effective_at=now,
+        )
+        for app, amount in zip(apps, amounts, strict=True)
+    )
+    commitments = Commitment.objects.bulk_create(
+        Commitment(
+            fund=fund,
+            fiscal_year=year,
+            application=app,
+            need_item=item,
+            decision=decision,
+            amount=amount,
+            created_at=now,
+        )
+        for app, item, decision, amount in zip(apps, items, decisions, amounts, strict=True)
+    )
+    orders = PaymentOrder.objects.bulk_create(
+        PaymentOrder(
+            application=app,
+            need_item=item,
+            fund=fund,
+            commitment=commitment,
+            payee=payees[n % 4],
+            amount=amount,
+            remittance=app.reference,
+            created_at=now,
+        )
+        for n, (app, item, commitment, amount) in enumerate(
+            zip(apps, items, commitments, amounts, strict=True)
+        )
+    )
+    return t1, t2, [o.pk for o in orders]
+
+
+def run() -> list[Result]:
+    call_command("migrate", verbosity=0)
+    from accounting import pain001, payouts
+    from accounting.models import PaymentOrder
+
+    t1, t2, order_ids = _setup()
+    orders = list(PaymentOrder.objects.filter(pk__in=order_ids))
+
+    started = time.perf_counter()
+    batch = payouts.create_batch(t1, orders=orders)
+    batching = time.perf_counter() - started
+    payouts.approve_batch(batch, t2)
+
+    started = time.perf_counter()
+    content = payouts.export_batch(batch, t1)
+    exporting = time.perf_counter() - started
+
+    transfers = payouts.transfers_of(batch)
+    started = time.perf_counter()
+    pain001.build(
+        message_id=batch.message_id,
+        created_at=timezone.localtime(),
+        execution_date=batch.execution_date,
+        transfers=transfers,
+    )
+    building = time.perf_counter() - started
+    assert pain001.schema().validate(pain001.etree.fromstring(content))
+
+    payouts.mark_sent(batch, t1)
+    some = list(PaymentOrder.objects.filter(pk__in=order_ids[:CONFIRMED]))
+    started = time.perf_counter()
+    assert payouts.confirm_paid(some, t1) == CONFIRMED
+    confirming = time.perf_counter() - started
+    return [
+        Result("create_batch, 10,000 orders", batching, "s"),
+        Result(
+            "export_batch (build + XSD validate + hash), 10,000 payments",
+            exporting,
+            "s",
+            baseline=building,
+        ),
+        Result("batch + export, 10,000 payments", batching + exporting, "s", target="< 5 s"),
+        Result("pain.001 size", len(content) / 1e6, "MB"),
+        Result(
+            f"confirm {CONFIRMED} payments (voucher 6710/1930, commitment, case to paid)",
+            confirming / CONFIRMED * 1000,
+            "ms per payment",
+        ),
+    ]

@@ -1,0 +1,1 @@
+"""Co-financed projects (ESF style): partners, funding sources, budgets, time sheets, reports."""

@@ -1,0 +1,89 @@
+"""Admin for co-financed projects; time sheets are imported through the import service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ExportMixin
+
+from cofinancing.models import BudgetLine, FundingSource, Partner, Project, TimeSheetEntry
+from cofinancing.resources import FORMATS, TimeSheetResource
+from cofinancing.services import import_time_sheets
+from workflows.exceptions import WorkflowError
+
+
+class PartnerInline(admin.TabularInline):
+    model = Partner
+    extra = 0
+
+
+class FundingSourceInline(admin.TabularInline):
+    model = FundingSource
+    extra = 0
+
+
+class BudgetLineInline(admin.TabularInline):
+    model = BudgetLine
+    extra = 0
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "case_number", "start", "end", "esf_rate_percent")
+    inlines = [PartnerInline, FundingSourceInline, BudgetLineInline]
+
+
+class TimeSheetImportForm(forms.Form):
+    file = forms.FileField(label=_("File"))
+    format = forms.ChoiceField(label=_("Format"), choices=[(f, f.upper()) for f in FORMATS])
+    commit = forms.BooleanField(label=_("Import (unticked: only check the file)"), required=False)
+
+
+@admin.register(TimeSheetEntry)
+class TimeSheetEntryAdmin(ExportMixin, admin.ModelAdmin):
+    """Export with django-import-export; import only through the all-or-nothing service."""
+
+    resource_classes = [TimeSheetResource]
+    list_display = ("project", "partner", "person_ref", "month", "hours", "hourly_rate")
+    list_filter = ("project", "partner")
+    change_list_template = "admin/cofinancing/timesheetentry/change_list.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        extra = [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="cofinancing_timesheetentry_import",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        form = TimeSheetImportForm(request.POST or None, request.FILES or None)
+        result: Any = None
+        problem = ""
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = import_time_sheets(
+                    form.cleaned_data["file"].read(),
+                    form.cleaned_data["format"],
+                    request.user,
+                    dry_run=not form.cleaned_data["commit"],
+                )
+            except WorkflowError as exc:
+                problem = str(exc)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Import time sheets"),
+            "form": form,
+            "result": result,
+            "problem": problem,
+        }
+        return TemplateResponse(request, "admin/cofinancing/import_time_sheets.html", context)

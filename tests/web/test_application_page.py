@@ -1,0 +1,194 @@
+"""The application page: buttons for exactly the available steps, forms, refusals, timeline."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.test import Client
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from tests.fixtures import World
+from tests.web.conftest import sign_in
+from workflows.services import available_transitions
+
+
+def page(client: Client, app: Any) -> str:
+    return client.get(reverse("web:application", args=[app.reference])).content.decode()
+
+
+def steps_on(html: str) -> set[str]:
+    return set(re.findall(r'data-step="([a-z_]+)"', html))
+
+
+def messages_of(response: Any) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_the_buttons_are_exactly_the_available_steps_for_each_user(world: World) -> None:
+    app = world.run(world.new_application("1500"), "submit", world.ombud.user)
+    for user in (world.officer, world.decider, world.ombud.user):
+        html = page(sign_in(Client(), user), app)
+        assert steps_on(html) == set(available_transitions(app, user)), user
+    officer_steps = steps_on(page(sign_in(Client(), world.officer), app))
+    assert {"request_attestation", "request_completion", "withdraw"} <= officer_steps
+
+
+def test_an_officer_takes_a_case_through_the_statutory_check(world: World) -> None:
+    app = world.new_application("1500", "800")
+    app = world.run(app, "submit", world.ombud.user)
+    officer = sign_in(Client(), world.officer)
+    step = lambda name, **data: officer.post(  # noqa: E731
+        reverse("web:application_transition", args=[app.reference, name]), data, follow=True
+    )
+    step("request_attestation")
+    ombud = sign_in(Client(), world.ombud.user)
+    response = ombud.post(
+        reverse("web:application_transition", args=[app.reference, "attest"]),
+        {"method": "portal", "need_confirmed": "on"},
+        follow=True,
+    )
+    assert f"Done: {app.reference} is updated." in messages_of(response)
+    step("start_statutory_check")
+    first, second = app.items.order_by("position")
+    response = officer.post(
+        reverse("web:application_assess", args=[app.reference, first.pk]),
+        {f"item{first.pk}-outcome": "not_obliged"},
+        follow=True,
+    )
+    assert "Item 1 is assessed." in messages_of(response)
+    response = officer.post(
+        reverse("web:application_assess", args=[app.reference, second.pk]),
+        {f"item{second.pk}-outcome": "partly", f"item{second.pk}-authority": "social_services"},
+        follow=True,
+    )
+    assert "State the legal basis (e.g. SoL 4 kap 1 §)." in messages_of(response)
+    officer.post(
+        reverse("web:application_assess", args=[app.reference, second.pk]),
+        {
+            f"item{second.pk}-outcome": "partly",
+            f"item{second.pk}-authority": "social_services",
+            f"item{second.pk}-legal_basis": "SoL 4 kap 1 §",
+            f"item{second.pk}-grantable_amount": "300",
+        },
+    )
+    response = step("clear")
+    app.refresh_from_db()
+    assert app.state == "ready_for_decision"
+    html = response.content.decode()
+    assert "Cleared for decision" in html, "the timeline shows the step"
+    assert "Statutory obligation assessed for an item" in html
+
+
+def test_a_guards_refusal_is_shown_as_the_service_words_it(world: World) -> None:
+    app = world.to_decision(world.new_application("1500"))
+    officer = sign_in(Client(), world.officer)  # prepared the case
+    response = officer.post(
+        reverse("web:application_transition", args=[app.reference, "approve"]), follow=True
+    )
+    texts = messages_of(response)
+    assert any("may not run" in t for t in texts), texts
+    app.refresh_from_db()
+    assert app.state == "ready_for_decision"
+
+
+def test_a_decision_maker_decides_per_item(world: World) -> None:
+    app = world.to_decision(world.new_application("1500", "900"))
+    first, second = app.items.order_by("position")
+    decider = sign_in(Client(), world.decider)
+    html = page(decider, app)
+    assert f'name="amount_{first.pk}"' in html
+    response = decider.post(
+        reverse("web:application_transition", args=[app.reference, "approve"]),
+        {f"amount_{first.pk}": "1000", f"amount_{second.pk}": ""},
+        follow=True,
+    )
+    assert any("approve partly" in t for t in messages_of(response))
+    decider.post(
+        reverse("web:application_transition", args=[app.reference, "approve_partly"]),
+        {f"amount_{first.pk}": "1000", f"reason_{first.pk}": "reduced_to_limit"},
+    )
+    app.refresh_from_db()
+    assert app.state == "approved"
+    first.refresh_from_db()
+    assert first.approved_amount.amount == 1000
+
+
+def test_user_text_is_shown_inertly(world: World) -> None:
+    app = world.new_application("500")
+    item = app.items.get()
+    item.description = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    item.save(update_fields=["encrypted_description"])
+    html = page(sign_in(Client(), world.ombud.user), app)
+    assert "<script>alert" not in html
+    assert "<img src=x" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+
+
+def viewed() -> int:
+    return AuditEvent.objects.filter(action="personal_data.viewed").count()
+
+
+def test_the_person_is_shown_only_on_request_and_every_look_is_logged(world: World) -> None:
+    app = world.new_application("500", name="Sara Svensson")
+    officer = sign_in(Client(), world.officer)
+    assert "Sara" not in officer.get(reverse("web:worklist")).content.decode()
+    assert viewed() == 0, "the worklist shows no personal data"
+    html = page(officer, app)
+    assert "Sara" not in html, "the name is not on the page until asked for"
+    assert "behov" in html, "the need description (the person's data) is shown"
+    assert viewed() == 1, "and that look is logged"
+    before = viewed()
+    response = officer.get(reverse("web:application_person", args=[app.reference]))
+    assert "Sara Svensson" in response.content.decode()
+    views = AuditEvent.objects.filter(action="personal_data.viewed").order_by("-sequence")
+    assert views.count() == before + 1
+    event = views.first()
+    assert event is not None
+    assert event.actor_id == world.officer.pk
+    assert event.object_ref == app.beneficiary.reference
+    assert event.payload["application"] == app.reference
+    assert event.payload["channel"] == "page"
+
+
+def test_a_protected_person_is_hidden_from_officers_not_named_on_the_case(world: World) -> None:
+    from workflows import services
+
+    person = services.register_beneficiary(
+        world.ombud.user, name="Skyddad Person", protected_identity=True, region="AB"
+    )
+    app = services.create_application(
+        world.ombud.user,
+        fund=world.fund,
+        beneficiary=person,
+        items=[services.NeedInput(category="glasses", amount="500")],
+    )
+    app = world.run(app, "submit", world.ombud.user)
+    app = world.run(app, "request_attestation", world.officer)  # officer is now assigned
+    before = viewed()
+    response = sign_in(Client(), world.officer2).get(
+        reverse("web:application_person", args=[app.reference])
+    )
+    assert "Skyddad" not in response.content.decode()
+    assert "protected identity" in response.content.decode()
+    assert viewed() == before
+    html = page(sign_in(Client(), world.officer2), app)
+    assert "(not shown)" in html, "nor the need description"
+    assert viewed() == before
+    response = sign_in(Client(), world.officer).get(
+        reverse("web:application_person", args=[app.reference])
+    )
+    assert "Skyddad Person" in response.content.decode()
+
+
+def test_a_treasurer_never_sees_the_person(world: World) -> None:
+    app = world.to_approved(world.new_application("500", name="Kim Kassa"))
+    treasurer = sign_in(Client(), world.treasurer)
+    before = viewed()
+    html = page(treasurer, app)
+    assert "Kim" not in html
+    assert "behov" not in html, "nor the need description"
+    assert viewed() == before
+    response = treasurer.get(reverse("web:application_person", args=[app.reference]))
+    assert response.status_code == 403

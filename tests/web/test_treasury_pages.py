@@ -1,0 +1,89 @@
+"""Treasurer pages: schedule, batch (four eyes), the pain.001 file, payment confirmation."""
+
+from __future__ import annotations
+
+from django.test import Client
+from django.urls import reverse
+
+from accounting import pain001
+from accounting.models import PaymentBatch
+from tests.fixtures import World
+from tests.web.conftest import sign_in
+
+
+def messages_of(response: object) -> list[str]:
+    return [str(m) for m in response.context["messages"]]  # type: ignore[attr-defined]
+
+
+def test_two_treasurers_batch_approve_export_and_confirm(world: World) -> None:
+    app = world.to_approved(world.new_application("1500"))
+    first = sign_in(Client(), world.treasurer)
+    second = sign_in(Client(), world.treasurer2)
+    assert app.reference in first.get(reverse("web:treasury")).content.decode()
+    first.post(reverse("web:application_transition", args=[app.reference, "schedule_payout"]))
+    app.refresh_from_db()
+    assert app.state == "payout_scheduled"
+
+    page = first.get(reverse("web:treasury")).content.decode()
+    assert "1\u00a0500,00\u00a0kr" in page or "SEK 1,500.00" in page
+    response = first.post(reverse("web:batch_create"), follow=True)
+    batch = PaymentBatch.objects.get()
+    assert response.redirect_chain[-1][0] == reverse("web:batch", args=[batch.pk])
+
+    response = first.post(reverse("web:batch_action", args=[batch.pk, "approve"]), follow=True)
+    assert "You created this batch; a payout batch needs a treasurer who did not." in (
+        messages_of(response)
+    )
+    second.post(reverse("web:batch_action", args=[batch.pk, "approve"]))
+    batch.refresh_from_db()
+    assert batch.status == "approved"
+
+    response = first.post(reverse("web:batch_file", args=[batch.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/xml"
+    assert f"{batch.message_id}.xml" in response["Content-Disposition"]
+    pain001.validate(response.content)  # raises if the file does not match the XSD
+    assert app.reference.encode() in response.content
+
+    first.post(reverse("web:batch_action", args=[batch.pk, "mark_sent"]))
+    first.post(reverse("web:batch_action", args=[batch.pk, "confirm_paid"]))
+    app.refresh_from_db()
+    assert app.state == "paid"
+
+
+def test_the_file_is_not_given_before_approval(world: World) -> None:
+    app = world.to_approved(world.new_application("700"))
+    world.run(app, "schedule_payout", world.treasurer)
+    client = sign_in(Client(), world.treasurer)
+    client.post(reverse("web:batch_create"))
+    batch = PaymentBatch.objects.get()
+    response = client.post(reverse("web:batch_file", args=[batch.pk]), follow=True)
+    assert "A batch is exported only after a second treasurer approved it." in messages_of(response)
+
+
+def test_balances_and_commitments_are_shown(world: World) -> None:
+    world.to_approved(world.new_application("2000"))
+    html = sign_in(Client(), world.treasurer).get(reverse("web:treasury")).content.decode()
+    assert world.fund.name in html
+    assert "SEK 2,000.00" in html  # committed
+    assert "SEK 1,000,000.00" in html  # balance
+
+
+def test_a_treasurer_downloads_the_sie_file_and_the_ledger(world: World) -> None:
+    from django.utils import timezone
+
+    from audit.models import AuditEvent
+
+    world.to_paid(world.new_application("1500"))
+    client = sign_in(Client(), world.treasurer)
+    assert client.get(reverse("web:exports")).status_code == 200
+    year = timezone.localdate().year
+    response = client.post(reverse("web:exports"), {"kind": "sie4i", "year": year})
+    assert response.status_code == 200, [str(m) for m in response.context["messages"]]
+    assert response.content.startswith(b"#FLAGGA 0")
+    assert b"#VER" in response.content
+    assert AuditEvent.objects.filter(action="export.sie", actor_id=world.treasurer.pk).exists()
+    response = client.post(reverse("web:exports"), {"kind": "csv", "year": year})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert b"6710" in response.content

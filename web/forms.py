@@ -1,0 +1,151 @@
+"""Forms: input checking only; the services decide and explain refusals."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from fund.models import NeedCategory
+from workflows.models import (
+    AttestationMethod,
+    Authority,
+    ClosingReason,
+    DecisionOutcome,
+    Obligation,
+    ReasonCode,
+)
+from workflows.states import State
+
+
+class LoginForm(forms.Form):
+    username = forms.CharField(
+        label=_("User name"), max_length=150, widget=forms.TextInput(attrs={"autofocus": True})
+    )
+    password = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput)
+    otp_token = forms.CharField(
+        label=_("One-time code"),
+        required=False,
+        max_length=8,
+        help_text=_("Staff: the six digits from your authenticator app."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+class WorklistFilterForm(forms.Form):
+    OPEN = ""
+    ALL = "all"
+    SORTS = [
+        ("waiting", _("Waiting longest first")),
+        ("-waiting", _("Waiting shortest first")),
+        ("reference", _("Reference")),
+        ("-reference", _("Reference, newest first")),
+        ("state", _("State")),
+    ]
+
+    fund = forms.TypedChoiceField(label=_("Fund"), required=False, coerce=int, empty_value=None)
+    state = forms.ChoiceField(
+        label=_("State"),
+        required=False,
+        choices=[(OPEN, _("Open cases")), (ALL, _("All")), *State.choices],
+    )
+    officer = forms.ChoiceField(label=_("Assigned officer"), required=False)
+    waiting = forms.IntegerField(
+        label=_("Waiting at least (days)"), required=False, min_value=0, max_value=3650
+    )
+    sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORTS)
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, funds: Any = (), officers: Any = (), **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["fund"]).choices = [
+            ("", _("All my funds")),
+            *((f.pk, f.name) for f in funds),
+        ]
+        cast(forms.ChoiceField, self.fields["officer"]).choices = [
+            ("", _("Anyone")),
+            ("none", _("Nobody (unassigned)")),
+            *((str(u.pk), u.get_full_name() or u.get_username()) for u in officers),
+        ]
+
+
+class AssessmentForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("Is an authority obliged to pay?"), choices=Obligation.choices
+    )
+    authority = forms.ChoiceField(
+        label=_("Authority"), required=False, choices=[("", "—"), *Authority.choices]
+    )
+    legal_basis = forms.CharField(label=_("Legal basis"), required=False, max_length=200)
+    evidence_reference = forms.CharField(
+        label=_("Evidence reference"), required=False, max_length=200
+    )
+    grantable_amount = forms.CharField(
+        label=_("Remainder that can be granted"), required=False, max_length=20
+    )
+
+
+class AttestForm(forms.Form):
+    method = forms.ChoiceField(
+        label=_("How was the need attested?"),
+        choices=AttestationMethod.choices,
+        initial=AttestationMethod.PORTAL,
+    )
+    need_confirmed = forms.BooleanField(
+        label=_("I have seen the need described in the application and confirm it."),
+        required=False,
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Reason"), choices=ClosingReason.choices)
+
+
+class PayoutFailedForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=_("Why did the payout fail?"),
+        choices=[
+            ("account_closed", _("The account is closed")),
+            ("wrong_account", _("Wrong account")),
+            ("rejected_by_bank", _("Rejected by the bank")),
+            ("other", _("Other")),
+        ],
+    )
+
+
+class CompletionForm(forms.Form):
+    message = forms.CharField(
+        label=_("What does the ombud need to add?"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class DecisionForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Decision"), choices=DecisionOutcome.choices)
+    reason = forms.ChoiceField(
+        label=_("Reason for the decision"), required=False, choices=[("", "—"), *ReasonCode.choices]
+    )
+
+
+class PersonForm(forms.Form):
+    name = forms.CharField(label=_("The person's name"), max_length=200)
+    personal_number = forms.CharField(
+        label=_("Personal identity number (optional)"), required=False, max_length=13
+    )
+    contact = forms.CharField(label=_("Contact (optional)"), required=False, max_length=200)
+    region = forms.CharField(label=_("County code (e.g. AB)"), required=False, max_length=2)
+    protected_identity = forms.BooleanField(label=_("Protected identity"), required=False)
+
+
+NEED_ROWS = 3
+
+
+class NeedForm(forms.Form):
+    category = forms.ChoiceField(
+        label=_("Category"), required=False, choices=[("", "—"), *NeedCategory.choices]
+    )
+    description = forms.CharField(label=_("Description"), required=False, max_length=500)
+    amount = forms.CharField(label=_("Amount (kr)"), required=False, max_length=20)
+
+
+NeedFormSet = forms.formset_factory(NeedForm, extra=NEED_ROWS, max_num=10)

@@ -1,0 +1,162 @@
+"""Queries for the pages, tuned so a page costs a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from fund.models import Application, Fund, NeedItem
+from workflows.roles import Role, has_role
+from workflows.states import FINAL_STATES, State
+
+PAGE_SIZE = 25
+
+#: Sort keys offered to people, and the columns they mean.
+SORTS: dict[str, tuple[str, ...]] = {
+    "waiting": ("waiting_since", "pk"),
+    "-waiting": ("-waiting_since", "-pk"),
+    "reference": ("reference",),
+    "-reference": ("-reference",),
+    "state": ("state", "waiting_since", "pk"),
+}
+CLOSED_STATES = (*FINAL_STATES, State.CLOSED)
+#: How long a case has waited: since its last step, or since it was created.
+WAITING_SINCE = Coalesce("state_changed_at", "created_at")
+
+
+@dataclass(frozen=True)
+class WorklistQuery:
+    fund: int | None = None
+    state: str = ""  # "" open cases, "all", or a state
+    officer: str = ""  # "" anyone, "none" unassigned, or a user id
+    waiting_days: int | None = None
+    sort: str = "waiting"
+    page: int = 1
+
+
+def funds_of(user: Any) -> QuerySet[Fund]:
+    """The funds an officer or decision-maker works in."""
+    return Fund.objects.filter(handlers=user).order_by("name")
+
+
+def officers_in(funds: QuerySet[Fund]) -> QuerySet[Any]:
+    """Officers who work in any of these funds (for the assign and filter lists)."""
+    return (
+        get_user_model()
+        .objects.filter(groups__name=Role.OFFICER, funds_handled__in=funds, is_active=True)
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def worklist(user: Any, query: WorklistQuery) -> Page:
+    """One page of the applications in the user's funds, in four queries whatever the size.
+
+    The user's fund ids; the count; the page's ids, sorted and sliced on the applications
+    table alone (no joins before the LIMIT); then those rows with their fund, officer, item
+    count and requested total (correlated subqueries, evaluated for the page's rows only).
+    """
+    fund_ids = list(funds_of(user).values_list("pk", flat=True))
+    rows = Application.objects.filter(fund_id__in=fund_ids)
+    if query.fund:
+        rows = rows.filter(fund_id=query.fund)
+    if query.state == "":
+        rows = rows.exclude(state__in=CLOSED_STATES)
+    elif query.state != "all":
+        rows = rows.filter(state=query.state)
+    if query.officer == "none":
+        rows = rows.filter(assigned_officer__isnull=True)
+    elif query.officer.isdigit():
+        rows = rows.filter(assigned_officer_id=int(query.officer))
+    if query.waiting_days is not None:
+        cutoff = timezone.now() - timedelta(days=query.waiting_days)
+        rows = rows.filter(
+            Q(state_changed_at__lte=cutoff)
+            | Q(state_changed_at__isnull=True, created_at__lte=cutoff)
+        )
+    ordered = rows.annotate(waiting_since=WAITING_SINCE).order_by(
+        *SORTS.get(query.sort, SORTS["waiting"])
+    )
+    page = Paginator(ordered.values_list("pk", flat=True), PAGE_SIZE).get_page(query.page)
+    ids = list(page.object_list)
+    items = NeedItem.objects.filter(application=OuterRef("pk")).order_by().values("application")
+    details = (
+        Application.objects.filter(pk__in=ids)
+        .annotate(
+            waiting_since=WAITING_SINCE,
+            item_count=Subquery(items.annotate(n=Count("pk")).values("n")),
+            requested_total=Subquery(
+                items.annotate(total=Sum("requested_amount")).values("total"),
+                output_field=DecimalField(max_digits=14, decimal_places=2),
+            ),
+        )
+        .select_related("fund", "assigned_officer")
+        .only(
+            "reference",
+            "state",
+            "created_at",
+            "state_changed_at",
+            "assigned_officer_id",
+            "fund__name",
+            "assigned_officer__username",
+            "assigned_officer__first_name",
+            "assigned_officer__last_name",
+        )
+        .in_bulk()
+        if ids
+        else {}
+    )
+    page.object_list = [details[pk] for pk in ids]
+    return page
+
+
+def visible_application(user: Any, reference: str) -> Application | None:
+    """The application if the user may open its page, else None (a 404, not a hint)."""
+    app = (
+        Application.objects.select_related(
+            "fund", "beneficiary", "ombud__user", "ombud__organisation", "assigned_officer"
+        )
+        .filter(reference=reference)
+        .first()
+    )
+    if app is None:
+        return None
+    ombud = getattr(user, "ombud", None) if has_role(user, Role.OMBUD) else None
+    if ombud is not None and app.ombud_id == ombud.pk:
+        return app
+    if (has_role(user, Role.OFFICER) or has_role(user, Role.DECISION_MAKER)) and (
+        app.fund.handlers.filter(pk=user.pk).exists()
+    ):
+        return app
+    if has_role(user, Role.TREASURER) and app.state in (
+        State.APPROVED,
+        State.PAYOUT_SCHEDULED,
+        State.PAID,
+        State.CLOSED,
+    ):
+        return app
+    return None
+
+
+def ombud_cases(user: Any) -> QuerySet[Application]:
+    """An ombud's own applications, newest first, with the open komplettering flagged."""
+    ombud = getattr(user, "ombud", None)
+    if ombud is None:
+        return Application.objects.none()
+    return (
+        Application.objects.filter(ombud=ombud)
+        .select_related("fund")
+        .annotate(
+            open_requests=Count(
+                "completion_requests", filter=Q(completion_requests__resolved_at__isnull=True)
+            )
+        )
+        .order_by("-created_at")
+    )

@@ -1,0 +1,42 @@
+"""Template filters: amounts the Swedish way, state names, roles."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from moneyed import Money
+
+from fund.money import format_money
+from workflows.roles import roles_of
+from workflows.states import State
+
+register = template.Library()
+
+
+@register.filter
+def money(value: Money | Decimal | int | None) -> str:
+    """``1 250,50 kr`` in Swedish, ``SEK 1,250.50`` in English; empty for no amount."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, int):
+        value = Decimal(value)
+    return format_money(value)
+
+
+@register.filter
+def state_label(value: str) -> str:
+    return str(State(value).label) if value in State.values else value
+
+
+@register.filter
+def has_role(user: Any, role: str) -> bool:
+    return role in roles_of(user)
+
+
+@register.filter
+def transition_label(name: str) -> str:
+    from web.labels import TRANSITION_LABELS
+
+    return str(TRANSITION_LABELS.get(name, name))

@@ -1,0 +1,48 @@
+"""The web application's pages (namespace ``web``); tests/web/test_permissions.py holds a rule
+for every one of them."""
+
+from django.urls import path
+
+from web.views import audit, auth, cases, dashboard, exports, ombud, treasury
+
+app_name = "web"
+
+urlpatterns = [
+    path("", auth.home, name="home"),
+    path("login/", auth.login_view, name="login"),
+    path("logout/", auth.logout_view, name="logout"),
+    path("no-role/", auth.no_role, name="no_role"),
+    # officers and decision-makers
+    path("worklist/", cases.worklist_view, name="worklist"),
+    path("worklist/bulk/", cases.bulk_view, name="worklist_bulk"),
+    path("applications/<str:reference>/", cases.application_view, name="application"),
+    path("applications/<str:reference>/person/", cases.person_view, name="application_person"),
+    path(
+        "applications/<str:reference>/steps/<str:name>/",
+        cases.transition_view,
+        name="application_transition",
+    ),
+    path(
+        "applications/<str:reference>/items/<int:item_id>/assessment/",
+        cases.assess_view,
+        name="application_assess",
+    ),
+    # ombud
+    path("ombud/", ombud.ombud_home, name="ombud_home"),
+    path("ombud/new/", ombud.new_application, name="ombud_new"),
+    # treasurers
+    path("treasury/", treasury.treasury, name="treasury"),
+    path("treasury/batches/new/", treasury.create_batch, name="batch_create"),
+    path("treasury/batches/<int:pk>/", treasury.batch_view, name="batch"),
+    path("treasury/batches/<int:pk>/file/", treasury.batch_file, name="batch_file"),
+    path("treasury/batches/<int:pk>/<str:action>/", treasury.batch_action, name="batch_action"),
+    path("treasury/exports/", exports.exports, name="exports"),
+    # auditors (read only)
+    path("audit/", audit.audit_home, name="audit_home"),
+    path("audit/log/", audit.audit_log, name="audit_log"),
+    path("audit/verify/", audit.audit_verify, name="audit_verify"),
+    path("audit/checkpoints/", audit.audit_checkpoints, name="audit_checkpoints"),
+    path("audit/trails/<str:reference>/", audit.audit_export, name="audit_export"),
+    # everyone on staff
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+]

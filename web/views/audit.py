@@ -1,0 +1,127 @@
+"""The auditor's pages. They only read: every one is GET-only (tested)."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, time
+
+from django import forms
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from audit.exports import export_trail
+from audit.models import AuditCheckpoint, AuditEvent
+from audit.selectors import action_label, decision_trail
+from audit.verification import VerificationNotPossible, verify_chain
+from fund.models import Application
+from web.access import page
+from workflows.roles import Role
+
+AUDIT_PAGE_SIZE = 50
+
+
+class TrailSearchForm(forms.Form):
+    reference = forms.CharField(label=_("Application reference"), max_length=16, required=False)
+
+
+class LogFilterForm(forms.Form):
+    action = forms.CharField(label=_("Action"), max_length=80, required=False)
+    object_ref = forms.CharField(label=_("Object reference"), max_length=64, required=False)
+    actor = forms.IntegerField(label=_("Actor id"), required=False, min_value=1)
+    since = forms.DateField(
+        label=_("From date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("To date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+@page(Role.AUDITOR)
+def audit_home(request: HttpRequest) -> HttpResponse:
+    form = TrailSearchForm(request.GET or None)
+    app = None
+    trail = None
+    searched = False
+    if form.is_valid() and form.cleaned_data["reference"]:
+        searched = True
+        app = (
+            Application.objects.select_related("fund", "beneficiary")
+            .filter(reference=form.cleaned_data["reference"].strip().upper())
+            .first()
+        )
+        trail = decision_trail(app) if app is not None else None
+    return render(
+        request,
+        "web/audit_home.html",
+        {"form": form, "app": app, "trail": trail, "searched": searched},
+    )
+
+
+@page(Role.AUDITOR)
+def audit_log(request: HttpRequest) -> HttpResponse:
+    form = LogFilterForm(request.GET or None)
+    events = AuditEvent.objects.order_by("-sequence")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["action"]:
+            events = events.filter(action__startswith=data["action"].strip())
+        if data["object_ref"]:
+            events = events.filter(object_ref=data["object_ref"].strip())
+        if data["actor"]:
+            events = events.filter(actor_id=data["actor"])
+        zone = timezone.get_current_timezone()
+        if data["since"]:
+            events = events.filter(
+                occurred_at__gte=datetime.combine(data["since"], time.min, tzinfo=zone)
+            )
+        if data["until"]:
+            events = events.filter(
+                occurred_at__lte=datetime.combine(data["until"], time.max, tzinfo=zone)
+            )
+    rows = Paginator(
+        events.only("sequence", "occurred_at", "actor_id", "actor_role", "action", "object_ref"),
+        AUDIT_PAGE_SIZE,
+    ).get_page((form.cleaned_data.get("page") if form.is_valid() else None) or 1)
+    for event in rows:
+        event.label = action_label(event.action)  # type: ignore[attr-defined]
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "web/audit_log.html",
+        {"form": form, "rows": rows, "query_string": params.urlencode()},
+    )
+
+
+@page(Role.AUDITOR)
+def audit_verify(request: HttpRequest) -> HttpResponse:
+    """Verify the whole chain now and show the outcome (reads only)."""
+    problem = ""
+    outcome = None
+    try:
+        outcome = verify_chain()
+    except VerificationNotPossible as error:
+        problem = str(error)
+    return render(request, "web/audit_verify.html", {"outcome": outcome, "problem": problem})
+
+
+@page(Role.AUDITOR)
+def audit_checkpoints(request: HttpRequest) -> HttpResponse:
+    checkpoints = AuditCheckpoint.objects.order_by("-sequence")[:200]
+    return render(request, "web/audit_checkpoints.html", {"checkpoints": checkpoints})
+
+
+@page(Role.AUDITOR)
+def audit_export(request: HttpRequest, reference: str) -> HttpResponse:
+    """One application's trail with the checkpoints, for the offline verifier."""
+    if not Application.objects.filter(reference=reference).exists():
+        raise Http404
+    out = io.StringIO()
+    export_trail(out, application=reference)
+    response = HttpResponse(out.getvalue(), content_type="application/x-ndjson; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="trail-{reference}.jsonl"'
+    return response

@@ -1,0 +1,262 @@
+"""The officer's workbench and the application page (shared by every role on the case)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from audit.selectors import decision_trail
+from fund.models import Application, NeedItem
+from fund.privacy import AccessPurpose, access_problem, read_personal_data
+from web.access import HANDLERS, page
+from web.forms import (
+    AssessmentForm,
+    AttestForm,
+    CompletionForm,
+    DecisionForm,
+    PayoutFailedForm,
+    ReasonForm,
+    WorklistFilterForm,
+)
+from web.selectors import WorklistQuery, funds_of, officers_in, visible_application, worklist
+from web.views.common import form_problems, is_htmx, show_refusal
+from workflows import services
+from workflows.assignment import assign_officer
+from workflows.exceptions import WorkflowError
+from workflows.models import DecisionStatus
+from workflows.roles import Role, may_act_as, roles_of
+from workflows.states import State
+
+# --- worklist -------------------------------------------------------------------------
+
+
+@page(*HANDLERS)
+def worklist_view(request: HttpRequest) -> HttpResponse:
+    funds = list(funds_of(request.user))
+    officers = list(officers_in(funds_of(request.user)))
+    form = WorklistFilterForm(request.GET or None, funds=funds, officers=officers)
+    query = WorklistQuery()
+    if form.is_valid():
+        data = form.cleaned_data
+        query = WorklistQuery(
+            fund=data["fund"],
+            state=data["state"] or "",
+            officer=data["officer"] or "",
+            waiting_days=data["waiting"],
+            sort=data["sort"] or "waiting",
+            page=data["page"] or 1,
+        )
+    rows = worklist(request.user, query)
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "form": form,
+        "rows": rows,
+        "officers": officers,
+        "query_string": params.urlencode(),
+        "may_bulk": Role.OFFICER in _roles(request),
+    }
+    template = "web/partials/worklist_table.html" if is_htmx(request) else "web/worklist.html"
+    return render(request, template, context)
+
+
+def _roles(request: HttpRequest) -> frozenset[str]:
+    return roles_of(request.user)
+
+
+BULK_ACTIONS = ("assign", "request_attestation")
+
+
+@page(Role.OFFICER, methods=("POST",))
+def bulk_view(request: HttpRequest) -> HttpResponse:
+    action = request.POST.get("action", "")
+    references = request.POST.getlist("applications")
+    if action not in BULK_ACTIONS or not references:
+        messages.error(request, _("Choose one or more applications and an action."))
+        return redirect("web:worklist")
+    officer = None
+    if action == "assign":
+        officer = officers_in(funds_of(request.user)).filter(pk=request.POST.get("officer") or 0)
+        officer = officer.first()
+        if officer is None:
+            messages.error(request, _("Choose the officer to assign."))
+            return redirect("web:worklist")
+    done = 0
+    for reference in references:
+        app = visible_application(request.user, reference)
+        if app is None:
+            messages.error(request, _("%(ref)s: not found.") % {"ref": reference})
+            continue
+        try:
+            if action == "assign":
+                assign_officer(app, request.user, officer)
+            else:
+                services.transition(app, "request_attestation", request.user)
+        except WorkflowError as error:
+            for message in error.messages:
+                messages.error(request, f"{reference}: {message}")
+        else:
+            done += 1
+    if done:
+        messages.success(request, _("Done for %(n)s applications.") % {"n": done})
+    return redirect(request.POST.get("back") or "web:worklist")
+
+
+# --- the application page ---------------------------------------------------------------
+
+
+def _application(request: HttpRequest, reference: str) -> Application:
+    app = visible_application(request.user, reference)
+    if app is None:
+        raise Http404
+    return app
+
+
+TRANSITION_FORMS: dict[str, Any] = {
+    "attest": AttestForm,
+    "decline_attestation": ReasonForm,
+    "withdraw": ReasonForm,
+    "request_completion": CompletionForm,
+    "payout_failed": PayoutFailedForm,
+}
+DECISIONS = ("approve", "approve_partly", "reject")
+
+
+@page(Role.OMBUD, Role.OFFICER, Role.DECISION_MAKER, Role.TREASURER)
+def application_view(request: HttpRequest, reference: str) -> HttpResponse:
+    app = _application(request, reference)
+    available = services.available_transitions(app, request.user)
+    items = list(app.items.select_related("statutory_assessment").order_by("position"))
+    pending = (
+        app.decisions.filter(status=DecisionStatus.AWAITING_SIGNATURE)
+        .prefetch_related("signatures__signer")
+        .first()
+    )
+    context = {
+        "app": app,
+        "texts_visible": _case_texts_visible(request, app),
+        "items": items,
+        "attestations": list(app.attestations.select_related("ombud__user")),
+        "completion_requests": list(app.completion_requests.order_by("-requested_at")),
+        "pending_decision": pending,
+        "trail": decision_trail(app),
+        "buttons": [
+            name for name in available if name not in DECISIONS and name not in TRANSITION_FORMS
+        ],
+        "forms": {
+            name: form(auto_id=f"{name}_%s")
+            for name, form in TRANSITION_FORMS.items()
+            if name in available
+        },
+        "decisions": [name for name in DECISIONS if name in available],
+        "decision_form": DecisionForm(),
+        "may_assess": app.state == State.STATUTORY_CHECK
+        and may_act_as(request.user, Role.OFFICER, app),
+        "assessment_forms": [
+            (item, AssessmentForm(prefix=f"item{item.pk}", initial=_assessment_initial(item)))
+            for item in items
+        ],
+    }
+    return render(request, "web/application.html", context)
+
+
+def _case_texts_visible(request: HttpRequest, app: Application) -> bool:
+    """Need descriptions and komplettering messages are the person's data (under their key):
+    shown only to whom the privacy core allows, and the look is logged like any other."""
+    if access_problem(request.user, app.beneficiary, app, AccessPurpose.CASE_HANDLING, ""):
+        return False
+    read_personal_data(request.user, app.beneficiary, application=app, channel="page")
+    return True
+
+
+def _assessment_initial(item: NeedItem) -> dict[str, Any]:
+    assessment = getattr(item, "statutory_assessment", None)
+    if assessment is None:
+        return {}
+    return {
+        "outcome": assessment.outcome,
+        "authority": assessment.authority,
+        "legal_basis": assessment.legal_basis,
+        "evidence_reference": assessment.evidence_reference,
+    }
+
+
+@page(Role.OMBUD, Role.OFFICER, Role.DECISION_MAKER)
+def person_view(request: HttpRequest, reference: str) -> HttpResponse:
+    """The person's data, on request; every look is checked and logged by the privacy core."""
+    app = _application(request, reference)
+    try:
+        person = read_personal_data(request.user, app.beneficiary, application=app, channel="page")
+        refusal = ""
+    except WorkflowError as error:
+        person, refusal = None, " ".join(error.messages)
+    template = "web/partials/person.html" if is_htmx(request) else "web/person.html"
+    return render(request, template, {"app": app, "person": person, "refusal": refusal})
+
+
+def _decision_items(request: HttpRequest, app: Application) -> list[dict[str, Any]]:
+    items = []
+    for item in app.items.all():
+        amount = request.POST.get(f"amount_{item.pk}", "").strip()
+        reason = request.POST.get(f"reason_{item.pk}", "").strip()
+        if amount:
+            entry: dict[str, Any] = {"item": item.pk, "amount": amount}
+            if reason:
+                entry["reason"] = reason
+            items.append(entry)
+    return items
+
+
+@page(Role.OMBUD, Role.OFFICER, Role.DECISION_MAKER, Role.TREASURER, methods=("POST",))
+def transition_view(request: HttpRequest, reference: str, name: str) -> HttpResponse:
+    app = _application(request, reference)
+    data: dict[str, Any] = {}
+    if name in TRANSITION_FORMS:
+        form = TRANSITION_FORMS[name](request.POST)
+        if not form.is_valid():
+            form_problems(request, form)
+            return redirect("web:application", reference=reference)
+        data = dict(form.cleaned_data)
+        if name == "attest":
+            data["need_confirmed"] = bool(data.get("need_confirmed"))
+    elif name in DECISIONS:
+        data = {"items": _decision_items(request, app)}
+        if request.POST.get("reason"):
+            data["reason"] = request.POST["reason"]
+    try:
+        services.transition(app, name, request.user, **data)
+    except WorkflowError as error:
+        show_refusal(request, error)
+    else:
+        messages.success(request, _("Done: %(ref)s is updated.") % {"ref": app.reference})
+    return redirect("web:application", reference=reference)
+
+
+@page(Role.OFFICER, methods=("POST",))
+def assess_view(request: HttpRequest, reference: str, item_id: int) -> HttpResponse:
+    app = _application(request, reference)
+    item = get_object_or_404(NeedItem, pk=item_id, application=app)
+    form = AssessmentForm(request.POST, prefix=f"item{item.pk}")
+    if not form.is_valid():
+        form_problems(request, form)
+        return redirect("web:application", reference=reference)
+    data = form.cleaned_data
+    try:
+        services.record_statutory_assessment(
+            item,
+            request.user,
+            outcome=data["outcome"],
+            authority=data["authority"],
+            legal_basis=data["legal_basis"],
+            evidence_reference=data["evidence_reference"],
+            grantable_amount=data["grantable_amount"] or None,
+        )
+    except WorkflowError as error:
+        show_refusal(request, error)
+    else:
+        messages.success(request, _("Item %(n)s is assessed.") % {"n": item.position})
+    return redirect("web:application", reference=reference)

@@ -1,0 +1,28 @@
+"""Helpers shared by the views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest
+
+from workflows.exceptions import WorkflowError
+
+
+def show_refusal(request: HttpRequest, error: WorkflowError) -> None:
+    """A service's refusal, shown to the user as the service worded it."""
+    for message in error.messages:
+        messages.error(request, message)
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    """An htmx request asks for a page fragment (django-htmx sets ``request.htmx``)."""
+    return bool(getattr(request, "htmx", False))
+
+
+def form_problems(request: HttpRequest, form: Any) -> None:
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        for error in errors:
+            messages.error(request, f"{label}: {error}" if label else str(error))

@@ -1,0 +1,20 @@
+"""The dashboard: budget use, applications per state, median days per step."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from fund.models import Fund
+from web.access import STAFF_ROLES, page
+from web.dashboard import dashboard_data
+from web.selectors import funds_of
+from workflows.roles import Role, roles_of
+
+
+@page(*STAFF_ROLES)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    roles = roles_of(request.user)
+    everything = roles & {Role.TREASURER, Role.AUDITOR, Role.ADMINISTRATOR}
+    funds = Fund.objects.order_by("name") if everything else funds_of(request.user)
+    return render(request, "web/dashboard.html", dashboard_data(funds))

@@ -1,0 +1,85 @@
+"""The ombud portal: own cases, a new application, komplettering at a glance."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from fund.models import Fund
+from web.access import page
+from web.forms import NeedFormSet, PersonForm
+from web.selectors import ombud_cases
+from web.views.common import form_problems, show_refusal
+from workflows import services
+from workflows.exceptions import WorkflowError
+from workflows.roles import Role
+
+
+@page(Role.OMBUD)
+def ombud_home(request: HttpRequest) -> HttpResponse:
+    cases = list(ombud_cases(request.user))
+    return render(
+        request,
+        "web/ombud_home.html",
+        {
+            "cases": cases,
+            "waiting_for_me": [
+                c for c in cases if getattr(c, "open_requests", 0) or c.state == "awaiting_ombud"
+            ],
+        },
+    )
+
+
+@page(Role.OMBUD, methods=("GET", "POST"))
+def new_application(request: HttpRequest) -> HttpResponse:
+    funds = Fund.objects.filter(active=True).order_by("name")
+    person_form = PersonForm(request.POST or None, prefix="person")
+    needs = NeedFormSet(request.POST or None, prefix="need")
+    fund_id = request.POST.get("fund", "")
+    if request.method == "POST":
+        fund = funds.filter(pk=fund_id).first() if fund_id.isdigit() else None
+        if fund is None:
+            messages.error(request, _("Choose the fund you apply to."))
+        elif not person_form.is_valid() or not needs.is_valid():
+            form_problems(request, person_form)
+            for form in needs:
+                form_problems(request, form)
+        else:
+            items = [
+                services.NeedInput(
+                    category=row["category"],
+                    amount=row["amount"],
+                    description=row["description"],
+                )
+                for row in needs.cleaned_data
+                if row and (row.get("category") or row.get("amount"))
+            ]
+            try:
+                with transaction.atomic():
+                    person = services.register_beneficiary(request.user, **person_form.cleaned_data)
+                    app = services.create_application(
+                        request.user, fund=fund, beneficiary=person, items=items
+                    )
+                    if request.POST.get("submit_now"):
+                        services.transition(app, "submit", request.user)
+            except WorkflowError as error:
+                show_refusal(request, error)
+            else:
+                messages.success(
+                    request, _("Application %(ref)s is saved.") % {"ref": app.reference}
+                )
+                return redirect("web:application", reference=app.reference)
+    return render(
+        request,
+        "web/new_application.html",
+        {
+            "funds": funds,
+            "fund_id": fund_id,
+            "person_form": person_form,
+            "needs": needs,
+        },
+        status=400 if request.method == "POST" else 200,
+    )

@@ -1,0 +1,124 @@
+"""The treasurer's pages: payouts to schedule, batches (four eyes), bank files, balances."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from accounting import services as accounting
+from accounting.commitments import open_commitments
+from accounting.models import BatchStatus, OrderStatus, PaymentBatch, PaymentOrder
+from fund.models import Application, Fund
+from web.access import page
+from web.views.common import show_refusal
+from workflows.exceptions import WorkflowError
+from workflows.roles import Role
+from workflows.states import State
+
+
+@page(Role.TREASURER)
+def treasury(request: HttpRequest) -> HttpResponse:
+    unbatched = list(
+        PaymentOrder.objects.filter(status=OrderStatus.SCHEDULED, batch__isnull=True)
+        .select_related("application", "fund", "payee")
+        .order_by("pk")
+    )
+    batches = list(
+        PaymentBatch.objects.exclude(status=BatchStatus.CANCELLED)
+        .select_related("created_by", "approved_by")
+        .order_by("-created_at")[:50]
+    )
+    to_schedule = list(
+        Application.objects.filter(state=State.APPROVED)
+        .select_related("fund")
+        .order_by("decided_at")[:100]
+    )
+    funds = [
+        {
+            "fund": fund,
+            "balance": accounting.fund_balance(fund),
+            "committed": open_commitments(fund),
+            "available": accounting.available(fund),
+        }
+        for fund in Fund.objects.order_by("name")
+    ]
+    return render(
+        request,
+        "web/treasury.html",
+        {
+            "unbatched": unbatched,
+            "unbatched_total": sum(o.amount.amount for o in unbatched),
+            "batches": batches,
+            "to_schedule": to_schedule,
+            "funds": funds,
+        },
+    )
+
+
+@page(Role.TREASURER, methods=("POST",))
+def create_batch(request: HttpRequest) -> HttpResponse:
+    ids = [int(i) for i in request.POST.getlist("orders") if i.isdigit()]
+    orders = list(PaymentOrder.objects.filter(pk__in=ids)) if ids else None
+    try:
+        batch = accounting.create_batch(request.user, orders=orders)
+    except WorkflowError as error:
+        show_refusal(request, error)
+        return redirect("web:treasury")
+    messages.success(request, _("Batch %(id)s is created.") % {"id": batch.message_id})
+    return redirect("web:batch", pk=batch.pk)
+
+
+@page(Role.TREASURER)
+def batch_view(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = get_object_or_404(
+        PaymentBatch.objects.select_related("created_by", "approved_by", "sent_by"), pk=pk
+    )
+    orders = list(batch.orders.select_related("application", "payee", "fund").order_by("pk"))
+    return render(
+        request,
+        "web/batch.html",
+        {"batch": batch, "orders": orders, "total": sum(o.amount.amount for o in orders)},
+    )
+
+
+BATCH_ACTIONS: dict[str, Callable[[PaymentBatch, Any], Any]] = {
+    "approve": accounting.approve_batch,
+    "mark_sent": accounting.mark_sent,
+    "confirm_paid": accounting.confirm_batch_paid,
+    "cancel": accounting.cancel_batch,
+}
+
+
+@page(Role.TREASURER, methods=("POST",))
+def batch_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    batch = get_object_or_404(PaymentBatch, pk=pk)
+    run = BATCH_ACTIONS.get(action)
+    if run is None:
+        messages.error(request, _("Unknown action."))
+        return redirect("web:batch", pk=pk)
+    try:
+        run(batch, request.user)
+    except WorkflowError as error:
+        show_refusal(request, error)
+    else:
+        messages.success(request, _("Done."))
+    return redirect("web:batch", pk=pk)
+
+
+@page(Role.TREASURER, methods=("POST",))
+def batch_file(request: HttpRequest, pk: int) -> HttpResponse:
+    """The pain.001 file (a POST: the first export is recorded)."""
+    batch = get_object_or_404(PaymentBatch, pk=pk)
+    try:
+        content = accounting.export_batch(batch, request.user)
+    except WorkflowError as error:
+        show_refusal(request, error)
+        return redirect("web:batch", pk=pk)
+    response = HttpResponse(content, content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="{batch.message_id}.xml"'
+    return response
