@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint bench lock clean
+.PHONY: install run test lint bench lock clean worker beat run-prod migrate-prod
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,26 @@ run: install
 
 test: install
 	bash scripts/test.sh
+
+# Production (see README "Deployment"): CELERY_BROKER_URL=redis://… and the production env.
+worker: install
+	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=$${CELERY_CONCURRENCY:-2} \
+		--prefetch-multiplier=1 -O fair
+
+# Exactly one beat process per deployment.
+beat: install
+	$(BIN)/celery -A config beat --loglevel=INFO \
+		--schedule=$${CELERY_BEAT_SCHEDULE_FILE:-var/celerybeat-schedule}
+
+# Migrations run as the migration (owner) role: DATABASE_URL=$$MIGRATION_DATABASE_URL.
+migrate-prod: install
+	DATABASE_URL="$${MIGRATION_DATABASE_URL:?set MIGRATION_DATABASE_URL}" \
+		$(BIN)/python manage.py migrate --noinput
+
+run-prod: install
+	$(BIN)/python manage.py check --deploy --fail-level WARNING
+	$(BIN)/python manage.py collectstatic --noinput
+	$(BIN)/gunicorn config.wsgi:application --config config/gunicorn.conf.py
 
 lint: install
 	$(BIN)/ruff check .

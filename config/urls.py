@@ -10,5 +10,8 @@ admin.site.__class__ = OTPAdminSite
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/", include("api.urls")),
     path("", include("web.urls")),
 ]
+
+handler404 = "api.errors.not_found"

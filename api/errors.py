@@ -1,0 +1,98 @@
+"""One error body for every refusal: ``detail``, ``messages`` and, for input, ``fields``.
+
+Workflow refusals keep their status (403 permission, 409 concurrent change, 400 input or
+state) and their messages for people, as the services wrote them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, serializers
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from workflows.exceptions import (
+    ConflictError,
+    PermissionDenied,
+    TransitionNotAvailable,
+    ValidationFailed,
+    WorkflowError,
+)
+
+CODES: dict[type[WorkflowError], str] = {
+    PermissionDenied: "permission_denied",
+    ConflictError: "conflict",
+    ValidationFailed: "validation_failed",
+    TransitionNotAvailable: "transition_not_available",
+}
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every 4xx answer."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    messages = serializers.ListField(child=serializers.CharField())
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False
+    )
+
+
+def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            out.update(_flatten(value, name))
+        return out
+    if isinstance(detail, list):
+        if all(not isinstance(v, dict | list) for v in detail):
+            return {prefix or "non_field_errors": [str(v) for v in detail]}
+        out = {}
+        for index, value in enumerate(detail):
+            out.update(_flatten(value, f"{prefix}[{index}]"))
+        return out
+    return {prefix or "non_field_errors": [str(detail)]}
+
+
+def error_body(code: str, messages: list[str], fields: dict[str, list[str]] | None = None) -> dict:
+    body: dict[str, Any] = {"detail": " ".join(messages), "code": code, "messages": messages}
+    if fields:
+        body["fields"] = fields
+    return body
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, WorkflowError):
+        code = next((c for cls, c in CODES.items() if isinstance(exc, cls)), "error")
+        return Response(error_body(code, exc.messages), status=exc.status_code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        messages = [
+            f"{k}: {m}" if k != "non_field_errors" else m for k, v in fields.items() for m in v
+        ]
+        response.data = error_body("invalid", messages or [_("Invalid input.")], fields)
+    elif isinstance(exc, exceptions.APIException):
+        detail = exc.detail
+        text = str(detail) if not isinstance(detail, dict | list) else str(exc.default_detail)
+        response.data = error_body(str(exc.default_code), [text])
+    return response
+
+
+def not_found(request: Any, exception: Exception | None = None) -> Any:
+    """``handler404``: JSON under ``/api/``, Django's page elsewhere."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        body = error_body("not_found", [_("Not found.")])
+        return JsonResponse(body, status=404)
+    return page_not_found(request, exception)  # type: ignore[arg-type]

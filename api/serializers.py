@@ -1,0 +1,334 @@
+"""What the API shows and accepts. Beneficiaries appear by reference only; a person's values
+are read through ``fund.privacy`` by one endpoint, which logs the look."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounting.models import BatchStatus, OrderStatus, PaymentBatch, PaymentOrder
+from fund.models import Application, Fund, NeedCategory, NeedItem
+from reminders.models import Reminder, ReminderKind
+from workflows.models import (
+    AttestationMethod,
+    Authority,
+    Decision,
+    DecisionItem,
+    DecisionOutcome,
+    DecisionStatus,
+    Obligation,
+    ReasonCode,
+)
+from workflows.services import HANDLERS
+from workflows.states import State
+
+#: Transition names, for the schema's enum.
+TRANSITION_NAMES = sorted(HANDLERS)
+
+
+def _amount(value: Decimal) -> str:
+    return str(value.quantize(Decimal("0.01")))
+
+
+def amount_field(source: str, **kw: Any) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        source=source, max_digits=14, decimal_places=2, read_only=True, **kw
+    )
+
+
+class AssessmentSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=Obligation.choices, read_only=True)
+    authority = serializers.CharField(read_only=True)
+    legal_basis = serializers.CharField(read_only=True)
+    evidence_reference = serializers.CharField(read_only=True)
+    grantable_amount = amount_field("grantable_amount.amount")
+    assessed_at = serializers.DateTimeField(read_only=True)
+
+
+class NeedItemSerializer(serializers.ModelSerializer):
+    requested_amount = amount_field("requested_amount.amount")
+    approved_amount = amount_field("approved_amount.amount", allow_null=True)
+    outcome = serializers.ChoiceField(
+        choices=NeedItem.Outcome.choices, allow_blank=True, read_only=True
+    )
+    statutory_assessment = serializers.SerializerMethodField()
+
+    class Meta:
+        model = NeedItem
+        fields = [
+            "position",
+            "category",
+            "description",
+            "requested_amount",
+            "approved_amount",
+            "outcome",
+            "statutory_assessment",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(AssessmentSerializer(allow_null=True))
+    def get_statutory_assessment(self, item: NeedItem) -> dict[str, Any] | None:
+        assessment = getattr(item, "statutory_assessment", None)
+        return AssessmentSerializer(assessment).data if assessment is not None else None
+
+
+class ApplicationSerializer(serializers.ModelSerializer):
+    fund = serializers.CharField(source="fund.code", read_only=True)
+    fund_name = serializers.CharField(source="fund.name", read_only=True)
+    state = serializers.ChoiceField(choices=State.choices, read_only=True)
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    beneficiary = serializers.CharField(source="beneficiary.reference", read_only=True)
+    organisation = serializers.CharField(source="ombud.organisation.name", read_only=True)
+    assigned_officer = serializers.CharField(
+        source="assigned_officer.username", read_only=True, allow_null=True
+    )
+    total_requested = serializers.SerializerMethodField()
+    total_approved = serializers.SerializerMethodField()
+    items = NeedItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Application
+        fields = [
+            "reference",
+            "fund",
+            "fund_name",
+            "state",
+            "state_label",
+            "beneficiary",
+            "organisation",
+            "assigned_officer",
+            "created_at",
+            "submitted_at",
+            "state_changed_at",
+            "decided_at",
+            "total_requested",
+            "total_approved",
+            "items",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=2))
+    def get_total_requested(self, app: Application) -> str:
+        return _amount(sum((i.requested_amount.amount for i in app.items.all()), Decimal(0)))
+
+    @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True))
+    def get_total_approved(self, app: Application) -> str | None:
+        approved = [i.approved_amount.amount for i in app.items.all() if i.approved_amount]
+        return _amount(sum(approved, Decimal(0))) if approved else None
+
+
+class PersonInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    personal_number = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    contact = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    protected_identity = serializers.BooleanField(required=False, default=False)
+    region = serializers.CharField(max_length=2, required=False, allow_blank=True)
+
+
+class NeedItemInputSerializer(serializers.Serializer):
+    category = serializers.ChoiceField(choices=NeedCategory.choices)
+    amount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), coerce_to_string=True
+    )
+    description = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class FundField(serializers.SlugRelatedField):
+    """A fund by code; anything not shaped like a code is refused before the database."""
+
+    def to_internal_value(self, data: Any) -> Fund:
+        if not isinstance(data, str) or not re.fullmatch(r"[-a-zA-Z0-9_]{1,32}", data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ApplicationCreateSerializer(serializers.Serializer):
+    """A new person (``person``) or one already on a case you see (``beneficiary``)."""
+
+    fund = FundField(slug_field="code", queryset=Fund.objects.all())
+    person = PersonInputSerializer(required=False)
+    beneficiary = serializers.RegexField(r"^B-\d{4}-\d{6}$", required=False)
+    ombud = serializers.IntegerField(
+        required=False, min_value=1, help_text="For officers: the ombud who applies."
+    )
+    items = NeedItemInputSerializer(many=True, allow_empty=False, max_length=50)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("person" in attrs) == ("beneficiary" in attrs):
+            raise serializers.ValidationError(
+                "Give either a new person or an existing person's reference."
+            )
+        return attrs
+
+
+class TransitionSerializer(serializers.Serializer):
+    name = serializers.ChoiceField(choices=TRANSITION_NAMES)
+
+
+class TransitionListSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    state = serializers.ChoiceField(choices=State.choices)
+    transitions = serializers.ListField(child=serializers.ChoiceField(choices=TRANSITION_NAMES))
+
+
+class DecidedItemInputSerializer(serializers.Serializer):
+    item = serializers.IntegerField(min_value=1, help_text="The need item's position.")
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
+    reason = serializers.ChoiceField(choices=ReasonCode.choices, required=False)
+
+
+class PayeeChoiceInputSerializer(serializers.Serializer):
+    item = serializers.IntegerField(min_value=1, help_text="The need item's position.")
+    payee = serializers.RegexField(r"^P-\d{4}-\d{6}$")
+
+
+class TransitionInputSerializer(serializers.Serializer):
+    """What the steps take; each step reads only its own fields."""
+
+    method = serializers.ChoiceField(choices=AttestationMethod.choices, required=False)
+    need_confirmed = serializers.BooleanField(required=False)
+    reason = serializers.CharField(max_length=32, required=False, help_text="A reason code.")
+    message = serializers.CharField(
+        max_length=2000, required=False, help_text="Komplettering: what the ombud must add."
+    )
+    items = DecidedItemInputSerializer(many=True, required=False, max_length=50)
+    payee = serializers.RegexField(r"^P-\d{4}-\d{6}$", required=False)
+    payees = PayeeChoiceInputSerializer(many=True, required=False, max_length=50)
+
+
+class AssessmentInputSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=Obligation.choices)
+    authority = serializers.ChoiceField(choices=Authority.choices, required=False, allow_blank=True)
+    legal_basis = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    evidence_reference = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    grantable_amount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False
+    )
+
+
+class PersonSerializer(serializers.Serializer):
+    beneficiary = serializers.CharField()
+    name = serializers.CharField()
+    personal_number = serializers.CharField(allow_blank=True)
+    contact = serializers.CharField(allow_blank=True)
+    protected_identity = serializers.BooleanField()
+    region = serializers.CharField(allow_blank=True)
+
+
+class DecisionItemSerializer(serializers.ModelSerializer):
+    item = serializers.IntegerField(source="need_item.position", read_only=True)
+    amount = amount_field("amount.amount")
+
+    class Meta:
+        model = DecisionItem
+        fields = ["item", "outcome", "amount", "reason"]
+        read_only_fields = fields
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    outcome = serializers.ChoiceField(choices=DecisionOutcome.choices, read_only=True)
+    status = serializers.ChoiceField(choices=DecisionStatus.choices, read_only=True)
+    total_approved = amount_field("total_approved.amount")
+    signatures = serializers.IntegerField(source="signatures.count", read_only=True)
+    items = DecisionItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Decision
+        fields = [
+            "id",
+            "outcome",
+            "status",
+            "reason",
+            "total_approved",
+            "required_signatures",
+            "signatures",
+            "reconsiders",
+            "created_at",
+            "effective_at",
+            "items",
+        ]
+        read_only_fields = fields
+
+
+class TrailRowSerializer(serializers.Serializer):
+    sequence = serializers.IntegerField()
+    occurred_at = serializers.DateTimeField()
+    actor = serializers.CharField()
+    role = serializers.CharField(allow_blank=True)
+    action = serializers.CharField()
+    summary = serializers.CharField(allow_blank=True)
+
+
+class PaymentOrderSerializer(serializers.ModelSerializer):
+    order = serializers.SerializerMethodField()
+    application = serializers.CharField(source="application.reference", read_only=True)
+    item = serializers.IntegerField(source="need_item.position", read_only=True)
+    payee = serializers.CharField(source="payee.reference", read_only=True)
+    amount = amount_field("amount.amount")
+    status = serializers.ChoiceField(choices=OrderStatus.choices, read_only=True)
+
+    class Meta:
+        model = PaymentOrder
+        fields = ["order", "application", "item", "payee", "amount", "status", "failure_reason"]
+        read_only_fields = fields
+
+    def get_order(self, order: PaymentOrder) -> str:
+        return f"PO-{order.pk}"
+
+
+class PaymentBatchSerializer(serializers.ModelSerializer):
+    status = serializers.ChoiceField(choices=BatchStatus.choices, read_only=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+    approved_by = serializers.CharField(
+        source="approved_by.username", read_only=True, allow_null=True
+    )
+    orders = PaymentOrderSerializer(many=True, read_only=True)
+    total = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PaymentBatch
+        fields = [
+            "message_id",
+            "status",
+            "execution_date",
+            "created_by",
+            "created_at",
+            "approved_by",
+            "approved_at",
+            "exported_at",
+            "file_sha256",
+            "sent_at",
+            "total",
+            "orders",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=2))
+    def get_total(self, batch: PaymentBatch) -> str:
+        return _amount(sum((o.amount.amount for o in batch.orders.all()), Decimal(0)))
+
+
+class PaymentBatchCreateSerializer(serializers.Serializer):
+    applications = serializers.ListField(
+        child=serializers.RegexField(r"^A-\d{4}-\d{6}$"), required=False, max_length=500
+    )
+    execution_date = serializers.DateField(required=False)
+
+
+class FileJobSerializer(serializers.Serializer):
+    message_id = serializers.CharField()
+    task_id = serializers.CharField()
+
+
+class ReminderSerializer(serializers.ModelSerializer):
+    application = serializers.CharField(source="application.reference", read_only=True)
+    kind = serializers.ChoiceField(choices=ReminderKind.choices, read_only=True)
+
+    class Meta:
+        model = Reminder
+        fields = ["id", "application", "kind", "waiting_since", "days", "created_at"]
+        read_only_fields = fields

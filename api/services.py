@@ -1,0 +1,92 @@
+"""The API's own writes: tokens, and a new case for a new person in one transaction.
+
+Everything else the API changes goes through ``workflows.services`` and
+``accounting.payouts``, the same functions the pages call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from api.models import ApiToken, new_token
+from audit.services import record_event
+from fund.models import Application, Beneficiary, Fund, Ombud
+from workflows import services
+from workflows.exceptions import PermissionDenied, ValidationFailed
+from workflows.roles import Role, roles_of
+from workflows.services import NeedInput
+
+
+def issue_token(
+    user: Any, *, label: str, expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """A new token for ``user``; the plain token is returned once and never stored."""
+    if not user.is_active or not roles_of(user):
+        raise ValidationFailed(_("Only an active user with a role can have an API token."))
+    label = label.strip()
+    if not label:
+        raise ValidationFailed(_("Say what the token is for."))
+    prefix, token = new_token()
+    with transaction.atomic():
+        api_token = ApiToken.objects.create(
+            user=user,
+            label=label[:60],
+            prefix=prefix,
+            digest=ApiToken.digest_of(token),
+            expires_at=expires_at,
+        )
+        record_event(
+            action="api.token_issued",
+            actor=user,
+            object_type="api_token",
+            object_ref=prefix,
+            payload={"token": api_token.pk, "user": user.pk, "expires": bool(expires_at)},
+        )
+    return api_token, token
+
+
+def revoke_token(api_token: ApiToken, actor: Any = None) -> ApiToken:
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().get(pk=api_token.pk)
+        if token.revoked_at is None:
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+            record_event(
+                action="api.token_revoked",
+                actor=actor,
+                object_type="api_token",
+                object_ref=token.prefix,
+                payload={"token": token.pk, "user": token.user_id},
+            )
+    return token
+
+
+def apply_for(
+    actor: Any,
+    *,
+    fund: Fund,
+    items: Sequence[NeedInput],
+    person: Mapping[str, Any] | None = None,
+    beneficiary: Beneficiary | None = None,
+    ombud: Ombud | None = None,
+) -> Application:
+    """Register the person (when new) and create the draft application, atomically."""
+    if (person is None) == (beneficiary is None):
+        raise ValidationFailed(_("Give either a new person or an existing person's reference."))
+    if Role.OMBUD not in roles_of(actor) and Role.OFFICER not in roles_of(actor):
+        raise PermissionDenied(
+            _("Only an ombud, or an officer working in this fund, may create an application.")
+        )
+    with transaction.atomic():
+        if person is not None:
+            beneficiary = services.register_beneficiary(actor, **person)
+        assert beneficiary is not None
+        return services.create_application(
+            actor, fund=fund, beneficiary=beneficiary, items=items, ombud=ombud
+        )

@@ -1,0 +1,218 @@
+"""Who may do what through the API — one table, every endpoint, every role.
+
+A case outside the caller's scope answers 404 (its reference cannot be probed); a role that
+may see the case but not take the step answers 403. A new endpoint without a row here fails
+``test_every_endpoint_has_a_rule``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.urls import URLPattern
+from rest_framework.test import APIClient
+
+from accounting import payouts
+from api import urls as api_urls
+from api.services import issue_token
+from reminders.models import Reminder
+from tests.factories import OmbudFactory, UserFactory
+
+ROLES = (
+    "ombud",
+    "other_ombud",
+    "officer",
+    "outside_officer",
+    "decider",
+    "treasurer",
+    "auditor",
+    "admin",
+    "anonymous",
+)
+
+
+def expect(*codes: int) -> dict[str, int]:
+    assert len(codes) == len(ROLES)
+    return dict(zip(ROLES, codes, strict=True))
+
+
+#: ombud, other ombud, officer, officer of another fund, decider, treasurer, auditor, admin, anon
+CASE_READ = expect(200, 404, 200, 404, 200, 200, 200, 404, 401)
+BATCH_READ = expect(403, 403, 403, 403, 403, 200, 200, 403, 401)
+
+
+@dataclass(frozen=True)
+class Rule:
+    path: str  # {case}, {batch}, {reminder} are filled in
+    expected: dict[str, int]
+    body: dict[str, Any] | None = None
+
+
+RULES: dict[tuple[str, str], Rule] = {
+    ("applications", "GET"): Rule(
+        "/api/v1/applications/", expect(200, 200, 200, 200, 200, 200, 200, 200, 401)
+    ),
+    ("applications", "POST"): Rule(
+        "/api/v1/applications/",
+        # An officer must name the ombud (400); only fund handlers may create (403).
+        expect(201, 201, 400, 403, 403, 403, 403, 403, 401),
+        {
+            "fund": "allmant",
+            "person": {"name": "Lina Berg"},
+            "items": [{"category": "food", "amount": "300"}],
+        },
+    ),
+    ("application", "GET"): Rule("/api/v1/applications/{case}/", CASE_READ),
+    ("items", "GET"): Rule("/api/v1/applications/{case}/items/", CASE_READ),
+    ("assessment", "POST"): Rule(
+        "/api/v1/applications/{case}/items/1/assessment/",
+        # The officer may assess, but not while the case is approved (400).
+        expect(403, 404, 400, 404, 403, 403, 403, 404, 401),
+        {"outcome": "not_obliged"},
+    ),
+    ("person", "GET"): Rule(
+        "/api/v1/applications/{case}/person/",
+        # Treasurers and auditors see the case but not the person (auditors: audit purpose).
+        expect(200, 404, 200, 404, 200, 403, 403, 404, 401),
+    ),
+    ("transitions", "GET"): Rule("/api/v1/applications/{case}/transitions/", CASE_READ),
+    ("transition", "POST"): Rule(
+        "/api/v1/applications/{case}/transitions/withdraw/",
+        expect(200, 404, 200, 404, 403, 403, 403, 404, 401),
+        {"reason": "need_met_elsewhere"},
+    ),
+    ("decisions", "GET"): Rule("/api/v1/applications/{case}/decisions/", CASE_READ),
+    ("trail", "GET"): Rule("/api/v1/applications/{case}/trail/", CASE_READ),
+    ("batches", "GET"): Rule("/api/v1/payment-batches/", BATCH_READ),
+    ("batches", "POST"): Rule(
+        "/api/v1/payment-batches/",
+        # The treasurer may, but every scheduled order is already batched (400).
+        expect(403, 403, 403, 403, 403, 400, 403, 403, 401),
+        {},
+    ),
+    ("batch", "GET"): Rule("/api/v1/payment-batches/{batch}/", BATCH_READ),
+    ("batch-approve", "POST"): Rule(
+        "/api/v1/payment-batches/{batch}/approve/",
+        expect(403, 403, 403, 403, 403, 200, 403, 403, 401),
+    ),
+    ("batch-file", "POST"): Rule(
+        "/api/v1/payment-batches/{batch}/file/",
+        # Not approved yet: the treasurer gets 400.
+        expect(403, 403, 403, 403, 403, 400, 403, 403, 401),
+    ),
+    ("reminders", "GET"): Rule(
+        "/api/v1/reminders/", expect(200, 200, 200, 200, 200, 200, 200, 200, 401)
+    ),
+    ("reminder-dismiss", "POST"): Rule(
+        "/api/v1/reminders/{reminder}/dismiss/",
+        expect(200, 404, 404, 404, 404, 404, 404, 404, 401),
+    ),
+}
+
+#: Not behind a role: the schema and its page are public.
+PUBLIC = {"schema", "docs"}
+
+
+def _endpoints() -> set[tuple[str | None, str]]:
+    found: set[tuple[str | None, str]] = set()
+    for pattern in api_urls.urlpatterns:
+        assert isinstance(pattern, URLPattern)
+        if pattern.name in PUBLIC:
+            continue
+        view = pattern.callback.view_class  # type: ignore[attr-defined]
+        for method in ("get", "post", "put", "patch", "delete"):
+            if hasattr(view, method):
+                found.add((pattern.name, method.upper()))
+    return found
+
+
+def test_every_endpoint_has_a_rule():
+    assert _endpoints() == set(RULES)
+
+
+@pytest.fixture
+def scene(world):
+    """An approved case of the world's ombud, and another case paid into a draft batch."""
+    case = world.to_approved(world.new_application("1000"))
+    other = world.to_approved(world.new_application("500"))
+    world.run(other, "schedule_payout", world.treasurer)
+    batch = payouts.create_batch(world.treasurer, applications=[other])
+    reminder = Reminder.objects.create(
+        application=case,
+        kind="unpaid",
+        recipient=world.ombud.user,
+        waiting_since=case.decided_at,
+        days=11,
+        created_at=case.decided_at,
+    )
+    users = {
+        "ombud": world.ombud.user,
+        "other_ombud": OmbudFactory().user,
+        "officer": world.officer,
+        "outside_officer": UserFactory(roles=["officer"]),
+        "decider": world.decider,
+        "treasurer": world.treasurer2,  # not the batch's creator
+        "auditor": world.auditor,
+        "admin": world.admin,
+    }
+    return {"case": case.reference, "batch": batch.message_id, "reminder": reminder.pk}, users
+
+
+def _client(user: Any) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        _token, plain = issue_token(user, label="permissions")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {plain}", HTTP_ACCEPT_LANGUAGE="en")
+    return client
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("endpoint", sorted(RULES), ids=lambda e: f"{e[1]} {e[0]}")
+def test_role_and_case_scope(scene, endpoint):
+    refs, users = scene
+    rule = RULES[endpoint]
+    path = rule.path.format(**refs)
+    answers = {}
+    for role in ROLES:
+        # Each role meets the same scene: what one role changes is rolled back.
+        with transaction.atomic():
+            client = _client(users.get(role))
+            if endpoint[1] == "GET":
+                response = client.get(path)
+            else:
+                response = client.post(path, rule.body or {}, format="json")
+            answers[role] = response.status_code
+            transaction.set_rollback(True)
+
+    assert answers == rule.expected, path
+
+
+@pytest.mark.django_db
+def test_lists_show_only_the_callers_cases(scene):
+    refs, users = scene
+    seen = {
+        role: {a["reference"] for a in _client(user).get("/api/v1/applications/").json()["results"]}
+        for role, user in users.items()
+    }
+
+    assert refs["case"] in seen["ombud"]
+    assert seen["other_ombud"] == set()
+    assert seen["outside_officer"] == set()
+    assert seen["admin"] == set()
+    assert len(seen["officer"]) == len(seen["auditor"]) == 2
+    assert refs["case"] in seen["treasurer"]
+
+
+@pytest.mark.django_db
+def test_an_ombud_reaching_for_someone_elses_case_learns_nothing(scene):
+    refs, users = scene
+    client = _client(users["other_ombud"])
+    missing = client.get("/api/v1/applications/A-2000-999999/")
+
+    for suffix in ("", "items/", "person/", "transitions/", "decisions/", "trail/"):
+        response = client.get(f"/api/v1/applications/{refs['case']}/{suffix}")
+        assert response.status_code == 404
+        assert response.json() == missing.json()

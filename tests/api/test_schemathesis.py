@@ -1,0 +1,87 @@
+"""Property-based tests from the OpenAPI document (schemathesis), through the WSGI app.
+
+Every operation gets up to 20 generated requests as an officer (on real references, so the
+requests reach the services): no answer may be a 500, and every answer must match the
+documented status codes, content type and body schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from accounting import payouts
+from api.services import issue_token
+from config.wsgi import application
+from reminders.models import Reminder
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+@pytest.fixture
+def _connection_kept_across_requests() -> Iterator[None]:
+    """As Django's test client does: a WSGI request must not close the test's connection."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def officer_world(world, _connection_kept_across_requests) -> dict[str, Any]:
+    """An officer's token and real references: a case in every early state, a batch."""
+    app = world.to_decision(world.new_application("1500", "700"))
+    world.new_application("900")
+    paid = world.to_approved(world.new_application("400"))
+    world.run(paid, "schedule_payout", world.treasurer)
+    batch = payouts.create_batch(world.treasurer, applications=[paid])
+    reminder = Reminder.objects.create(
+        application=app,
+        kind="awaiting_ombud",
+        recipient=world.officer,
+        waiting_since=app.created_at,
+        days=20,
+        created_at=app.created_at,
+    )
+    _token, plain = issue_token(world.officer, label="schemathesis")
+    return {
+        "headers": {"Authorization": f"Token {plain}", "Accept-Language": "en"},
+        "path": {"reference": app.reference, "message_id": batch.message_id, "id": reminder.pk},
+    }
+
+
+@schema.parametrize()
+@hypothesis_settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+def test_api_answers_match_the_schema(case, officer_world):
+    for name, value in officer_world["path"].items():
+        if case.path_parameters and name in case.path_parameters:
+            case.path_parameters[name] = value
+    case.call_and_validate(headers=officer_world["headers"], checks=CHECKS)
