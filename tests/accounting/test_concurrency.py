@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from accounting import commitments, ledger, payouts
 from accounting.models import (
@@ -51,7 +52,8 @@ def race(
     def run(i: int) -> None:
         try:
             barrier.wait()
-            outcome = work(i)
+            with translation.override("en"):  # threads start in the default language
+                outcome = work(i)
         except WorkflowError as exc:
             outcome = exc
         except BaseException as exc:
