@@ -149,9 +149,14 @@ def _write_text(sequence: int, text: str) -> None:
         )
 
 
-@pytest.mark.skipif("connection.vendor != 'sqlite'")
 def test_record_event_stores_the_canonical_text_and_the_verifier_does_not_parse_it(chain):
+    """On SQLite the stored text is canonical and hashed as is; PostgreSQL's jsonb keeps no
+    text, so there the verifier parses (and still verifies)."""
     events = chain(5)
+    if connection.vendor != "sqlite":
+        status, output = verify()
+        assert status == 0, output
+        return
     assert _stored_text(3) == _canonical_text(events[2].payload)
     with mock.patch.object(chain_module, "parse_payload", side_effect=AssertionError):
         status, output = verify()
