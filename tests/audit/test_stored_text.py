@@ -14,7 +14,6 @@ import json
 from decimal import Decimal
 from unittest import mock
 
-import pytest
 from django.db import connection
 from hypothesis import given
 from hypothesis import strategies as st
