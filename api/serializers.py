@@ -62,7 +62,6 @@ class NeedItemSerializer(serializers.ModelSerializer):
         fields = [
             "position",
             "category",
-            "description",
             "requested_amount",
             "approved_amount",
             "outcome",
@@ -210,13 +209,21 @@ class AssessmentInputSerializer(serializers.Serializer):
     )
 
 
+class NeedDescriptionSerializer(serializers.Serializer):
+    position = serializers.IntegerField()
+    description = serializers.CharField(allow_blank=True)
+
+
 class PersonSerializer(serializers.Serializer):
+    """The person's values and the case's free texts: only here, and every read is logged."""
+
     beneficiary = serializers.CharField()
     name = serializers.CharField()
     personal_number = serializers.CharField(allow_blank=True)
     contact = serializers.CharField(allow_blank=True)
     protected_identity = serializers.BooleanField()
     region = serializers.CharField(allow_blank=True)
+    need_descriptions = NeedDescriptionSerializer(many=True)
 
 
 class DecisionItemSerializer(serializers.ModelSerializer):

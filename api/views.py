@@ -176,6 +176,11 @@ class ApplicationPerson(APIView):
             "contact": values.get("contact", ""),
             "protected_identity": bool(values.get("protected_identity", False)),
             "region": application.beneficiary.region,
+            # Need descriptions are the person's data too (encrypted under their key).
+            "need_descriptions": [
+                {"position": item.position, "description": item.description}
+                for item in application.items.order_by("position")
+            ],
         }
         return Response(serializers.PersonSerializer(body).data)
 
