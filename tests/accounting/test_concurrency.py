@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
@@ -38,6 +39,10 @@ pytestmark = [
 ]
 
 WORKERS = 6
+
+
+def _on_batch(action: Callable[..., Any], batch: Any, treasurers: list[Any], i: int) -> Any:
+    return action(batch, treasurers[i])
 
 
 def race(
@@ -93,15 +98,15 @@ def test_racing_treasurers_batch_approve_and_confirm_each_order_once(world, ledg
     assert all(batch_id is not None for _pk, batch_id in batched)
 
     for batch in batches:
-        results, errors = race(lambda i, b=batch: payouts.approve_batch(b, treasurers[i]))
+        results, errors = race(partial(_on_batch, payouts.approve_batch, batch, treasurers))
         assert sum(isinstance(r, WorkflowError) for r in results) == 1  # the creator
         assert errors == []
         batch.refresh_from_db()
         assert batch.status == BatchStatus.APPROVED
         assert batch.approved_by_id != batch.created_by_id
-        _, errors = race(lambda i, b=batch: payouts.export_batch(b, treasurers[i]))
+        _, errors = race(partial(_on_batch, payouts.export_batch, batch, treasurers))
         assert errors == []
-        _, errors = race(lambda i, b=batch: payouts.mark_sent(b, treasurers[i]))
+        _, errors = race(partial(_on_batch, payouts.mark_sent, batch, treasurers))
         assert errors == []
 
     def confirm(i: int) -> int:
