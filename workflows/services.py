@@ -714,11 +714,12 @@ def _decide(step: Step) -> None:
         reconsiders=previous,
         created_at=timezone.now(),
     )
+    requested = {item.pk: item.requested_amount for item in app.items.all()}
     DecisionItem.objects.bulk_create(
         DecisionItem(  # type: ignore[misc]  # Money into a MoneyField
             decision=decision,
             need_item_id=pk,
-            outcome=_item_outcome(amount, app, pk),
+            outcome=_item_outcome(amount, requested[pk]),
             amount=amount,
             reason=reason_code,
         )
@@ -727,8 +728,7 @@ def _decide(step: Step) -> None:
     _sign(step, decision)
 
 
-def _item_outcome(amount: Money, app: Application, item_id: int) -> str:
-    requested = app.items.get(pk=item_id).requested_amount
+def _item_outcome(amount: Money, requested: Money) -> str:
     if amount.amount == 0:
         return NeedItem.Outcome.REJECTED
     return NeedItem.Outcome.APPROVED if amount == requested else NeedItem.Outcome.REDUCED
