@@ -302,6 +302,8 @@ SPECTACULAR_SETTINGS = {
         "ObligationEnum": "workflows.models.Obligation",
         "DecisionOutcomeEnum": "workflows.models.DecisionOutcome",
         "ItemOutcomeEnum": "fund.models.NeedItem.Outcome",
+        "ExportKindEnum": "accounting.models.ExportKind",
+        "ExportStatusEnum": "accounting.models.ExportStatus",
     },
 }
 
