@@ -9,6 +9,7 @@ updated or deleted.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -549,3 +550,60 @@ class PaymentBatch(models.Model):
 
     def __str__(self) -> str:
         return self.message_id
+
+
+class ExportKind(models.TextChoices):
+    SIE4 = "sie4", _("SIE 4")
+    SIE4I = "sie4i", _("SIE 4I")
+    LEDGER_CSV = "ledger_csv", _("Ledger (CSV)")
+    LEDGER_XLSX = "ledger_xlsx", _("Ledger (XLSX)")
+    LEDGER_JSONL = "ledger_jsonl", _("Ledger (JSON Lines)")
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class ExportJob(models.Model):
+    """One accounting export run by a worker (see ``accounting.tasks.run_export``).
+
+    ``error`` is a short code (``refused``, ``failed``), never free text: messages may carry
+    personal data.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=20, choices=ExportKind.choices)
+    params = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(default=0)
+    file_path = models.CharField(max_length=500, blank=True)
+    error = models.CharField(max_length=40, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.id}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ExportStatus.DONE, ExportStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == ExportStatus.DONE:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(100, self.rows_done * 100 // self.rows_total)

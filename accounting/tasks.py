@@ -7,6 +7,7 @@ complete file and one audit event.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import os
@@ -17,9 +18,11 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import InterfaceError, OperationalError
+from django.utils import timezone
 
 from accounting import payouts
-from accounting.models import PaymentBatch
+from accounting.models import PaymentBatch, Posting
 from config.celery import RELIABLE
 
 logger = logging.getLogger("fundflow.accounting")
@@ -55,3 +58,90 @@ def generate_payout_file(self: Any, message_id: str, actor_id: int) -> dict[str,
         _write_atomically(path, content)
     logger.info("payout file for batch %s written (sha256 %s)", message_id, digest)
     return {"message_id": message_id, "sha256": digest, "bytes": len(content)}
+
+
+@shared_task(name="accounting.run_export", bind=True, **RELIABLE)
+def run_export(self: Any, job_id: str) -> dict[str, Any]:
+    """Write an export job's file, reporting progress on the job row.
+
+    A done or failed job is not redone. A running job is taken over only by a redelivered
+    or retried message (its worker died or the database hiccupped); a plain duplicate leaves
+    it alone. Progress is written with single-row UPDATEs outside any transaction, so pages
+    polling the job see it move.
+    """
+    from accounting.exports import ExportRefused, jobs
+    from accounting.exports.services import export_ledger_file, export_sie_file
+    from accounting.models import ExportJob, ExportKind, ExportStatus
+    from workflows.exceptions import PermissionDenied
+
+    retaken = bool(self.request.retries or (self.request.delivery_info or {}).get("redelivered"))
+    allowed = [ExportStatus.QUEUED] + ([ExportStatus.RUNNING] if retaken else [])
+    claimed = ExportJob.objects.filter(pk=job_id, status__in=allowed).update(
+        status=ExportStatus.RUNNING, rows_done=0
+    )
+    job = ExportJob.objects.select_related("created_by").get(pk=job_id)
+    if not claimed:
+        logger.info("export job %s is %s; nothing to do", job_id, job.status)
+        return {"job": job_id, "status": job.status, "skipped": True}
+
+    params = job.params
+    date_from = dt.date.fromisoformat(params["from"]) if params.get("from") else None
+    date_to = dt.date.fromisoformat(params["to"]) if params.get("to") else None
+    path = jobs.export_path(job)
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    def progress(rows: int) -> None:
+        ExportJob.objects.filter(pk=job_id).update(rows_done=rows)
+
+    def finish(status: str, **fields: Any) -> None:
+        ExportJob.objects.filter(pk=job_id).update(
+            status=status, finished_at=timezone.now(), **fields
+        )
+
+    try:
+        kind = ExportKind(job.kind)
+        if kind in jobs.SIE_KINDS:
+            from accounting.exports import sie
+
+            postings = Posting.objects.filter(voucher__fiscal_year=sie._year(params["year"]))
+        else:
+            postings = Posting.objects.all()
+        if date_from:
+            postings = postings.filter(voucher__date__gte=date_from)
+        if date_to:
+            postings = postings.filter(voucher__date__lte=date_to)
+        ExportJob.objects.filter(pk=job_id).update(rows_total=postings.count())
+        if kind in jobs.SIE_KINDS:
+            export_sie_file(
+                path,
+                year=params["year"],
+                sie_type=jobs.SIE_KINDS[kind],
+                date_from=date_from,
+                date_to=date_to,
+                actor=job.created_by,
+                progress=progress,
+            )
+        else:
+            export_ledger_file(
+                path,
+                fmt=jobs.LEDGER_KINDS[kind],
+                date_from=date_from,
+                date_to=date_to,
+                actor=job.created_by,
+                progress=progress,
+            )
+    except ExportRefused:
+        finish(ExportStatus.FAILED, error="refused")
+        return {"job": job_id, "status": ExportStatus.FAILED}
+    except PermissionDenied:
+        finish(ExportStatus.FAILED, error="forbidden")
+        return {"job": job_id, "status": ExportStatus.FAILED}
+    except (OperationalError, InterfaceError):
+        raise  # retried by RELIABLE's autoretry
+    except Exception:
+        logger.exception("export job %s failed", job_id)
+        finish(ExportStatus.FAILED, error="failed")
+        raise
+    finish(ExportStatus.DONE, file_path=str(path))
+    logger.info("export job %s done", job_id)
+    return {"job": job_id, "status": ExportStatus.DONE}

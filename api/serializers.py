@@ -10,7 +10,15 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounting.models import BatchStatus, OrderStatus, PaymentBatch, PaymentOrder
+from accounting.models import (
+    BatchStatus,
+    ExportJob,
+    ExportKind,
+    ExportStatus,
+    OrderStatus,
+    PaymentBatch,
+    PaymentOrder,
+)
 from fund.models import Application, Fund, NeedCategory, NeedItem
 from reminders.models import Reminder, ReminderKind
 from workflows.models import (
@@ -339,3 +347,40 @@ class ReminderSerializer(serializers.ModelSerializer):
         model = Reminder
         fields = ["id", "application", "kind", "waiting_since", "days", "created_at"]
         read_only_fields = fields
+
+
+class ExportJobRequestSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ExportKind.choices)
+    year = serializers.IntegerField(
+        required=False, min_value=1900, max_value=2999, help_text="Fiscal year (SIE only)."
+    )
+    date_from = serializers.DateField(required=False, allow_null=True)
+    date_to = serializers.DateField(required=False, allow_null=True)
+
+
+class ExportJobSerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(choices=ExportKind.choices, read_only=True)
+    status = serializers.ChoiceField(choices=ExportStatus.choices, read_only=True)
+    params = serializers.DictField(read_only=True)
+    percent = serializers.IntegerField(read_only=True)
+    file_ready = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ExportJob
+        fields = [
+            "id",
+            "kind",
+            "params",
+            "status",
+            "rows_done",
+            "rows_total",
+            "percent",
+            "error",
+            "file_ready",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    def get_file_ready(self, job: ExportJob) -> bool:
+        return job.status == ExportStatus.DONE

@@ -44,6 +44,9 @@ urlpatterns = [
         views.PaymentBatchFile.as_view(),
         name="batch-file",
     ),
+    path("v1/exports/", views.ExportJobList.as_view(), name="exports"),
+    path("v1/exports/<uuid:job_id>/", views.ExportJobDetail.as_view(), name="export"),
+    path("v1/exports/<uuid:job_id>/file/", views.ExportJobFile.as_view(), name="export-file"),
     path("v1/reminders/", views.ReminderList.as_view(), name="reminders"),
     path(
         "v1/reminders/<int:id>/dismiss/", views.DismissReminder.as_view(), name="reminder-dismiss"

@@ -37,6 +37,13 @@ urlpatterns = [
     path("treasury/batches/<int:pk>/file/", treasury.batch_file, name="batch_file"),
     path("treasury/batches/<int:pk>/<str:action>/", treasury.batch_action, name="batch_action"),
     path("treasury/exports/", exports.exports, name="exports"),
+    path("treasury/exports/<uuid:pk>/", exports.export_job, name="export_job"),
+    path(
+        "treasury/exports/<uuid:pk>/progress/",
+        exports.export_job_progress,
+        name="export_job_progress",
+    ),
+    path("treasury/exports/<uuid:pk>/file/", exports.export_job_file, name="export_job_file"),
     # auditors (read only)
     path("audit/", audit.audit_home, name="audit_home"),
     path("audit/log/", audit.audit_log, name="audit_log"),

@@ -14,7 +14,7 @@ import datetime as dt
 import io
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import IO, Any
@@ -159,11 +159,31 @@ def write_ledger(
     fmt: str,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> LedgerSummary:
+    """Write the posting rows; ``progress(rows_so_far)`` is called every PROGRESS_EVERY rows."""
     if fmt not in WRITERS:
         raise ExportRefused(_("The format must be one of: %(f)s.") % {"f": ", ".join(FORMATS)})
     if date_from and date_to and date_from > date_to:
         raise ExportRefused(_("The start date is after the end date."))
     summary = LedgerSummary(fmt=fmt)
-    summary.rows = WRITERS[fmt](out, rows(date_from, date_to))
+    source = rows(date_from, date_to)
+    if progress is not None:
+        source = counted(source, progress)
+    summary.rows = WRITERS[fmt](out, source)
     return summary
+
+
+#: How many rows between two progress reports.
+PROGRESS_EVERY = 2000
+
+
+def counted(source: Iterator[tuple], progress: Callable[[int], None]) -> Iterator[tuple]:
+    """The rows of ``source`` unchanged, reporting the count every PROGRESS_EVERY rows."""
+    count = 0
+    for row in source:
+        yield row
+        count += 1
+        if count % PROGRESS_EVERY == 0:
+            progress(count)
+    progress(count)

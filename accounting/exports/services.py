@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from typing import Any
 
 from accounting.exports import ledger, sie
@@ -21,11 +22,17 @@ def export_sie_file(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     actor: Any = None,
+    progress: Callable[[int], None] | None = None,
 ) -> sie.SieSummary:
     role = export_role(actor)
     with atomic_output(path) as handle:
         summary = sie.write_sie(
-            handle, year=year, sie_type=sie_type, date_from=date_from, date_to=date_to
+            handle,
+            year=year,
+            sie_type=sie_type,
+            date_from=date_from,
+            date_to=date_to,
+            progress=progress,
         )
     record_export(
         path=path,
@@ -53,10 +60,13 @@ def export_ledger_file(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     actor: Any = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ledger.LedgerSummary:
     role = export_role(actor)
     with atomic_output(path) as handle:
-        summary = ledger.write_ledger(handle, fmt=fmt, date_from=date_from, date_to=date_to)
+        summary = ledger.write_ledger(
+            handle, fmt=fmt, date_from=date_from, date_to=date_to, progress=progress
+        )
     record_export(
         path=path,
         action="export.ledger",

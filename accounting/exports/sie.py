@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import IO, Any
@@ -325,6 +325,14 @@ def _voucher_rows(fiscal_year: FiscalYear, start: dt.date, end: dt.date) -> Iter
     )
 
 
+def _progress(source: Iterator[tuple], progress: Callable[[int], None] | None) -> Iterator[tuple]:
+    if progress is None:
+        return source
+    from accounting.exports.ledger import counted
+
+    return counted(source, progress)
+
+
 def write_sie(
     out: IO[bytes],
     *,
@@ -332,6 +340,7 @@ def write_sie(
     sie_type: str = TYPE_4,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> SieSummary:
     """Write the SIE file to the binary stream ``out``; refuse before writing if wrong."""
     sie_type = sie_type.upper()
@@ -399,7 +408,7 @@ def write_sie(
         cost_centre,
         project,
         fund,
-    ) in _voucher_rows(fiscal_year, start, end):
+    ) in _progress(_voucher_rows(fiscal_year, start, end), progress):
         if voucher_id != current:
             if current is not None:
                 _close_voucher(w, total, label)

@@ -16,6 +16,7 @@ from django.urls import URLPattern
 from rest_framework.test import APIClient
 
 from accounting import payouts
+from accounting.models import ExportJob
 from api import urls as api_urls
 from api.services import issue_token
 from reminders.models import Reminder
@@ -103,6 +104,17 @@ RULES: dict[tuple[str, str], Rule] = {
         # Not approved yet: the treasurer gets 400.
         expect(403, 403, 403, 403, 403, 400, 403, 403, 401),
     ),
+    ("exports", "POST"): Rule(
+        "/api/v1/exports/",
+        expect(403, 403, 403, 403, 403, 202, 403, 202, 401),
+        {"kind": "ledger_csv", "date_from": "2026-01-01"},
+    ),
+    ("export", "GET"): Rule(
+        "/api/v1/exports/{job}/", expect(403, 403, 403, 403, 403, 200, 403, 200, 401)
+    ),
+    ("export-file", "GET"): Rule(
+        "/api/v1/exports/{job}/file/", expect(403, 403, 403, 403, 403, 200, 403, 200, 401)
+    ),
     ("reminders", "GET"): Rule(
         "/api/v1/reminders/", expect(200, 200, 200, 200, 200, 200, 200, 200, 401)
     ),
@@ -134,8 +146,9 @@ def test_every_endpoint_has_a_rule():
 
 
 @pytest.fixture
-def scene(world):
-    """An approved case of the world's ombud, and another case paid into a draft batch."""
+def scene(world, tmp_path, settings):
+    """An approved case of the world's ombud, another case paid into a draft batch, an export."""
+    settings.EXPORT_FILES_DIR = tmp_path / "exports"
     case = world.to_approved(world.new_application("1000"))
     other = world.to_approved(world.new_application("500"))
     world.run(other, "schedule_payout", world.treasurer)
@@ -158,7 +171,13 @@ def scene(world):
         "auditor": world.auditor,
         "admin": world.admin,
     }
-    return {"case": case.reference, "batch": batch.message_id, "reminder": reminder.pk}, users
+    export_file = tmp_path / "export.csv"
+    export_file.write_text("voucher\n", encoding="utf-8")
+    job = ExportJob.objects.create(
+        kind="ledger_csv", created_by=world.treasurer, status="done", file_path=str(export_file)
+    )
+    refs = {"case": case.reference, "batch": batch.message_id, "reminder": reminder.pk}
+    return {**refs, "job": job.pk}, users
 
 
 def _client(user: Any) -> APIClient:

@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounting import payouts
+from accounting.models import ExportJob
 from tests.fixtures import World
 from tests.web.conftest import ROLES, sign_in
 
@@ -62,6 +63,9 @@ PAGES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "batch_file": ("post", "batch", ONLY("treasurer")),
     "batch_action": ("post", "batch_action", ONLY("treasurer")),
     "exports": ("get", "", ONLY("treasurer", "administrator")),
+    "export_job": ("get", "job", ONLY("treasurer", "administrator")),
+    "export_job_progress": ("get", "job", ONLY("treasurer", "administrator")),
+    "export_job_file": ("get", "job", ONLY("treasurer", "administrator")),
     "audit_home": ("get", "", ONLY("auditor")),
     "audit_log": ("get", "", ONLY("auditor")),
     "audit_verify": ("get", "", ONLY("auditor")),
@@ -100,13 +104,22 @@ def test_every_page_has_a_rule() -> None:
 
 
 @pytest.fixture
-def case(world: World) -> dict[str, Any]:
-    """An approved case of world.ombud with a batch of its payment order."""
+def case(world: World, tmp_path: Any) -> dict[str, Any]:
+    """An approved case of world.ombud with a batch of its payment order, and an export."""
     app = world.to_approved(world.new_application("1500"))
     app = world.run(app, "schedule_payout", world.treasurer)
     batch = payouts.create_batch(world.treasurer, applications=[app])
     item = app.items.get()
+    export_file = tmp_path / "export.csv"
+    export_file.write_text("voucher\n", encoding="utf-8")
+    job = ExportJob.objects.create(
+        kind="ledger_csv",
+        created_by=world.treasurer,
+        status="done",
+        file_path=str(export_file),
+    )
     return {
+        "job": {"pk": job.pk},
         "": {},
         "app": {"reference": app.reference},
         "ref": {"reference": app.reference},

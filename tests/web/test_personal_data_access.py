@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounting import payouts
+from accounting.models import ExportJob
 from audit.models import AuditEvent
 from tests.fixtures import World
 from tests.web.conftest import ROLES, sign_in
@@ -31,7 +32,9 @@ def _case(world: World) -> dict[str, Any]:
     app = world.to_approved(app)
     app = world.run(app, "schedule_payout", world.treasurer)
     batch = payouts.create_batch(world.treasurer, applications=[app])
+    job = ExportJob.objects.create(kind="ledger_csv", created_by=world.treasurer)
     return {
+        "job": {"pk": job.pk},
         "": {},
         "app": {"reference": app.reference},
         "ref": {"reference": app.reference},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.test import Client
 from django.urls import reverse
 
@@ -69,21 +71,33 @@ def test_balances_and_commitments_are_shown(world: World) -> None:
     assert "SEK 1,000,000.00" in html  # balance
 
 
-def test_a_treasurer_downloads_the_sie_file_and_the_ledger(world: World) -> None:
+def test_a_treasurer_downloads_the_sie_file_and_the_ledger(
+    world: World, settings: Any, tmp_path: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     from django.utils import timezone
 
     from audit.models import AuditEvent
 
+    settings.EXPORT_FILES_DIR = tmp_path
     world.to_paid(world.new_application("1500"))
     client = sign_in(Client(), world.treasurer)
     assert client.get(reverse("web:exports")).status_code == 200
     year = timezone.localdate().year
-    response = client.post(reverse("web:exports"), {"kind": "sie4i", "year": year})
-    assert response.status_code == 200, [str(m) for m in response.context["messages"]]
-    assert response.content.startswith(b"#FLAGGA 0")
-    assert b"#VER" in response.content
-    assert AuditEvent.objects.filter(action="export.sie", actor_id=world.treasurer.pk).exists()
-    response = client.post(reverse("web:exports"), {"kind": "csv", "year": year})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("web:exports"), {"kind": "sie4i", "year": year})
+    assert response.status_code == 302
+    job_page = client.get(response["Location"])
+    assert job_page.status_code == 200
+    download = job_page.context["job"]
+    response = client.get(reverse("web:export_job_file", args=[download.pk]))
     assert response.status_code == 200
+    content = b"".join(response.streaming_content)
+    assert content.startswith(b"#FLAGGA 0")
+    assert b"#VER" in content
+    assert AuditEvent.objects.filter(action="export.sie", actor_id=world.treasurer.pk).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("web:exports"), {"kind": "ledger_csv", "year": year})
+    job = client.get(response["Location"]).context["job"]
+    response = client.get(reverse("web:export_job_file", args=[job.pk]))
     assert response["Content-Type"].startswith("text/csv")
-    assert b"6710" in response.content
+    assert b"6710" in b"".join(response.streaming_content)

@@ -1,0 +1,135 @@
+"""Accounting exports as background jobs: progress, idempotency, roles."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from accounting.exports import ledger as ledger_module
+from accounting.exports.jobs import start_export
+from accounting.exports.services import export_ledger_file
+from accounting.ledger import Line, post_voucher
+from accounting.models import ExportJob, ExportStatus
+from accounting.tasks import run_export
+from audit.models import AuditEvent
+from tests.factories import UserFactory
+from workflows.exceptions import PermissionDenied, ValidationFailed
+
+pytestmark = pytest.mark.django_db
+
+
+def book_postings(treasurer: Any, vouchers: int = 3) -> None:
+    """A few balanced vouchers in 2026 (two postings each)."""
+    for day in range(1, vouchers + 1):
+        amount = Decimal(f"{100 * day}.00")
+        post_voucher(
+            series="A",
+            text=f"Gåva {day}",
+            lines=[Line("1930", amount), Line("3993", -amount)],
+            actor=treasurer,
+            date=dt.date(2026, 1, day),
+        )
+
+
+@pytest.fixture(autouse=True)
+def _export_dir(settings: Any, tmp_path: Path) -> None:
+    settings.EXPORT_FILES_DIR = tmp_path / "exports"
+
+
+@pytest.fixture
+def treasurer() -> Any:
+    user = UserFactory(roles=["treasurer"])
+    book_postings(user)
+    return user
+
+
+def test_job_runs_to_done_and_writes_the_same_file_as_the_service(
+    treasurer: Any, tmp_path: Path, django_capture_on_commit_callbacks: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(ledger_module, "PROGRESS_EVERY", 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = start_export(treasurer, "ledger_csv", date_from="2026-01-01", date_to="2026-12-31")
+    job.refresh_from_db()
+
+    assert job.status == ExportStatus.DONE
+    assert job.rows_total == 6
+    assert job.rows_done == job.rows_total
+    assert job.percent == 100
+    assert job.finished_at is not None
+    assert job.error == ""
+    direct = tmp_path / "direct.csv"
+    export_ledger_file(
+        direct,
+        fmt="csv",
+        date_from=dt.date(2026, 1, 1),
+        date_to=dt.date(2026, 12, 31),
+        actor=treasurer,
+    )
+    assert Path(job.file_path).read_bytes() == direct.read_bytes()
+    assert AuditEvent.objects.filter(action="export.job_started").count() == 1
+
+
+def test_a_second_run_does_nothing(treasurer: Any, django_capture_on_commit_callbacks: Any) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        job = start_export(treasurer, "ledger_jsonl")
+    exports = AuditEvent.objects.filter(action="export.ledger").count()
+    result = run_export.apply(args=[str(job.pk)]).get()
+
+    assert result["skipped"] is True
+    assert AuditEvent.objects.filter(action="export.ledger").count() == exports == 1
+    job.refresh_from_db()
+    assert job.status == ExportStatus.DONE
+
+
+def test_a_refused_sie_export_fails_with_a_code(
+    treasurer: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        job = start_export(treasurer, "sie4", year=2031)
+    job.refresh_from_db()
+    assert job.status == ExportStatus.FAILED
+    assert job.error == "refused"
+    assert job.file_path == ""
+
+
+def test_sie4i_job_runs(treasurer: Any, django_capture_on_commit_callbacks: Any) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        job = start_export(treasurer, "sie4i", year=2026)
+    job.refresh_from_db()
+    assert job.status == ExportStatus.DONE, job.error
+    assert job.rows_done == job.rows_total == 6
+    assert b"#SIETYP 4" in Path(job.file_path).read_bytes()
+
+
+@pytest.mark.parametrize("roles", [["officer"], ["ombud"], ["auditor"], []])
+def test_only_treasurers_and_administrators_start_exports(roles: list[str]) -> None:
+    user = UserFactory(roles=roles)
+    with pytest.raises(PermissionDenied):
+        start_export(user, "ledger_csv")
+    assert not ExportJob.objects.exists()
+
+
+def test_administrator_may_start(django_capture_on_commit_callbacks: Any) -> None:
+    admin = UserFactory(roles=["administrator"])
+    job = start_export(admin, "ledger_csv")
+    assert job.status == ExportStatus.QUEUED
+
+
+@pytest.mark.parametrize(
+    ("kind", "params"),
+    [
+        ("nope", {}),
+        ("ledger_csv", {"date_from": "2026-13-01"}),
+        ("ledger_csv", {"date_from": "2026-02-01", "date_to": "2026-01-01"}),
+        ("sie4", {}),
+        ("sie4", {"year": "x"}),
+    ],
+)
+def test_parameters_are_validated(treasurer: Any, kind: str, params: dict[str, Any]) -> None:
+    with pytest.raises(ValidationFailed):
+        start_export(treasurer, kind, **params)
+    assert not ExportJob.objects.exists()
