@@ -12,7 +12,8 @@ from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponseNotAllowed
+from django.http.response import HttpResponseBase
 
 from workflows.roles import Role, roles_of
 
@@ -39,7 +40,7 @@ def is_fully_authenticated(user: Any) -> bool:
     return True
 
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def page(*roles: str, methods: tuple[str, ...] = ("GET",)) -> Callable[[View], View]:
@@ -47,7 +48,7 @@ def page(*roles: str, methods: tuple[str, ...] = ("GET",)) -> Callable[[View], V
 
     def decorator(view: View) -> View:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not is_fully_authenticated(request.user):
                 return redirect_to_login(request.get_full_path())
             if roles and not roles_of(request.user) & set(roles):
