@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from accounting import payouts
+from accounting.models import ExportJob
 from audit.models import AuditEvent
 from reminders.models import Reminder
 from tests.api.test_permissions import ROLES, RULES, _client
@@ -24,7 +25,7 @@ def _views() -> int:
 
 
 @pytest.mark.django_db
-def test_every_endpoint_returning_personal_data_logs_the_access(world):
+def test_every_endpoint_returning_personal_data_logs_the_access(world, tmp_path):
     case = world.new_application("1000", name=NAME)
     item = case.items.get()
     item.description = DESCRIPTION
@@ -41,7 +42,17 @@ def test_every_endpoint_returning_personal_data_logs_the_access(world):
         days=11,
         created_at=case.decided_at,
     )
-    refs = {"case": case.reference, "batch": batch.message_id, "reminder": reminder.pk}
+    export_file = tmp_path / "export.csv"
+    export_file.write_text("voucher\n", encoding="utf-8")
+    job = ExportJob.objects.create(
+        kind="ledger_csv", created_by=world.treasurer, status="done", file_path=str(export_file)
+    )
+    refs = {
+        "case": case.reference,
+        "batch": batch.message_id,
+        "reminder": reminder.pk,
+        "job": job.pk,
+    }
     users = {
         "ombud": world.ombud.user,
         "other_ombud": OmbudFactory().user,
@@ -61,7 +72,8 @@ def test_every_endpoint_returning_personal_data_logs_the_access(world):
                 continue
             before = _views()
             response = _client(users[role]).get(rule.path.format(**refs))
-            body = response.content.decode("utf-8")
+            raw = b"".join(response.streaming_content) if response.streaming else response.content
+            body = raw.decode("utf-8", errors="replace")
             if NAME in body or DESCRIPTION in body:
                 shown.append((name, role))
                 if _views() == before:
