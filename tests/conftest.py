@@ -96,4 +96,9 @@ def artifacts_dir() -> Path:
     return path
 
 
-pytest_plugins = ["tests.fixtures", "tests.audit_triggers", "tests.celery_worker"]
+pytest_plugins = [
+    "tests.fixtures",
+    "tests.audit_triggers",
+    "tests.celery_worker",
+    "tests.evidence",
+]

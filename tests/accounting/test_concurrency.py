@@ -34,6 +34,7 @@ from workflows.exceptions import WorkflowError
 from workflows.states import State
 
 pytestmark = [
+    pytest.mark.evidence("ledger"),
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]

@@ -11,7 +11,10 @@ from django.utils import timezone
 from accounting import ledger
 from accounting.models import Account, Posting, Voucher, VoucherSeal
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.evidence("ledger"),
+]
 
 
 def _voucher(number: int) -> Voucher:

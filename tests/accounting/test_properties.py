@@ -24,7 +24,7 @@ from tests.accounting.conftest import new_fund, voucher_sums
 from workflows.exceptions import ValidationFailed
 from workflows.states import State
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.evidence("ledger")]
 
 amounts = st.integers(min_value=1, max_value=400_000).map(lambda ore: Decimal(ore) / 100)
 steps = st.lists(

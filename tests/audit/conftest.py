@@ -56,11 +56,27 @@ def attacker() -> Iterator[None]:
         triggers.install(connection)
 
 
+_verifications: list[tuple[int, str]] = []
+
+
 def verify() -> tuple[int, str]:
     """Run ``manage.py audit_verify``: (exit status, its output)."""
     out, err = StringIO(), StringIO()
     try:
         call_command("audit_verify", stdout=out, stderr=err)
     except SystemExit as exc:
-        return int(exc.code or 0), out.getvalue() + err.getvalue()
-    return 0, out.getvalue() + err.getvalue()
+        status = int(exc.code or 0)
+    else:
+        status = 0
+    _verifications.append((status, out.getvalue() + err.getvalue()))
+    return _verifications[-1]
+
+
+@pytest.fixture
+def verifications_as_evidence(evidence: Any) -> Iterator[None]:
+    """Each ``audit_verify`` run of the test becomes a row of the evidence report."""
+    _verifications.clear()
+    yield
+    for status, output in _verifications:
+        evidence.row("manage.py audit_verify", f"exit {status}: {' '.join(output.split())}")
+    _verifications.clear()

@@ -15,6 +15,8 @@ from audit.services import ChainBroken, create_checkpoint
 from audit.signing import fingerprint, load_public_key
 from tests.audit.conftest import attacker
 
+pytestmark = pytest.mark.evidence("tamper")
+
 
 def test_checkpoint_signs_the_sequence_and_head_hash(chain, settings):
     events = chain(4)

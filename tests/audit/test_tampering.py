@@ -15,6 +15,8 @@ from audit.canonical import event_hash
 from audit.models import AuditCheckpoint, AuditEvent, AuditHead
 from tests.audit.conftest import attacker, verify
 
+pytestmark = [pytest.mark.evidence("tamper"), pytest.mark.usefixtures("verifications_as_evidence")]
+
 FAR = 10**9
 
 

@@ -9,6 +9,8 @@ from django.db import DatabaseError, connection, transaction
 from audit import triggers
 from audit.models import AuditCheckpoint, AuditEvent
 
+pytestmark = pytest.mark.evidence("tamper")
+
 
 def _refused(sql: str) -> str:
     with pytest.raises(DatabaseError) as caught, transaction.atomic(), connection.cursor() as cur:
