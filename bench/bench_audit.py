@@ -1,7 +1,9 @@
 """Audit benchmarks.
 
 1. Verification rate over 1,000,000 events against the bare SHA-256 rate over the very same
-   canonical bytes (target: ratio >= 0.5), and the verifier's peak memory (bounded).
+   canonical bytes (target: ratio >= 0.5), and the verifier's peak memory (bounded). With
+   ``BENCH_AUDIT_GROWTH=10000,100000`` the chain is also built and verified at those lengths
+   first, to show how time and memory grow.
 2. What the audit append adds to a workflow transition (target: < 30 %).
 
 The million events are synthesised as a valid chain and bulk-inserted (not appended one by
@@ -19,11 +21,15 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from bench import Result
+from bench import Growth, Result
 
 EVENTS = int(os.environ.get("BENCH_AUDIT_EVENTS", "1000000"))
+#: Chain lengths verified one after the other, to show how the cost grows (the last = EVENTS).
+GROWTH = sorted(
+    {int(n) for n in os.environ.get("BENCH_AUDIT_GROWTH", "").split(",") if n.strip()} | {EVENTS}
+)
 TRANSITION_ROUNDS = int(os.environ.get("BENCH_AUDIT_ROUNDS", "6"))
 CASES_PER_ROUND = 10
 BATCH = 10_000
@@ -131,22 +137,27 @@ def insert_chain(count: int) -> float:
 
 
 _VERIFY_CHILD = """
-import os, resource, sys, time
+import os, sys, time
 import django
 django.setup()
 from audit.verification import verify_chain
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+def status(key):
+    with open("/proc/self/status") as handle:
+        return next(int(line.split()[1]) for line in handle if line.startswith(key))
+
+before = status("VmRSS:")
 started = time.perf_counter()
 outcome = verify_chain()
 spent = time.perf_counter() - started
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = status("VmHWM:")
 print(outcome.ok, outcome.entries, spent, before, peak)
 print(outcome.line(), file=sys.stderr)
 """
 
 
 def verify_in_child() -> tuple[bool, int, float, int, int]:
-    """Run the verification in a fresh process, so its peak memory is its own."""
+    """Run the verification in a fresh process: (ok, entries, seconds, RSS before, peak) in KiB."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"]}
     done = subprocess.run(
         [sys.executable, "-c", _VERIFY_CHILD], env=env, capture_output=True, text=True, check=True
@@ -182,22 +193,32 @@ def _recompute_rate(count: int) -> float:
     return count / (time.perf_counter() - started)
 
 
-def bench_verification() -> list[Result]:
+def bench_verification() -> list[Result | Growth]:
+    """The chain verified at each size of GROWTH (rebuilt each time), the largest reported."""
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    started = time.perf_counter()
-    hashing = insert_chain(EVENTS)
-    print(f"   built a chain of {EVENTS:,} events in {time.perf_counter() - started:.1f} s")
-    ok, entries, spent, before_kb, peak_kb = verify_in_child()
-    if not ok or entries != EVENTS:
-        raise RuntimeError(f"verification failed on a synthetic chain: {ok} {entries}")
+    growth: list[Result | Growth] = []
+    for size in GROWTH:
+        started = time.perf_counter()
+        hashing = insert_chain(size)
+        print(f"   built a chain of {size:,} events in {time.perf_counter() - started:.1f} s")
+        ok, entries, spent, before_kb, peak_kb = verify_in_child()
+        if not ok or entries != size:
+            raise RuntimeError(f"verification failed on a synthetic chain: {ok} {entries}")
+        growth.append(Growth("audit_verify", size, spent, (peak_kb - before_kb) / 1024))
     bare = EVENTS / hashing
     rate = EVENTS / spent
     recompute = _recompute_rate(min(EVENTS, 100_000))
     return [
         Result("bare SHA-256 over the canonical bytes", bare, "entries/s"),
-        Result("audit_verify (stream, recompute, link)", rate, "entries/s", bare, ">= 0.5"),
+        Result(
+            f"audit_verify (stream, recompute, link) over {EVENTS:,} events",
+            rate,
+            "entries/s",
+            bare,
+            "ratio >= 0.5",
+        ),
         Result("  of which: encode + hash rows already in memory", recompute, "entries/s", bare),
         Result(
             "verifier peak memory above start-up",
@@ -205,6 +226,7 @@ def bench_verification() -> list[Result]:
             f"MiB (process peak {peak_kb / 1024:.0f} MiB)",
             target=f"bounded (chunks of {5000} rows), {EVENTS:,} events",
         ),
+        *growth,
     ]
 
 
@@ -221,52 +243,13 @@ def _walk_cases(world: Any, count: int) -> float:
 
 
 def bench_transition_overhead() -> list[Result]:
-    from decimal import Decimal
     from unittest import mock
 
-    from django.conf import settings
-    from django.contrib.auth.models import User
-
-    from accounting.ledger import record_income
-    from accounting.payees import create_payee
     from audit import services as audit_services
     from audit.models import AuditEvent
-    from fund.models import Fund, Ombud, Organisation
-    from tests.factories import FundFactory, OmbudFactory, OrganisationFactory, UserFactory
-    from tests.fixtures import World
+    from bench.world import bench_world
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # The bench database outlives a run: continue the factories' numbering after it.
-    UserFactory.reset_sequence(User.objects.count() + 1)
-    OrganisationFactory.reset_sequence(Organisation.objects.count() + 1)
-    fund = cast(
-        Fund,
-        FundFactory(
-            code=f"bench-audit-{Fund.objects.count()}",  # fresh: no earlier runs' cases in it
-            accounting_dimension=f"BA{Fund.objects.count()}",
-            two_signature_threshold=Decimal("100000"),
-        ),
-    )
-    users = {n: cast(User, UserFactory(roles=[r])) for n, r in [
-        ("officer", "officer"), ("officer2", "officer"), ("decider", "decision_maker"),
-        ("decider2", "decision_maker"), ("treasurer", "treasurer"),
-        ("treasurer2", "treasurer"), ("auditor", "auditor"), ("admin", "administrator"),
-    ]}  # fmt: skip
-    fund.handlers.add(users["officer"], users["officer2"], users["decider"], users["decider2"])
-    ombud = cast(Ombud, OmbudFactory())
-    # As the test world: the fund has money, the ombud's organisation is the payee.
-    record_income(
-        fund, "1000000000", kind="donation", actor=users["treasurer"], reference="BENCH-1"
-    )
-    create_payee(
-        users["treasurer"],
-        kind="organisation",
-        name="Socialtjänsten",
-        method="bankgiro",
-        account="5678-1230",
-        organisation=ombud.organisation,
-    )
-    world = World(fund=fund, ombud=ombud, **users)
+    world = bench_world()
     _walk_cases(world, 3)  # warm up
     # Every module that appends (workflow, ledger, payouts …) imported record_event by name.
     appenders = [
@@ -299,7 +282,7 @@ def bench_transition_overhead() -> list[Result]:
     ]
 
 
-def run() -> list[Result]:
+def run() -> list[Result | Growth]:
     from django.conf import settings
 
     settings.DEBUG = False  # production-like: no query log in the connection wrapper

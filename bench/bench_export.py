@@ -26,12 +26,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from bench import Result
+from bench import Growth, Result
 
 POSTINGS = int(os.environ.get("BENCH_EXPORT_POSTINGS", "1000000"))
 PER_VOUCHER = 10
 YEAR = 2031
 SAMPLE = int(os.environ.get("BENCH_EXPORT_SAMPLE", "20000"))
+#: Row counts (about: whole days of the year) exported before the whole ledger, to show growth.
+GROWTH = [int(n) for n in os.environ.get("BENCH_EXPORT_GROWTH", "10000,100000").split(",") if n]
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -178,7 +180,7 @@ def _import_export_default() -> tuple[int, float]:
 
 
 _CHILD = """
-import os, sys, django
+import datetime as dt, os, sys, time, django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 django.setup()
 from accounting.exports.ledger import write_ledger
@@ -187,29 +189,48 @@ def status(key):
     with open("/proc/self/status") as handle:
         return next(int(line.split()[1]) for line in handle if line.startswith(key))
 
+days = int(sys.argv[2])
+start = dt.date(int(sys.argv[3]), 1, 1)
+dates = {"date_from": start, "date_to": start + dt.timedelta(days=days - 1)} if days else {}
 before = status("VmRSS:")
+started = time.perf_counter()
 with open(sys.argv[1], "wb") as handle:
-    rows = write_ledger(handle, fmt="csv").rows
-print(rows, before, status("VmHWM:"))
+    rows = write_ledger(handle, fmt="csv", **dates).rows
+print(rows, before, status("VmHWM:"), time.perf_counter() - started)
 """
 
 
-def _child_rss(path: Path) -> tuple[int, float, float]:
-    """(rows, RSS before the export, peak RSS) in MB, of a fresh interpreter exporting."""
+def _child_export(path: Path, days: int = 0) -> tuple[int, float, float, float]:
+    """(rows, RSS before, peak RSS in MB, seconds) of a fresh interpreter exporting.
+
+    ``days``: only the first days of the bench year; 0: the whole ledger.
+    """
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings"}
     out = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(path)],
+        [sys.executable, "-c", _CHILD, str(path), str(days), str(YEAR)],
         cwd=ROOT,
         env=env,
         check=True,
         capture_output=True,
         text=True,
     ).stdout.split()
-    rows, before, peak = int(out[-3]), int(out[-2]), int(out[-1])
-    return rows, before / 1024, peak / 1024  # /proc reports KiB
+    rows, before, peak, seconds = int(out[-4]), int(out[-3]), int(out[-2]), float(out[-1])
+    return rows, before / 1024, peak / 1024, seconds  # /proc reports KiB
 
 
-def run() -> list[Result]:
+def _growth(out: Path, total: int) -> list[Growth]:
+    """The streaming export of the first days of the year (about GROWTH rows), then of all."""
+    points = []
+    for wanted in [n for n in GROWTH if n < total]:
+        days = max(1, round(wanted / (total / 365)))
+        rows, before, peak, seconds = _child_export(out / f"growth-{days}.csv", days)
+        points.append(Growth("export_ledger --format csv", rows, seconds, peak - before))
+    rows, before, peak, seconds = _child_export(out / "growth-all.csv")
+    points.append(Growth("export_ledger --format csv", rows, seconds, peak - before))
+    return points
+
+
+def run() -> list[Result | Growth]:
     _prepare()
     started = time.perf_counter()
     total = _generate()
@@ -225,7 +246,8 @@ def run() -> list[Result]:
         bare_rate = bare_rows / min(bare_s, bare_s2)
         export_rate = rows / min(export_s, export_s2)
         ie_rows, ie_s = _import_export_default()
-        child_rows, django_rss, export_rss = _child_rss(out / "child.csv")
+        growth = _growth(out, total)
+        child_rows, django_rss, export_rss, _s = _child_export(out / "child.csv")
         assert child_rows == rows
     return [
         Result(f"postings in the benchmark ledger (generated in {generated:.0f} s)", total, "rows"),
@@ -251,4 +273,5 @@ def run() -> list[Result]:
             target="<= 150 MB",
         ),
         Result("RSS of that subprocess before the export (Django loaded)", django_rss, "MB"),
+        *growth,
     ]

@@ -10,6 +10,7 @@ commitment and the case's transition each).
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
 from decimal import Decimal
@@ -18,13 +19,15 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.utils import timezone
 
-from bench import Result
+from bench import Growth, Result
 
-COUNT = 10_000
+COUNT = int(os.environ.get("BENCH_PAYOUT_COUNT", "10000"))
+#: Smaller batches measured first, to show how the cost grows.
+GROWTH = [int(n) for n in os.environ.get("BENCH_PAYOUT_GROWTH", "").split(",") if n]
 CONFIRMED = 500
 
 
-def _setup() -> tuple[User, User, list[int]]:
+def _setup(count: int = 10_000) -> tuple[User, User, list[int]]:
     from accounting import ledger
     from accounting.models import Commitment, PaymentOrder
     from accounting.payees import create_payee
@@ -72,9 +75,9 @@ def _setup() -> tuple[User, User, list[int]]:
             ombud=ombud,
             state="payout_scheduled",
         )
-        for n in range(COUNT)
+        for n in range(count)
     )
-    amounts = [Decimal(100 + n % 5000) + Decimal("0.50") for n in range(COUNT)]
+    amounts = [Decimal(100 + n % 5000) + Decimal("0.50") for n in range(count)]
     items = NeedItem.objects.bulk_create(
         NeedItem(
             application=app,
@@ -128,12 +131,31 @@ def _setup() -> tuple[User, User, list[int]]:
     return t1, t2, [o.pk for o in orders]
 
 
-def run() -> list[Result]:
+def _batch_and_export(count: int) -> Growth:
+    """Batch and export ``count`` fresh orders: one point of the growth series."""
+    from accounting import payouts
+    from accounting.models import PaymentOrder
+
+    t1, t2, order_ids = _setup(count)
+    orders = list(PaymentOrder.objects.filter(pk__in=order_ids))
+    started = time.perf_counter()
+    batch = payouts.create_batch(t1, orders=orders)
+    spent = time.perf_counter() - started
+    payouts.approve_batch(batch, t2)
+    started = time.perf_counter()
+    payouts.export_batch(batch, t1)
+    return Growth(
+        "create_batch + export_batch (pain.001)", count, spent + time.perf_counter() - started
+    )
+
+
+def run() -> list[Result | Growth]:
     call_command("migrate", verbosity=0)
     from accounting import pain001, payouts
     from accounting.models import PaymentOrder
 
-    t1, t2, order_ids = _setup()
+    growth = [_batch_and_export(n) for n in GROWTH]
+    t1, t2, order_ids = _setup(COUNT)
     orders = list(PaymentOrder.objects.filter(pk__in=order_ids))
 
     started = time.perf_counter()
@@ -162,18 +184,20 @@ def run() -> list[Result]:
     assert payouts.confirm_paid(some, t1) == CONFIRMED
     confirming = time.perf_counter() - started
     return [
-        Result("create_batch, 10,000 orders", batching, "s"),
+        Result(f"create_batch, {COUNT:,} orders", batching, "s"),
         Result(
-            "export_batch (build + XSD validate + hash), 10,000 payments",
+            f"export_batch (build + XSD validate + hash), {COUNT:,} payments",
             exporting,
             "s",
             baseline=building,
         ),
-        Result("batch + export, 10,000 payments", batching + exporting, "s", target="< 5 s"),
+        Result(f"batch + export, {COUNT:,} payments", batching + exporting, "s", target="< 5 s"),
         Result("pain.001 size", len(content) / 1e6, "MB"),
         Result(
             f"confirm {CONFIRMED} payments (voucher 6710/1930, commitment, case to paid)",
             confirming / CONFIRMED * 1000,
             "ms per payment",
         ),
+        *growth,
+        Growth("create_batch + export_batch (pain.001)", COUNT, batching + exporting),
     ]

@@ -24,13 +24,15 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from stdnum import luhn
 
-from bench import Result
-from bench.worklist_data import bulk_applications
+from bench import Growth, Result
+from bench.worklist_data import OPEN_STATES, bulk_applications
 from fund.models import Application, Fund, Ombud, Organisation
 from web.demo import DEMO_TOTP_KEY_HEX
 from web.selectors import WorklistQuery, worklist
 
 SIZE = int(os.environ.get("BENCH_WORKLIST_SIZE", "100000"))
+#: Smaller worklists measured first (the same fund, topped up), to show how the time grows.
+GROWTH = [int(n) for n in os.environ.get("BENCH_WORKLIST_GROWTH", "").split(",") if n]
 REPEAT = 15
 FUND_CODE = "bench-worklist"
 
@@ -41,7 +43,7 @@ def _user(name: str, role: str) -> User:
     return user
 
 
-def _world() -> tuple[Fund, User]:
+def _world(size: int = SIZE) -> tuple[Fund, User]:
     call_command("migrate", verbosity=0)
     fund, _created = Fund.objects.get_or_create(
         code=FUND_CODE,
@@ -58,7 +60,7 @@ def _world() -> tuple[Fund, User]:
     ombud, _created = Ombud.objects.get_or_create(
         user=_user("bench-ombud", "ombud"), defaults={"organisation": organisation}
     )
-    missing = SIZE - Application.objects.filter(fund=fund).count()
+    missing = size - Application.objects.filter(fund=fund).count()
     if missing > 0:
         started = time.perf_counter()
         bulk_applications(fund, ombud, missing, officers=[officer, colleague])
@@ -106,16 +108,44 @@ def _http(officer: User) -> Callable[[], Any]:
     return run
 
 
-def run() -> list[Result]:
-    _fund, officer = _world()
+def _bare_page(fund: Fund) -> Callable[[], Any]:
+    """The baseline: the same first page as one plain query on the applications table."""
+
+    def run() -> Any:
+        return list(
+            Application.objects.filter(fund=fund, state__in=OPEN_STATES)
+            .order_by("state_changed_at")
+            .values_list("reference", "state", "state_changed_at")[:50]
+        )
+
+    return run
+
+
+def run() -> list[Result | Growth]:
+    growth: list[Result | Growth] = []
+    for size in GROWTH:  # smaller worklists first, to show how the page time grows
+        fund, officer = _world(size)
+        growth.append(
+            Growth(
+                "worklist page 1 (selector)",
+                size,
+                _median_ms(_page(officer, WorklistQuery())) / 1000,
+            )
+        )
+    fund, officer = _world()
     count = Application.objects.filter(fund__code=FUND_CODE).count()
     vendor = connection.vendor
     target = "< 150 ms on PostgreSQL"
+    bare = _median_ms(_bare_page(fund))
+    first_page = _median_ms(_page(officer, WorklistQuery()))
+    growth.append(Growth("worklist page 1 (selector)", count, first_page / 1000))
     return [
+        Result(f"bare query: first 50 open cases of the fund ({vendor})", bare, "ms"),
         Result(
             f"worklist page 1 ({count:,} applications, {vendor}), longest waiting first",
-            _median_ms(_page(officer, WorklistQuery())),
+            first_page,
             "ms",
+            baseline=bare,
             target=target,
         ),
         Result(
@@ -136,4 +166,5 @@ def run() -> list[Result]:
             "ms",
             target=target,
         ),
+        *growth,
     ]

@@ -9,7 +9,7 @@ rows travel in ``user_properties``, so this works under pytest-xdist as well).
 from __future__ import annotations
 
 import json
-import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +105,7 @@ class _Collector:
             return  # under xdist only the controller writes
         self.path.parent.mkdir(parents=True, exist_ok=True)
         document = {
-            "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "written": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "entries": sorted(self.entries.values(), key=lambda e: e["nodeid"]),
         }
         self.path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
