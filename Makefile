@@ -22,6 +22,10 @@ run: install
 test: install
 	bash scripts/test.sh
 
+# The long fault and soak scenarios (marked slow); .ci/run runs them after `make test`.
+test-slow: install
+	TEST_SELECTION=slow bash scripts/test.sh
+
 # Production (see README "Deployment"): CELERY_BROKER_URL=redis://… and the production env.
 worker: install
 	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=$${CELERY_CONCURRENCY:-2} \

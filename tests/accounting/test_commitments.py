@@ -30,6 +30,7 @@ def test_an_effective_decision_commits_each_approved_item(world):
     assert commitments.available(fund).amount == Decimal("2700.00")
 
 
+@pytest.mark.evidence("ledger")
 def test_a_decision_beyond_the_available_amount_is_refused_with_the_figures(world):
     fund = _funded(world, "c2", "1000")
     app = world.to_decision(world.new_application("1200", fund=fund))
@@ -86,6 +87,7 @@ def test_payout_turns_the_commitment_into_an_expense(world):
     assert commitments.available(fund).amount == Decimal("2000.00")
 
 
+@pytest.mark.evidence("ledger")
 def test_budget_ceiling_counts_commitments_and_payouts_of_the_year(world):
     fund = new_fund(world, "c7")
     commitments.set_ceiling(fund, Ceiling.BUDGET, world.treasurer)
@@ -102,6 +104,7 @@ def test_budget_ceiling_counts_commitments_and_payouts_of_the_year(world):
         commitments.set_budget(fund, year, "1999", world.treasurer)
 
 
+@pytest.mark.evidence("ledger")
 def test_reversing_income_that_is_committed_is_refused(world):
     fund = new_fund(world, "c8")
     income = ledger.record_income(

@@ -86,6 +86,7 @@ def test_only_a_treasurer_records_income(world):
         )
 
 
+@pytest.mark.evidence("ledger")
 def test_amounts_are_quantized_and_must_be_sek(world):
     with pytest.raises(ValidationFailed, match="two decimals"):
         ledger.record_income(
@@ -93,6 +94,7 @@ def test_amounts_are_quantized_and_must_be_sek(world):
         )
 
 
+@pytest.mark.evidence("ledger")
 def test_unbalanced_voucher_is_refused_by_the_service(world):
     with pytest.raises(ValidationFailed, match="does not balance"):
         ledger.post_voucher(
@@ -103,6 +105,7 @@ def test_unbalanced_voucher_is_refused_by_the_service(world):
         )
 
 
+@pytest.mark.evidence("ledger")
 def test_voucher_numbers_are_gap_free_per_series_and_year(world):
     before = list(Voucher.objects.filter(series="A").values_list("number", flat=True))
     for _ in range(3):
@@ -146,6 +149,7 @@ def test_voucher_text_never_carries_a_personal_number(world):
         )
 
 
+@pytest.mark.evidence("ledger")
 def test_closed_period_takes_no_vouchers(world):
     ledger.fiscal_year_for(dt.date(2025, 1, 1))
     from accounting.models import Period
@@ -179,6 +183,7 @@ def test_periods_close_in_order(world):
         ledger.close_period(Period.objects.get(start=dt.date(2024, 2, 1)), world.treasurer)
 
 
+@pytest.mark.evidence("ledger")
 def test_reversal_books_the_exact_opposite_and_only_once(world):
     fund = new_fund(world, "rev")
     original = ledger.record_income(
@@ -197,6 +202,7 @@ def test_reversal_books_the_exact_opposite_and_only_once(world):
         ledger.reverse_voucher(reversal, world.treasurer)
 
 
+@pytest.mark.evidence("ledger")
 def test_trial_balance_sums_to_zero(world):
     ledger.record_income(
         world.fund, "123.45", kind="grant_eu", actor=world.treasurer, reference="E-1"
@@ -205,6 +211,7 @@ def test_trial_balance_sums_to_zero(world):
     assert all(total == 0 for total in voucher_sums().values())
 
 
+@pytest.mark.evidence("ledger")
 def test_postings_cannot_be_updated_or_deleted(world):
     voucher = ledger.record_income(
         world.fund, "10", kind="donation", actor=world.treasurer, reference="IMM-1"
@@ -227,6 +234,7 @@ def test_postings_cannot_be_updated_or_deleted(world):
         Posting.objects.filter(pk=posting.pk).update(amount=Decimal("5"))
 
 
+@pytest.mark.evidence("ledger")
 def test_no_posting_can_be_added_to_a_sealed_voucher(world):
     voucher = ledger.record_income(
         world.fund, "10", kind="donation", actor=world.treasurer, reference="SEAL-1"
@@ -248,6 +256,7 @@ def test_ledger_events_are_audited_without_names(world):
     assert DimensionObject.objects.filter(fund=world.fund).exists()
 
 
+@pytest.mark.evidence("ledger")
 def test_the_database_refuses_vouchers_in_a_closed_period_and_reopening(world):
     from django.utils import timezone
 

@@ -128,6 +128,7 @@ def test_a_decider_of_a_case_in_the_batch_may_not_approve_it(world):
         payouts.approve_batch(batch, both)
 
 
+@pytest.mark.evidence("ledger")
 def test_an_order_is_in_one_batch_only(world):
     app = _scheduled(world, "100")
     payouts.create_batch(world.treasurer, applications=[app])
@@ -201,6 +202,7 @@ def test_an_invalid_file_is_never_returned():
         )
 
 
+@pytest.mark.evidence("ledger")
 def test_export_is_repeatable_and_audited_once(world):
     app = _scheduled(world, "100")
     batch = payouts.create_batch(world.treasurer, applications=[app])
@@ -211,6 +213,7 @@ def test_export_is_repeatable_and_audited_once(world):
     assert AuditEvent.objects.filter(action="payout.batch_exported").count() == 1
 
 
+@pytest.mark.evidence("ledger")
 def test_confirmation_posts_6710_against_1930_on_the_fund_and_pays_the_case(world):
     app = _scheduled(world, "1500", "800")
     batch = world.send_payouts(app)
@@ -233,6 +236,7 @@ def test_confirmation_posts_6710_against_1930_on_the_fund_and_pays_the_case(worl
     assert Voucher.objects.count() == vouchers
 
 
+@pytest.mark.evidence("ledger")
 def test_unsent_orders_cannot_be_confirmed(world):
     app = _scheduled(world, "100")
     with pytest.raises(ValidationFailed, match="not been sent"):
