@@ -204,6 +204,8 @@ def bench_verification() -> list[Result | Growth]:
         hashing = insert_chain(size)
         print(f"   built a chain of {size:,} events in {time.perf_counter() - started:.1f} s")
         ok, entries, spent, before_kb, peak_kb = verify_in_child()
+        for _ in range(2 if spent < 2 else 0):  # short runs: best of three against noise
+            spent = min(spent, verify_in_child()[2])
         if not ok or entries != size:
             raise RuntimeError(f"verification failed on a synthetic chain: {ok} {entries}")
         growth.append(Growth("audit_verify", size, spent, (peak_kb - before_kb) / 1024))

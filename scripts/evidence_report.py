@@ -96,22 +96,26 @@ def target_met(figure: dict[str, Any], database: str) -> str:
 
 
 def growth_verdict(points: list[dict[str, Any]]) -> str:
-    """How time and memory grew from the smallest to the largest run, in words."""
-    first, last = points[0], points[-1]
-    if last["rows"] <= first["rows"]:
+    """How time and memory grew, in words, judged between the two largest runs.
+
+    The smallest runs are dominated by fixed costs (start-up, the first query), so the step
+    between the two largest shows the trend; every point is in the table below it.
+    """
+    if len(points) < 2 or points[-1]["rows"] <= points[-2]["rows"]:
         return ""
+    first, last = points[-2], points[-1]
     scale = last["rows"] / first["rows"]
     time_factor = last["seconds"] / first["seconds"] if first["seconds"] else float("inf")
     per_row = time_factor / scale
-    if per_row <= 1.5 and per_row >= 0.5:
-        words = f"linear: {scale:,.0f}x the rows took {time_factor:,.1f}x the time"
+    step = f"from {first['rows']:,} to {last['rows']:,} rows ({scale:,.0f}x)"
+    if 0.5 <= per_row <= 1.5:
+        words = f"linear: {step} took {time_factor:,.1f}x the time"
+    elif per_row < 0.5 and time_factor <= 2:
+        words = f"constant: {step} took {time_factor:,.2f}x the time"
     elif per_row < 0.5:
-        if time_factor <= 2:
-            words = f"constant: {scale:,.0f}x the rows took {time_factor:,.2f}x the time"
-        else:
-            words = f"sub-linear: {scale:,.0f}x the rows took {time_factor:,.1f}x the time"
+        words = f"sub-linear: {step} took {time_factor:,.1f}x the time"
     else:
-        words = f"**worse than linear**: {scale:,.0f}x the rows took {time_factor:,.1f}x the time"
+        words = f"**worse than linear**: {step} took {time_factor:,.1f}x the time"
     memory = [p["peak_mb"] for p in points if p.get("peak_mb") is not None]
     if len(memory) == len(points):
         spread = max(memory) - min(memory)

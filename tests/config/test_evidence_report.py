@@ -56,10 +56,18 @@ def test_growth_is_called_linear_only_when_time_per_row_holds():
     growing = report.growth_verdict(_points((10_000, 0.4, 5.0), (1_000_000, 40.0, 500.0)))
     flat = report.growth_verdict(_points((10_000, 0.05, None), (100_000, 0.06, None)))
 
-    assert linear.startswith("linear: 100x the rows took 102.5x the time; constant memory")
+    assert linear.startswith(
+        "linear: from 10,000 to 1,000,000 rows (100x) took 102.5x the time; constant memory"
+    )
     assert worse.startswith("**worse than linear**")
     assert "**memory grows**" in growing
-    assert flat.startswith("constant: 10x the rows took 1.20x the time")
+    assert flat.startswith("constant: from 10,000 to 100,000 rows (10x) took 1.20x the time")
+
+
+def test_growth_is_judged_between_the_two_largest_runs():
+    """The smallest run is mostly start-up; the trend shows between the largest two."""
+    points = _points((10_000, 0.5, 9.0), (100_000, 1.0, 9.0), (1_000_000, 10.0, 9.0))
+    assert report.growth_verdict(points).startswith("linear: from 100,000 to 1,000,000 rows")
 
 
 def _write(directory: Path, name: str, data: dict[str, Any]) -> None:
