@@ -281,6 +281,48 @@ def tool_section(directory: Path) -> list[str]:
 # -- the document ------------------------------------------------------------------------------
 
 
+def open_points(
+    run: dict[str, Any],
+    tests: dict[str, dict[str, Any] | None],
+    benches: dict[str, dict[str, Any] | None],
+) -> list[str]:
+    """Everything that did not pass: failed steps, failed or skipped checks, missed targets."""
+    points = [
+        f"- Step `{step['name']}` exited with {step['status']}."
+        for step in run.get("steps", [])
+        if step["status"] != 0
+    ]
+    for database, result in tests.items():
+        if result is None:
+            points.append(f"- The checks did not run on {database}.")
+            continue
+        for entry in result["entries"]:
+            if entry["outcome"] != "passed":
+                points.append(
+                    f"- {entry['outcome'].capitalize()} on {database}: {cell(entry['title'])} "
+                    f"(`{entry['nodeid']}`)."
+                )
+    for database, bench in benches.items():
+        if bench is None:
+            points.append(f"- The benchmarks did not run on {database}.")
+            continue
+        vendor = bench.get("machine", {}).get("database", database)
+        for module in bench["modules"]:
+            for figure in module["figures"]:
+                if figure["type"] == "Result" and target_met(figure, vendor) == "**missed**":
+                    ratio = (
+                        f" (ratio {figure['value'] / figure['baseline']:.3f})"
+                        if figure.get("baseline")
+                        else ""
+                    )
+                    points.append(
+                        f"- Target missed on {database}: {cell(figure['name'])} = "
+                        f"{number(figure['value'])} {cell(figure['unit'])}{ratio}, "
+                        f"target {cell(figure['target'])}."
+                    )
+    return points or ["None: every step, check and target passed."]
+
+
 def render(directory: Path) -> str:
     run = load(directory / "run.json") or {}
     tests = {
@@ -323,6 +365,11 @@ def render(directory: Path) -> str:
         sections += [f"## {title}", "", *lines]
         if kind == "security":
             sections += ["### Tools", "", *tool_section(directory)]
+    benches = {
+        "SQLite": load(directory / "bench-sqlite.json"),
+        "PostgreSQL": load(directory / "bench-postgres.json"),
+    }
+    out += ["", "## Open points found by this run", "", *open_points(run, tests, benches)]
     out += ["", "## Performance", ""]
     out += [
         "Each figure is measured with its baseline in the same run, on this machine; the ratio "

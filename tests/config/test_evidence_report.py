@@ -94,6 +94,8 @@ def test_a_report_shows_failures_and_missing_parts_instead_of_hiding_them(tmp_pa
     assert "| worklist | 403 |" in text
     assert "_Not run on PostgreSQL" in text
     assert "| Faults | not run | not run |" in text
+    assert "- Failed on SQLite: A deleted entry is found (`t::b`)." in text
+    assert "- The checks did not run on PostgreSQL." in text
 
 
 _MARKED_TESTS = '''
