@@ -41,7 +41,8 @@ class FundReportRow:
 def _by_fund(rows: object) -> dict[int, Decimal]:
     result: dict[int, Decimal] = {}
     for fund_id, currency, total in rows:  # type: ignore[attr-defined]
-        assert currency == "SEK", "the ledger holds SEK only"
+        if currency != "SEK":
+            raise ValueError(f"the ledger holds SEK only, not {currency}")
         result[fund_id] = result.get(fund_id, ZERO) + quantize(total or ZERO)
     return result
 
