@@ -42,6 +42,9 @@ def expect(*codes: int) -> dict[str, int]:
     return dict(zip(ROLES, codes, strict=True))
 
 
+#: The evidence report names the roles as the other matrices do.
+ROLE_NAMES = {"decider": "decision_maker", "admin": "administrator"}
+
 #: ombud, other ombud, officer, officer of another fund, decider, treasurer, auditor, admin, anon
 CASE_READ = expect(200, 404, 200, 404, 200, 200, 200, 404, 401)
 BATCH_READ = expect(403, 403, 403, 403, 403, 200, 200, 403, 401)
@@ -244,11 +247,11 @@ def test_role_and_case_scope(scene, endpoint, evidence):
             answers[role] = response.status_code
             transaction.set_rollback(True)
         evidence.row(
-            tried=f"{endpoint[1]} {path} as {role}",
+            tried=f"{endpoint[1]} {path} as {ROLE_NAMES.get(role, role)}",
             outcome=str(answers[role]),
             matrix="API endpoints",
             target=f"{endpoint[1]} {endpoint[0]}",
-            role=role,
+            role=ROLE_NAMES.get(role, role),
         )
 
     assert answers == rule.expected, path
