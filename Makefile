@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint bench lock clean worker beat run-prod migrate-prod evidence test-slow
+.PHONY: install run test lint bench lock clean worker beat run-prod migrate-prod evidence test-slow security-audit
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+
+# ruff S, bandit and pip-audit as JSON in var/evidence/ (exit 2: dependencies not audited).
+security-audit: install
+	bash scripts/security_audit.sh
 
 bench: install
 	$(BIN)/python -m bench

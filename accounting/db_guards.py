@@ -256,5 +256,5 @@ def purge_ledger(connection: Any) -> None:
         uninstall(connection)
         with connection.cursor() as cursor:
             for table in PURGE_ORDER:
-                cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+                cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names # nosec B608
         install(connection)

@@ -1,4 +1,5 @@
-"""``Authorization: Token ff_<prefix>_<secret>`` against hashed, revocable, expiring tokens."""
+"""``Authorization: Token ff_<prefix>_<secret>`` against hashed, revocable, expiring tokens,
+and the browser's session, for staff only once they passed the one-time code."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from api.models import ApiToken, split_token
+from web.access import is_fully_authenticated
 
 #: ``last_used_at`` is written at most this often per token (no write per request).
 TOUCH_EVERY = timedelta(minutes=5)
@@ -49,6 +52,20 @@ class HashedTokenAuthentication(authentication.BaseAuthentication):
         return self.keyword
 
 
+class VerifiedSessionAuthentication(authentication.SessionAuthentication):
+    """The signed-in session (with CSRF for writes), as on the pages: staff need their code.
+
+    A session that has not passed the second factor (a staff role given after signing in)
+    counts as no authentication at all, like the pages' redirect to the sign-in.
+    """
+
+    def authenticate(self, request: Request) -> tuple[Any, None] | None:
+        result = super().authenticate(request)
+        if result is None or not is_fully_authenticated(result[0]):
+            return None
+        return result
+
+
 class HashedTokenScheme(OpenApiAuthenticationExtension):
     target_class = HashedTokenAuthentication
     name = "tokenAuth"
@@ -60,3 +77,7 @@ class HashedTokenScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "`Token ff_…` — issue one with `manage.py api_token issue <user>`.",
         }
+
+
+class VerifiedSessionScheme(SessionScheme):
+    target_class = "api.authentication.VerifiedSessionAuthentication"

@@ -16,7 +16,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-TOKEN_PREFIX = "ff"  # noqa: S105 - a label, not a secret
+TOKEN_PREFIX = "ff"  # noqa: S105 - a label, not a secret # nosec B105
 
 
 def token_digest(token: str) -> str:

@@ -84,9 +84,8 @@ def apply_for(
             _("Only an ombud, or an officer working in this fund, may create an application.")
         )
     with transaction.atomic():
-        if person is not None:
-            beneficiary = services.register_beneficiary(actor, **person)
-        assert beneficiary is not None
+        if beneficiary is None:  # then a new person is given (checked above)
+            beneficiary = services.register_beneficiary(actor, **(person or {}))
         return services.create_application(
             actor, fund=fund, beneficiary=beneficiary, items=items, ombud=ombud
         )

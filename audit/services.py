@@ -82,7 +82,8 @@ def _lock_head() -> tuple[int, str]:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPEND_LOCK_KEY])
         # Table name from the model, never from input.
-        cursor.execute(f"SELECT sequence, hash FROM {_HEAD} WHERE id = 1{for_update}")  # noqa: S608
+        sql = f"SELECT sequence, hash FROM {_HEAD} WHERE id = 1{for_update}"  # noqa: S608 # nosec B608
+        cursor.execute(sql)
         row = cursor.fetchone()
         if row is not None:
             return int(row[0]), str(row[1])
@@ -111,12 +112,13 @@ def _append(event: AuditEvent) -> None:
     returning = " RETURNING id" if connection.features.can_return_columns_from_insert else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {meta.db_table} ({columns}) VALUES ({placeholders}){returning}",  # noqa: S608
+            # Names from the model, values as parameters.
+            f"INSERT INTO {meta.db_table} ({columns}) VALUES ({placeholders}){returning}",  # noqa: S608 # nosec B608
             values,
         )
         event.pk = cursor.fetchone()[0] if returning else cursor.lastrowid
         cursor.execute(
-            f"UPDATE {_HEAD} SET sequence = %s, hash = %s WHERE id = 1",  # noqa: S608
+            f"UPDATE {_HEAD} SET sequence = %s, hash = %s WHERE id = 1",  # noqa: S608 # nosec B608
             [event.sequence, event.hash],
         )
     event._state.adding = False

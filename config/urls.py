@@ -2,10 +2,12 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from django_otp.admin import OTPAdminSite
 
-# Staff sign in to the admin with their second factor too, as on the pages.
-admin.site.__class__ = OTPAdminSite
+from web.admin_site import FundflowAdminSite
+
+# Staff sign in to the admin on the web sign-in page, with their second factor and its
+# lockout; the admin's views demand the verified one-time code too (OTPAdminSite).
+admin.site.__class__ = FundflowAdminSite
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),

@@ -26,7 +26,7 @@ from workflows import services
 from workflows.models import Obligation
 from workflows.services import NeedInput
 
-DEMO_PASSWORD = "fundflow-demo"  # noqa: S105 - documented demo-only password
+DEMO_PASSWORD = "fundflow-demo"  # noqa: S105 - documented demo-only password # nosec B105
 
 DEMO_USERS = {
     "ombud": (["ombud"], "Olivia", "Ombudsson"),
@@ -258,7 +258,7 @@ class _Walker:
 
 def seed(stdout: Callable[[str], Any] = print) -> int:
     """Create the demo; returns how many applications were created this time."""
-    rng = random.Random(20151120)  # noqa: S311 - demo data, not security
+    rng = random.Random(20151120)  # noqa: S311 - demo data, not security # nosec B311
     with transaction.atomic():
         users = {name: _user(name) for name in DEMO_USERS}
         funds = _funds()

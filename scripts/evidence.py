@@ -6,7 +6,8 @@ the run fail at the end):
 1. the evidence tests (``pytest -m evidence``) on SQLite, and on PostgreSQL with a real Celery
    worker when ``POSTGRES_TEST_URL`` (and ``CELERY_TEST_BROKER_URL``) are set;
 2. the benchmarks on a fresh SQLite file, and on a fresh PostgreSQL database when set;
-3. the security tools (pip-audit on the lock, ruff's bandit rules, ``check --deploy``);
+3. the security tools: ``check --deploy`` and ``scripts/security_audit.sh`` (ruff's S rules,
+   bandit, pip-audit on the lock);
 4. ``scripts/evidence_report.py``, which turns the JSON in var/evidence into docs/evidence.md.
 
 Sizes are chosen to finish in under 20 minutes on two cores; the environment variables in
@@ -163,7 +164,6 @@ def _tool(
 
 
 def security_tools(run: Run) -> None:
-    venv = ROOT / ".venv" / "bin"
     _tool(
         run,
         "check-deploy",
@@ -172,35 +172,9 @@ def security_tools(run: Run) -> None:
         "clean: no warnings or errors",
         _deploy_env(),
     )
-    _tool(
-        run,
-        "ruff-security",
-        "ruff's security rules (flake8-bandit, S)",
-        [
-            str(venv / "ruff"),
-            *("check", "--select", "S", "--ignore", "S101", "--output-format", "concise", "."),
-        ],
-        "clean: no findings (S101, assert, is allowed for type narrowing only; each "
-        "`noqa: S…` in the code says why)",
-        _env(),
-    )
-    _tool(
-        run,
-        "pip-audit",
-        "pip-audit over requirements.lock (known vulnerabilities)",
-        [
-            str(venv / "pip-audit"),
-            "--requirement",
-            "requirements.lock",
-            "--strict",
-            "--no-deps",
-            "--disable-pip",
-            "--progress-spinner",
-            "off",
-        ],
-        "clean: no known vulnerabilities in the locked versions",
-        _env(),
-    )
+    # ruff's S rules, bandit and pip-audit (scripts/security_audit.sh): exit 2 means that no
+    # vulnerability service could audit the pins - reported as an open point, not a pass.
+    run.step("security-audit", ["bash", "scripts/security_audit.sh"], _env(EVIDENCE_DIR=str(OUT)))
 
 
 def _deploy_env() -> dict[str, str]:
@@ -290,7 +264,11 @@ def main() -> int:
     status = subprocess.run(
         [PYTHON, "scripts/evidence_report.py", str(OUT), str(report)], cwd=ROOT
     ).returncode
-    failed = [s["name"] for s in run.steps if s["status"] != 0]
+    failed = [
+        s["name"]
+        for s in run.steps
+        if s["status"] != 0 and not (s["name"] == "security-audit" and s["status"] == 2)
+    ]
     if failed:
         print(f"evidence: these steps failed: {', '.join(failed)}", file=sys.stderr)
         return 1

@@ -265,7 +265,7 @@ def checks_section(kind: str, runs: dict[str, dict[str, Any] | None]) -> tuple[l
 
 
 def tool_section(directory: Path) -> list[str]:
-    """Results of the security tools (pip-audit, ruff's bandit rules, check --deploy)."""
+    """Results of the security tools: check --deploy, then ruff S, bandit and pip-audit."""
     lines: list[str] = []
     for name in sorted(directory.glob("tool-*.json")):
         tool = json.loads(name.read_text())
@@ -275,7 +275,36 @@ def tool_section(directory: Path) -> list[str]:
         ]
         if tool.get("details"):
             lines += ["```", *tool["details"][:40], "```", ""]
-    return lines or ["_No tool results were found._", ""]
+    audit = load(directory / "security-audit.json")
+    if audit is None:
+        lines += ["_`scripts/security_audit.sh` left no summary._", ""]
+    else:
+        ruff, bandit, deps = audit["ruff_s"], audit["bandit"], audit["pip_audit"]
+        lines += [
+            "**`scripts/security_audit.sh`**",
+            "",
+            f"- ruff's flake8-bandit rules (S) over the whole tree: {ruff['findings']} findings.",
+            f"- bandit over the production code: {bandit['findings']} findings, "
+            f"{bandit.get('suppressed_with_nosec', 0)} suppressed with a written reason, "
+            f"{bandit.get('errors', 0)} errors ({bandit.get('lines_of_code', '?')} lines).",
+        ]
+        if deps["status"] == "unverified":
+            lines.append(
+                "- pip-audit over requirements.lock: **NOT AUDITED** — no vulnerability service "
+                "could check every pinned version from this machine:"
+            )
+            lines += [
+                f"  - {cell(json.dumps(tried, ensure_ascii=False))}" for tried in deps["tried"]
+            ]
+        else:
+            lines.append(
+                f"- pip-audit over requirements.lock ({deps['service']}): "
+                f"{deps['dependencies']} pinned packages, {deps['vulnerabilities']} known "
+                f"vulnerabilities: **{deps['status']}**."
+            )
+            lines += [f"  - {cell(json.dumps(p))}" for p in deps["vulnerable_packages"]]
+        lines.append("")
+    return lines
 
 
 # -- the document ------------------------------------------------------------------------------

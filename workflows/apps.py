@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class WorkflowsConfig(AppConfig):
     name = "workflows"
     verbose_name = _("Workflow")
+
+    def ready(self) -> None:
+        from workflows import checks  # noqa: F401 - registers the transition-rule check

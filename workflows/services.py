@@ -205,9 +205,8 @@ def create_application(
             _("Only an ombud, or an officer working in this fund, may create an application."),
         )
         role = Role.OFFICER
-        if ombud is None:
-            raise ValidationFailed(_("Name the ombud who applies for the person."))
-    assert ombud is not None
+    if ombud is None:
+        raise ValidationFailed(_("Name the ombud who applies for the person."))
     if ombud.status == OmbudStatus.REVOKED:
         raise PermissionDenied(_("This ombud's registration is revoked."))
     if not fund.active:

@@ -12,12 +12,14 @@ from typing import Any
 
 import pytest
 from django.db import transaction
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 from rest_framework.test import APIClient
+from rest_framework.views import APIView
 
 from accounting import payouts
 from accounting.models import ExportJob
 from api import urls as api_urls
+from api import views
 from api.services import issue_token
 from reminders.models import Reminder
 from tests.factories import OmbudFactory, UserFactory
@@ -39,6 +41,9 @@ def expect(*codes: int) -> dict[str, int]:
     assert len(codes) == len(ROLES)
     return dict(zip(ROLES, codes, strict=True))
 
+
+#: The evidence report names the roles as the other matrices do.
+ROLE_NAMES = {"decider": "decision_maker", "admin": "administrator"}
 
 #: ombud, other ombud, officer, officer of another fund, decider, treasurer, auditor, admin, anon
 CASE_READ = expect(200, 404, 200, 404, 200, 200, 200, 404, 401)
@@ -128,9 +133,10 @@ RULES: dict[tuple[str, str], Rule] = {
 PUBLIC = {"schema", "docs"}
 
 
-def _endpoints() -> set[tuple[str | None, str]]:
+def _endpoints(patterns: list[Any] | None = None) -> set[tuple[str | None, str]]:
+    """(url name, method) of every API endpoint behind a role (of api.urls, or ``patterns``)."""
     found: set[tuple[str | None, str]] = set()
-    for pattern in api_urls.urlpatterns:
+    for pattern in api_urls.urlpatterns if patterns is None else patterns:
         assert isinstance(pattern, URLPattern)
         if pattern.name in PUBLIC:
             continue
@@ -141,8 +147,41 @@ def _endpoints() -> set[tuple[str | None, str]]:
     return found
 
 
-def test_every_endpoint_has_a_rule():
-    assert _endpoints() == set(RULES)
+@pytest.mark.evidence("security")
+def test_every_endpoint_has_a_rule(evidence):
+    """Every API endpoint and method has a row in the permission table, and no row is stale."""
+    endpoints = _endpoints()
+    ruled: set[tuple[str | None, str]] = set(RULES)
+    evidence.row(
+        tried=f"{len(endpoints)} endpoint methods of api.urls",
+        outcome=f"without a rule: {sorted(endpoints - ruled)}; "
+        f"stale rules: {sorted(ruled - endpoints)}",
+    )
+    assert endpoints == ruled
+
+
+@pytest.mark.evidence("security")
+def test_a_new_endpoint_without_a_rule_is_detected(evidence):
+    """An endpoint (or a new method on one) added without a rule fails the coverage test."""
+
+    class Statistics(APIView):
+        def get(self, request):
+            raise AssertionError("never called")
+
+    class Reminders(views.ReminderList):
+        def delete(self, request):
+            raise AssertionError("never called")
+
+    patterns = [
+        *(p for p in api_urls.urlpatterns if p.name != "reminders"),
+        path("v1/statistics/", Statistics.as_view(), name="statistics"),
+        path("v1/reminders/", Reminders.as_view(), name="reminders"),
+    ]
+    missing = _endpoints(patterns) - set(RULES)
+    evidence.row(
+        tried="api.urls plus GET statistics and DELETE reminders", outcome=f"{sorted(missing)}"
+    )
+    assert missing == {("statistics", "GET"), ("reminders", "DELETE")}
 
 
 @pytest.fixture
@@ -189,8 +228,10 @@ def _client(user: Any) -> APIClient:
 
 
 @pytest.mark.django_db
+@pytest.mark.evidence("security")
 @pytest.mark.parametrize("endpoint", sorted(RULES), ids=lambda e: f"{e[1]} {e[0]}")
-def test_role_and_case_scope(scene, endpoint):
+def test_role_and_case_scope(scene, endpoint, evidence):
+    """Every role (in and out of the case's scope) x this endpoint: the status it answers."""
     refs, users = scene
     rule = RULES[endpoint]
     path = rule.path.format(**refs)
@@ -205,6 +246,13 @@ def test_role_and_case_scope(scene, endpoint):
                 response = client.post(path, rule.body or {}, format="json")
             answers[role] = response.status_code
             transaction.set_rollback(True)
+        evidence.row(
+            tried=f"{endpoint[1]} {path} as {ROLE_NAMES.get(role, role)}",
+            outcome=str(answers[role]),
+            matrix="API endpoints",
+            target=f"{endpoint[1]} {endpoint[0]}",
+            role=ROLE_NAMES.get(role, role),
+        )
 
     assert answers == rule.expected, path
 

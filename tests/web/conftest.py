@@ -8,6 +8,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from accounting import payouts
+from accounting.models import ExportJob
 from tests.factories import OmbudFactory
 from tests.fixtures import World
 from tests.signin import sign_in
@@ -43,3 +45,38 @@ def as_user(client: Client) -> Any:
         return sign_in(client, user)
 
     return login
+
+
+@pytest.fixture
+def case(world: World, tmp_path: Any) -> dict[str, Any]:
+    """URL arguments for the pages of tests.web.test_permissions.PAGES.
+
+    An approved case of world.ombud with a batch of its payment order, and an export.
+    """
+    app = world.to_approved(world.new_application("1500"))
+    app = world.run(app, "schedule_payout", world.treasurer)
+    batch = payouts.create_batch(world.treasurer, applications=[app])
+    item = app.items.get()
+    export_file = tmp_path / "export.csv"
+    export_file.write_text("voucher\n", encoding="utf-8")
+    job = ExportJob.objects.create(
+        kind="ledger_csv",
+        created_by=world.treasurer,
+        status="done",
+        file_path=str(export_file),
+    )
+    return page_arguments(app, item, batch, job)
+
+
+def page_arguments(app: Any, item: Any, batch: Any, job: Any) -> dict[str, dict[str, Any]]:
+    """The URL arguments each kind of page in PAGES takes, for these objects."""
+    return {
+        "job": {"pk": job.pk},
+        "": {},
+        "app": {"reference": app.reference},
+        "ref": {"reference": app.reference},
+        "step": {"reference": app.reference, "name": "withdraw"},
+        "item": {"reference": app.reference, "item_id": item.pk},
+        "batch": {"pk": batch.pk},
+        "batch_action": {"pk": batch.pk, "action": "approve"},
+    }

@@ -10,10 +10,8 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, URLResolver, get_resolver, include, path, reverse
 
-from accounting import payouts
-from accounting.models import ExportJob
 from tests.fixtures import World
 from tests.web.conftest import ROLES, sign_in
 
@@ -81,8 +79,8 @@ PAGES: dict[str, tuple[str, str, dict[str, Any]]] = {
 PUBLIC = {"login"}
 
 
-def web_url_names() -> set[str]:
-    resolver = get_resolver()
+def web_url_names(patterns: list[Any] | None = None) -> set[str]:
+    """The names of the ``web`` namespace's pages (of the site, or of ``patterns``)."""
     names: set[str] = set()
 
     def walk(patterns: list[Any], namespace: str | None) -> None:
@@ -92,42 +90,36 @@ def web_url_names() -> set[str]:
             elif isinstance(entry, URLPattern) and namespace == "web" and entry.name:
                 names.add(entry.name)
 
-    walk(resolver.url_patterns, None)
+    walk(get_resolver().url_patterns if patterns is None else patterns, None)
     return names
 
 
-def test_every_page_has_a_rule() -> None:
+def rule_gaps(names: set[str]) -> dict[str, set[str]]:
+    """Pages without a rule in PAGES, and rules for pages that do not exist."""
+    return {"without a rule": names - set(PAGES), "rule but no page": set(PAGES) - names}
+
+
+@pytest.mark.evidence("security")
+def test_every_page_has_a_rule(evidence: Any) -> None:
+    """Every page of the web namespace has a row in the permission table, and no row is stale."""
     names = web_url_names()
     assert names, "the web namespace has pages"
-    assert names - set(PAGES) == set(), "pages without a permission rule"
-    assert set(PAGES) - names == set(), "rules for pages that do not exist"
+    gaps = rule_gaps(names)
+    evidence.row(tried=f"{len(names)} pages of the web namespace", outcome=f"{gaps}")
+    assert gaps == {"without a rule": set(), "rule but no page": set()}
 
 
-@pytest.fixture
-def case(world: World, tmp_path: Any) -> dict[str, Any]:
-    """An approved case of world.ombud with a batch of its payment order, and an export."""
-    app = world.to_approved(world.new_application("1500"))
-    app = world.run(app, "schedule_payout", world.treasurer)
-    batch = payouts.create_batch(world.treasurer, applications=[app])
-    item = app.items.get()
-    export_file = tmp_path / "export.csv"
-    export_file.write_text("voucher\n", encoding="utf-8")
-    job = ExportJob.objects.create(
-        kind="ledger_csv",
-        created_by=world.treasurer,
-        status="done",
-        file_path=str(export_file),
-    )
-    return {
-        "job": {"pk": job.pk},
-        "": {},
-        "app": {"reference": app.reference},
-        "ref": {"reference": app.reference},
-        "step": {"reference": app.reference, "name": "withdraw"},
-        "item": {"reference": app.reference, "item_id": item.pk},
-        "batch": {"pk": batch.pk},
-        "batch_action": {"pk": batch.pk, "action": "approve"},
-    }
+@pytest.mark.evidence("security")
+def test_a_new_page_without_a_rule_is_detected(evidence: Any) -> None:
+    """A page added to the web namespace without a rule in PAGES fails the coverage test."""
+
+    def new_view(request: Any) -> Any:
+        raise AssertionError("never called")
+
+    extra = path("", include(([path("reports/", new_view, name="reports")], "web")))
+    gaps = rule_gaps(web_url_names([*get_resolver().url_patterns, extra]))
+    evidence.row(tried="the site plus a web page 'reports' without a rule", outcome=f"{gaps}")
+    assert gaps == {"without a rule": {"reports"}, "rule but no page": set()}
 
 
 def outcome(response: Any) -> Any:
@@ -138,45 +130,90 @@ def outcome(response: Any) -> Any:
     return response.status_code
 
 
-def test_anonymous_users_get_the_login_page(case: dict[str, Any]) -> None:
-    wrong = {}
-    for name, (method, args, _rules) in PAGES.items():
-        response = getattr(Client(), method)(reverse(f"web:{name}", kwargs=case[args]))
-        expected = OK if name in PUBLIC else LOGIN
-        if outcome(response) != expected:
-            wrong[name] = response.status_code
-    assert wrong == {}
+def _request(client: Client, name: str, case: dict[str, Any]) -> tuple[str, Any]:
+    """Request page ``name`` as the table says; (what was tried, the response)."""
+    method, args, _rules = PAGES[name]
+    url = reverse(f"web:{name}", kwargs=case[args])
+    return f"{method.upper()} {url}", getattr(client, method)(url)
 
 
+@pytest.mark.evidence("security")
+def test_anonymous_users_get_the_login_page(case: dict[str, Any], evidence: Any) -> None:
+    """Without signing in, every page but the login page sends to the login page."""
+    got, expected = {}, {}
+    for name in PAGES:
+        tried, response = _request(Client(), name, case)
+        got[name] = outcome(response)
+        expected[name] = OK if name in PUBLIC else LOGIN
+        evidence.row(
+            tried=f"{tried} anonymously",
+            outcome=str(got[name]),
+            matrix="web pages",
+            target=name,
+            role="anonymous",
+        )
+    assert got == expected
+
+
+@pytest.mark.evidence("security")
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_gets_what_it_may_and_no_more(
-    role: str, users: dict[str, Any], case: dict[str, Any]
+    role: str, users: dict[str, Any], case: dict[str, Any], evidence: Any
 ) -> None:
-    """One request per page; none of them changes data (they lack the data a change needs)."""
+    """Each role x every page: what it may open and what it may not.
+
+    One request per page; none of them changes data (they lack the data a change needs).
+    """
+    client = sign_in(Client(), users[role])
     got = {}
-    for name, (method, args, _rules) in PAGES.items():
-        client = sign_in(Client(), users[role])
-        response = getattr(client, method)(reverse(f"web:{name}", kwargs=case[args]))
+    for name in sorted(PAGES, key=lambda n: n == "logout"):  # signing out last
+        tried, response = _request(client, name, case)
         got[name] = outcome(response)
+        evidence.row(
+            tried=f"{tried} as {role}",
+            outcome=str(got[name]),
+            matrix="web pages",
+            target=name,
+            role=role,
+        )
     assert got == {name: rules[role] for name, (_m, _a, rules) in PAGES.items()}
 
 
-def test_pages_that_change_data_refuse_get(users: dict[str, Any], case: dict[str, Any]) -> None:
+@pytest.mark.evidence("security")
+def test_pages_that_change_data_refuse_get(
+    users: dict[str, Any], case: dict[str, Any], evidence: Any
+) -> None:
+    """Pages that change data answer GET with 405, even for a role that may POST to them."""
     for name, (method, args, rules) in PAGES.items():
         if method != "post":
             continue
         role = next((r for r, expected in rules.items() if expected == OK), "ombud")
         client = sign_in(Client(), users[role])
-        response = client.get(reverse(f"web:{name}", kwargs=case[args]))
+        url = reverse(f"web:{name}", kwargs=case[args])
+        response = client.get(url)
+        evidence.row(tried=f"GET {url} as {role}", outcome=str(response.status_code))
         assert response.status_code == 405, name
 
 
+STAFF = ("officer", "decision_maker", "treasurer", "auditor", "administrator")
+
+
+@pytest.mark.evidence("security")
+@pytest.mark.parametrize("role", STAFF)
 def test_staff_without_the_second_factor_are_sent_to_the_login_page(
-    users: dict[str, Any], client: Client
+    role: str, users: dict[str, Any], case: dict[str, Any], evidence: Any
 ) -> None:
-    client.force_login(users["officer"])  # password only, no OTP device verified
-    response = client.get(reverse("web:worklist"))
-    assert outcome(response) == LOGIN
+    """Staff signed in with a password only: every page sends them to the one-time code step."""
+    client = Client()
+    client.force_login(users[role])  # password only, no OTP device verified
+    got, expected = {}, {}
+    for name in sorted(PAGES, key=lambda n: n == "logout"):  # signing out last
+        tried, response = _request(client, name, case)
+        got[name] = outcome(response)
+        # The login page itself asks for the code; everything else sends there.
+        expected[name] = OK if name in PUBLIC else LOGIN
+        evidence.row(tried=f"{tried} as {role} without a one-time code", outcome=str(got[name]))
+    assert got == expected
 
 
 def test_an_ombud_cannot_open_another_ombuds_case_by_guessing_its_url(

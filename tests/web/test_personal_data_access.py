@@ -17,7 +17,7 @@ from accounting import payouts
 from accounting.models import ExportJob
 from audit.models import AuditEvent
 from tests.fixtures import World
-from tests.web.conftest import ROLES, sign_in
+from tests.web.conftest import ROLES, page_arguments, sign_in
 from tests.web.test_permissions import OK, PAGES
 
 NAME = "Quirina Zappelberg"
@@ -33,16 +33,7 @@ def _case(world: World) -> dict[str, Any]:
     app = world.run(app, "schedule_payout", world.treasurer)
     batch = payouts.create_batch(world.treasurer, applications=[app])
     job = ExportJob.objects.create(kind="ledger_csv", created_by=world.treasurer)
-    return {
-        "job": {"pk": job.pk},
-        "": {},
-        "app": {"reference": app.reference},
-        "ref": {"reference": app.reference},
-        "step": {"reference": app.reference, "name": "withdraw"},
-        "item": {"reference": app.reference, "item_id": item.pk},
-        "batch": {"pk": batch.pk},
-        "batch_action": {"pk": batch.pk, "action": "approve"},
-    }
+    return page_arguments(app, item, batch, job)
 
 
 def _views() -> int:
