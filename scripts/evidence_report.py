@@ -206,6 +206,26 @@ def matrix_tables(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def scenario_outcome(variants: list[dict[str, Any]], database: str) -> str:
+    """One cell: a scenario's variants on one database ("pass (3 variants, 1.2 s)")."""
+    results = [v["results"].get(database) for v in variants]
+    ran = [r for r in results if r is not None]
+    if not ran:
+        return MARK["missing"]
+    seconds = sum(r["seconds"] for r in ran)
+    size = f"{len(ran)} variants, " if len(ran) > 1 else ""
+    failed = [r for r in ran if r["outcome"] == "failed"]
+    skipped = [r for r in ran if r["outcome"] == "skipped"]
+    if failed:
+        return f"**FAIL** ({len(failed)} of {len(ran)})"
+    if skipped:
+        reason = cell(skipped[0].get("reason", ""))[:80]
+        return f"skipped ({len(skipped)} of {len(ran)}: {reason})"
+    if len(ran) < len(variants):
+        return f"pass ({size}{seconds:.1f} s; {len(variants) - len(ran)} not run here)"
+    return f"pass ({size}{seconds:.1f} s)"
+
+
 def checks_section(kind: str, runs: dict[str, dict[str, Any] | None]) -> tuple[list[str], dict]:
     """One section per kind: a summary table per database, then each scenario's rows."""
     counts: dict[str, dict[str, int]] = {}
@@ -234,28 +254,24 @@ def checks_section(kind: str, runs: dict[str, dict[str, Any] | None]) -> tuple[l
     ]
     matrix_rows: list[dict[str, Any]] = []
     detail: list[str] = []
-    for merged in entries_by_title.values():
-        outcome = []
-        for database in databases:
-            entry = merged["results"].get(database)
-            if entry is None:
-                outcome.append(MARK["missing"])
-            elif entry["outcome"] == "skipped":
-                outcome.append(f"skipped ({cell(entry.get('reason', ''))[:80]})")
-            else:
-                outcome.append(f"{MARK[entry['outcome']]} ({entry['seconds']:.1f} s)")
-        lines.append(f"| {cell(merged['title'])} | " + " | ".join(outcome) + " |")
-        table_rows = [r for r in merged["rows"] if "matrix" not in r]
-        matrix_rows += [r for r in merged["rows"] if "matrix" in r]
-        if table_rows:
-            detail += [
-                f"*{cell(merged['title'])}* (`{merged['nodeid']}`)",
-                "",
-                "| tried | what happened |",
-                "|---|---|",
-                *(f"| {cell(r['tried'])} | {cell(r['outcome'])} |" for r in table_rows),
-                "",
-            ]
+    scenarios: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for merged in entries_by_title.values():  # parametrized variants share one line
+        scenarios[re.sub(r" \[[^\]]*\]$", "", merged["title"])].append(merged)
+    for title, variants in scenarios.items():
+        outcome = [scenario_outcome(variants, database) for database in databases]
+        lines.append(f"| {cell(title)} | " + " | ".join(outcome) + " |")
+        for merged in variants:
+            table_rows = [r for r in merged["rows"] if "matrix" not in r]
+            matrix_rows += [r for r in merged["rows"] if "matrix" in r]
+            if table_rows:
+                detail += [
+                    f"*{cell(merged['title'])}* (`{merged['nodeid']}`)",
+                    "",
+                    "| tried | what happened |",
+                    "|---|---|",
+                    *(f"| {cell(r['tried'])} | {cell(r['outcome'])} |" for r in table_rows),
+                    "",
+                ]
     lines.append("")
     if detail:
         lines += ["What each scenario tried and saw:", "", *detail]
