@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 def book_postings(treasurer: Any, vouchers: int = 3) -> None:
-    """A few balanced vouchers in 2026 (two postings each)."""
+    """Balanced vouchers in 2026, one a day from 1 January (two postings each)."""
     for day in range(1, vouchers + 1):
         amount = Decimal(f"{100 * day}.00")
         post_voucher(
@@ -31,7 +31,7 @@ def book_postings(treasurer: Any, vouchers: int = 3) -> None:
             text=f"Gåva {day}",
             lines=[Line("1930", amount), Line("3993", -amount)],
             actor=treasurer,
-            date=dt.date(2026, 1, day),
+            date=dt.date(2026, 1, 1) + dt.timedelta(days=day - 1),
         )
 
 
