@@ -48,6 +48,21 @@ class AuditLock:
         key = {"high": APPEND_LOCK_KEY >> 32, "low": APPEND_LOCK_KEY & 0xFFFFFFFF}
         return [row[0] for row in self.session.execute(_WAITING, key).fetchall()]
 
+    def blocked_in(self, pid: int) -> str:
+        """What the backend waits for and which tables its open transaction has written to
+        (from pg_stat_activity and pg_locks: rows it wrote are invisible to other sessions)."""
+        activity = self.session.execute(
+            "SELECT wait_event_type, wait_event, state FROM pg_stat_activity WHERE pid = %s",
+            [pid],
+        ).fetchone()
+        tables = self.session.execute(
+            "SELECT DISTINCT c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+            "WHERE l.pid = %s AND l.mode = 'RowExclusiveLock' AND c.relkind = 'r' ORDER BY 1",
+            [pid],
+        ).fetchall()
+        waits = f"{activity[0]}:{activity[1]} ({activity[2]})" if activity else "gone"
+        return f"waiting on {waits}, written to {', '.join(t for (t,) in tables)}"
+
     def alive(self, pid: int) -> bool:
         row = self.session.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
         return bool(row.fetchone()[0])  # type: ignore[index]

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from accounting.exports import ledger as ledger_module
-from accounting.exports.jobs import start_export
+from accounting.exports.files import partial_output, remove_abandoned_parts
+from accounting.exports.jobs import export_path, start_export
 from accounting.exports.services import export_ledger_file
 from accounting.ledger import Line, post_voucher
 from accounting.models import ExportJob, ExportStatus
@@ -133,3 +134,37 @@ def test_parameters_are_validated(treasurer: Any, kind: str, params: dict[str, A
     with pytest.raises(ValidationFailed):
         start_export(treasurer, kind, **params)
     assert not ExportJob.objects.exists()
+
+
+def test_partial_files_of_dead_writers_are_removed_and_live_ones_kept(tmp_path: Path) -> None:
+    target = tmp_path / "ledger.csv"
+    abandoned = tmp_path / ".ledger.csv.k1ll3d.part"  # its writer died: nobody holds it
+    abandoned.write_bytes(b"half a file")
+    with partial_output(target) as live:
+        live.handle.write(b"rows")
+        assert not abandoned.exists()  # swept when the new attempt began
+        other = tmp_path / ".ledger.csv.0ther.part"
+        other.write_bytes(b"another dead one")
+        assert remove_abandoned_parts(target) == [other]
+        assert live.part.exists()  # its writer holds it
+    assert not live.part.exists()  # never published: removed
+    assert not target.exists()
+
+
+def test_a_delivery_finding_the_job_done_by_another_records_nothing(
+    treasurer: Any, monkeypatch: Any
+) -> None:
+    job = start_export(treasurer, "ledger_csv")
+    write = ledger_module.write_ledger
+
+    def meanwhile_done(*args: Any, **kwargs: Any) -> Any:
+        ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.DONE)  # the other one
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(ledger_module, "write_ledger", meanwhile_done)
+    result = run_export.apply(args=[str(job.pk)]).get()
+
+    assert result["skipped"] is True
+    assert not AuditEvent.objects.filter(action="export.ledger").exists()
+    assert not export_path(job).exists()
+    assert list(export_path(job).parent.iterdir()) == []
