@@ -137,6 +137,7 @@ def test_kill_9_the_worker_after_it_wrote_the_export_file(
             audit_lock.waiting,
             what=lambda: f"the task to block before its commit:\n{running.log_text()[-3000:]}",
         )
+        blocked_in = audit_lock.blocked_in(backend)
         job.refresh_from_db()
         stopped = f"job {job.status} at {job.rows_done}/{job.rows_total} rows, "
         stopped += f"files {listing(export_dir)}"
@@ -164,10 +165,10 @@ def test_kill_9_the_worker_after_it_wrote_the_export_file(
     assert len(received) == 2 and len(set(received)) == 1  # one message, delivered twice
     result = _exported_once(job, export_dir)
     evidence.row(
-        tried=f"SIGKILL the worker (pid {pid}) while run_export waits to append "
-        "export.ledger, its export file written; restart the worker",
+        tried=f"SIGKILL the worker (pid {pid}) while run_export (session {backend}) is "
+        f"{blocked_in}, its file written; restart the worker",
         outcome=(
-            f"before the kill: {stopped}; after: {killed} (backend {backend} rolled back); "
+            f"before the kill: {stopped}; after: {killed} (session ended, rolled back); "
             f"message {received[0][:8]}… received {len(received)} times in all; now {result}; "
             + consistent()
         ),
