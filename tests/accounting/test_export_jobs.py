@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import IntegrityError
 
 from accounting.exports import ledger as ledger_module
 from accounting.exports.files import partial_output, remove_abandoned_parts
@@ -168,3 +169,18 @@ def test_a_delivery_finding_the_job_done_by_another_records_nothing(
     assert not AuditEvent.objects.filter(action="export.ledger").exists()
     assert not export_path(job).exists()
     assert list(export_path(job).parent.iterdir()) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_export_whose_commit_fails_after_the_rename_is_removed_again(tmp_path: Path) -> None:
+    target = tmp_path / "ledger.csv"
+
+    def claim() -> None:  # a row whose foreign key is checked only at COMMIT, and fails there
+        ExportJob.objects.create(kind="ledger_csv", created_by_id=987654)
+
+    with pytest.raises(IntegrityError):
+        export_ledger_file(target, fmt="csv", claim=claim)
+
+    assert list(tmp_path.iterdir()) == []  # neither the file nor its partial one
+    assert not AuditEvent.objects.filter(action="export.ledger").exists()
+    assert not ExportJob.objects.exists()
