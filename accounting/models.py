@@ -567,10 +567,25 @@ class ExportStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class ExportError(models.TextChoices):
+    """Why an export job failed: the code stored on the job, and the message people see."""
+
+    REFUSED = "refused", _("The export was refused: check the year and that the vouchers balance.")
+    FORBIDDEN = "forbidden", _("Whoever started the export may no longer export.")
+    NO_SPACE = (
+        "no_space",
+        _(
+            "There was not enough disk space for the export file; nothing was saved. "
+            "Ask an administrator to free space, then start the export again."
+        ),
+    )
+    FAILED = "failed", _("The export failed. Try again or ask an administrator.")
+
+
 class ExportJob(models.Model):
     """One accounting export run by a worker (see ``accounting.tasks.run_export``).
 
-    ``error`` is a short code (``refused``, ``failed``), never free text: messages may carry
+    ``error`` is a short code (:class:`ExportError`), never free text: messages may carry
     personal data.
     """
 
@@ -599,6 +614,14 @@ class ExportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (ExportStatus.DONE, ExportStatus.FAILED)
+
+    @property
+    def error_message(self) -> str:
+        """Why the job failed, for people (empty unless it failed)."""
+        if self.status != ExportStatus.FAILED:
+            return ""
+        known = self.error if self.error in ExportError.values else ExportError.FAILED
+        return str(ExportError(known).label)
 
     @property
     def percent(self) -> int:

@@ -8,6 +8,7 @@ complete file and one audit event.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import logging
 import os
@@ -60,6 +61,14 @@ def generate_payout_file(self: Any, message_id: str, actor_id: int) -> dict[str,
     return {"message_id": message_id, "sha256": digest, "bytes": len(content)}
 
 
+class _JobFinished(Exception):
+    """Another delivery of the same message finished the job first."""
+
+
+#: OSError numbers that mean the export's file system is full (or the quota is used up).
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
 @shared_task(name="accounting.run_export", bind=True, **RELIABLE)
 def run_export(self: Any, job_id: str) -> dict[str, Any]:
     """Write an export job's file, reporting progress on the job row.
@@ -68,10 +77,16 @@ def run_export(self: Any, job_id: str) -> dict[str, Any]:
     or retried message (its worker died or the database hiccupped); a plain duplicate leaves
     it alone. Progress is written with single-row UPDATEs outside any transaction, so pages
     polling the job see it move.
+
+    The job is marked done in the transaction that records the export's audit event and
+    renames the file into place (``files.publish``), so a worker killed at any point leaves
+    either a done job with its file and one event, or a running job and nothing that counts:
+    the redelivered message then writes it once. A full disk fails the job with the code
+    ``no_space`` and leaves no file.
     """
     from accounting.exports import ExportRefused, jobs
     from accounting.exports.services import export_ledger_file, export_sie_file
-    from accounting.models import ExportJob, ExportKind, ExportStatus
+    from accounting.models import ExportError, ExportJob, ExportKind, ExportStatus
     from workflows.exceptions import PermissionDenied
 
     retaken = bool(self.request.retries or (self.request.delivery_info or {}).get("redelivered"))
@@ -88,17 +103,26 @@ def run_export(self: Any, job_id: str) -> dict[str, Any]:
     date_from = dt.date.fromisoformat(params["from"]) if params.get("from") else None
     date_to = dt.date.fromisoformat(params["to"]) if params.get("to") else None
     path = jobs.export_path(job)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    running = ExportJob.objects.filter(pk=job_id, status=ExportStatus.RUNNING)
 
     def progress(rows: int) -> None:
-        ExportJob.objects.filter(pk=job_id).update(rows_done=rows)
+        running.update(rows_done=rows)
 
     def finish(status: str, **fields: Any) -> None:
-        ExportJob.objects.filter(pk=job_id).update(
-            status=status, finished_at=timezone.now(), **fields
-        )
+        running.update(status=status, finished_at=timezone.now(), **fields)
+
+    def mark_done() -> None:
+        """In the transaction that publishes the file: done, unless another delivery was."""
+        if not running.select_for_update().exists():
+            raise _JobFinished
+        finish(ExportStatus.DONE, file_path=str(path))
+
+    def failed(code: str) -> dict[str, Any]:
+        finish(ExportStatus.FAILED, error=code)
+        return {"job": job_id, "status": ExportStatus.FAILED, "error": code}
 
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         kind = ExportKind(job.kind)
         if kind in jobs.SIE_KINDS:
             from accounting.exports import sie
@@ -110,7 +134,7 @@ def run_export(self: Any, job_id: str) -> dict[str, Any]:
             postings = postings.filter(voucher__date__gte=date_from)
         if date_to:
             postings = postings.filter(voucher__date__lte=date_to)
-        ExportJob.objects.filter(pk=job_id).update(rows_total=postings.count())
+        running.update(rows_total=postings.count())
         if kind in jobs.SIE_KINDS:
             export_sie_file(
                 path,
@@ -120,6 +144,7 @@ def run_export(self: Any, job_id: str) -> dict[str, Any]:
                 date_to=date_to,
                 actor=job.created_by,
                 progress=progress,
+                claim=mark_done,
             )
         else:
             export_ledger_file(
@@ -129,19 +154,32 @@ def run_export(self: Any, job_id: str) -> dict[str, Any]:
                 date_to=date_to,
                 actor=job.created_by,
                 progress=progress,
+                claim=mark_done,
             )
+    except _JobFinished:
+        logger.info("export job %s was finished by another delivery", job_id)
+        return {"job": job_id, "status": ExportStatus.DONE, "skipped": True}
     except ExportRefused:
-        finish(ExportStatus.FAILED, error="refused")
-        return {"job": job_id, "status": ExportStatus.FAILED}
+        return failed(ExportError.REFUSED)
     except PermissionDenied:
-        finish(ExportStatus.FAILED, error="forbidden")
-        return {"job": job_id, "status": ExportStatus.FAILED}
+        return failed(ExportError.FORBIDDEN)
     except (OperationalError, InterfaceError):
         raise  # retried by RELIABLE's autoretry
+    except OSError as exc:
+        if exc.errno not in NO_SPACE:
+            logger.exception("export job %s failed", job_id)
+            failed(ExportError.FAILED)
+            raise
+        logger.error(  # an operator's problem, not a bug: no traceback
+            "export job %s failed: no space left in %s (%s)",
+            job_id,
+            path.parent,
+            errno.errorcode.get(exc.errno or 0, exc.errno),
+        )
+        return failed(ExportError.NO_SPACE)
     except Exception:
         logger.exception("export job %s failed", job_id)
-        finish(ExportStatus.FAILED, error="failed")
+        failed(ExportError.FAILED)
         raise
-    finish(ExportStatus.DONE, file_path=str(path))
     logger.info("export job %s done", job_id)
     return {"job": job_id, "status": ExportStatus.DONE}

@@ -1,13 +1,18 @@
 """One error body for every refusal: ``detail``, ``messages`` and, for input, ``fields``.
 
 Workflow refusals keep their status (403 permission, 409 concurrent change, 400 input or
-state) and their messages for people, as the services wrote them.
+state) and their messages for people, as the services wrote them. A database that fails
+mid-request (connection lost, deadlock, timeout) answers 503 with the same body: the
+service's transaction was rolled back, unless the connection broke during the commit
+itself, so the client is told to look before trying again.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers
@@ -22,6 +27,8 @@ from workflows.exceptions import (
     WorkflowError,
 )
 
+logger = logging.getLogger("fundflow.api")
+
 CODES: dict[type[WorkflowError], str] = {
     PermissionDenied: "permission_denied",
     ConflictError: "conflict",
@@ -31,7 +38,7 @@ CODES: dict[type[WorkflowError], str] = {
 
 
 class ErrorSerializer(serializers.Serializer):
-    """The body of every 4xx answer."""
+    """The body of every 4xx answer, and of a 503 when the database failed."""
 
     detail = serializers.CharField()
     code = serializers.CharField()
@@ -65,7 +72,27 @@ def error_body(code: str, messages: list[str], fields: dict[str, list[str]] | No
     return body
 
 
+def database_unavailable(exc: Exception, context: dict[str, Any]) -> Response:
+    request = context.get("request")
+    logger.error(
+        "database error during %s %s: %s: %s",
+        getattr(request, "method", "?"),
+        getattr(request, "path", "?"),
+        type(exc).__name__,
+        str(exc).strip().splitlines()[0] if str(exc).strip() else "",
+    )
+    message = _(
+        "The database did not complete the request. Reload to see whether your change "
+        "was saved, then try again."
+    )
+    return Response(
+        error_body("database_unavailable", [message]), status=503, headers={"Retry-After": "5"}
+    )
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, OperationalError | InterfaceError):
+        return database_unavailable(exc, context)
     if isinstance(exc, WorkflowError):
         code = next((c for cls, c in CODES.items() if isinstance(exc, cls)), "error")
         return Response(error_body(code, exc.messages), status=exc.status_code)

@@ -363,6 +363,9 @@ class ExportJobSerializer(serializers.ModelSerializer):
     status = serializers.ChoiceField(choices=ExportStatus.choices, read_only=True)
     params = serializers.DictField(read_only=True)
     percent = serializers.IntegerField(read_only=True)
+    error_message = serializers.CharField(
+        read_only=True, help_text="Why the job failed, for people (empty unless it failed)."
+    )
     file_ready = serializers.SerializerMethodField()
 
     class Meta:
@@ -376,6 +379,7 @@ class ExportJobSerializer(serializers.ModelSerializer):
             "rows_total",
             "percent",
             "error",
+            "error_message",
             "file_ready",
             "created_at",
             "finished_at",

@@ -15,7 +15,7 @@ from typing import IO, Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounting.exports.files import atomic_output, record_export
+from accounting.exports.files import partial_output, publish
 from audit.services import record_event
 from cofinancing.models import Project
 from cofinancing.report import ProjectReport, build_report
@@ -62,24 +62,24 @@ def export_report(
         raise ValidationFailed(
             [_("The report cannot be final:")] + [f.message for f in report.errors]
         )
-    with atomic_output(path) as handle:
-        WRITERS[fmt](handle, report)
-    record_export(
-        path=path,
-        action="cofinancing.report_exported",
-        actor=actor,
-        role=role,
-        object_ref=project.code,
-        payload={
-            "project": project.pk,
-            "from": date_from.isoformat(),
-            "to": date_to.isoformat(),
-            "format": fmt,
-            "draft": draft,
-            "errors": len(report.errors),
-            "findings": [f.code for f in report.findings],
-        },
-    )
+    with partial_output(path) as output:
+        WRITERS[fmt](output.handle, report)
+        publish(
+            output,
+            action="cofinancing.report_exported",
+            actor=actor,
+            role=role,
+            object_ref=project.code,
+            payload={
+                "project": project.pk,
+                "from": date_from.isoformat(),
+                "to": date_to.isoformat(),
+                "format": fmt,
+                "draft": draft,
+                "errors": len(report.errors),
+                "findings": [f.code for f in report.findings],
+            },
+        )
     return report
 
 

@@ -14,8 +14,14 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.utils import translation
+from hypothesis import settings as hypothesis_settings
 
 STRICT = os.environ.get("FUNDFLOW_STRICT") == "1"
+
+# Property tests share two cores with real Celery workers and web servers (tests/faults,
+# tests/tasks): a per-example wall-clock deadline (200 ms by default) fails them at random.
+hypothesis_settings.register_profile("fundflow", deadline=None)
+hypothesis_settings.load_profile("fundflow")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,6 +1,8 @@
-"""Export actions: check the role, write the file atomically, audit the export.
+"""Export actions: check the role, write the file, publish it with its audit event.
 
-Management commands (and any admin action or view) call these; nothing is done twice.
+Management commands and the export jobs call these; nothing is done twice. ``claim`` runs in
+the transaction that publishes the file (see ``files.publish``): the export jobs mark
+themselves done there, so a job is done exactly when its file and audit event exist.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from accounting.exports import ledger, sie
-from accounting.exports.files import atomic_output, export_role, record_export
+from accounting.exports.files import export_role, partial_output, publish
 
 
 def export_sie_file(
@@ -23,33 +25,35 @@ def export_sie_file(
     date_to: dt.date | None = None,
     actor: Any = None,
     progress: Callable[[int], None] | None = None,
+    claim: Callable[[], None] | None = None,
 ) -> sie.SieSummary:
     role = export_role(actor)
-    with atomic_output(path) as handle:
+    with partial_output(path) as output:
         summary = sie.write_sie(
-            handle,
+            output.handle,
             year=year,
             sie_type=sie_type,
             date_from=date_from,
             date_to=date_to,
             progress=progress,
         )
-    record_export(
-        path=path,
-        action="export.sie",
-        actor=actor,
-        role=role,
-        object_ref=f"SIE{summary.sie_type}/{year}",
-        payload={
-            "sie_type": summary.sie_type,
-            "year": year,
-            "from": summary.date_from.isoformat(),
-            "to": summary.date_to.isoformat(),
-            "vouchers": summary.vouchers,
-            "transactions": summary.transactions,
-            "replaced_characters": summary.replaced_characters,
-        },
-    )
+        publish(
+            output,
+            action="export.sie",
+            actor=actor,
+            role=role,
+            object_ref=f"SIE{summary.sie_type}/{year}",
+            payload={
+                "sie_type": summary.sie_type,
+                "year": year,
+                "from": summary.date_from.isoformat(),
+                "to": summary.date_to.isoformat(),
+                "vouchers": summary.vouchers,
+                "transactions": summary.transactions,
+                "replaced_characters": summary.replaced_characters,
+            },
+            claim=claim,
+        )
     return summary
 
 
@@ -61,23 +65,25 @@ def export_ledger_file(
     date_to: dt.date | None = None,
     actor: Any = None,
     progress: Callable[[int], None] | None = None,
+    claim: Callable[[], None] | None = None,
 ) -> ledger.LedgerSummary:
     role = export_role(actor)
-    with atomic_output(path) as handle:
+    with partial_output(path) as output:
         summary = ledger.write_ledger(
-            handle, fmt=fmt, date_from=date_from, date_to=date_to, progress=progress
+            output.handle, fmt=fmt, date_from=date_from, date_to=date_to, progress=progress
         )
-    record_export(
-        path=path,
-        action="export.ledger",
-        actor=actor,
-        role=role,
-        object_ref=f"ledger/{summary.fmt}",
-        payload={
-            "format": summary.fmt,
-            "from": date_from.isoformat() if date_from else None,
-            "to": date_to.isoformat() if date_to else None,
-            "rows": summary.rows,
-        },
-    )
+        publish(
+            output,
+            action="export.ledger",
+            actor=actor,
+            role=role,
+            object_ref=f"ledger/{summary.fmt}",
+            payload={
+                "format": summary.fmt,
+                "from": date_from.isoformat() if date_from else None,
+                "to": date_to.isoformat() if date_to else None,
+                "rows": summary.rows,
+            },
+            claim=claim,
+        )
     return summary

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import IntegrityError
 
 from accounting.exports import ledger as ledger_module
-from accounting.exports.jobs import start_export
+from accounting.exports.files import partial_output, remove_abandoned_parts
+from accounting.exports.jobs import export_path, start_export
 from accounting.exports.services import export_ledger_file
 from accounting.ledger import Line, post_voucher
 from accounting.models import ExportJob, ExportStatus
@@ -23,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 
 def book_postings(treasurer: Any, vouchers: int = 3) -> None:
-    """A few balanced vouchers in 2026 (two postings each)."""
+    """Balanced vouchers in 2026, one a day from 1 January (two postings each)."""
     for day in range(1, vouchers + 1):
         amount = Decimal(f"{100 * day}.00")
         post_voucher(
@@ -31,7 +33,7 @@ def book_postings(treasurer: Any, vouchers: int = 3) -> None:
             text=f"Gåva {day}",
             lines=[Line("1930", amount), Line("3993", -amount)],
             actor=treasurer,
-            date=dt.date(2026, 1, day),
+            date=dt.date(2026, 1, 1) + dt.timedelta(days=day - 1),
         )
 
 
@@ -132,4 +134,53 @@ def test_administrator_may_start(django_capture_on_commit_callbacks: Any) -> Non
 def test_parameters_are_validated(treasurer: Any, kind: str, params: dict[str, Any]) -> None:
     with pytest.raises(ValidationFailed):
         start_export(treasurer, kind, **params)
+    assert not ExportJob.objects.exists()
+
+
+def test_partial_files_of_dead_writers_are_removed_and_live_ones_kept(tmp_path: Path) -> None:
+    target = tmp_path / "ledger.csv"
+    abandoned = tmp_path / ".ledger.csv.k1ll3d.part"  # its writer died: nobody holds it
+    abandoned.write_bytes(b"half a file")
+    with partial_output(target) as live:
+        live.handle.write(b"rows")
+        assert not abandoned.exists()  # swept when the new attempt began
+        other = tmp_path / ".ledger.csv.0ther.part"
+        other.write_bytes(b"another dead one")
+        assert remove_abandoned_parts(target) == [other]
+        assert live.part.exists()  # its writer holds it
+    assert not live.part.exists()  # never published: removed
+    assert not target.exists()
+
+
+def test_a_delivery_finding_the_job_done_by_another_records_nothing(
+    treasurer: Any, monkeypatch: Any
+) -> None:
+    job = start_export(treasurer, "ledger_csv")
+    write = ledger_module.write_ledger
+
+    def meanwhile_done(*args: Any, **kwargs: Any) -> Any:
+        ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.DONE)  # the other one
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(ledger_module, "write_ledger", meanwhile_done)
+    result = run_export.apply(args=[str(job.pk)]).get()
+
+    assert result["skipped"] is True
+    assert not AuditEvent.objects.filter(action="export.ledger").exists()
+    assert not export_path(job).exists()
+    assert list(export_path(job).parent.iterdir()) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_export_whose_commit_fails_after_the_rename_is_removed_again(tmp_path: Path) -> None:
+    target = tmp_path / "ledger.csv"
+
+    def claim() -> None:  # a row whose foreign key is checked only at COMMIT, and fails there
+        ExportJob.objects.create(kind="ledger_csv", created_by_id=987654)
+
+    with pytest.raises(IntegrityError):
+        export_ledger_file(target, fmt="csv", claim=claim)
+
+    assert list(tmp_path.iterdir()) == []  # neither the file nor its partial one
+    assert not AuditEvent.objects.filter(action="export.ledger").exists()
     assert not ExportJob.objects.exists()

@@ -10,41 +10,25 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
-import psycopg
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from audit.services import APPEND_LOCK_KEY
 from fund.models import Application
 from reminders.models import Reminder, TaskExecution
 from reminders.tasks import send_reminders
-from tests.tasks.worker import shared_worker, worker
+from tests.audit_lock import audit_lock
+from tests.tasks.worker import FAST_REDELIVERY, shared_worker, wait_for, worker
 
-__all__ = ["shared_worker"]  # a fixture
+__all__ = ["audit_lock", "shared_worker"]  # fixtures
 
 pytestmark = [
     pytest.mark.celery,
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-def _wait_for(
-    condition: Callable[[], Any], timeout: float = 60, what: str | Callable[[], str] = ""
-) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what() if callable(what) else what}")
 
 
 @pytest.fixture
@@ -80,7 +64,7 @@ def test_a_duplicate_delivery_does_not_double_the_effect(late_case, tmp_path):
     with worker(tmp_path, **env) as running:
         send_reminders.apply_async(task_id="duplicate-1")
         send_reminders.apply_async(task_id="duplicate-1")  # the same message, again
-        _wait_for(
+        wait_for(
             lambda: (
                 running.log_text().count("reminders.send_reminders[duplicate-1] succeeded") == 2
             ),
@@ -93,60 +77,38 @@ def test_a_duplicate_delivery_does_not_double_the_effect(late_case, tmp_path):
     assert _mails(mails) == 1
 
 
-def _conninfo() -> str:
-    s = connection.settings_dict
-    return (
-        f"dbname={s['NAME']} user={s['USER']} password={s['PASSWORD']} "
-        f"host={s['HOST'] or 'localhost'} port={s['PORT'] or 5432}"
-    )
-
-
-def _blocked_on_audit_lock(conn: psycopg.Connection) -> bool:
-    row = conn.execute(
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-    ).fetchone()
-    return bool(row and row[0])
-
-
-def test_a_killed_workers_task_is_redone_exactly_once_after_restart(late_case, tmp_path):
+def test_a_killed_workers_task_is_redone_exactly_once_after_restart(
+    late_case, tmp_path, audit_lock
+):
     mails = tmp_path / "mail"
     env = {
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mails),
-        "CELERY_VISIBILITY_TIMEOUT": "3",
-        # Look for unacknowledged tasks every second (kombu's default: every ~100 s).
-        "CELERY_UNACKED_RESTORE_INTERVAL": "1",
-        "CELERY_UNACKED_RESTORE_THROTTLE": "1",
+        **FAST_REDELIVERY,
     }
-    blocker = psycopg.connect(_conninfo(), autocommit=True)
-    try:
-        with worker(tmp_path, **env) as running:
-            # Hold the audit chain's append lock: the task stops mid-transaction, after it
-            # registered its key and made the reminders, before it can commit.
-            blocker.execute("SELECT pg_advisory_lock(%s)", [APPEND_LOCK_KEY])
-            send_reminders.apply_async(task_id="killed-1")
-            _wait_for(lambda: _blocked_on_audit_lock(blocker), what="the task to block")
-            running.kill()
-            blocker.execute("SELECT pg_advisory_unlock(%s)", [APPEND_LOCK_KEY])
-            time.sleep(1)
-            assert not TaskExecution.objects.exists()  # the dead worker committed nothing
-            assert not Reminder.objects.exists()
+    with worker(tmp_path, **env) as running:
+        # Hold the audit chain's append lock: the task stops mid-transaction, after it
+        # registered its key and made the reminders, before it can commit.
+        audit_lock.hold()
+        send_reminders.apply_async(task_id="killed-1")
+        wait_for(audit_lock.waiting, what="the task to block")
+        running.kill()
+        audit_lock.release()
+        time.sleep(1)
+        assert not TaskExecution.objects.exists()  # the dead worker committed nothing
+        assert not Reminder.objects.exists()
 
-            running.start()
-            _wait_for(
-                lambda: TaskExecution.objects.filter(
-                    key="reminders.send_reminders:killed-1"
-                ).exists(),
-                timeout=90,
-                what=lambda: f"the redelivered task; worker logs:\n{running.log_text()[-4000:]}",
-            )
-            _wait_for(
-                lambda: "reminders.send_reminders[killed-1] succeeded" in running.log_text(),
-                what="the worker to report success",
-            )
-            time.sleep(4)  # past another visibility timeout: nothing runs a third time
-    finally:
-        blocker.close()
+        running.start()
+        wait_for(
+            lambda: TaskExecution.objects.filter(key="reminders.send_reminders:killed-1").exists(),
+            timeout=90,
+            what=lambda: f"the redelivered task; worker logs:\n{running.log_text()[-4000:]}",
+        )
+        wait_for(
+            lambda: "reminders.send_reminders[killed-1] succeeded" in running.log_text(),
+            what="the worker to report success",
+        )
+        time.sleep(4)  # past another visibility timeout: nothing runs a third time
 
     log = running.log_text()
     assert log.count("Task reminders.send_reminders[killed-1] received") == 2

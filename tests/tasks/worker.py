@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,36 @@ from config.celery import app
 from tests.celery_worker import CeleryWorker, _database_url, _stop, _wait_until_ready
 
 APP_KEYS = ("broker_url", "result_backend", "task_always_eager", "task_default_queue")
+
+#: Worker environment for tests that kill it: an unacknowledged message comes back after 3 s
+#: (kombu looks for them every second; its default is every ~100 s).
+FAST_REDELIVERY = {
+    "CELERY_VISIBILITY_TIMEOUT": "3",
+    "CELERY_UNACKED_RESTORE_INTERVAL": "1",
+    "CELERY_UNACKED_RESTORE_THROTTLE": "1",
+}
+
+
+def wait_for(
+    condition: Callable[[], Any], timeout: float = 60, what: str | Callable[[], str] = ""
+) -> Any:
+    """Poll ``condition`` until it is truthy (and return it), or fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what() if callable(what) else what}")
+
+
+def conninfo() -> str:
+    """A libpq connection string for the test database (for a second, independent session)."""
+    s = connection.settings_dict
+    return (
+        f"dbname={s['NAME']} user={s['USER']} password={s['PASSWORD']} "
+        f"host={s['HOST'] or 'localhost'} port={s['PORT'] or 5432}"
+    )
 
 
 def reset_app_caches() -> None:
@@ -63,7 +94,9 @@ class Worker:
         self.starts = 0
         self.info: CeleryWorker | None = None
 
-    def start(self) -> None:
+    def start(self, *, wait: bool = True) -> None:
+        """Start the worker; ``wait`` for it to answer a ping (a solo worker busy with a
+        blocked task cannot)."""
         self.starts += 1
         broker = os.environ["CELERY_TEST_BROKER_URL"]
         self.info = CeleryWorker(
@@ -91,7 +124,8 @@ class Worker:
             self.process = subprocess.Popen(
                 command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
             )
-        _wait_until_ready(app, self.info, self.process)
+        if wait:
+            _wait_until_ready(app, self.info, self.process)
 
     def kill(self) -> None:
         assert self.process is not None
@@ -109,8 +143,11 @@ class Worker:
 
 
 @contextmanager
-def worker(tmp_path: Path, **extra_env: str) -> Iterator[Worker]:
-    """A worker on its own queue; tasks sent meanwhile go to it."""
+def worker(tmp_path: Path, *, started: bool = True, **extra_env: str) -> Iterator[Worker]:
+    """A worker on its own queue; tasks sent meanwhile go to it.
+
+    With ``started=False`` tasks wait in the queue until the test calls ``start()``.
+    """
     broker = os.environ["CELERY_TEST_BROKER_URL"]
     queue = f"fundflow-tasks-{uuid.uuid4().hex[:10]}"
     saved: dict[str, Any] = {key: app.conf[key] for key in APP_KEYS}
@@ -120,7 +157,8 @@ def worker(tmp_path: Path, **extra_env: str) -> Iterator[Worker]:
     reset_app_caches()
     running = Worker(queue, tmp_path, extra_env)
     try:
-        running.start()
+        if started:
+            running.start()
         yield running
     finally:
         running.stop()
