@@ -156,6 +156,16 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 
+# Request size limits. Form and JSON bodies: Django's DATA_UPLOAD_MAX_MEMORY_SIZE (the API
+# answers 413 above it); uploaded files (time sheets, bank files): UPLOAD_MAX_BYTES, checked
+# from Content-Length before the body is read and again on the file. Keep the proxy's limit
+# (nginx client_max_body_size) a little above UPLOAD_MAX_BYTES.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024))
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 5
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", 5 * 1024 * 1024))
+
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 
