@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.utils import timezone
 from lxml import etree
 
@@ -250,4 +252,21 @@ def test_the_parser_expands_no_entity_and_reads_no_file(secret_file, evidence): 
         tried="lxml parser with the bank-file settings on an XXE and a billion-laughs document",
         outcome="the local file is not read; the entities are not expanded (libxml2 stops at "
         "its amplification limit, < 1 s)",
+    )
+
+
+def test_the_bank_status_command_names_the_problem_and_books_nothing(
+    world, sent, tmp_path, evidence
+):  # type: ignore[no-untyped-def]
+    """The bank_status command refuses a PNG given as the bank file, in words"""
+    path = tmp_path / "pain002.xml"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    before = snapshot()
+    with pytest.raises(CommandError) as refused:
+        call_command("bank_status", file=str(path), user=world.treasurer.username)
+    assert "is not XML" in str(refused.value)
+    assert snapshot() == before
+    evidence.row(
+        tried="manage.py bank_status --file scan.png (a PNG image given as the bank file)",
+        outcome=f"CommandError “{str(refused.value)[:160]}”; nothing booked",
     )
