@@ -35,6 +35,7 @@ from django.conf import settings
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from lxml import etree
 
 from accounting.models import BatchStatus, OrderStatus, PaymentBatch, PaymentOrder
@@ -124,7 +125,14 @@ def _name(tag: Any) -> str:
 def _refuse(problems: list[str]) -> None:
     if problems:
         raise ValidationFailed(
-            [_("Nothing was imported from the bank file: %(n)s problems.") % {"n": len(problems)}]
+            [
+                ngettext(
+                    "Nothing was imported from the bank file: %(n)s problem.",
+                    "Nothing was imported from the bank file: %(n)s problems.",
+                    len(problems),
+                )
+                % {"n": len(problems)}
+            ]
             + problems[:50]
             + ([_("… and %(n)s more.") % {"n": len(problems) - 50}] if len(problems) > 50 else [])
         )

@@ -231,3 +231,22 @@ def test_an_unknown_charset_is_read_as_utf8(as_role, evidence):  # type: ignore[
         tried=f"POST {API_URL} with Content-Type: application/json; charset=nonsense",
         outcome=f"201: read as UTF-8, application {response.json()['reference']} created",
     )
+
+
+def test_the_refusals_speak_swedish(client, evidence):  # type: ignore[no-untyped-def]
+    """The limits' refusals are in Swedish for a Swedish user (the default language)"""
+    response = client.generic(
+        "POST",
+        API_URL,
+        b"{}",
+        content_type="application/json",
+        CONTENT_LENGTH=str(2 * 1024 * 1024),
+        HTTP_ACCEPT_LANGUAGE="sv",
+    )
+    assert response.status_code == 413
+    detail = response.json()["detail"]
+    assert detail.startswith("Förfrågan är 2,0\u00a0MB; högst 1,0\u00a0MB kan skickas")
+    evidence.row(
+        tried=f"POST {API_URL} declaring 2 MB, Accept-Language: sv",
+        outcome=f"413 “{detail}”",
+    )
