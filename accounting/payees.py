@@ -25,6 +25,7 @@ from audit.services import record_event
 from fund.models import Beneficiary, Organisation
 from fund.references import next_reference
 from workflows.exceptions import ValidationFailed
+from workflows.inputs import clean_text, shown
 from workflows.roles import Role
 
 
@@ -38,39 +39,39 @@ class Account:
     bic: str = ""
 
 
-def _digits(value: str) -> str:
-    return re.sub(r"[\s\-.]", "", value or "")
+def _digits(value: Any) -> str:
+    return re.sub(r"[\s\-.]", "", value if isinstance(value, str) else "")
 
 
 def validate_bankgiro(value: str) -> str:
     number = _digits(value)
-    if not re.fullmatch(r"\d{7,8}", number):
+    if not re.fullmatch(r"[0-9]{7,8}", number):
         raise ValidationFailed(
-            _("The Bankgiro number “%(v)s” must have 7 or 8 digits.") % {"v": value}
+            _("The Bankgiro number “%(v)s” must have 7 or 8 digits.") % {"v": shown(value)}
         )
     if not luhn.is_valid(number):
         raise ValidationFailed(
-            _("The Bankgiro number “%(v)s” has a wrong check digit.") % {"v": value}
+            _("The Bankgiro number “%(v)s” has a wrong check digit.") % {"v": shown(value)}
         )
     return number
 
 
 def validate_plusgiro(value: str) -> str:
     number = _digits(value)
-    if not re.fullmatch(r"\d{2,8}", number):
+    if not re.fullmatch(r"[0-9]{2,8}", number):
         raise ValidationFailed(
-            _("The Plusgiro number “%(v)s” must have 2 to 8 digits.") % {"v": value}
+            _("The Plusgiro number “%(v)s” must have 2 to 8 digits.") % {"v": shown(value)}
         )
     if not luhn.is_valid(number):
         raise ValidationFailed(
-            _("The Plusgiro number “%(v)s” has a wrong check digit.") % {"v": value}
+            _("The Plusgiro number “%(v)s” has a wrong check digit.") % {"v": shown(value)}
         )
     return number
 
 
 def validate_bank_account(clearing: str, number: str) -> tuple[str, str]:
     clearing_digits, account_digits = _digits(clearing), _digits(number)
-    if not clearing_digits.isdigit() or not account_digits.isdigit():
+    if not re.fullmatch(r"[0-9]+", clearing_digits) or not re.fullmatch(r"[0-9]+", account_digits):
         raise ValidationFailed(_("Clearing and account numbers are digits only."))
     try:
         bankkonto.validate(clearing_digits, account_digits)
@@ -84,14 +85,16 @@ def validate_bank_account(clearing: str, number: str) -> tuple[str, str]:
 
 def validate_iban(value: str, bic: str = "") -> tuple[str, str]:
     try:
+        if not isinstance(value, str) or not value.isascii():
+            raise SchwiftyException(_("an IBAN has only letters A-Z and digits"))
         iban = IBAN(value)
     except SchwiftyException as exc:
         raise ValidationFailed(
-            _("The IBAN “%(v)s” is not valid: %(why)s") % {"v": value, "why": exc}
+            _("The IBAN “%(v)s” is not valid: %(why)s") % {"v": shown(value), "why": exc}
         ) from exc
     bic = _digits(bic).upper()
     if bic and not re.fullmatch(r"[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?", bic):
-        raise ValidationFailed(_("The BIC “%(v)s” is not valid.") % {"v": bic})
+        raise ValidationFailed(_("The BIC “%(v)s” is not valid.") % {"v": shown(bic)})
     return iban.compact, bic
 
 
@@ -143,11 +146,16 @@ def create_payee(
     if kind not in PayeeKind.values:
         raise ValidationFailed(_("Choose what kind of payee this is."))
     checked = validate_account(method, account, clearing_number=clearing_number, bic=bic)
-    name = " ".join(name.split())
+    problems: list[str] = []
+    # At most 70 characters: the name goes into the bank file's creditor name (Nm).
+    name = " ".join(clean_text(name, problems, field=_("Name"), max_length=70).split())
+    person_name = clean_text(person_name, problems, field=_("The person's name"), max_length=200)
+    if problems:
+        raise ValidationFailed(problems)
     if kind == PayeeKind.PERSON:
         if name:
             raise ValidationFailed(_("A person's name goes in the protected field, not the name."))
-        if not person_name.strip():
+        if not person_name:
             raise ValidationFailed(_("The person's name is required."))
     elif not name:
         raise ValidationFailed(_("The supplier's or organisation's name is required."))
@@ -157,7 +165,7 @@ def create_payee(
         payee = Payee(
             reference=next_reference("P"),
             kind=kind,
-            name=name[:70],
+            name=name,
             organisation=organisation,
             beneficiary=beneficiary if kind == PayeeKind.PERSON else None,
             method=checked.method,
@@ -166,7 +174,7 @@ def create_payee(
             bic=checked.bic,
         )
         if kind == PayeeKind.PERSON:
-            payee.set_personal_data({"name": person_name.strip()})
+            payee.set_personal_data({"name": person_name})
         payee.save()
         record_event(
             action="payout.payee_registered",

@@ -54,6 +54,7 @@ from accounting.payees import default_payee, payee_problems
 from audit.services import record_event
 from fund.models import Application
 from workflows.exceptions import PermissionDenied, ValidationFailed
+from workflows.inputs import as_id, shown
 from workflows.models import DecisionSignature
 from workflows.roles import Role, has_role
 from workflows.states import State
@@ -91,8 +92,8 @@ def _payee_for(
         return default_payee(application.ombud.organisation_id), None
     if isinstance(chosen, Payee):
         return chosen, chosen
-    found = Payee.objects.filter(pk=int(chosen)).first() if str(chosen).isdigit() else None
-    return found, chosen
+    pk = as_id(chosen)
+    return (Payee.objects.filter(pk=pk).first() if pk else None), shown(chosen)
 
 
 def schedule_orders(
@@ -111,8 +112,10 @@ def schedule_orders(
     )
     if not commitments:
         raise ValidationFailed(_("There is no approved amount left to pay out."))
+    if payees is not None and not isinstance(payees, Mapping):
+        raise ValidationFailed(_("Payees must be given per need item (item id: payee id)."))
     problems: list[str] = []
-    unknown = {str(key) for key in (payees or {})} - {str(c.need_item_id) for c in commitments}
+    unknown = {shown(key) for key in (payees or {})} - {str(c.need_item_id) for c in commitments}
     if unknown:
         problems.append(
             _("Payees were given for items that are not to be paid: %(items)s")

@@ -15,7 +15,8 @@ from import_export.admin import ExportMixin
 from cofinancing.models import BudgetLine, FundingSource, Partner, Project, TimeSheetEntry
 from cofinancing.resources import FORMATS, TimeSheetResource
 from cofinancing.services import import_time_sheets
-from workflows.exceptions import WorkflowError
+from config.uploads import validate_upload_size
+from workflows.exceptions import ValidationFailed, WorkflowError
 
 
 class PartnerInline(admin.TabularInline):
@@ -40,7 +41,7 @@ class ProjectAdmin(admin.ModelAdmin):
 
 
 class TimeSheetImportForm(forms.Form):
-    file = forms.FileField(label=_("File"))
+    file = forms.FileField(label=_("File"), validators=[validate_upload_size])
     format = forms.ChoiceField(label=_("Format"), choices=[(f, f.upper()) for f in FORMATS])
     commit = forms.BooleanField(label=_("Import (unticked: only check the file)"), required=False)
 
@@ -76,6 +77,8 @@ class TimeSheetEntryAdmin(ExportMixin, admin.ModelAdmin):
                     request.user,
                     dry_run=not form.cleaned_data["commit"],
                 )
+            except ValidationFailed as exc:  # the file as a whole: shown at the file field
+                form.add_error("file", exc.messages)
             except WorkflowError as exc:
                 problem = str(exc)
         context = {

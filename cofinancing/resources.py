@@ -8,21 +8,43 @@ Each widget refuses what it cannot read with a message for people; the model's
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
+import zipfile
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import tablib
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
 from accounting.exports.resources import MoneyWidget
 from cofinancing.models import Partner, Project, TimeSheetEntry
 from workflows.exceptions import ValidationFailed
+from workflows.inputs import clean_text, shown
 
 FORMATS = ("csv", "xlsx")
+COLUMNS = (
+    "project",
+    "partner",
+    "person",
+    "pay_group",
+    "month",
+    "hours",
+    "hourly_rate",
+    "attestation",
+)
+#: Rows one file may hold (a project's time sheets for a year are a few hundred).
+MAX_ROWS = 10_000
+#: What an XLSX file (a zip) may unpack to, against "zip bombs".
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+#: 31 days of 24 hours.
+MAX_HOURS_A_MONTH = 744
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 
@@ -78,6 +100,47 @@ class MonthWidget(widgets.Widget):
         return f"{value:%Y-%m}" if value else ""
 
 
+#: What a spreadsheet would run as a formula if the cell were opened (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class TextWidget(widgets.Widget):
+    """A text cell: no control characters (NUL …), no formula, at most ``max_length``."""
+
+    def __init__(self, column: str, max_length: int, *, required: bool = False, **kw: Any):
+        self.column = column
+        self.max_length = max_length
+        self.required = required
+        super().__init__(**kw)
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> str:
+        text = "" if value is None else str(value)
+        if text.startswith(FORMULA_START):
+            raise ValueError(
+                _("“%(v)s” starts like a spreadsheet formula (= + - @); write it as plain text.")
+                % {"v": shown(text)}
+            )
+        problems: list[str] = []
+        text = clean_text(text, problems, field=self.column, max_length=self.max_length)
+        if problems:
+            raise ValueError(problems[0])
+        if self.required and not text:
+            raise ValueError(_("The %(column)s is missing.") % {"column": self.column})
+        return text
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        return "" if value is None else str(value)
+
+
+class RateWidget(MoneyWidget):
+    """The hourly rate: an amount, never left empty."""
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Any:
+        if _empty(value):
+            raise ValueError(_("The hourly rate is missing."))
+        return super().clean(value, row, **kwargs)
+
+
 class WholeHoursWidget(widgets.Widget):
     """Whole hours, more than zero: 7.5 is refused, never rounded silently."""
 
@@ -96,6 +159,11 @@ class WholeHoursWidget(widgets.Widget):
             )
         if hours <= 0:
             raise ValueError(_("%(v)s: the hours must be more than 0.") % {"v": value})
+        if hours > MAX_HOURS_A_MONTH:
+            raise ValueError(
+                _("%(v)s: a month has at most %(max)s hours.")
+                % {"v": value, "max": MAX_HOURS_A_MONTH}
+            )
         return int(hours)
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
@@ -105,27 +173,26 @@ class WholeHoursWidget(widgets.Widget):
 class TimeSheetResource(resources.ModelResource):
     project = fields.Field(attribute="project", column_name="project", widget=ProjectWidget())
     partner = fields.Field(attribute="partner", column_name="partner", widget=PartnerWidget())
-    person = fields.Field(attribute="person_ref", column_name="person")
-    pay_group = fields.Field(attribute="pay_group", column_name="pay_group")
+    person = fields.Field(
+        attribute="person_ref", column_name="person", widget=TextWidget("person", 20, required=True)
+    )
+    pay_group = fields.Field(
+        attribute="pay_group", column_name="pay_group", widget=TextWidget("pay_group", 40)
+    )
     month = fields.Field(attribute="month", column_name="month", widget=MonthWidget())
     hours = fields.Field(attribute="hours", column_name="hours", widget=WholeHoursWidget())
     hourly_rate = fields.Field(
-        attribute="hourly_rate", column_name="hourly_rate", widget=MoneyWidget()
+        attribute="hourly_rate", column_name="hourly_rate", widget=RateWidget()
     )
-    attestation = fields.Field(attribute="attestation_ref", column_name="attestation")
+    attestation = fields.Field(
+        attribute="attestation_ref",
+        column_name="attestation",
+        widget=TextWidget("attestation", 40, required=True),
+    )
 
     class Meta:
         model = TimeSheetEntry
-        fields = (
-            "project",
-            "partner",
-            "person",
-            "pay_group",
-            "month",
-            "hours",
-            "hourly_rate",
-            "attestation",
-        )
+        fields = COLUMNS
         import_order = fields
         export_order = fields
         force_init_instance = True
@@ -179,15 +246,98 @@ class TimeSheetResource(resources.ModelResource):
 
 
 def load_dataset(data: bytes, format: str) -> tablib.Dataset:
-    """Read the uploaded bytes; a file that is not the named format is refused as a whole."""
+    """Read the uploaded bytes; a file that is not the named format, has the wrong columns, or
+    is too large is refused as a whole, with what is wrong."""
     if format not in FORMATS:
         raise ValidationFailed(_("Time sheets are imported from CSV or XLSX."))
-    try:
-        if format == "csv":
-            text = data.decode("utf-8-sig")
-            return tablib.Dataset().load(text, format="csv")
-        return tablib.Dataset().load(data, format="xlsx")
-    except Exception as exc:  # a broken upload fails in many ways inside tablib/openpyxl
+    limit = settings.UPLOAD_MAX_BYTES
+    if len(data) > limit:
         raise ValidationFailed(
-            _("The file could not be read as %(f)s.") % {"f": format.upper()}
+            _("The file is %(size)s; at most %(max)s can be imported at once.")
+            % {"size": filesizeformat(len(data)), "max": filesizeformat(limit)}
+        )
+    if not data.strip():
+        raise ValidationFailed(_("The file is empty."))
+    dataset = _load_csv(data) if format == "csv" else _load_xlsx(data)
+    if not len(dataset):
+        raise ValidationFailed(_("The file has its header row but no time sheet rows."))
+    if len(dataset) > MAX_ROWS:
+        raise ValidationFailed(
+            _("The file has more than %(max)s rows; at most %(max)s can be imported at once.")
+            % {"max": MAX_ROWS}
+        )
+    return dataset
+
+
+def _load_csv(data: bytes) -> tablib.Dataset:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed(
+            _(
+                "The file is not UTF-8 text (byte %(byte)s at position %(pos)s); "
+                "save it as “CSV UTF-8”."
+            )
+            % {"byte": f"0x{data[exc.start]:02x}", "pos": exc.start}
         ) from exc
+    if "\x00" in text:
+        raise ValidationFailed(_("The file holds NUL bytes; it is not a CSV text file."))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        rows = [row for row in reader if row]
+    except csv.Error as exc:
+        raise ValidationFailed(
+            _("The file could not be read as CSV (line %(line)s): %(why)s")
+            % {"line": reader.line_num, "why": exc}
+        ) from exc
+    header, body = (rows[0], rows[1:]) if rows else ([], [])
+    _check_columns(header)
+    ragged = [
+        _("Row %(row)s has %(n)s cells; the header has %(m)s.")
+        % {"row": number, "n": len(row), "m": len(header)}
+        for number, row in enumerate(body, start=1)
+        if len(row) != len(header)
+    ]
+    if ragged:
+        raise ValidationFailed(ragged[:20] + ([_("…")] if len(ragged) > 20 else []))
+    return tablib.Dataset(*body[: MAX_ROWS + 1], headers=header)
+
+
+def _load_xlsx(data: bytes) -> tablib.Dataset:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise ValidationFailed(_("The file could not be read as XLSX.")) from exc
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ValidationFailed(
+            _("The XLSX file unpacks to %(size)s; at most %(max)s are read.")
+            % {"size": filesizeformat(unpacked), "max": filesizeformat(MAX_UNPACKED_BYTES)}
+        )
+    try:
+        dataset = tablib.Dataset().load(data, format="xlsx")
+    except Exception as exc:  # a broken upload fails in many ways inside tablib/openpyxl
+        raise ValidationFailed(_("The file could not be read as XLSX.")) from exc
+    _check_columns(dataset.headers or [])
+    return dataset
+
+
+def _check_columns(headers: list[Any]) -> None:
+    names = [str(h or "").strip() for h in headers]
+    problems = []
+    if len(names) == 1 and ";" in names[0]:
+        problems.append(_("The columns are separated by “;”; separate them by commas."))
+    missing = [c for c in COLUMNS if c not in names]
+    unknown = [n for n in names if n not in COLUMNS]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if missing and not problems:
+        problems.append(_("Columns missing: %(c)s.") % {"c": ", ".join(missing)})
+    if unknown and not problems:
+        problems.append(
+            _("Unknown columns: %(c)s.") % {"c": ", ".join(shown(n, 30) for n in unknown[:10])}
+        )
+    if twice:
+        problems.append(_("Columns named twice: %(c)s.") % {"c": ", ".join(twice)})
+    if problems:
+        problems.append(_("The first row must name the columns %(c)s.") % {"c": ", ".join(COLUMNS)})
+        raise ValidationFailed(problems)

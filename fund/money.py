@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 from djmoney.models.fields import MoneyField
 from moneyed import Money
 
+from workflows.inputs import shown
+
 CURRENCY = "SEK"
 ORE = Decimal("0.01")
 
@@ -35,6 +37,34 @@ def sek(amount: Decimal | int | str) -> Money:
     return Money(quantize(Decimal(amount)), CURRENCY)
 
 
+#: The largest amount a money field holds (14 digits, 2 of them öre).
+MAX_AMOUNT = Decimal("999999999999.99")
+
+
+def parse_decimal(value: Any, *, field: str) -> Decimal:
+    """An amount as written (``1 250,50``, ``1250.5``, a number): finite, at most two
+    decimals and within what a money field holds; negative amounts pass (see below)."""
+    try:
+        amount = Decimal(str(value).strip().replace(" ", "").replace(",", "."))
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationError(
+            _("%(field)s: “%(value)s” is not an amount.") % {"field": field, "value": shown(value)}
+        ) from exc
+    if not amount.is_finite():
+        raise ValidationError(_("%(field)s: not an amount.") % {"field": field})
+    if abs(amount) > MAX_AMOUNT:
+        raise ValidationError(
+            _("%(field)s: the amount is larger than %(max)s, the most an amount can be.")
+            % {"field": field, "max": format_money(MAX_AMOUNT)}
+        )
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2 and amount != amount.quantize(ORE):
+        raise ValidationError(
+            _("%(field)s: at most two decimals (öre) are allowed.") % {"field": field}
+        )
+    return quantize(amount)
+
+
 def parse_amount(value: Any, *, field: str, allow_zero: bool = False) -> Money:
     """Validate an amount at the edge: SEK only, at most two decimals, not negative."""
     currency = CURRENCY
@@ -48,24 +78,12 @@ def parse_amount(value: Any, *, field: str, allow_zero: bool = False) -> Money:
             _("%(field)s: only SEK is accepted, not %(currency)s.")
             % {"field": field, "currency": currency}
         )
-    try:
-        amount = Decimal(str(raw).strip().replace(" ", "").replace(",", "."))
-    except (InvalidOperation, ValueError) as exc:
-        raise ValidationError(
-            _("%(field)s: “%(value)s” is not an amount.") % {"field": field, "value": raw}
-        ) from exc
-    if not amount.is_finite():
-        raise ValidationError(_("%(field)s: not an amount.") % {"field": field})
-    exponent = amount.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2 and amount != amount.quantize(ORE):
-        raise ValidationError(
-            _("%(field)s: at most two decimals (öre) are allowed.") % {"field": field}
-        )
+    amount = parse_decimal(raw, field=field)
     if amount < 0 or (amount == 0 and not allow_zero):
         raise ValidationError(
             _("%(field)s: the amount must be greater than zero.") % {"field": field}
         )
-    return Money(quantize(amount), CURRENCY)
+    return Money(amount, CURRENCY)
 
 
 def format_money(value: Money | Decimal) -> str:

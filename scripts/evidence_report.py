@@ -238,7 +238,7 @@ def checks_section(kind: str, runs: dict[str, dict[str, Any] | None]) -> tuple[l
             if entry["kind"] != kind:
                 continue
             tally[entry["outcome"]] += 1
-            key = entry["nodeid"]
+            key = f"{entry['nodeid']} {entry['title']}"
             merged = entries_by_title.setdefault(
                 key, {"title": entry["title"], "nodeid": key, "results": {}, "rows": []}
             )

@@ -60,6 +60,9 @@ def _evidence_header(request: pytest.FixtureRequest) -> None:
     callspec = getattr(request.node, "callspec", None)
     if callspec is not None:
         title += f" [{callspec.id}]"
+    elif request.node.name.endswith("]") and "[" in request.node.name:
+        # Items that share a node id (schemathesis: one per API operation) differ by name.
+        title += f" [{request.node.name.split('[', 1)[1][:-1]}]"
     request.node.user_properties.extend(
         [("evidence_kind", kind), ("evidence_title", title), ("evidence_db", connection.vendor)]
     )
@@ -78,7 +81,7 @@ class _Collector:
         if "evidence_kind" not in props:
             return
         entry = self.entries.setdefault(
-            report.nodeid,
+            f"{report.nodeid} {props['evidence_title']}",
             {
                 "nodeid": report.nodeid,
                 "kind": props["evidence_kind"],
@@ -106,7 +109,7 @@ class _Collector:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         document = {
             "written": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "entries": sorted(self.entries.values(), key=lambda e: e["nodeid"]),
+            "entries": sorted(self.entries.values(), key=lambda e: (e["nodeid"], e["title"])),
         }
         self.path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any, cast
 
 from django import forms
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
 from fund.models import NeedCategory
@@ -77,9 +80,9 @@ class AssessmentForm(forms.Form):
     authority = forms.ChoiceField(
         label=_("Authority"), required=False, choices=[("", "—"), *Authority.choices]
     )
-    legal_basis = forms.CharField(label=_("Legal basis"), required=False, max_length=200)
+    legal_basis = forms.CharField(label=_("Legal basis"), required=False, max_length=120)
     evidence_reference = forms.CharField(
-        label=_("Evidence reference"), required=False, max_length=200
+        label=_("Evidence reference"), required=False, max_length=120
     )
     grantable_amount = forms.CharField(
         label=_("Remainder that can be granted"), required=False, max_length=20
@@ -116,7 +119,9 @@ class PayoutFailedForm(forms.Form):
 
 class CompletionForm(forms.Form):
     message = forms.CharField(
-        label=_("What does the ombud need to add?"), widget=forms.Textarea(attrs={"rows": 3})
+        label=_("What does the ombud need to add?"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
@@ -149,3 +154,80 @@ class NeedForm(forms.Form):
 
 
 NeedFormSet = forms.formset_factory(NeedForm, extra=NEED_ROWS, max_num=10)
+
+
+class ReferencesField(forms.MultipleChoiceField):
+    """Application references (``A-2026-000123``) ticked in a list; nothing else."""
+
+    PATTERN = re.compile(r"A-\d{4}-\d{6}", re.ASCII)
+    default_error_messages = {
+        "required": _("Choose one or more applications."),
+        "invalid_choice": _("Choose applications from the list."),
+    }
+
+    def valid_value(self, value: Any) -> bool:
+        return bool(self.PATTERN.fullmatch(str(value)))
+
+
+class BulkActionForm(forms.Form):
+    """The worklist's bulk actions: which action, on which cases, and for assign, to whom."""
+
+    action = forms.ChoiceField(
+        label=_("Action"),
+        choices=[
+            ("assign", _("Assign")),
+            ("request_attestation", _("Ask the ombud to attest")),
+        ],
+        error_messages={"required": _("Choose an action.")},
+    )
+    applications = ReferencesField(label=_("Applications"))
+    officer = forms.TypedChoiceField(
+        label=_("Officer"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        error_messages={"invalid_choice": _("Choose the officer from the list.")},
+    )
+    back = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, officers: Any = (), host: str = "", **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.host = host
+        cast(forms.ChoiceField, self.fields["officer"]).choices = [
+            ("", "—"),
+            *((str(u.pk), u.get_full_name() or u.get_username()) for u in officers),
+        ]
+
+    def clean_back(self) -> str:
+        """Where to return: a page of this site only (never another host, nor a header)."""
+        back = self.cleaned_data["back"]
+        if back.isprintable() and url_has_allowed_host_and_scheme(back, allowed_hosts={self.host}):
+            return back
+        return ""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("action") == "assign" and not data.get("officer"):
+            self.add_error("officer", _("Choose the officer to assign."))
+        return data
+
+
+class BatchForm(forms.Form):
+    """The payment orders ticked for a new batch (none ticked: every waiting order)."""
+
+    orders = forms.TypedMultipleChoiceField(
+        label=_("Payment orders"),
+        required=False,
+        coerce=int,
+        error_messages={
+            "invalid_choice": _(
+                "Choose payment orders from the list; one of them is not waiting for a batch."
+            )
+        },
+    )
+
+    def __init__(self, *args: Any, waiting: Iterable[int] = (), **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["orders"]).choices = [
+            (str(pk), f"PO-{pk}") for pk in waiting
+        ]

@@ -14,6 +14,7 @@ from moneyed import Money
 
 from fund.models import Application, Fund, NeedCategory, NeedItem
 from fund.money import format_money
+from workflows.inputs import shown
 from workflows.states import State
 
 #: States in which an application's approved amounts count against the person's yearly limit.
@@ -22,7 +23,7 @@ GRANTED_STATES = (State.APPROVED, State.PAYOUT_SCHEDULED, State.PAID, State.CLOS
 
 def category_problems(fund: Fund, category: str) -> list[str]:
     if category not in NeedCategory.values:
-        return [_("“%(category)s” is not a known need category.") % {"category": category}]
+        return [_("“%(category)s” is not a known need category.") % {"category": shown(category)}]
     if category not in fund.allowed_categories:
         return [
             _("%(fund)s does not grant support for “%(category)s”.")

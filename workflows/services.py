@@ -8,6 +8,7 @@ these calls.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,10 +41,12 @@ from workflows.exceptions import (
     TransitionNotAvailable,
     ValidationFailed,
 )
+from workflows.inputs import as_entries, as_id, clean_text, shown
 from workflows.machine import TRANSITION_ROLES, acting_role
 from workflows.models import (
     Attestation,
     AttestationMethod,
+    Authority,
     ClosingReason,
     CompletionRequest,
     Decision,
@@ -97,6 +100,18 @@ def _clean_personnummer(value: str) -> str:
     return "".join(ch for ch in personnummer.compact(value) if ch.isdigit()) if value else ""
 
 
+#: The most characters of a person's name or contact (as the forms and the API allow).
+PERSON_TEXT_MAX = 200
+#: Swedish county letters (länsbokstav): AB, C, D, … BD.
+COUNTY_CODE = re.compile(r"[A-Z]{1,2}")
+#: The most characters of a need description (the model refuses longer).
+DESCRIPTION_MAX = 500
+#: The most characters of a legal basis or evidence reference (as the model holds).
+REFERENCE_TEXT_MAX = 120
+#: The most characters of a komplettering message (as the API allows).
+MESSAGE_MAX = 2000
+
+
 def register_beneficiary(
     actor: Any,
     *,
@@ -111,21 +126,31 @@ def register_beneficiary(
         has_role(actor, Role.OMBUD) or has_role(actor, Role.OFFICER),
         _("Only an ombud or an officer may register a person."),
     )
-    name = name.strip()
-    if not name:
-        raise ValidationFailed(_("The person's name is required."))
-    number = _clean_personnummer(personal_number)
+    problems: list[str] = []
+    name = clean_text(name, problems, field=_("Name"), max_length=PERSON_TEXT_MAX)
+    contact = clean_text(contact, problems, field=_("Contact"), max_length=PERSON_TEXT_MAX)
+    region = clean_text(region, problems, field=_("County code"), max_length=2).upper()
+    number = clean_text(personal_number, problems, field=_("Personnummer"), max_length=20)
+    if not name and not problems:
+        problems.append(_("The person's name is required."))
+    if region and not COUNTY_CODE.fullmatch(region):
+        problems.append(
+            _("“%(v)s” is not a county code (one or two letters, e.g. AB).") % {"v": shown(region)}
+        )
+    if problems:
+        raise ValidationFailed(problems)
+    number = _clean_personnummer(number)
     with transaction.atomic():
         beneficiary = Beneficiary(
             reference=next_reference("B"),
             personnummer_index=blind_index(number) if number else "",
-            region=region.strip().upper(),
+            region=region,
         )
         beneficiary.set_personal_data(
             {
                 "name": name,
                 "personnummer": number,
-                "contact": contact.strip(),
+                "contact": contact,
                 "protected_identity": bool(protected_identity),
             }
         )
@@ -164,6 +189,9 @@ def _validated_items(fund: Fund, items: Sequence[NeedInput]) -> list[tuple[NeedI
     for position, item in enumerate(items, start=1):
         label = _("Item %(n)s") % {"n": position}
         problems += [f"{label}: {p}" for p in fund_rules.category_problems(fund, item.category)]
+        clean_text(
+            item.description, problems, field=label, max_length=DESCRIPTION_MAX, multiline=True
+        )
         try:
             amount = parse_amount(item.amount, field=label)
         except ValidationError as exc:
@@ -289,10 +317,21 @@ def record_statutory_assessment(
         problems: list[str] = []
         if outcome not in Obligation.values:
             problems.append(_("Choose whether an authority is obliged to pay."))
-        if outcome in (Obligation.OBLIGED, Obligation.PARTLY):
+        if authority and authority not in Authority.values:
+            problems.append(_("Choose the authority from the list."))
+        legal_basis = clean_text(
+            legal_basis, problems, field=_("Legal basis"), max_length=REFERENCE_TEXT_MAX
+        )
+        evidence_reference = clean_text(
+            evidence_reference,
+            problems,
+            field=_("Evidence reference"),
+            max_length=REFERENCE_TEXT_MAX,
+        )
+        if outcome in (Obligation.OBLIGED, Obligation.PARTLY) and not problems:
             if not authority:
                 problems.append(_("Name the authority that is obliged to pay."))
-            if not legal_basis.strip():
+            if not legal_basis:
                 problems.append(_("State the legal basis (e.g. SoL 4 kap 1 §)."))
         grantable = item.requested_amount
         if outcome == Obligation.OBLIGED:
@@ -315,8 +354,8 @@ def record_statutory_assessment(
             defaults={
                 "outcome": outcome,
                 "authority": authority,
-                "legal_basis": legal_basis.strip(),
-                "evidence_reference": evidence_reference.strip(),
+                "legal_basis": legal_basis,
+                "evidence_reference": evidence_reference,
                 "grantable_amount": grantable,
                 "assessed_by": actor,
                 "assessed_at": timezone.now(),
@@ -350,12 +389,21 @@ def record_follow_up(
             raise PermissionDenied(_("Only an officer working in this fund may record follow-up."))
         if application.state != State.PAID:
             raise TransitionNotAvailable(_("Follow-up is recorded after payment."))
+        problems: list[str] = []
         if outcome not in FollowUpOutcome.values:
-            raise ValidationFailed(_("Choose how the support was used."))
+            problems.append(_("Choose how the support was used."))
+        evidence_reference = clean_text(
+            evidence_reference,
+            problems,
+            field=_("Evidence reference"),
+            max_length=REFERENCE_TEXT_MAX,
+        )
+        if problems:
+            raise ValidationFailed(problems)
         follow_up = FollowUp.objects.create(
             application=application,
             outcome=outcome,
-            evidence_reference=evidence_reference.strip(),
+            evidence_reference=evidence_reference,
             recorded_by=actor,
             recorded_at=timezone.now(),
         )
@@ -609,10 +657,22 @@ def _decided_amounts(step: Step, outcome: str) -> dict[int, tuple[Money, str]]:
     items, missing = _assessments(app)
     if missing:
         raise ValidationFailed(missing)
-    given = {int(entry["item"]): entry for entry in step.data.get("items") or []}
+    entries = as_entries(step.data.get("items"))
+    if entries is None:
+        raise ValidationFailed(
+            _("The decided amounts must be a list of need items, each with its amount.")
+        )
+    given: dict[int, Mapping[str, Any]] = {}
+    for each in entries:
+        pk = as_id(each.get("item"))
+        if pk is None:
+            raise ValidationFailed(_("Each decided amount must name its need item."))
+        given[pk] = each
     unknown = set(given) - {i.pk for i in items}
     if unknown:
-        raise ValidationFailed(_("Unknown need items: %s") % ", ".join(map(str, sorted(unknown))))
+        raise ValidationFailed(
+            _("Unknown need items: %s") % ", ".join(shown(pk) for pk in sorted(unknown))
+        )
     default_reason = step.data.get("reason") or ReasonCode.WITHIN_RULES
     problems: list[str] = []
     result: dict[int, tuple[Money, str]] = {}
@@ -829,9 +889,18 @@ def _close(step: Step) -> None:
 
 
 def _request_completion(step: Step) -> None:
-    message = str(step.data.get("message") or "").strip()
-    if not message:
-        raise ValidationFailed(_("Write what the ombud needs to add."))
+    problems: list[str] = []
+    message = clean_text(
+        step.data.get("message"),
+        problems,
+        field=_("Message"),
+        max_length=MESSAGE_MAX,
+        multiline=True,
+    )
+    if not message and not problems:
+        problems.append(_("Write what the ombud needs to add."))
+    if problems:
+        raise ValidationFailed(problems)
     request = CompletionRequest(
         application=step.application,
         requested_by=step.actor,

@@ -8,15 +8,16 @@ amount back as SEK ``Money``.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 from moneyed import Money
 
 from accounting.models import Posting
-from fund.money import CURRENCY, quantize
+from fund.money import CURRENCY, parse_decimal, quantize
 
 
 class MoneyWidget(widgets.Widget):
@@ -32,10 +33,10 @@ class MoneyWidget(widgets.Widget):
         if isinstance(value, Money):
             return value
         try:
-            amount = Decimal(str(value).strip().replace(" ", "").replace(",", "."))
-        except (InvalidOperation, ValueError) as exc:
-            raise ValueError(_("“%(value)s” is not an amount.") % {"value": value}) from exc
-        return Money(quantize(amount), self.currency)
+            amount = parse_decimal(value, field=_("Amount"))
+        except ValidationError as exc:
+            raise ValueError(exc.messages[0]) from exc
+        return Money(amount, self.currency)
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> Any:
         if value is None:

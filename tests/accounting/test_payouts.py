@@ -22,6 +22,8 @@ from accounting.models import (
 from accounting.payees import create_payee
 from accounting.selectors import fund_report
 from audit.models import AuditEvent
+from tests.accounting.bank_files import camt054 as _camt054
+from tests.accounting.bank_files import pain002 as _pain002
 from tests.factories import UserFactory
 from tests.signin import sign_in
 from workflows.exceptions import PermissionDenied, ValidationFailed
@@ -247,23 +249,6 @@ def test_unsent_orders_cannot_be_confirmed(world):
         payouts.confirm_batch_paid(batch, world.treasurer)
 
 
-def _pain002(batch, statuses):  # type: ignore[no-untyped-def]
-    txs = "".join(
-        f"<TxInfAndSts><OrgnlEndToEndId>PO-{order.pk}</OrgnlEndToEndId><TxSts>{status}</TxSts>"
-        + (f"<StsRsnInf><Rsn><Cd>{code}</Cd></Rsn></StsRsnInf>" if code else "")
-        + "</TxInfAndSts>"
-        for order, (status, code) in statuses
-    )
-    return (
-        '<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03">'
-        "<CstmrPmtStsRpt><GrpHdr><MsgId>S1</MsgId><CreDtTm>2026-11-23T10:00:00</CreDtTm></GrpHdr>"
-        f"<OrgnlGrpInfAndSts><OrgnlMsgId>{batch.message_id}</OrgnlMsgId>"
-        "<OrgnlMsgNmId>pain.001.001.03</OrgnlMsgNmId></OrgnlGrpInfAndSts>"
-        f"<OrgnlPmtInfAndSts><OrgnlPmtInfId>{batch.message_id}</OrgnlPmtInfId>{txs}"
-        "</OrgnlPmtInfAndSts></CstmrPmtStsRpt></Document>"
-    ).encode()
-
-
 def test_pain002_pays_settled_and_fails_rejected_with_the_reason(world):
     paid_app = _scheduled(world, "100")
     failed_app = _scheduled(world, "200")
@@ -357,25 +342,6 @@ def test_fund_report_shows_balance_commitments_and_available(world, django_asser
     assert row.paid_this_year == Decimal("1000.00")
     assert row.available == Decimal("998500.00")
     call_command("fund_report")
-
-
-def _camt054(entries):  # type: ignore[no-untyped-def]
-    body = "".join(
-        "<Ntry><Amt Ccy='SEK'>{amt}</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts>"
-        "<BookgDt><Dt>{date}</Dt></BookgDt><NtryDtls><TxDtls><Refs><EndToEndId>PO-{pk}"
-        "</EndToEndId></Refs>{rtr}</TxDtls></NtryDtls></Ntry>".format(
-            amt=order.amount.amount,
-            date=date,
-            pk=order.pk,
-            rtr=f"<RtrInf><Rsn><Cd>{code}</Cd></Rsn></RtrInf>" if code else "",
-        )
-        for order, date, code in entries
-    )
-    return (
-        '<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02">'
-        "<BkToCstmrDbtCdtNtfctn><GrpHdr><MsgId>C1</MsgId><CreDtTm>2026-11-23T10:00:00</CreDtTm>"
-        f"</GrpHdr><Ntfctn><Id>N1</Id>{body}</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>"
-    ).encode()
 
 
 def test_camt054_books_payouts_on_the_booking_date_and_returns_fail(world, tmp_path):

@@ -11,6 +11,8 @@ from workflows import services
 from workflows.exceptions import ValidationFailed
 from workflows.services import NeedInput
 
+pytestmark = pytest.mark.evidence("bad_input")
+
 
 def _create(world, *items, fund=None):
     person = services.register_beneficiary(world.ombud.user, name="Person Test")

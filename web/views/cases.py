@@ -16,6 +16,7 @@ from web.access import HANDLERS, page
 from web.forms import (
     AssessmentForm,
     AttestForm,
+    BulkActionForm,
     CompletionForm,
     DecisionForm,
     PayoutFailedForm,
@@ -68,25 +69,17 @@ def _roles(request: HttpRequest) -> frozenset[str]:
     return roles_of(request.user)
 
 
-BULK_ACTIONS = ("assign", "request_attestation")
-
-
 @page(Role.OFFICER, methods=("POST",))
 def bulk_view(request: HttpRequest) -> HttpResponse:
-    action = request.POST.get("action", "")
-    references = request.POST.getlist("applications")
-    if action not in BULK_ACTIONS or not references:
-        messages.error(request, _("Choose one or more applications and an action."))
+    officers = officers_in(funds_of(request.user))
+    form = BulkActionForm(request.POST, officers=officers, host=request.get_host())
+    if not form.is_valid():
+        form_problems(request, form)
         return redirect("web:worklist")
-    officer = None
-    if action == "assign":
-        officer = officers_in(funds_of(request.user)).filter(pk=request.POST.get("officer") or 0)
-        officer = officer.first()
-        if officer is None:
-            messages.error(request, _("Choose the officer to assign."))
-            return redirect("web:worklist")
+    action = form.cleaned_data["action"]
+    officer = officers.get(pk=form.cleaned_data["officer"]) if action == "assign" else None
     done = 0
-    for reference in references:
+    for reference in form.cleaned_data["applications"]:
         app = visible_application(request.user, reference)
         if app is None:
             messages.error(request, _("%(ref)s: not found.") % {"ref": reference})
@@ -103,7 +96,7 @@ def bulk_view(request: HttpRequest) -> HttpResponse:
             done += 1
     if done:
         messages.success(request, _("Done for %(n)s applications.") % {"n": done})
-    return redirect(request.POST.get("back") or "web:worklist")
+    return redirect(form.cleaned_data["back"] or "web:worklist")
 
 
 # --- the application page ---------------------------------------------------------------

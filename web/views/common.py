@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.forms.formsets import BaseFormSet
 from django.http import HttpRequest
 
 from workflows.exceptions import WorkflowError
@@ -22,6 +23,13 @@ def is_htmx(request: HttpRequest) -> bool:
 
 
 def form_problems(request: HttpRequest, form: Any) -> None:
+    """A form's (or a formset's) errors as messages, each with its field's label."""
+    if isinstance(form, BaseFormSet):
+        for error in form.non_form_errors():
+            messages.error(request, str(error))
+        for each in form:
+            form_problems(request, each)
+        return
     for field, errors in form.errors.items():
         label = form.fields[field].label if field in form.fields else ""
         for error in errors:

@@ -15,6 +15,7 @@ from web.selectors import ombud_cases
 from web.views.common import form_problems, show_refusal
 from workflows import services
 from workflows.exceptions import WorkflowError
+from workflows.inputs import as_id
 from workflows.roles import Role
 
 
@@ -40,13 +41,13 @@ def new_application(request: HttpRequest) -> HttpResponse:
     needs = NeedFormSet(request.POST or None, prefix="need")
     fund_id = request.POST.get("fund", "")
     if request.method == "POST":
-        fund = funds.filter(pk=fund_id).first() if fund_id.isdigit() else None
+        fund_pk = as_id(fund_id)
+        fund = funds.filter(pk=fund_pk).first() if fund_pk else None
         if fund is None:
             messages.error(request, _("Choose the fund you apply to."))
         elif not person_form.is_valid() or not needs.is_valid():
             form_problems(request, person_form)
-            for form in needs:
-                form_problems(request, form)
+            form_problems(request, needs)
         else:
             items = [
                 services.NeedInput(

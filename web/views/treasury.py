@@ -15,7 +15,8 @@ from accounting.commitments import open_commitments
 from accounting.models import BatchStatus, OrderStatus, PaymentBatch, PaymentOrder
 from fund.models import Application, Fund
 from web.access import page
-from web.views.common import show_refusal
+from web.forms import BatchForm
+from web.views.common import form_problems, show_refusal
 from workflows.exceptions import WorkflowError
 from workflows.roles import Role
 from workflows.states import State
@@ -62,8 +63,13 @@ def treasury(request: HttpRequest) -> HttpResponse:
 
 @page(Role.TREASURER, methods=("POST",))
 def create_batch(request: HttpRequest) -> HttpResponse:
-    ids = [int(i) for i in request.POST.getlist("orders") if i.isdigit()]
-    orders = list(PaymentOrder.objects.filter(pk__in=ids)) if ids else None
+    waiting = PaymentOrder.objects.filter(status=OrderStatus.SCHEDULED, batch__isnull=True)
+    form = BatchForm(request.POST, waiting=waiting.values_list("pk", flat=True))
+    if not form.is_valid():
+        form_problems(request, form)
+        return redirect("web:treasury")
+    ids = form.cleaned_data["orders"]
+    orders = list(waiting.filter(pk__in=ids)) if ids else None
     try:
         batch = accounting.create_batch(request.user, orders=orders)
     except WorkflowError as error:
