@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint bench lock clean worker beat run-prod migrate-prod evidence test-slow security-audit
+.PHONY: install run test lint bench lock clean worker beat run-prod migrate-prod evidence security-audit
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +21,6 @@ run: install
 
 test: install
 	bash scripts/test.sh
-
-# The long fault and soak scenarios (marked slow); .ci/run runs them after `make test`.
-test-slow: install
-	TEST_SELECTION=slow bash scripts/test.sh
 
 # Production (see README "Deployment"): CELERY_BROKER_URL=redis://… and the production env.
 worker: install

@@ -3,29 +3,26 @@
 # Locally, tests needing PostgreSQL or a Celery worker skip with their reason; with
 # FUNDFLOW_STRICT=1 (CI) a skipped test fails the run instead.
 #
-# TEST_SELECTION picks the tests: "not slow" (the default, `make test`) or "slow" (the long
-# fault and soak scenarios, `make test-slow`; .ci/run runs both).
+# TEST_SELECTION (a pytest -m expression, e.g. "evidence") narrows the run; default: all.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-SELECTION="${TEST_SELECTION:-not slow}"
+SELECTION="${TEST_SELECTION:-}"
 PYTEST=(.venv/bin/python -m pytest -p no:cacheprovider -n "${TEST_WORKERS:-2}" "$@")
 
 status=0
-echo "== tests on SQLite (-m '$SELECTION')"
+echo "== tests on SQLite ${SELECTION:+(-m '$SELECTION')}"
 if [ "${FUNDFLOW_STRICT:-0}" = "1" ]; then
   # Those run in the PostgreSQL pass below, with the Celery worker.
-  env -u DATABASE_URL "${PYTEST[@]}" -m "($SELECTION) and not postgres and not celery" || status=$?
+  env -u DATABASE_URL "${PYTEST[@]}" -m "${SELECTION:+($SELECTION) and }not postgres and not celery" \
+    || status=$?
 else
-  env -u DATABASE_URL "${PYTEST[@]}" -m "$SELECTION" || status=$?
+  env -u DATABASE_URL "${PYTEST[@]}" ${SELECTION:+-m "$SELECTION"} || status=$?
 fi
-# pytest exits 5 when the selection is empty: nothing to run on this backend is no failure.
-[ $status -eq 5 ] && status=0
 [ $status -eq 0 ] || exit $status
 
 if [ -n "${POSTGRES_TEST_URL:-}" ]; then
-  echo "== tests on PostgreSQL (-m '$SELECTION'; real Celery worker on ${CELERY_TEST_BROKER_URL:-<none>})"
-  DATABASE_URL="$POSTGRES_TEST_URL" "${PYTEST[@]}" -m "$SELECTION" || status=$?
-  [ $status -eq 5 ] && status=0
+  echo "== tests on PostgreSQL ${SELECTION:+(-m '$SELECTION') }(real Celery worker on ${CELERY_TEST_BROKER_URL:-<none>})"
+  DATABASE_URL="$POSTGRES_TEST_URL" "${PYTEST[@]}" ${SELECTION:+-m "$SELECTION"} || status=$?
 elif [ "${FUNDFLOW_STRICT:-0}" = "1" ]; then
   echo "FUNDFLOW_STRICT=1 but POSTGRES_TEST_URL is not set: the PostgreSQL pass cannot run" >&2
   exit 1
