@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import sys
@@ -110,7 +111,7 @@ class Run:
         self.steps.append(
             {
                 "name": name,
-                "command": " ".join(command),
+                "command": shlex.join(command),
                 "status": status,
                 "seconds": time.monotonic() - started,
             }
@@ -196,20 +197,20 @@ def main() -> int:
         shutil.rmtree(OUT)
     OUT.mkdir(parents=True)
     run = Run()
-    pytest = [PYTHON, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", "-q", "-m", "evidence"]
+    pytest = [PYTHON, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", "-q"]
     postgres = os.environ.get("POSTGRES_TEST_URL", "")
 
     # With PostgreSQL at hand its own tests run there only; without, they show as skipped.
-    only_sqlite = ["-m", "evidence and not postgres and not celery"] if postgres else []
+    only_sqlite = "evidence and not postgres and not celery" if postgres else "evidence"
     run.step(
         "tests-sqlite",
-        [*pytest, *only_sqlite, "--evidence-json", str(OUT / "tests-sqlite.json")],
+        [*pytest, "-m", only_sqlite, "--evidence-json", str(OUT / "tests-sqlite.json")],
         _env(DATABASE_URL=None),
     )
     if postgres:
         run.step(
             "tests-postgres",
-            [*pytest, "--evidence-json", str(OUT / "tests-postgres.json")],
+            [*pytest, "-m", "evidence", "--evidence-json", str(OUT / "tests-postgres.json")],
             _env(DATABASE_URL=postgres),
         )
 

@@ -85,9 +85,16 @@ def test_a_report_shows_failures_and_missing_parts_instead_of_hiding_them(tmp_pa
                    "target": "worklist", "role": "treasurer"}]},
     ]})  # fmt: skip
 
+    _write(tmp_path, "security-audit.json", {
+        "ruff_s": {"findings": 0}, "bandit": {"findings": 0},
+        "pip_audit": {"status": "unverified", "tried": [{"service": "osv", "result": "no report"}]},
+    })  # fmt: skip
+
     text = report.render(tmp_path)
 
     assert "| Audit log tampering | 1 pass, 1 **FAIL** | not run |" in text
+    assert "- **pip-audit could not audit the locked dependencies**" in text
+    assert "pip-audit over requirements.lock: **NOT AUDITED**" in text
     assert "| A deleted entry is found | **FAIL** (1 of 1) |" in text
     assert "| manage.py audit_verify | exit 1: BROKEN at 4 |" in text
     assert "*web pages* - 1 x 1 = 1 cells" in text.replace("—", "-")
