@@ -47,10 +47,10 @@ def load(path: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def cell(text: Any) -> str:
+def cell(text: Any, limit: int = 400) -> str:
     """A table cell: one line, pipes escaped, long text shortened."""
     value = " ".join(str(text).split()).replace("|", "\\|")
-    return value if len(value) <= 400 else value[:397] + "…"
+    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 def number(value: float) -> str:
@@ -240,7 +240,7 @@ def checks_section(kind: str, runs: dict[str, dict[str, Any] | None]) -> tuple[l
             tally[entry["outcome"]] += 1
             key = f"{entry['nodeid']} {entry['title']}"
             merged = entries_by_title.setdefault(
-                key, {"title": entry["title"], "nodeid": key, "results": {}, "rows": []}
+                key, {"title": entry["title"], "nodeid": entry["nodeid"], "results": {}, "rows": []}
             )
             merged["results"][database] = entry
             if len(entry["rows"]) > len(merged["rows"]):
@@ -269,7 +269,10 @@ def checks_section(kind: str, runs: dict[str, dict[str, Any] | None]) -> tuple[l
                     "",
                     "| tried | what happened |",
                     "|---|---|",
-                    *(f"| {cell(r['tried'])} | {cell(r['outcome'])} |" for r in table_rows),
+                    *(
+                        f"| {cell(r['tried'], 1000)} | {cell(r['outcome'], 2000)} |"
+                        for r in table_rows
+                    ),
                     "",
                 ]
     lines.append("")
