@@ -227,14 +227,7 @@ def main() -> int:
         url = _fresh_postgres_database(postgres, "fundflow_evidence")
         run.step(
             "bench-postgres",
-            [
-                PYTHON,
-                "-m",
-                "bench",
-                "--json",
-                str(OUT / "bench-postgres.json"),
-                *BENCH_POSTGRES.modules,
-            ],
+            [*bench, str(OUT / "bench-postgres.json"), *BENCH_POSTGRES.modules],
             _env(BENCH_DATABASE_URL=url, **BENCH_POSTGRES.env),
         )
     security_tools(run)
