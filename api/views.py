@@ -39,6 +39,7 @@ from api.services import apply_for
 from audit.selectors import decision_trail
 from fund.models import Application, Beneficiary, NeedItem, Ombud
 from fund.privacy import read_personal_data
+from fund.references import APPLICATION_REFERENCE
 from reminders.models import Reminder
 from reminders.services import dismiss
 from workflows import services
@@ -49,17 +50,19 @@ from workflows.services import NeedInput
 from workflows.states import State
 
 REF = OpenApiParameter(
-    "reference", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=r"^A-\d{4}-\d{6}$"
+    "reference",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    pattern=f"^{APPLICATION_REFERENCE.pattern}$",
 )
 
 
-REFERENCE = re.compile(r"^A-\d{4}-\d{6}$")
 SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,32}$")
 MESSAGE_ID = re.compile(r"^[A-Za-z0-9-]{1,35}$")
 
 
 def _application(request: Request, reference: str) -> Application:
-    if not REFERENCE.match(reference):
+    if not APPLICATION_REFERENCE.fullmatch(reference):
         raise Http404
     return get_object_or_404(selectors.visible_applications(request.user), reference=reference)
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+
+#: What ``next_reference("A")`` makes: every edge that takes a case reference checks it.
+APPLICATION_REFERENCE = re.compile(r"A-\d{4}-\d{6}", re.ASCII)
 
 
 class ReferenceCounter(models.Model):

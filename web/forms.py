@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any, cast
 
@@ -11,6 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
 from fund.models import NeedCategory
+from fund.references import APPLICATION_REFERENCE
 from workflows.models import (
     AttestationMethod,
     Authority,
@@ -159,14 +159,13 @@ NeedFormSet = forms.formset_factory(NeedForm, extra=NEED_ROWS, max_num=10)
 class ReferencesField(forms.MultipleChoiceField):
     """Application references (``A-2026-000123``) ticked in a list; nothing else."""
 
-    PATTERN = re.compile(r"A-\d{4}-\d{6}", re.ASCII)
     default_error_messages = {
         "required": _("Choose one or more applications."),
         "invalid_choice": _("Choose applications from the list."),
     }
 
     def valid_value(self, value: Any) -> bool:
-        return bool(self.PATTERN.fullmatch(str(value)))
+        return bool(APPLICATION_REFERENCE.fullmatch(str(value)))
 
 
 class BulkActionForm(forms.Form):
