@@ -39,7 +39,7 @@ from django.utils.translation import ngettext
 from lxml import etree
 
 from accounting.models import BatchStatus, OrderStatus, PaymentBatch, PaymentOrder
-from accounting.payouts import _require_treasurer, confirm_paid, reject_orders
+from accounting.payouts import confirm_paid, reject_orders, require_treasurer
 from workflows.exceptions import ValidationFailed
 from workflows.inputs import MAX_ID, shown
 
@@ -168,7 +168,7 @@ def _twice(seen: dict[int, str], order: PaymentOrder, where: str, problems: list
 
 
 def import_pain002(content: bytes, actor: Any) -> StatusReport:
-    _require_treasurer(actor)
+    require_treasurer(actor)
     root = _parse(content)
     if root.tag != f"{{{PAIN002}}}Document":
         raise ValidationFailed(
@@ -284,7 +284,7 @@ def _amount_problem(entry: Any, ns: str, order: PaymentOrder, where: str) -> str
 
 
 def import_camt054(content: bytes, actor: Any) -> StatusReport:
-    _require_treasurer(actor)
+    require_treasurer(actor)
     root = _parse(content)
     ns = root.tag[1 : root.tag.index("}")] if root.tag.startswith("{") else ""
     if not ns.startswith(CAMT054):
@@ -349,7 +349,7 @@ def import_camt054(content: bytes, actor: Any) -> StatusReport:
 
 def import_bank_file(content: bytes, actor: Any) -> StatusReport:
     """Read a pain.002 or camt.054 file, whichever it is."""
-    _require_treasurer(actor)
+    require_treasurer(actor)
     tag = _parse(content).tag
     if isinstance(tag, str) and tag.startswith(f"{{{CAMT054}"):
         return import_camt054(content, actor)

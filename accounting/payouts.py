@@ -70,7 +70,7 @@ BANK_REASONS = {
 }
 
 
-def _require_treasurer(actor: Any) -> None:
+def require_treasurer(actor: Any) -> None:
     if not has_role(actor, Role.TREASURER):
         raise PermissionDenied(_("Only a treasurer may handle payouts."))
 
@@ -240,7 +240,7 @@ def create_batch(
     execution_date: dt.date | None = None,
 ) -> PaymentBatch:
     """Put scheduled orders not yet in a batch into a new batch (all, or those named)."""
-    _require_treasurer(actor)
+    require_treasurer(actor)
     with transaction.atomic():
         candidates = PaymentOrder.objects.filter(status=OrderStatus.SCHEDULED, batch__isnull=True)
         if orders is not None:
@@ -311,7 +311,7 @@ def decision_signers(batch: PaymentBatch) -> set[int]:
 
 def approve_batch(batch: PaymentBatch, actor: Any) -> PaymentBatch:
     """A second treasurer, who did not create the batch nor decide its cases, approves it."""
-    _require_treasurer(actor)
+    require_treasurer(actor)
     with transaction.atomic():
         batch = _locked_batch(batch)
         if batch.created_by_id == actor.pk:
@@ -370,7 +370,7 @@ def orders_in_batch(batch: PaymentBatch) -> Q:
 
 def export_batch(batch: PaymentBatch, actor: Any) -> bytes:
     """The batch's pain.001 file, validated against the XSD; the same bytes every time."""
-    _require_treasurer(actor)
+    require_treasurer(actor)
     with transaction.atomic():
         batch = _locked_batch(batch)
         if batch.status not in (BatchStatus.APPROVED, BatchStatus.SENT):
@@ -405,7 +405,7 @@ def export_batch(batch: PaymentBatch, actor: Any) -> bytes:
 
 
 def mark_sent(batch: PaymentBatch, actor: Any) -> PaymentBatch:
-    _require_treasurer(actor)
+    require_treasurer(actor)
     with transaction.atomic():
         batch = _locked_batch(batch)
         if batch.status == BatchStatus.SENT:
@@ -424,7 +424,7 @@ def mark_sent(batch: PaymentBatch, actor: Any) -> PaymentBatch:
 
 def cancel_batch(batch: PaymentBatch, actor: Any) -> PaymentBatch:
     """Undo a batch not yet sent: its orders are free to be batched again."""
-    _require_treasurer(actor)
+    require_treasurer(actor)
     with transaction.atomic():
         batch = _locked_batch(batch)
         if batch.status == BatchStatus.CANCELLED:
@@ -518,7 +518,7 @@ def _finish_cases(orders: list[PaymentOrder], actor: Any) -> None:
 
 def confirm_paid(orders: Iterable[PaymentOrder], actor: Any, *, date: dt.date | None = None) -> int:
     """The bank paid these orders; returns how many were newly booked (retries book none)."""
-    _require_treasurer(actor)
+    require_treasurer(actor)
     ids = [o.pk for o in orders]
     with transaction.atomic():
         locked = _locked_orders(PaymentOrder.objects.filter(pk__in=ids))
@@ -557,7 +557,7 @@ def reject_orders(
     """The bank rejected these orders: they fail and their cases return to ``approved``."""
     from workflows.services import transition
 
-    _require_treasurer(actor)
+    require_treasurer(actor)
     reason = reason or BANK_REASONS.get(code, "rejected_by_bank")
     ids = [o.pk for o in orders]
     with transaction.atomic():
