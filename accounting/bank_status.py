@@ -1,16 +1,24 @@
 """Reading the bank's answer: pain.002 status reports and camt.054 debit notifications.
 
-Transactions are matched by end-to-end id (``PO-<order id>``) within the batch the report is
-for (pain.002) or within sent batches (camt.054).
+Transactions are matched by end-to-end id (``PO-<order id>``) within the file the report is
+for (pain.002) or within exported files (camt.054). A report about a batch whose file was never
+exported is refused: the bank cannot answer for a file it never had.
 
 * pain.002.001.03: ``ACSC`` (settled) books the order as paid; ``RJCT`` fails it with the
   bank's reason code (e.g. ``AC04`` closed account); other statuses (``ACCP``, ``ACTC``,
   ``PDNG`` …) are only counted. A group status ``RJCT`` without transaction details rejects
-  every order of the batch.
-* camt.054: a booked (``BOOK``) debit entry books the order as paid on the booking date; a
-  transaction with return information (``RtrInf/Rsn/Cd``) fails an unpaid order with that
-  code. Entries with references that are not ours (``PO-…``) are other debits of the account
-  and are only counted as not matched.
+  every order of the file.
+* camt.054: only an entry whose status is ``BOOK`` (``<Sts>BOOK</Sts>`` in .001.02,
+  ``<Sts><Cd>BOOK</Cd></Sts>`` in .001.08 and later) moves money; any other status (``PDNG``,
+  ``INFO``, none) is reported and left as it is. A booked debit pays its orders on the booking
+  date; a transaction with return information (``RtrInf/Rsn/Cd``) fails an unpaid order with
+  that code. Each transaction's amount and currency must be its order's, and the entry's
+  amount the sum of its transactions. References that are not ours (``PO-…``) are other
+  debits of the account and are only counted as not matched.
+* The books follow the bank: money paid for an order we had marked failed or void, or money
+  returned for an order booked as paid, is booked as it happened and listed as a bank
+  exception for a treasurer to resolve (:mod:`accounting.bank_exceptions`) — the rest of the
+  file is imported as usual.
 
 A file is read whole before anything is booked: when anything in it is wrong — not XML, a
 DTD, another message type or version, a reference to an order the file cannot be about, an
@@ -26,6 +34,7 @@ disk (``SAFE_PARSER_OPTIONS``); a document that declares a DTD at all is refused
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -38,8 +47,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from lxml import etree
 
-from accounting.models import BatchStatus, OrderStatus, PaymentBatch, PaymentOrder
-from accounting.payouts import confirm_paid, reject_orders, require_treasurer
+from accounting.bank_exceptions import record_bank_exception
+from accounting.models import (
+    BankExceptionKind,
+    BatchStatus,
+    OrderStatus,
+    PaymentBatch,
+    PaymentOrder,
+)
+from accounting.payouts import (
+    confirm_paid,
+    locked_orders,
+    mark_sent,
+    reject_orders,
+    require_treasurer,
+)
 from workflows.exceptions import ValidationFailed
 from workflows.inputs import MAX_ID, shown
 
@@ -73,9 +95,26 @@ class StatusReport:
     failed: int = 0
     pending: int = 0
     unknown: list[str] = field(default_factory=list)
+    #: Entries not booked by the bank, as "PO-17: PDNG" (left as they are).
+    not_booked: list[str] = field(default_factory=list)
+    #: Bank exceptions opened by this file, as "PO-17: paid_after_failure".
+    exceptions: list[str] = field(default_factory=list)
 
 
-Outcome = tuple[PaymentOrder, str, str, dt.date | None]
+@dataclass(frozen=True)
+class Outcome:
+    """What the bank said about one order: ``paid`` or ``failed``, with what it moved."""
+
+    order: PaymentOrder
+    outcome: str
+    code: str = ""
+    date: dt.date | None = None
+    #: The amount the bank moved (camt.054), or None when it only reported a status.
+    amount: Decimal | None = None
+    #: Where in which file this was said, so an exception is opened once per entry.
+    source: str = ""
+    #: True when money really moved (a booked camt.054 entry), not just a status.
+    money_moved: bool = False
 
 
 def _parse(content: bytes) -> Any:
@@ -139,20 +178,67 @@ def _refuse(problems: list[str]) -> None:
 
 
 def _apply(report: StatusReport, outcomes: list[Outcome], actor: Any) -> StatusReport:
-    """Book the outcomes, grouped so each group is one service call (in one transaction)."""
-    groups: dict[tuple[str, str, dt.date | None], list[PaymentOrder]] = {}
-    for order, outcome, code, date in outcomes:
-        groups.setdefault((outcome, code, date), []).append(order)
+    """Book the outcomes in one transaction; contradictions become bank exceptions."""
+    if not outcomes:
+        return report
     with transaction.atomic():
-        for (outcome, code, date), orders in sorted(groups.items(), key=lambda g: str(g[0])):
-            if outcome == "paid":
-                report.paid += confirm_paid(orders, actor, date=date)
+        ids = [o.order.pk for o in outcomes]
+        locked = {o.pk: o for o in locked_orders(PaymentOrder.objects.filter(pk__in=ids))}
+        for batch_id in sorted({o.batch_id for o in locked.values() if o.batch_id}):
+            batch = PaymentBatch.objects.get(pk=batch_id)
+            if batch.status == BatchStatus.APPROVED and batch.exported_at is not None:
+                mark_sent(batch, actor, by_bank_file=True)  # the bank answered, so it had it
+        for said in sorted(outcomes, key=lambda o: (o.outcome, str(o.date), o.order.pk)):
+            order = locked[said.order.pk]
+            if said.outcome == "paid":
+                _apply_paid(report, order, said, actor)
             else:
-                unpaid = [o for o in orders if o.status != OrderStatus.PAID]
-                report.unknown += [f"PO-{o.pk}" for o in orders if o.status == OrderStatus.PAID]
-                if unpaid:
-                    report.failed += reject_orders(unpaid, actor, code=code)
+                _apply_failed(report, order, said, actor)
     return report
+
+
+def _apply_paid(report: StatusReport, order: PaymentOrder, said: Outcome, actor: Any) -> None:
+    if order.status == OrderStatus.SCHEDULED:
+        report.paid += confirm_paid([order], actor, date=said.date, by_bank=True)
+    elif order.status in (OrderStatus.FAILED, OrderStatus.CANCELLED):
+        amount = said.amount if said.amount is not None else order.amount.amount
+        _exception(report, order, said, BankExceptionKind.PAID_AFTER_FAILURE, amount, actor)
+    order.refresh_from_db()
+
+
+def _apply_failed(report: StatusReport, order: PaymentOrder, said: Outcome, actor: Any) -> None:
+    if order.status == OrderStatus.SCHEDULED:
+        report.failed += reject_orders([order], actor, code=said.code)
+    elif order.status == OrderStatus.PAID and said.money_moved:
+        amount = said.amount if said.amount is not None else order.amount.amount
+        _exception(report, order, said, BankExceptionKind.RETURNED_AFTER_PAYMENT, amount, actor)
+    elif order.status == OrderStatus.PAID:
+        report.unknown.append(f"PO-{order.pk}")  # a status only: the booked payment stands
+    order.refresh_from_db()
+
+
+def _exception(
+    report: StatusReport,
+    order: PaymentOrder,
+    said: Outcome,
+    kind: str,
+    amount: Decimal,
+    actor: Any,
+) -> None:
+    opened = record_bank_exception(
+        order,
+        actor=actor,
+        kind=kind,
+        amount=amount,
+        booking_date=said.date,
+        source=said.source,
+    )
+    if opened is not None:
+        report.exceptions.append(f"PO-{order.pk}: {kind}")
+
+
+def _source(content: bytes, where: str, order: PaymentOrder) -> str:
+    return f"{hashlib.sha256(content).hexdigest()[:32]}:{where}:PO-{order.pk}"
 
 
 def _twice(seen: dict[int, str], order: PaymentOrder, where: str, problems: list[str]) -> bool:
@@ -185,6 +271,14 @@ def import_pain002(content: bytes, actor: Any) -> StatusReport:
             _("The status report is for %(id)s, which is no batch of ours.")
             % {"id": shown(message_id)}
         )
+    if batch.exported_at is None:
+        raise ValidationFailed(
+            _(
+                "The status report is for %(id)s, whose file was never exported: the bank "
+                "cannot have it. Nothing was imported."
+            )
+            % {"id": batch.message_id}
+        )
     report = StatusReport(batch=batch)
     problems: list[str] = []
     group_status = _text(body, "p:OrgnlGrpInfAndSts/p:GrpSts", PAIN002)
@@ -198,12 +292,12 @@ def import_pain002(content: bytes, actor: Any) -> StatusReport:
             _("The group reason “%(code)s” is not a code.") % {"code": shown(group_reason)}
         )
     transactions = body.findall(".//p:TxInfAndSts", {"p": PAIN002})
-    orders = {o.pk: o for o in batch.orders.all()}
+    orders = {o.pk: o for o in batch.orders.filter(in_file=True)}
     outcomes: list[Outcome] = []
     if group_status in REJECTED and not transactions:
         _refuse(problems)
         outcomes = [
-            (order, "failed", group_reason, None)
+            Outcome(order, "failed", group_reason)
             for order in orders.values()
             if order.status == OrderStatus.SCHEDULED
         ]
@@ -234,11 +328,12 @@ def import_pain002(content: bytes, actor: Any) -> StatusReport:
         if _twice(seen, order, where, problems):
             continue
         if status in SETTLED:
-            outcomes.append((order, "paid", "", None))
+            outcomes.append(Outcome(order, "paid", source=_source(content, where, order)))
         elif status in REJECTED:
-            outcomes.append((order, "failed", reason, None))
+            outcomes.append(Outcome(order, "failed", reason))
         else:
             report.pending += 1
+            report.not_booked.append(f"PO-{order.pk}: {shown(status, 8)}")
     _refuse(problems)
     return _apply(report, outcomes, actor)
 
@@ -259,28 +354,65 @@ def _booking_date(entry: Any, ns: str, where: str, problems: list[str]) -> dt.da
         return None
 
 
-def _amount_problem(entry: Any, ns: str, order: PaymentOrder, where: str) -> str:
-    """The entry's amount must be the order's, in SEK (checked when it books one payment)."""
-    amount = entry.find("p:Amt", {"p": ns})
-    if amount is None:
-        return ""
-    text, currency = (amount.text or "").strip(), amount.get("Ccy", "")
+def _amount(element: Any, ns: str) -> tuple[Decimal | None, str, str]:
+    """An ``Amt`` element's value, currency and text (value None when it is no amount)."""
+    if element is None:
+        return None, "", ""
+    text, currency = (element.text or "").strip(), element.get("Ccy", "")
     try:
-        value = Decimal(text)
+        value: Decimal | None = Decimal(text)
     except InvalidOperation:
         value = None
-    if value is None or not value.is_finite() or currency != "SEK" or value != order.amount.amount:
-        return _(
-            "In %(where)s, the bank booked “%(amount)s %(ccy)s” for PO-%(id)s, "
-            "which is %(expected)s SEK."
-        ) % {
-            "where": where,
-            "amount": shown(text),
-            "ccy": shown(currency),
-            "id": order.pk,
-            "expected": order.amount.amount,
-        }
-    return ""
+    if value is not None and (not value.is_finite() or value.as_tuple().exponent < -2):  # type: ignore[operator]
+        value = None
+    return value, currency, text
+
+
+def _transaction_amount(tx: Any, ns: str) -> Any:
+    """A transaction's own amount: ``AmtDtls/TxAmt/Amt`` (.001.02) or ``Amt`` (.001.08)."""
+    found = tx.find("p:AmtDtls/p:TxAmt/p:Amt", {"p": ns})
+    return found if found is not None else tx.find("p:Amt", {"p": ns})
+
+
+def _entry_amounts(
+    entry: Any, details: list[Any], ns: str, where: str, problems: list[str]
+) -> list[Decimal | None]:
+    """Each transaction's SEK amount; problems when they or their sum do not add up."""
+    total, currency, text = _amount(entry.find("p:Amt", {"p": ns}), ns)
+    if total is None or currency != "SEK":
+        problems.append(
+            _("In %(where)s, the amount “%(amount)s %(ccy)s” is not an amount in SEK.")
+            % {"where": where, "amount": shown(text), "ccy": shown(currency)}
+        )
+        return [None] * len(details)
+    amounts: list[Decimal | None] = []
+    for number, tx in enumerate(details, start=1):
+        element = _transaction_amount(tx, ns)
+        if element is None and len(details) == 1:
+            amounts.append(total)
+            continue
+        value, tx_currency, tx_text = _amount(element, ns)
+        if value is None or tx_currency != "SEK":
+            problems.append(
+                _(
+                    "In %(where)s, transaction %(n)s has the amount “%(amount)s %(ccy)s”; "
+                    "each transaction must state its amount in SEK."
+                )
+                % {"where": where, "n": number, "amount": shown(tx_text), "ccy": shown(tx_currency)}
+            )
+        amounts.append(value if tx_currency == "SEK" else None)
+    known = [a for a in amounts if a is not None]
+    if len(known) == len(details) and sum(known, Decimal(0)) != total:
+        problems.append(
+            _("In %(where)s, the entry's %(total)s SEK is not the sum of its transactions.")
+            % {"where": where, "total": total}
+        )
+    return amounts
+
+
+def _status_of(entry: Any, ns: str) -> str:
+    """``<Sts>BOOK</Sts>`` (.001.02) or ``<Sts><Cd>BOOK</Cd></Sts>`` (.001.08 and later)."""
+    return _text(entry, "p:Sts/p:Cd", ns) or _text(entry, "p:Sts", ns)
 
 
 def import_camt054(content: bytes, actor: Any) -> StatusReport:
@@ -300,27 +432,29 @@ def import_camt054(content: bytes, actor: Any) -> StatusReport:
         for entry in entries
         for tx in entry.iterfind(".//p:TxDtls", {"p": ns})
     } - {None}
-    sent = {
+    exported = {
         o.pk: o
-        for o in PaymentOrder.objects.filter(batch__status=BatchStatus.SENT, pk__in=referenced)
+        for o in PaymentOrder.objects.filter(
+            in_file=True, batch__exported_at__isnull=False, pk__in=referenced
+        )
     }
     outcomes: list[Outcome] = []
     seen: dict[int, str] = {}
     for number, entry in enumerate(entries, start=1):
         where = _("entry %(n)s") % {"n": number}
-        booked = (
-            _text(entry, "p:Sts", ns) in ("BOOK", "") or _text(entry, "p:Sts/p:Cd", ns) == "BOOK"
-        )
+        status = _status_of(entry, ns)
+        booked = status == "BOOK"
         debit = _text(entry, "p:CdtDbtInd", ns) == "DBIT"
         date = _booking_date(entry, ns, where, problems)
         details = list(entry.iterfind(".//p:TxDtls", {"p": ns}))
-        for tx in details:
+        amounts = _entry_amounts(entry, details, ns, where, problems)
+        for tx, amount in zip(details, amounts, strict=True):
             end_to_end = _text(tx, "p:Refs/p:EndToEndId", ns)
             order_id = _order_id(end_to_end)
             if order_id is None:
                 report.unknown.append(shown(end_to_end))  # another debit of the account
                 continue
-            order = sent.get(order_id)
+            order = exported.get(order_id)
             if order is None:
                 problems.append(
                     _("In %(where)s, %(ref)s is no payment order sent to the bank.")
@@ -329,20 +463,38 @@ def import_camt054(content: bytes, actor: Any) -> StatusReport:
                 continue
             if _twice(seen, order, where, problems):
                 continue
+            if amount is not None and amount != order.amount.amount:
+                problems.append(
+                    _(
+                        "In %(where)s, the bank booked “%(amount)s SEK” for PO-%(id)s, "
+                        "which is %(expected)s SEK."
+                    )
+                    % {
+                        "where": where,
+                        "amount": amount,
+                        "id": order.pk,
+                        "expected": order.amount.amount,
+                    }
+                )
+                continue
             returned = _text(tx, "p:RtrInf/p:Rsn/p:Cd", ns)
+            source = _source(content, f"{number}", order)
             if returned and not CODE.fullmatch(returned):
                 problems.append(
                     _("In %(where)s (PO-%(id)s), the return reason “%(code)s” is not a code.")
                     % {"where": where, "id": order.pk, "code": shown(returned)}
                 )
-            elif returned:
-                outcomes.append((order, "failed", returned, None))
-            elif booked and debit:
-                if len(details) == 1 and (problem := _amount_problem(entry, ns, order, where)):
-                    problems.append(problem)
-                outcomes.append((order, "paid", "", date))
-            else:
+            elif not booked:
                 report.pending += 1
+                report.not_booked.append(f"PO-{order.pk}: {shown(status, 8) or '-'}")
+            elif returned:
+                outcomes.append(
+                    Outcome(order, "failed", returned, date, amount, source, money_moved=True)
+                )
+            elif debit:
+                outcomes.append(Outcome(order, "paid", "", date, amount, source, money_moved=True))
+            else:
+                report.unknown.append(f"PO-{order.pk}")  # a credit without return information
     _refuse(problems)
     return _apply(report, outcomes, actor)
 

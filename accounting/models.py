@@ -446,7 +446,7 @@ class OrderStatus(models.TextChoices):
     SCHEDULED = "scheduled", _("Scheduled")
     PAID = "paid", _("Paid")
     FAILED = "failed", _("Failed (bank rejected)")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", _("Cancelled (its file was declared void)")
 
 
 #: Statuses in which an order still holds its need item.
@@ -480,6 +480,9 @@ class PaymentOrder(models.Model):
     voucher = models.OneToOneField(
         Voucher, null=True, blank=True, on_delete=models.PROTECT, related_name="payment_order"
     )
+    #: Set when the batch's file is exported with this order in it: from then on the bank may
+    #: have it, so it can only fail by the bank's word or by voiding the whole file.
+    in_file = models.BooleanField(_("in an exported file"), default=False)
     failure_code = models.CharField(_("bank reason code"), max_length=8, blank=True)
     failure_reason = models.CharField(_("reason"), max_length=20, blank=True)
     created_at = models.DateTimeField()
@@ -511,7 +514,8 @@ class BatchStatus(models.TextChoices):
     DRAFT = "draft", _("Created, awaiting approval")
     APPROVED = "approved", _("Approved")
     SENT = "sent", _("Sent to the bank")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", _("Cancelled before export")
+    VOIDED = "voided", _("File void: the bank did not receive it")
 
 
 class PaymentBatch(models.Model):
@@ -531,9 +535,16 @@ class PaymentBatch(models.Model):
     )
     approved_at = models.DateTimeField(null=True, blank=True)
     exported_at = models.DateTimeField(null=True, blank=True)
+    exported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     file_sha256 = models.CharField(max_length=64, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
@@ -550,6 +561,83 @@ class PaymentBatch(models.Model):
 
     def __str__(self) -> str:
         return self.message_id
+
+    @property
+    def at_the_bank(self) -> bool:
+        """Its file was exported and not declared void: the bank may pay it."""
+        return self.exported_at is not None and self.status != BatchStatus.VOIDED
+
+
+class BankExceptionKind(models.TextChoices):
+    PAID_AFTER_FAILURE = (
+        "paid_after_failure",
+        _("The bank paid an order we had marked failed or void"),
+    )
+    RETURNED_AFTER_PAYMENT = (
+        "returned_after_payment",
+        _("The bank returned money for an order booked as paid"),
+    )
+
+
+class BankExceptionResolution(models.TextChoices):
+    RECOVERED = "recovered", _("The money came back to our account")
+    ACCEPTED_AS_GRANT = "accepted_as_grant", _("Accepted: the payment stands as a grant")
+    RETURNED_TO_FUND = "returned_to_fund", _("The grant is reversed: the money is the fund's again")
+
+
+class BankException(models.Model):
+    """Money the bank moved against our intentions: booked at once, resolved by a treasurer.
+
+    The import books what the bank did to 1689 (bank differences under investigation), so the
+    books follow the bank; resolving it moves the amount to where it belongs.
+    """
+
+    kind = models.CharField(_("kind"), max_length=24, choices=BankExceptionKind.choices)
+    order = models.ForeignKey(
+        PaymentOrder, on_delete=models.PROTECT, related_name="bank_exceptions"
+    )
+    amount = money_field(_("amount"))
+    booking_date = models.DateField(_("booking date"))
+    #: The entry as the bank named it (file digest and end-to-end id), so a re-import is a no-op.
+    source = models.CharField(max_length=100, unique=True)
+    voucher = models.OneToOneField(Voucher, on_delete=models.PROTECT, related_name="bank_exception")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+    resolution = models.CharField(
+        _("resolution"), max_length=20, choices=BankExceptionResolution.choices, blank=True
+    )
+    resolution_voucher = models.OneToOneField(
+        Voucher,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="bank_exception_resolved",
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-recorded_at"]
+        verbose_name = _("bank exception")
+        verbose_name_plural = _("bank exceptions")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="bank_exception_positive"),
+            models.CheckConstraint(
+                condition=Q(resolved_by__isnull=True) | ~Q(resolved_by=F("recorded_by")),
+                name="bank_exception_four_eyes",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} PO-{self.order_id} {self.amount}"
+
+    @property
+    def is_open(self) -> bool:
+        return not self.resolution
 
 
 class ExportKind(models.TextChoices):

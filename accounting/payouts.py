@@ -8,8 +8,15 @@ treasurer, who signed no decision in the batch, approves it; the pain.001 file i
 (validated against the XSD first) and the batch marked sent. The bank's answer (a pain.002
 file or a treasurer's confirmation) pays each order: 6710 debit against 1930 credit on the
 fund's object, the commitment becomes an expense, and when all of a case's commitments are
-paid the case moves to ``paid``. A rejected order fails, and its case returns to
-``approved`` with the reason code so it can be scheduled again.
+paid the case moves to ``paid``. A rejected order fails; its case returns to ``approved``
+(with the reason code, so the failed items can be scheduled again) only once none of its orders
+is still at the bank — a case stays in payout while any order is scheduled.
+
+What may go into a file: only orders still payable (scheduled). Once a batch's file is exported
+its orders are ``in_file``: the bank may pay them, so they fail only by the bank's word (pain.002,
+camt.054) or when a second treasurer declares the whole file void ("the bank did not receive
+it"), which cancels its orders and schedules replacements with new end-to-end ids. An exported
+batch is never cancelled, so no commitment is ever in two files the bank may pay.
 
 Idempotency: an order sits in at most one batch (``batch`` is set once, under a row lock) and
 is paid once (``status`` checked under the lock, plus a partial unique constraint and the
@@ -200,7 +207,7 @@ def schedule_orders(
 
 def settle_for_confirmation(application: Application, actor: Any) -> None:
     """Before a case is confirmed paid: pay its orders the bank was sent; refuse otherwise."""
-    for order in _locked_orders(
+    for order in locked_orders(
         PaymentOrder.objects.filter(application=application, status=OrderStatus.SCHEDULED)
     ):
         _pay(order, actor)
@@ -219,10 +226,21 @@ def fail_open_orders(
     if list(already):
         return
     orders = list(
-        PaymentOrder.objects.select_for_update().filter(
-            application=application, status=OrderStatus.SCHEDULED
-        )
+        PaymentOrder.objects.select_for_update(of=("self",))
+        .filter(application=application, status=OrderStatus.SCHEDULED)
+        .select_related("batch")
+        .order_by("pk")
     )
+    at_bank = [o for o in orders if o.in_file and o.batch is not None and o.batch.at_the_bank]
+    if at_bank:
+        raise ValidationFailed(
+            _(
+                "PO-%(id)s is in file %(batch)s, which the bank may pay: wait for the bank's "
+                "answer, or have a second treasurer declare the file void if the bank did not "
+                "receive it."
+            )
+            % {"id": at_bank[0].pk, "batch": at_bank[0].batch.message_id}  # type: ignore[union-attr]
+        )
     for order in orders:
         _mark_failed(order, actor, code="", reason=reason)
 
@@ -325,7 +343,7 @@ def approve_batch(batch: PaymentBatch, actor: Any) -> PaymentBatch:
         if batch.status in (BatchStatus.APPROVED, BatchStatus.SENT):
             return batch
         if batch.status != BatchStatus.DRAFT:
-            raise ValidationFailed(_("This batch is cancelled."))
+            raise ValidationFailed(_("This batch is cancelled or void."))
         batch.status = BatchStatus.APPROVED
         batch.approved_by = actor
         batch.approved_at = timezone.now()
@@ -339,11 +357,17 @@ def approve_batch(batch: PaymentBatch, actor: Any) -> PaymentBatch:
     return batch
 
 
+def payable_in_file(batch: PaymentBatch) -> Any:
+    """The orders a batch's file carries: before export those still payable, after it those
+    that were exported (the file never changes once it may be at the bank)."""
+    if batch.exported_at is not None:
+        return batch.orders.filter(in_file=True)
+    return batch.orders.filter(status=OrderStatus.SCHEDULED)
+
+
 def transfers_of(batch: PaymentBatch) -> list[pain001.Transfer]:
     rows = (
-        batch.orders.exclude(status=OrderStatus.CANCELLED)
-        .order_by("pk")
-        .values_list("pk", "amount", "remittance", "payee_id")
+        payable_in_file(batch).order_by("pk").values_list("pk", "amount", "remittance", "payee_id")
     )
     payees = {p.pk: p for p in Payee.objects.filter(orders_in_batch(batch))}
     problems = sorted({p for payee in payees.values() for p in payee_problems(payee)})
@@ -365,7 +389,7 @@ def transfers_of(batch: PaymentBatch) -> list[pain001.Transfer]:
 
 
 def orders_in_batch(batch: PaymentBatch) -> Q:
-    return Q(pk__in=batch.orders.values("payee_id"))
+    return Q(pk__in=payable_in_file(batch).values("payee_id"))
 
 
 def export_batch(batch: PaymentBatch, actor: Any) -> bytes:
@@ -379,11 +403,16 @@ def export_batch(batch: PaymentBatch, actor: Any) -> bytes:
             )
         first = batch.exported_at is None
         created_at = batch.exported_at or timezone.localtime()
+        transfers = transfers_of(batch)
+        if not transfers:
+            raise ValidationFailed(
+                _("No order in this batch can still be paid (they failed); cancel the batch.")
+            )
         content = pain001.build(
             message_id=batch.message_id,
             created_at=timezone.localtime(created_at),
             execution_date=batch.execution_date,
-            transfers=transfers_of(batch),
+            transfers=transfers,
         )
         digest = hashlib.sha256(content).hexdigest()
         if not first:
@@ -392,23 +421,32 @@ def export_batch(batch: PaymentBatch, actor: Any) -> bytes:
                     _("The batch no longer produces the file that was exported; do not send it.")
                 )
             return content
+        in_file = [int(t.end_to_end_id.removeprefix("PO-")) for t in transfers]
+        PaymentOrder.objects.filter(pk__in=in_file).update(in_file=True)
         batch.exported_at = created_at
+        batch.exported_by = actor
         batch.file_sha256 = digest
-        batch.save(update_fields=["exported_at", "file_sha256"])
+        batch.save(update_fields=["exported_at", "exported_by", "file_sha256"])
         _batch_event(
             batch,
             actor,
             "payout.batch_exported",
-            {"batch": batch.pk, "sha256": digest, "format": "pain.001.001.03"},
+            {
+                "batch": batch.pk,
+                "sha256": digest,
+                "format": "pain.001.001.03",
+                "orders": in_file,
+            },
         )
     return content
 
 
-def mark_sent(batch: PaymentBatch, actor: Any) -> PaymentBatch:
+def mark_sent(batch: PaymentBatch, actor: Any, *, by_bank_file: bool = False) -> PaymentBatch:
+    """The file went to the bank (said by a treasurer, or shown by the bank answering it)."""
     require_treasurer(actor)
     with transaction.atomic():
         batch = _locked_batch(batch)
-        if batch.status == BatchStatus.SENT:
+        if batch.status in (BatchStatus.SENT, BatchStatus.VOIDED):
             return batch
         if batch.status != BatchStatus.APPROVED or batch.exported_at is None:
             raise ValidationFailed(_("Export the approved batch's file before marking it sent."))
@@ -417,20 +455,29 @@ def mark_sent(batch: PaymentBatch, actor: Any) -> PaymentBatch:
         batch.sent_by = actor
         batch.save(update_fields=["status", "sent_at", "sent_by"])
         _batch_event(
-            batch, actor, "payout.batch_sent", {"batch": batch.pk, "sha256": batch.file_sha256}
+            batch,
+            actor,
+            "payout.batch_sent",
+            {"batch": batch.pk, "sha256": batch.file_sha256, "by_bank_file": by_bank_file},
         )
     return batch
 
 
 def cancel_batch(batch: PaymentBatch, actor: Any) -> PaymentBatch:
-    """Undo a batch not yet sent: its orders are free to be batched again."""
+    """Undo a batch whose file was never exported: its orders are free to be batched again."""
     require_treasurer(actor)
     with transaction.atomic():
         batch = _locked_batch(batch)
         if batch.status == BatchStatus.CANCELLED:
             return batch
-        if batch.status == BatchStatus.SENT:
-            raise ValidationFailed(_("A batch sent to the bank cannot be cancelled here."))
+        if batch.exported_at is not None:
+            raise ValidationFailed(
+                _(
+                    "This batch's file was exported, so the bank may have it: it cannot be "
+                    "cancelled. If the bank did not receive it, a second treasurer declares the "
+                    "file void."
+                )
+            )
         orders = list(batch.orders.values_list("pk", flat=True))
         PaymentOrder.objects.filter(pk__in=orders).update(batch=None)
         batch.status = BatchStatus.CANCELLED
@@ -444,7 +491,7 @@ def cancel_batch(batch: PaymentBatch, actor: Any) -> PaymentBatch:
 # --------------------------------------------------------------------------------------
 
 
-def _locked_orders(orders: Any) -> list[PaymentOrder]:
+def locked_orders(orders: Any) -> list[PaymentOrder]:
     """Lock the orders' applications, then the orders, in a fixed order (no deadlocks)."""
     ids = sorted(set(orders.values_list("application_id", flat=True)))
     list(Application.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
@@ -456,13 +503,23 @@ def _locked_orders(orders: Any) -> list[PaymentOrder]:
     )
 
 
-def _pay(order: PaymentOrder, actor: Any, date: dt.date | None = None) -> bool:
-    """Book a locked order as paid; False if it already was."""
+def _pay(
+    order: PaymentOrder, actor: Any, date: dt.date | None = None, *, by_bank: bool = False
+) -> bool:
+    """Book a locked order as paid; False if it already was.
+
+    A treasurer's confirmation needs the batch marked sent; the bank's own answer (a status
+    report or a debit notification) is proof enough for any exported file.
+    """
     if order.status == OrderStatus.PAID:
         return False
     if order.status != OrderStatus.SCHEDULED:
         raise ValidationFailed(_("PO-%(id)s failed and cannot be paid.") % {"id": order.pk})
-    if order.batch is None or order.batch.status != BatchStatus.SENT:
+    batch = order.batch
+    sent = batch is not None and (
+        batch.status == BatchStatus.SENT or (by_bank and order.in_file and batch.at_the_bank)
+    )
+    if not sent or not order.in_file:
         raise ValidationFailed(
             _("PO-%(id)s has not been sent to the bank in an approved batch.") % {"id": order.pk}
         )
@@ -506,24 +563,58 @@ def _pay(order: PaymentOrder, actor: Any, date: dt.date | None = None) -> bool:
     return True
 
 
-def _finish_cases(orders: list[PaymentOrder], actor: Any) -> None:
+def settle_cases(application_ids: Iterable[int], actor: Any) -> None:
+    """Move each case on once none of its orders is at the bank any more.
+
+    All paid: ``confirm_paid``. Some failed (and none still scheduled): ``payout_failed``, back
+    to ``approved`` so the failed items can be scheduled again. Anything still scheduled: the
+    case stays in payout — so it can be neither withdrawn nor rescheduled while money may move.
+    """
     from workflows.services import transition
 
-    for app_id in sorted({o.application_id for o in orders}):
+    for app_id in sorted(set(application_ids)):
         app = Application.objects.get(pk=app_id)
+        if app.state != State.PAYOUT_SCHEDULED:
+            continue
+        orders = PaymentOrder.objects.filter(application=app)
+        if orders.filter(status=OrderStatus.SCHEDULED).exists():
+            continue
         open_left = Commitment.objects.filter(application=app, status=CommitmentStatus.OPEN)
-        if app.state == State.PAYOUT_SCHEDULED and not open_left.exists():
+        if not open_left.exists():
             transition(app, "confirm_paid", actor)
+            continue
+        failed = list(
+            orders.filter(status=OrderStatus.FAILED, commitment__in=open_left).order_by("-pk")
+        )
+        transition(
+            app,
+            "payout_failed",
+            actor,
+            reason=_failure_reason(failed[0].failure_reason if failed else ""),
+            payment_orders=[o.pk for o in failed],
+        )
 
 
-def confirm_paid(orders: Iterable[PaymentOrder], actor: Any, *, date: dt.date | None = None) -> int:
+def _failure_reason(reason: str) -> str:
+    from workflows.services import PayoutFailure
+
+    return reason if reason in PayoutFailure.values else "rejected_by_bank"
+
+
+def confirm_paid(
+    orders: Iterable[PaymentOrder],
+    actor: Any,
+    *,
+    date: dt.date | None = None,
+    by_bank: bool = False,
+) -> int:
     """The bank paid these orders; returns how many were newly booked (retries book none)."""
     require_treasurer(actor)
     ids = [o.pk for o in orders]
     with transaction.atomic():
-        locked = _locked_orders(PaymentOrder.objects.filter(pk__in=ids))
-        paid = [o for o in locked if _pay(o, actor, date)]
-        _finish_cases(paid, actor)
+        locked = locked_orders(PaymentOrder.objects.filter(pk__in=ids))
+        paid = [o for o in locked if _pay(o, actor, date, by_bank=by_bank)]
+        settle_cases([o.application_id for o in paid], actor)
     return len(paid)
 
 
@@ -554,17 +645,16 @@ def _mark_failed(order: PaymentOrder, actor: Any, *, code: str, reason: str) -> 
 def reject_orders(
     orders: Iterable[PaymentOrder], actor: Any, *, code: str = "", reason: str = ""
 ) -> int:
-    """The bank rejected these orders: they fail and their cases return to ``approved``."""
-    from workflows.services import transition
-
+    """The bank rejected (or returned) these orders: they fail, and each case moves on once
+    none of its orders is still at the bank (see :func:`settle_cases`)."""
     require_treasurer(actor)
     reason = reason or BANK_REASONS.get(code, "rejected_by_bank")
     ids = [o.pk for o in orders]
     with transaction.atomic():
-        locked = _locked_orders(PaymentOrder.objects.filter(pk__in=ids))
+        locked = locked_orders(PaymentOrder.objects.filter(pk__in=ids))
         failed = []
         for order in locked:
-            if order.status == OrderStatus.FAILED:
+            if order.status in (OrderStatus.FAILED, OrderStatus.CANCELLED):
                 continue
             if order.status == OrderStatus.PAID:
                 raise ValidationFailed(
@@ -573,14 +663,87 @@ def reject_orders(
                 )
             _mark_failed(order, actor, code=code, reason=reason)
             failed.append(order)
-        for app_id in sorted({o.application_id for o in failed}):
-            app = Application.objects.get(pk=app_id)
-            if app.state == State.PAYOUT_SCHEDULED:
-                transition(
-                    app,
-                    "payout_failed",
-                    actor,
-                    reason=reason,
-                    payment_orders=[o.pk for o in failed if o.application_id == app_id],
-                )
+        settle_cases([o.application_id for o in failed], actor)
     return len(failed)
+
+
+# --------------------------------------------------------------------------------------
+# A file the bank did not receive
+# --------------------------------------------------------------------------------------
+
+
+def void_batch_file(batch: PaymentBatch, *, actor: Any) -> PaymentBatch:
+    """A second treasurer declares that the bank did not receive this exported file.
+
+    Its message id is void from then on; its unpaid orders are cancelled and replaced by new
+    orders (new end-to-end ids) for the same items, to be batched into a new file. Should the
+    bank pay the void file after all, the payment becomes a bank exception, never a second
+    silent payment.
+    """
+    require_treasurer(actor)
+    with transaction.atomic():
+        batch = _locked_batch(batch)
+        if batch.status == BatchStatus.VOIDED:
+            return batch
+        if batch.exported_at is None:
+            raise ValidationFailed(
+                _("This batch's file was never exported: cancel the batch instead.")
+            )
+        if actor.pk in (batch.exported_by_id, batch.sent_by_id):
+            raise PermissionDenied(
+                _(
+                    "You exported or sent this file; another treasurer must declare that the "
+                    "bank did not receive it."
+                )
+            )
+        ids = list(batch.orders.filter(in_file=True).values_list("pk", flat=True))
+        orders = locked_orders(PaymentOrder.objects.filter(pk__in=ids))
+        answered = [o for o in orders if o.status != OrderStatus.SCHEDULED]
+        if answered:
+            raise ValidationFailed(
+                _(
+                    "The bank has already answered for PO-%(id)s in this file, so it received "
+                    "the file: it cannot be declared void."
+                )
+                % {"id": answered[0].pk}
+            )
+        now = timezone.now()
+        PaymentOrder.objects.filter(pk__in=ids).update(status=OrderStatus.CANCELLED)
+        replacements = PaymentOrder.objects.bulk_create(
+            PaymentOrder(
+                application_id=o.application_id,
+                need_item_id=o.need_item_id,
+                fund_id=o.fund_id,
+                commitment_id=o.commitment_id,
+                payee_id=o.payee_id,
+                amount=o.amount,
+                remittance=o.remittance,
+                created_at=now,
+            )
+            for o in orders
+        )
+        if any(r.pk is None for r in replacements):  # backends without RETURNING
+            replacements = list(
+                PaymentOrder.objects.filter(
+                    need_item_id__in=[o.need_item_id for o in orders],
+                    status=OrderStatus.SCHEDULED,
+                ).order_by("need_item_id")
+            )
+        batch.status = BatchStatus.VOIDED
+        batch.voided_at = now
+        batch.voided_by = actor
+        batch.save(update_fields=["status", "voided_at", "voided_by"])
+        _batch_event(
+            batch,
+            actor,
+            "payout.batch_voided",
+            {
+                "batch": batch.pk,
+                "message_id": batch.message_id,
+                "sha256": batch.file_sha256,
+                "exported_by": batch.exported_by_id,
+                "cancelled": ids,
+                "replacements": sorted(r.pk for r in replacements),
+            },
+        )
+    return batch

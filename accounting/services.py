@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from accounting.commitments import (
     available,
     commit_decision,
@@ -27,6 +29,7 @@ from accounting.ledger import (
     reverse_voucher,
     trial_balance,
 )
+from accounting.models import ACTIVE_ORDER_STATUSES, OrderStatus, PaymentOrder
 from accounting.payees import create_payee, validate_account
 from accounting.payouts import (
     approve_batch,
@@ -40,6 +43,7 @@ from accounting.payouts import (
     reject_orders,
     schedule_orders,
     settle_for_confirmation,
+    void_batch_file,
 )
 
 __all__ = [
@@ -70,6 +74,8 @@ __all__ = [
     "set_ceiling",
     "trial_balance",
     "validate_account",
+    "void_batch_file",
+    "withdrawal_problems",
 ]
 
 
@@ -91,6 +97,26 @@ def on_payout_scheduled(application: Any, actor: Any, data: Mapping[str, Any]) -
 
 def on_confirm_paid(application: Any, actor: Any) -> None:
     settle_for_confirmation(application, actor)
+
+
+def withdrawal_problems(application: Any) -> list[str]:
+    """A case with money at the bank or paid out cannot be withdrawn (its commitments hold)."""
+    orders = PaymentOrder.objects.filter(application=application, status__in=ACTIVE_ORDER_STATUSES)
+    first = orders.order_by("pk").first()
+    if first is None:
+        return []
+    if first.status == OrderStatus.PAID or orders.filter(status=OrderStatus.PAID).exists():
+        return [
+            _("%(ref)s has been paid out in part or in full, so it can no longer be withdrawn.")
+            % {"ref": application.reference}
+        ]
+    return [
+        _(
+            "%(ref)s has a payment scheduled (PO-%(id)s): it can be withdrawn only after the "
+            "payout failed or its file was declared void."
+        )
+        % {"ref": application.reference, "id": first.pk}
+    ]
 
 
 def on_payout_failed(application: Any, actor: Any, data: Mapping[str, Any], reason: str) -> None:

@@ -36,6 +36,7 @@ urlpatterns = [
     path("treasury/batches/<int:pk>/", treasury.batch_view, name="batch"),
     path("treasury/batches/<int:pk>/file/", treasury.batch_file, name="batch_file"),
     path("treasury/batches/<int:pk>/<str:action>/", treasury.batch_action, name="batch_action"),
+    path("treasury/exceptions/resolve/", treasury.resolve_exception, name="bank_exception_resolve"),
     path("treasury/exports/", exports.exports, name="exports"),
     path("treasury/exports/<uuid:pk>/", exports.export_job, name="export_job"),
     path(

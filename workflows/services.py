@@ -943,6 +943,9 @@ def _reconsider(step: Step) -> None:
 def _withdraw(step: Step) -> None:
     reason = _choice(step, "reason", ClosingReason, _("Choose why the application is withdrawn."))
     app = step.application
+    problems = accounting.withdrawal_problems(app)
+    if problems:
+        raise ValidationFailed(problems)
     app.decisions.filter(status=DecisionStatus.AWAITING_SIGNATURE).update(
         status=DecisionStatus.SUPERSEDED
     )

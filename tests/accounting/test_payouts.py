@@ -285,9 +285,17 @@ def test_pain002_pays_settled_and_fails_rejected_with_the_reason(world):
 
 def test_direct_payout_failed_transition_fails_the_open_orders(world):
     app = _scheduled(world, "100")
-    world.send_payouts(app)
+    payouts.create_batch(world.treasurer, applications=[app])  # batched, file not exported
     world.run(app, "payout_failed", world.treasurer, reason="wrong_account")
     assert PaymentOrder.objects.get(application=app).status == OrderStatus.FAILED
+
+
+def test_an_order_in_a_file_the_bank_may_have_fails_only_by_the_banks_word(world):
+    app = _scheduled(world, "100")
+    world.send_payouts(app)
+    with pytest.raises(ValidationFailed, match="wait for the bank's answer"):
+        world.run(app, "payout_failed", world.treasurer, reason="wrong_account")
+    assert PaymentOrder.objects.get(application=app).status == OrderStatus.SCHEDULED
 
 
 def test_payout_file_command_writes_the_validated_file(world, tmp_path):

@@ -60,6 +60,7 @@ PAGES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "batch": ("get", "batch", ONLY("treasurer")),
     "batch_file": ("post", "batch", ONLY("treasurer")),
     "batch_action": ("post", "batch_action", ONLY("treasurer")),
+    "bank_exception_resolve": ("post", "", ONLY("treasurer")),
     "exports": ("get", "", ONLY("treasurer", "administrator")),
     "export_job": ("get", "job", ONLY("treasurer", "administrator")),
     "export_job_progress": ("get", "job", ONLY("treasurer", "administrator")),

@@ -101,3 +101,43 @@ def test_a_treasurer_downloads_the_sie_file_and_the_ledger(
     response = client.get(reverse("web:export_job_file", args=[job.pk]))
     assert response["Content-Type"].startswith("text/csv")
     assert b"6710" in b"".join(response.streaming_content)
+
+
+def test_a_treasurer_declares_an_exported_file_void_and_resolves_a_bank_exception(
+    world: World,
+) -> None:
+    """Issue #13: the void step and the exception list are on the treasurer's pages."""
+    from accounting.bank_status import import_pain002
+    from accounting.models import BankException, PaymentOrder
+    from tests.accounting.bank_files import pain002
+
+    app = world.to_approved(world.new_application("700"))
+    world.run(app, "schedule_payout", world.treasurer)
+    batch = world.send_payouts(app)
+    exporter = sign_in(Client(), world.treasurer)
+    second = sign_in(Client(), world.treasurer2)
+    page = exporter.get(reverse("web:batch", args=[batch.pk])).content.decode()
+    assert "Declare the file void" in page
+    response = exporter.post(reverse("web:batch_action", args=[batch.pk, "void"]), follow=True)
+    assert any("another treasurer must declare" in m for m in messages_of(response))
+    second.post(reverse("web:batch_action", args=[batch.pk, "void"]))
+    batch.refresh_from_db()
+    assert batch.status == "voided"
+
+    old = PaymentOrder.objects.get(batch=batch)
+    import_pain002(pain002(batch, [(old, ("ACSC", ""))]), world.treasurer)  # paid after all
+    page = second.get(reverse("web:treasury")).content.decode()
+    assert "Bank exceptions to resolve" in page and f"PO-{old.pk}" in page
+    exception = BankException.objects.get()
+    response = exporter.post(
+        reverse("web:bank_exception_resolve"),
+        {"exception": exception.pk, "resolution": "recovered"},
+        follow=True,
+    )
+    assert any("another treasurer resolves it" in m for m in messages_of(response))
+    second.post(
+        reverse("web:bank_exception_resolve"),
+        {"exception": exception.pk, "resolution": "recovered"},
+    )
+    exception.refresh_from_db()
+    assert exception.resolution == "recovered"

@@ -152,12 +152,18 @@ def _build_cases(world: World) -> dict[str, Application]:
     app = w.run(w.to_approved(w.new_application("1500")), "schedule_payout", w.treasurer)
     w.send_payouts(app)
     cases["payout_scheduled"] = app
+    # Failing a payout by hand is for orders whose file was never exported (issue #13).
+    app = w.run(w.to_approved(w.new_application("1500")), "schedule_payout", w.treasurer)
+    cases["payout_scheduled/unexported"] = app
     cases["paid"] = w.to_paid(w.new_application("1500"))
     return cases
 
 
 #: Transitions that need a case prepared differently from the plain one in their state.
-CASE_VARIANT = {"refer": "statutory_check/obliged"}
+CASE_VARIANT = {
+    "refer": "statutory_check/obliged",
+    "payout_failed": "payout_scheduled/unexported",
+}
 
 #: What each transition needs besides permission, so that an allowed role really runs it.
 DATA: dict[str, Callable[[Application], dict[str, Any]]] = {

@@ -11,13 +11,22 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from accounting import services as accounting
+from accounting.bank_exceptions import open_bank_exceptions, resolve_bank_exception
 from accounting.commitments import open_commitments
-from accounting.models import BatchStatus, OrderStatus, PaymentBatch, PaymentOrder
+from accounting.models import (
+    BankException,
+    BankExceptionResolution,
+    BatchStatus,
+    OrderStatus,
+    PaymentBatch,
+    PaymentOrder,
+)
 from fund.models import Application, Fund
 from web.access import page
 from web.forms import BatchForm
 from web.views.common import form_problems, show_refusal
 from workflows.exceptions import WorkflowError
+from workflows.inputs import as_id
 from workflows.roles import Role
 from workflows.states import State
 
@@ -57,6 +66,8 @@ def treasury(request: HttpRequest) -> HttpResponse:
             "batches": batches,
             "to_schedule": to_schedule,
             "funds": funds,
+            "exceptions": list(open_bank_exceptions()[:100]),
+            "resolutions": BankExceptionResolution.choices,
         },
     )
 
@@ -97,6 +108,7 @@ BATCH_ACTIONS: dict[str, Callable[[PaymentBatch, Any], Any]] = {
     "mark_sent": accounting.mark_sent,
     "confirm_paid": accounting.confirm_batch_paid,
     "cancel": accounting.cancel_batch,
+    "void": lambda batch, user: accounting.void_batch_file(batch, actor=user),
 }
 
 
@@ -128,3 +140,22 @@ def batch_file(request: HttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(content, content_type="application/xml")
     response["Content-Disposition"] = f'attachment; filename="{batch.message_id}.xml"'
     return response
+
+
+@page(Role.TREASURER, methods=("POST",))
+def resolve_exception(request: HttpRequest) -> HttpResponse:
+    """Settle a bank exception: where the money the bank moved belongs."""
+    pk = as_id(request.POST.get("exception"))
+    exception = BankException.objects.filter(pk=pk).first() if pk else None
+    if exception is None:
+        messages.error(request, _("There is no such bank exception."))
+        return redirect("web:treasury")
+    try:
+        resolve_bank_exception(
+            exception, actor=request.user, resolution=str(request.POST.get("resolution", ""))
+        )
+    except WorkflowError as error:
+        show_refusal(request, error)
+    else:
+        messages.success(request, _("The bank exception is resolved."))
+    return redirect("web:treasury")

@@ -1,0 +1,185 @@
+"""Bank exceptions: money the bank moved that contradicts what we meant.
+
+The books follow the bank. When a bank file shows money leaving for an order we had marked
+failed or whose file was declared void, or money coming back for an order booked as paid, the
+import books exactly what the bank did against 1689 (bank differences under investigation, on
+the order's fund) and opens an exception. A treasurer other than the one who imported the file
+resolves it:
+
+* money out that should not have gone: ``recovered`` (it came back: 1930 against 1689) or
+  ``accepted_as_grant`` (it stands as a grant: 6710 against 1689);
+* money back for a paid order: ``returned_to_fund`` (the grant is reversed: 1689 against 6710).
+
+Each step is one voucher and one audit event; nothing is refused, nothing is guessed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounting.ledger import (
+    BANK_ACCOUNT,
+    GRANTS_PAID_ACCOUNT,
+    Line,
+    post_voucher,
+    require_treasurer,
+)
+from accounting.models import (
+    BankException,
+    BankExceptionKind,
+    BankExceptionResolution,
+    PaymentOrder,
+    VoucherSeries,
+)
+from audit.services import record_event
+from workflows.exceptions import PermissionDenied, ValidationFailed
+from workflows.roles import Role
+
+#: Övriga kortfristiga fordringar: bank differences under investigation.
+SUSPENSE_ACCOUNT = "1689"
+
+#: Which resolutions fit which kind of exception.
+RESOLUTIONS = {
+    BankExceptionKind.PAID_AFTER_FAILURE: (
+        BankExceptionResolution.RECOVERED,
+        BankExceptionResolution.ACCEPTED_AS_GRANT,
+    ),
+    BankExceptionKind.RETURNED_AFTER_PAYMENT: (BankExceptionResolution.RETURNED_TO_FUND,),
+}
+
+
+def record_bank_exception(
+    order: PaymentOrder,
+    *,
+    actor: Any,
+    kind: str,
+    amount: Decimal,
+    booking_date: dt.date | None,
+    source: str,
+) -> BankException | None:
+    """Book what the bank did and open an exception; None when this entry was seen before."""
+    require_treasurer(actor)
+    source = source[:100]
+    if BankException.objects.filter(source=source).exists():
+        return None
+    app = order.application
+    out = kind == BankExceptionKind.PAID_AFTER_FAILURE
+    signed = amount if out else -amount
+    voucher = post_voucher(
+        series=VoucherSeries.PAYOUT,
+        text=f"Bankdifferens {app.reference} PO-{order.pk}",
+        lines=[
+            Line(SUSPENSE_ACCOUNT, signed, fund=app.fund),
+            Line(BANK_ACCOUNT, -signed, fund=app.fund),
+        ],
+        actor=actor,
+        date=booking_date,
+        audit_payload={"order": order.pk, "application": app.reference, "kind": kind},
+    )
+    exception = BankException.objects.create(
+        kind=kind,
+        order=order,
+        amount=amount,
+        booking_date=voucher.date,
+        source=source,
+        voucher=voucher,
+        recorded_by=actor,
+        recorded_at=timezone.now(),
+    )
+    record_event(
+        action="payout.bank_exception",
+        actor=actor,
+        role=Role.TREASURER,
+        object_type="payment_order",
+        object_ref=f"PO-{order.pk}",
+        payload={
+            "exception": exception.pk,
+            "kind": kind,
+            "order": order.pk,
+            "order_status": order.status,
+            "application": app.reference,
+            "amount": amount,
+            "voucher": voucher.pk,
+        },
+    )
+    return exception
+
+
+def resolve_bank_exception(
+    exception: BankException, *, actor: Any, resolution: str, date: dt.date | None = None
+) -> BankException:
+    """Settle an exception: a treasurer who did not import it decides where the money belongs."""
+    require_treasurer(actor)
+    with transaction.atomic():
+        exception = (
+            BankException.objects.select_for_update(of=("self",))
+            .select_related("order__application__fund")
+            .get(pk=exception.pk)
+        )
+        if not exception.is_open:
+            if exception.resolution == resolution:
+                return exception
+            raise ValidationFailed(_("This bank exception is already resolved."))
+        if resolution not in RESOLUTIONS[BankExceptionKind(exception.kind)]:
+            raise ValidationFailed(_("That resolution does not fit this kind of exception."))
+        if exception.recorded_by_id == actor.pk:
+            raise PermissionDenied(
+                _(
+                    "You imported the file that raised this exception; another treasurer "
+                    "resolves it."
+                )
+            )
+        app = exception.order.application
+        amount = exception.amount.amount
+        counter = {
+            BankExceptionResolution.RECOVERED: (BANK_ACCOUNT, amount),
+            BankExceptionResolution.ACCEPTED_AS_GRANT: (GRANTS_PAID_ACCOUNT, amount),
+            BankExceptionResolution.RETURNED_TO_FUND: (GRANTS_PAID_ACCOUNT, -amount),
+        }[BankExceptionResolution(resolution)]
+        voucher = post_voucher(
+            series=VoucherSeries.PAYOUT,
+            text=f"Bankdifferens löst {app.reference} PO-{exception.order_id}",
+            lines=[
+                Line(counter[0], counter[1], fund=app.fund),
+                Line(SUSPENSE_ACCOUNT, -counter[1], fund=app.fund),
+            ],
+            actor=actor,
+            date=date,
+            audit_payload={"exception": exception.pk, "resolution": resolution},
+        )
+        exception.resolution = resolution
+        exception.resolution_voucher = voucher
+        exception.resolved_by = actor
+        exception.resolved_at = timezone.now()
+        exception.save(
+            update_fields=["resolution", "resolution_voucher", "resolved_by", "resolved_at"]
+        )
+        record_event(
+            action="payout.bank_exception_resolved",
+            actor=actor,
+            role=Role.TREASURER,
+            object_type="payment_order",
+            object_ref=f"PO-{exception.order_id}",
+            payload={
+                "exception": exception.pk,
+                "resolution": resolution,
+                "amount": amount,
+                "voucher": voucher.pk,
+            },
+        )
+    return exception
+
+
+def open_bank_exceptions() -> Any:
+    """The treasurer's list: exceptions still to resolve, oldest first."""
+    return (
+        BankException.objects.filter(resolution="")
+        .select_related("order__application", "voucher")
+        .order_by("recorded_at", "pk")
+    )

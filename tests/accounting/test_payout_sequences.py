@@ -1,0 +1,321 @@
+"""Issue #13: the money path as a whole — sequences of steps that paid twice or booked wrongly.
+
+Each test is one scenario the review drove through the services; each failed before the fix.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from lxml import etree
+
+from accounting import payouts
+from accounting.bank_exceptions import SUSPENSE_ACCOUNT, resolve_bank_exception
+from accounting.bank_status import import_bank_file, import_camt054, import_pain002
+from accounting.ledger import trial_balance
+from accounting.models import (
+    BankException,
+    BankExceptionKind,
+    BatchStatus,
+    Commitment,
+    OrderStatus,
+    PaymentBatch,
+    PaymentOrder,
+)
+from tests.accounting.bank_files import camt054, camt054_entry, camt054_file, pain002
+from workflows.exceptions import PermissionDenied, ValidationFailed
+from workflows.states import State
+
+pytestmark = pytest.mark.django_db
+
+NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
+
+
+def _scheduled(world, *amounts: str):  # type: ignore[no-untyped-def]
+    app = world.to_approved(world.new_application(*amounts))
+    return world.run(app, "schedule_payout", world.treasurer)
+
+
+def _approved_batch(world, *apps) -> PaymentBatch:  # type: ignore[no-untyped-def]
+    batch = payouts.create_batch(world.treasurer, applications=apps)
+    return payouts.approve_batch(batch, world.treasurer2)
+
+
+def _commitments_in(file: bytes) -> list[int]:
+    """The commitment of every payment a pain.001 file carries."""
+    ids = [
+        int(e.text.removeprefix("PO-"))
+        for e in etree.fromstring(file).iterfind(".//p:EndToEndId", NS)
+    ]
+    return [PaymentOrder.objects.get(pk=pk).commitment_id for pk in ids]
+
+
+def _orders(app) -> list[PaymentOrder]:  # type: ignore[no-untyped-def]
+    return list(PaymentOrder.objects.filter(application=app).order_by("need_item__position", "pk"))
+
+
+# --- 1. A failed order in an unsent batch is not exported ----------------------------------
+
+
+def test_a_failed_order_in_an_unsent_batch_is_not_exported_again_with_its_replacement(world):
+    first, second = _scheduled(world, "700"), _scheduled(world, "300")
+    batch = _approved_batch(world, first, second)
+    world.run(first, "payout_failed", world.treasurer, reason="wrong_account")
+    first.refresh_from_db()
+    assert first.state == State.APPROVED
+    world.run(first, "schedule_payout", world.treasurer)
+    again = _approved_batch(world, first)
+
+    old_file = payouts.export_batch(batch, world.treasurer)
+    new_file = payouts.export_batch(again, world.treasurer)
+
+    carried = _commitments_in(old_file) + _commitments_in(new_file)
+    assert sorted(carried) == sorted(set(carried)), "a commitment is in two files"
+    assert Commitment.objects.get(application=first).pk in _commitments_in(new_file)
+    assert Commitment.objects.get(application=first).pk not in _commitments_in(old_file)
+
+
+def test_a_batch_whose_orders_all_failed_has_no_file(world):
+    app = _scheduled(world, "700")
+    batch = _approved_batch(world, app)
+    world.run(app, "payout_failed", world.treasurer, reason="wrong_account")
+    with pytest.raises(ValidationFailed, match="No order in this batch can still be paid"):
+        payouts.export_batch(batch, world.treasurer)
+
+
+def test_a_status_report_for_a_batch_that_was_never_sent_is_refused(world):
+    app = _scheduled(world, "700")
+    batch = _approved_batch(world, app)
+    (order,) = _orders(app)
+    with pytest.raises(ValidationFailed, match="never exported"):
+        import_pain002(pain002(batch, [(order, ("RJCT", "AC04"))]), world.treasurer)
+    order.refresh_from_db()
+    app.refresh_from_db()
+    assert order.status == OrderStatus.SCHEDULED and app.state == State.PAYOUT_SCHEDULED
+
+
+# --- 2. An exported file cannot be cancelled and re-batched ---------------------------------
+
+
+def test_a_batch_whose_file_was_exported_cannot_be_cancelled(world):
+    app = _scheduled(world, "700")
+    batch = _approved_batch(world, app)
+    payouts.export_batch(batch, world.treasurer)
+    with pytest.raises(ValidationFailed, match="declares the file void"):
+        payouts.cancel_batch(batch, world.treasurer)
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.APPROVED
+    assert PaymentOrder.objects.get(application=app).batch_id == batch.pk
+
+
+def test_voiding_an_exported_file_needs_a_second_treasurer_and_voids_its_message_id(world):
+    app = _scheduled(world, "700")
+    batch = world.send_payouts(app)  # exported and sent by world.treasurer
+    with pytest.raises(PermissionDenied, match="another treasurer"):
+        payouts.void_batch_file(batch, actor=world.treasurer)
+    payouts.void_batch_file(batch, actor=world.treasurer2)
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.VOIDED and batch.voided_by == world.treasurer2
+    old, new = _orders(app)
+    assert old.status == OrderStatus.CANCELLED and old.batch_id == batch.pk
+    assert new.status == OrderStatus.SCHEDULED and new.batch_id is None
+    assert new.commitment_id == old.commitment_id
+    app.refresh_from_db()
+    assert app.state == State.PAYOUT_SCHEDULED  # the replacement waits for a new file
+
+    second = world.send_payouts(app)
+    assert second.message_id != batch.message_id
+    import_pain002(pain002(second, [(new, ("ACSC", ""))]), world.treasurer)
+    app.refresh_from_db()
+    assert app.state == State.PAID
+
+
+def test_a_void_file_the_bank_pays_after_all_is_an_exception_not_a_second_payment(world):
+    app = _scheduled(world, "700")
+    batch = world.send_payouts(app)
+    payouts.void_batch_file(batch, actor=world.treasurer2)
+    old, _replacement = _orders(app)
+    world.send_payouts(app)
+    import_pain002(pain002(batch, [(old, ("ACSC", ""))]), world.treasurer)
+    old.refresh_from_db()
+    assert old.status == OrderStatus.CANCELLED and old.voucher is None
+    exception = BankException.objects.get(order=old)
+    assert exception.kind == BankExceptionKind.PAID_AFTER_FAILURE
+    assert trial_balance()[SUSPENSE_ACCOUNT] == Decimal("700.00")
+
+
+def test_a_file_the_bank_answered_cannot_be_declared_void(world):
+    app = _scheduled(world, "700", "300")
+    batch = world.send_payouts(app)
+    first, _second = _orders(app)
+    import_pain002(pain002(batch, [(first, ("ACSC", ""))]), world.treasurer)
+    with pytest.raises(ValidationFailed, match="already answered"):
+        payouts.void_batch_file(batch, actor=world.treasurer2)
+
+
+# --- 3. One rejected order does not send the whole case back --------------------------------
+
+
+def test_one_rejected_order_keeps_the_case_in_payout_while_its_other_orders_are_at_the_bank(
+    world,
+):
+    app = _scheduled(world, "700", "300")
+    batch = world.send_payouts(app)
+    first, second = _orders(app)
+    import_pain002(pain002(batch, [(first, ("RJCT", "AC04"))]), world.treasurer)
+    app.refresh_from_db()
+    assert app.state == State.PAYOUT_SCHEDULED
+    with pytest.raises(Exception):  # noqa: B017 - not withdrawable in payout at all
+        world.run(app, "withdraw", world.ombud.user, reason="applicant_request")
+
+    import_camt054(camt054([(second, "2026-11-24", "")]), world.treasurer)
+    app.refresh_from_db()
+    assert app.state == State.APPROVED  # only now: the failed item can be scheduled again
+    with pytest.raises(ValidationFailed, match="paid out in part"):
+        world.run(app, "withdraw", world.ombud.user, reason="applicant_request")
+    assert Commitment.objects.get(need_item=first.need_item).status == "open"
+
+    world.run(app, "schedule_payout", world.treasurer)
+    assert [o.need_item_id for o in _orders(app) if o.status == OrderStatus.SCHEDULED] == [
+        first.need_item_id
+    ]
+
+
+def test_withdrawal_is_refused_while_any_order_is_scheduled(world):
+    from accounting.services import withdrawal_problems
+
+    app = _scheduled(world, "700")
+    assert withdrawal_problems(app)  # a scheduled order holds the case
+    world.run(app, "payout_failed", world.treasurer, reason="wrong_account")
+    app.refresh_from_db()
+    assert withdrawal_problems(app) == []
+    world.run(app, "withdraw", world.ombud.user, reason="applicant_request")
+
+
+# --- 4. camt.054 books only BOOK ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", ["PDNG", "INFO", ""])
+def test_camt054_books_only_booked_entries_a_pending_one_in_the_newer_form_is_left_as_it_is(
+    world, status
+):
+    app = _scheduled(world, "700")
+    world.send_payouts(app)
+    (order,) = _orders(app)
+    content = camt054_file(
+        [camt054_entry([(order, "700.00", "SEK")], total="700.00", status=status)]
+    )
+    report = import_camt054(content, world.treasurer)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.SCHEDULED and order.voucher is None
+    assert report.paid == 0 and report.pending == 1
+    assert report.not_booked == [f"PO-{order.pk}: {status or '-'}"]
+
+
+@pytest.mark.parametrize("form", ["code", "plain"])
+def test_camt054_books_a_booked_entry_in_either_form(world, form):
+    app = _scheduled(world, "700")
+    world.send_payouts(app)
+    (order,) = _orders(app)
+    content = camt054_file(
+        [camt054_entry([(order, "700.00", "SEK")], total="700.00", status_form=form)],
+        version="001.08" if form == "code" else "001.02",
+    )
+    assert import_camt054(content, world.treasurer).paid == 1
+
+
+# --- 5. Each transaction of an entry is checked -----------------------------------------------
+
+
+def test_camt054_entry_with_several_transactions_in_another_currency_books_nothing(world):
+    app = _scheduled(world, "1500", "800")
+    world.send_payouts(app)
+    first, second = _orders(app)
+    content = camt054_file(
+        [camt054_entry([(first, "0.50", "EUR"), (second, "0.50", "EUR")], total="1.00")]
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        import_camt054(content, world.treasurer)
+    assert "in SEK" in " ".join(refused.value.messages)
+    assert PaymentOrder.objects.filter(status=OrderStatus.PAID).count() == 0
+
+
+def test_camt054_entry_total_must_be_the_sum_of_its_transactions(world):
+    app = _scheduled(world, "1500", "800")
+    world.send_payouts(app)
+    first, second = _orders(app)
+    content = camt054_file(
+        [camt054_entry([(first, "1500.00", "SEK"), (second, "800.00", "SEK")], total="1.00")]
+    )
+    with pytest.raises(ValidationFailed, match="not the sum of its transactions"):
+        import_camt054(content, world.treasurer)
+    wrong = camt054_file(
+        [camt054_entry([(first, "1500.00", "SEK"), (second, "80.00", "SEK")], total="1580.00")]
+    )
+    with pytest.raises(ValidationFailed, match=r"which is 800\.00 SEK"):
+        import_camt054(wrong, world.treasurer)
+    assert PaymentOrder.objects.filter(status=OrderStatus.PAID).count() == 0
+
+    right = camt054_file(
+        [camt054_entry([(first, "1500.00", "SEK"), (second, "800.00", "SEK")], total="2300.00")]
+    )
+    assert import_camt054(right, world.treasurer).paid == 2
+    app.refresh_from_db()
+    assert app.state == State.PAID
+
+
+# --- The books follow the bank: exceptions -----------------------------------------------------
+
+
+def test_a_payment_booked_for_an_order_already_failed_is_booked_as_an_exception(world):
+    app = _scheduled(world, "700", "300")
+    batch = world.send_payouts(app)
+    first, second = _orders(app)
+    import_pain002(pain002(batch, [(first, ("RJCT", "AC04"))]), world.treasurer)
+    bank_before = trial_balance()["1930"]
+
+    content = camt054([(first, "2026-11-24", ""), (second, "2026-11-24", "")])
+    report = import_bank_file(content, world.treasurer)
+
+    assert report.paid == 1 and report.exceptions == [f"PO-{first.pk}: paid_after_failure"]
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == OrderStatus.FAILED and second.status == OrderStatus.PAID
+    assert trial_balance()["1930"] == bank_before - Decimal("1000.00")  # all that left is booked
+    assert trial_balance()[SUSPENSE_ACCOUNT] == Decimal("700.00")
+    # The same file again changes nothing.
+    assert import_bank_file(content, world.treasurer).exceptions == []
+    assert BankException.objects.count() == 1
+
+    exception = BankException.objects.get()
+    with pytest.raises(PermissionDenied, match="another treasurer"):
+        resolve_bank_exception(exception, actor=world.treasurer, resolution="accepted_as_grant")
+    with pytest.raises(ValidationFailed, match="does not fit"):
+        resolve_bank_exception(exception, actor=world.treasurer2, resolution="returned_to_fund")
+    resolve_bank_exception(exception, actor=world.treasurer2, resolution="accepted_as_grant")
+    balance = trial_balance()
+    assert balance[SUSPENSE_ACCOUNT] == Decimal("0.00")
+    assert balance["6710"] == Decimal("1000.00")
+
+
+def test_money_returned_for_a_paid_order_is_booked_as_an_exception(world):
+    app = _scheduled(world, "700")
+    world.send_payouts(app)
+    (order,) = _orders(app)
+    import_camt054(camt054([(order, "2026-11-24", "")]), world.treasurer)
+    returned = camt054_file(
+        [
+            camt054_entry(
+                [(order, "700.00", "SEK")], total="700.00", direction="CRDT", returned="AC04"
+            )
+        ]
+    )
+    report = import_camt054(returned, world.treasurer)
+    assert report.exceptions == [f"PO-{order.pk}: returned_after_payment"]
+    assert trial_balance()[SUSPENSE_ACCOUNT] == Decimal("-700.00")
+    resolve_bank_exception(
+        BankException.objects.get(), actor=world.treasurer2, resolution="returned_to_fund"
+    )
+    balance = trial_balance()
+    assert balance[SUSPENSE_ACCOUNT] == Decimal("0.00") and balance["6710"] == Decimal("0.00")
