@@ -1,4 +1,7 @@
-"""Admin: the chart is edited by administrators; vouchers and batches are read-only."""
+"""Admin: the chart is edited by administrators; vouchers and batches are read-only.
+
+Once used, the fields money depends on are read-only here and refused by the database.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from typing import Any
 
 from django.contrib import admin
 
+from accounting import reference_data
 from accounting.models import (
     Account,
     Commitment,
@@ -47,25 +51,59 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+class FixedOnceUsedAdmin(admin.ModelAdmin):
+    """Fields the books depend on are read-only once used (the database refuses them too).
+
+    Changes that remain are audited by ``accounting.reference_audit``.
+    """
+
+    fixed_once_used: tuple[str, ...] = ()
+
+    def is_used(self, obj: Any) -> bool:
+        raise NotImplementedError
+
+    def get_readonly_fields(self, request: Any, obj: Any = None) -> Any:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.pk is not None and self.is_used(obj):
+            return fields + self.fixed_once_used
+        return fields
+
+
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(FixedOnceUsedAdmin):
+    """A used account keeps its number and type; its name and ``active`` stay editable."""
+
     list_display = ("number", "name", "type", "active")
     list_filter = ("type", "active")
     search_fields = ("number", "name")
+    fixed_once_used = ("number", "type")
+
+    def is_used(self, obj: Any) -> bool:
+        return reference_data.account_is_used(obj)
 
     def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
         return False
 
 
 @admin.register(Dimension)
-class DimensionAdmin(admin.ModelAdmin):
+class DimensionAdmin(FixedOnceUsedAdmin):
     list_display = ("number", "name")
+    fixed_once_used = ("number",)
+
+    def is_used(self, obj: Any) -> bool:
+        return reference_data.dimension_is_used(obj)
 
 
 @admin.register(DimensionObject)
-class DimensionObjectAdmin(admin.ModelAdmin):
+class DimensionObjectAdmin(FixedOnceUsedAdmin):
+    """A used object keeps its dimension, code and fund; its name stays editable."""
+
     list_display = ("dimension", "code", "name", "fund")
     list_filter = ("dimension",)
+    fixed_once_used = ("dimension", "code", "fund")
+
+    def is_used(self, obj: Any) -> bool:
+        return reference_data.dimension_object_is_used(obj)
 
 
 @admin.register(FiscalYear)

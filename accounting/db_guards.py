@@ -18,7 +18,11 @@ commit and raises if it is not zero.
 
 **Immutability.** Vouchers, seals and postings refuse UPDATE and DELETE. The sealing step is
 an INSERT into the seal table, so no exception is needed for it. A closed period refuses new
-vouchers, and a closed period cannot be reopened.
+vouchers (on PostgreSQL the period row is read ``FOR SHARE``, so a voucher racing the closing
+of its period waits for it and is refused), and a closed period cannot be reopened.
+
+The reference data the postings point to (accounts, dimension objects, a fund's accounting
+object, periods) and the seal every voucher needs are guarded in ``reference_guards.py``.
 
 Errors are raised as integrity errors (SQLite ``RAISE(ABORT, …)``, PostgreSQL SQLSTATE
 23514), which Django reports as ``IntegrityError``.
@@ -148,9 +152,14 @@ _PG = [
     """
     CREATE OR REPLACE FUNCTION accounting_period_open() RETURNS trigger
     LANGUAGE plpgsql AS $$
+    DECLARE
+        closed timestamptz;
     BEGIN
-        IF EXISTS (SELECT 1 FROM accounting_period
-                   WHERE NEW.date BETWEEN start AND "end" AND closed_at IS NOT NULL) THEN
+        -- FOR SHARE: a period being closed by a transaction not yet committed is waited for
+        -- and then read as committed; read committed alone would see it still open.
+        SELECT closed_at INTO closed FROM accounting_period
+         WHERE NEW.date BETWEEN start AND "end" FOR SHARE;
+        IF closed IS NOT NULL THEN
             RAISE EXCEPTION 'the period of voucher date % is closed', NEW.date
                 USING ERRCODE = 'check_violation';
         END IF;
@@ -242,6 +251,7 @@ PURGE_ORDER = (
     "accounting_paymentbatch",
     "accounting_commitment",
     "accounting_posting",
+    "accounting_vouchersealdue",
     "accounting_voucherseal",
     "accounting_voucher",
     "accounting_vouchercounter",
@@ -252,9 +262,13 @@ def purge_ledger(connection: Any) -> None:
     """Tests only: empty the ledger (guards dropped for the moment, then reinstalled)."""
     from django.db import transaction
 
+    from accounting import reference_guards
+
     with transaction.atomic(using=connection.alias):
         uninstall(connection)
+        reference_guards.uninstall(connection)
         with connection.cursor() as cursor:
             for table in PURGE_ORDER:
                 cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names # nosec B608
         install(connection)
+        reference_guards.install(connection)

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -143,8 +143,14 @@ def fiscal_year_for(date: dt.date) -> FiscalYear:
 
 
 def open_period_for(date: dt.date) -> Period:
+    """The open period holding ``date``, locked against closing until the caller commits.
+
+    On PostgreSQL the row is read ``FOR SHARE``: a ``close_period`` not yet committed is
+    waited for (and its outcome seen), and a period cannot be closed under a voucher being
+    posted. SQLite writes one transaction at a time, so a plain read suffices there.
+    """
     fiscal_year_for(date)
-    period = Period.objects.get(start__lte=date, end__gte=date)
+    period = _period_for_share(date)
     if period.is_closed:
         raise ValidationFailed(
             _(
@@ -154,6 +160,21 @@ def open_period_for(date: dt.date) -> Period:
             % {"period": f"{period.start:%Y-%m}"}
         )
     return period
+
+
+def _period_for_share(date: dt.date) -> Period:
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        return Period.objects.get(start__lte=date, end__gte=date)
+    table = Period._meta.db_table
+    rows = list(
+        Period.objects.raw(
+            f'SELECT * FROM {table} WHERE start <= %s AND "end" >= %s FOR SHARE',  # noqa: S608 # nosec B608
+            [date, date],
+        )
+    )
+    if len(rows) != 1:
+        raise Period.DoesNotExist(f"no single period holds {date}")
+    return rows[0]
 
 
 def close_period(period: Period, actor: Any) -> Period:

@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
@@ -30,8 +30,28 @@ class AccountType(models.TextChoices):
     EXPENSE = "expense", _("Expense")
 
 
-class Account(models.Model):
-    """One account of the BAS chart (kontoplan)."""
+class ReferenceData(models.Model):
+    """Data the books depend on: saved and deleted in one transaction with its audit event.
+
+    The audit receivers (``accounting.reference_audit``) run on ``post_save``/``post_delete``;
+    the transaction here makes the change and its event commit together, or neither.
+    """
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        with transaction.atomic(using=kwargs.get("using")):
+            super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        with transaction.atomic(using=kwargs.get("using")):
+            return super().delete(*args, **kwargs)
+
+
+class Account(ReferenceData):
+    """One account of the BAS chart (kontoplan). Once it has postings, its number and type
+    are fixed (the database refuses a change; see ``accounting/reference_guards.py``)."""
 
     number = models.CharField(_("account"), max_length=4, unique=True)
     name = models.CharField(_("name"), max_length=120)
@@ -52,7 +72,7 @@ class Account(models.Model):
         return f"{self.number} {self.name}"
 
 
-class Dimension(models.Model):
+class Dimension(ReferenceData):
     """An accounting dimension, numbered as in SIE (1 cost centre, 6 project, 20+ free)."""
 
     FUND = 20
@@ -71,8 +91,12 @@ class Dimension(models.Model):
         return f"{self.number} {self.name}"
 
 
-class DimensionObject(models.Model):
-    """An object in a dimension: a fund/programme, a project, a cost centre."""
+class DimensionObject(ReferenceData):
+    """An object in a dimension: a fund/programme, a project, a cost centre.
+
+    Once postings reference it, its dimension, code and fund are fixed: changing them would
+    move those postings (and a fund's balance) elsewhere.
+    """
 
     dimension = models.ForeignKey(
         Dimension, on_delete=models.PROTECT, related_name="dimension_objects"
@@ -100,7 +124,7 @@ class DimensionObject(models.Model):
         return f"{self.dimension.number}/{self.code}"
 
 
-class FiscalYear(models.Model):
+class FiscalYear(ReferenceData):
     start = models.DateField(_("start"), unique=True)
     end = models.DateField(_("end"))
 
@@ -114,7 +138,7 @@ class FiscalYear(models.Model):
         return f"{self.start:%Y-%m-%d}-{self.end:%Y-%m-%d}"
 
 
-class Period(models.Model):
+class Period(ReferenceData):
     """A month of a fiscal year; once closed it takes no vouchers."""
 
     fiscal_year = models.ForeignKey(FiscalYear, on_delete=models.PROTECT, related_name="periods")
@@ -219,6 +243,29 @@ class VoucherSeal(models.Model):
 
     def __str__(self) -> str:
         return f"seal of {self.voucher_id}"
+
+
+class VoucherSealDue(models.Model):
+    """Written by the database for every new voucher: its seal must exist at COMMIT.
+
+    ``seal`` is a deferred foreign key (like a posting's), so a voucher committed without a
+    seal (and so without balanced postings) fails on SQLite too, which has no deferred
+    triggers. Nothing in Python writes these rows.
+    """
+
+    voucher = models.OneToOneField(
+        Voucher, primary_key=True, on_delete=models.PROTECT, related_name="+"
+    )
+    seal = models.ForeignKey(VoucherSeal, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.CheckConstraint(condition=Q(seal=F("voucher")), name="seal_due_is_voucher")
+        ]
+
+    def __str__(self) -> str:
+        return f"seal due for {self.voucher_id}"
 
 
 class Posting(models.Model):

@@ -48,12 +48,25 @@ class TimeSheetImportForm(forms.Form):
 
 @admin.register(TimeSheetEntry)
 class TimeSheetEntryAdmin(ExportMixin, admin.ModelAdmin):
-    """Export with django-import-export; import only through the all-or-nothing service."""
+    """Export with django-import-export; import only through the all-or-nothing service.
+
+    Entries are never added, changed or deleted here: the import records them with its
+    audit event, the project report sums them, and the database refuses UPDATE and DELETE.
+    """
 
     resource_classes = [TimeSheetResource]
     list_display = ("project", "partner", "person_ref", "month", "hours", "hourly_rate")
     list_filter = ("project", "partner")
-    change_list_template = "admin/cofinancing/timesheetentry/change_list.html"
+    import_export_change_list_template = "admin/cofinancing/timesheetentry/change_list.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
     def get_urls(self) -> list[URLPattern]:
         extra = [

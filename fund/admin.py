@@ -28,6 +28,17 @@ class FundAdmin(admin.ModelAdmin):
     filter_horizontal = ("handlers",)
     search_fields = ("name", "code")
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Fund | None = None) -> Any:
+        """The accounting object is fixed once it has postings (the database refuses it too):
+        changing it would leave the fund's booked money under another code."""
+        fields = tuple(super().get_readonly_fields(request, obj))
+        # The accounting app's object for this fund, through its reverse accessor: the
+        # registry does not import the ledger.
+        accounting_object = getattr(obj, "dimension_object", None) if obj is not None else None
+        if accounting_object is not None and accounting_object.fund_postings.exists():
+            return (*fields, "accounting_dimension")
+        return fields
+
 
 def _run(request: HttpRequest, queryset: QuerySet[Any], action: Any) -> None:
     done = 0

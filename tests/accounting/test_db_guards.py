@@ -122,3 +122,17 @@ def test_a_whole_payout_commits_balanced_for_real(world):
     assert app.state == "paid"
     assert voucher_sums() and all(total == 0 for total in voucher_sums().values())
     assert sum(ledger.trial_balance().values()) == 0
+
+
+def test_a_voucher_without_postings_cannot_commit(ledger_purge):
+    """Issue #13, suspected: SQLite let a voucher with no postings (and no seal) commit."""
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _voucher(9007)
+    year = ledger.fiscal_year_for(timezone.localdate())
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO accounting_voucher (fiscal_year_id, series, number, date, text, "
+            "created_at) VALUES (%s, 'A', 9008, %s, 'Tom', %s)",
+            [year.pk, timezone.localdate(), timezone.now()],
+        )
+    assert not Voucher.objects.filter(number__in=[9007, 9008]).exists()

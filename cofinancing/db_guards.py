@@ -1,0 +1,66 @@
+"""Database guards of the time sheets, on SQLite and PostgreSQL.
+
+Time-sheet entries arrive only through the all-or-nothing import, which records one audit
+event for the file (``cofinancing.services.import_time_sheets``). The project report sums
+them as in-kind co-financing, so an entry is never changed or deleted afterwards: the
+database refuses UPDATE and DELETE whatever writes to it (the admin offers neither). There
+is no correction path yet: a wrong entry would need a service that withdraws it together
+with its own audit event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+TABLE = "cofinancing_timesheetentry"
+_MESSAGE = "an imported time sheet entry cannot be changed or deleted"
+
+_SQLITE = [
+    f"""
+    CREATE TRIGGER {TABLE}_no_{op.lower()} BEFORE {op} ON {TABLE}
+    BEGIN
+        SELECT RAISE(ABORT, '{_MESSAGE}');
+    END
+    """
+    for op in ("UPDATE", "DELETE")
+]
+
+_SQLITE_DROP = [f"DROP TRIGGER IF EXISTS {TABLE}_no_{op.lower()}" for op in ("UPDATE", "DELETE")]
+
+_PG = [
+    f"""
+    CREATE OR REPLACE FUNCTION cofinancing_time_sheet_fixed() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION '{_MESSAGE}' USING ERRCODE = 'check_violation';
+    END $$
+    """,
+    f"""
+    CREATE TRIGGER {TABLE}_fixed BEFORE UPDATE OR DELETE ON {TABLE}
+    FOR EACH ROW EXECUTE FUNCTION cofinancing_time_sheet_fixed()
+    """,
+]
+
+_PG_DROP = [f"DROP TRIGGER IF EXISTS {TABLE}_fixed ON {TABLE}"]
+
+
+def _statements(vendor: str, *, drop: bool) -> list[str]:
+    if vendor == "postgresql":
+        return _PG_DROP if drop else _PG
+    if vendor == "sqlite":
+        return _SQLITE_DROP if drop else _SQLITE
+    raise NotImplementedError(f"no time-sheet guards for {vendor}")
+
+
+def install(connection: Any) -> None:
+    with connection.cursor() as cursor:
+        for statement in _statements(connection.vendor, drop=True):
+            cursor.execute(statement)
+        for statement in _statements(connection.vendor, drop=False):
+            cursor.execute(statement)
+
+
+def uninstall(connection: Any) -> None:
+    with connection.cursor() as cursor:
+        for statement in _statements(connection.vendor, drop=True):
+            cursor.execute(statement)
