@@ -247,6 +247,7 @@ def uninstall(connection: Any) -> None:
 
 #: Tables emptied by :func:`purge_ledger`, children first.
 PURGE_ORDER = (
+    "accounting_bankexception",
     "accounting_paymentorder",
     "accounting_paymentbatch",
     "accounting_commitment",

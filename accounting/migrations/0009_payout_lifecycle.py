@@ -22,7 +22,7 @@ def suspense_account(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounting", "0006_export_job"),
+        ("accounting", "0008_reference_data_guards"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
