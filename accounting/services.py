@@ -14,6 +14,7 @@ from typing import Any
 from accounting.commitments import (
     available,
     commit_decision,
+    lock_fund,
     release_commitments,
     set_budget,
     set_ceiling,
@@ -55,6 +56,7 @@ __all__ = [
     "export_batch",
     "fiscal_year_for",
     "fund_balance",
+    "lock_fund",
     "mark_sent",
     "on_confirm_paid",
     "on_decision_effective",
