@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from accounting.commitments import (
     available,
     commit_decision,
+    lock_fund,
     release_commitments,
     set_budget,
     set_ceiling,
@@ -59,6 +60,7 @@ __all__ = [
     "export_batch",
     "fiscal_year_for",
     "fund_balance",
+    "lock_fund",
     "mark_sent",
     "on_confirm_paid",
     "on_decision_effective",

@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -28,6 +29,7 @@ from workflows.models import (
     DecisionItem,
     DecisionOutcome,
     DecisionStatus,
+    LegalBasis,
     Obligation,
     ReasonCode,
 )
@@ -210,7 +212,13 @@ class TransitionInputSerializer(serializers.Serializer):
 class AssessmentInputSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Obligation.choices)
     authority = serializers.ChoiceField(choices=Authority.choices, required=False, allow_blank=True)
-    legal_basis = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    legal_basis = serializers.ChoiceField(
+        choices=LegalBasis.choices,
+        required=False,
+        allow_blank=True,
+        help_text="A legal-basis code (e.g. sol_4_1), never free text.",
+        error_messages={"invalid_choice": _("Choose the legal basis from the list of codes.")},
+    )
     evidence_reference = serializers.CharField(max_length=120, required=False, allow_blank=True)
     grantable_amount = serializers.DecimalField(
         max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False

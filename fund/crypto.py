@@ -87,3 +87,14 @@ def blind_index(value: str) -> str:
     key = settings.BLIND_INDEX_KEY or settings.SECRET_KEY
     normalised = "".join(value.split()).replace("-", "").replace("+", "")
     return hmac.new(key.encode(), normalised.encode(), hashlib.sha256).hexdigest()
+
+
+def twelve_digits(number: str) -> str:
+    """A valid personnummer as twelve digits (YYYYMMDDNNNC), the century from its separator.
+
+    ``811218-9876`` and ``19811218-9876`` are one person; ``+`` marks someone over 100.
+    """
+    from stdnum.se import personnummer
+
+    digits = "".join(ch for ch in personnummer.compact(number) if ch.isdigit())
+    return f"{personnummer.get_birth_date(number).year // 100}{digits[-10:]}"

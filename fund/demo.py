@@ -23,7 +23,7 @@ from accounting.ledger import record_income
 from accounting.payees import create_payee
 from fund.models import Application, Fund, FundKind, Ombud, OmbudStatus, Organisation
 from workflows import services
-from workflows.models import Obligation
+from workflows.models import LegalBasis, Obligation
 from workflows.services import NeedInput
 
 DEMO_PASSWORD = "fundflow-demo"  # noqa: S105 - documented demo-only password # nosec B105
@@ -226,7 +226,7 @@ class _Walker:
                 self.u["officer"],
                 outcome=Obligation.OBLIGED if obliged else Obligation.NOT_OBLIGED,
                 authority="social_services" if obliged else "",
-                legal_basis="SoL 4 kap 1 §" if obliged else "",
+                legal_basis=LegalBasis.SOL_4_1 if obliged else "",
                 evidence_reference="Beslut 2026-0042" if obliged else "Avslag 2026-0117",
             )
         if obliged:

@@ -16,6 +16,7 @@ from workflows.models import (
     Authority,
     ClosingReason,
     DecisionOutcome,
+    LegalBasis,
     Obligation,
     ReasonCode,
 )
@@ -80,7 +81,9 @@ class AssessmentForm(forms.Form):
     authority = forms.ChoiceField(
         label=_("Authority"), required=False, choices=[("", "—"), *Authority.choices]
     )
-    legal_basis = forms.CharField(label=_("Legal basis"), required=False, max_length=120)
+    legal_basis = forms.ChoiceField(
+        label=_("Legal basis"), required=False, choices=[("", "—"), *LegalBasis.choices]
+    )
     evidence_reference = forms.CharField(
         label=_("Evidence reference"), required=False, max_length=120
     )

@@ -8,13 +8,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from moneyed import Money
 
-from fund.models import Application, Fund, NeedCategory, NeedItem
+from fund.models import Application, Fund, NeedCategory
 from fund.money import format_money
 from workflows.inputs import shown
+from workflows.models import Decision, DecisionStatus
 from workflows.states import State
 
 #: States in which an application's approved amounts count against the person's yearly limit.
@@ -56,19 +58,36 @@ def scope_problems(application: Application) -> list[str]:
     return []
 
 
-def granted_this_year(application: Application) -> Money:
-    """What the same person was already granted from the same fund this calendar year."""
-    year = (application.decided_at or application.created_at).year
+def _same_person(application: Application, prefix: str) -> Q:
+    """The same person by personnummer index (so a twin record resets nothing), else by record."""
+    person = application.beneficiary
+    if person.personnummer_index:
+        return Q(**{f"{prefix}beneficiary__personnummer_index": person.personnummer_index})
+    return Q(**{f"{prefix}beneficiary_id": person.pk})
+
+
+def granted_this_year(application: Application, *, year: int | None = None) -> Money:
+    """What the same person was granted, or awaits a second signature for, from this fund.
+
+    Counts effective decisions of cases in granted states in ``year`` (default: this year,
+    when the decision being checked takes effect) and every decision still awaiting its
+    second signature; the case being decided is left out.
+    """
+    year = year or timezone.localdate().year
+    counted = Q(
+        status=DecisionStatus.EFFECTIVE,
+        application__state__in=GRANTED_STATES,
+        effective_at__year=year,
+    ) | Q(status=DecisionStatus.AWAITING_SIGNATURE)
     total = (
-        NeedItem.objects.filter(
-            application__beneficiary_id=application.beneficiary_id,
+        Decision.objects.filter(
+            counted,
+            _same_person(application, "application__"),
             application__fund_id=application.fund_id,
-            application__state__in=GRANTED_STATES,
-            application__decided_at__year=year,
-            approved_amount_currency="SEK",
+            total_approved_currency="SEK",
         )
         .exclude(application_id=application.pk)
-        .aggregate(total=Sum("approved_amount"))["total"]
+        .aggregate(total=Sum("total_approved"))["total"]
     )
     return Money(total or Decimal("0.00"), "SEK")
 

@@ -52,6 +52,24 @@ class Authority(models.TextChoices):
     OTHER = "other", _("Other authority")
 
 
+class LegalBasis(models.TextChoices):
+    """The statute and paragraph an authority's obligation rests on.
+
+    A code from a closed list, never free text: the assessment is audited, and a name typed
+    into the audit log would stay there for good.
+    """
+
+    SOL_2_1 = "sol_2_1", _("SoL (2001:453) 2 kap. 1 §: the municipality's ultimate responsibility")
+    SOL_4_1 = "sol_4_1", _("SoL (2001:453) 4 kap. 1 §: financial assistance")
+    SOL_5_11 = "sol_5_11", _("SoL (2001:453) 5 kap. 11 §: support to victims of crime")
+    LMA_17 = "lma_17", _("LMA (1994:137) 17 §: daily allowance for asylum seekers")
+    LMA_18 = "lma_18", _("LMA (1994:137) 18 §: special allowance for asylum seekers")
+    LSS_9 = "lss_9", _("LSS (1993:387) 9 §: support for people with certain disabilities")
+    HSL_8_1 = "hsl_8_1", _("HSL (2017:30) 8 kap. 1 §: the region's health care")
+    MMM = "mmm", _("MMM: support for victims of trafficking (programme, no statute)")
+    OTHER = "other", _("Other legal basis")
+
+
 class StatutoryAssessment(models.Model):
     """For one need item: is an authority obliged to pay instead of the foundation?"""
 
@@ -63,7 +81,7 @@ class StatutoryAssessment(models.Model):
         _("authority"), max_length=20, choices=Authority.choices, blank=True
     )
     legal_basis = models.CharField(
-        _("legal basis"), max_length=120, blank=True, help_text=_("E.g. SoL 4 kap 1 §, LMA, MMM.")
+        _("legal basis"), max_length=20, choices=LegalBasis.choices, blank=True
     )
     evidence_reference = models.CharField(
         _("evidence reference"),

@@ -23,7 +23,7 @@ from stdnum.se import personnummer
 
 from accounting import services as accounting
 from audit.services import record_event
-from fund.crypto import blind_index
+from fund.crypto import blind_index, twelve_digits
 from fund.models import (
     Application,
     Beneficiary,
@@ -55,6 +55,7 @@ from workflows.models import (
     DecisionStatus,
     FollowUp,
     FollowUpOutcome,
+    LegalBasis,
     Obligation,
     ReasonCode,
     StatutoryAssessment,
@@ -94,10 +95,13 @@ def _require(condition: bool, message: str) -> None:
 
 
 def _clean_personnummer(value: str) -> str:
+    """Twelve digits, whichever form was typed: the same person must get the same index."""
     value = value.strip()
-    if value and not personnummer.is_valid(value):
+    if not value:
+        return ""
+    if not personnummer.is_valid(value):
         raise ValidationFailed(_("The personal identity number is not valid."))
-    return "".join(ch for ch in personnummer.compact(value) if ch.isdigit()) if value else ""
+    return twelve_digits(value)
 
 
 #: The most characters of a person's name or contact (as the forms and the API allow).
@@ -106,7 +110,7 @@ PERSON_TEXT_MAX = 200
 COUNTY_CODE = re.compile(r"[A-Z]{1,2}")
 #: The most characters of a need description (the model refuses longer).
 DESCRIPTION_MAX = 500
-#: The most characters of a legal basis or evidence reference (as the model holds).
+#: The most characters of an evidence reference (as the model holds).
 REFERENCE_TEXT_MAX = 120
 #: The most characters of a komplettering message (as the API allows).
 MESSAGE_MAX = 2000
@@ -140,10 +144,15 @@ def register_beneficiary(
     if problems:
         raise ValidationFailed(problems)
     number = _clean_personnummer(number)
+    index = blind_index(number) if number else ""
+    typed = {"name": name, "contact": contact, "region": region}
     with transaction.atomic():
+        known = _known_person(actor, index) if index else None
+        if known is not None:
+            return _matched(known, actor, typed=typed, protect=bool(protected_identity))
         beneficiary = Beneficiary(
             reference=next_reference("B"),
-            personnummer_index=blind_index(number) if number else "",
+            personnummer_index=index,
             region=region,
         )
         beneficiary.set_personal_data(
@@ -170,6 +179,50 @@ def register_beneficiary(
             },
         )
     return beneficiary
+
+
+def _known_person(actor: Any, index: str) -> Beneficiary | None:
+    """The person already registered under this personnummer, if ``actor`` may see them.
+
+    Seeing follows ``fund.privacy``: an ombud with a case of the person, an officer working
+    in a fund of one of the person's cases (for a protected identity: named on that case).
+    Whoever may not see the person gets a record of their own and is told nothing; the
+    yearly limit still counts by the personnummer's index, so that record resets nothing.
+    """
+    from fund.privacy import AccessPurpose, access_problem
+
+    people = Beneficiary.objects.filter(personnummer_index=index, erased_at__isnull=True)
+    for person in people.order_by("created_at", "pk"):
+        for application in person.applications.select_related("fund"):
+            if access_problem(actor, person, application, AccessPurpose.CASE_HANDLING, "") is None:
+                return person
+    return None
+
+
+def _matched(
+    person: Beneficiary, actor: Any, *, typed: Mapping[str, str], protect: bool
+) -> Beneficiary:
+    """The existing record wins: what was typed again is ignored, except a raised protection."""
+    stored = person.personal_data
+    current = {**stored, "region": person.region}
+    ignored = sorted(key for key, value in typed.items() if value and value != current.get(key))
+    raised = protect and not person.protected_identity
+    if raised:  # narrows who sees the person, never widens it
+        person.set_personal_data({**stored, "protected_identity": True})
+        person.save(update_fields=["encrypted_personal_data", "wrapped_key"])
+    record_event(
+        action="beneficiary.matched",
+        actor=actor,
+        role=Role.OMBUD if has_role(actor, Role.OMBUD) else Role.OFFICER,
+        object_type="beneficiary",
+        object_ref=person.reference,
+        payload={
+            "matched_by": "personnummer_index",
+            "ignored": ignored,
+            "protected_identity_raised": raised,
+        },
+    )
+    return person
 
 
 @dataclass(frozen=True)
@@ -319,9 +372,10 @@ def record_statutory_assessment(
             problems.append(_("Choose whether an authority is obliged to pay."))
         if authority and authority not in Authority.values:
             problems.append(_("Choose the authority from the list."))
-        legal_basis = clean_text(
-            legal_basis, problems, field=_("Legal basis"), max_length=REFERENCE_TEXT_MAX
-        )
+        if legal_basis in (None, ""):
+            legal_basis = ""
+        elif legal_basis not in LegalBasis.values:  # a code, never free text (it is audited)
+            problems.append(_("Choose the legal basis from the list."))
         evidence_reference = clean_text(
             evidence_reference,
             problems,
@@ -731,18 +785,40 @@ def _outcome_problems(
     return []
 
 
+def _granted_amounts(decision: Decision) -> dict[int, Money]:
+    return {di.need_item_id: di.amount for di in decision.items.all()}
+
+
+def _set_aside(step: Step, pending: Decision) -> None:
+    """A pending decision that no longer fits the fund's rules gives way to a new decision."""
+    pending.status = DecisionStatus.SUPERSEDED
+    pending.save(update_fields=["status"])
+    record_event(
+        action="decision.set_aside",
+        actor=step.actor,
+        role=step.role,
+        object_type="application",
+        object_ref=step.application.reference,
+        payload={"decision": pending.pk, "reason": "outside_fund_rules"},
+    )
+
+
 def _decide(step: Step) -> None:
     app = step.application
     outcome = step.name
+    # Under the fund lock, so two decisions for the same person cannot both fit its limits.
+    app.fund = accounting.lock_fund(app.fund)
     pending = app.decisions.filter(status=DecisionStatus.AWAITING_SIGNATURE).first()
     if pending is not None:
-        if pending.outcome != outcome or step.data.get("items"):
+        if pending.outcome == outcome and not step.data.get("items"):
+            _sign(step, pending)
+            return
+        if not fund_rules.decision_problems(app, _granted_amounts(pending)):
             raise ValidationFailed(
                 _("A decision to “%(outcome)s” awaits a second signature; co-sign it as it is.")
                 % {"outcome": DecisionOutcome(pending.outcome).label}
             )
-        _sign(step, pending)
-        return
+        _set_aside(step, pending)
     decided = _decided_amounts(step, outcome)
     problems = _outcome_problems(outcome, decided, app)
     problems += fund_rules.decision_problems(app, {pk: a for pk, (a, _r) in decided.items()})
@@ -834,6 +910,18 @@ def _sign(step: Step, decision: Decision) -> None:
 
 def _make_effective(step: Step, decision: Decision, now: Any) -> None:
     app = step.application
+    # Checked again as it takes effect: the person's year may have filled since it was signed.
+    app.fund = accounting.lock_fund(app.fund)
+    problems = fund_rules.decision_problems(app, _granted_amounts(decision))
+    if problems:
+        if decision.required_signatures > 1:
+            problems.append(
+                _(
+                    "The decision awaiting your signature no longer fits the fund's rules: "
+                    "decide the case again (reduce or reject)."
+                )
+            )
+        raise ValidationFailed(problems)
     if decision.reconsiders_id:
         Decision.objects.filter(pk=decision.reconsiders_id).update(status=DecisionStatus.SUPERSEDED)
     decision.status = DecisionStatus.EFFECTIVE

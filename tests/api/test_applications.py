@@ -126,7 +126,7 @@ def test_officer_records_an_assessment_through_the_api(world, as_role):
         {
             "outcome": "partly",
             "authority": "social_services",
-            "legal_basis": "SoL 4 kap 1 §",
+            "legal_basis": "sol_4_1",
             "grantable_amount": "500",
         },
         format="json",

@@ -98,7 +98,7 @@ def _assessment(cases: Any) -> st.SearchStrategy[dict[str, Any]]:
         {f"{prefix}-outcome": choice(Obligation.values)},
         optional={
             f"{prefix}-authority": choice(["social_services", "mmm", ""]),
-            f"{prefix}-legal_basis": field_text,
+            f"{prefix}-legal_basis": mostly(choice(["sol_4_1", "lma_17", "mmm", ""]), field_text),
             f"{prefix}-evidence_reference": field_text,
             f"{prefix}-grantable_amount": mostly(plausible_amount, text),
         },

@@ -69,7 +69,7 @@ def test_an_officer_takes_a_case_through_the_statutory_check(world: World) -> No
         {
             f"item{second.pk}-outcome": "partly",
             f"item{second.pk}-authority": "social_services",
-            f"item{second.pk}-legal_basis": "SoL 4 kap 1 §",
+            f"item{second.pk}-legal_basis": "sol_4_1",
             f"item{second.pk}-grantable_amount": "300",
         },
     )
@@ -192,3 +192,13 @@ def test_a_treasurer_never_sees_the_person(world: World) -> None:
     assert viewed() == before
     response = treasurer.get(reverse("web:application_person", args=[app.reference]))
     assert response.status_code == 403
+
+
+def test_assessment_form_offers_the_legal_basis_as_a_list(world: World) -> None:
+    app = world.to_statutory_check(world.new_application("1500"))
+    item = app.items.get()
+
+    html = page(sign_in(Client(), world.officer), app)
+
+    assert f'<select name="item{item.pk}-legal_basis"' in html
+    assert 'value="sol_4_1"' in html

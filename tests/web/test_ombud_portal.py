@@ -88,3 +88,23 @@ def test_the_ombud_attests_and_must_confirm_the_need(world: World) -> None:
     client.post(url, {"method": "portal", "need_confirmed": "on"})
     app.refresh_from_db()
     assert app.state == "ombud_verified"
+
+
+def test_ombud_form_finds_a_known_personnummer_instead_of_creating_a_twin(world: World) -> None:
+    from fund.models import Beneficiary
+
+    client = sign_in(Client(), world.ombud.user)
+    first = new_application_data(world, **{"person-personal_number": "19811218-9876"})
+    client.post(reverse("web:ombud_new"), first)
+    again = new_application_data(
+        world, **{"person-name": "A. Andersson", "person-personal_number": "811218-9876"}
+    )
+
+    response = client.post(reverse("web:ombud_new"), again, follow=True)
+
+    assert Beneficiary.objects.count() == 1
+    assert Application.objects.filter(ombud=world.ombud).count() == 2
+    person = Beneficiary.objects.get()
+    shown = " ".join(str(m) for m in response.context["messages"])
+    assert f"{person.reference} is already registered" in shown
+    assert person.personal_data["name"] == "Ada Andersson"

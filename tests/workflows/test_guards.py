@@ -69,7 +69,7 @@ def test_assessment_outside_the_statutory_check_is_refused(world):
 
 def test_all_obliged_cannot_be_cleared(world):
     app = world.to_statutory_check(world.new_application("500"))
-    world.assess_all(app, outcome="obliged", authority="migration_agency", legal_basis="LMA")
+    world.assess_all(app, outcome="obliged", authority="migration_agency", legal_basis="lma_17")
     with pytest.raises(ValidationFailed, match="refer the case"):
         world.run(app, "clear", world.officer)
 

@@ -17,13 +17,13 @@ def test_referral_closes_the_case_with_authority_and_legal_basis(world):
         app,
         outcome=Obligation.OBLIGED,
         authority="social_services",
-        legal_basis="SoL 4 kap 1 §",
+        legal_basis="sol_4_1",
         evidence_reference="Dnr 2026-123",
     )
     app = world.run(app, "refer", world.officer)
     assert app.state == State.REFERRED
     item = app.items.get()
-    assert item.statutory_assessment.legal_basis == "SoL 4 kap 1 §"
+    assert item.statutory_assessment.legal_basis == "sol_4_1"
     assert services.available_transitions(app, world.officer) == []
 
 
@@ -31,7 +31,7 @@ def test_refer_is_refused_when_some_item_is_not_obliged(world):
     app = world.to_statutory_check(world.new_application("900", "500"))
     first, second = app.items.order_by("position")
     services.record_statutory_assessment(
-        first, world.officer, outcome="obliged", authority="social_services", legal_basis="SoL"
+        first, world.officer, outcome="obliged", authority="social_services", legal_basis="sol_4_1"
     )
     services.record_statutory_assessment(second, world.officer, outcome="not_obliged")
     with pytest.raises(ValidationFailed, match="not fully society's responsibility"):
@@ -52,7 +52,7 @@ def test_partly_obliged_item_can_be_granted_only_the_remainder(world):
         world.officer,
         outcome="partly",
         authority="social_services",
-        legal_basis="SoL 4 kap 1 §",
+        legal_basis="sol_4_1",
         grantable_amount="1000",
     )
     app = world.run(app, "clear", world.officer)

@@ -141,7 +141,7 @@ def _build_cases(world: World) -> dict[str, Application]:
     w.assess_all(cases["statutory_check"])
     obliged = w.to_statutory_check(w.new_application("1500"))
     w.assess_all(
-        obliged, outcome=Obligation.OBLIGED, authority="social_services", legal_basis="SoL"
+        obliged, outcome=Obligation.OBLIGED, authority="social_services", legal_basis="sol_4_1"
     )
     cases["statutory_check/obliged"] = obliged
     cases["ready_for_decision"] = w.to_decision(w.new_application("1500"))

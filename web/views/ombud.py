@@ -61,6 +61,8 @@ def new_application(request: HttpRequest) -> HttpResponse:
             try:
                 with transaction.atomic():
                     person = services.register_beneficiary(request.user, **person_form.cleaned_data)
+                    # Only a person the ombud already has a case of is found again.
+                    known = person.applications.exists()
                     app = services.create_application(
                         request.user, fund=fund, beneficiary=person, items=items
                     )
@@ -69,6 +71,15 @@ def new_application(request: HttpRequest) -> HttpResponse:
             except WorkflowError as error:
                 show_refusal(request, error)
             else:
+                if known:
+                    messages.info(
+                        request,
+                        _(
+                            "%(ref)s is already registered with this personal identity number: "
+                            "the details registered before are kept."
+                        )
+                        % {"ref": person.reference},
+                    )
                 messages.success(
                     request, _("Application %(ref)s is saved.") % {"ref": app.reference}
                 )
