@@ -149,7 +149,7 @@ def visible_application(user: Any, reference: str) -> Application | None:
     return None
 
 
-def revoked_ombud_ids() -> QuerySet[Ombud]:
+def revoked_ombud_ids() -> QuerySet[Ombud, dict[str, Any]]:
     return Ombud.objects.filter(status=OmbudStatus.REVOKED).values("pk")
 
 
@@ -179,4 +179,28 @@ def ombud_cases(user: Any) -> QuerySet[Application]:
             )
         )
         .order_by("-created_at")
+    )
+
+
+def people_who_may_be_given_access(app: Application, giver: Any) -> QuerySet[Any]:
+    """Officers and decision-makers in the case's fund, but not the giver (no self-grants)."""
+    return (
+        get_user_model()
+        .objects.filter(
+            funds_handled=app.fund_id,
+            groups__name__in=(Role.OFFICER, Role.DECISION_MAKER),
+            is_active=True,
+        )
+        .exclude(pk=giver.pk)
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def verified_ombuds() -> QuerySet[Ombud]:
+    """Ombud a case can be handed to: verified, at a verified organisation."""
+    return (
+        Ombud.objects.filter(status=OmbudStatus.VERIFIED, organisation__verified_at__isnull=False)
+        .select_related("user", "organisation")
+        .order_by("organisation__name", "user__last_name", "user__username")
     )
