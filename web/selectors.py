@@ -149,8 +149,8 @@ def visible_application(user: Any, reference: str) -> Application | None:
     return None
 
 
-def revoked_ombud_ids() -> QuerySet[Ombud, dict[str, Any]]:
-    return Ombud.objects.filter(status=OmbudStatus.REVOKED).values("pk")
+def revoked_ombud_ids() -> QuerySet[Ombud, int]:
+    return Ombud.objects.filter(status=OmbudStatus.REVOKED).values_list("pk", flat=True)
 
 
 def revoked_ombud_case_count(user: Any) -> int:
