@@ -3,13 +3,32 @@
 import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
+from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
+
+#: Who may list the grants in the admin (read only there; grants are given on the case page).
+VIEWERS = ("administrator", "auditor")
+
+
+def let_viewers_see_grants(apps, schema_editor):
+    app_config = apps.get_app_config("fund")
+    app_config.models_module = True
+    create_permissions(app_config, verbosity=0)
+    app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    view = Permission.objects.get(
+        content_type__app_label="fund", codename="view_protectedidentitygrant"
+    )
+    for group in Group.objects.filter(name__in=VIEWERS):
+        group.permissions.add(view)
 
 
 class Migration(migrations.Migration):
 
     dependencies = [
         ('fund', '0005_application_waiting_index'),
+        ('workflows', '0002_roles'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -32,4 +51,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(('grantee', models.F('granted_by')), _negated=True), name='protected_grant_not_to_oneself'), models.CheckConstraint(condition=models.Q(models.Q(('revoked_at__isnull', True), ('revoked_by__isnull', True)), models.Q(('revoked_at__isnull', False), ('revoked_by__isnull', False)), _connector='OR'), name='protected_grant_revoked_with_whom'), models.UniqueConstraint(condition=models.Q(('revoked_at__isnull', True)), fields=('application', 'grantee'), name='protected_grant_one_active')],
             },
         ),
+        migrations.RunPython(let_viewers_see_grants, migrations.RunPython.noop),
     ]

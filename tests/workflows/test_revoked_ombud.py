@@ -7,12 +7,14 @@ hand each to another verified ombud (``reassign_ombud``, audited as ``applicatio
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from api.services import issue_token
@@ -20,6 +22,8 @@ from audit.models import AuditEvent
 from fund import privacy
 from fund.models import Application, Ombud, OmbudStatus
 from fund.services import set_ombud_status
+from reminders.models import Reminder
+from reminders.services import create_reminders
 from tests.factories import OmbudFactory, OrganisationFactory
 from tests.fixtures import World
 from tests.signin import sign_in
@@ -220,3 +224,21 @@ def test_an_officer_hands_the_case_over_on_the_application_page(
     assert app.ombud_id == successor.pk
     app = world.run(app, "resubmit", successor.user)
     assert app.state == "submitted"
+
+
+def test_revoked_ombud_gets_no_reminders_and_the_old_ones_are_hidden(
+    world: World, cases: dict[str, Application]
+) -> None:
+    app = cases["awaiting"]
+    Application.objects.filter(pk=app.pk).update(
+        state_changed_at=timezone.now() - timedelta(days=30)
+    )
+    create_reminders()
+    api = api_client(world.ombud.user)
+    assert [r["application"] for r in api.get("/api/v1/reminders/").json()["results"]] == [
+        app.reference
+    ]
+    revoke(world)
+    assert api.get("/api/v1/reminders/").json()["results"] == []
+    Reminder.objects.all().delete()
+    assert create_reminders() == []
