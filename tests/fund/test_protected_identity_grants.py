@@ -23,6 +23,7 @@ from fund.protected_access import (
 )
 from tests.factories import UserFactory
 from tests.fixtures import World
+from tests.signin import api_client
 from workflows import services
 from workflows.assignment import assign_officer
 from workflows.exceptions import PermissionDenied, ValidationFailed
@@ -221,3 +222,20 @@ def test_grants_and_revocations_are_audited_with_codes_only_and_on_the_trail(
     assert world.officer.get_full_name() in granted.summary
     assert "cover" in granted.summary
     assert "Access to a protected identity revoked" in trail
+
+
+def test_the_api_shows_a_protected_person_only_under_a_grant(
+    world: World, protected_case: Application
+) -> None:
+    app = assign_officer(protected_case, world.officer2, world.officer2)
+    url = f"/api/v1/applications/{app.reference}/person/"
+    response = api_client(world.officer2).get(url)
+    assert response.status_code == 403
+    assert NAME not in response.content.decode() and "behov" not in response.content.decode()
+    grant_protected_access(
+        app, actor=world.decider, grantee=world.officer2, reason=ProtectedAccessReason.PAYMENT
+    )
+    response = api_client(world.officer2).get(url)
+    assert response.status_code == 200
+    assert response.json()["name"] == NAME
+    assert _views(world.officer2) == 1

@@ -8,16 +8,12 @@ hand each to another verified ombud (``reassign_ombud``, audited as ``applicatio
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.test import APIClient
 
-from api.services import issue_token
 from audit.models import AuditEvent
 from fund import privacy
 from fund.models import Application, Ombud, OmbudStatus
@@ -26,7 +22,7 @@ from reminders.models import Reminder
 from reminders.services import create_reminders
 from tests.factories import OmbudFactory, OrganisationFactory
 from tests.fixtures import World
-from tests.signin import sign_in
+from tests.signin import api_client, sign_in
 from web.selectors import WorklistQuery, worklist
 from workflows import services
 from workflows.assignment import reassign_ombud
@@ -107,14 +103,6 @@ def test_revoked_ombud_sees_nothing_on_the_pages(
     assert response.status_code == 404
     cases["draft"].refresh_from_db()
     assert cases["draft"].state == "draft"
-
-
-def api_client(user: Any) -> APIClient:
-    cache.clear()  # the throttle counts
-    _token, plain = issue_token(user, label="tests")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {plain}", HTTP_ACCEPT_LANGUAGE="en")
-    return client
 
 
 def test_revoked_ombud_gets_404_from_the_api(world: World, cases: dict[str, Application]) -> None:
