@@ -1,6 +1,6 @@
 """What each user may read through the API: the same case scope as the services.
 
-- ombud: only applications they submitted (and so attest);
+- ombud: only applications they submitted (and so attest), none once revoked;
 - officer and decision-maker: applications in the funds they are assigned to;
 - treasurer: cases with a decision in force on their way to payment, and after;
 - auditor: every case (read only);
@@ -16,7 +16,7 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 
 from accounting.models import PaymentBatch
-from fund.models import Application, NeedItem
+from fund.models import Application, NeedItem, OmbudStatus
 from workflows.roles import Role, roles_of
 from workflows.states import State
 
@@ -37,7 +37,7 @@ def scope_filter(user: Any) -> Q | None:
 
     ombud = getattr(user, "ombud", None) if Role.OMBUD in roles else None
     if ombud is not None:
-        add(Q(ombud=ombud))
+        add(Q(ombud=ombud) & ~Q(ombud__status=OmbudStatus.REVOKED))
     if Role.OFFICER in roles or Role.DECISION_MAKER in roles:
         add(Q(fund__handlers=user))
     if Role.TREASURER in roles:

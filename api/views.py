@@ -37,7 +37,7 @@ from accounting.tasks import generate_payout_file
 from api import selectors, serializers
 from api.services import apply_for
 from audit.selectors import decision_trail
-from fund.models import Application, Beneficiary, NeedItem, Ombud
+from fund.models import Application, Beneficiary, NeedItem, Ombud, OmbudStatus
 from fund.privacy import read_personal_data
 from fund.references import APPLICATION_REFERENCE
 from reminders.models import Reminder
@@ -458,9 +458,15 @@ class ReminderList(generics.ListAPIView):
     serializer_class = serializers.ReminderSerializer
 
     def get_queryset(self) -> QuerySet[Reminder]:
-        return Reminder.objects.filter(
-            recipient=self.request.user, dismissed_at__isnull=True
-        ).select_related("application")
+        return (
+            Reminder.objects.filter(recipient=self.request.user, dismissed_at__isnull=True)
+            # A revoked ombud's reminders name cases that are no longer theirs.
+            .exclude(
+                application__ombud__user=self.request.user,
+                application__ombud__status=OmbudStatus.REVOKED,
+            )
+            .select_related("application")
+        )
 
 
 @extend_schema(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -39,6 +40,9 @@ ACTION_LABELS: dict[str, Promise] = {
     "application.reconsider": _("Taken up for reconsideration (omprövning)"),
     "application.withdraw": _("Withdrawn"),
     "application.assigned": _("Assigned to an officer"),
+    "application.ombud_changed": _("Handed to another ombud"),
+    "privacy.access_granted": _("Access to a protected identity granted"),
+    "privacy.access_revoked": _("Access to a protected identity revoked"),
     "personal_data.viewed": _("Personal data viewed"),
     "beneficiary.erased": _("Personal data erased"),
     "accounting.committed": _("Budget committed"),
@@ -105,9 +109,14 @@ def _money(value: Any) -> str:
         return str(value)
 
 
-def summarise(payload: dict[str, Any]) -> str:
-    """A short description of a payload: states, outcome, amounts, counts; no raw JSON."""
+def summarise(payload: dict[str, Any], people: Mapping[int, str] | None = None) -> str:
+    """A short description of a payload: states, outcome, amounts, counts; no raw JSON.
+
+    ``people`` names the users a payload refers to by id (who was given access)."""
     parts: list[str] = []
+    if "grantee" in payload:
+        grantee = (people or {}).get(payload["grantee"]) or f"#{payload['grantee']}"
+        parts.append(str(_("given to: %(who)s") % {"who": grantee}))
     if "from" in payload and "to" in payload:
         parts.append(f"{_state_label(payload['from'])} → {_state_label(payload['to'])}")
     if "item" in payload:
@@ -142,8 +151,13 @@ def decision_trail(application: Any) -> list[TrailRow]:
         .order_by("sequence")
         .only("sequence", "occurred_at", "actor_id", "actor_role", "action", "payload")
     )
-    actor_ids = {e.actor_id for e in events if e.actor_id is not None}
-    users = get_user_model().objects.in_bulk(actor_ids) if actor_ids else {}
+    user_ids = {e.actor_id for e in events if e.actor_id is not None} | {
+        e.payload["grantee"]
+        for e in events
+        if isinstance(e.payload, dict) and isinstance(e.payload.get("grantee"), int)
+    }
+    users = get_user_model().objects.in_bulk(user_ids) if user_ids else {}
+    people = {pk: user.get_full_name() or user.get_username() for pk, user in users.items()}
     rows = []
     for event in events:
         user = users.get(event.actor_id) if event.actor_id is not None else None
@@ -160,7 +174,7 @@ def decision_trail(application: Any) -> list[TrailRow]:
                 actor=actor,
                 role=_role_label(event.actor_role),
                 action=action_label(event.action),
-                summary=summarise(event.payload if isinstance(event.payload, dict) else {}),
+                summary=summarise(event.payload if isinstance(event.payload, dict) else {}, people),
             )
         )
     return rows

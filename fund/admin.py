@@ -10,7 +10,14 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from fund import services
-from fund.models import Application, Fund, Ombud, OmbudStatus, Organisation
+from fund.models import (
+    Application,
+    Fund,
+    Ombud,
+    OmbudStatus,
+    Organisation,
+    ProtectedIdentityGrant,
+)
 from workflows.exceptions import WorkflowError
 
 
@@ -111,6 +118,35 @@ class ApplicationAdmin(admin.ModelAdmin):
     list_filter = ("fund", "state")
     search_fields = ("reference",)
     fields = ("reference", "fund", "state", "ombud", "assigned_officer", "prepared_by")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ProtectedIdentityGrant)
+class ProtectedIdentityGrantAdmin(admin.ModelAdmin):
+    """Read only: a grant is given and revoked by a decision-maker on the application page,
+    through :mod:`fund.protected_access`, so that nobody grants themselves and each is logged."""
+
+    list_display = ("application", "grantee", "reason", "granted_by", "granted_at", "revoked_at")
+    list_filter = ("reason",)
+    search_fields = ("application__reference",)
+    fields = (
+        "application",
+        "grantee",
+        "reason",
+        "granted_by",
+        "granted_at",
+        "revoked_at",
+        "revoked_by",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -21,7 +21,16 @@ from stdnum import luhn
 from accounting import payouts
 from accounting.ledger import record_income
 from accounting.payees import create_payee
-from fund.models import Application, Fund, FundKind, Ombud, OmbudStatus, Organisation
+from fund.models import (
+    Application,
+    Fund,
+    FundKind,
+    Ombud,
+    OmbudStatus,
+    Organisation,
+    ProtectedAccessReason,
+)
+from fund.protected_access import grant_protected_access
 from workflows import services
 from workflows.models import LegalBasis, Obligation
 from workflows.services import NeedInput
@@ -287,8 +296,11 @@ def seed(stdout: Callable[[str], Any] = print) -> int:
     _money_and_payees(users, funds, orgs)
     walker = _Walker(users)
     created = 0
+    protected_shown = False
     for target, count in PLAN:
         for _n in range(count):
+            # One person with protected identity, whom a decision-maker lets the officer see.
+            protected = target == "statutory_check" and not protected_shown
             code = rng.choice(list(funds))
             fund = funds[code]
             categories = fund.allowed_categories
@@ -299,6 +311,7 @@ def seed(stdout: Callable[[str], Any] = print) -> int:
                     personal_number=_personnummer(rng),
                     contact=f"07{rng.randrange(10**7, 10**8)}",
                     region=rng.choice(["AB", "O", "M", "C"]),
+                    protected_identity=protected,
                 )
                 items = [
                     NeedInput(
@@ -312,6 +325,14 @@ def seed(stdout: Callable[[str], Any] = print) -> int:
                     users["ombud"], fund=fund, beneficiary=person, items=items
                 )
                 walker.walk(app, target)
+                if protected:
+                    grant_protected_access(
+                        app,
+                        actor=users["decider"],
+                        grantee=users["officer"],
+                        reason=ProtectedAccessReason.CASE_HANDLING,
+                    )
+                    protected_shown = True
             created += 1
     stdout(f"Created {created} demo applications in {len(PLAN)} states.")
     return created

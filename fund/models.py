@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from stdnum.se import orgnr
 
@@ -27,6 +28,8 @@ __all__ = [
     "NeedItem",
     "Ombud",
     "Organisation",
+    "ProtectedAccessReason",
+    "ProtectedIdentityGrant",
     "ReferenceCounter",
 ]
 
@@ -353,3 +356,73 @@ class NeedItem(models.Model):
         self.encrypted_description = (
             encrypt_json(person.wrapped_key, {"text": text}) if text else ""
         )
+
+
+class ProtectedAccessReason(models.TextChoices):
+    """Why someone needs to see a person with protected identity (codes, never free text)."""
+
+    CASE_HANDLING = "case_handling", _("Handles the case and needs to contact the person")
+    STATUTORY_CHECK = "statutory_check", _("The statutory obligation check needs the identity")
+    DECISION = "decision", _("The decision needs the identity (e.g. the limit per person)")
+    PAYMENT = "payment", _("Arranging the payment through a supplier or the ombud")
+    COVER = "cover", _("Covers for the case's handler while they are away")
+
+
+class ProtectedIdentityGrant(models.Model):
+    """One person's access to a protected identity in one case, given by a decision-maker.
+
+    It lives here, beside the person and the case, because :mod:`fund.privacy` decides every
+    read of personal data and must not depend on the workflow layer's models. A grant is never
+    edited or deleted: revoking it stamps ``revoked_at``/``revoked_by``, so the history stays.
+    """
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="protected_access_grants"
+    )
+    grantee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="protected_access_grants",
+        verbose_name=_("given to"),
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("given by"),
+    )
+    reason = models.CharField(_("reason"), max_length=32, choices=ProtectedAccessReason.choices)
+    granted_at = models.DateTimeField(_("given at"), default=timezone.now)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("revoked by"),
+    )
+
+    class Meta:
+        verbose_name = _("access to a protected identity")
+        verbose_name_plural = _("accesses to protected identities")
+        constraints = [
+            # Nobody grants themselves access (issue #13, defect 7), whatever the caller.
+            models.CheckConstraint(
+                condition=~models.Q(grantee=models.F("granted_by")),
+                name="protected_grant_not_to_oneself",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(revoked_at__isnull=True, revoked_by__isnull=True)
+                | models.Q(revoked_at__isnull=False, revoked_by__isnull=False),
+                name="protected_grant_revoked_with_whom",
+            ),
+            models.UniqueConstraint(
+                fields=["application", "grantee"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="protected_grant_one_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application.reference}: {self.grantee_id}"

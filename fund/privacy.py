@@ -21,6 +21,7 @@ from audit.models import AuditEvent
 from audit.services import record_event
 from fund.crypto import reset_key_cache, rewrap
 from fund.models import Application, Beneficiary
+from fund.protected_access import holds_protected_access
 from workflows.exceptions import PermissionDenied, ValidationFailed
 from workflows.roles import Role, has_role, is_case_ombud, works_in_fund
 from workflows.states import State
@@ -37,10 +38,6 @@ class AccessPurpose(models.TextChoices):
     CASE_HANDLING = "case_handling", gettext_lazy("Case handling")
     AUDIT = "audit", gettext_lazy("Audit (with a stated reason)")
     SUBJECT_ACCESS = "subject_access", gettext_lazy("Data subject access request")
-
-
-def _named_on_case(actor: Any, application: Application) -> bool:
-    return actor.pk in (application.assigned_officer_id, application.prepared_by_id)
 
 
 def access_problem(
@@ -68,8 +65,12 @@ def access_problem(
     ) and works_in_fund(actor, application)
     if not handler:
         return _("You do not work with this case.")
-    if beneficiary.protected_identity and not _named_on_case(actor, application):
-        return _("The person has a protected identity: only officers named on the case see it.")
+    # Being assigned or having prepared the case opens nothing: one can give oneself either.
+    if beneficiary.protected_identity and not holds_protected_access(actor, application):
+        return _(
+            "The person has a protected identity: only the case's ombud and those a "
+            "decision-maker has given access see it."
+        )
     return None
 
 

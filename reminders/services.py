@@ -23,7 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from audit.services import record_event
-from fund.models import Application, Fund
+from fund.models import Application, Fund, OmbudStatus
 from reminders.models import Reminder, ReminderKind
 from workflows.roles import Role
 from workflows.states import State
@@ -83,8 +83,10 @@ def _treasurers() -> QuerySet[Any]:
 def recipients(due: Due) -> list[Any]:
     if due.kind == ReminderKind.UNPAID:
         return list(_treasurers())
-    user = due.application.ombud.user
-    return [user] if user.is_active else []
+    ombud = due.application.ombud
+    if ombud.status == OmbudStatus.REVOKED:
+        return []  # the case waits for an officer to hand it to another ombud
+    return [ombud.user] if ombud.user.is_active else []
 
 
 def create_reminders(now: datetime | None = None) -> list[Reminder]:

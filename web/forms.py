@@ -9,7 +9,7 @@ from django import forms
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
-from fund.models import NeedCategory
+from fund.models import NeedCategory, ProtectedAccessReason
 from fund.references import APPLICATION_REFERENCE
 from workflows.models import (
     AttestationMethod,
@@ -58,6 +58,7 @@ class WorklistFilterForm(forms.Form):
     waiting = forms.IntegerField(
         label=_("Waiting at least (days)"), required=False, min_value=0, max_value=3650
     )
+    ombud_revoked = forms.BooleanField(label=_("Only cases whose ombud is revoked"), required=False)
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORTS)
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
@@ -102,6 +103,33 @@ class AttestForm(forms.Form):
         label=_("I have seen the need described in the application and confirm it."),
         required=False,
     )
+
+
+class GrantAccessForm(forms.Form):
+    """A decision-maker gives someone in the fund access to the case's protected person."""
+
+    grantee = forms.TypedChoiceField(label=_("Give access to"), coerce=int)
+    reason = forms.ChoiceField(label=_("Why they need it"), choices=ProtectedAccessReason.choices)
+
+    def __init__(self, *args: Any, people: Any = (), **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["grantee"]).choices = [
+            (u.pk, u.get_full_name() or u.get_username()) for u in people
+        ]
+
+
+class RevokeAccessForm(forms.Form):
+    grant = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
+class ReassignOmbudForm(forms.Form):
+    """An officer hands a case whose ombud was revoked to another verified ombud."""
+
+    ombud = forms.TypedChoiceField(label=_("New ombud"), coerce=int)
+
+    def __init__(self, *args: Any, ombuds: Any = (), **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["ombud"]).choices = [(o.pk, str(o)) for o in ombuds]
 
 
 class ReasonForm(forms.Form):

@@ -12,7 +12,7 @@ from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from fund.models import Application, Fund, NeedItem
+from fund.models import Application, Fund, NeedItem, Ombud, OmbudStatus
 from workflows.roles import Role, has_role
 from workflows.states import FINAL_STATES, State
 
@@ -37,6 +37,7 @@ class WorklistQuery:
     state: str = ""  # "" open cases, "all", or a state
     officer: str = ""  # "" anyone, "none" unassigned, or a user id
     waiting_days: int | None = None
+    ombud_revoked: bool = False  # only cases whose ombud's registration is revoked
     sort: str = "waiting"
     page: int = 1
 
@@ -75,6 +76,9 @@ def worklist(user: Any, query: WorklistQuery) -> Page:
         rows = rows.filter(assigned_officer__isnull=True)
     elif query.officer.isdigit():
         rows = rows.filter(assigned_officer_id=int(query.officer))
+    if query.ombud_revoked:
+        # A subquery, not a join: the page's ids are still sorted on the applications alone.
+        rows = rows.filter(ombud_id__in=revoked_ombud_ids())
     if query.waiting_days is not None:
         cutoff = timezone.now() - timedelta(days=query.waiting_days)
         rows = rows.filter(
@@ -129,7 +133,7 @@ def visible_application(user: Any, reference: str) -> Application | None:
     if app is None:
         return None
     ombud = getattr(user, "ombud", None) if has_role(user, Role.OMBUD) else None
-    if ombud is not None and app.ombud_id == ombud.pk:
+    if ombud is not None and app.ombud_id == ombud.pk and app.ombud.status != OmbudStatus.REVOKED:
         return app
     if (has_role(user, Role.OFFICER) or has_role(user, Role.DECISION_MAKER)) and (
         app.fund.handlers.filter(pk=user.pk).exists()
@@ -145,13 +149,29 @@ def visible_application(user: Any, reference: str) -> Application | None:
     return None
 
 
+def revoked_ombud_ids() -> QuerySet[Ombud, int]:
+    return Ombud.objects.filter(status=OmbudStatus.REVOKED).values_list("pk", flat=True)
+
+
+def revoked_ombud_case_count(user: Any) -> int:
+    """How many open cases in the user's funds wait to be handed to another ombud."""
+    return (
+        Application.objects.filter(fund__handlers=user, ombud_id__in=revoked_ombud_ids())
+        .exclude(state__in=CLOSED_STATES)
+        .count()
+    )
+
+
 def ombud_cases(user: Any) -> QuerySet[Application]:
-    """An ombud's own applications, newest first, with the open komplettering flagged."""
+    """An ombud's own applications, newest first, with the open komplettering flagged.
+
+    None once the ombud's registration is revoked (their cases wait for another ombud)."""
     ombud = getattr(user, "ombud", None)
     if ombud is None:
         return Application.objects.none()
     return (
         Application.objects.filter(ombud=ombud)
+        .exclude(ombud__status=OmbudStatus.REVOKED)
         .select_related("fund")
         .annotate(
             open_requests=Count(
@@ -159,4 +179,28 @@ def ombud_cases(user: Any) -> QuerySet[Application]:
             )
         )
         .order_by("-created_at")
+    )
+
+
+def people_who_may_be_given_access(app: Application, giver: Any) -> QuerySet[Any]:
+    """Officers and decision-makers in the case's fund, but not the giver (no self-grants)."""
+    return (
+        get_user_model()
+        .objects.filter(
+            funds_handled=app.fund_id,
+            groups__name__in=(Role.OFFICER, Role.DECISION_MAKER),
+            is_active=True,
+        )
+        .exclude(pk=giver.pk)
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def verified_ombuds() -> QuerySet[Ombud]:
+    """Ombud a case can be handed to: verified, at a verified organisation."""
+    return (
+        Ombud.objects.filter(status=OmbudStatus.VERIFIED, organisation__verified_at__isnull=False)
+        .select_related("user", "organisation")
+        .order_by("organisation__name", "user__last_name", "user__username")
     )

@@ -3,7 +3,7 @@ for every one of them."""
 
 from django.urls import path
 
-from web.views import audit, auth, cases, dashboard, exports, ombud, treasury
+from web.views import audit, auth, case_access, cases, dashboard, exports, ombud, treasury
 
 app_name = "web"
 
@@ -26,6 +26,21 @@ urlpatterns = [
         "applications/<str:reference>/items/<int:item_id>/assessment/",
         cases.assess_view,
         name="application_assess",
+    ),
+    path(
+        "applications/<str:reference>/access/grant/",
+        case_access.grant_access_view,
+        name="application_grant_access",
+    ),
+    path(
+        "applications/<str:reference>/access/revoke/",
+        case_access.revoke_access_view,
+        name="application_revoke_access",
+    ),
+    path(
+        "applications/<str:reference>/ombud/",
+        case_access.reassign_ombud_view,
+        name="application_reassign_ombud",
     ),
     # ombud
     path("ombud/", ombud.ombud_home, name="ombud_home"),

@@ -1,4 +1,4 @@
-"""Assigning a case to an officer (the worklist's bulk action)."""
+"""Who handles a case: its officer (the worklist's bulk action) and its ombud after revocation."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.services import record_event
-from fund.models import Application
+from fund.models import Application, Ombud, OmbudStatus
 from workflows.exceptions import PermissionDenied, ValidationFailed
 from workflows.roles import Role, has_role, may_act_as
-from workflows.states import FINAL_STATES, State
+from workflows.states import FINAL_STATES
 
 
 def assign_officer(application: Application, actor: Any, officer: Any) -> Application:
@@ -28,7 +28,7 @@ def assign_officer(application: Application, actor: Any, officer: Any) -> Applic
             has_role(officer, Role.OFFICER) and app.fund.handlers.filter(pk=officer.pk).exists()
         ):
             raise ValidationFailed(_("The case can only be assigned to an officer in its fund."))
-        if app.state in (*FINAL_STATES, State.CLOSED):
+        if app.state in FINAL_STATES:
             raise ValidationFailed(_("A finished case is not assigned."))
         previous = app.assigned_officer_id
         if previous == officer.pk:
@@ -42,5 +42,47 @@ def assign_officer(application: Application, actor: Any, officer: Any) -> Applic
             object_type="application",
             object_ref=app.reference,
             payload={"officer": officer.pk, "previous": previous},
+        )
+    return app
+
+
+def reassign_ombud(application: Application, *, actor: Any, ombud: Ombud) -> Application:
+    """Hand a case whose ombud was revoked to another verified ombud; audited.
+
+    The new ombud takes the case where it stands: a draft they submit, a case awaiting
+    attestation they attest, a komplettering they answer and resubmit. An attestation the
+    former ombud gave before the revocation stays on record.
+    """
+    with transaction.atomic():
+        app = (
+            Application.objects.select_for_update(of=("self",))
+            .select_related("fund", "ombud")
+            .get(pk=application.pk)
+        )
+        if not may_act_as(actor, Role.OFFICER, app):
+            raise PermissionDenied(
+                _("Only an officer working in this fund may hand the case to another ombud.")
+            )
+        if app.state in FINAL_STATES:
+            raise ValidationFailed(_("A finished case is not handed to another ombud."))
+        if app.ombud.status != OmbudStatus.REVOKED:
+            raise ValidationFailed(
+                _("Only a case whose ombud's registration is revoked is handed to another ombud.")
+            )
+        new = Ombud.objects.select_related("organisation").get(pk=ombud.pk)
+        if new.pk == app.ombud_id or not new.may_attest:
+            raise ValidationFailed(
+                _("Hand the case to a verified ombud at a verified organisation.")
+            )
+        previous = app.ombud_id
+        app.ombud = new
+        app.save(update_fields=["ombud", "updated_at"])
+        record_event(
+            action="application.ombud_changed",
+            actor=actor,
+            role=Role.OFFICER,
+            object_type="application",
+            object_ref=app.reference,
+            payload={"ombud": new.pk, "previous": previous},
         )
     return app

@@ -40,8 +40,17 @@ def has_role(user: Any, role: str) -> bool:
 
 
 def is_case_ombud(user: Any, application: Application) -> bool:
+    """The case's ombud, unless revoked: revocation ends the case scope at once.
+
+    The status is read from the database, not from the (possibly cached) ``user.ombud``, so a
+    revocation made by another request counts from the moment it commits.
+    """
+    from fund.models import Ombud, OmbudStatus
+
     ombud = getattr(user, "ombud", None)
-    return ombud is not None and application.ombud_id == ombud.pk
+    if ombud is None or application.ombud_id != ombud.pk:
+        return False
+    return Ombud.objects.filter(pk=ombud.pk).exclude(status=OmbudStatus.REVOKED).exists()
 
 
 def works_in_fund(user: Any, application: Application) -> bool:

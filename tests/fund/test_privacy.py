@@ -10,7 +10,8 @@ from django.db import connection
 
 from fund import privacy
 from fund.crypto import DecryptionFailed, reset_key_cache
-from fund.models import Beneficiary, NeedItem
+from fund.models import Beneficiary, NeedItem, ProtectedAccessReason
+from fund.protected_access import grant_protected_access
 from tests.factories import OmbudFactory, UserFactory
 from workflows import services
 from workflows.exceptions import PermissionDenied, ValidationFailed
@@ -53,7 +54,7 @@ def test_personal_data_is_only_shown_through_a_case_of_that_person(world, case):
         privacy.read_personal_data(world.officer, case.beneficiary, application=other_case)
 
 
-def test_protected_identity_is_seen_only_by_officers_named_on_the_case(world):
+def test_protected_identity_is_seen_only_by_the_ombud_and_those_given_access(world):
     person = services.register_beneficiary(world.ombud.user, name=NAME, protected_identity=True)
     app = world.new_application("500")
     app.beneficiary = person
@@ -61,10 +62,14 @@ def test_protected_identity_is_seen_only_by_officers_named_on_the_case(world):
     app = world.run(
         world.run(app, "submit", world.ombud.user), "request_attestation", world.officer
     )
-    assert privacy.read_personal_data(world.officer, person, application=app)["name"] == NAME
-    for not_named in (world.officer2, world.decider):
+    assert privacy.read_personal_data(world.ombud.user, person, application=app)["name"] == NAME
+    for not_given in (world.officer, world.officer2, world.decider):
         with pytest.raises(PermissionDenied, match="protected identity"):
-            privacy.read_personal_data(not_named, person, application=app)
+            privacy.read_personal_data(not_given, person, application=app)
+    grant_protected_access(
+        app, actor=world.decider, grantee=world.officer, reason=ProtectedAccessReason.CASE_HANDLING
+    )
+    assert privacy.read_personal_data(world.officer, person, application=app)["name"] == NAME
 
 
 def test_auditors_see_personal_data_only_with_a_logged_reason(world, case):

@@ -39,6 +39,7 @@ def test_admin_pages_for_the_registry_answer(world, client):
         "/admin/fund/fund/",
         "/admin/fund/organisation/",
         "/admin/fund/ombud/",
+        "/admin/fund/protectedidentitygrant/",
         "/admin/auth/user/",
     ):
         assert client.get(url).status_code == 200, url

@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 from django.core.management import call_command
 
-from fund.models import Application, Fund
+from fund.models import Application, Fund, ProtectedIdentityGrant
 from workflows.states import State
 
 
@@ -19,6 +19,10 @@ def test_seed_demo_covers_every_state_and_is_idempotent():
     from cofinancing.models import Project
 
     assert Project.objects.filter(code="ESF-EQ-2005").exists()
+    grant = ProtectedIdentityGrant.objects.get()
+    assert (grant.grantee.username, grant.granted_by.username) == ("officer", "decider")
+    assert grant.application.beneficiary.protected_identity
     call_command("seed_demo", verbosity=0)
     assert Application.objects.count() == sum(states.values())
+    assert ProtectedIdentityGrant.objects.count() == 1
     assert Project.objects.count() == 1

@@ -152,7 +152,9 @@ def test_the_person_is_shown_only_on_request_and_every_look_is_logged(world: Wor
     assert event.payload["channel"] == "page"
 
 
-def test_a_protected_person_is_hidden_from_officers_not_named_on_the_case(world: World) -> None:
+def test_a_protected_person_is_shown_only_to_those_a_decision_maker_gave_access(
+    world: World,
+) -> None:
     from workflows import services
 
     person = services.register_beneficiary(
@@ -167,19 +169,44 @@ def test_a_protected_person_is_hidden_from_officers_not_named_on_the_case(world:
     app = world.run(app, "submit", world.ombud.user)
     app = world.run(app, "request_attestation", world.officer)  # officer is now assigned
     before = viewed()
-    response = sign_in(Client(), world.officer2).get(
-        reverse("web:application_person", args=[app.reference])
+    for officer in (world.officer, world.officer2):
+        response = sign_in(Client(), officer).get(
+            reverse("web:application_person", args=[app.reference])
+        )
+        assert "Skyddad" not in response.content.decode()
+        assert "protected identity" in response.content.decode()
+        html = page(sign_in(Client(), officer), app)
+        assert "(not shown)" in html, "nor the need description"
+        assert "Give access" not in html, "officers do not give access"
+    assert viewed() == before
+    decider = sign_in(Client(), world.decider)
+    html = page(decider, app)
+    assert "Nobody has been given access." in html
+    assert f'<option value="{world.decider.pk}"' not in html, "not to oneself"
+    response = decider.post(
+        reverse("web:application_grant_access", args=[app.reference]),
+        {"grantee": world.officer.pk, "reason": "case_handling"},
+        follow=True,
     )
-    assert "Skyddad" not in response.content.decode()
-    assert "protected identity" in response.content.decode()
-    assert viewed() == before
-    html = page(sign_in(Client(), world.officer2), app)
-    assert "(not shown)" in html, "nor the need description"
-    assert viewed() == before
+    assert f"now sees the person in {app.reference}" in " ".join(messages_of(response))
+    html = response.content.decode()
+    assert "Handles the case and needs to contact the person" in html
     response = sign_in(Client(), world.officer).get(
         reverse("web:application_person", args=[app.reference])
     )
     assert "Skyddad Person" in response.content.decode()
+    assert viewed() == before + 1
+    grant = app.protected_access_grants.get()
+    response = decider.post(
+        reverse("web:application_revoke_access", args=[app.reference]),
+        {"grant": grant.pk},
+        follow=True,
+    )
+    assert "The access is revoked." in messages_of(response)
+    response = sign_in(Client(), world.officer).get(
+        reverse("web:application_person", args=[app.reference])
+    )
+    assert "Skyddad" not in response.content.decode()
 
 
 def test_a_treasurer_never_sees_the_person(world: World) -> None:

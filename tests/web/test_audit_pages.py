@@ -69,3 +69,29 @@ def test_the_log_filters_by_action_and_object(world: World) -> None:
     assert [r.action for r in rows] == ["application.submit"]
     response = client.get(reverse("web:audit_log"), {"actor": world.ombud.user.pk})
     assert {r.actor_id for r in response.context["rows"]} == {world.ombud.user.pk}
+
+
+def test_the_auditor_sees_every_grant_and_revocation_of_protected_access(world: World) -> None:
+    from fund.protected_access import grant_protected_access, revoke_protected_access
+    from workflows import services
+
+    person = services.register_beneficiary(world.ombud.user, name="Dold", protected_identity=True)
+    app = services.create_application(
+        world.ombud.user,
+        fund=world.fund,
+        beneficiary=person,
+        items=[services.NeedInput(category="glasses", amount="500")],
+    )
+    grant = grant_protected_access(
+        app, actor=world.decider, grantee=world.officer2, reason="statutory_check"
+    )
+    revoke_protected_access(grant, actor=world.decider2)
+    client = sign_in(Client(), world.auditor)
+    html = client.get(reverse("web:audit_home"), {"reference": app.reference}).content.decode()
+    assert "Access to a protected identity granted" in html
+    assert "Access to a protected identity revoked" in html
+    assert f"given to: {world.officer2.get_full_name()}" in html
+    assert "statutory_check" in html
+    assert "Dold" not in html
+    log = client.get(reverse("web:audit_log"), {"action": "privacy."}).content.decode()
+    assert log.count(app.reference) >= 2

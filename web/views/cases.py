@@ -23,7 +23,15 @@ from web.forms import (
     ReasonForm,
     WorklistFilterForm,
 )
-from web.selectors import WorklistQuery, funds_of, officers_in, visible_application, worklist
+from web.selectors import (
+    WorklistQuery,
+    funds_of,
+    officers_in,
+    revoked_ombud_case_count,
+    visible_application,
+    worklist,
+)
+from web.views.case_access import case_access_context
 from web.views.common import form_problems, is_htmx, show_refusal
 from workflows import services
 from workflows.assignment import assign_officer
@@ -48,6 +56,7 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
             state=data["state"] or "",
             officer=data["officer"] or "",
             waiting_days=data["waiting"],
+            ombud_revoked=bool(data["ombud_revoked"]),
             sort=data["sort"] or "waiting",
             page=data["page"] or 1,
         )
@@ -60,6 +69,7 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
         "officers": officers,
         "query_string": params.urlencode(),
         "may_bulk": Role.OFFICER in _roles(request),
+        "revoked_ombud_cases": revoked_ombud_case_count(request.user),
     }
     template = "web/partials/worklist_table.html" if is_htmx(request) else "web/worklist.html"
     return render(request, template, context)
@@ -153,6 +163,7 @@ def application_view(request: HttpRequest, reference: str) -> HttpResponse:
             (item, AssessmentForm(prefix=f"item{item.pk}", initial=_assessment_initial(item)))
             for item in items
         ],
+        **case_access_context(request, app),
     }
     return render(request, "web/application.html", context)
 
