@@ -86,12 +86,19 @@ def test_person_unknown_to_the_actor_is_neither_revealed_nor_matched(world):
     assert not AuditEvent.objects.filter(action="beneficiary.matched").exists()
 
 
-def test_protected_person_is_matched_only_for_officers_named_on_the_case(world):
+def test_protected_person_is_matched_only_for_officers_given_access(world):
+    from fund.protected_access import grant_protected_access
+
     first = services.register_beneficiary(
         world.ombud.user, name="Skyddad Person", personal_number=NUMBER, protected_identity=True
     )
     app = world.run(_apply(world, first, "1000"), "submit", world.ombud.user)
-    world.run(app, "request_attestation", world.officer)  # officer is now named on the case
+    world.run(app, "request_attestation", world.officer)  # assigned: that opens nothing
+    assigned_only = services.register_beneficiary(
+        world.officer, name="Skyddad Person", personal_number=NUMBER
+    )
+    assert assigned_only.pk != first.pk
+    grant_protected_access(app, actor=world.decider, grantee=world.officer, reason="case_handling")
 
     for_other_officer = services.register_beneficiary(
         world.officer2, name="Skyddad Person", personal_number=NUMBER
