@@ -407,6 +407,25 @@ class Payee(models.Model):
     bic = models.CharField(_("BIC"), max_length=11, blank=True)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    #: Null only for payees registered before this was recorded (see migration 0007).
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("registered by"),
+    )
+    #: A second treasurer; until then nothing is scheduled, batched or exported to the payee.
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
 
     class Meta:
         ordering = ["reference"]
@@ -419,6 +438,15 @@ class Payee(models.Model):
             models.CheckConstraint(
                 condition=~Q(method="bank_account") | ~Q(clearing_number=""),
                 name="bank_account_has_clearing",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("registered_by")),
+                name="payee_four_eyes",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True, approved_at__isnull=True)
+                | Q(approved_by__isnull=False, approved_at__isnull=False),
+                name="payee_approval_has_time",
             ),
         ]
 
@@ -479,6 +507,15 @@ class PaymentOrder(models.Model):
     )
     voucher = models.OneToOneField(
         Voucher, null=True, blank=True, on_delete=models.PROTECT, related_name="payment_order"
+    )
+    #: Null only for orders scheduled before this was recorded (see ``approve_batch``).
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("scheduled by"),
     )
     failure_code = models.CharField(_("bank reason code"), max_length=8, blank=True)
     failure_reason = models.CharField(_("reason"), max_length=20, blank=True)
