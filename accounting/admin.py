@@ -111,9 +111,9 @@ class CommitmentAdmin(ReadOnlyAdmin):
 
 @admin.register(Payee)
 class PayeeAdmin(ReadOnlyAdmin):
-    list_display = ("reference", "kind", "name", "method", "active")
+    list_display = ("reference", "kind", "name", "method", "active", "registered_by", "approved_by")
     list_filter = ("kind", "method", "active")
-    exclude = ("encrypted_personal_data",)
+    exclude = ("encrypted_personal_data", "wrapped_key")
 
 
 class PaymentOrderInline(ReadOnlyInline):

@@ -340,13 +340,10 @@ def order_schedulers(batch: PaymentBatch) -> set[int]:
     schedulers = {by for by, _ref in rows if by is not None}
     unknown = sorted({ref for by, ref in rows if by is None})
     if unknown:
-        schedulers |= set(
-            AuditEvent.objects.filter(
-                action="payout.orders_scheduled",
-                payload__application__in=unknown,
-                actor_id__isnull=False,
-            ).values_list("actor_id", flat=True)
-        )
+        actors = AuditEvent.objects.filter(
+            action="payout.orders_scheduled", payload__application__in=unknown
+        ).values_list("actor_id", flat=True)
+        schedulers |= {actor for actor in actors if actor is not None}
     return schedulers
 
 

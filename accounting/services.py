@@ -27,7 +27,7 @@ from accounting.ledger import (
     reverse_voucher,
     trial_balance,
 )
-from accounting.payees import create_payee, validate_account
+from accounting.payees import approve_payee, create_payee, validate_account
 from accounting.payouts import (
     approve_batch,
     cancel_batch,
@@ -44,6 +44,7 @@ from accounting.payouts import (
 
 __all__ = [
     "approve_batch",
+    "approve_payee",
     "available",
     "cancel_batch",
     "close_period",

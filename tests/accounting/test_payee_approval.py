@@ -217,3 +217,14 @@ def test_erasure_still_blanks_an_approved_person_payee(world: World) -> None:
     privacy.erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
     stored = Payee.objects.get(pk=payee.pk)
     assert (stored.account, stored.bic, stored.wrapped_key, stored.active) == ("", "", "", False)
+
+
+def test_the_registrars_refusal_speaks_swedish(world: World) -> None:
+    from django.utils import translation
+
+    payee = _supplier(world)
+    with translation.override("sv"), pytest.raises(PermissionDenied) as refusal:
+        approve_payee(payee, actor=world.treasurer)
+    assert refusal.value.messages == [
+        "Du registrerade denna betalningsmottagare; en annan kassör måste godkänna den."
+    ]

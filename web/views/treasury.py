@@ -1,4 +1,5 @@
-"""The treasurer's pages: payouts to schedule, batches (four eyes), bank files, balances."""
+"""The treasurer's pages: payees to approve, payouts to schedule, batches (four eyes), bank
+files, balances."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from django.utils.translation import gettext as _
 
 from accounting import services as accounting
 from accounting.commitments import open_commitments
-from accounting.models import BatchStatus, OrderStatus, PaymentBatch, PaymentOrder
+from accounting.models import BatchStatus, OrderStatus, Payee, PaymentBatch, PaymentOrder
+from accounting.selectors import payees_awaiting_approval
 from fund.models import Application, Fund
 from web.access import page
 from web.forms import BatchForm
@@ -57,8 +59,22 @@ def treasury(request: HttpRequest) -> HttpResponse:
             "batches": batches,
             "to_schedule": to_schedule,
             "funds": funds,
+            "payees_to_approve": payees_awaiting_approval(),
         },
     )
+
+
+@page(Role.TREASURER, methods=("POST",))
+def approve_payee(request: HttpRequest, pk: int) -> HttpResponse:
+    """A second treasurer approves a new payee; the registrar is refused by the service."""
+    payee = get_object_or_404(Payee, pk=pk)
+    try:
+        accounting.approve_payee(payee, actor=request.user)
+    except WorkflowError as error:
+        show_refusal(request, error)
+    else:
+        messages.success(request, _("Payee %(ref)s is approved.") % {"ref": payee.reference})
+    return redirect("web:treasury")
 
 
 @page(Role.TREASURER, methods=("POST",))
