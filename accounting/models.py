@@ -4,7 +4,8 @@ Models hold data and invariants; every write goes through ``accounting.services`
 submodules ``ledger``, ``commitments``, ``payees``, ``payouts``). The ledger's invariants
 are also enforced by the database (see ``accounting/db_guards.py`` and migration 0002):
 every voucher balances to exactly zero at commit, and vouchers, seals and postings are never
-updated or deleted.
+updated or deleted. Payees are never edited either (migration 0007): a changed account is a
+new payee, which a second treasurer approves before anything is paid to it.
 """
 
 from __future__ import annotations
