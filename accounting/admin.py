@@ -131,5 +131,5 @@ class PaymentBatchAdmin(ReadOnlyAdmin):
 
 @admin.register(PaymentOrder)
 class PaymentOrderAdmin(ReadOnlyAdmin):
-    list_display = ("pk", "remittance", "payee", "amount", "status", "batch")
+    list_display = ("pk", "remittance", "payee", "amount", "status", "batch", "scheduled_by")
     list_filter = ("status",)

@@ -228,3 +228,16 @@ def test_the_registrars_refusal_speaks_swedish(world: World) -> None:
     assert refusal.value.messages == [
         "Du registrerade denna betalningsmottagare; en annan kassör måste godkänna den."
     ]
+
+
+def test_approving_again_changes_nothing_and_an_inactive_payee_is_not_approved(
+    world: World,
+) -> None:
+    payee = approve_payee(_supplier(world), actor=world.treasurer2)
+    other = UserFactory(roles=["treasurer"])
+    assert approve_payee(payee, actor=other).approved_by == world.treasurer2
+    events = AuditEvent.objects.filter(action="payout.payee_approved", object_ref=payee.reference)
+    assert events.count() == 1
+    closed = deactivate_payee(_supplier(world), world.treasurer)
+    with pytest.raises(ValidationFailed, match="is not active and cannot be approved"):
+        approve_payee(closed, actor=world.treasurer2)
