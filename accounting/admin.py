@@ -149,9 +149,9 @@ class CommitmentAdmin(ReadOnlyAdmin):
 
 @admin.register(Payee)
 class PayeeAdmin(ReadOnlyAdmin):
-    list_display = ("reference", "kind", "name", "method", "active")
+    list_display = ("reference", "kind", "name", "method", "active", "registered_by", "approved_by")
     list_filter = ("kind", "method", "active")
-    exclude = ("encrypted_personal_data",)
+    exclude = ("encrypted_personal_data", "wrapped_key")
 
 
 class PaymentOrderInline(ReadOnlyInline):
@@ -169,5 +169,5 @@ class PaymentBatchAdmin(ReadOnlyAdmin):
 
 @admin.register(PaymentOrder)
 class PaymentOrderAdmin(ReadOnlyAdmin):
-    list_display = ("pk", "remittance", "payee", "amount", "status", "batch")
+    list_display = ("pk", "remittance", "payee", "amount", "status", "batch", "scheduled_by")
     list_filter = ("status",)

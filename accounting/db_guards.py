@@ -24,6 +24,11 @@ of its period waits for it and is refused), and a closed period cannot be reopen
 The reference data the postings point to (accounts, dimension objects, a fund's accounting
 object, periods) and the seal every voucher needs are guarded in ``reference_guards.py``.
 
+**Payees are never edited** (migration 0007): an UPDATE that changes where a payee's money
+goes, or who registered or approved it, is refused; approving once, deactivating and the
+erasure of a person payee's account are the only changes allowed. A corrected account is a
+new payee, which needs a second treasurer's approval again.
+
 Errors are raised as integrity errors (SQLite ``RAISE(ABORT, …)``, PostgreSQL SQLSTATE
 23514), which Django reports as ``IntegrityError``.
 
@@ -257,6 +262,104 @@ PURGE_ORDER = (
     "accounting_voucher",
     "accounting_vouchercounter",
 )
+
+
+# --------------------------------------------------------------------------------------
+# Payees are never edited (migration 0007)
+# --------------------------------------------------------------------------------------
+
+#: Where the money goes and who vouched for it: no UPDATE may change these.
+PAYEE_FIXED_COLUMNS = (
+    "reference",
+    "kind",
+    "name",
+    "method",
+    "clearing_number",
+    "beneficiary_id",
+    "organisation_id",
+    "registered_by_id",
+)
+
+_PAYEE_REFUSAL = "a payee is never edited: register the corrected account as a new payee"
+
+
+def _payee_change_refused(old: str, new: str, differs: str) -> str:
+    """The SQL condition under which an UPDATE of a payee is refused.
+
+    Allowed: approving once (``approved_by``/``approved_at`` from empty to set), deactivating
+    (``active`` from true to false), and erasure of a person payee (account and BIC blanked,
+    with ``active`` false). Everything else that directs money stays as registered.
+    """
+    fixed = " OR ".join(f"{new}.{c} {differs} {old}.{c}" for c in PAYEE_FIXED_COLUMNS)
+    return f"""
+        {fixed}
+        OR ({old}.approved_by_id IS NOT NULL
+            AND ({new}.approved_by_id {differs} {old}.approved_by_id
+                 OR {new}.approved_at {differs} {old}.approved_at))
+        OR ({new}.active AND NOT {old}.active)
+        OR (({new}.account {differs} {old}.account OR {new}.bic {differs} {old}.bic)
+            AND NOT ({old}.kind = 'person' AND {new}.account = '' AND {new}.bic = ''
+                     AND NOT {new}.active))
+    """
+
+
+_PAYEE_SQLITE = [
+    f"""
+    CREATE TRIGGER accounting_payee_never_edited BEFORE UPDATE ON accounting_payee
+    WHEN {_payee_change_refused("OLD", "NEW", "IS NOT")}
+    BEGIN
+        SELECT RAISE(ABORT, '{_PAYEE_REFUSAL}');
+    END
+    """
+]
+
+_PAYEE_SQLITE_DROP = ["DROP TRIGGER IF EXISTS accounting_payee_never_edited"]
+
+_PAYEE_PG = [
+    f"""
+    CREATE OR REPLACE FUNCTION accounting_payee_never_edited() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        IF {_payee_change_refused("OLD", "NEW", "IS DISTINCT FROM")} THEN
+            RAISE EXCEPTION '{_PAYEE_REFUSAL} (payee %)', OLD.reference
+                USING ERRCODE = 'check_violation';
+        END IF;
+        RETURN NEW;
+    END $$
+    """,
+    """
+    CREATE TRIGGER accounting_payee_never_edited BEFORE UPDATE ON accounting_payee
+    FOR EACH ROW EXECUTE FUNCTION accounting_payee_never_edited()
+    """,
+]
+
+_PAYEE_PG_DROP = [
+    "DROP TRIGGER IF EXISTS accounting_payee_never_edited ON accounting_payee",
+    "DROP FUNCTION IF EXISTS accounting_payee_never_edited()",
+]
+
+
+def install_payee_guard(connection: Any) -> None:
+    """The database refuses edits of a payee (see :func:`_payee_change_refused`)."""
+    create, drop = _payee_statements(connection.vendor)
+    with connection.cursor() as cursor:
+        for statement in [*drop, *create]:
+            cursor.execute(statement)
+
+
+def uninstall_payee_guard(connection: Any) -> None:
+    _create, drop = _payee_statements(connection.vendor)
+    with connection.cursor() as cursor:
+        for statement in drop:
+            cursor.execute(statement)
+
+
+def _payee_statements(vendor: str) -> tuple[list[str], list[str]]:
+    if vendor == "postgresql":
+        return _PAYEE_PG, _PAYEE_PG_DROP
+    if vendor == "sqlite":
+        return _PAYEE_SQLITE, _PAYEE_SQLITE_DROP
+    raise NotImplementedError(f"no payee guard for {vendor}")
 
 
 def purge_ledger(connection: Any) -> None:

@@ -4,7 +4,8 @@ Models hold data and invariants; every write goes through ``accounting.services`
 submodules ``ledger``, ``commitments``, ``payees``, ``payouts``). The ledger's invariants
 are also enforced by the database (see ``accounting/db_guards.py`` and migration 0002):
 every voucher balances to exactly zero at commit, and vouchers, seals and postings are never
-updated or deleted.
+updated or deleted. Payees are never edited either (migration 0007): a changed account is a
+new payee, which a second treasurer approves before anything is paid to it.
 """
 
 from __future__ import annotations
@@ -454,6 +455,25 @@ class Payee(models.Model):
     bic = models.CharField(_("BIC"), max_length=11, blank=True)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    #: Null only for payees registered before this was recorded (see migration 0007).
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("registered by"),
+    )
+    #: A second treasurer; until then nothing is scheduled, batched or exported to the payee.
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
 
     class Meta:
         ordering = ["reference"]
@@ -466,6 +486,15 @@ class Payee(models.Model):
             models.CheckConstraint(
                 condition=~Q(method="bank_account") | ~Q(clearing_number=""),
                 name="bank_account_has_clearing",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("registered_by")),
+                name="payee_four_eyes",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True, approved_at__isnull=True)
+                | Q(approved_by__isnull=False, approved_at__isnull=False),
+                name="payee_approval_has_time",
             ),
         ]
 
@@ -530,6 +559,15 @@ class PaymentOrder(models.Model):
     #: Set when the batch's file is exported with this order in it: from then on the bank may
     #: have it, so it can only fail by the bank's word or by voiding the whole file.
     in_file = models.BooleanField(_("in an exported file"), default=False)
+    #: Null only for orders scheduled before this was recorded (see ``approve_batch``).
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("scheduled by"),
+    )
     failure_code = models.CharField(_("bank reason code"), max_length=8, blank=True)
     failure_reason = models.CharField(_("reason"), max_length=20, blank=True)
     created_at = models.DateTimeField()

@@ -14,6 +14,7 @@ from typing import Any
 
 import bankkonto
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
@@ -24,9 +25,9 @@ from accounting.models import Payee, PayeeKind, PaymentMethod
 from audit.services import record_event
 from fund.models import Beneficiary, Organisation
 from fund.references import next_reference
-from workflows.exceptions import ValidationFailed
+from workflows.exceptions import PermissionDenied, ValidationFailed
 from workflows.inputs import clean_text, shown
-from workflows.roles import Role
+from workflows.roles import Role, has_role
 
 
 @dataclass(frozen=True)
@@ -116,9 +117,22 @@ def validate_account(
 
 
 def payee_problems(payee: Payee) -> list[str]:
-    """Re-check a stored payee (it may have been edited since); [] when it can be paid."""
+    """Re-check a stored payee before money goes to it; [] when it can be paid.
+
+    Run when orders are scheduled, batched and exported, so a payee that is inactive, not
+    yet approved by a second treasurer, or whose stored account does not validate (rows
+    written around the services) stops the payout at each step.
+    """
     if not payee.active:
         return [_("Payee %(ref)s is not active.") % {"ref": payee.reference}]
+    if payee.approved_by_id is None:
+        return [
+            _(
+                "Payee %(ref)s is awaiting a second treasurer's approval; nothing can be paid "
+                "to it before then."
+            )
+            % {"ref": payee.reference}
+        ]
     try:
         validate_account(
             payee.method, payee.account, clearing_number=payee.clearing_number, bic=payee.bic
@@ -141,7 +155,11 @@ def create_payee(
     organisation: Organisation | None = None,
     beneficiary: Beneficiary | None = None,
 ) -> Payee:
-    """Register a payee. A person's name is stored encrypted and never written to a file."""
+    """Register a payee. A person's name is stored encrypted and never written to a file.
+
+    The payee cannot be paid until another treasurer approves it (:func:`approve_payee`).
+    A person payee names the person, so that erasing them erases it too.
+    """
     require_treasurer(actor, _("Only a treasurer may register payees."))
     if kind not in PayeeKind.values:
         raise ValidationFailed(_("Choose what kind of payee this is."))
@@ -157,6 +175,8 @@ def create_payee(
             raise ValidationFailed(_("A person's name goes in the protected field, not the name."))
         if not person_name:
             raise ValidationFailed(_("The person's name is required."))
+        if beneficiary is None:
+            raise ValidationFailed(_("Choose the person this payee is."))
     elif not name:
         raise ValidationFailed(_("The supplier's or organisation's name is required."))
     if kind == PayeeKind.ORGANISATION and organisation is None:
@@ -172,6 +192,7 @@ def create_payee(
             account=checked.account,
             clearing_number=checked.clearing_number,
             bic=checked.bic,
+            registered_by=actor,
         )
         if kind == PayeeKind.PERSON:
             payee.set_personal_data({"name": person_name})
@@ -188,6 +209,40 @@ def create_payee(
                 "method": checked.method,
                 "organisation": organisation.pk if organisation else None,
             },
+        )
+    return payee
+
+
+def approve_payee(payee: Payee, *, actor: Any) -> Payee:
+    """A second treasurer confirms a new payee, as a bank does for a new recipient.
+
+    Whoever registered the payee may not approve it (the database checks the same).
+    Approving an approved payee again changes nothing.
+    """
+    if not has_role(actor, Role.TREASURER):
+        raise PermissionDenied(_("Only a treasurer may approve payees."))
+    with transaction.atomic():
+        payee = Payee.objects.select_for_update().get(pk=payee.pk)
+        if payee.registered_by_id == actor.pk:
+            raise PermissionDenied(
+                _("You registered this payee; another treasurer must approve it.")
+            )
+        if payee.approved_by_id is not None:
+            return payee
+        if not payee.active:
+            raise ValidationFailed(
+                _("Payee %(ref)s is not active and cannot be approved.") % {"ref": payee.reference}
+            )
+        payee.approved_by = actor
+        payee.approved_at = timezone.now()
+        payee.save(update_fields=["approved_by", "approved_at"])
+        record_event(
+            action="payout.payee_approved",
+            actor=actor,
+            role=Role.TREASURER,
+            object_type="payee",
+            object_ref=payee.reference,
+            payload={"payee": payee.pk, "registered_by": payee.registered_by_id},
         )
     return payee
 

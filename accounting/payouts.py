@@ -4,7 +4,9 @@ Flow: ``schedule_payout`` (workflow) creates one ``PaymentOrder`` per approved, 
 need item, to the payee chosen per item (``payees={item_id: payee_id}``), to one payee for
 all (``payee=payee_id``), or by default to the single active payee of the ombud's
 organisation. A treasurer puts scheduled orders in a ``PaymentBatch``; a *different*
-treasurer, who signed no decision in the batch, approves it; the pain.001 file is exported
+treasurer, who signed no decision in the batch, registered none of its payees and scheduled
+none of its orders, approves it (and every payee needs a second treasurer's approval before
+anything is scheduled to it, see ``payees.approve_payee``); the pain.001 file is exported
 (validated against the XSD first) and the batch marked sent. The bank's answer (a pain.002
 file or a treasurer's confirmation) pays each order: 6710 debit against 1930 credit on the
 fund's object, the commitment becomes an expense, and when all of a case's commitments are
@@ -58,6 +60,7 @@ from accounting.models import (
     VoucherSeries,
 )
 from accounting.payees import default_payee, payee_problems
+from audit.models import AuditEvent
 from audit.services import record_event
 from fund.models import Application
 from workflows.exceptions import PermissionDenied, ValidationFailed
@@ -144,10 +147,17 @@ def schedule_orders(
             )
             continue
         problems += [f"{label}: {p}" for p in payee_problems(target)]
-        if (
-            target.kind == PayeeKind.PERSON
-            and target.beneficiary_id is not None
-            and target.beneficiary_id != application.beneficiary_id
+        if target.kind == PayeeKind.PERSON and target.beneficiary_id is None:
+            # Registered before the person was required: erasure would never reach it.
+            problems.append(
+                _(
+                    "%(label)s: that person payee names no person; register it again for "
+                    "the case's person."
+                )
+                % {"label": label}
+            )
+        elif (
+            target.kind == PayeeKind.PERSON and target.beneficiary_id != application.beneficiary_id
         ):
             problems.append(
                 _("%(label)s: that person payee belongs to another person.") % {"label": label}
@@ -173,6 +183,7 @@ def schedule_orders(
             payee=target,
             amount=commitment.amount,
             remittance=application.reference,
+            scheduled_by=actor,
             created_at=now,
         )
         for commitment, target in chosen
@@ -327,8 +338,37 @@ def decision_signers(batch: PaymentBatch) -> set[int]:
     )
 
 
+def payee_registrars(batch: PaymentBatch) -> set[int]:
+    """Who registered the payees the batch pays (unknown for payees from before 0007)."""
+    return set(
+        Payee.objects.filter(orders_in_batch(batch), registered_by__isnull=False).values_list(
+            "registered_by_id", flat=True
+        )
+    )
+
+
+def order_schedulers(batch: PaymentBatch) -> set[int]:
+    """Who scheduled the batch's orders.
+
+    Orders from before ``scheduled_by`` was recorded (null) are looked up in the audit log:
+    everyone who scheduled a payout of those cases counts, which may exclude more people
+    than scheduled these very orders, never fewer.
+    """
+    rows = list(batch.orders.values_list("scheduled_by_id", "remittance"))
+    schedulers = {by for by, _ref in rows if by is not None}
+    unknown = sorted({ref for by, ref in rows if by is None})
+    if unknown:
+        actors = AuditEvent.objects.filter(
+            action="payout.orders_scheduled", payload__application__in=unknown
+        ).values_list("actor_id", flat=True)
+        schedulers |= {actor for actor in actors if actor is not None}
+    return schedulers
+
+
 def approve_batch(batch: PaymentBatch, actor: Any) -> PaymentBatch:
-    """A second treasurer, who did not create the batch nor decide its cases, approves it."""
+    """A second treasurer approves the batch: not whoever created it, decided a case in it,
+    registered a payee it pays or scheduled one of its orders (no one pays where they chose).
+    """
     require_treasurer(actor)
     with transaction.atomic():
         batch = _locked_batch(batch)
@@ -339,6 +379,17 @@ def approve_batch(batch: PaymentBatch, actor: Any) -> PaymentBatch:
         if actor.pk in decision_signers(batch):
             raise PermissionDenied(
                 _("You decided a case in this batch, so another treasurer must approve it.")
+            )
+        if actor.pk in payee_registrars(batch):
+            raise PermissionDenied(
+                _("You registered a payee in this batch, so another treasurer must approve it.")
+            )
+        if actor.pk in order_schedulers(batch):
+            raise PermissionDenied(
+                _(
+                    "You scheduled a payment order in this batch, so another treasurer must "
+                    "approve it."
+                )
             )
         if batch.status in (BatchStatus.APPROVED, BatchStatus.SENT):
             return batch
@@ -718,6 +769,7 @@ def void_batch_file(batch: PaymentBatch, *, actor: Any) -> PaymentBatch:
                 payee_id=o.payee_id,
                 amount=o.amount,
                 remittance=o.remittance,
+                scheduled_by_id=o.scheduled_by_id,
                 created_at=now,
             )
             for o in orders

@@ -1,4 +1,5 @@
-"""Reads for reports: a fund's balance, budget, commitments and what is still available.
+"""Reads for reports: a fund's balance, budget, commitments and what is still available;
+the payees waiting for a second treasurer.
 
 ``fund_report`` needs a fixed number of queries whatever the number of funds.
 """
@@ -19,6 +20,7 @@ from accounting.models import (
     CommitmentStatus,
     FundAccountingSettings,
     FundBudget,
+    Payee,
     Posting,
 )
 from fund.models import Fund
@@ -105,3 +107,12 @@ def fund_report(on: dt.date | None = None) -> list[FundReportRow]:
             )
         )
     return rows
+
+
+def payees_awaiting_approval() -> list[Payee]:
+    """Active payees no second treasurer has approved yet, oldest first."""
+    return list(
+        Payee.objects.filter(active=True, approved_by__isnull=True)
+        .select_related("registered_by", "organisation")
+        .order_by("created_at", "pk")
+    )

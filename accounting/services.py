@@ -31,7 +31,7 @@ from accounting.ledger import (
     trial_balance,
 )
 from accounting.models import ACTIVE_ORDER_STATUSES, OrderStatus, PaymentOrder
-from accounting.payees import create_payee, validate_account
+from accounting.payees import approve_payee, create_payee, validate_account
 from accounting.payouts import (
     approve_batch,
     cancel_batch,
@@ -49,6 +49,7 @@ from accounting.payouts import (
 
 __all__ = [
     "approve_batch",
+    "approve_payee",
     "available",
     "cancel_batch",
     "close_period",

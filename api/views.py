@@ -368,7 +368,8 @@ class PaymentBatchDetail(generics.RetrieveAPIView):
     parameters=[BATCH], request=None, responses={200: serializers.PaymentBatchSerializer}
 )
 class ApprovePaymentBatch(APIView):
-    """A second treasurer, who neither created the batch nor decided its cases, approves it."""
+    """A second treasurer approves the batch: not who created it, decided its cases,
+    registered a payee it pays or scheduled one of its orders."""
 
     def post(self, request: Request, message_id: str) -> Response:
         batch = _batch(request, message_id)

@@ -1,7 +1,8 @@
 """Payout batch of 10,000 payments: batching the orders, building and validating pain.001.
 
 Setup (not measured) bulk-inserts 10,000 approved, committed and scheduled need items with
-four payees (Bankgiro, Plusgiro, bank account, IBAN). Measured: ``create_batch`` (row locks,
+four payees (Bankgiro, Plusgiro, bank account, IBAN), registered by one treasurer and
+approved by the other. Measured: ``create_batch`` (row locks,
 payee re-validation, one UPDATE), ``export_batch`` (pain.001 built with lxml and validated
 against the XSD, hashed, audited) and, as the baseline, ``pain001.build`` alone on the same
 transfers in memory. Also measured: confirming 500 of them as paid (one voucher, the
@@ -32,7 +33,7 @@ CONFIRMED = min(500, COUNT)
 def _setup(count: int = 10_000) -> tuple[User, User, list[int]]:
     from accounting import ledger
     from accounting.models import Commitment, PaymentOrder
-    from accounting.payees import create_payee
+    from accounting.payees import approve_payee, create_payee
     from fund.models import Application, Beneficiary, Fund, NeedItem, Ombud, Organisation
     from workflows.models import Decision
 
@@ -67,6 +68,8 @@ def _setup(count: int = 10_000) -> tuple[User, User, list[int]]:
             t1, kind="supplier", name="Vard AB", method="iban", account="SE3250000000000058398250"
         ),
     ]
+    # A new payee needs a second treasurer (t1 registered them, t2 approves).
+    payees = [approve_payee(payee, actor=t2) for payee in payees]
     now = timezone.now()
     year = ledger.fiscal_year_for(timezone.localdate())
     apps = Application.objects.bulk_create(
@@ -124,6 +127,7 @@ def _setup(count: int = 10_000) -> tuple[User, User, list[int]]:
             payee=payees[n % 4],
             amount=amount,
             remittance=app.reference,
+            scheduled_by=t1,
             created_at=now,
         )
         for n, (app, item, commitment, amount) in enumerate(

@@ -12,7 +12,7 @@ def bench_world() -> Any:
     from django.contrib.auth.models import User
 
     from accounting.ledger import record_income
-    from accounting.payees import create_payee
+    from accounting.payees import approve_payee, create_payee
     from fund.models import Fund, Ombud, Organisation
     from tests.factories import FundFactory, OmbudFactory, OrganisationFactory, UserFactory
     from tests.fixtures import World
@@ -39,7 +39,7 @@ def bench_world() -> Any:
     record_income(
         fund, "1000000000", kind="donation", actor=users["treasurer"], reference="BENCH-1"
     )
-    create_payee(
+    payee = create_payee(
         users["treasurer"],
         kind="organisation",
         name="Socialtjänsten",
@@ -47,4 +47,5 @@ def bench_world() -> Any:
         account="5678-1230",
         organisation=ombud.organisation,
     )
+    approve_payee(payee, actor=users["treasurer2"])
     return World(fund=fund, ombud=ombud, **users)

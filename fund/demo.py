@@ -20,7 +20,7 @@ from stdnum import luhn
 
 from accounting import payouts
 from accounting.ledger import record_income
-from accounting.payees import create_payee
+from accounting.payees import approve_payee, create_payee
 from fund.models import (
     Application,
     Fund,
@@ -156,7 +156,8 @@ DEMO_BANKGIRO = ["5678-1230", "5050-1055", "5402-9681"]
 def _money_and_payees(
     users: dict[str, User], funds: dict[str, Fund], orgs: list[Organisation]
 ) -> None:
-    """Opening donations for each fund and a Bankgiro payee for each organisation."""
+    """Opening donations for each fund and a Bankgiro payee for each organisation, registered
+    by one treasurer and approved by the other (a new payee needs four eyes)."""
     with transaction.atomic():
         for fund in funds.values():
             record_income(
@@ -167,7 +168,7 @@ def _money_and_payees(
                 reference=f"DEMO-{fund.accounting_dimension}-2026",
             )
         for org, bankgiro in zip(orgs, DEMO_BANKGIRO, strict=True):
-            create_payee(
+            payee = create_payee(
                 users["treasurer"],
                 kind="organisation",
                 name=org.name,
@@ -175,6 +176,7 @@ def _money_and_payees(
                 account=bankgiro,
                 organisation=org,
             )
+            approve_payee(payee, actor=users["treasurer2"])
 
 
 #: For each target state, the steps after creation (name of a World-like step).

@@ -12,8 +12,8 @@ from django.db import connection
 
 from accounting import db_guards, payouts
 from accounting.ledger import record_income
-from accounting.models import PaymentBatch
-from accounting.payees import create_payee
+from accounting.models import Payee, PaymentBatch
+from accounting.payees import approve_payee, create_payee
 from fund.models import Application, Fund, Ombud
 from tests.factories import FundFactory, OmbudFactory, UserFactory
 from workflows import services
@@ -82,6 +82,11 @@ class World:
         return payouts.mark_sent(batch, self.treasurer)
 
 
+def approved_payee(registrar: User, approver: User, **details: Any) -> Payee:
+    """A payee registered by one treasurer and approved by another, ready to be paid."""
+    return approve_payee(create_payee(registrar, **details), actor=approver)
+
+
 @pytest.fixture
 def world(db: None, request: pytest.FixtureRequest) -> World:
     fund = FundFactory(
@@ -102,10 +107,13 @@ def world(db: None, request: pytest.FixtureRequest) -> World:
     if not connection.in_atomic_block:
         # A transactional test: the append-only ledger must be emptied before Django's flush.
         request.addfinalizer(lambda: db_guards.purge_ledger(connection))
-    # The fund has money, and the ombud's organisation a payee (its default for payouts).
+    treasurer2 = UserFactory(roles=["treasurer"])
+    # The fund has money, and the ombud's organisation a payee (its default for payouts),
+    # registered by one treasurer and approved by the other.
     record_income(fund, "1000000", kind="donation", actor=treasurer, reference="WORLD-1")
-    create_payee(
+    approved_payee(
         treasurer,
+        treasurer2,
         kind="organisation",
         name="Socialtjänsten",
         method="bankgiro",
@@ -120,7 +128,7 @@ def world(db: None, request: pytest.FixtureRequest) -> World:
         decider=decider,
         decider2=decider2,
         treasurer=treasurer,
-        treasurer2=UserFactory(roles=["treasurer"]),
+        treasurer2=treasurer2,
         auditor=UserFactory(roles=["auditor"]),
         admin=UserFactory(roles=["administrator"]),
     )

@@ -47,6 +47,7 @@ urlpatterns = [
     path("ombud/new/", ombud.new_application, name="ombud_new"),
     # treasurers
     path("treasury/", treasury.treasury, name="treasury"),
+    path("treasury/payees/<int:pk>/approve/", treasury.approve_payee, name="payee_approve"),
     path("treasury/batches/new/", treasury.create_batch, name="batch_create"),
     path("treasury/batches/<int:pk>/", treasury.batch_view, name="batch"),
     path("treasury/batches/<int:pk>/file/", treasury.batch_file, name="batch_file"),

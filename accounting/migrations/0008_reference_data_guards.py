@@ -36,7 +36,7 @@ def uninstall(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounting", "0006_export_job"),
+        ("accounting", "0007_payee_approval"),
     ]
 
     operations = [

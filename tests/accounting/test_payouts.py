@@ -25,6 +25,7 @@ from audit.models import AuditEvent
 from tests.accounting.bank_files import camt054 as _camt054
 from tests.accounting.bank_files import pain002 as _pain002
 from tests.factories import UserFactory
+from tests.fixtures import approved_payee
 from tests.signin import sign_in
 from workflows.exceptions import PermissionDenied, ValidationFailed
 from workflows.states import State
@@ -39,24 +40,16 @@ def _scheduled(world, *amounts: str, **data):  # type: ignore[no-untyped-def]
     return world.run(app, "schedule_payout", world.treasurer, **data)
 
 
-def _payees(world):  # type: ignore[no-untyped-def]
-    return {
-        "bg": create_payee(
-            world.treasurer, kind="supplier", name="Optik AB", method="bankgiro", account="991-2346"
-        ),
-        "pg": create_payee(
-            world.treasurer, kind="supplier", name="Apotek", method="plusgiro", account="9020025"
-        ),
-        "bank": create_payee(
-            world.treasurer,
-            kind="person",
-            person_name="Hemliga Personen",
-            method="bank_account",
-            clearing_number="6789",
-            account="123456703",
-        ),
-        "iban": create_payee(
-            world.treasurer,
+def _payees(world, app=None):  # type: ignore[no-untyped-def]
+    """Approved payees of each method; with ``app``, also its person's own bank account."""
+
+    def payee(**details):  # type: ignore[no-untyped-def]
+        return approved_payee(world.treasurer, world.treasurer2, **details)
+
+    chosen = {
+        "bg": payee(kind="supplier", name="Optik AB", method="bankgiro", account="991-2346"),
+        "pg": payee(kind="supplier", name="Apotek", method="plusgiro", account="9020025"),
+        "iban": payee(
             kind="supplier",
             name="Hyresvärd",
             method="iban",
@@ -64,6 +57,16 @@ def _payees(world):  # type: ignore[no-untyped-def]
             bic="ESSESESS",
         ),
     }
+    if app is not None:
+        chosen["bank"] = payee(
+            kind="person",
+            person_name="Hemliga Personen",
+            method="bank_account",
+            clearing_number="6789",
+            account="123456703",
+            beneficiary=app.beneficiary,
+        )
+    return chosen
 
 
 def test_schedule_creates_one_order_per_item_to_the_default_payee(world):
@@ -147,8 +150,10 @@ def test_cancelled_batch_frees_its_orders(world):
 
 
 def test_pain001_validates_and_names_no_person(world):
-    chosen = _payees(world)
-    app = world.to_approved(world.new_application("100", "200", "300", "400"))
+    app = world.to_approved(
+        world.new_application("100", "200", "300", "400", name="Hemliga Personen")
+    )
+    chosen = _payees(world, app)
     items = list(app.items.order_by("position"))
     world.run(
         app,
@@ -272,8 +277,13 @@ def test_pain002_pays_settled_and_fails_rejected_with_the_reason(world):
     assert Commitment.objects.get(application=failed_app).status == "open"
     again = import_pain002(content, world.treasurer)
     assert (again.paid, again.failed) == (0, 0)
-    supplier = create_payee(
-        world.treasurer, kind="supplier", name="Ny", method="bankgiro", account="991-2346"
+    supplier = approved_payee(
+        world.treasurer,
+        world.treasurer2,
+        kind="supplier",
+        name="Ny",
+        method="bankgiro",
+        account="991-2346",
     )
     world.run(failed_app, "schedule_payout", world.treasurer, payee=supplier.pk)
     batch2 = world.send_payouts(failed_app)

@@ -79,4 +79,5 @@ def page_arguments(app: Any, item: Any, batch: Any, job: Any) -> dict[str, dict[
         "item": {"reference": app.reference, "item_id": item.pk},
         "batch": {"pk": batch.pk},
         "batch_action": {"pk": batch.pk, "action": "approve"},
+        "payee": {"pk": batch.orders.values_list("payee_id", flat=True)[0]},
     }

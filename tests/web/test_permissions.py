@@ -59,6 +59,7 @@ PAGES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "ombud_home": ("get", "", ONLY("ombud", "other_ombud")),
     "ombud_new": ("get", "", ONLY("ombud", "other_ombud")),
     "treasury": ("get", "", ONLY("treasurer")),
+    "payee_approve": ("post", "payee", ONLY("treasurer")),
     "batch_create": ("post", "", ONLY("treasurer")),
     "batch": ("get", "batch", ONLY("treasurer")),
     "batch_file": ("post", "batch", ONLY("treasurer")),

@@ -141,3 +141,65 @@ def test_a_treasurer_declares_an_exported_file_void_and_resolves_a_bank_exceptio
     )
     exception.refresh_from_db()
     assert exception.resolution == "recovered"
+
+
+def test_a_payee_awaiting_approval_is_listed_and_approved_by_another_treasurer(
+    world: World,
+) -> None:
+    from accounting.models import Payee
+    from accounting.payees import create_payee
+
+    payee = create_payee(
+        world.treasurer,
+        kind="supplier",
+        name="Nya Optikern AB",
+        method="bankgiro",
+        account="991-2346",
+    )
+    first = sign_in(Client(), world.treasurer)
+    page = first.get(reverse("web:treasury")).content.decode()
+    assert payee.reference in page and "Nya Optikern AB" in page and "9912346" in page
+    assert reverse("web:payee_approve", args=[payee.pk]) in page
+    response = first.post(reverse("web:payee_approve", args=[payee.pk]), follow=True)
+    assert "You registered this payee; another treasurer must approve it." in messages_of(response)
+    assert Payee.objects.get(pk=payee.pk).approved_by is None
+
+    second = sign_in(Client(), world.treasurer2)
+    assert second.get(reverse("web:payee_approve", args=[payee.pk])).status_code == 405
+    response = second.post(reverse("web:payee_approve", args=[payee.pk]), follow=True)
+    assert f"Payee {payee.reference} is approved." in messages_of(response)
+    assert Payee.objects.get(pk=payee.pk).approved_by == world.treasurer2
+    assert payee.reference not in second.get(reverse("web:treasury")).content.decode()
+
+
+def test_approving_a_payee_needs_the_csrf_token(world: World) -> None:
+    from accounting.models import Payee
+    from accounting.payees import create_payee
+
+    payee = create_payee(
+        world.treasurer, kind="supplier", name="Apoteket", method="plusgiro", account="9020025"
+    )
+    client = sign_in(Client(enforce_csrf_checks=True), world.treasurer2)
+    response = client.post(reverse("web:payee_approve", args=[payee.pk]))
+    assert response.status_code == 403
+    assert Payee.objects.get(pk=payee.pk).approved_by is None
+
+
+def test_a_person_payee_awaiting_approval_shows_neither_name_nor_full_account(
+    world: World,
+) -> None:
+    from accounting.payees import create_payee
+
+    app = world.new_application("500", name="Maria Hemlig")
+    payee = create_payee(
+        world.treasurer,
+        kind="person",
+        person_name="Maria Hemlig",
+        method="bank_account",
+        clearing_number="6789",
+        account="123456703",
+        beneficiary=app.beneficiary,
+    )
+    page = sign_in(Client(), world.treasurer2).get(reverse("web:treasury")).content.decode()
+    assert payee.reference in page and "ending 6703" in page
+    assert "Maria" not in page and "123456703" not in page

@@ -1,4 +1,5 @@
-"""The treasurer's pages: payouts to schedule, batches (four eyes), bank files, balances."""
+"""The treasurer's pages: payees to approve, payouts to schedule, batches (four eyes), bank
+files, balances."""
 
 from __future__ import annotations
 
@@ -18,9 +19,11 @@ from accounting.models import (
     BankExceptionResolution,
     BatchStatus,
     OrderStatus,
+    Payee,
     PaymentBatch,
     PaymentOrder,
 )
+from accounting.selectors import payees_awaiting_approval
 from fund.models import Application, Fund
 from web.access import page
 from web.forms import BatchForm
@@ -68,8 +71,22 @@ def treasury(request: HttpRequest) -> HttpResponse:
             "funds": funds,
             "exceptions": list(open_bank_exceptions()[:100]),
             "resolutions": BankExceptionResolution.choices,
+            "payees_to_approve": payees_awaiting_approval(),
         },
     )
+
+
+@page(Role.TREASURER, methods=("POST",))
+def approve_payee(request: HttpRequest, pk: int) -> HttpResponse:
+    """A second treasurer approves a new payee; the registrar is refused by the service."""
+    payee = get_object_or_404(Payee, pk=pk)
+    try:
+        accounting.approve_payee(payee, actor=request.user)
+    except WorkflowError as error:
+        show_refusal(request, error)
+    else:
+        messages.success(request, _("Payee %(ref)s is approved.") % {"ref": payee.reference})
+    return redirect("web:treasury")
 
 
 @page(Role.TREASURER, methods=("POST",))
