@@ -8,7 +8,9 @@ resolves it:
 
 * money out that should not have gone: ``recovered`` (it came back: 1930 against 1689) or
   ``accepted_as_grant`` (it stands as a grant: 6710 against 1689);
-* money back for a paid order: ``returned_to_fund`` (the grant is reversed: 1689 against 6710).
+* money back for a paid order, or a rejection of an order a treasurer had confirmed as paid by
+  hand (the money never left): ``returned_to_fund`` (the grant is reversed: 1689 against
+  6710). The case is not reopened; paying the person again is a new decision.
 
 Each step is one voucher and one audit event; nothing is refused, nothing is guessed.
 """
@@ -51,6 +53,7 @@ RESOLUTIONS = {
         BankExceptionResolution.ACCEPTED_AS_GRANT,
     ),
     BankExceptionKind.RETURNED_AFTER_PAYMENT: (BankExceptionResolution.RETURNED_TO_FUND,),
+    BankExceptionKind.REJECTED_AFTER_CONFIRMATION: (BankExceptionResolution.RETURNED_TO_FUND,),
 }
 
 
@@ -66,10 +69,10 @@ def record_bank_exception(
     """Book what the bank did and open an exception; None when this entry was seen before."""
     require_treasurer(actor)
     source = source[:100]
-    if BankException.objects.filter(source=source).exists():
-        return None
+    if BankException.objects.filter(order=order, kind=kind).exists():
+        return None  # the same money, said again (another file, or the same one)
     app = order.application
-    out = kind == BankExceptionKind.PAID_AFTER_FAILURE
+    out = kind == BankExceptionKind.PAID_AFTER_FAILURE  # else money is back in the bank
     signed = amount if out else -amount
     voucher = post_voucher(
         series=VoucherSeries.PAYOUT,

@@ -212,8 +212,13 @@ def _apply_failed(report: StatusReport, order: PaymentOrder, said: Outcome, acto
     elif order.status == OrderStatus.PAID and said.money_moved:
         amount = said.amount if said.amount is not None else order.amount.amount
         _exception(report, order, said, BankExceptionKind.RETURNED_AFTER_PAYMENT, amount, actor)
+    elif order.status == OrderStatus.PAID and not order.paid_by_bank:
+        # Confirmed by hand, rejected by the bank: the money never left, the books must say so.
+        amount = order.amount.amount
+        kind = BankExceptionKind.REJECTED_AFTER_CONFIRMATION
+        _exception(report, order, said, kind, amount, actor)
     elif order.status == OrderStatus.PAID:
-        report.unknown.append(f"PO-{order.pk}")  # a status only: the booked payment stands
+        report.unknown.append(f"PO-{order.pk}")  # the bank's own booking stands
     order.refresh_from_db()
 
 

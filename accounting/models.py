@@ -559,6 +559,8 @@ class PaymentOrder(models.Model):
     #: Set when the batch's file is exported with this order in it: from then on the bank may
     #: have it, so it can only fail by the bank's word or by voiding the whole file.
     in_file = models.BooleanField(_("in an exported file"), default=False)
+    #: Paid on the bank's own word (a bank file), not on a treasurer's confirmation.
+    paid_by_bank = models.BooleanField(_("paid according to the bank"), default=False)
     #: Null only for orders scheduled before this was recorded (see ``approve_batch``).
     scheduled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -662,6 +664,10 @@ class BankExceptionKind(models.TextChoices):
         "returned_after_payment",
         _("The bank returned money for an order booked as paid"),
     )
+    REJECTED_AFTER_CONFIRMATION = (
+        "rejected_after_confirmation",
+        _("The bank rejected an order a treasurer had confirmed as paid"),
+    )
 
 
 class BankExceptionResolution(models.TextChoices):
@@ -677,14 +683,14 @@ class BankException(models.Model):
     books follow the bank; resolving it moves the amount to where it belongs.
     """
 
-    kind = models.CharField(_("kind"), max_length=24, choices=BankExceptionKind.choices)
+    kind = models.CharField(_("kind"), max_length=30, choices=BankExceptionKind.choices)
     order = models.ForeignKey(
         PaymentOrder, on_delete=models.PROTECT, related_name="bank_exceptions"
     )
     amount = money_field(_("amount"))
     booking_date = models.DateField(_("booking date"))
-    #: The entry as the bank named it (file digest and end-to-end id), so a re-import is a no-op.
-    source = models.CharField(max_length=100, unique=True)
+    #: Where the bank said it first (file digest, entry, end-to-end id), for the treasurer.
+    source = models.CharField(max_length=100, blank=True)
     voucher = models.OneToOneField(Voucher, on_delete=models.PROTECT, related_name="bank_exception")
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -711,6 +717,10 @@ class BankException(models.Model):
         verbose_name_plural = _("bank exceptions")
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="bank_exception_positive"),
+            # The bank pays (or returns) one end-to-end id once: a second file saying the same
+            # (a status report and a notification, an intraday and a resent notification)
+            # is the same money, never booked twice.
+            models.UniqueConstraint(fields=["order", "kind"], name="bank_exception_once"),
             models.CheckConstraint(
                 condition=Q(resolved_by__isnull=True) | ~Q(resolved_by=F("recorded_by")),
                 name="bank_exception_four_eyes",

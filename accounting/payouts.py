@@ -33,8 +33,10 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -591,7 +593,8 @@ def _pay(
     order.status = OrderStatus.PAID
     order.voucher = voucher
     order.paid_at = now
-    order.save(update_fields=["status", "voucher", "paid_at"])
+    order.paid_by_bank = by_bank
+    order.save(update_fields=["status", "voucher", "paid_at", "paid_by_bank"])
     Commitment.objects.filter(pk=order.commitment_id, status=CommitmentStatus.OPEN).update(
         status=CommitmentStatus.EXPENSED, closed_at=now, close_reason="paid"
     )
@@ -747,6 +750,13 @@ def void_batch_file(batch: PaymentBatch, *, actor: Any) -> PaymentBatch:
                     "bank did not receive it."
                 )
             )
+        if actor.pk in payee_registrars(batch) | order_schedulers(batch):
+            raise PermissionDenied(
+                _(
+                    "You registered a payee or scheduled an order in this file; another "
+                    "treasurer must declare that the bank did not receive it."
+                )
+            )
         ids = list(batch.orders.filter(in_file=True).values_list("pk", flat=True))
         orders = locked_orders(PaymentOrder.objects.filter(pk__in=ids))
         answered = [o for o in orders if o.status != OrderStatus.SCHEDULED]
@@ -785,6 +795,8 @@ def void_batch_file(batch: PaymentBatch, *, actor: Any) -> PaymentBatch:
         batch.voided_at = now
         batch.voided_by = actor
         batch.save(update_fields=["status", "voided_at", "voided_by"])
+        void_file = Path(settings.PAYOUT_FILES_DIR) / f"{batch.message_id}.xml"
+        transaction.on_commit(lambda: void_file.unlink(missing_ok=True))  # never uploaded again
         _batch_event(
             batch,
             actor,

@@ -46,6 +46,7 @@ from accounting.payouts import (
     settle_for_confirmation,
     void_batch_file,
 )
+from workflows.exceptions import ValidationFailed
 
 __all__ = [
     "approve_batch",
@@ -124,3 +125,8 @@ def withdrawal_problems(application: Any) -> list[str]:
 
 def on_payout_failed(application: Any, actor: Any, data: Mapping[str, Any], reason: str) -> None:
     fail_open_orders(application, actor, reason=reason, already=data.get("payment_orders") or ())
+    if PaymentOrder.objects.filter(application=application, status=OrderStatus.SCHEDULED).exists():
+        raise ValidationFailed(
+            _("%(ref)s still has a payment order waiting for the bank.")
+            % {"ref": application.reference}
+        )

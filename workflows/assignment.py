@@ -56,10 +56,18 @@ def reassign_ombud(application: Application, *, actor: Any, ombud: Ombud) -> App
     with transaction.atomic():
         app = (
             Application.objects.select_for_update(of=("self",))
-            .select_related("fund", "ombud")
+            .select_related("fund", "ombud", "beneficiary")
             .get(pk=application.pk)
         )
-        if not may_act_as(actor, Role.OFFICER, app):
+        protected = app.beneficiary.protected_identity
+        if protected and not may_act_as(actor, Role.DECISION_MAKER, app):
+            raise PermissionDenied(
+                _(
+                    "The person has a protected identity: only a decision-maker working in this "
+                    "fund may hand the case to another ombud."
+                )
+            )
+        if not protected and not may_act_as(actor, Role.OFFICER, app):
             raise PermissionDenied(
                 _("Only an officer working in this fund may hand the case to another ombud.")
             )
@@ -80,7 +88,7 @@ def reassign_ombud(application: Application, *, actor: Any, ombud: Ombud) -> App
         record_event(
             action="application.ombud_changed",
             actor=actor,
-            role=Role.OFFICER,
+            role=Role.DECISION_MAKER if protected else Role.OFFICER,
             object_type="application",
             object_ref=app.reference,
             payload={"ombud": new.pk, "previous": previous},

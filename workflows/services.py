@@ -150,6 +150,9 @@ def register_beneficiary(
         known = _known_person(actor, index) if index else None
         if known is not None:
             return _matched(known, actor, typed=typed, protect=bool(protected_identity))
+        # A twin of a protected person is protected too: the index knows the number is
+        # protected even when this actor may not know the person exists.
+        protected_identity = bool(protected_identity) or _index_is_protected(index)
         beneficiary = Beneficiary(
             reference=next_reference("B"),
             personnummer_index=index,
@@ -179,6 +182,41 @@ def register_beneficiary(
             },
         )
     return beneficiary
+
+
+def _index_is_protected(index: str) -> bool:
+    """Whether anyone registered under this personnummer index has a protected identity."""
+    if not index:
+        return False
+    people = Beneficiary.objects.filter(personnummer_index=index, erased_at__isnull=True)
+    return any(person.protected_identity for person in people)
+
+
+def _protected_scope_problems(actor: Any, person: Beneficiary, ombud: Ombud) -> list[str]:
+    """A new case must not open a protected person to anyone who could not see them before.
+
+    The actor must already see the person through one of the person's cases (the case's
+    ombud, or a holder of a decision-maker's grant), and the case's ombud must already be the
+    ombud of one of the person's cases. A person with no case yet is the registrant's.
+    """
+    from fund.privacy import AccessPurpose, access_problem
+
+    cases = list(person.applications.select_related("fund", "ombud"))
+    if not cases or not person.protected_identity:
+        return []
+    if not any(
+        access_problem(actor, person, case, AccessPurpose.CASE_HANDLING, "") is None
+        for case in cases
+    ):
+        return [_("The person has a protected identity: you may not apply for them.")]
+    if not any(case.ombud_id == ombud.pk for case in cases):
+        return [
+            _(
+                "The person has a protected identity: a new case keeps the ombud they already "
+                "have; a decision-maker hands a case to another ombud."
+            )
+        ]
+    return []
 
 
 def _known_person(actor: Any, index: str) -> Beneficiary | None:
@@ -290,6 +328,9 @@ def create_application(
         raise ValidationFailed(_("Name the ombud who applies for the person."))
     if ombud.status == OmbudStatus.REVOKED:
         raise PermissionDenied(_("This ombud's registration is revoked."))
+    protected = _protected_scope_problems(actor, beneficiary, ombud)
+    if protected:
+        raise PermissionDenied(protected)
     if not fund.active:
         raise ValidationFailed(_("%(fund)s is not open for applications.") % {"fund": fund.name})
     validated = _validated_items(fund, items)

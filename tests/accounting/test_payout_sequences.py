@@ -319,3 +319,82 @@ def test_money_returned_for_a_paid_order_is_booked_as_an_exception(world):
     )
     balance = trial_balance()
     assert balance[SUSPENSE_ACCOUNT] == Decimal("0.00") and balance["6710"] == Decimal("0.00")
+
+
+# --- Found by the adversarial review of the merged fix ------------------------------------------
+
+
+def test_one_payment_of_a_void_file_said_by_two_bank_files_is_booked_out_once(world):
+    app = _scheduled(world, "1500")
+    batch = world.send_payouts(app)
+    (order,) = _orders(app)
+    payouts.void_batch_file(batch, actor=world.treasurer2)
+    import_pain002(pain002(batch, [(order, ("ACSC", ""))]), world.treasurer)
+    entry = camt054_entry([(order, "1500.00", "SEK")], total="1500.00")
+    import_camt054(camt054_file([entry], version="001.08"), world.treasurer)
+    import_camt054(camt054_file([entry], version="001.02"), world.treasurer)
+    assert BankException.objects.filter(order=order).count() == 1
+    assert trial_balance()[SUSPENSE_ACCOUNT] == Decimal("1500.00")
+
+
+def test_a_bank_rejection_after_a_confirmation_by_hand_is_booked_as_an_exception(world):
+    app = world.to_paid(world.new_application("1500"))  # the treasurer confirmed by hand
+    (order,) = _orders(app)
+    bank_before = trial_balance()["1930"]
+    report = import_pain002(pain002(order.batch, [(order, ("RJCT", "AC04"))]), world.treasurer)
+    assert report.exceptions == [f"PO-{order.pk}: rejected_after_confirmation"]
+    assert trial_balance()["1930"] == bank_before + Decimal("1500.00")  # the money never left
+    resolve_bank_exception(
+        BankException.objects.get(), actor=world.treasurer2, resolution="returned_to_fund"
+    )
+    balance = trial_balance()
+    assert balance[SUSPENSE_ACCOUNT] == Decimal("0.00") and balance["6710"] == Decimal("0.00")
+
+
+def test_a_bank_rejection_after_the_banks_own_booking_leaves_the_booking(world):
+    app = _scheduled(world, "1500")
+    batch = world.send_payouts(app)
+    (order,) = _orders(app)
+    import_camt054(camt054([(order, "2026-11-24", "")]), world.treasurer)
+    report = import_pain002(pain002(batch, [(order, ("RJCT", "AC04"))]), world.treasurer)
+    assert report.unknown == [f"PO-{order.pk}"] and report.exceptions == []
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+
+
+def test_whoever_registered_the_payee_or_scheduled_the_order_cannot_declare_its_file_void(
+    world,
+):
+    from tests.factories import UserFactory
+
+    app = _scheduled(world, "1500")  # world.treasurer registered the payee and scheduled
+    batch = payouts.create_batch(world.treasurer2, applications=[app])
+    payouts.approve_batch(batch, UserFactory(roles=["treasurer"]))
+    payouts.export_batch(batch, world.treasurer2)
+    payouts.mark_sent(batch, world.treasurer2)
+    with pytest.raises(PermissionDenied, match="registered a payee or scheduled an order"):
+        payouts.void_batch_file(batch, actor=world.treasurer)
+    payouts.void_batch_file(batch, actor=UserFactory(roles=["treasurer"]))
+
+
+def test_a_void_file_is_removed_from_the_payout_folder(
+    world, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.PAYOUT_FILES_DIR = str(tmp_path)
+    app = _scheduled(world, "1500")
+    batch = world.send_payouts(app)
+    written = tmp_path / f"{batch.message_id}.xml"
+    written.write_bytes(payouts.export_batch(batch, world.treasurer))
+    with django_capture_on_commit_callbacks(execute=True):
+        payouts.void_batch_file(batch, actor=world.treasurer2)
+    assert not written.exists()
+
+
+def test_payout_failed_by_hand_never_leaves_an_order_at_the_bank(world):
+    app = _scheduled(world, "700")
+    world.send_payouts(app)
+    (order,) = _orders(app)
+    with pytest.raises(ValidationFailed):
+        world.run(app, "payout_failed", world.treasurer, reason="other", payment_orders=[order.pk])
+    app.refresh_from_db()
+    assert app.state == State.PAYOUT_SCHEDULED

@@ -239,3 +239,118 @@ def test_the_api_shows_a_protected_person_only_under_a_grant(
     assert response.status_code == 200
     assert response.json()["name"] == NAME
     assert _views(world.officer2) == 1
+
+
+# --- Found by the adversarial review: other doors to a protected person ---------------------
+
+REVIEW_PNR = "19811218-9876"
+
+
+def _protected_case_of(world: World) -> Application:
+    person = services.register_beneficiary(
+        world.ombud.user,
+        name="Skyddad Svensson",
+        personal_number=REVIEW_PNR,
+        protected_identity=True,
+    )
+    app = services.create_application(
+        world.ombud.user,
+        fund=world.fund,
+        beneficiary=person,
+        items=[services.NeedInput(category="glasses", amount="500", description="behov")],
+    )
+    return world.run(app, "submit", world.ombud.user)
+
+
+def test_an_officer_without_a_grant_cannot_open_a_protected_person_to_an_ombud_of_choice(
+    world: World,
+) -> None:
+    from tests.factories import OmbudFactory
+
+    person = _protected_case_of(world).beneficiary
+    with pytest.raises(PermissionDenied, match="protected identity"):
+        services.create_application(
+            world.officer2,
+            fund=world.fund,
+            beneficiary=person,
+            ombud=OmbudFactory(),
+            items=[services.NeedInput(category="glasses", amount="500", description="x")],
+        )
+    assert person.applications.count() == 1
+
+
+def test_an_officer_with_a_grant_applies_again_only_through_the_persons_own_ombud(
+    world: World,
+) -> None:
+    from tests.factories import OmbudFactory
+
+    case = _protected_case_of(world)
+    grant_protected_access(case, actor=world.decider, grantee=world.officer2, reason="decision")
+    items = [services.NeedInput(category="glasses", amount="500", description="x")]
+    with pytest.raises(PermissionDenied, match="keeps the ombud"):
+        services.create_application(
+            world.officer2,
+            fund=world.fund,
+            beneficiary=case.beneficiary,
+            ombud=OmbudFactory(),
+            items=items,
+        )
+    again = services.create_application(
+        world.officer2,
+        fund=world.fund,
+        beneficiary=case.beneficiary,
+        ombud=world.ombud,
+        items=items,
+    )
+    assert again.ombud == world.ombud
+
+
+def test_the_api_does_not_open_a_protected_person_to_another_ombud(world: World) -> None:
+    from tests.factories import OmbudFactory
+
+    case = _protected_case_of(world)
+    other = OmbudFactory()
+    response = api_client(world.officer2).post(
+        "/api/v1/applications/",
+        {
+            "fund": world.fund.code,
+            "beneficiary": case.beneficiary.reference,
+            "ombud": other.pk,
+            "items": [{"category": "glasses", "amount": "500", "description": "x"}],
+        },
+        format="json",
+    )
+    assert response.status_code in (403, 404), response.content
+    assert not Application.objects.filter(ombud=other).exists()
+
+
+def test_a_twin_registration_of_a_protected_personnummer_is_protected_too(world: World) -> None:
+    from tests.factories import OmbudFactory
+
+    case = _protected_case_of(world)
+    other = OmbudFactory()
+    twin = services.register_beneficiary(other.user, name="S. Svensson", personal_number=REVIEW_PNR)
+    assert twin.pk != case.beneficiary_id and twin.protected_identity
+    app = services.create_application(
+        other.user,
+        fund=world.fund,
+        beneficiary=twin,
+        items=[services.NeedInput(category="glasses", amount="500", description="x")],
+    )
+    with pytest.raises(PermissionDenied, match="protected identity"):
+        privacy.read_personal_data(world.officer2, twin, application=app)
+
+
+def test_only_a_decision_maker_hands_a_protected_case_to_another_ombud(world: World) -> None:
+    from fund.models import OmbudStatus
+    from fund.services import set_ombud_status
+    from tests.factories import OmbudFactory
+    from workflows.assignment import reassign_ombud
+
+    case = _protected_case_of(world)
+    set_ombud_status(world.admin, world.ombud, status=OmbudStatus.REVOKED)
+    chosen = OmbudFactory()
+    with pytest.raises(PermissionDenied, match="only a decision-maker"):
+        reassign_ombud(case, actor=world.officer2, ombud=chosen)
+    app = reassign_ombud(case, actor=world.decider, ombud=chosen)
+    assert app.ombud == chosen
