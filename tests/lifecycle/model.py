@@ -269,6 +269,10 @@ def camt054(entries: list[tuple[str, list[CamtTx]]], date: str) -> bytes:
 # --------------------------------------------------------------------------------------
 
 
+#: Why a read is not allowed.
+REVOKED_OMBUD, PROTECTED, NOT_ON_CASE = "revoked ombud", "protected identity", "not on the case"
+
+
 @dataclass
 class Entitlement:
     """Need-to-know as the issue states it, kept apart from the code that enforces it.
@@ -282,10 +286,11 @@ class Entitlement:
     revoked: set[int] = field(default_factory=set)  # ombud ids
     grants: set[tuple[int, str]] = field(default_factory=set)  # (application id, user name)
 
-    def may_read(self, name: str, user: User, application: Any, protected: bool) -> bool:
+    def refusal(self, name: str, user: User, application: Any, protected: bool) -> str:
+        """Why ``name`` may not read the case's person ("" when they may)."""
         ombud: Ombud | None = getattr(user, "ombud", None)
         if ombud is not None and ombud.pk == application.ombud_id:
-            return ombud.pk not in self.revoked
+            return REVOKED_OMBUD if ombud.pk in self.revoked else ""
         if protected:
-            return (application.pk, name) in self.grants
-        return name in self.handlers[application.fund.code]
+            return "" if (application.pk, name) in self.grants else PROTECTED
+        return "" if name in self.handlers[application.fund.code] else NOT_ON_CASE
