@@ -15,7 +15,10 @@ from fund.models import OmbudStatus
 from fund.privacy import read_personal_data
 from fund.services import set_ombud_status
 from tests.fixtures import World
+from workflows import services
+from workflows.assignment import assign_officer
 from workflows.exceptions import PermissionDenied
+from workflows.services import NeedInput
 
 pytestmark = pytest.mark.django_db
 
@@ -28,3 +31,26 @@ def test_revoked_ombud_loses_case_scope_at_once(world: World) -> None:
     revoked = User.objects.get(pk=world.ombud.user_id)  # as the next request would load them
     with pytest.raises(PermissionDenied):
         read_personal_data(revoked, app.beneficiary, application=app)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue #13 defect 7: the officer named on a protected-identity case reads it "
+    "without a logged grant",
+)
+def test_protected_identity_is_read_only_with_a_logged_grant(world: World) -> None:
+    """Found as: create_case(protected person) -> advance (request_attestation assigns the
+    officer) -> read_person(officer)."""
+    person = services.register_beneficiary(
+        world.ombud.user, name="Skyddad Person", protected_identity=True, region="AB"
+    )
+    app = services.create_application(
+        world.ombud.user,
+        fund=world.fund,
+        beneficiary=person,
+        items=[NeedInput(category="glasses", amount="1500")],
+    )
+    app = world.run(app, "submit", world.ombud.user)
+    app = assign_officer(app, world.officer, world.officer)  # the officer names themselves
+    with pytest.raises(PermissionDenied):
+        read_personal_data(world.officer, person, application=app)

@@ -549,8 +549,9 @@ class MoneyPath(RuleBasedStateMachine):
         chosen = {transfers[pick % len(transfers)]: want for pick, want in payments}
         by_status: dict[str, list[CamtTx]] = defaultdict(list)
         for transfer, want in chosen.items():
+            decided_before = transfer.order_id in self.bank.fate
             fate = self.bank.decide(transfer.order_id, want if booked else "pending")
-            if fate == PAID and misstated and not by_status["BOOK"]:
+            if fate == PAID and misstated and not decided_before and not by_status["BOOK"]:
                 # The bank booked another amount than ours: that is not our payment paid.
                 tx = CamtTx(transfer.order_id, transfer.amount + 1)
                 self.bank.fate.pop(transfer.order_id, None)
