@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import timezone
 
+from accounting.bank_status import import_camt054
+from accounting.models import OrderStatus, PaymentOrder
 from fund.models import OmbudStatus
 from fund.privacy import read_personal_data
 from fund.services import set_ombud_status
 from tests.fixtures import World
+from tests.lifecycle.model import CamtTx, camt054
 from workflows import services
 from workflows.assignment import assign_officer
 from workflows.exceptions import PermissionDenied
@@ -54,3 +58,20 @@ def test_protected_identity_is_read_only_with_a_logged_grant(world: World) -> No
     app = assign_officer(app, world.officer, world.officer)  # the officer names themselves
     with pytest.raises(PermissionDenied):
         read_personal_data(world.officer, person, application=app)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="issue #13 defect 4: a camt.054 <Sts><Cd>PDNG</Cd></Sts> is booked as paid"
+)
+def test_pending_bank_entry_is_not_booked_as_paid(world: World) -> None:
+    """Found as: advance (a case paid out in a sent file) -> bank_debit_notification(booked=False,
+    coded_status=True) -> the order is booked although the bank only has it pending."""
+    app = world.run(
+        world.to_approved(world.new_application("1500")), "schedule_payout", world.treasurer
+    )
+    world.send_payouts(app)
+    order = PaymentOrder.objects.get(application=app)
+    pending = [("<Sts><Cd>PDNG</Cd></Sts>", [CamtTx(order.pk, order.amount.amount)])]
+    import_camt054(camt054(pending, timezone.localdate().isoformat()), world.treasurer)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.SCHEDULED
