@@ -8,6 +8,8 @@ coordinator removes the mark when merging the fix (a strict xfail that passes fa
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
@@ -21,7 +23,7 @@ from tests.fixtures import World
 from tests.lifecycle.model import CamtTx, camt054
 from workflows import services
 from workflows.assignment import assign_officer
-from workflows.exceptions import PermissionDenied
+from workflows.exceptions import PermissionDenied, ValidationFailed
 from workflows.services import NeedInput
 
 pytestmark = pytest.mark.django_db
@@ -75,3 +77,31 @@ def test_pending_bank_entry_is_not_booked_as_paid(world: World) -> None:
     import_camt054(camt054(pending, timezone.localdate().isoformat()), world.treasurer)
     order.refresh_from_db()
     assert order.status == OrderStatus.SCHEDULED
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue #13 defect 6: the yearly limit per person resets when the person is "
+    "registered again",
+)
+def test_yearly_limit_counts_the_person_under_every_registration(world: World) -> None:
+    """Found as: create_case(person 2) -> create_case(person 2, register_again=True) -> both
+    advanced to approved: 3,000 + 4,500 kr against the budget fund's 7,000 kr limit."""
+
+    def case_for(registration: Any, *amounts: str) -> Any:
+        items = [NeedInput(category="glasses", amount=a) for a in amounts]
+        app = services.create_application(
+            world.ombud.user, fund=world.fund, beneficiary=registration, items=items
+        )
+        return world.to_decision(app)
+
+    def register() -> Any:
+        return services.register_beneficiary(
+            world.ombud.user, name="Testa Testsson", personal_number="198112189876", region="AB"
+        )
+
+    first = world.run(case_for(register(), "20000", "20000"), "approve", world.decider)
+    world.run(first, "approve", world.decider2)  # 40,000 kr of the 60,000 kr limit
+    again = case_for(register(), "20000", "10000")  # the same personnummer, registered anew
+    with pytest.raises(ValidationFailed):
+        world.run(again, "approve", world.decider)

@@ -157,6 +157,7 @@ KNOWN_BREAKS = {
     "nobody_read_a_revoked_ombuds_case": "issue #13 defect 8",
     "nobody_read_a_protected_identity_without_a_grant": "issue #13 defect 7",
     "booked_only_what_the_bank_paid": "issue #13 defect 4",
+    "person_within_yearly_limit": "issue #13 defect 6",
 }
 #: A choice among a few cases, batches, payees or files (taken modulo how many there are).
 picks = st.integers(min_value=0, max_value=7)
@@ -487,7 +488,8 @@ class MoneyPath(RuleBasedStateMachine):
             )
             return self.attempt(lambda: payouts.approve_batch(batch, self.users[other])) is not None
         if batch.status == BatchStatus.APPROVED and batch.exported_at is None:
-            return self.export(batch, user) is not None
+            self.export(batch, user)
+            return False  # a pause: the file is at the bank, not yet marked sent
         if batch.status == BatchStatus.APPROVED:
             return self.attempt(lambda: payouts.mark_sent(batch, user)) is not None
         return False
