@@ -83,6 +83,10 @@ QUICK_ENV = {
 }
 QUICK = os.environ.get("EVIDENCE_QUICK") == "1"
 
+#: The money-path state machine (tests/lifecycle, issue #13) at its evidence size; ``make test``
+#: and the quick run keep the test's small default.
+STATEFUL_ENV = {"FUNDFLOW_STATEFUL_EXAMPLES": "2000", "FUNDFLOW_STATEFUL_STEPS": "40"}
+
 
 class Run:
     def __init__(self) -> None:
@@ -202,16 +206,17 @@ def main() -> int:
 
     # With PostgreSQL at hand its own tests run there only; without, they show as skipped.
     only_sqlite = "evidence and not postgres and not celery" if postgres else "evidence"
+    stateful = {} if QUICK else STATEFUL_ENV
     run.step(
         "tests-sqlite",
         [*pytest, "-m", only_sqlite, "--evidence-json", str(OUT / "tests-sqlite.json")],
-        _env(DATABASE_URL=None),
+        _env(DATABASE_URL=None, **stateful),
     )
     if postgres:
         run.step(
             "tests-postgres",
             [*pytest, "-m", "evidence", "--evidence-json", str(OUT / "tests-postgres.json")],
-            _env(DATABASE_URL=postgres),
+            _env(DATABASE_URL=postgres, **stateful),
         )
 
     bench = [PYTHON, "-m", "bench", "--json"]

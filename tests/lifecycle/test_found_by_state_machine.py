@@ -1,0 +1,107 @@
+"""Issue #13: what the money-path state machine found, each shrunk to a plain test.
+
+Each test is the sequence Hypothesis shrank a failing example to
+(``tests/lifecycle/test_money_path_state_machine.py``), written with the ``world`` fixture.
+They are marked ``xfail(strict=True)`` until the defect's fix lands on the main branch; the
+coordinator removes the mark when merging the fix (a strict xfail that passes fails the run).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from accounting.bank_status import import_camt054
+from accounting.models import OrderStatus, PaymentOrder
+from fund.models import OmbudStatus
+from fund.privacy import read_personal_data
+from fund.services import set_ombud_status
+from tests.fixtures import World
+from tests.lifecycle.model import CamtTx, camt054
+from workflows import services
+from workflows.assignment import assign_officer
+from workflows.exceptions import PermissionDenied, ValidationFailed
+from workflows.services import NeedInput
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.xfail(strict=True, reason="issue #13 defect 8: a revoked ombud keeps access")
+def test_revoked_ombud_loses_case_scope_at_once(world: World) -> None:
+    """Found as: create_case(ombud) -> revoke_ombud(admin) -> read_person(ombud)."""
+    app = world.new_application("1500")
+    set_ombud_status(world.admin, world.ombud, status=OmbudStatus.REVOKED)
+    revoked = User.objects.get(pk=world.ombud.user_id)  # as the next request would load them
+    with pytest.raises(PermissionDenied):
+        read_personal_data(revoked, app.beneficiary, application=app)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue #13 defect 7: the officer named on a protected-identity case reads it "
+    "without a logged grant",
+)
+def test_protected_identity_is_read_only_with_a_logged_grant(world: World) -> None:
+    """Found as: create_case(protected person) -> advance (request_attestation assigns the
+    officer) -> read_person(officer)."""
+    person = services.register_beneficiary(
+        world.ombud.user, name="Skyddad Person", protected_identity=True, region="AB"
+    )
+    app = services.create_application(
+        world.ombud.user,
+        fund=world.fund,
+        beneficiary=person,
+        items=[NeedInput(category="glasses", amount="1500")],
+    )
+    app = world.run(app, "submit", world.ombud.user)
+    app = assign_officer(app, world.officer, world.officer)  # the officer names themselves
+    with pytest.raises(PermissionDenied):
+        read_personal_data(world.officer, person, application=app)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="issue #13 defect 4: a camt.054 <Sts><Cd>PDNG</Cd></Sts> is booked as paid"
+)
+def test_pending_bank_entry_is_not_booked_as_paid(world: World) -> None:
+    """Found as: advance (a case paid out in a sent file) -> bank_debit_notification(booked=False,
+    coded_status=True) -> the order is booked although the bank only has it pending."""
+    app = world.run(
+        world.to_approved(world.new_application("1500")), "schedule_payout", world.treasurer
+    )
+    world.send_payouts(app)
+    order = PaymentOrder.objects.get(application=app)
+    pending = [("<Sts><Cd>PDNG</Cd></Sts>", [CamtTx(order.pk, order.amount.amount)])]
+    import_camt054(camt054(pending, timezone.localdate().isoformat()), world.treasurer)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.SCHEDULED
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue #13 defect 6: the yearly limit per person resets when the person is "
+    "registered again",
+)
+def test_yearly_limit_counts_the_person_under_every_registration(world: World) -> None:
+    """Found as: create_case(person 2) -> create_case(person 2, register_again=True) -> both
+    advanced to approved: 3,000 + 4,500 kr against the budget fund's 7,000 kr limit."""
+
+    def case_for(registration: Any, *amounts: str) -> Any:
+        items = [NeedInput(category="glasses", amount=a) for a in amounts]
+        app = services.create_application(
+            world.ombud.user, fund=world.fund, beneficiary=registration, items=items
+        )
+        return world.to_decision(app)
+
+    def register() -> Any:
+        return services.register_beneficiary(
+            world.ombud.user, name="Testa Testsson", personal_number="198112189876", region="AB"
+        )
+
+    first = world.run(case_for(register(), "20000", "20000"), "approve", world.decider)
+    world.run(first, "approve", world.decider2)  # 40,000 kr of the 60,000 kr limit
+    again = case_for(register(), "20000", "10000")  # the same personnummer, registered anew
+    with pytest.raises(ValidationFailed):
+        world.run(again, "approve", world.decider)
