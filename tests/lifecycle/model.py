@@ -18,7 +18,7 @@ from lxml import etree
 from accounting.commitments import set_budget, set_ceiling
 from accounting.ledger import fiscal_year_for, record_income
 from accounting.models import Ceiling
-from accounting.payees import create_payee
+from accounting.payees import approve_payee, create_payee
 from fund.models import Ombud
 from tests.factories import FundFactory, OmbudFactory, UserFactory
 
@@ -34,6 +34,7 @@ ACTORS = (
     "decider2",
     "treasurer",
     "treasurer2",
+    "treasurer3",
     "auditor",
     "admin",
 )
@@ -92,6 +93,7 @@ def build_world() -> WorldIds:
         "decider2": UserFactory(roles=["decision_maker"]),
         "treasurer": UserFactory(roles=["treasurer"]),
         "treasurer2": UserFactory(roles=["treasurer"]),
+        "treasurer3": UserFactory(roles=["treasurer"]),
         "auditor": UserFactory(roles=["auditor"]),
         "admin": UserFactory(roles=["administrator"]),
     }
@@ -121,7 +123,7 @@ def build_world() -> WorldIds:
             set_budget(fund, fiscal_year_for(timezone.localdate()), rules.budget, treasurer)
         funds[code] = fund
     for each in ombud.values():
-        create_payee(
+        payee = create_payee(
             treasurer,
             kind="organisation",
             name="Socialtjänsten",
@@ -129,6 +131,7 @@ def build_world() -> WorldIds:
             account=BANKGIRO[0],
             organisation=each.organisation,
         )
+        approve_payee(payee, actor=users["treasurer2"])
     return WorldIds(
         users={name: user.pk for name, user in users.items()},
         funds={code: fund.pk for code, fund in funds.items()},
@@ -278,8 +281,8 @@ class Entitlement:
     """Need-to-know as the issue states it, kept apart from the code that enforces it.
 
     A case's ombud while not revoked; the fund's officers and decision-makers, except for a
-    person with a protected identity, whom only a holder of a logged grant may see (no grant
-    can be given yet, so nobody but the case's ombud).
+    person with a protected identity, whom only the case's ombud and a holder of a logged grant
+    (given by a decision-maker, still working in the fund) may see.
     """
 
     handlers: dict[str, frozenset[str]]
@@ -291,6 +294,8 @@ class Entitlement:
         ombud: Ombud | None = getattr(user, "ombud", None)
         if ombud is not None and ombud.pk == application.ombud_id:
             return REVOKED_OMBUD if ombud.pk in self.revoked else ""
+        if name not in self.handlers[application.fund.code]:
+            return NOT_ON_CASE
         if protected:
             return "" if (application.pk, name) in self.grants else PROTECTED
-        return "" if name in self.handlers[application.fund.code] else NOT_ON_CASE
+        return ""

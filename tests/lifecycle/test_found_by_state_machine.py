@@ -2,8 +2,7 @@
 
 Each test is the sequence Hypothesis shrank a failing example to
 (``tests/lifecycle/test_money_path_state_machine.py``), written with the ``world`` fixture.
-They are marked ``xfail(strict=True)`` until the defect's fix lands on the main branch; the
-coordinator removes the mark when merging the fix (a strict xfail that passes fails the run).
+Each failed on the code before its fix.
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ from workflows.services import NeedInput
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.xfail(strict=True, reason="issue #13 defect 8: a revoked ombud keeps access")
 def test_revoked_ombud_loses_case_scope_at_once(world: World) -> None:
     """Found as: create_case(ombud) -> revoke_ombud(admin) -> read_person(ombud)."""
     app = world.new_application("1500")
@@ -39,11 +37,6 @@ def test_revoked_ombud_loses_case_scope_at_once(world: World) -> None:
         read_personal_data(revoked, app.beneficiary, application=app)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue #13 defect 7: the officer named on a protected-identity case reads it "
-    "without a logged grant",
-)
 def test_protected_identity_is_read_only_with_a_logged_grant(world: World) -> None:
     """Found as: create_case(protected person) -> advance (request_attestation assigns the
     officer) -> read_person(officer)."""
@@ -62,9 +55,6 @@ def test_protected_identity_is_read_only_with_a_logged_grant(world: World) -> No
         read_personal_data(world.officer, person, application=app)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue #13 defect 4: a camt.054 <Sts><Cd>PDNG</Cd></Sts> is booked as paid"
-)
 def test_pending_bank_entry_is_not_booked_as_paid(world: World) -> None:
     """Found as: advance (a case paid out in a sent file) -> bank_debit_notification(booked=False,
     coded_status=True) -> the order is booked although the bank only has it pending."""
@@ -79,11 +69,6 @@ def test_pending_bank_entry_is_not_booked_as_paid(world: World) -> None:
     assert order.status == OrderStatus.SCHEDULED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue #13 defect 6: the yearly limit per person resets when the person is "
-    "registered again",
-)
 def test_yearly_limit_counts_the_person_under_every_registration(world: World) -> None:
     """Found as: create_case(person 2) -> create_case(person 2, register_again=True) -> both
     advanced to approved: 3,000 + 4,500 kr against the budget fund's 7,000 kr limit."""
