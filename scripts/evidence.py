@@ -84,7 +84,7 @@ QUICK_ENV = {
 QUICK = os.environ.get("EVIDENCE_QUICK") == "1"
 
 #: The money-path state machine (tests/lifecycle, issue #13) at its evidence size, in runs that
-#: xdist spreads over the cores: 2,000 examples of 40 steps on SQLite, and 400 on PostgreSQL
+#: xdist spreads over the cores: 2,000 examples of 40 steps on SQLite, and 200 on PostgreSQL
 #: (its steps cost twice as much; the rules are the same code). ``make test`` and the quick run
 #: keep the test's small default.
 STATEFUL_ENV = {
@@ -92,7 +92,7 @@ STATEFUL_ENV = {
     "FUNDFLOW_STATEFUL_STEPS": "40",
     "FUNDFLOW_STATEFUL_SHARDS": "4",
 }
-STATEFUL_POSTGRES_ENV = {**STATEFUL_ENV, "FUNDFLOW_STATEFUL_EXAMPLES": "400"}
+STATEFUL_POSTGRES_ENV = {**STATEFUL_ENV, "FUNDFLOW_STATEFUL_EXAMPLES": "200"}
 
 
 class Run:

@@ -214,6 +214,10 @@ class MoneyPath(RuleBasedStateMachine):
         self.stats.reached["orders paid"] += PaymentOrder.objects.filter(
             status=OrderStatus.PAID
         ).count()
+        self.stats.reached["files voided"] += PaymentBatch.objects.filter(
+            status=BatchStatus.VOIDED
+        ).count()
+        self.stats.reached["bank exceptions"] += BankException.objects.count()
         transaction.set_rollback(True)
         self._savepoint.__exit__(None, None, None)
 
@@ -286,13 +290,26 @@ class MoneyPath(RuleBasedStateMachine):
             self.person_of[app.pk] = person
 
     @precondition(has_cases)
-    @rule(case=picks, steps=st.integers(1, 16), who=st.integers(0, 1))
+    @rule(case=picks, steps=st.integers(1, 24), who=st.integers(0, 1))
     def advance(self, case: int, steps: int, who: int) -> None:
         """Walk a case up to ``steps`` steps along the ordinary path, by the usual people."""
         for _turn in range(steps):
             app = self.case(case)
             if app.state not in NEXT_STEP or not self.take_next_step(app, who):
                 return
+
+    # Hypothesis picks rules uniformly, and among some thirty rules the ordinary path came
+    # up too rarely for most examples to reach the bank. Two more doors to the same walk
+    # weight it, so files, bank answers, voids and exceptions happen in most examples.
+    @precondition(has_cases)
+    @rule(case=picks, steps=st.integers(1, 24), who=st.integers(0, 1))
+    def keep_walking(self, case: int, steps: int, who: int) -> None:
+        self.advance(case, steps, who)
+
+    @precondition(has_batches)
+    @rule(case=picks, steps=st.integers(1, 24), who=st.integers(0, 1))
+    def carry_the_payout_on(self, case: int, steps: int, who: int) -> None:
+        self.advance(case, steps, who)
 
     def take_next_step(self, app: Application, who: int) -> bool:
         """The case's next ordinary step, tried by each usual person until one may take it."""
@@ -448,7 +465,9 @@ class MoneyPath(RuleBasedStateMachine):
         target = self.users[ombud].ombud
         self.attempt(lambda: reassign_ombud(app, actor=self.users[actor], ombud=target))
 
-    @rule(actor=likely("admin"), ombud=st.sampled_from(["ombud", "ombud2"]))
+    # Anyone may try; only an administrator succeeds, so a revocation (which stalls an
+    # ombud's cases until they are handed on) happens in some examples, not in most.
+    @rule(actor=actors, ombud=st.sampled_from(["ombud", "ombud2"]))
     def revoke_ombud(self, actor: str, ombud: str) -> None:
         target = self.users[ombud].ombud
         if self.attempt(
@@ -517,11 +536,14 @@ class MoneyPath(RuleBasedStateMachine):
 
     def walk_batch(self, batch: PaymentBatch, user: Any) -> bool:
         """One ordinary step of a batch; False when it has none or the step was refused."""
-        if batch.status == BatchStatus.DRAFT:
-            other = (
-                "treasurer2" if batch.created_by_id == self.ids.users["treasurer"] else "treasurer"
-            )
-            return self.attempt(lambda: payouts.approve_batch(batch, self.users[other])) is not None
+        if batch.status == BatchStatus.DRAFT:  # the first treasurer free of the batch approves
+            for name in ("treasurer2", "treasurer", "treasurer3"):
+                approver = self.users[name]
+                if approver.pk != batch.created_by_id and self.attempt(
+                    partial(payouts.approve_batch, batch, approver)
+                ):
+                    return True
+            return False
         if batch.status == BatchStatus.APPROVED and batch.exported_at is None:
             self.export(batch, user)
             return False  # a pause: the file is at the bank, not yet marked sent
