@@ -41,6 +41,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from accounting.trigger_sets import TriggerSet
+
 IMMUTABLE_TABLES = ("accounting_voucher", "accounting_voucherseal", "accounting_posting")
 
 _SQLITE = [
@@ -228,26 +230,15 @@ _PG_DROP = [
 ]
 
 
-def _statements(vendor: str, *, drop: bool) -> list[str]:
-    if vendor == "postgresql":
-        return _PG_DROP if drop else _PG
-    if vendor == "sqlite":
-        return _SQLITE_DROP if drop else _SQLITE
-    raise NotImplementedError(f"no ledger guards for {vendor}")
+LEDGER_GUARDS = TriggerSet("ledger guards", _SQLITE, _SQLITE_DROP, _PG, _PG_DROP)
 
 
 def install(connection: Any) -> None:
-    with connection.cursor() as cursor:
-        for statement in _statements(connection.vendor, drop=True):
-            cursor.execute(statement)
-        for statement in _statements(connection.vendor, drop=False):
-            cursor.execute(statement)
+    LEDGER_GUARDS.install(connection)
 
 
 def uninstall(connection: Any) -> None:
-    with connection.cursor() as cursor:
-        for statement in _statements(connection.vendor, drop=True):
-            cursor.execute(statement)
+    LEDGER_GUARDS.uninstall(connection)
 
 
 #: Tables emptied by :func:`purge_ledger`, children first.
@@ -339,27 +330,18 @@ _PAYEE_PG_DROP = [
 ]
 
 
+PAYEE_GUARD = TriggerSet(
+    "payee guard", _PAYEE_SQLITE, _PAYEE_SQLITE_DROP, _PAYEE_PG, _PAYEE_PG_DROP
+)
+
+
 def install_payee_guard(connection: Any) -> None:
     """The database refuses edits of a payee (see :func:`_payee_change_refused`)."""
-    create, drop = _payee_statements(connection.vendor)
-    with connection.cursor() as cursor:
-        for statement in [*drop, *create]:
-            cursor.execute(statement)
+    PAYEE_GUARD.install(connection)
 
 
 def uninstall_payee_guard(connection: Any) -> None:
-    _create, drop = _payee_statements(connection.vendor)
-    with connection.cursor() as cursor:
-        for statement in drop:
-            cursor.execute(statement)
-
-
-def _payee_statements(vendor: str) -> tuple[list[str], list[str]]:
-    if vendor == "postgresql":
-        return _PAYEE_PG, _PAYEE_PG_DROP
-    if vendor == "sqlite":
-        return _PAYEE_SQLITE, _PAYEE_SQLITE_DROP
-    raise NotImplementedError(f"no payee guard for {vendor}")
+    PAYEE_GUARD.uninstall(connection)
 
 
 def purge_ledger(connection: Any) -> None:

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from accounting.trigger_sets import TriggerSet
+
 #: The refusals, one wording on both databases (kept free of quotes: they sit in SQL text).
 _MESSAGES = {
     "account": "the account has postings: its number and type cannot change "
@@ -230,23 +232,12 @@ _PG_DROP = [
 ]
 
 
-def _statements(vendor: str, *, drop: bool) -> list[str]:
-    if vendor == "postgresql":
-        return _PG_DROP if drop else _PG
-    if vendor == "sqlite":
-        return _SQLITE_DROP if drop else _SQLITE
-    raise NotImplementedError(f"no reference-data guards for {vendor}")
+REFERENCE_GUARDS = TriggerSet("reference-data guards", _SQLITE, _SQLITE_DROP, _PG, _PG_DROP)
 
 
 def install(connection: Any) -> None:
-    with connection.cursor() as cursor:
-        for statement in _statements(connection.vendor, drop=True):
-            cursor.execute(statement)
-        for statement in _statements(connection.vendor, drop=False):
-            cursor.execute(statement)
+    REFERENCE_GUARDS.install(connection)
 
 
 def uninstall(connection: Any) -> None:
-    with connection.cursor() as cursor:
-        for statement in _statements(connection.vendor, drop=True):
-            cursor.execute(statement)
+    REFERENCE_GUARDS.uninstall(connection)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from accounting.trigger_sets import TriggerSet
+
 TABLE = "cofinancing_timesheetentry"
 _MESSAGE = "an imported time sheet entry cannot be changed or deleted"
 
@@ -44,23 +46,12 @@ _PG = [
 _PG_DROP = [f"DROP TRIGGER IF EXISTS {TABLE}_fixed ON {TABLE}"]
 
 
-def _statements(vendor: str, *, drop: bool) -> list[str]:
-    if vendor == "postgresql":
-        return _PG_DROP if drop else _PG
-    if vendor == "sqlite":
-        return _SQLITE_DROP if drop else _SQLITE
-    raise NotImplementedError(f"no time-sheet guards for {vendor}")
+TIME_SHEET_GUARDS = TriggerSet("time-sheet guards", _SQLITE, _SQLITE_DROP, _PG, _PG_DROP)
 
 
 def install(connection: Any) -> None:
-    with connection.cursor() as cursor:
-        for statement in _statements(connection.vendor, drop=True):
-            cursor.execute(statement)
-        for statement in _statements(connection.vendor, drop=False):
-            cursor.execute(statement)
+    TIME_SHEET_GUARDS.install(connection)
 
 
 def uninstall(connection: Any) -> None:
-    with connection.cursor() as cursor:
-        for statement in _statements(connection.vendor, drop=True):
-            cursor.execute(statement)
+    TIME_SHEET_GUARDS.uninstall(connection)
