@@ -208,12 +208,7 @@ def main() -> int:
         shutil.rmtree(OUT)
     OUT.mkdir(parents=True)
     run = Run()
-    # worksteal: the state machine's long runs come last in collection order; a worker that
-    # is done takes tests from the other, so the runs share both cores.
-    pytest = [
-        *[PYTHON, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", "--dist", "worksteal"],
-        "-q",
-    ]
+    pytest = [PYTHON, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", "-q"]
     postgres = os.environ.get("POSTGRES_TEST_URL", "")
 
     # With PostgreSQL at hand its own tests run there only; without, they show as skipped.
