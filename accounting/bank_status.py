@@ -178,7 +178,12 @@ def _refuse(problems: list[str]) -> None:
 
 
 def _apply(report: StatusReport, outcomes: list[Outcome], actor: Any) -> StatusReport:
-    """Book the outcomes in one transaction; contradictions become bank exceptions."""
+    """Book the outcomes in one transaction; contradictions become bank exceptions.
+
+    Orders still scheduled are booked in groups (one service call per outcome, reason and
+    date), so a large file costs a few calls, not one per payment; the rare contradictions
+    with our own records are handled one by one.
+    """
     if not outcomes:
         return report
     with transaction.atomic():
@@ -188,38 +193,36 @@ def _apply(report: StatusReport, outcomes: list[Outcome], actor: Any) -> StatusR
             batch = PaymentBatch.objects.get(pk=batch_id)
             if batch.status == BatchStatus.APPROVED and batch.exported_at is not None:
                 mark_sent(batch, actor, by_bank_file=True)  # the bank answered, so it had it
-        for said in sorted(outcomes, key=lambda o: (o.outcome, str(o.date), o.order.pk)):
+        groups: dict[tuple[str, str, dt.date | None], list[PaymentOrder]] = {}
+        for said in outcomes:
             order = locked[said.order.pk]
-            if said.outcome == "paid":
-                _apply_paid(report, order, said, actor)
+            if order.status == OrderStatus.SCHEDULED:
+                groups.setdefault((said.outcome, said.code, said.date), []).append(order)
             else:
-                _apply_failed(report, order, said, actor)
+                _contradiction(report, order, said, actor)
+        for (outcome, code, date), orders in sorted(groups.items(), key=lambda g: str(g[0])):
+            if outcome == "paid":
+                report.paid += confirm_paid(orders, actor, date=date, by_bank=True)
+            else:
+                report.failed += reject_orders(orders, actor, code=code)
     return report
 
 
-def _apply_paid(report: StatusReport, order: PaymentOrder, said: Outcome, actor: Any) -> None:
-    if order.status == OrderStatus.SCHEDULED:
-        report.paid += confirm_paid([order], actor, date=said.date, by_bank=True)
-    elif order.status in (OrderStatus.FAILED, OrderStatus.CANCELLED):
-        amount = said.amount if said.amount is not None else order.amount.amount
+def _contradiction(report: StatusReport, order: PaymentOrder, said: Outcome, actor: Any) -> None:
+    """The bank's word about an order that is no longer scheduled."""
+    amount = said.amount if said.amount is not None else order.amount.amount
+    if said.outcome == "paid" and order.status in (OrderStatus.FAILED, OrderStatus.CANCELLED):
         _exception(report, order, said, BankExceptionKind.PAID_AFTER_FAILURE, amount, actor)
-    order.refresh_from_db()
-
-
-def _apply_failed(report: StatusReport, order: PaymentOrder, said: Outcome, actor: Any) -> None:
-    if order.status == OrderStatus.SCHEDULED:
-        report.failed += reject_orders([order], actor, code=said.code)
-    elif order.status == OrderStatus.PAID and said.money_moved:
-        amount = said.amount if said.amount is not None else order.amount.amount
+    elif said.outcome == "paid" or order.status != OrderStatus.PAID:
+        return  # paid again (a re-import), or a rejection of what already failed
+    elif said.money_moved:
         _exception(report, order, said, BankExceptionKind.RETURNED_AFTER_PAYMENT, amount, actor)
-    elif order.status == OrderStatus.PAID and not order.paid_by_bank:
+    elif not order.paid_by_bank:
         # Confirmed by hand, rejected by the bank: the money never left, the books must say so.
-        amount = order.amount.amount
         kind = BankExceptionKind.REJECTED_AFTER_CONFIRMATION
-        _exception(report, order, said, kind, amount, actor)
-    elif order.status == OrderStatus.PAID:
+        _exception(report, order, said, kind, order.amount.amount, actor)
+    else:
         report.unknown.append(f"PO-{order.pk}")  # the bank's own booking stands
-    order.refresh_from_db()
 
 
 def _exception(

@@ -109,7 +109,7 @@ def withdrawal_problems(application: Any) -> list[str]:
     first = orders.order_by("pk").first()
     if first is None:
         return []
-    if first.status == OrderStatus.PAID or orders.filter(status=OrderStatus.PAID).exists():
+    if orders.filter(status=OrderStatus.PAID).exists():
         return [
             _("%(ref)s has been paid out in part or in full, so it can no longer be withdrawn.")
             % {"ref": application.reference}
