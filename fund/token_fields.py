@@ -1,0 +1,45 @@
+"""Every place a personal value is kept encrypted, and whose data key encrypts it.
+
+Key rotation, re-keying after a leaked master key, erasure and the raw-scan tests walk this
+list instead of knowing each model: a new encrypted column is registered here once, and a
+test (tests/fund/test_token_fields.py) fails when a model has an ``encrypted_*`` or
+``wrapped_key`` column that is not listed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class KeyHolder:
+    """A model whose rows carry their own data key (``wrapped_key``), wrapped by the master keys."""
+
+    model: str  # "app_label.ModelName"
+    field: str = "wrapped_key"
+
+
+@dataclass(frozen=True)
+class TokenField:
+    """A column holding a Fernet token under some row's data key.
+
+    ``key_path`` leads from the token's row to the key holder's row, in ORM lookup form
+    (``"application__beneficiary"``); empty when the row holds its own key.
+    """
+
+    model: str
+    field: str
+    key_path: str = ""
+
+
+KEY_HOLDERS: tuple[KeyHolder, ...] = (
+    KeyHolder("fund.Beneficiary"),
+    KeyHolder("accounting.Payee"),
+)
+
+TOKEN_FIELDS: tuple[TokenField, ...] = (
+    TokenField("fund.Beneficiary", "encrypted_personal_data"),
+    TokenField("fund.NeedItem", "encrypted_description", "application__beneficiary"),
+    TokenField("workflows.CompletionRequest", "encrypted_message", "application__beneficiary"),
+    TokenField("accounting.Payee", "encrypted_personal_data"),
+)
