@@ -43,3 +43,11 @@ TOKEN_FIELDS: tuple[TokenField, ...] = (
     TokenField("workflows.CompletionRequest", "encrypted_message", "application__beneficiary"),
     TokenField("accounting.Payee", "encrypted_personal_data"),
 )
+
+
+def personal_data_tables() -> list[str]:
+    """Every table holding a data key, a token or a blind index: what erasure must compact."""
+    from django.apps import apps
+
+    labels = {holder.model for holder in KEY_HOLDERS} | {token.model for token in TOKEN_FIELDS}
+    return sorted(apps.get_model(label)._meta.db_table for label in labels)

@@ -1,0 +1,54 @@
+"""Issue #14, defect 7: after erasure and `privacy_compact`, no old row version holds the key."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from fund import privacy
+from fund.models import Beneficiary
+from fund.token_fields import KEY_HOLDERS, TOKEN_FIELDS, personal_data_tables
+from workflows import services
+
+
+def _relation_bytes(table: str) -> bytes:
+    """The table's heap file as PostgreSQL wrote it to disk (superuser only, as in CI)."""
+    with connection.cursor() as cursor:
+        cursor.execute("CHECKPOINT")
+        cursor.execute("SELECT pg_read_binary_file(pg_relation_filepath(%s))", [table])
+        return bytes(cursor.fetchone()[0])
+
+
+def test_compaction_covers_every_table_that_holds_keys_or_tokens() -> None:
+    from django.apps import apps
+
+    tables = set(personal_data_tables())
+    for entry in (*KEY_HOLDERS, *TOKEN_FIELDS):
+        assert apps.get_model(entry.model)._meta.db_table in tables
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_erased_persons_old_wrapped_key_is_gone_from_the_table_file_after_compaction(world):
+    kept = services.register_beneficiary(world.ombud.user, name="Kvar Kvarsson")
+    erased = services.register_beneficiary(world.ombud.user, name="Borta Bortsson")
+    old_key = Beneficiary.objects.get(pk=erased.pk).wrapped_key.encode()
+    privacy.erase_person(world.admin, erased, today=date(2100, 1, 1))
+
+    call_command("privacy_compact")
+
+    table = Beneficiary._meta.db_table
+    raw = _relation_bytes(table)
+    assert Beneficiary.objects.get(pk=kept.pk).wrapped_key.encode() in raw  # the scan sees keys
+    assert old_key not in raw
+
+
+def test_privacy_docs_name_every_table_that_holds_personal_data() -> None:
+    from django.conf import settings
+
+    text = (settings.BASE_DIR / "docs" / "privacy.md").read_text(encoding="utf-8")
+    missing = [table for table in personal_data_tables() if f"`{table}`" not in text]
+    assert not missing
