@@ -89,6 +89,14 @@ def approved_payee(registrar: User, approver: User, **details: Any) -> Payee:
 
 @pytest.fixture
 def world(db: None, request: pytest.FixtureRequest) -> World:
+    if not connection.in_atomic_block:
+        # A transactional test: the append-only ledger must be emptied before Django's flush.
+        request.addfinalizer(lambda: db_guards.purge_ledger(connection))
+    return make_world()
+
+
+def make_world() -> World:
+    """The users, fund, ombud and income every test world has (also for scripted scenarios)."""
     fund = FundFactory(
         code="allmant",
         name="Allmänt stöd",
@@ -104,9 +112,6 @@ def world(db: None, request: pytest.FixtureRequest) -> World:
     fund.handlers.add(officer, officer2, decider, decider2)
     ombud = OmbudFactory()
     treasurer = UserFactory(roles=["treasurer"])
-    if not connection.in_atomic_block:
-        # A transactional test: the append-only ledger must be emptied before Django's flush.
-        request.addfinalizer(lambda: db_guards.purge_ledger(connection))
     treasurer2 = UserFactory(roles=["treasurer"])
     # The fund has money, and the ombud's organisation a payee (its default for payouts),
     # registered by one treasurer and approved by the other.
