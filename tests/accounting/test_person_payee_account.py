@@ -88,10 +88,17 @@ def test_the_bank_file_pays_a_person_payees_decrypted_account(world, settings, t
 def test_erasure_removes_the_personkonto_from_the_database_and_the_bank_files(
     world, settings, tmp_path
 ):
+    from accounting.exports.jobs import start_export
+
     settings.PAYOUT_FILES_DIR = tmp_path / "payouts"
+    settings.EXPORT_FILES_DIR = tmp_path / "exports"
     app, payee, batch = _paid_to_person_with_file(world)
     path = payout_file_path(batch.message_id)
     assert ACCOUNT.encode() in path.read_bytes()
+    year = app.state_changed_at.year
+    for kind in ("sie4i", "ledger_csv", "ledger_xlsx", "ledger_jsonl"):
+        start_export(world.treasurer, kind, year=year)  # the books name references only
+    assert len(list(settings.EXPORT_FILES_DIR.iterdir())) == 4
 
     privacy.erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
 
@@ -158,6 +165,13 @@ def test_the_migration_moves_existing_person_accounts_into_the_token(world):
         clearing_number=CLEARING,
         active=False,
     )
+    OldPayee.objects.create(  # from before person payees had their own key
+        reference="P-2026-900003",
+        kind="person",
+        beneficiary_id=person.pk,
+        method="bankgiro",
+        account="9912346",
+    )
     executor = MigrationExecutor(connection)
     executor.migrate(after)
 
@@ -167,6 +181,8 @@ def test_the_migration_moves_existing_person_accounts_into_the_token(world):
     assert moved.destination() == Account("bank_account", ACCOUNT, clearing_number=CLEARING)
     erased = Payee.objects.get(reference="P-2026-900002")
     assert (erased.account, erased.clearing_number) == ("", "")
+    legacy = Payee.objects.get(reference="P-2026-900003")
+    assert legacy.account == "" and legacy.destination() == Account("bankgiro", "9912346")
     with pytest.raises(IntegrityError), transaction.atomic():  # the payee guard is back
         Payee.objects.filter(pk=moved.pk).update(method="bankgiro")
 
