@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounting import reference_data
 from accounting.models import (
@@ -19,6 +21,7 @@ from accounting.models import (
     FundAccountingSettings,
     FundBudget,
     Payee,
+    PayeeKind,
     PaymentBatch,
     PaymentOrder,
     Period,
@@ -151,7 +154,19 @@ class CommitmentAdmin(ReadOnlyAdmin):
 class PayeeAdmin(ReadOnlyAdmin):
     list_display = ("reference", "kind", "name", "method", "active", "registered_by", "approved_by")
     list_filter = ("kind", "method", "active")
-    exclude = ("encrypted_personal_data", "wrapped_key")
+    # A person's account is personal data: only its last digits, like the treasury page.
+    exclude = ("encrypted_personal_data", "wrapped_key", "account", "clearing_number", "bic")
+    readonly_fields = ("destination_shown",)
+
+    @admin.display(description=gettext_lazy("account"))
+    def destination_shown(self, payee: Payee) -> str:
+        if payee.kind == PayeeKind.PERSON:
+            if payee.is_erased:
+                return _("Erased with the person.")
+            return _("The person's own account, ending %(last)s") % {"last": payee.account_ending}
+        clearing = f"{payee.clearing_number}-" if payee.clearing_number else ""
+        bic = f" ({payee.bic})" if payee.bic else ""
+        return f"{clearing}{payee.account}{bic}"
 
 
 class PaymentOrderInline(ReadOnlyInline):

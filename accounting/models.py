@@ -413,9 +413,13 @@ class PaymentMethod(models.TextChoices):
 
 
 class Payee(models.Model):
-    """Who a payment order pays. A person payee's name is stored encrypted only.
+    """Who a payment order pays. A person payee's name and bank details are encrypted only.
 
-    In bank files a person is named by ``reference`` (P-…), never by name.
+    A person's account names them (a personkonto is clearing 3300 + the personnummer), so
+    for a person payee ``account``, ``clearing_number`` and ``bic`` stay empty and the values
+    live in ``encrypted_personal_data`` under the payee's own key, which erasure destroys.
+    Read the destination with :meth:`destination`. In bank files a person is named by
+    ``reference`` (P-…), never by name.
     """
 
     reference = models.CharField(_("reference"), max_length=16, unique=True, editable=False)
@@ -449,7 +453,11 @@ class Payee(models.Model):
     account = models.CharField(
         _("account"),
         max_length=34,
-        help_text=_("Bankgiro or Plusgiro number, account number, or IBAN (digits, compact)."),
+        blank=True,
+        help_text=_(
+            "Bankgiro or Plusgiro number, account number, or IBAN (digits, compact); empty for "
+            "a person: their account is kept encrypted."
+        ),
     )
     clearing_number = models.CharField(_("clearing number"), max_length=5, blank=True)
     bic = models.CharField(_("BIC"), max_length=11, blank=True)
@@ -484,8 +492,12 @@ class Payee(models.Model):
                 condition=~Q(kind="person") | Q(name=""), name="person_payee_name_encrypted"
             ),
             models.CheckConstraint(
-                condition=~Q(method="bank_account") | ~Q(clearing_number=""),
+                condition=~Q(method="bank_account") | ~Q(clearing_number="") | Q(kind="person"),
                 name="bank_account_has_clearing",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="person") | Q(account="", clearing_number="", bic=""),
+                name="person_payee_account_encrypted",
             ),
             models.CheckConstraint(
                 condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("registered_by")),
@@ -511,6 +523,34 @@ class Payee(models.Model):
         if not self.wrapped_key:
             self.wrapped_key = new_wrapped_key()
         self.encrypted_personal_data = encrypt_json(self.wrapped_key, data)
+
+    @property
+    def is_erased(self) -> bool:
+        """A person payee whose key was destroyed: its account is gone for good."""
+        return self.kind == PayeeKind.PERSON and not self.wrapped_key
+
+    def destination(self) -> Any:
+        """Where the money goes, validated (``accounting.payees.Account``), decrypted for a
+        person. Raises ``ValidationFailed`` when the stored account does not validate and
+        ``DecryptionFailed`` when the person's key is gone."""
+        from accounting.payees import validate_account
+
+        if self.kind == PayeeKind.PERSON:
+            data = decrypt_json(self.wrapped_key, self.encrypted_personal_data)
+            account, clearing = str(data.get("account", "")), str(data.get("clearing_number", ""))
+            bic = str(data.get("bic", ""))
+        else:
+            account, clearing, bic = self.account, self.clearing_number, self.bic
+        return validate_account(self.method, account, clearing_number=clearing, bic=bic)
+
+    @property
+    def account_ending(self) -> str:
+        """The account's last four characters, to recognise it; empty once erased."""
+        if self.kind != PayeeKind.PERSON:
+            return self.account[-4:]
+        if self.is_erased or not self.encrypted_personal_data:
+            return ""
+        return str(self.personal_data.get("account", ""))[-4:]
 
     @property
     def bank_file_name(self) -> str:

@@ -23,6 +23,7 @@ from stdnum import luhn
 from accounting.ledger import require_treasurer
 from accounting.models import Payee, PayeeKind, PaymentMethod
 from audit.services import record_event
+from fund.crypto import DecryptionFailed
 from fund.models import Beneficiary, Organisation
 from fund.references import next_reference
 from workflows.exceptions import PermissionDenied, ValidationFailed
@@ -123,6 +124,14 @@ def payee_problems(payee: Payee) -> list[str]:
     yet approved by a second treasurer, or whose stored account does not validate (rows
     written around the services) stops the payout at each step.
     """
+    if payee.is_erased:
+        return [
+            _(
+                "Payee %(ref)s was a person whose data has been erased: the account is gone, so "
+                "no bank file can name it any more. The ledger keeps the payment's references."
+            )
+            % {"ref": payee.reference}
+        ]
     if not payee.active:
         return [_("Payee %(ref)s is not active.") % {"ref": payee.reference}]
     if payee.approved_by_id is None:
@@ -134,11 +143,13 @@ def payee_problems(payee: Payee) -> list[str]:
             % {"ref": payee.reference}
         ]
     try:
-        validate_account(
-            payee.method, payee.account, clearing_number=payee.clearing_number, bic=payee.bic
-        )
+        payee.destination()
     except ValidationFailed as exc:
         return [f"{payee.reference}: {message}" for message in exc.messages]
+    except DecryptionFailed:
+        return [
+            _("The bank details of payee %(ref)s cannot be decrypted.") % {"ref": payee.reference}
+        ]
     return []
 
 
@@ -155,7 +166,9 @@ def create_payee(
     organisation: Organisation | None = None,
     beneficiary: Beneficiary | None = None,
 ) -> Payee:
-    """Register a payee. A person's name is stored encrypted and never written to a file.
+    """Register a payee. A person's name and bank details are stored encrypted only.
+
+    The name is never written to a file; the account only into the bank file that pays it.
 
     The payee cannot be paid until another treasurer approves it (:func:`approve_payee`).
     A person payee names the person, so that erasing them erases it too.
@@ -181,21 +194,29 @@ def create_payee(
         raise ValidationFailed(_("The supplier's or organisation's name is required."))
     if kind == PayeeKind.ORGANISATION and organisation is None:
         raise ValidationFailed(_("Choose the ombud's organisation this payee is."))
+    person = kind == PayeeKind.PERSON
     with transaction.atomic():
         payee = Payee(
             reference=next_reference("P"),
             kind=kind,
             name=name,
             organisation=organisation,
-            beneficiary=beneficiary if kind == PayeeKind.PERSON else None,
+            beneficiary=beneficiary if person else None,
             method=checked.method,
-            account=checked.account,
-            clearing_number=checked.clearing_number,
-            bic=checked.bic,
+            account="" if person else checked.account,
+            clearing_number="" if person else checked.clearing_number,
+            bic="" if person else checked.bic,
             registered_by=actor,
         )
-        if kind == PayeeKind.PERSON:
-            payee.set_personal_data({"name": person_name})
+        if person:
+            payee.set_personal_data(
+                {
+                    "name": person_name,
+                    "account": checked.account,
+                    "clearing_number": checked.clearing_number,
+                    "bic": checked.bic,
+                }
+            )
         payee.save()
         record_event(
             action="payout.payee_registered",

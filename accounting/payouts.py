@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -41,6 +42,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from lxml import etree
 
 from accounting import pain001
 from accounting.ledger import (
@@ -64,6 +66,7 @@ from accounting.models import (
 from accounting.payees import default_payee, payee_problems
 from audit.models import AuditEvent
 from audit.services import record_event
+from fund.crypto import DecryptionFailed
 from fund.models import Application
 from workflows.exceptions import PermissionDenied, ValidationFailed
 from workflows.inputs import as_id, shown
@@ -426,15 +429,17 @@ def transfers_of(batch: PaymentBatch) -> list[pain001.Transfer]:
     problems = sorted({p for payee in payees.values() for p in payee_problems(payee)})
     if problems:
         raise ValidationFailed(problems)
+    # Decrypted once per payee (a person's account is kept under their key).
+    destinations = {pk: payee.destination() for pk, payee in payees.items()}
     return [
         pain001.Transfer(
             end_to_end_id=f"PO-{pk}",
             amount=amount,
             creditor_name=payees[payee_id].bank_file_name,
-            method=payees[payee_id].method,
-            account=payees[payee_id].account,
-            clearing_number=payees[payee_id].clearing_number,
-            bic=payees[payee_id].bic,
+            method=destinations[payee_id].method,
+            account=destinations[payee_id].account,
+            clearing_number=destinations[payee_id].clearing_number,
+            bic=destinations[payee_id].bic,
             remittance=remittance,
         )
         for pk, amount, remittance, payee_id in rows
@@ -811,3 +816,87 @@ def void_batch_file(batch: PaymentBatch, *, actor: Any) -> PaymentBatch:
             },
         )
     return batch
+
+
+# --------------------------------------------------------------------------------------
+# Erasure: the bank files that named a person's own account
+# --------------------------------------------------------------------------------------
+
+#: What replaces a person's account, clearing number and BIC in a bank file after erasure.
+REDACTED = "REDACTED"
+
+
+def _redacted_bank_file(content: bytes, end_to_end_ids: set[str], secrets_: list[str]) -> bytes:
+    """The file with the creditor account and agent of the payee's transfers redacted.
+
+    Anything of the account still left (a file that is not what we wrote) is replaced as
+    plain bytes, so the result never holds it.
+    """
+    try:
+        root = etree.fromstring(content, parser=etree.XMLParser(resolve_entities=False))
+    except etree.XMLSyntaxError:
+        root = None
+    if root is not None:
+        ns = {"p": pain001.NAMESPACE}
+        for tx in root.iterfind(".//p:CdtTrfTxInf", ns):
+            if tx.findtext("p:PmtId/p:EndToEndId", namespaces=ns) not in end_to_end_ids:
+                continue
+            for tag in ("p:CdtrAcct", "p:CdtrAgt"):
+                for element in tx.iterfind(f"{tag}//*", ns):
+                    if element.text and element.text.strip():
+                        element.text = REDACTED
+        content = bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+    for secret in sorted(filter(None, secrets_), key=len, reverse=True):
+        content = content.replace(secret.encode(), REDACTED.encode())
+    return content
+
+
+def _overwrite(path: Path, content: bytes) -> None:
+    """Write over the file in place (not a new file beside it), so the old bytes are not
+    simply left in a freed inode; owner-only."""
+    with path.open("r+b") as out:
+        out.write(content)
+        out.truncate()
+        out.flush()
+        os.fsync(out.fileno())
+    path.chmod(0o600)
+
+
+def redact_payee_from_bank_files(payee: Payee) -> list[str]:
+    """Redact a person payee's account from every file in ``PAYOUT_FILES_DIR``; returns the
+    redacted files' names (message ids), for the erasure's audit event.
+
+    Runs at erasure while the payee's key still exists (its account is needed to find left
+    overs). The ledger and the batches keep only references; the bank keeps its own copy.
+    """
+    folder = Path(settings.PAYOUT_FILES_DIR)
+    if payee.kind != PayeeKind.PERSON or not folder.is_dir():
+        return []
+    try:
+        where = payee.destination()
+    except (ValidationFailed, DecryptionFailed):
+        where = None
+    secrets_ = [where.clearing_number + where.account, where.account] if where else []
+    ids = {
+        f"PO-{pk}" for pk in PaymentOrder.objects.filter(payee=payee).values_list("pk", flat=True)
+    }
+    named = {
+        f"{message_id}.xml"
+        for message_id in PaymentBatch.objects.filter(orders__payee=payee).values_list(
+            "message_id", flat=True
+        )
+    }
+    redacted: list[str] = []
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        content = path.read_bytes()
+        if path.name not in named and not any(s.encode() in content for s in secrets_):
+            continue
+        if path.name.startswith("."):  # a worker's unfinished temporary file
+            path.unlink()
+            redacted.append(path.name)
+            continue
+        cleaned = _redacted_bank_file(content, ids, secrets_)
+        if cleaned != content:
+            _overwrite(path, cleaned)
+            redacted.append(path.name.removesuffix(".xml"))
+    return redacted

@@ -59,13 +59,33 @@ def rewrap(wrapped_key: str) -> str:
     return master_cipher().rotate(wrapped_key.encode("ascii")).decode("ascii")
 
 
-def _person_cipher(wrapped_key: str) -> Fernet:
+def unwrap_data_key(wrapped_key: str) -> bytes:
+    """The raw data key inside ``wrapped_key`` (for re-keying: it never leaves the process)."""
     if not wrapped_key:
         raise DecryptionFailed("this person's key has been destroyed")
     try:
-        return Fernet(master_cipher().decrypt(wrapped_key.encode("ascii")))
+        return master_cipher().decrypt(wrapped_key.encode("ascii"))
     except InvalidToken as exc:
         raise DecryptionFailed("the person's key cannot be unwrapped with the master keys") from exc
+
+
+def new_data_key() -> tuple[bytes, str]:
+    """A fresh data key, raw and wrapped by the newest master key."""
+    key = Fernet.generate_key()
+    return key, master_cipher().encrypt(key).decode("ascii")
+
+
+def reencrypt(token: str, old_data_key: bytes, new_data_key: bytes) -> str:
+    """The same plaintext under another data key (re-keying after a leaked master key)."""
+    try:
+        plain = Fernet(old_data_key).decrypt(token.encode("ascii"))
+    except InvalidToken as exc:
+        raise DecryptionFailed("a token cannot be decrypted with its holder's data key") from exc
+    return Fernet(new_data_key).encrypt(plain).decode("ascii")
+
+
+def _person_cipher(wrapped_key: str) -> Fernet:
+    return Fernet(unwrap_data_key(wrapped_key))
 
 
 def encrypt_json(wrapped_key: str, data: dict[str, Any]) -> str:

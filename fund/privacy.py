@@ -1,5 +1,7 @@
 """Who may see a person's data, the log of every look, erasure and key rotation.
 
+Rotation and re-keying live in ``fund.key_management`` (re-exported here).
+
 Every page, API endpoint, export or admin view that shows personal values reads them through
 :func:`read_personal_data`, which checks need-to-know and appends an access event in the
 same transaction. Nothing else should touch ``Beneficiary.personal_data``.
@@ -19,7 +21,8 @@ from django.utils.translation import gettext_lazy
 
 from audit.models import AuditEvent
 from audit.services import record_event
-from fund.crypto import reset_key_cache, rewrap
+from fund.key_management import rekey_after_leak as rekey_after_leak
+from fund.key_management import rotate_master_keys as rotate_master_keys
 from fund.models import Application, Beneficiary
 from fund.protected_access import holds_protected_access
 from workflows.exceptions import PermissionDenied, ValidationFailed
@@ -210,38 +213,23 @@ def erase_person(actor: Any, beneficiary: Beneficiary, *, today: date | None = N
     return person
 
 
-def _shred_person_payees(person: Beneficiary) -> int:
-    """The person's own payee records (bank details) go with them."""
-    from accounting.models import Payee
+def _shred_person_payees(person: Beneficiary) -> dict[str, Any]:
+    """The person's own payee records go with them: the bank files that named their account
+    are redacted first (while the payee's key can still find it), then the key is destroyed.
 
-    return Payee.objects.filter(beneficiary=person).update(
+    Returns counts and file references for the erasure's audit event.
+    """
+    from accounting.models import Payee
+    from accounting.payouts import redact_payee_from_bank_files
+
+    payees = list(Payee.objects.select_for_update().filter(beneficiary=person).order_by("pk"))
+    files: list[str] = []
+    for payee in payees:
+        files.extend(redact_payee_from_bank_files(payee))
+    count = Payee.objects.filter(pk__in=[p.pk for p in payees]).update(
         wrapped_key="", encrypted_personal_data="", account="", bic="", active=False
     )
-
-
-def rotate_master_keys(batch_size: int = 500) -> int:
-    """Re-wrap every person's data key with the newest master key; returns how many."""
-    reset_key_cache()
-    rotated = 0
-    last_pk = 0
-    while True:
-        with transaction.atomic():
-            batch = list(
-                Beneficiary.objects.select_for_update()
-                .filter(pk__gt=last_pk)
-                .exclude(wrapped_key="")
-                .order_by("pk")[:batch_size]
-            )
-            if not batch:
-                break
-            for person in batch:
-                person.wrapped_key = rewrap(person.wrapped_key)
-            Beneficiary.objects.bulk_update(batch, ["wrapped_key"])
-            rotated += len(batch)
-            last_pk = batch[-1].pk
-    with transaction.atomic():
-        record_event(action="keys.rotated", object_type="system", payload={"people": rotated})
-    return rotated
+    return {"count": count, "bank_files_redacted": sorted(set(files))}
 
 
 def subject_access_report(actor: Any, beneficiary: Beneficiary) -> dict[str, Any]:

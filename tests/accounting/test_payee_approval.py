@@ -187,11 +187,11 @@ def test_a_person_payee_naming_no_person_is_never_scheduled(world: World) -> Non
         reference="P-2026-999999",
         kind="person",
         method="bankgiro",
-        account="9912346",
         registered_by=world.treasurer,
         approved_by=world.treasurer2,
         approved_at=timezone.now(),
     )
+    nameless.set_personal_data({"account": "9912346"})
     nameless.save()
     with pytest.raises(ValidationFailed, match="names no person"):
         world.run(app, "schedule_payout", world.treasurer, payee=nameless.pk)

@@ -291,7 +291,8 @@ def test_payees_are_registered_or_refused_in_words(
         ),
     )
     if payee is not None:
-        assert payee.account.isascii() and payee.account.isalnum()
+        account = payee.destination().account
+        assert account.isascii() and account.isalnum()
 
 
 @tried("record_income with generated amount, kind and reference")

@@ -1,0 +1,135 @@
+"""Master-key rotation and re-keying after a leaked master key, over every registered key.
+
+Both walk ``fund.token_fields`` instead of knowing the models, so a newly registered key
+holder or encrypted column is covered without code here.
+
+* **Rotation** (``rotate_keys``) re-wraps each data key with the newest master key. The
+  personal values are not touched. Enough for a routine change of master key.
+* **Re-keying** (``rekey_data``) is for a master key that may have leaked: rotation alone
+  would leave the same data keys in place, and the leaked key still unwraps the old wrapped
+  copies in every backup taken before — which then open today's tokens. Re-keying gives every
+  holder a new data key and re-encrypts every token under it, so old backups' keys open
+  nothing current.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.db import models, transaction
+
+from audit.services import record_event
+from fund.crypto import new_data_key, reencrypt, reset_key_cache, rewrap, unwrap_data_key
+from fund.token_fields import KEY_HOLDERS, TOKEN_FIELDS, KeyHolder, TokenField
+
+
+def _model(label: str) -> type[models.Model]:
+    return apps.get_model(label)
+
+
+def _holder_label(token: TokenField) -> str:
+    """The key holder a token's ``key_path`` leads to."""
+    model: Any = _model(token.model)
+    for part in filter(None, token.key_path.split("__")):
+        model = model._meta.get_field(part).related_model
+    return str(model._meta.label)
+
+
+def _holder_pks_after(holder: KeyHolder, last_pk: Any, batch_size: int) -> list[Any]:
+    manager = _model(holder.model)._default_manager
+    rows = manager.filter(pk__gt=last_pk).exclude(**{holder.field: ""}).order_by("pk")
+    return list(rows.values_list("pk", flat=True)[:batch_size])
+
+
+def rotate_master_keys(batch_size: int = 500) -> int:
+    """Re-wrap every data key with the newest master key, in locked batches; returns how many.
+
+    Afterwards the old master keys can be removed from ``FIELD_ENCRYPTION_KEYS``.
+    """
+    reset_key_cache()
+    counts: dict[str, int] = {}
+    for holder in KEY_HOLDERS:
+        manager = _model(holder.model)._default_manager
+        counts[holder.model] = 0
+        last_pk: Any = 0
+        while pks := _holder_pks_after(holder, last_pk, batch_size):
+            with transaction.atomic():
+                rows = list(
+                    manager.select_for_update()
+                    .filter(pk__in=pks)
+                    .exclude(**{holder.field: ""})
+                    .only("pk", holder.field)
+                    .order_by("pk")
+                )
+                for row in rows:
+                    setattr(row, holder.field, rewrap(getattr(row, holder.field)))
+                manager.bulk_update(rows, [holder.field])
+            counts[holder.model] += len(rows)
+            last_pk = pks[-1]
+    total = sum(counts.values())
+    with transaction.atomic():
+        record_event(
+            action="keys.rotated",
+            object_type="system",
+            payload={"keys": total, "by_holder": counts},
+        )
+    return total
+
+
+def _rekey_holder(holder: KeyHolder, pk: Any, tokens: list[TokenField]) -> int | None:
+    """One holder row: a new data key and its tokens re-encrypted, in one transaction.
+
+    Returns how many tokens were re-encrypted, or None when the key was destroyed meanwhile.
+    """
+    manager = _model(holder.model)._default_manager
+    with transaction.atomic():
+        row = manager.select_for_update().filter(pk=pk).only("pk", holder.field).first()
+        wrapped = getattr(row, holder.field, "") if row is not None else ""
+        if not wrapped:
+            return None
+        old_key = unwrap_data_key(wrapped)
+        new_key, new_wrapped = new_data_key()
+        done = 0
+        for token in tokens:
+            token_manager = _model(token.model)._default_manager
+            owner = {token.key_path: pk} if token.key_path else {"pk": pk}
+            rows = list(
+                token_manager.select_for_update(of=("self",))
+                .filter(**owner)
+                .exclude(**{token.field: ""})
+                .only("pk", token.field)
+                .order_by("pk")
+            )
+            for token_row in rows:
+                value = getattr(token_row, token.field)
+                setattr(token_row, token.field, reencrypt(value, old_key, new_key))
+            token_manager.bulk_update(rows, [token.field])
+            done += len(rows)
+        manager.filter(pk=pk).update(**{holder.field: new_wrapped})
+    return done
+
+
+def rekey_after_leak(batch_size: int = 500) -> dict[str, int]:
+    """New data keys for every holder, every token re-encrypted; returns the counts.
+
+    Run with the new master key first in ``FIELD_ENCRYPTION_KEYS`` and the leaked one still
+    after it (it unwraps the old data keys), with the application stopped so that nothing
+    writes a token under an old data key meanwhile; then remove the leaked key.
+    """
+    reset_key_cache()
+    keys = tokens = 0
+    for holder in KEY_HOLDERS:
+        dependants = [t for t in TOKEN_FIELDS if _holder_label(t) == holder.model]
+        last_pk: Any = 0
+        while pks := _holder_pks_after(holder, last_pk, batch_size):
+            for pk in pks:
+                done = _rekey_holder(holder, pk, dependants)
+                if done is not None:
+                    keys += 1
+                    tokens += done
+            last_pk = pks[-1]
+    counts = {"keys": keys, "tokens": tokens}
+    with transaction.atomic():
+        record_event(action="keys.rekeyed", object_type="system", payload=counts)
+    return counts

@@ -1,0 +1,69 @@
+"""One row of every kind of encrypted column in ``fund.token_fields``, and a generic reader.
+
+Rotation, re-keying and the raw scans after erasure walk the registry; their tests build data
+with :func:`build_every_encrypted_row` and fail (``missing_token_fields``) when a registered
+column has no row here — add the new kind of data to the builder when you register a column.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+
+from accounting.payees import create_payee
+from fund.crypto import decrypt_json
+from fund.token_fields import KEY_HOLDERS, TOKEN_FIELDS, TokenField
+
+PERSON_NAME = "Vera Rotationsdottir"
+PERSONKONTO_CLEARING = "3300"
+PERSONKONTO_ACCOUNT = "8112189876"  # Nordea personkonto: clearing 3300 + the personnummer
+
+
+def build_every_encrypted_row(world: Any) -> dict[str, Any]:
+    """A person with a case, a need description, a komplettering message and an own payee."""
+    app = world.new_application("900", name=PERSON_NAME)
+    app = world.run(app, "submit", world.ombud.user)
+    app = world.run(app, "request_completion", world.officer, message="Bifoga hyreskontraktet")
+    payee = create_payee(
+        world.treasurer,
+        kind="person",
+        person_name=PERSON_NAME,
+        method="bank_account",
+        clearing_number=PERSONKONTO_CLEARING,
+        account=PERSONKONTO_ACCOUNT,
+        beneficiary=app.beneficiary,
+    )
+    return {"application": app, "person": app.beneficiary, "payee": payee}
+
+
+def _rows(token: TokenField) -> list[tuple[int, str, str]]:
+    """(pk, token, holder's wrapped key) of every row with a token in this column."""
+    model = apps.get_model(token.model)
+    key = f"{token.key_path}__wrapped_key" if token.key_path else "wrapped_key"
+    return list(model.objects.exclude(**{token.field: ""}).values_list("pk", token.field, key))
+
+
+def missing_token_fields() -> list[TokenField]:
+    """Registered columns that no row in the database fills."""
+    return [token for token in TOKEN_FIELDS if not _rows(token)]
+
+
+def read_every_token() -> dict[tuple[str, str, int], dict[str, Any]]:
+    """Every encrypted value in the database, decrypted with its holder's data key."""
+    return {
+        (token.model, token.field, pk): decrypt_json(wrapped, value)
+        for token in TOKEN_FIELDS
+        for pk, value, wrapped in _rows(token)
+    }
+
+
+def wrapped_keys() -> dict[tuple[str, int], str]:
+    found: dict[tuple[str, int], str] = {}
+    for holder in KEY_HOLDERS:
+        model = apps.get_model(holder.model)
+        for pk, wrapped in model.objects.exclude(**{holder.field: ""}).values_list(
+            "pk", holder.field
+        ):
+            found[(holder.model, pk)] = wrapped
+    return found
