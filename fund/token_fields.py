@@ -48,4 +48,5 @@ TOKEN_FIELDS: tuple[TokenField, ...] = (
         "need_item__application__beneficiary",
     ),
     TokenField("workflows.FollowUp", "encrypted_evidence_reference", "application__beneficiary"),
+    TokenField("fund.PersonalDataReadReason", "encrypted_reason", "beneficiary"),
 )
