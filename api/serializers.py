@@ -32,6 +32,7 @@ from workflows.models import (
     LegalBasis,
     Obligation,
     ReasonCode,
+    StatutoryAssessment,
 )
 from workflows.services import HANDLERS
 from workflows.states import State
@@ -54,9 +55,14 @@ class AssessmentSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Obligation.choices, read_only=True)
     authority = serializers.CharField(read_only=True)
     legal_basis = serializers.CharField(read_only=True)
-    evidence_reference = serializers.CharField(read_only=True)
+    #: The reference itself is the person's data (under their key): read through the case's
+    #: person endpoint, where the look is logged.
+    evidence_given = serializers.SerializerMethodField()
     grantable_amount = amount_field("grantable_amount.amount")
     assessed_at = serializers.DateTimeField(read_only=True)
+
+    def get_evidence_given(self, assessment: StatutoryAssessment) -> bool:
+        return bool(assessment.encrypted_evidence_reference)
 
 
 class NeedItemSerializer(serializers.ModelSerializer):
@@ -228,6 +234,9 @@ class AssessmentInputSerializer(serializers.Serializer):
 class NeedDescriptionSerializer(serializers.Serializer):
     position = serializers.IntegerField()
     description = serializers.CharField(allow_blank=True)
+    evidence_reference = serializers.CharField(
+        allow_blank=True, help_text="The statutory assessment's evidence reference, if any."
+    )
 
 
 class PersonSerializer(serializers.Serializer):

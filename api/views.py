@@ -189,13 +189,25 @@ class ApplicationPerson(APIView):
             "contact": values.get("contact", ""),
             "protected_identity": bool(values.get("protected_identity", False)),
             "region": application.beneficiary.region,
-            # Need descriptions are the person's data too (encrypted under their key).
+            # Need descriptions and evidence references are the person's data too
+            # (encrypted under their key).
             "need_descriptions": [
-                {"position": item.position, "description": item.description}
-                for item in application.items.order_by("position")
+                {
+                    "position": item.position,
+                    "description": item.description,
+                    "evidence_reference": _evidence_of(item),
+                }
+                for item in application.items.select_related("statutory_assessment").order_by(
+                    "position"
+                )
             ],
         }
         return Response(serializers.PersonSerializer(body).data)
+
+
+def _evidence_of(item: NeedItem) -> str:
+    assessment = getattr(item, "statutory_assessment", None)
+    return assessment.evidence_reference if assessment is not None else ""
 
 
 # --- transitions ---------------------------------------------------------------------------

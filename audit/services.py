@@ -39,6 +39,17 @@ FORBIDDEN_PAYLOAD_KEYS = frozenset(
 
 _PERSONNUMMER = re.compile(r"\b(19|20)?\d{6}[-+]?\d{4}\b")
 
+#: What a string in a payload may be: a code or a reference (one token, no spaces, ASCII),
+#: e.g. ``sol_4_1``, ``A-2026-000001``, ``pain.001.001.03``, a SHA-256 in hex.
+#: Every string value real events carried when this was written fits (issue #14).
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/+@#-]{0,79}")
+#: An ISO 8601 date or timestamp.
+_ISO_DATE = re.compile(
+    r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?"
+)
+#: A word written like a name ("Anna", "Anna-Karin"): codes are lower_snake or UPPER.
+_NAME_LIKE = re.compile(r"[A-Z][a-z]+(-[A-Z][a-z]+)*")
+
 
 class AuditPayloadError(ValueError):
     """A payload that could carry personal data, or that has no canonical form."""
@@ -49,16 +60,34 @@ class AuditOutsideTransaction(RuntimeError):
 
 
 def _check_payload(payload: Any, path: str = "payload") -> None:
+    """Refuse anything but codes, references, numbers and dates.
+
+    The log is hash-chained and never erased, so it must be unable to hold free text: a name,
+    a police-report number or a crime type typed into any field would stay there for good.
+    """
     if isinstance(payload, Mapping):
         for key, value in payload.items():
             if str(key).lower() in FORBIDDEN_PAYLOAD_KEYS:
                 raise AuditPayloadError(f"{path}.{key}: personal values never go in the audit log")
+            _check_text(str(key), f"{path} key")
             _check_payload(value, f"{path}.{key}")
     elif isinstance(payload, list | tuple):
         for index, value in enumerate(payload):
             _check_payload(value, f"{path}[{index}]")
-    elif isinstance(payload, str) and _PERSONNUMMER.search(payload):
+    elif isinstance(payload, str):
+        _check_text(payload, path)
+
+
+def _check_text(text: str, path: str) -> None:
+    if _PERSONNUMMER.search(text):
         raise AuditPayloadError(f"{path}: looks like a personal identity number")
+    if text == "" or _ISO_DATE.fullmatch(text):
+        return
+    if not _CODE.fullmatch(text) or _NAME_LIKE.fullmatch(text):
+        raise AuditPayloadError(
+            f"{path}: only codes and references go in the audit log, never free text "
+            "(keep text under the person's key instead)"
+        )
 
 
 #: Key of the PostgreSQL transaction-level advisory lock that serialises appends

@@ -28,6 +28,7 @@ __all__ = [
     "NeedItem",
     "Ombud",
     "Organisation",
+    "PersonalDataReadReason",
     "ProtectedAccessReason",
     "ProtectedIdentityGrant",
     "ReferenceCounter",
@@ -426,3 +427,42 @@ class ProtectedIdentityGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application.reference}: {self.grantee_id}"
+
+
+class PersonalDataReadReason(models.Model):
+    """Why someone read a person's data (an auditor's stated reason), beside the log entry.
+
+    The reason is free text that may name the person, so it never goes into the hash-chained
+    log: it is kept here under the person's key, linked to the read's audit event, and becomes
+    unreadable when the person is erased. Written once, never changed.
+    """
+
+    event = models.OneToOneField(
+        "audit.AuditEvent", on_delete=models.PROTECT, related_name="read_reason"
+    )
+    beneficiary = models.ForeignKey(
+        Beneficiary, on_delete=models.PROTECT, related_name="read_reasons"
+    )
+    encrypted_reason = models.TextField(editable=False)
+
+    class Meta:
+        verbose_name = _("stated reason for reading personal data")
+        verbose_name_plural = _("stated reasons for reading personal data")
+
+    def __str__(self) -> str:
+        return f"{self.beneficiary.reference} read #{self.event_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from workflows.exceptions import ValidationFailed
+
+        if not self._state.adding:
+            raise ValidationFailed(_("A stated reason is kept as it was given; it is not changed."))
+        super().save(*args, **kwargs)
+
+    @property
+    def reason(self) -> str:
+        """The stated reason (empty once the person is erased)."""
+        person = self.beneficiary
+        if not self.encrypted_reason or person.is_erased:
+            return ""
+        return str(decrypt_json(person.wrapped_key, self.encrypted_reason).get("text", ""))

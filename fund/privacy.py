@@ -21,13 +21,18 @@ from django.utils.translation import gettext_lazy
 
 from audit.models import AuditEvent
 from audit.services import record_event
+from fund.crypto import encrypt_json
 from fund.key_management import rekey_after_leak as rekey_after_leak
 from fund.key_management import rotate_master_keys as rotate_master_keys
-from fund.models import Application, Beneficiary
+from fund.models import Application, Beneficiary, PersonalDataReadReason
 from fund.protected_access import holds_protected_access
+from fund.subject_access import article_15_information, case_records, own_payees
 from workflows.exceptions import PermissionDenied, ValidationFailed
 from workflows.roles import Role, has_role, is_case_ombud, works_in_fund
 from workflows.states import State
+
+#: The most characters of a reason stated for reading a person's data.
+READ_REASON_MAX = 500
 
 #: States in which a case still needs the person's data.
 OPEN_STATES = tuple(
@@ -90,8 +95,13 @@ def read_personal_data(
     problem = access_problem(actor, beneficiary, application, purpose, reason)
     if problem:
         raise PermissionDenied(problem)
+    reason = reason.strip()
+    if len(reason) > READ_REASON_MAX:
+        raise ValidationFailed(
+            _("State the reason in at most %(max)s characters.") % {"max": READ_REASON_MAX}
+        )
     with transaction.atomic():
-        record_event(
+        event = record_event(
             action="personal_data.viewed",
             actor=actor,
             role=_role_for(actor, purpose),
@@ -101,9 +111,16 @@ def read_personal_data(
                 "application": application.reference if application else None,
                 "purpose": purpose,
                 "channel": channel,
-                "reason_given": bool(reason.strip()),
+                "reason_given": bool(reason),
             },
         )
+        if reason:
+            # Free text that may name the person: under their key, beside the chain.
+            PersonalDataReadReason.objects.create(
+                event=event,
+                beneficiary=beneficiary,
+                encrypted_reason=encrypt_json(beneficiary.wrapped_key, {"text": reason}),
+            )
     return dict(beneficiary.personal_data)
 
 
@@ -119,10 +136,25 @@ def _role_for(actor: Any, purpose: str) -> str:
 
 
 def access_log(beneficiary: Beneficiary) -> QuerySet[AuditEvent]:
-    """Who looked at this person, when and through which case."""
-    return AuditEvent.objects.filter(
-        object_type="beneficiary", object_ref=beneficiary.reference, action="personal_data.viewed"
-    ).order_by("sequence")
+    """Who looked at this person, when and through which case (with any stated reason)."""
+    return (
+        AuditEvent.objects.filter(
+            object_type="beneficiary",
+            object_ref=beneficiary.reference,
+            action="personal_data.viewed",
+        )
+        .select_related("read_reason__beneficiary")
+        .order_by("sequence")
+    )
+
+
+def stated_reason(event: AuditEvent) -> str:
+    """The reason given for a read, decrypted ("" when none was given or the person is erased)."""
+    try:
+        stored = event.read_reason  # type: ignore[attr-defined]
+    except PersonalDataReadReason.DoesNotExist:
+        return ""
+    return str(stored.reason)
 
 
 # --- retention and erasure ---------------------------------------------------------------
@@ -237,47 +269,31 @@ def subject_access_report(actor: Any, beneficiary: Beneficiary) -> dict[str, Any
     personal = read_personal_data(
         actor, beneficiary, purpose=AccessPurpose.SUBJECT_ACCESS, channel="report"
     )
-    applications = []
-    for app in beneficiary.applications.select_related("fund").prefetch_related(
-        "items", "decisions"
-    ):
-        applications.append(
-            {
-                "reference": app.reference,
-                "fund": app.fund.name,
-                "state": app.state,
-                "created_at": app.created_at.isoformat(),
-                "need_items": [
-                    {
-                        "category": item.category,
-                        "description": item.description,
-                        "requested": str(item.requested_amount.amount),
-                        "approved": str(item.approved_amount.amount)
-                        if item.approved_amount
-                        else None,
-                    }
-                    for item in app.items.all()
-                ],
-                "decisions": [
-                    {"outcome": d.outcome, "status": d.status, "reason": d.reason}
-                    for d in app.decisions.all()
-                ],
-            }
-        )
+    cases = case_records(beneficiary)
+    retention = retention_of(beneficiary)
+    held = {
+        "hold_until": retention.hold_until.isoformat() if retention.hold_until else None,
+        "erasable": retention.due,
+        "reason": str(retention.reason),
+    }
     return {
         "reference": beneficiary.reference,
         "personal_data": personal,
         "region": beneficiary.region,
-        "applications": applications,
+        "applications": cases,
+        "payees": own_payees(beneficiary),
         "accesses": [
             {
                 "at": event.occurred_at.isoformat(),
                 "actor_id": event.actor_id,
                 "role": event.actor_role,
                 "purpose": event.payload.get("purpose"),
+                "channel": event.payload.get("channel"),
                 "application": event.payload.get("application"),
+                "reason": stated_reason(event),
             }
             for event in access_log(beneficiary)
         ],
-        "retention": retention_of(beneficiary).reason,
+        "retention": held,
+        "information": article_15_information(beneficiary, cases, held),
     }

@@ -42,6 +42,13 @@ TOKEN_FIELDS: tuple[TokenField, ...] = (
     TokenField("fund.NeedItem", "encrypted_description", "application__beneficiary"),
     TokenField("workflows.CompletionRequest", "encrypted_message", "application__beneficiary"),
     TokenField("accounting.Payee", "encrypted_personal_data"),
+    TokenField(
+        "workflows.StatutoryAssessment",
+        "encrypted_evidence_reference",
+        "need_item__application__beneficiary",
+    ),
+    TokenField("workflows.FollowUp", "encrypted_evidence_reference", "application__beneficiary"),
+    TokenField("fund.PersonalDataReadReason", "encrypted_reason", "beneficiary"),
 )
 
 

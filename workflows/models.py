@@ -8,8 +8,26 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from fund.crypto import decrypt_json, encrypt_json
-from fund.models import Application, NeedItem, Ombud
+from fund.models import Application, Beneficiary, NeedItem, Ombud
 from fund.money import money_field
+
+
+def read_person_text(person: Beneficiary, token: str) -> str:
+    """A free text kept under the person's key; empty once the person is erased."""
+    if not token or person.is_erased:
+        return ""
+    return str(decrypt_json(person.wrapped_key, token).get("text", ""))
+
+
+def person_text_token(person: Beneficiary, text: str) -> str:
+    """Free text about a person's case as a token under their key (empty text, no token)."""
+    text = (text or "").strip()
+    if not text:
+        return ""
+    if not person.wrapped_key:
+        person.set_personal_data(person.personal_data)
+        person.save(update_fields=["wrapped_key", "encrypted_personal_data"])
+    return encrypt_json(person.wrapped_key, {"text": text})
 
 
 class AttestationMethod(models.TextChoices):
@@ -83,12 +101,9 @@ class StatutoryAssessment(models.Model):
     legal_basis = models.CharField(
         _("legal basis"), max_length=20, choices=LegalBasis.choices, blank=True
     )
-    evidence_reference = models.CharField(
-        _("evidence reference"),
-        max_length=120,
-        blank=True,
-        help_text=_("E.g. the reference of a refusal from social services."),
-    )
+    #: E.g. the reference of a refusal from social services: it may name the person, so it is
+    #: kept under the person's key (``evidence_reference``) and goes with them at erasure.
+    encrypted_evidence_reference = models.TextField(blank=True, editable=False)
     grantable_amount = money_field(_("amount the foundation may grant"))
     assessed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -101,6 +116,19 @@ class StatutoryAssessment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.need_item}: {self.outcome}"
+
+    @property
+    def evidence_reference(self) -> str:
+        """The evidence's reference (empty once the person is erased)."""
+        return read_person_text(
+            self.need_item.application.beneficiary, self.encrypted_evidence_reference
+        )
+
+    @evidence_reference.setter
+    def evidence_reference(self, text: str) -> None:
+        self.encrypted_evidence_reference = person_text_token(
+            self.need_item.application.beneficiary, text
+        )
 
 
 class DecisionOutcome(models.TextChoices):
@@ -234,7 +262,8 @@ class FollowUp(models.Model):
         Application, on_delete=models.PROTECT, related_name="follow_ups"
     )
     outcome = models.CharField(max_length=20, choices=FollowUpOutcome.choices)
-    evidence_reference = models.CharField(max_length=120, blank=True)
+    #: Free text about the case (a receipt's reference, …): under the person's key.
+    encrypted_evidence_reference = models.TextField(blank=True, editable=False)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -242,6 +271,15 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application.reference} follow-up {self.outcome}"
+
+    @property
+    def evidence_reference(self) -> str:
+        """The evidence's reference (empty once the person is erased)."""
+        return read_person_text(self.application.beneficiary, self.encrypted_evidence_reference)
+
+    @evidence_reference.setter
+    def evidence_reference(self, text: str) -> None:
+        self.encrypted_evidence_reference = person_text_token(self.application.beneficiary, text)
 
 
 class ClosingReason(models.TextChoices):

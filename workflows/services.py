@@ -110,7 +110,7 @@ PERSON_TEXT_MAX = 200
 COUNTY_CODE = re.compile(r"[A-Z]{1,2}")
 #: The most characters of a need description (the model refuses longer).
 DESCRIPTION_MAX = 500
-#: The most characters of an evidence reference (as the model holds).
+#: The most characters of an evidence reference (kept encrypted, under the person's key).
 REFERENCE_TEXT_MAX = 120
 #: The most characters of a komplettering message (as the API allows).
 MESSAGE_MAX = 2000
@@ -444,18 +444,17 @@ def record_statutory_assessment(
                     )
         if problems:
             raise ValidationFailed(problems)
-        assessment, _created = StatutoryAssessment.objects.update_or_create(
-            need_item=item,
-            defaults={
-                "outcome": outcome,
-                "authority": authority,
-                "legal_basis": legal_basis,
-                "evidence_reference": evidence_reference,
-                "grantable_amount": grantable,
-                "assessed_by": actor,
-                "assessed_at": timezone.now(),
-            },
-        )
+        assessment = StatutoryAssessment.objects.filter(need_item=item).first()
+        if assessment is None:
+            assessment = StatutoryAssessment(need_item=item)
+        assessment.outcome = outcome
+        assessment.authority = authority
+        assessment.legal_basis = legal_basis
+        assessment.evidence_reference = evidence_reference  # encrypted under the person's key
+        assessment.grantable_amount = grantable
+        assessment.assessed_by = actor
+        assessment.assessed_at = timezone.now()
+        assessment.save()
         record_event(
             action="statutory.assessed",
             actor=actor,
@@ -467,7 +466,7 @@ def record_statutory_assessment(
                 "outcome": outcome,
                 "authority": authority,
                 "legal_basis": assessment.legal_basis,
-                "evidence": bool(assessment.evidence_reference),
+                "evidence": bool(assessment.encrypted_evidence_reference),
                 "grantable": grantable.amount,
             },
         )
@@ -495,13 +494,14 @@ def record_follow_up(
         )
         if problems:
             raise ValidationFailed(problems)
-        follow_up = FollowUp.objects.create(
+        follow_up = FollowUp(
             application=application,
             outcome=outcome,
-            evidence_reference=evidence_reference,
             recorded_by=actor,
             recorded_at=timezone.now(),
         )
+        follow_up.evidence_reference = evidence_reference  # encrypted under the person's key
+        follow_up.save()
         record_event(
             action="application.follow_up",
             actor=actor,

@@ -139,9 +139,10 @@ def application_view(request: HttpRequest, reference: str) -> HttpResponse:
         .prefetch_related("signatures__signer")
         .first()
     )
+    texts_visible = _case_texts_visible(request, app)
     context = {
         "app": app,
-        "texts_visible": _case_texts_visible(request, app),
+        "texts_visible": texts_visible,
         "items": items,
         "attestations": list(app.attestations.select_related("ombud__user")),
         "completion_requests": list(app.completion_requests.order_by("-requested_at")),
@@ -160,7 +161,12 @@ def application_view(request: HttpRequest, reference: str) -> HttpResponse:
         "may_assess": app.state == State.STATUTORY_CHECK
         and may_act_as(request.user, Role.OFFICER, app),
         "assessment_forms": [
-            (item, AssessmentForm(prefix=f"item{item.pk}", initial=_assessment_initial(item)))
+            (
+                item,
+                AssessmentForm(
+                    prefix=f"item{item.pk}", initial=_assessment_initial(item, texts_visible)
+                ),
+            )
             for item in items
         ],
         **case_access_context(request, app),
@@ -177,16 +183,20 @@ def _case_texts_visible(request: HttpRequest, app: Application) -> bool:
     return True
 
 
-def _assessment_initial(item: NeedItem) -> dict[str, Any]:
+def _assessment_initial(item: NeedItem, texts_visible: bool) -> dict[str, Any]:
+    """The saved assessment; its evidence reference is the person's data (under their key),
+    filled in only for whom the case's texts are visible."""
     assessment = getattr(item, "statutory_assessment", None)
     if assessment is None:
         return {}
-    return {
+    initial = {
         "outcome": assessment.outcome,
         "authority": assessment.authority,
         "legal_basis": assessment.legal_basis,
-        "evidence_reference": assessment.evidence_reference,
     }
+    if texts_visible:
+        initial["evidence_reference"] = assessment.evidence_reference
+    return initial
 
 
 @page(Role.OMBUD, Role.OFFICER, Role.DECISION_MAKER)
