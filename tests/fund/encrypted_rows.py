@@ -21,10 +21,30 @@ PERSONKONTO_ACCOUNT = "8112189876"  # Nordea personkonto: clearing 3300 + the pe
 
 
 def build_every_encrypted_row(world: Any) -> dict[str, Any]:
-    """A person with a case, a need description, a komplettering message and an own payee."""
+    """A person with every kind of encrypted data: values, need description, komplettering,
+    evidence references (assessment, follow-up), an auditor's stated reason, an own payee."""
+    from fund.privacy import AccessPurpose, read_personal_data
+    from workflows import services
+
     app = world.new_application("900", name=PERSON_NAME)
     app = world.run(app, "submit", world.ombud.user)
     app = world.run(app, "request_completion", world.officer, message="Bifoga hyreskontraktet")
+    app = world.run(app, "resubmit", world.ombud.user)
+    app = world.run(app, "request_attestation", world.officer)
+    app = world.run(app, "attest", world.ombud.user, method="portal", need_confirmed=True)
+    app = world.run(app, "start_statutory_check", world.officer)
+    world.assess_all(app, evidence_reference="Soc avslag dnr 4711")
+    app = world.run(app, "clear", world.officer)
+    app = world.run(app, "approve", world.decider)
+    app = world.run(app, "schedule_payout", world.treasurer)
+    world.send_payouts(app)
+    app = world.run(app, "confirm_paid", world.treasurer)
+    services.record_follow_up(
+        app, world.officer, outcome="used_as_intended", evidence_reference="Kvitto 2026-03-02"
+    )
+    read_personal_data(
+        world.auditor, app.beneficiary, purpose=AccessPurpose.AUDIT, reason="Stickprov"
+    )
     payee = create_payee(
         world.treasurer,
         kind="person",
