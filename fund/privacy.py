@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.debug import sensitive_variables
 
 from audit.models import AuditEvent
 from audit.services import record_event
@@ -74,6 +75,7 @@ def access_problem(
     return None
 
 
+@sensitive_variables()
 def read_personal_data(
     actor: Any,
     beneficiary: Beneficiary,

@@ -69,7 +69,7 @@ def test_make_run_on_a_fresh_clone_still_seeds_the_demo_with_owner_only_files(tm
     assert _mode(database) == 0o600
     keys = var / "keys"
     assert _mode(keys) == 0o700
-    for name in ("field-encryption.key", "blind-index.key", "audit-signing.pem"):
+    for name in ("field-encryption.key", "blind-index.key"):
         assert _mode(keys / name) == 0o600, name
     for folder in ("payouts", "exports"):
         assert _mode(var / folder) == 0o700, folder
