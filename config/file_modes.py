@@ -11,6 +11,7 @@ such files (config/production_checks.py).
 from __future__ import annotations
 
 import stat
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ def owner_only_folder(path: Path) -> None:
         path.chmod(OWNER_ONLY_FOLDER)
 
 
-def sqlite_file(database: dict[str, Any]) -> Path | None:
+def sqlite_file(database: Mapping[str, Any]) -> Path | None:
     """The file a database's settings name, or None for a server or an in-memory database."""
     if database.get("ENGINE") != "django.db.backends.sqlite3":
         return None

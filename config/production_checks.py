@@ -6,6 +6,7 @@ password and one-time code secret); production must not start with any of it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +93,7 @@ def key_problems() -> list[str]:
     return problems
 
 
-def database_file_problems(database: dict[str, Any]) -> list[str]:
+def database_file_problems(database: Mapping[str, Any]) -> list[str]:
     """A SQLite database file others may read (a database server has no file here)."""
     path = sqlite_file(database)
     if path is None or not path.exists():
@@ -110,9 +111,9 @@ def demo_problems() -> list[str]:
         from fund.demo import DEMO_PASSWORD, DEMO_USERS
 
         present = sorted(
-            get_user_model().objects.filter(username__in=DEMO_USERS).values_list(
-                "username", flat=True
-            )
+            get_user_model()
+            .objects.filter(username__in=DEMO_USERS)
+            .values_list("username", flat=True)
         )
         if present:
             problems.append(

@@ -16,8 +16,8 @@ from django.core.management.base import CommandError
 
 from audit.signing import signing_key
 from config.production_checks import database_file_problems, production_problems
-from tests.fixtures import UserFactory
 from tests.config.test_deploy_settings import PRODUCTION_ENV
+from tests.fixtures import UserFactory
 
 
 @pytest.fixture
