@@ -35,8 +35,8 @@ def _keys_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
     keys = tmp_path_factory.mktemp("keys")
     settings.FIELD_ENCRYPTION_KEY_FILE = keys / "field.key"
     settings.BLIND_INDEX_KEY_FILE = keys / "blind-index.key"
-    # Made here, before any test has data: a key is generated only on a database without any
-    # data under it (fund.crypto), and a test's first encryption may come with its data.
+    # Made here, before any test: fund.crypto generates a missing key only after asking the
+    # database whether data under it exists, and some tests encrypt without a database.
     from cryptography.fernet import Fernet
 
     settings.FIELD_ENCRYPTION_KEY_FILE.write_bytes(Fernet.generate_key())
