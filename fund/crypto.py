@@ -55,7 +55,7 @@ def _key_from_file(
         if data_exists():
             raise ImproperlyConfigured(
                 f"The {kind} at {path} is missing, but the database holds data made with it. "
-                "A new key would make that data unreadable, so none was generated: restore "
+                "A new key would leave it unreadable or unmatched, so none was generated: restore "
                 f"{path} from your key backup (mode 0600).{remedy}"
             )
         owner_only_folder(path.parent)

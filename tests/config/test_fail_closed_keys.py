@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -204,3 +205,23 @@ def test_embedded_mode_folders_are_owner_only(settings, tmp_path):
     secure_embedded_folders()
     for folder in ("payouts", "exports", "keys"):
         assert _mode(tmp_path / folder) == 0o700, folder
+
+
+@pytest.mark.django_db
+def test_seed_demo_gives_an_old_demo_database_its_own_index_key(world: World, settings, tmp_path):
+    """`make run` on a demo database from before: its indexes are recomputed, not refused."""
+    person = services.register_beneficiary(
+        world.ombud.user, name="Ada Andersson", personal_number=NUMBER
+    )
+    Beneficiary.objects.filter(pk=person.pk).update(personnummer_index=_secret_key_index(TWELVE))
+    settings.BLIND_INDEX_KEY = ""
+    settings.BLIND_INDEX_KEY_FILE = tmp_path / "keys" / "blind-index.key"
+    crypto.reset_key_cache()
+    try:
+        call_command("seed_demo", verbosity=0, stdout=io.StringIO())
+        assert Beneficiary.objects.get(pk=person.pk).personnummer_index == crypto.blind_index(
+            TWELVE
+        )
+        assert _mode(settings.BLIND_INDEX_KEY_FILE) == 0o600
+    finally:
+        crypto.reset_key_cache()
