@@ -37,7 +37,9 @@ migrate-prod: install
 	DATABASE_URL="$${MIGRATION_DATABASE_URL:?set MIGRATION_DATABASE_URL}" \
 		$(BIN)/python manage.py migrate --noinput
 
+# Refuses DEBUG, missing keys, the demo users and key or database files others may read.
 run-prod: install
+	$(BIN)/python manage.py check_production
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 	$(BIN)/python manage.py collectstatic --noinput
 	$(BIN)/gunicorn config.wsgi:application --config config/gunicorn.conf.py

@@ -16,6 +16,7 @@ import bankkonto
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 from stdnum import luhn
@@ -153,6 +154,7 @@ def payee_problems(payee: Payee) -> list[str]:
     return []
 
 
+@sensitive_variables()
 def create_payee(
     actor: Any,
     *,

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from api.models import ApiToken, new_token
 from audit.services import record_event
@@ -67,6 +68,7 @@ def revoke_token(api_token: ApiToken, actor: Any = None) -> ApiToken:
     return token
 
 
+@sensitive_variables()
 def apply_for(
     actor: Any,
     *,

@@ -14,7 +14,9 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -81,6 +83,7 @@ def _detail(application: Application) -> dict[str, Any]:
         OpenApiParameter("state", OpenApiTypes.STR, enum=State.values),
     ]
 )
+@method_decorator(sensitive_post_parameters(), name="dispatch")
 class ApplicationList(generics.ListCreateAPIView):
     """Applications you may see, newest first; ombud create them with their need items."""
 
@@ -106,6 +109,7 @@ class ApplicationList(generics.ListCreateAPIView):
         request=serializers.ApplicationCreateSerializer,
         responses={201: serializers.ApplicationSerializer},
     )
+    @sensitive_variables()
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = serializers.ApplicationCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -160,9 +164,11 @@ class NeedItemList(generics.ListAPIView):
     request=serializers.AssessmentInputSerializer,
     responses={200: serializers.NeedItemSerializer},
 )
+@method_decorator(sensitive_post_parameters(), name="dispatch")
 class ItemAssessment(APIView):
     """Record the statutory obligation assessment of one need item (officer)."""
 
+    @sensitive_variables()
     def post(self, request: Request, reference: str, position: int) -> Response:
         application = _application(request, reference)
         item = get_object_or_404(application.items.all(), position=position)
@@ -174,9 +180,11 @@ class ItemAssessment(APIView):
 
 
 @extend_schema(parameters=[REF], responses={200: serializers.PersonSerializer})
+@method_decorator(sensitive_post_parameters(), name="dispatch")
 class ApplicationPerson(APIView):
     """The person's values, for those who need to know; every look is audit-logged."""
 
+    @sensitive_variables()
     def get(self, request: Request, reference: str) -> Response:
         application = _application(request, reference)
         values = read_personal_data(
@@ -267,9 +275,11 @@ def _step_data(application: Application, values: dict[str, Any]) -> dict[str, An
     request=serializers.TransitionInputSerializer,
     responses={200: serializers.ApplicationSerializer},
 )
+@method_decorator(sensitive_post_parameters(), name="dispatch")
 class RunTransition(APIView):
     """Take a step: 403 without permission, 409 when the case changed meanwhile, 400 for input."""
 
+    @sensitive_variables()
     def post(self, request: Request, reference: str, name: str) -> Response:
         application = _application(request, reference)
         data = serializers.TransitionInputSerializer(data=request.data)

@@ -32,6 +32,11 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", True)
+#: The embedded demo (`make run`): DEBUG on when the process starts. Only here may keys be
+#: generated and `seed_demo` create its users with their public password; `make run-prod`
+#: (``manage.py check_production``) refuses it. Read once, so tests running with DEBUG off
+#: (pytest-django) keep the mode the process started in.
+EMBEDDED_MODE = DEBUG
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
@@ -66,6 +71,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "api",
     "reminders",
+    # Last: owner-only files and folders of the embedded mode (config/file_modes.py).
+    "config.apps.FundflowConfig",
 ]
 
 MIDDLEWARE = [
@@ -221,10 +228,15 @@ FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
 FIELD_ENCRYPTION_KEY_FILE = Path(
     os.environ.get("FIELD_ENCRYPTION_KEY_FILE", VAR_DIR / "keys" / "field-encryption.key")
 )
-# Embedded mode may create missing key files on first use; production never does.
-GENERATE_MISSING_KEYS = env_bool("GENERATE_MISSING_KEYS", DEBUG)
-# Key for blind indexes (HMAC) so duplicates can be found without storing plain values.
+# Embedded mode may create missing key files on first use, and only while no data under them
+# exists (fund.crypto refuses to replace a lost key); production never does.
+GENERATE_MISSING_KEYS = env_bool("GENERATE_MISSING_KEYS", EMBEDDED_MODE)
+# Key for blind indexes (HMAC) so duplicates can be found without storing plain values. Its
+# own key, never derived from SECRET_KEY: in embedded mode generated once into var/keys/.
 BLIND_INDEX_KEY = os.environ.get("BLIND_INDEX_KEY", "")
+BLIND_INDEX_KEY_FILE = Path(
+    os.environ.get("BLIND_INDEX_KEY_FILE", VAR_DIR / "keys" / "blind-index.key")
+)
 if not DEBUG and (not FIELD_ENCRYPTION_KEYS or not BLIND_INDEX_KEY):
     raise ImproperlyConfigured(
         "FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEY must be set when DEBUG is off."

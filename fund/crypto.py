@@ -13,6 +13,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
+import secrets
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -20,33 +23,90 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.views.decorators.debug import sensitive_variables
+
+from config.file_modes import owner_only_folder
 
 
 class DecryptionFailed(Exception):
     """The stored token cannot be read with any configured key (or the key was destroyed)."""
 
 
-def _key_from_file(path: Path) -> bytes:
+@sensitive_variables()
+def _key_from_file(
+    path: Path,
+    *,
+    kind: str,
+    generate: Callable[[], bytes],
+    data_exists: Callable[[], bool],
+    remedy: str = "",
+) -> bytes:
+    """The key in ``path``; a missing one is generated only where nothing depends on it.
+
+    A new key in place of a lost one would leave every value under the old one unreadable
+    (or every index unmatched) without a word: that is refused, naming the file.
+    """
     if not path.exists():
         if not settings.GENERATE_MISSING_KEYS:
-            raise ImproperlyConfigured(f"No field-encryption key at {path}.")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(Fernet.generate_key())
-        path.chmod(0o600)
+            raise ImproperlyConfigured(
+                f"No {kind} at {path}. Restore it from your key backup, or set it in the "
+                "environment (see README, Configuration)."
+            )
+        if data_exists():
+            raise ImproperlyConfigured(
+                f"The {kind} at {path} is missing, but the database holds data made with it. "
+                "A new key would leave it unreadable or unmatched, so none was generated: restore "
+                f"{path} from your key backup (mode 0600).{remedy}"
+            )
+        owner_only_folder(path.parent)
+        # Created 0600 from the start: the key is never readable by others, not even briefly.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(generate())
     return path.read_bytes().strip()
 
 
 @lru_cache(maxsize=1)
+@sensitive_variables()
 def master_cipher() -> MultiFernet:
+    from fund.key_safety import encrypted_data_exists
+
     keys = [key.encode() for key in settings.FIELD_ENCRYPTION_KEYS]
     if not keys:
-        keys = [_key_from_file(Path(settings.FIELD_ENCRYPTION_KEY_FILE))]
+        keys = [
+            _key_from_file(
+                Path(settings.FIELD_ENCRYPTION_KEY_FILE),
+                kind="field-encryption key",
+                generate=Fernet.generate_key,
+                data_exists=encrypted_data_exists,
+            )
+        ]
     return MultiFernet([Fernet(key) for key in keys])
 
 
+@lru_cache(maxsize=1)
+@sensitive_variables()
+def _blind_index_key() -> bytes:
+    """BLIND_INDEX_KEY, else the key file (embedded mode); never derived from SECRET_KEY."""
+    from fund.key_safety import blind_indexes_exist
+
+    if settings.BLIND_INDEX_KEY:
+        return str(settings.BLIND_INDEX_KEY).encode()
+    return _key_from_file(
+        Path(settings.BLIND_INDEX_KEY_FILE),
+        kind="blind-index key",
+        generate=lambda: secrets.token_urlsafe(32).encode("ascii"),
+        data_exists=blind_indexes_exist,
+        remedy=" If the indexes were made before the index had its own key (a demo database "
+        "from before issue #14), run `manage.py rebuild_blind_index` instead: it creates the "
+        "key and recomputes every index from the encrypted personnummer.",
+    )
+
+
 def reset_key_cache() -> None:
-    """Forget loaded master keys (after rotation, or when tests change settings)."""
+    """Forget loaded master and index keys (after rotation, or when tests change settings)."""
     master_cipher.cache_clear()
+    _blind_index_key.cache_clear()
 
 
 def new_wrapped_key() -> str:
@@ -59,6 +119,7 @@ def rewrap(wrapped_key: str) -> str:
     return master_cipher().rotate(wrapped_key.encode("ascii")).decode("ascii")
 
 
+@sensitive_variables()
 def unwrap_data_key(wrapped_key: str) -> bytes:
     """The raw data key inside ``wrapped_key`` (for re-keying: it never leaves the process)."""
     if not wrapped_key:
@@ -69,12 +130,14 @@ def unwrap_data_key(wrapped_key: str) -> bytes:
         raise DecryptionFailed("the person's key cannot be unwrapped with the master keys") from exc
 
 
+@sensitive_variables()
 def new_data_key() -> tuple[bytes, str]:
     """A fresh data key, raw and wrapped by the newest master key."""
     key = Fernet.generate_key()
     return key, master_cipher().encrypt(key).decode("ascii")
 
 
+@sensitive_variables()
 def reencrypt(token: str, old_data_key: bytes, new_data_key: bytes) -> str:
     """The same plaintext under another data key (re-keying after a leaked master key)."""
     try:
@@ -84,15 +147,18 @@ def reencrypt(token: str, old_data_key: bytes, new_data_key: bytes) -> str:
     return Fernet(new_data_key).encrypt(plain).decode("ascii")
 
 
+@sensitive_variables()
 def _person_cipher(wrapped_key: str) -> Fernet:
     return Fernet(unwrap_data_key(wrapped_key))
 
 
+@sensitive_variables()
 def encrypt_json(wrapped_key: str, data: dict[str, Any]) -> str:
     plain = json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8")
     return _person_cipher(wrapped_key).encrypt(plain).decode("ascii")
 
 
+@sensitive_variables()
 def decrypt_json(wrapped_key: str, token: str) -> dict[str, Any]:
     try:
         plain = _person_cipher(wrapped_key).decrypt(token.encode("ascii"))
@@ -102,11 +168,11 @@ def decrypt_json(wrapped_key: str, token: str) -> dict[str, Any]:
     return result
 
 
+@sensitive_variables()
 def blind_index(value: str) -> str:
     """A keyed hash to find duplicates without storing the value itself."""
-    key = settings.BLIND_INDEX_KEY or settings.SECRET_KEY
     normalised = "".join(value.split()).replace("-", "").replace("+", "")
-    return hmac.new(key.encode(), normalised.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(_blind_index_key(), normalised.encode(), hashlib.sha256).hexdigest()
 
 
 def twelve_digits(number: str) -> str:

@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.debug import sensitive_variables
 
 from audit.models import AuditEvent
 from audit.services import record_event
@@ -82,6 +83,7 @@ def access_problem(
     return None
 
 
+@sensitive_variables()
 def read_personal_data(
     actor: Any,
     beneficiary: Beneficiary,
@@ -264,6 +266,7 @@ def _shred_person_payees(person: Beneficiary) -> dict[str, Any]:
     return {"count": count, "bank_files_redacted": sorted(set(files))}
 
 
+@sensitive_variables()
 def subject_access_report(actor: Any, beneficiary: Beneficiary) -> dict[str, Any]:
     """Everything held about the person (GDPR Art 15), for the administrator to send."""
     personal = read_personal_data(

@@ -114,6 +114,7 @@ def celery_worker(
         "AUDIT_SIGNING_KEY_FILE": str(settings.AUDIT_SIGNING_KEY_FILE),
         "AUDIT_PUBLIC_KEY_FILE": str(settings.AUDIT_PUBLIC_KEY_FILE),
         "FIELD_ENCRYPTION_KEY_FILE": str(settings.FIELD_ENCRYPTION_KEY_FILE),
+        "BLIND_INDEX_KEY_FILE": str(settings.BLIND_INDEX_KEY_FILE),
         "GENERATE_MISSING_KEYS": "1" if settings.GENERATE_MISSING_KEYS else "0",
     }
     command = [

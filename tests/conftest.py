@@ -34,6 +34,13 @@ def _keys_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Tests never write keys next to the project."""
     keys = tmp_path_factory.mktemp("keys")
     settings.FIELD_ENCRYPTION_KEY_FILE = keys / "field.key"
+    settings.BLIND_INDEX_KEY_FILE = keys / "blind-index.key"
+    # Made here, before any test: fund.crypto generates a missing key only after asking the
+    # database whether data under it exists, and some tests encrypt without a database.
+    from cryptography.fernet import Fernet
+
+    settings.FIELD_ENCRYPTION_KEY_FILE.write_bytes(Fernet.generate_key())
+    settings.BLIND_INDEX_KEY_FILE.write_bytes(b"blind-index-key-for-the-test-session")
     settings.AUDIT_SIGNING_KEY_FILE = keys / "audit-signing.pem"
     settings.AUDIT_PUBLIC_KEY_FILE = keys / "audit-signing.pub.pem"
     from fund.crypto import reset_key_cache

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 from django_fsm import ConcurrentTransition, can_proceed
 from moneyed import Money
 from stdnum.se import personnummer
@@ -116,6 +117,7 @@ REFERENCE_TEXT_MAX = 120
 MESSAGE_MAX = 2000
 
 
+@sensitive_variables()
 def register_beneficiary(
     actor: Any,
     *,
@@ -306,6 +308,7 @@ def _validated_items(fund: Fund, items: Sequence[NeedInput]) -> list[tuple[NeedI
     return result
 
 
+@sensitive_variables()
 def create_application(
     actor: Any,
     *,
@@ -389,6 +392,7 @@ def _locked(application: Application) -> Application:
     return current
 
 
+@sensitive_variables()
 def record_statutory_assessment(
     item: NeedItem,
     actor: Any,
@@ -473,6 +477,7 @@ def record_statutory_assessment(
     return assessment
 
 
+@sensitive_variables()
 def record_follow_up(
     application: Application, actor: Any, *, outcome: str, evidence_reference: str = ""
 ) -> FollowUp:
@@ -530,6 +535,7 @@ class Step:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
+@sensitive_variables()
 def transition(application: Application, name: str, actor: Any, **data: Any) -> Application:
     """Run transition ``name`` for ``actor``: permission, guards, effects and audit, atomically.
 

@@ -71,7 +71,8 @@ class WebServer:
             "DEBUG": "0",
             "SECRET_KEY": "faults-" + secrets.token_urlsafe(40),
             "FIELD_ENCRYPTION_KEYS": key_file.read_text().strip(),
-            "BLIND_INDEX_KEY": settings.BLIND_INDEX_KEY or settings.SECRET_KEY,
+            "BLIND_INDEX_KEY": settings.BLIND_INDEX_KEY
+            or Path(settings.BLIND_INDEX_KEY_FILE).read_text().strip(),
             "AUDIT_SIGNING_KEY_FILE": str(settings.AUDIT_SIGNING_KEY_FILE),
             "AUDIT_PUBLIC_KEY_FILE": str(settings.AUDIT_PUBLIC_KEY_FILE),
             "FUNDFLOW_VAR_DIR": str(self.var_dir),

@@ -113,6 +113,7 @@ class Worker:
             "AUDIT_SIGNING_KEY_FILE": str(settings.AUDIT_SIGNING_KEY_FILE),
             "AUDIT_PUBLIC_KEY_FILE": str(settings.AUDIT_PUBLIC_KEY_FILE),
             "FIELD_ENCRYPTION_KEY_FILE": str(settings.FIELD_ENCRYPTION_KEY_FILE),
+            "BLIND_INDEX_KEY_FILE": str(settings.BLIND_INDEX_KEY_FILE),
             **self.extra_env,
         }
         command = [

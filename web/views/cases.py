@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from audit.selectors import decision_trail
 from fund.models import Application, NeedItem
@@ -129,6 +130,7 @@ TRANSITION_FORMS: dict[str, Any] = {
 DECISIONS = ("approve", "approve_partly", "reject")
 
 
+@sensitive_variables()
 @page(Role.OMBUD, Role.OFFICER, Role.DECISION_MAKER, Role.TREASURER)
 def application_view(request: HttpRequest, reference: str) -> HttpResponse:
     app = _application(request, reference)
@@ -199,6 +201,7 @@ def _assessment_initial(item: NeedItem, texts_visible: bool) -> dict[str, Any]:
     return initial
 
 
+@sensitive_variables()
 @page(Role.OMBUD, Role.OFFICER, Role.DECISION_MAKER)
 def person_view(request: HttpRequest, reference: str) -> HttpResponse:
     """The person's data, on request; every look is checked and logged by the privacy core."""
@@ -225,6 +228,8 @@ def _decision_items(request: HttpRequest, app: Application) -> list[dict[str, An
     return items
 
 
+@sensitive_post_parameters()
+@sensitive_variables()
 @page(Role.OMBUD, Role.OFFICER, Role.DECISION_MAKER, Role.TREASURER, methods=("POST",))
 def transition_view(request: HttpRequest, reference: str, name: str) -> HttpResponse:
     app = _application(request, reference)
@@ -250,6 +255,8 @@ def transition_view(request: HttpRequest, reference: str, name: str) -> HttpResp
     return redirect("web:application", reference=reference)
 
 
+@sensitive_post_parameters()
+@sensitive_variables()
 @page(Role.OFFICER, methods=("POST",))
 def assess_view(request: HttpRequest, reference: str, item_id: int) -> HttpResponse:
     app = _application(request, reference)

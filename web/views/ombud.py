@@ -7,6 +7,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from fund.models import Fund
 from web.access import page
@@ -34,6 +35,8 @@ def ombud_home(request: HttpRequest) -> HttpResponse:
     )
 
 
+@sensitive_post_parameters()
+@sensitive_variables()
 @page(Role.OMBUD, methods=("GET", "POST"))
 def new_application(request: HttpRequest) -> HttpResponse:
     funds = Fund.objects.filter(active=True).order_by("name")

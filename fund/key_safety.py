@@ -1,0 +1,123 @@
+"""What depends on a key, so a lost key is never silently replaced, and the personnummer index
+rebuilt under its own key.
+
+``fund.crypto`` generates a missing key file (embedded mode) only when nothing in the database
+was made with it: no wrapped data key for the field-encryption key (every key holder in
+``fund.token_fields``), no personnummer index for the blind-index key.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Model
+from django.views.decorators.debug import sensitive_variables
+from stdnum.se import personnummer
+
+from audit.services import record_event
+from config.file_modes import owner_only_folder
+from fund.crypto import DecryptionFailed, blind_index, decrypt_json, reset_key_cache, twelve_digits
+from fund.models import Beneficiary
+from fund.token_fields import KEY_HOLDERS
+
+#: Every column holding a blind index (an HMAC under the blind-index key): (model, field).
+BLIND_INDEX_COLUMNS: tuple[tuple[str, str], ...] = (("fund.Beneficiary", "personnummer_index"),)
+
+
+def _any_filled(label: str, field: str) -> bool:
+    """Whether any row of ``label`` has a non-empty ``field``; True when that cannot be told.
+
+    Fail closed: a table or column not there yet (an unmigrated database) counts as no
+    rows, but any other database error counts as data present, so no key is generated.
+    """
+    model: type[Model] = apps.get_model(label)
+    if model._meta.db_table not in connection.introspection.table_names():
+        return False
+    try:
+        with transaction.atomic():
+            return model._default_manager.filter(**{f"{field}__gt": ""}).exists()
+    except DatabaseError:
+        return True
+
+
+def encrypted_data_exists() -> bool:
+    """Whether any row holds a data key wrapped by the master keys (so personal data)."""
+    return any(_any_filled(holder.model, holder.field) for holder in KEY_HOLDERS)
+
+
+def blind_indexes_exist() -> bool:
+    return any(_any_filled(label, field) for label, field in BLIND_INDEX_COLUMNS)
+
+
+def create_blind_index_key() -> bool:
+    """Create the blind-index key file if it is missing (0600); True when it was created.
+
+    Only ``rebuild_blind_indexes`` creates it over existing indexes, because it recomputes
+    them all; ``fund.crypto`` refuses to.
+    """
+    if settings.BLIND_INDEX_KEY:
+        return False
+    path = Path(settings.BLIND_INDEX_KEY_FILE)
+    if path.exists():
+        return False
+    owner_only_folder(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(secrets.token_urlsafe(32).encode("ascii"))
+    reset_key_cache()
+    return True
+
+
+@dataclass(frozen=True)
+class IndexRebuild:
+    people: int  # people whose index was recomputed
+    cleared: int  # indexes emptied: the personnummer could not be read or was not valid
+    key_created: bool
+
+
+@sensitive_variables()
+def rebuild_blind_indexes(*, actor: Any = None) -> IndexRebuild:
+    """Recompute every personnummer index from the decrypted personnummer under today's key.
+
+    For a demo database whose indexes were made with SECRET_KEY (before the index had its
+    own key), and after the blind-index key is replaced. One transaction with its audit
+    event: either every index is under the new key or none is.
+    """
+    key_created = create_blind_index_key()
+    reset_key_cache()
+    people = cleared = 0
+    with transaction.atomic():
+        rows = (
+            Beneficiary.objects.select_for_update()
+            .filter(erased_at__isnull=True)
+            .exclude(personnummer_index="")
+            .order_by("pk")
+        )
+        for person in rows:
+            try:
+                number = decrypt_json(person.wrapped_key, person.encrypted_personal_data).get(
+                    "personnummer", ""
+                )
+            except DecryptionFailed:
+                number = ""
+            if number and personnummer.is_valid(number):
+                person.personnummer_index = blind_index(twelve_digits(number))
+                people += 1
+            else:
+                person.personnummer_index = ""
+                cleared += 1
+            person.save(update_fields=["personnummer_index"])
+        record_event(
+            action="privacy.blind_index_rebuilt",
+            actor=actor,
+            object_type="system",
+            payload={"people": people, "cleared": cleared, "key_created": key_created},
+        )
+    return IndexRebuild(people=people, cleared=cleared, key_created=key_created)
