@@ -379,3 +379,8 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Omprövning (reconsideration) of a rejection can be asked for within this many days of the
+# case's last state change: förvaltningslagen's three weeks, which the foundation applies by
+# analogy. A person with no voucher on any case is held only until it has run (fund.privacy).
+RECONSIDERATION_WINDOW_DAYS = int(os.environ.get("RECONSIDERATION_WINDOW_DAYS", "21"))

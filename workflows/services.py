@@ -1059,6 +1059,15 @@ def _resubmit(step: Step) -> None:
 
 def _reconsider(step: Step) -> None:
     app = step.application
+    if app.beneficiary.is_erased:
+        # Erasure waits for the time to ask for omprövning; after it nothing is left to re-try.
+        raise ValidationFailed(
+            _(
+                "%(ref)s can no longer be reconsidered: the time to ask for omprövning has run "
+                "and the person's data has been erased."
+            )
+            % {"ref": app.reference}
+        )
     decision = _effective_decision(app)
     if decision is None or decision.outcome != DecisionOutcome.REJECT:
         raise ValidationFailed(

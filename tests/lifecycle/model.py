@@ -274,6 +274,8 @@ def camt054(entries: list[tuple[str, list[CamtTx]]], date: str) -> bytes:
 
 #: Why a read is not allowed.
 REVOKED_OMBUD, PROTECTED, NOT_ON_CASE = "revoked ombud", "protected identity", "not on the case"
+#: Why no read is allowed any more: the person was erased (issue #14).
+ERASED = "erased"
 
 
 @dataclass

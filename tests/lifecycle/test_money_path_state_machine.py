@@ -2,8 +2,9 @@
 
 Random actors (the wrong ones included) create, submit, attest, assess, decide, schedule,
 batch, approve, export, send, cancel, withdraw and reconsider cases, register payees, assign
-officers, revoke an ombud and read personal data, while a model bank answers with pain.002
-and camt.054 files. A refusal is a normal outcome; any other exception fails. After every
+officers, revoke an ombud, read personal data and erase people (issue #14: at any point, and
+for every person at the end of each example), while a model bank answers with pain.002 and
+camt.054 files. A refusal is a normal outcome; any other exception fails. After every
 step the invariants below must hold. Each example runs inside a savepoint that is rolled back
 at its end, so every example starts from the same world (audit chain, voucher counters and
 ledger included: nothing is deleted, the savepoint is simply never committed).
@@ -23,13 +24,15 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any, TypeVar
 
 import pytest
 from django.db import connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import CharField, Q, Sum, Value
+from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -63,17 +66,19 @@ from accounting.payees import approve_payee, create_payee, deactivate_payee
 from audit.verification import verify_chain
 from fund.models import (
     Application,
+    Beneficiary,
     Fund,
     OmbudStatus,
     ProtectedAccessReason,
     ProtectedIdentityGrant,
 )
-from fund.privacy import read_personal_data
+from fund.privacy import AccessPurpose, erase_person, read_personal_data, retention_of
 from fund.protected_access import grant_protected_access, revoke_protected_access
 from fund.services import set_ombud_status
 from tests.lifecycle.model import (
     ACTORS,
     BANKGIRO,
+    ERASED,
     FUNDS,
     NOT_ON_CASE,
     NOT_PAID,
@@ -136,6 +141,23 @@ STEP_DATA: dict[str, dict[str, Any]] = {
 MAX_CASES = 3
 #: States in which a case may hold no money on its way to the bank.
 FINISHED_STATES = (State.WITHDRAWN, State.REJECTED, State.CLOSED)
+#: States after which a case needs the person no more (issue #14: the retention rule).
+CLOSED_FOR_GOOD = (State.REFERRED, State.CLOSED, State.WITHDRAWN, State.REJECTED)
+#: Days to ask for omprövning, from a case's last state change (RECONSIDERATION_WINDOW_DAYS).
+OMPROVNING_DAYS = 21
+#: States on the ordinary path before a decision, which a case walks to be rejected.
+PRE_DECISION_STATES = (
+    State.DRAFT,
+    State.SUBMITTED,
+    State.AWAITING_OMBUD,
+    State.NEEDS_COMPLETION,
+    State.OMBUD_VERIFIED,
+    State.STATUTORY_CHECK,
+)
+#: When an administrator tries an erasure: today, once the time for omprövning has run, and
+#: once the seven-year hold of this year's vouchers has ended (every voucher of a run is
+#: booked today, in this calendar fiscal year).
+ERASURE_MOMENTS = ("today", "after omprövning", "after the hold")
 
 actors = st.sampled_from(ACTORS)
 
@@ -169,8 +191,13 @@ T = TypeVar("T")
 Check = Callable[["MoneyPath"], None]
 
 
+#: Every ``@holds`` check, to run once more after the erasures that end each example.
+INVARIANTS: list[Check] = []
+
+
 def holds(check: Check) -> Check:
     """An invariant of the issue, checked after every step; any break fails the run."""
+    INVARIANTS.append(check)
     return invariant()(check)  # type: ignore[no-any-return]
 
 
@@ -207,8 +234,27 @@ class MoneyPath(RuleBasedStateMachine):
         self.hand_confirmed: set[int] = set()  # orders a treasurer confirmed as paid
         self.entitlement = Entitlement(handlers=self.ids.handlers)
         self.unentitled_reads: list[tuple[str, str, str]] = []  # (who, case, why not)
+        self.erased: set[int] = set()  # Beneficiary ids
+        self.erasure_breaks: list[str] = []
 
     def teardown(self) -> None:
+        try:
+            self.erase_everyone_at_the_end()
+        finally:
+            self.count_and_roll_back()
+
+    def erase_everyone_at_the_end(self) -> None:
+        """Wherever the example stopped, an administrator tries to erase each person at each
+        moment in turn; then every invariant must still hold (issue #14)."""
+        people = Beneficiary.objects.filter(applications__in=self.cases).distinct()
+        for person in people.order_by("pk"):
+            for moment in ERASURE_MOMENTS:
+                if self.try_erasure(Beneficiary.objects.get(pk=person.pk), "admin", moment):
+                    break
+        for check in INVARIANTS:
+            check(self)
+
+    def count_and_roll_back(self) -> None:
         self.stats.reached.update(Application.objects.values_list("state", flat=True))
         self.stats.reached["files exported"] += len(self.bank.received)
         self.stats.reached["orders paid"] += PaymentOrder.objects.filter(
@@ -218,6 +264,7 @@ class MoneyPath(RuleBasedStateMachine):
             status=BatchStatus.VOIDED
         ).count()
         self.stats.reached["bank exceptions"] += BankException.objects.count()
+        self.stats.reached["people erased"] += len(self.erased)
         transaction.set_rollback(True)
         self._savepoint.__exit__(None, None, None)
 
@@ -267,7 +314,8 @@ class MoneyPath(RuleBasedStateMachine):
 
         def create() -> Application:
             known = self.registrations[person]
-            if register_again or not known:
+            # An erased registration is gone for good: the person is registered anew.
+            if register_again or not known or known[-1].pk in self.erased:
                 beneficiary = services.register_beneficiary(
                     user,
                     name=f"Person {person}",
@@ -426,6 +474,8 @@ class MoneyPath(RuleBasedStateMachine):
         protected = PERSONS[self.person_of[app.pk]][1]
         values = self.attempt(lambda: read_personal_data(user, app.beneficiary, application=app))
         refusal = self.entitlement.refusal(actor, user, app, protected)
+        if app.beneficiary_id in self.erased:
+            refusal = ERASED
         if values is not None and refusal:
             self.unentitled_reads.append((actor, app.reference, refusal))
 
@@ -474,6 +524,118 @@ class MoneyPath(RuleBasedStateMachine):
             lambda: set_ombud_status(self.users[actor], target, status=OmbudStatus.REVOKED)
         ):
             self.entitlement.revoked.add(target.pk)
+
+    # --- erasure -------------------------------------------------------------------------
+
+    @precondition(has_cases)
+    @rule(case=picks, actor=likely("admin"), until=st.sampled_from(ERASURE_MOMENTS))
+    def erase(self, case: int, actor: str, until: str) -> None:
+        """Someone (an administrator, mostly) tries to erase a case's person: today, and
+        again at each later moment up to ``until`` while the person is still there.
+
+        It must succeed exactly when the retention rule says the person is due, and the rule
+        as computed must agree with the rule as the issue states it (``erasure_due``).
+        """
+        # Mostly the person of a finished case: erasure is for them (an open case refuses).
+        finished = list(
+            Application.objects.filter(pk__in=self.cases, state__in=CLOSED_FOR_GOOD)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        pool = finished if finished and case % 4 else self.cases
+        app = Application.objects.get(pk=pool[case % len(pool)])
+        for moment in ERASURE_MOMENTS[: ERASURE_MOMENTS.index(until) + 1]:
+            person = Beneficiary.objects.get(pk=app.beneficiary_id)
+            if self.try_erasure(person, actor, moment):
+                return
+
+    def try_erasure(self, person: Beneficiary, actor: str, moment: str) -> bool:
+        on = self.moment(moment)
+        stated = self.erasure_due(person, on)
+        said = retention_of(person, on)
+        done = self.attempt(lambda: erase_person(self.users[actor], person, today=on))
+        expected = actor == "admin" and (person.is_erased or stated)
+        if not person.is_erased and said.due != stated:
+            self.erasure_breaks.append(f"{person.reference} {moment}: rule says {said}")
+        if (done is not None) != expected:
+            self.erasure_breaks.append(
+                f"{person.reference} {moment} by {actor}: erased {done is not None}, "
+                f"due {stated} ({said.reason})"
+            )
+        if done is not None:
+            self.erased.add(person.pk)
+            self.try_every_read(person)
+            self.try_omprovning(person)
+        return done is not None
+
+    def try_omprovning(self, person: Beneficiary) -> None:
+        """Both decision-makers ask to reconsider each rejected case of the erased person."""
+        for app in Application.objects.filter(beneficiary=person, state=State.REJECTED):
+            for name in ("decider", "decider2"):
+                self.attempt(partial(services.transition, app, "reconsider", self.users[name]))
+
+    @precondition(has_cases)
+    @rule(case=picks, how=st.sampled_from(["withdraw", "reject"]), who=st.integers(0, 1))
+    def end_without_money(self, case: int, how: str, who: int) -> None:
+        """The case's ombud withdraws it, or a decision-maker rejects it: a person whose cases
+        end without a voucher, held only until the time for omprövning has run."""
+        app = self.case(case)
+        for _turn in range(len(PRE_DECISION_STATES)):
+            # A rejection takes the ordinary path up to the decision first.
+            if how != "reject" or app.state not in PRE_DECISION_STATES:
+                break
+            if not self.take_next_step(app, who):
+                return
+            app = self.case(case)
+        if how == "withdraw":
+            ombud = next(n for n in ("ombud", "ombud2") if self.users[n].ombud.pk == app.ombud_id)
+            user = self.users[ombud]
+        else:
+            user = self.users[("decider", "decider2")[who]]
+        self.attempt(partial(services.transition, app, how, user, **STEP_DATA[how]))
+
+    @staticmethod
+    def moment(name: str) -> date:
+        today = timezone.localdate()
+        return {
+            "today": today,
+            "after omprövning": today + timedelta(days=OMPROVNING_DAYS + 1),
+            "after the hold": date(today.year + 8, 1, 1),
+        }[name]
+
+    @staticmethod
+    def erasure_due(person: Beneficiary, on: date) -> bool:
+        """Issue #14: no open case; with money booked on a case (a payout or a bank
+        exception), the end of the 7th year after this (calendar) fiscal year; without, the
+        time for omprövning after the last state change."""
+        apps = list(Application.objects.filter(beneficiary=person))
+        if any(app.state not in CLOSED_FOR_GOOD for app in apps):
+            return False
+        if not apps:
+            return True
+        booked = (
+            PaymentOrder.objects.filter(application__in=apps, voucher__isnull=False).exists()
+            or BankException.objects.filter(order__application__in=apps).exists()
+        )
+        if booked:
+            return on > date(timezone.localdate().year + 7, 12, 31)
+        last = max(timezone.localtime(app.state_changed_at or app.created_at) for app in apps)
+        return on > last.date() + timedelta(days=OMPROVNING_DAYS)
+
+    def try_every_read(self, person: Beneficiary) -> None:
+        """After erasure nobody reads the person: not through a case, not for an audit, not
+        for a subject access request."""
+        person = Beneficiary.objects.get(pk=person.pk)
+        reads: list[tuple[str, dict[str, Any]]] = [
+            ("auditor", {"purpose": AccessPurpose.AUDIT, "reason": "Stickprov"}),
+            ("admin", {"purpose": AccessPurpose.SUBJECT_ACCESS}),
+        ]
+        for app in Application.objects.filter(beneficiary=person).select_related("fund"):
+            reads += [(name, {"application": app}) for name in ("ombud", "officer", "decider")]
+        for name, how in reads:
+            user = self.users[name]
+            if self.attempt(partial(read_personal_data, user, person, **how)) is not None:
+                self.unentitled_reads.append((name, person.reference, ERASED))
 
     # --- payees --------------------------------------------------------------------------
 
@@ -814,7 +976,11 @@ class MoneyPath(RuleBasedStateMachine):
             Q(status=DecisionStatus.AWAITING_SIGNATURE)
             | Q(status=DecisionStatus.EFFECTIVE, application__state__in=GRANTED_STATES)
         ).values_list(
-            "application__beneficiary__personnummer_index",
+            # An erased person has no index left: their decisions count on their own.
+            Coalesce(
+                NullIf("application__beneficiary__personnummer_index", Value("")),
+                Cast("application__beneficiary_id", CharField()),
+            ),
             "application__fund__code",
             "created_at",
             "total_approved",
@@ -846,6 +1012,51 @@ class MoneyPath(RuleBasedStateMachine):
     def nobody_read_a_case_they_do_not_work_with(self) -> None:
         reads = self.reads_refused_because(NOT_ON_CASE)
         assert not reads, f"reads by someone not on the case: {reads}"
+
+    @holds
+    def nobody_read_an_erased_person(self) -> None:
+        reads = self.reads_refused_because(ERASED)
+        assert not reads, f"reads of an erased person: {reads}"
+
+    @holds
+    def erasure_follows_the_retention_rule(self) -> None:
+        """Erasure succeeds exactly when retention says the person is due (issue #14)."""
+        assert not self.erasure_breaks, f"erasure against the retention rule: {self.erasure_breaks}"
+
+    @holds
+    def erased_people_have_no_open_case(self) -> None:
+        """Nothing reopens an erased person's case (omprövning is refused after erasure)."""
+        reopened = list(
+            Application.objects.filter(beneficiary__in=self.erased)
+            .exclude(state__in=CLOSED_FOR_GOOD)
+            .values_list("reference", "state")
+        )
+        assert not reopened, f"open cases of erased people: {reopened}"
+
+    @holds
+    def erased_people_keep_no_key_and_their_payouts_only_references(self) -> None:
+        """An erased person has no key, token or index left; their cases' paid orders keep
+        their vouchers, which name the case and the order, and nothing of the person."""
+        if not self.erased:
+            return
+        kept = list(
+            Beneficiary.objects.filter(pk__in=self.erased)
+            .exclude(wrapped_key="", encrypted_personal_data="", personnummer_index="")
+            .values_list("reference", flat=True)
+        )
+        assert not kept, f"erased people with a key, token or index left: {kept}"
+        paid = PaymentOrder.objects.filter(
+            application__beneficiary__in=self.erased, status=OrderStatus.PAID
+        ).values_list("pk", "application__reference", "voucher__text")
+        wrong = [(pk, text) for pk, ref, text in paid if text != f"Utbetalning {ref} PO-{pk}"]
+        assert not wrong, f"payout vouchers of erased people's cases: {wrong}"
+        numbers = [number for number, _protected in PERSONS]
+        named = [
+            text
+            for text in Voucher.objects.values_list("text", flat=True)
+            if any(number in text.replace("-", "") for number in numbers)
+        ]
+        assert not named, f"vouchers naming a person: {named}"
 
     @holds
     def audit_chain_verifies(self) -> None:
