@@ -331,6 +331,14 @@ def create_application(
         raise ValidationFailed(_("Name the ombud who applies for the person."))
     if ombud.status == OmbudStatus.REVOKED:
         raise PermissionDenied(_("This ombud's registration is revoked."))
+    if beneficiary.is_erased:
+        raise ValidationFailed(
+            _(
+                "%(ref)s was erased: its data is gone, and the limit per person cannot count "
+                "its earlier grants. To apply again, register the person anew."
+            )
+            % {"ref": beneficiary.reference}
+        )
     protected = _protected_scope_problems(actor, beneficiary, ombud)
     if protected:
         raise PermissionDenied(protected)

@@ -141,6 +141,29 @@ def test_omprovning_is_refused_once_the_person_is_erased(world):
     assert app.state == State.REJECTED
 
 
+def test_no_new_case_is_opened_for_an_erased_person(world):
+    """An erased registration has no index left: the yearly limit could not see their grants."""
+    from workflows import services
+
+    app = world.run(
+        world.to_decision(world.new_application("500", name=NAME)),
+        "reject",
+        world.decider,
+        reason="need_not_shown",
+    )
+    person = privacy.erase_person(
+        world.admin, _person(app), today=_closed_on(app) + timedelta(days=22)
+    )
+    with pytest.raises(ValidationFailed, match="register the person anew"):
+        services.create_application(
+            world.ombud.user,
+            fund=world.fund,
+            beneficiary=person,
+            items=[services.NeedInput(category="glasses", amount="500", description="")],
+        )
+    assert Application.objects.filter(beneficiary=person).count() == 1
+
+
 def test_a_paid_persons_hold_follows_the_fiscal_year_of_a_payout_in_january(world):
     """Decided in December, paid in January: the hold counts from the January voucher's year."""
     year = timezone.localdate().year
