@@ -929,15 +929,18 @@ def redact_payee_from_bank_files(payee: Payee) -> list[str]:
 
 
 def _batches_paying(payee_ids: list[int]) -> Any:
-    return PaymentOrder.objects.filter(payee_id__in=payee_ids, batch__isnull=False).values(
-        "batch_id"
-    )
+    """The batches whose exported file carried an order to one of these payees."""
+    return PaymentOrder.objects.filter(
+        payee_id__in=payee_ids, batch__isnull=False, in_file=True
+    ).values("batch_id")
 
 
 def destroy_file_nonces(payee_ids: list[int]) -> int:
-    """At erasure: blank the nonce of every batch with an order to these payees; returns how
-    many. Without it the stored digest can no longer be recomputed for candidate accounts;
-    the file is never produced again anyway (its payee is erased)."""
+    """At erasure: blank the nonce of every file that paid these payees; returns how many.
+
+    Without the nonce the stored digest can no longer be recomputed for candidate accounts;
+    the file is never produced again anyway (its payee is erased).
+    """
     return (
         PaymentBatch.objects.filter(pk__in=_batches_paying(payee_ids))
         .exclude(file_nonce="")

@@ -176,3 +176,24 @@ def test_the_redacted_bank_file_holds_neither_the_account_nor_the_nonce(world, s
     root = etree.fromstring(redacted)
     assert root.findtext(".//p:PmtInfId", namespaces=NS) == payouts.REDACTED
     assert root.findtext(".//p:GrpHdr/p:MsgId", namespaces=NS) == batch.message_id
+
+
+def test_a_file_that_did_not_carry_the_persons_order_keeps_its_nonce(world):
+    """An order that failed before the export is in the batch but not in its file."""
+    from tests.accounting.test_person_payee_account import NAME, _person_payee
+
+    person_case = world.to_approved(world.new_application("400", name=NAME))
+    payee = _person_payee(world, person_case.beneficiary)
+    world.run(person_case, "schedule_payout", world.treasurer, payee=payee.pk)
+    other_case = world.to_approved(world.new_application("500"))
+    world.run(other_case, "schedule_payout", world.treasurer)
+    batch = payouts.create_batch(world.treasurer, applications=[person_case, other_case])
+    payouts.approve_batch(batch, world.treasurer2)
+    payouts.reject_orders(PaymentOrder.objects.filter(payee=payee), world.treasurer)
+    content = payouts.export_batch(batch, world.treasurer)
+    assert f"PO-{PaymentOrder.objects.get(payee=payee).pk}<".encode() not in content
+    nonce = PaymentBatch.objects.get(pk=batch.pk).file_nonce
+
+    assert payouts.destroy_file_nonces([payee.pk]) == 0
+    assert PaymentBatch.objects.get(pk=batch.pk).file_nonce == nonce
+    assert payouts.export_batch(batch, world.treasurer) == content
