@@ -666,6 +666,10 @@ class PaymentBatch(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     file_sha256 = models.CharField(max_length=64, blank=True)
+    #: 128 random bits (hex) written into the file's ``PmtInfId``, so the digest above cannot
+    #: be recomputed from the database alone; destroyed when a person the file paid is erased.
+    #: Empty for batches exported before it existed (their file stays what it was).
+    file_nonce = models.CharField(max_length=32, blank=True, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

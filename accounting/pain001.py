@@ -13,6 +13,13 @@ package before anyone may write it. The bank profile is configurable in settings
 
 Remittance is the application reference only (``RmtInf/Ustrd``); a person payee is named by
 their payee reference, never by name.
+
+``PmtInfId`` carries the batch's secret nonce (128 random bits as 32 hex digits; ``MsgId``
+stays the message id). The bank does not pay by it and does not pass it to the creditor; it is
+there so that the file's SHA-256, kept in the database and the audit log, cannot be recomputed
+from the database alone for candidate accounts once a person is erased (see
+``PaymentBatch.file_nonce``). A batch without a nonce (exported before it existed) uses its
+message id, as it always did.
 """
 
 from __future__ import annotations
@@ -125,6 +132,7 @@ def build(
     created_at: dt.datetime,
     execution_date: dt.date,
     transfers: Sequence[Transfer],
+    nonce: str = "",
 ) -> bytes:
     """The pain.001.001.03 document, validated; raises ``ValidationFailed`` if it is not."""
     if not transfers:
@@ -147,7 +155,7 @@ def build(
     _path(party_other, "SchmeNm", "Cd", text=conf["INITIATING_PARTY_SCHEME"])
 
     info = _sub(initiation, "PmtInf")
-    _sub(info, "PmtInfId", message_id)
+    _sub(info, "PmtInfId", payment_information_id(message_id, nonce))
     _sub(info, "PmtMtd", "TRF")
     _sub(info, "NbOfTxs", str(len(transfers)))
     _sub(info, "CtrlSum", _amount(total))
@@ -170,6 +178,12 @@ def build(
         _path(tx, "RmtInf", "Ustrd", text=transfer.remittance)
     validate(root)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+
+def payment_information_id(message_id: str, nonce: str) -> str:
+    """The secret nonce keeps the file's digest from being rebuilt; without one (files from
+    before it), the message id, so old files come out byte for byte as they were."""
+    return nonce or message_id
 
 
 def validate(document: etree._Element | bytes) -> None:

@@ -450,6 +450,12 @@ def orders_in_batch(batch: PaymentBatch) -> Q:
     return Q(pk__in=payable_in_file(batch).values("payee_id"))
 
 
+def new_file_nonce() -> str:
+    """128 random bits: with them in the file, its digest cannot be recomputed for candidate
+    accounts (a personkonto is clearing 3300 + a personnummer) from the database alone."""
+    return secrets.token_hex(16)
+
+
 def export_batch(batch: PaymentBatch, actor: Any) -> bytes:
     """The batch's pain.001 file, validated against the XSD; the same bytes every time."""
     require_treasurer(actor)
@@ -461,6 +467,8 @@ def export_batch(batch: PaymentBatch, actor: Any) -> bytes:
             )
         first = batch.exported_at is None
         created_at = batch.exported_at or timezone.localtime()
+        if first and not batch.file_nonce:
+            batch.file_nonce = new_file_nonce()
         transfers = transfers_of(batch)
         if not transfers:
             raise ValidationFailed(
@@ -471,6 +479,7 @@ def export_batch(batch: PaymentBatch, actor: Any) -> bytes:
             created_at=timezone.localtime(created_at),
             execution_date=batch.execution_date,
             transfers=transfers,
+            nonce=batch.file_nonce,
         )
         digest = hashlib.sha256(content).hexdigest()
         if not first:
@@ -484,7 +493,7 @@ def export_batch(batch: PaymentBatch, actor: Any) -> bytes:
         batch.exported_at = created_at
         batch.exported_by = actor
         batch.file_sha256 = digest
-        batch.save(update_fields=["exported_at", "exported_by", "file_sha256"])
+        batch.save(update_fields=["exported_at", "exported_by", "file_sha256", "file_nonce"])
         _batch_event(
             batch,
             actor,
@@ -822,15 +831,18 @@ def void_batch_file(batch: PaymentBatch, *, actor: Any) -> PaymentBatch:
 # Erasure: the bank files that named a person's own account
 # --------------------------------------------------------------------------------------
 
-#: What replaces a person's account, clearing number and BIC in a bank file after erasure.
+#: What replaces a person's account, clearing number and BIC in a bank file after erasure
+#: (and the file's nonce in ``PmtInfId``).
 REDACTED = "REDACTED"
 
 
 def _redacted_bank_file(content: bytes, end_to_end_ids: set[str], secrets_: list[str]) -> bytes:
-    """The file with the creditor account and agent of the payee's transfers redacted.
+    """The file with the creditor account and agent of the payee's transfers redacted, and
+    the nonce of a file that paid the payee: left in, it and the database would let the
+    redacted account be guessed back against the file's stored digest.
 
-    Anything of the account still left (a file that is not what we wrote) is replaced as
-    plain bytes, so the result never holds it.
+    Anything of the account or nonce still left (a file that is not what we wrote) is replaced
+    as plain bytes, so the result never holds it.
     """
     try:
         root = etree.fromstring(content, parser=etree.XMLParser(resolve_entities=False))
@@ -838,6 +850,13 @@ def _redacted_bank_file(content: bytes, end_to_end_ids: set[str], secrets_: list
         root = None
     if root is not None:
         ns = {"p": pain001.NAMESPACE}
+        for info in root.iterfind(".//p:PmtInf", ns):
+            paid = info.xpath(
+                "p:CdtTrfTxInf/p:PmtId/p:EndToEndId/text()", namespaces=ns, smart_strings=False
+            )
+            if end_to_end_ids.intersection(paid):
+                for element in info.iterfind("p:PmtInfId", ns):
+                    element.text = REDACTED
         for tx in root.iterfind(".//p:CdtTrfTxInf", ns):
             if tx.findtext("p:PmtId/p:EndToEndId", namespaces=ns) not in end_to_end_ids:
                 continue
@@ -863,11 +882,13 @@ def _overwrite(path: Path, content: bytes) -> None:
 
 
 def redact_payee_from_bank_files(payee: Payee) -> list[str]:
-    """Redact a person payee's account from every file in ``PAYOUT_FILES_DIR``; returns the
-    redacted files' names (message ids), for the erasure's audit event.
+    """Redact a person payee's account, and the nonce of each file that paid it, from every
+    file in ``PAYOUT_FILES_DIR``; returns the redacted files' names (message ids), for the
+    erasure's audit event.
 
-    Runs at erasure while the payee's key still exists (its account is needed to find left
-    overs). The ledger and the batches keep only references; the bank keeps its own copy.
+    Runs at erasure while the payee's key and the batches' nonces still exist (they are
+    needed to find left overs); :func:`destroy_file_nonces` runs after it. The ledger and the
+    batches keep only references; the bank keeps its own copy.
     """
     folder = Path(settings.PAYOUT_FILES_DIR)
     if payee.kind != PayeeKind.PERSON or not folder.is_dir():
@@ -877,6 +898,11 @@ def redact_payee_from_bank_files(payee: Payee) -> list[str]:
     except (ValidationFailed, DecryptionFailed):
         where = None
     secrets_ = [where.clearing_number + where.account, where.account] if where else []
+    secrets_ += list(
+        PaymentBatch.objects.filter(pk__in=_batches_paying([payee.pk]))
+        .exclude(file_nonce="")
+        .values_list("file_nonce", flat=True)
+    )
     ids = {
         f"PO-{pk}" for pk in PaymentOrder.objects.filter(payee=payee).values_list("pk", flat=True)
     }
@@ -900,3 +926,23 @@ def redact_payee_from_bank_files(payee: Payee) -> list[str]:
             _overwrite(path, cleaned)
             redacted.append(path.name.removesuffix(".xml"))
     return redacted
+
+
+def _batches_paying(payee_ids: list[int]) -> Any:
+    """The batches whose exported file carried an order to one of these payees."""
+    return PaymentOrder.objects.filter(
+        payee_id__in=payee_ids, batch__isnull=False, in_file=True
+    ).values("batch_id")
+
+
+def destroy_file_nonces(payee_ids: list[int]) -> int:
+    """At erasure: blank the nonce of every file that paid these payees; returns how many.
+
+    Without the nonce the stored digest can no longer be recomputed for candidate accounts;
+    the file is never produced again anyway (its payee is erased).
+    """
+    return (
+        PaymentBatch.objects.filter(pk__in=_batches_paying(payee_ids))
+        .exclude(file_nonce="")
+        .update(file_nonce="")
+    )

@@ -323,21 +323,28 @@ def erase_person(actor: Any, beneficiary: Beneficiary, *, today: date | None = N
 
 def _shred_person_payees(person: Beneficiary) -> dict[str, Any]:
     """The person's own payee records go with them: the bank files that named their account
-    are redacted first (while the payee's key can still find it), then the key is destroyed.
+    are redacted first (while the payee's key can still find it), then the key and the
+    nonces of the batches that paid them are destroyed (the nonce is what keeps a file's
+    stored digest from giving the account back).
 
     Returns counts and file references for the erasure's audit event.
     """
     from accounting.models import Payee
-    from accounting.payouts import redact_payee_from_bank_files
+    from accounting.payouts import destroy_file_nonces, redact_payee_from_bank_files
 
     payees = list(Payee.objects.select_for_update().filter(beneficiary=person).order_by("pk"))
     files: list[str] = []
     for payee in payees:
         files.extend(redact_payee_from_bank_files(payee))
-    count = Payee.objects.filter(pk__in=[p.pk for p in payees]).update(
+    ids = [p.pk for p in payees]
+    count = Payee.objects.filter(pk__in=ids).update(
         wrapped_key="", encrypted_personal_data="", account="", bic="", active=False
     )
-    return {"count": count, "bank_files_redacted": sorted(set(files))}
+    return {
+        "count": count,
+        "bank_files_redacted": sorted(set(files)),
+        "batch_nonces_destroyed": destroy_file_nonces(ids),
+    }
 
 
 @sensitive_variables()

@@ -95,6 +95,8 @@ def test_erasure_removes_the_personkonto_from_the_database_and_the_bank_files(
     app, payee, batch = _paid_to_person_with_file(world)
     path = payout_file_path(batch.message_id)
     assert ACCOUNT.encode() in path.read_bytes()
+    nonce = PaymentBatch.objects.get(pk=batch.pk).file_nonce
+    assert nonce.encode() in path.read_bytes()
     year = app.state_changed_at.year
     for kind in ("sie4i", "ledger_csv", "ledger_xlsx", "ledger_jsonl"):
         start_export(world.treasurer, kind, year=year)  # the books name references only
@@ -111,10 +113,16 @@ def test_erasure_removes_the_personkonto_from_the_database_and_the_bank_files(
         for file in folder.rglob("*") if folder.exists() else []:
             if file.is_file():
                 assert ACCOUNT.encode() not in file.read_bytes(), file
+                assert nonce.encode() not in file.read_bytes(), file
     raw = _raw_database_bytes(tmp_path)
     assert ACCOUNT.encode() not in raw and NAME.encode() not in raw
+    assert nonce.encode() not in raw  # the file's digest cannot be recomputed
     erased = AuditEvent.objects.get(action="beneficiary.erased")
-    assert erased.payload["payees"] == {"count": 1, "bank_files_redacted": [batch.message_id]}
+    assert erased.payload["payees"] == {
+        "count": 1,
+        "bank_files_redacted": [batch.message_id],
+        "batch_nonces_destroyed": 1,
+    }
     assert oct(path.stat().st_mode)[-3:] == "600"
 
 

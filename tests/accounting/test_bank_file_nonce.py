@@ -1,0 +1,199 @@
+"""The bank file's digest must not give an erased person's account back.
+
+``PaymentBatch.file_sha256`` and the permanent ``payout.batch_exported`` event keep the plain
+SHA-256 of the pain.001 file. Everything else in the file can be rebuilt from the database, and
+a personkonto is clearing 3300 + the personnummer (~10^7 candidates), so without a secret in the
+file anyone holding the database could hash candidates until one matched. Each batch therefore
+writes a random nonce into the file (``PmtInfId``); erasure destroys it in the database and in
+the redacted file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date
+from typing import Any
+
+from django.utils import timezone
+from lxml import etree
+
+from accounting import pain001, payouts
+from accounting.models import PaymentBatch, PaymentOrder
+from accounting.tasks import payout_file_path
+from audit.models import AuditEvent
+from fund import privacy
+from tests.accounting.test_person_payee_account import (
+    ACCOUNT,
+    CLEARING,
+    _paid_to_person_with_file,
+)
+
+NS = {"p": pain001.NAMESPACE}
+
+
+def _attacker_digest(batch: PaymentBatch, *, clearing: str, account: str) -> str:
+    """What someone holding only the database computes for one candidate account: the file
+    rebuilt from the batch's stored values, the candidate put in for the person's payee."""
+    batch = PaymentBatch.objects.get(pk=batch.pk)
+    orders = PaymentOrder.objects.filter(batch=batch, in_file=True).select_related("payee")
+    transfers = [
+        pain001.Transfer(
+            end_to_end_id=f"PO-{order.pk}",
+            amount=order.amount.amount,
+            creditor_name=order.payee.bank_file_name,
+            method=order.payee.method,
+            account=account,
+            clearing_number=clearing,
+            bic="",
+            remittance=order.remittance,
+        )
+        for order in orders.order_by("pk")
+    ]
+    stored: dict[str, Any] = {"nonce": batch.file_nonce} if batch.file_nonce else {}
+    content = pain001.build(
+        message_id=batch.message_id,
+        created_at=timezone.localtime(batch.exported_at),
+        execution_date=batch.execution_date,
+        transfers=transfers,
+        **stored,
+    )
+    return hashlib.sha256(content).hexdigest()
+
+
+def _filled_in(redacted: bytes, *, clearing: str, account: str) -> bytes:
+    """The redacted file on disk with a candidate account put back where it was redacted."""
+    root = etree.fromstring(redacted)
+    for element in root.iterfind(".//p:CdtrAcct/p:Id/p:Othr/p:Id", NS):
+        if element.text == payouts.REDACTED:
+            element.text = clearing + account
+    for element in root.iterfind(".//p:CdtrAgt//p:MmbId", NS):
+        if element.text == payouts.REDACTED:
+            element.text = clearing
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+
+def _approved_batch(world: Any, amount: str = "100") -> PaymentBatch:
+    app = world.to_approved(world.new_application(amount))
+    world.run(app, "schedule_payout", world.treasurer)
+    batch = payouts.create_batch(world.treasurer, applications=[app])
+    return payouts.approve_batch(batch, world.treasurer2)
+
+
+def test_each_bank_file_carries_its_batchs_secret_nonce_and_still_validates(world):
+    batch = _approved_batch(world)
+    content = payouts.export_batch(batch, world.treasurer)
+    batch.refresh_from_db()
+    assert re.fullmatch(r"[0-9a-f]{32}", batch.file_nonce)  # 128 random bits
+    root = etree.fromstring(content)
+    assert root.findtext(".//p:PmtInf/p:PmtInfId", namespaces=NS) == batch.file_nonce
+    assert root.findtext(".//p:GrpHdr/p:MsgId", namespaces=NS) == batch.message_id
+    pain001.validate(content)
+    assert batch.file_sha256 == hashlib.sha256(content).hexdigest()
+    assert payouts.export_batch(batch, world.treasurer) == content  # the same bytes again
+    other = _approved_batch(world, "200")
+    payouts.export_batch(other, world.treasurer)
+    other.refresh_from_db()
+    assert other.file_nonce != batch.file_nonce
+
+
+def test_a_batch_exported_before_the_nonce_re_exports_the_same_bytes(world):
+    """Batches exported before migration 0011 have no nonce: their file is what it was."""
+    batch = _approved_batch(world)
+    created_at = timezone.localtime()
+    old_file = pain001.build(  # what the export wrote before the nonce
+        message_id=batch.message_id,
+        created_at=created_at,
+        execution_date=batch.execution_date,
+        transfers=payouts.transfers_of(batch),
+    )
+    batch.orders.update(in_file=True)
+    PaymentBatch.objects.filter(pk=batch.pk).update(
+        exported_at=created_at,
+        exported_by=world.treasurer,
+        file_sha256=hashlib.sha256(old_file).hexdigest(),
+        file_nonce="",
+    )
+    batch.refresh_from_db()
+
+    assert payouts.export_batch(batch, world.treasurer) == old_file
+    batch.refresh_from_db()
+    assert batch.file_nonce == ""
+    assert etree.fromstring(old_file).findtext(".//p:PmtInfId", namespaces=NS) == (batch.message_id)
+
+
+def test_after_erasure_the_bank_files_digest_no_longer_gives_the_account_back(
+    world, settings, tmp_path
+):
+    settings.PAYOUT_FILES_DIR = tmp_path
+    app, _payee, batch = _paid_to_person_with_file(world)
+    batch.refresh_from_db()
+    # Before erasure the database's values rebuild the file exactly (the model is faithful).
+    assert _attacker_digest(batch, clearing=CLEARING, account=ACCOUNT) == batch.file_sha256
+
+    privacy.erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+
+    batch.refresh_from_db()
+    exported = AuditEvent.objects.get(action="payout.batch_exported", object_ref=batch.message_id)
+    assert exported.payload["sha256"] == batch.file_sha256  # the digest itself stays
+    assert _attacker_digest(batch, clearing=CLEARING, account=ACCOUNT) != batch.file_sha256
+    redacted = payout_file_path(batch.message_id).read_bytes()
+    refilled = _filled_in(redacted, clearing=CLEARING, account=ACCOUNT)
+    assert ACCOUNT.encode() in refilled
+    assert hashlib.sha256(refilled).hexdigest() != batch.file_sha256
+
+
+def test_erasure_destroys_the_nonce_of_every_batch_that_paid_the_person(world, settings, tmp_path):
+    settings.PAYOUT_FILES_DIR = tmp_path
+    app, _payee, batch = _paid_to_person_with_file(world)
+    untouched = _approved_batch(world, "300")  # someone else's file keeps its nonce
+    payouts.export_batch(untouched, world.treasurer)
+    untouched.refresh_from_db()
+    nonce = PaymentBatch.objects.get(pk=batch.pk).file_nonce
+    assert nonce
+
+    privacy.erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+
+    assert PaymentBatch.objects.get(pk=batch.pk).file_nonce == ""
+    assert PaymentBatch.objects.get(pk=untouched.pk).file_nonce == untouched.file_nonce
+    erased = AuditEvent.objects.get(action="beneficiary.erased")
+    assert erased.payload["payees"]["batch_nonces_destroyed"] == 1
+    assert nonce not in str(erased.payload)
+
+
+def test_the_redacted_bank_file_holds_neither_the_account_nor_the_nonce(world, settings, tmp_path):
+    settings.PAYOUT_FILES_DIR = tmp_path
+    app, _payee, batch = _paid_to_person_with_file(world)
+    path = payout_file_path(batch.message_id)
+    nonce = PaymentBatch.objects.get(pk=batch.pk).file_nonce
+    assert nonce and nonce.encode() in path.read_bytes()
+
+    privacy.erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+
+    redacted = path.read_bytes()
+    assert ACCOUNT.encode() not in redacted
+    assert nonce.encode() not in redacted
+    root = etree.fromstring(redacted)
+    assert root.findtext(".//p:PmtInfId", namespaces=NS) == payouts.REDACTED
+    assert root.findtext(".//p:GrpHdr/p:MsgId", namespaces=NS) == batch.message_id
+
+
+def test_a_file_that_did_not_carry_the_persons_order_keeps_its_nonce(world):
+    """An order that failed before the export is in the batch but not in its file."""
+    from tests.accounting.test_person_payee_account import NAME, _person_payee
+
+    person_case = world.to_approved(world.new_application("400", name=NAME))
+    payee = _person_payee(world, person_case.beneficiary)
+    world.run(person_case, "schedule_payout", world.treasurer, payee=payee.pk)
+    other_case = world.to_approved(world.new_application("500"))
+    world.run(other_case, "schedule_payout", world.treasurer)
+    batch = payouts.create_batch(world.treasurer, applications=[person_case, other_case])
+    payouts.approve_batch(batch, world.treasurer2)
+    payouts.reject_orders(PaymentOrder.objects.filter(payee=payee), world.treasurer)
+    content = payouts.export_batch(batch, world.treasurer)
+    assert f"PO-{PaymentOrder.objects.get(payee=payee).pk}<".encode() not in content
+    nonce = PaymentBatch.objects.get(pk=batch.pk).file_nonce
+
+    assert payouts.destroy_file_nonces([payee.pk]) == 0
+    assert PaymentBatch.objects.get(pk=batch.pk).file_nonce == nonce
+    assert payouts.export_batch(batch, world.treasurer) == content
