@@ -63,6 +63,7 @@ from accounting.models import (
     VoucherSeries,
 )
 from accounting.payees import approve_payee, create_payee, deactivate_payee
+from audit.models import AuditEvent
 from audit.verification import verify_chain
 from fund.models import (
     Application,
@@ -234,6 +235,7 @@ class MoneyPath(RuleBasedStateMachine):
         self.hand_confirmed: set[int] = set()  # orders a treasurer confirmed as paid
         self.entitlement = Entitlement(handlers=self.ids.handlers)
         self.unentitled_reads: list[tuple[str, str, str]] = []  # (who, case, why not)
+        self.unlogged_reads: list[tuple[str, str]] = []  # (who, case): a read without its event
         self.erased: set[int] = set()  # Beneficiary ids
         self.erasure_breaks: list[str] = []
 
@@ -472,12 +474,18 @@ class MoneyPath(RuleBasedStateMachine):
         app = self.case(case)
         user = self.users[actor]
         protected = PERSONS[self.person_of[app.pk]][1]
+        logged = AuditEvent.objects.filter(
+            action="personal_data.viewed", object_ref=app.beneficiary.reference, actor_id=user.pk
+        )
+        before = logged.count()
         values = self.attempt(lambda: read_personal_data(user, app.beneficiary, application=app))
         refusal = self.entitlement.refusal(actor, user, app, protected)
         if app.beneficiary_id in self.erased:
             refusal = ERASED
         if values is not None and refusal:
             self.unentitled_reads.append((actor, app.reference, refusal))
+        if logged.count() != before + (values is not None):
+            self.unlogged_reads.append((actor, app.reference))
 
     @precondition(has_cases)
     @rule(case=picks, actor=likely("decider", "decider2"), grantee=actors)
@@ -997,6 +1005,11 @@ class MoneyPath(RuleBasedStateMachine):
 
     def reads_refused_because(self, *why: str) -> list[tuple[str, str, str]]:
         return [read for read in self.unentitled_reads if read[2] in why]
+
+    @holds
+    def every_read_of_personal_data_is_logged_once(self) -> None:
+        """A successful read appends exactly one `personal_data.viewed` event; a refused none."""
+        assert not self.unlogged_reads, f"reads without their audit event: {self.unlogged_reads}"
 
     @holds
     def nobody_read_a_protected_identity_without_a_grant(self) -> None:
