@@ -16,11 +16,13 @@ from typing import Any
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F, Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from fund.crypto import decrypt_json, encrypt_json, new_wrapped_key
 from fund.models import Application, Fund, NeedItem
 from fund.money import money_field
+from workflows.exceptions import ValidationFailed
 
 
 class AccountType(models.TextChoices):
@@ -412,6 +414,11 @@ class PaymentMethod(models.TextChoices):
     IBAN = "iban", _("IBAN")
 
 
+#: Keys inside a person payee's token: the payee it was written for, and who approved it.
+BOUND_PAYEE = "payee"
+BOUND_APPROVER = "approved_by"
+
+
 class Payee(models.Model):
     """Who a payment order pays. A person payee's name and bank details are encrypted only.
 
@@ -520,9 +527,39 @@ class Payee(models.Model):
         return decrypt_json(self.wrapped_key, self.encrypted_personal_data)
 
     def set_personal_data(self, data: dict[str, Any]) -> None:
+        """Encrypt ``data`` bound to this payee: the token names the payee's reference, so a
+        token copied onto another row (an UPDATE needs no master key) is recognised."""
         if not self.wrapped_key:
             self.wrapped_key = new_wrapped_key()
-        self.encrypted_personal_data = encrypt_json(self.wrapped_key, data)
+        self.encrypted_personal_data = encrypt_json(
+            self.wrapped_key, {**data, BOUND_PAYEE: self.reference}
+        )
+
+    def own_personal_data(self) -> dict[str, Any]:
+        """The decrypted values, refused when the token was written for another payee.
+
+        Fernet authenticates the token, so without the master key nobody can write one that
+        names this payee: a mismatch means the row was changed around the application.
+        """
+        data = decrypt_json(self.wrapped_key, self.encrypted_personal_data)
+        if data.get(BOUND_PAYEE) != self.reference:
+            raise ValidationFailed(
+                gettext(
+                    "The stored account does not belong to this payee: the encrypted bank "
+                    "details of %(ref)s were written for another payee. Nothing is paid to it; "
+                    "tell the administrator, the record was changed outside Fundflow."
+                )
+                % {"ref": self.reference}
+            )
+        return data
+
+    @property
+    def approval_is_sealed(self) -> bool:
+        """A person payee's approval is also in its token (written by ``approve_payee``), so
+        an UPDATE that sets ``approved_by`` without the master key is not an approval."""
+        if self.kind != PayeeKind.PERSON or self.approved_by_id is None:
+            return True
+        return self.own_personal_data().get(BOUND_APPROVER) == self.approved_by_id
 
     @property
     def is_erased(self) -> bool:
@@ -536,7 +573,7 @@ class Payee(models.Model):
         from accounting.payees import validate_account
 
         if self.kind == PayeeKind.PERSON:
-            data = decrypt_json(self.wrapped_key, self.encrypted_personal_data)
+            data = self.own_personal_data()
             account, clearing = str(data.get("account", "")), str(data.get("clearing_number", ""))
             bic = str(data.get("bic", ""))
         else:

@@ -83,17 +83,29 @@ def _rekey_holder(holder: KeyHolder, pk: Any, tokens: list[TokenField]) -> int |
     Returns how many tokens were re-encrypted, or None when the key was destroyed meanwhile.
     """
     manager = _model(holder.model)._default_manager
+    own_fields = [token.field for token in tokens if not token.key_path]
     with transaction.atomic():
-        row = manager.select_for_update().filter(pk=pk).only("pk", holder.field).first()
+        row = (
+            manager.select_for_update().filter(pk=pk).only("pk", holder.field, *own_fields).first()
+        )
         wrapped = getattr(row, holder.field, "") if row is not None else ""
         if not wrapped:
             return None
         old_key = unwrap_data_key(wrapped)
         new_key, new_wrapped = new_data_key()
+        # The holder's own tokens are written in the same UPDATE as its new key: a guard
+        # (the payee guard) accepts a token change only together with a key change.
+        own_row: dict[str, Any] = {holder.field: new_wrapped}
         done = 0
         for token in tokens:
+            if not token.key_path:
+                value = getattr(row, token.field)
+                if value:
+                    own_row[token.field] = reencrypt(value, old_key, new_key)
+                    done += 1
+                continue
             token_manager = _model(token.model)._default_manager
-            owner = {token.key_path: pk} if token.key_path else {"pk": pk}
+            owner = {token.key_path: pk}
             rows = list(
                 token_manager.select_for_update(of=("self",))
                 .filter(**owner)
@@ -106,7 +118,7 @@ def _rekey_holder(holder: KeyHolder, pk: Any, tokens: list[TokenField]) -> int |
                 setattr(token_row, token.field, reencrypt(value, old_key, new_key))
             token_manager.bulk_update(rows, [token.field])
             done += len(rows)
-        manager.filter(pk=pk).update(**{holder.field: new_wrapped})
+        manager.filter(pk=pk).update(**own_row)
     return done
 
 

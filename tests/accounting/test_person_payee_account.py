@@ -10,10 +10,11 @@ from datetime import date
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from accounting import payouts
 from accounting.models import Payee, PaymentBatch
-from accounting.payees import Account, approve_payee, create_payee
+from accounting.payees import Account, approve_payee, create_payee, payee_problems
 from accounting.tasks import generate_payout_file, payout_file_path
 from audit.models import AuditEvent
 from fund import privacy
@@ -164,6 +165,8 @@ def test_the_migration_moves_existing_person_accounts_into_the_token(world):
         clearing_number=CLEARING,
         wrapped_key=wrapped,
         encrypted_personal_data=encrypt_json(wrapped, {"name": NAME}),
+        approved_by_id=world.treasurer2.pk,
+        approved_at=timezone.now(),
     )
     OldPayee.objects.create(  # erased before: its clearing number could not be blanked then
         reference="P-2026-900002",
@@ -187,6 +190,8 @@ def test_the_migration_moves_existing_person_accounts_into_the_token(world):
     assert (moved.account, moved.clearing_number, moved.bic) == ("", "", "")
     assert moved.personal_data["name"] == NAME
     assert moved.destination() == Account("bank_account", ACCOUNT, clearing_number=CLEARING)
+    assert moved.own_personal_data()["payee"] == moved.reference  # bound to its row
+    assert payee_problems(moved) == []  # its approval is in the token too
     erased = Payee.objects.get(reference="P-2026-900002")
     assert (erased.account, erased.clearing_number) == ("", "")
     legacy = Payee.objects.get(reference="P-2026-900003")
