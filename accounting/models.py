@@ -19,7 +19,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from fund.crypto import decrypt_json, encrypt_json, new_wrapped_key
+from fund.crypto import decrypt_json, encrypt_json, new_wrapped_key, unwrap_with_master_keys
 from fund.models import Application, Fund, NeedItem
 from fund.money import money_field
 from workflows.exceptions import ValidationFailed
@@ -704,9 +704,12 @@ class PaymentBatch(models.Model):
     )
     file_sha256 = models.CharField(max_length=64, blank=True)
     #: 128 random bits (hex) written into the file's ``PmtInfId``, so the digest above cannot
-    #: be recomputed from the database alone; destroyed when a person the file paid is erased.
-    #: Empty for batches exported before it existed (their file stays what it was).
-    file_nonce = models.CharField(max_length=32, blank=True, editable=False)
+    #: be recomputed from the database alone, kept only wrapped by the master keys (read it
+    #: with :attr:`file_nonce`): next to the digest in plain text it would let a database copy
+    #: brute-force a living person's personkonto. Rotation and re-keying re-wrap it, never
+    #: change it (the file's bytes stay the same); destroyed when a person the file paid is
+    #: erased. Empty for batches exported before it existed (their file stays what it was).
+    wrapped_file_nonce = models.TextField(blank=True, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -729,6 +732,11 @@ class PaymentBatch(models.Model):
 
     def __str__(self) -> str:
         return self.message_id
+
+    @property
+    def file_nonce(self) -> str:
+        """The nonce in this batch's file, unwrapped; empty when there is none (any more)."""
+        return unwrap_with_master_keys(self.wrapped_file_nonce) if self.wrapped_file_nonce else ""
 
     @property
     def at_the_bank(self) -> bool:
