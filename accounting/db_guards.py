@@ -27,7 +27,9 @@ object, periods) and the seal every voucher needs are guarded in ``reference_gua
 **Payees are never edited** (migration 0007): an UPDATE that changes where a payee's money
 goes, or who registered or approved it, is refused; approving once, deactivating and the
 erasure of a person payee's account are the only changes allowed. A corrected account is a
-new payee, which needs a second treasurer's approval again.
+new payee, which needs a second treasurer's approval again. A person payee's account is its
+key and token (``wrapped_key``, ``encrypted_personal_data``): they change only by erasure,
+rotation, re-keying and approval, and never into a copy of another payee's.
 
 Errors are raised as integrity errors (SQLite ``RAISE(ABORT, …)``, PostgreSQL SQLSTATE
 23514), which Django reports as ``IntegrityError``.
@@ -291,7 +293,41 @@ def _payee_change_refused(old: str, new: str, differs: str) -> str:
         OR (({new}.account {differs} {old}.account OR {new}.bic {differs} {old}.bic)
             AND NOT ({old}.kind = 'person' AND {new}.account = '' AND {new}.bic = ''
                      AND NOT {new}.active))
+        OR {_payee_token_change_refused(old, new, differs)}
     """
+
+
+def _payee_token_change_refused(old: str, new: str, differs: str) -> str:
+    """A person payee's key and token ARE its account: they change only as the application
+    changes them, and never into another payee's.
+
+    Allowed: erasure (both blanked, the payee inactive), rotation (``rotate_master_keys``
+    re-wraps the key, the token stays), re-keying (``rekey_after_leak`` writes a new key and
+    the re-encrypted token in one UPDATE), and approval (``approve_payee`` writes the approver
+    into the token under the same key). Refused besides: a key or token that another payee
+    holds (a copy, which needs no master key), and any key once erased.
+    """
+    key_changed = f"{new}.wrapped_key {differs} {old}.wrapped_key"
+    token_changed = f"{new}.encrypted_personal_data {differs} {old}.encrypted_personal_data"
+    erasure = (
+        f"({new}.wrapped_key = '' AND {new}.encrypted_personal_data = '' AND NOT {new}.active)"
+    )
+    rewrapped = f"""({old}.wrapped_key <> '' AND {new}.wrapped_key <> '' AND {key_changed}
+        AND ({new}.encrypted_personal_data = {old}.encrypted_personal_data
+             OR ({old}.encrypted_personal_data <> '' AND {new}.encrypted_personal_data <> '')))"""
+    approval = f"""({old}.approved_by_id IS NULL AND {new}.approved_by_id IS NOT NULL
+        AND {new}.wrapped_key = {old}.wrapped_key
+        AND {old}.encrypted_personal_data <> '' AND {new}.encrypted_personal_data <> '')"""
+    return f"""(
+        (({key_changed} OR {token_changed}) AND NOT ({erasure} OR {rewrapped} OR {approval}))
+        OR ({new}.wrapped_key <> '' AND {key_changed} AND EXISTS (
+            SELECT 1 FROM accounting_payee other
+             WHERE other.wrapped_key = {new}.wrapped_key AND other.id <> {new}.id))
+        OR ({new}.encrypted_personal_data <> '' AND {token_changed} AND EXISTS (
+            SELECT 1 FROM accounting_payee other
+             WHERE other.encrypted_personal_data = {new}.encrypted_personal_data
+               AND other.id <> {new}.id))
+    )"""  # noqa: S608 - fixed table and column names # nosec B608
 
 
 _PAYEE_SQLITE = [

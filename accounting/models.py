@@ -16,11 +16,13 @@ from typing import Any
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F, Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from fund.crypto import decrypt_json, encrypt_json, new_wrapped_key
+from fund.crypto import decrypt_json, encrypt_json, new_wrapped_key, unwrap_with_master_keys
 from fund.models import Application, Fund, NeedItem
 from fund.money import money_field
+from workflows.exceptions import ValidationFailed
 
 
 class AccountType(models.TextChoices):
@@ -412,6 +414,11 @@ class PaymentMethod(models.TextChoices):
     IBAN = "iban", _("IBAN")
 
 
+#: Keys inside a person payee's token: the payee it was written for, and who approved it.
+BOUND_PAYEE = "payee"
+BOUND_APPROVER = "approved_by"
+
+
 class Payee(models.Model):
     """Who a payment order pays. A person payee's name and bank details are encrypted only.
 
@@ -520,9 +527,39 @@ class Payee(models.Model):
         return decrypt_json(self.wrapped_key, self.encrypted_personal_data)
 
     def set_personal_data(self, data: dict[str, Any]) -> None:
+        """Encrypt ``data`` bound to this payee: the token names the payee's reference, so a
+        token copied onto another row (an UPDATE needs no master key) is recognised."""
         if not self.wrapped_key:
             self.wrapped_key = new_wrapped_key()
-        self.encrypted_personal_data = encrypt_json(self.wrapped_key, data)
+        self.encrypted_personal_data = encrypt_json(
+            self.wrapped_key, {**data, BOUND_PAYEE: self.reference}
+        )
+
+    def own_personal_data(self) -> dict[str, Any]:
+        """The decrypted values, refused when the token was written for another payee.
+
+        Fernet authenticates the token, so without the master key nobody can write one that
+        names this payee: a mismatch means the row was changed around the application.
+        """
+        data = decrypt_json(self.wrapped_key, self.encrypted_personal_data)
+        if data.get(BOUND_PAYEE) != self.reference:
+            raise ValidationFailed(
+                gettext(
+                    "The stored account does not belong to this payee: the encrypted bank "
+                    "details of %(ref)s were written for another payee. Nothing is paid to it; "
+                    "tell the administrator, the record was changed outside Fundflow."
+                )
+                % {"ref": self.reference}
+            )
+        return data
+
+    @property
+    def approval_is_sealed(self) -> bool:
+        """A person payee's approval is also in its token (written by ``approve_payee``), so
+        an UPDATE that sets ``approved_by`` without the master key is not an approval."""
+        if self.kind != PayeeKind.PERSON or self.approved_by_id is None:
+            return True
+        return self.own_personal_data().get(BOUND_APPROVER) == self.approved_by_id
 
     @property
     def is_erased(self) -> bool:
@@ -536,7 +573,7 @@ class Payee(models.Model):
         from accounting.payees import validate_account
 
         if self.kind == PayeeKind.PERSON:
-            data = decrypt_json(self.wrapped_key, self.encrypted_personal_data)
+            data = self.own_personal_data()
             account, clearing = str(data.get("account", "")), str(data.get("clearing_number", ""))
             bic = str(data.get("bic", ""))
         else:
@@ -667,9 +704,12 @@ class PaymentBatch(models.Model):
     )
     file_sha256 = models.CharField(max_length=64, blank=True)
     #: 128 random bits (hex) written into the file's ``PmtInfId``, so the digest above cannot
-    #: be recomputed from the database alone; destroyed when a person the file paid is erased.
-    #: Empty for batches exported before it existed (their file stays what it was).
-    file_nonce = models.CharField(max_length=32, blank=True, editable=False)
+    #: be recomputed from the database alone, kept only wrapped by the master keys (read it
+    #: with :attr:`file_nonce`): next to the digest in plain text it would let a database copy
+    #: brute-force a living person's personkonto. Rotation and re-keying re-wrap it, never
+    #: change it (the file's bytes stay the same); destroyed when a person the file paid is
+    #: erased. Empty for batches exported before it existed (their file stays what it was).
+    wrapped_file_nonce = models.TextField(blank=True, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -692,6 +732,11 @@ class PaymentBatch(models.Model):
 
     def __str__(self) -> str:
         return self.message_id
+
+    @property
+    def file_nonce(self) -> str:
+        """The nonce in this batch's file, unwrapped; empty when there is none (any more)."""
+        return unwrap_with_master_keys(self.wrapped_file_nonce) if self.wrapped_file_nonce else ""
 
     @property
     def at_the_bank(self) -> bool:

@@ -22,7 +22,7 @@ from schwifty.exceptions import SchwiftyException
 from stdnum import luhn
 
 from accounting.ledger import require_treasurer
-from accounting.models import Payee, PayeeKind, PaymentMethod
+from accounting.models import BOUND_APPROVER, Payee, PayeeKind, PaymentMethod
 from audit.services import record_event
 from fund.crypto import DecryptionFailed
 from fund.models import Beneficiary, Organisation
@@ -145,11 +145,21 @@ def payee_problems(payee: Payee) -> list[str]:
         ]
     try:
         payee.destination()
+        approval_sealed = payee.approval_is_sealed
     except ValidationFailed as exc:
         return [f"{payee.reference}: {message}" for message in exc.messages]
     except DecryptionFailed:
         return [
             _("The bank details of payee %(ref)s cannot be decrypted.") % {"ref": payee.reference}
+        ]
+    if not approval_sealed:
+        return [
+            _(
+                "Payee %(ref)s is marked approved, but the approval was not given by a second "
+                "treasurer in Fundflow (the record was changed outside it). Nothing is paid to "
+                "it; tell the administrator."
+            )
+            % {"ref": payee.reference}
         ]
     return []
 
@@ -236,6 +246,7 @@ def create_payee(
     return payee
 
 
+@sensitive_variables()
 def approve_payee(payee: Payee, *, actor: Any) -> Payee:
     """A second treasurer confirms a new payee, as a bank does for a new recipient.
 
@@ -258,7 +269,12 @@ def approve_payee(payee: Payee, *, actor: Any) -> Payee:
             )
         payee.approved_by = actor
         payee.approved_at = timezone.now()
-        payee.save(update_fields=["approved_by", "approved_at"])
+        fields = ["approved_by", "approved_at"]
+        if payee.kind == PayeeKind.PERSON and not payee.is_erased:
+            # The approval goes into the token too: an UPDATE cannot forge it there.
+            payee.set_personal_data({**payee.own_personal_data(), BOUND_APPROVER: actor.pk})
+            fields.append("encrypted_personal_data")
+        payee.save(update_fields=fields)
         record_event(
             action="payout.payee_approved",
             actor=actor,

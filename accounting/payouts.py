@@ -66,7 +66,7 @@ from accounting.models import (
 from accounting.payees import default_payee, payee_problems
 from audit.models import AuditEvent
 from audit.services import record_event
-from fund.crypto import DecryptionFailed
+from fund.crypto import DecryptionFailed, unwrap_with_master_keys, wrap_with_master_keys
 from fund.models import Application
 from workflows.exceptions import PermissionDenied, ValidationFailed
 from workflows.inputs import as_id, shown
@@ -467,8 +467,8 @@ def export_batch(batch: PaymentBatch, actor: Any) -> bytes:
             )
         first = batch.exported_at is None
         created_at = batch.exported_at or timezone.localtime()
-        if first and not batch.file_nonce:
-            batch.file_nonce = new_file_nonce()
+        if first and not batch.wrapped_file_nonce:
+            batch.wrapped_file_nonce = wrap_with_master_keys(new_file_nonce())
         transfers = transfers_of(batch)
         if not transfers:
             raise ValidationFailed(
@@ -493,7 +493,9 @@ def export_batch(batch: PaymentBatch, actor: Any) -> bytes:
         batch.exported_at = created_at
         batch.exported_by = actor
         batch.file_sha256 = digest
-        batch.save(update_fields=["exported_at", "exported_by", "file_sha256", "file_nonce"])
+        batch.save(
+            update_fields=["exported_at", "exported_by", "file_sha256", "wrapped_file_nonce"]
+        )
         _batch_event(
             batch,
             actor,
@@ -898,10 +900,10 @@ def redact_payee_from_bank_files(payee: Payee) -> list[str]:
     except (ValidationFailed, DecryptionFailed):
         where = None
     secrets_ = [where.clearing_number + where.account, where.account] if where else []
-    secrets_ += list(
+    secrets_ += _file_nonces(
         PaymentBatch.objects.filter(pk__in=_batches_paying([payee.pk]))
-        .exclude(file_nonce="")
-        .values_list("file_nonce", flat=True)
+        .exclude(wrapped_file_nonce="")
+        .values_list("wrapped_file_nonce", flat=True)
     )
     ids = {
         f"PO-{pk}" for pk in PaymentOrder.objects.filter(payee=payee).values_list("pk", flat=True)
@@ -928,6 +930,18 @@ def redact_payee_from_bank_files(payee: Payee) -> list[str]:
     return redacted
 
 
+def _file_nonces(wrapped: Any) -> list[str]:
+    """The nonces to look for in the files; one the master keys cannot open is skipped (the
+    file is still redacted by its transfers)."""
+    nonces: list[str] = []
+    for value in wrapped:
+        try:
+            nonces.append(unwrap_with_master_keys(value))
+        except DecryptionFailed:
+            continue
+    return nonces
+
+
 def _batches_paying(payee_ids: list[int]) -> Any:
     """The batches whose exported file carried an order to one of these payees."""
     return PaymentOrder.objects.filter(
@@ -943,6 +957,6 @@ def destroy_file_nonces(payee_ids: list[int]) -> int:
     """
     return (
         PaymentBatch.objects.filter(pk__in=_batches_paying(payee_ids))
-        .exclude(file_nonce="")
-        .update(file_nonce="")
+        .exclude(wrapped_file_nonce="")
+        .update(wrapped_file_nonce="")
     )

@@ -115,8 +115,24 @@ def new_wrapped_key() -> str:
 
 
 def rewrap(wrapped_key: str) -> str:
-    """The same data key wrapped by the newest master key (for rotation)."""
+    """The same data key (or master-wrapped secret) wrapped by the newest master key."""
     return master_cipher().rotate(wrapped_key.encode("ascii")).decode("ascii")
+
+
+@sensitive_variables()
+def wrap_with_master_keys(value: str) -> str:
+    """A small secret that belongs to no person (a bank file's nonce), wrapped by the master
+    keys themselves: a copy of the database without the key folder cannot read it."""
+    return master_cipher().encrypt(value.encode("utf-8")).decode("ascii")
+
+
+@sensitive_variables()
+def unwrap_with_master_keys(wrapped: str) -> str:
+    """The secret inside :func:`wrap_with_master_keys`' token."""
+    try:
+        return master_cipher().decrypt(wrapped.encode("ascii")).decode("utf-8")
+    except InvalidToken as exc:
+        raise DecryptionFailed("a value wrapped by the master keys cannot be unwrapped") from exc
 
 
 @sensitive_variables()

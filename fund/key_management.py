@@ -10,6 +10,10 @@ holder or encrypted column is covered without code here.
   copies in every backup taken before — which then open today's tokens. Re-keying gives every
   holder a new data key and re-encrypts every token under it, so old backups' keys open
   nothing current.
+
+Both also re-wrap the secrets kept under the master keys directly (``MASTER_WRAPPED``: a bank
+file's nonce) with the newest master key. Their value never changes: a nonce is part of a file
+that may be at the bank, and a new one would change the file's bytes and digest.
 """
 
 from __future__ import annotations
@@ -21,7 +25,14 @@ from django.db import models, transaction
 
 from audit.services import record_event
 from fund.crypto import new_data_key, reencrypt, reset_key_cache, rewrap, unwrap_data_key
-from fund.token_fields import KEY_HOLDERS, TOKEN_FIELDS, KeyHolder, TokenField
+from fund.token_fields import (
+    KEY_HOLDERS,
+    MASTER_WRAPPED,
+    TOKEN_FIELDS,
+    KeyHolder,
+    MasterWrapped,
+    TokenField,
+)
 
 
 def _model(label: str) -> type[models.Model]:
@@ -36,10 +47,42 @@ def _holder_label(token: TokenField) -> str:
     return str(model._meta.label)
 
 
-def _holder_pks_after(holder: KeyHolder, last_pk: Any, batch_size: int) -> list[Any]:
+def _holder_pks_after(
+    holder: KeyHolder | MasterWrapped, last_pk: Any, batch_size: int
+) -> list[Any]:
     manager = _model(holder.model)._default_manager
     rows = manager.filter(pk__gt=last_pk).exclude(**{holder.field: ""}).order_by("pk")
     return list(rows.values_list("pk", flat=True)[:batch_size])
+
+
+def _rewrap_column(column: KeyHolder | MasterWrapped, batch_size: int) -> int:
+    """Re-wrap every value of one column with the newest master key, in locked batches."""
+    manager = _model(column.model)._default_manager
+    done = 0
+    last_pk: Any = 0
+    while pks := _holder_pks_after(column, last_pk, batch_size):
+        with transaction.atomic():
+            rows = list(
+                manager.select_for_update()
+                .filter(pk__in=pks)
+                .exclude(**{column.field: ""})
+                .only("pk", column.field)
+                .order_by("pk")
+            )
+            for row in rows:
+                setattr(row, column.field, rewrap(getattr(row, column.field)))
+            manager.bulk_update(rows, [column.field])
+        done += len(rows)
+        last_pk = pks[-1]
+    return done
+
+
+def _rewrap_master_wrapped(batch_size: int) -> dict[str, int]:
+    """Every master-wrapped secret under the newest master key; counts per column."""
+    return {
+        f"{column.model}.{column.field}": _rewrap_column(column, batch_size)
+        for column in MASTER_WRAPPED
+    }
 
 
 def rotate_master_keys(batch_size: int = 500) -> int:
@@ -48,31 +91,14 @@ def rotate_master_keys(batch_size: int = 500) -> int:
     Afterwards the old master keys can be removed from ``FIELD_ENCRYPTION_KEYS``.
     """
     reset_key_cache()
-    counts: dict[str, int] = {}
-    for holder in KEY_HOLDERS:
-        manager = _model(holder.model)._default_manager
-        counts[holder.model] = 0
-        last_pk: Any = 0
-        while pks := _holder_pks_after(holder, last_pk, batch_size):
-            with transaction.atomic():
-                rows = list(
-                    manager.select_for_update()
-                    .filter(pk__in=pks)
-                    .exclude(**{holder.field: ""})
-                    .only("pk", holder.field)
-                    .order_by("pk")
-                )
-                for row in rows:
-                    setattr(row, holder.field, rewrap(getattr(row, holder.field)))
-                manager.bulk_update(rows, [holder.field])
-            counts[holder.model] += len(rows)
-            last_pk = pks[-1]
+    counts = {holder.model: _rewrap_column(holder, batch_size) for holder in KEY_HOLDERS}
+    master_wrapped = _rewrap_master_wrapped(batch_size)
     total = sum(counts.values())
     with transaction.atomic():
         record_event(
             action="keys.rotated",
             object_type="system",
-            payload={"keys": total, "by_holder": counts},
+            payload={"keys": total, "by_holder": counts, "master_wrapped": master_wrapped},
         )
     return total
 
@@ -83,17 +109,29 @@ def _rekey_holder(holder: KeyHolder, pk: Any, tokens: list[TokenField]) -> int |
     Returns how many tokens were re-encrypted, or None when the key was destroyed meanwhile.
     """
     manager = _model(holder.model)._default_manager
+    own_fields = [token.field for token in tokens if not token.key_path]
     with transaction.atomic():
-        row = manager.select_for_update().filter(pk=pk).only("pk", holder.field).first()
+        row = (
+            manager.select_for_update().filter(pk=pk).only("pk", holder.field, *own_fields).first()
+        )
         wrapped = getattr(row, holder.field, "") if row is not None else ""
         if not wrapped:
             return None
         old_key = unwrap_data_key(wrapped)
         new_key, new_wrapped = new_data_key()
+        # The holder's own tokens are written in the same UPDATE as its new key: a guard
+        # (the payee guard) accepts a token change only together with a key change.
+        own_row: dict[str, Any] = {holder.field: new_wrapped}
         done = 0
         for token in tokens:
+            if not token.key_path:
+                value = getattr(row, token.field)
+                if value:
+                    own_row[token.field] = reencrypt(value, old_key, new_key)
+                    done += 1
+                continue
             token_manager = _model(token.model)._default_manager
-            owner = {token.key_path: pk} if token.key_path else {"pk": pk}
+            owner = {token.key_path: pk}
             rows = list(
                 token_manager.select_for_update(of=("self",))
                 .filter(**owner)
@@ -106,12 +144,13 @@ def _rekey_holder(holder: KeyHolder, pk: Any, tokens: list[TokenField]) -> int |
                 setattr(token_row, token.field, reencrypt(value, old_key, new_key))
             token_manager.bulk_update(rows, [token.field])
             done += len(rows)
-        manager.filter(pk=pk).update(**{holder.field: new_wrapped})
+        manager.filter(pk=pk).update(**own_row)
     return done
 
 
 def rekey_after_leak(batch_size: int = 500) -> dict[str, int]:
-    """New data keys for every holder, every token re-encrypted; returns the counts.
+    """New data keys for every holder, every token re-encrypted, every master-wrapped secret
+    re-wrapped; returns the counts.
 
     Run with the new master key first in ``FIELD_ENCRYPTION_KEYS`` and the leaked one still
     after it (it unwraps the old data keys), with the application stopped so that nothing
@@ -129,7 +168,11 @@ def rekey_after_leak(batch_size: int = 500) -> dict[str, int]:
                     keys += 1
                     tokens += done
             last_pk = pks[-1]
-    counts = {"keys": keys, "tokens": tokens}
+    counts = {
+        "keys": keys,
+        "tokens": tokens,
+        "master_wrapped": sum(_rewrap_master_wrapped(batch_size).values()),
+    }
     with transaction.atomic():
         record_event(action="keys.rekeyed", object_type="system", payload=counts)
     return counts

@@ -3,7 +3,7 @@
 Key rotation, re-keying after a leaked master key, erasure and the raw-scan tests walk this
 list instead of knowing each model: a new encrypted column is registered here once, and a
 test (tests/fund/test_token_fields.py) fails when a model has an ``encrypted_*`` or
-``wrapped_key`` column that is not listed.
+``wrapped_*`` column that is not listed.
 """
 
 from __future__ import annotations
@@ -52,9 +52,31 @@ TOKEN_FIELDS: tuple[TokenField, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class MasterWrapped:
+    """A column holding a small secret wrapped by the master keys directly (no data key).
+
+    Rotation and re-keying re-wrap it with the newest master key; the secret itself never
+    changes (a bank file's nonce must give the same file again).
+    """
+
+    model: str
+    field: str
+
+
+MASTER_WRAPPED: tuple[MasterWrapped, ...] = (
+    MasterWrapped("accounting.PaymentBatch", "wrapped_file_nonce"),
+)
+
+
 def personal_data_tables() -> list[str]:
-    """Every table holding a data key, a token or a blind index: what erasure must compact."""
+    """Every table holding a data key, a token, a master-wrapped secret or a blind index:
+    what erasure must compact (an old row version keeps what the UPDATE blanked)."""
     from django.apps import apps
 
-    labels = {holder.model for holder in KEY_HOLDERS} | {token.model for token in TOKEN_FIELDS}
+    labels = (
+        {holder.model for holder in KEY_HOLDERS}
+        | {token.model for token in TOKEN_FIELDS}
+        | {wrapped.model for wrapped in MASTER_WRAPPED}
+    )
     return sorted(apps.get_model(label)._meta.db_table for label in labels)

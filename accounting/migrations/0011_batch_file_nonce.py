@@ -1,7 +1,9 @@
 """A secret nonce per payment batch, written into its pain.001 file (issue #14).
 
-Existing batches keep an empty nonce, so they produce exactly the bytes they did before; a
-batch not yet exported gets its nonce at its first export.
+The nonce is stored only wrapped by the master keys (``wrapped_file_nonce``, a Fernet token):
+in plain text next to the file's digest it would let a copy of the database alone brute-force
+a living person's personkonto. Existing batches keep an empty value, so they produce exactly
+the bytes they did before; a batch not yet exported gets its nonce at its first export.
 """
 
 from django.db import migrations, models
@@ -15,8 +17,8 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name="paymentbatch",
-            name="file_nonce",
-            field=models.CharField(blank=True, default="", editable=False, max_length=32),
+            name="wrapped_file_nonce",
+            field=models.TextField(blank=True, default="", editable=False),
             preserve_default=False,
         ),
     ]

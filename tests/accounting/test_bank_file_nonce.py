@@ -15,6 +15,7 @@ import re
 from datetime import date
 from typing import Any
 
+import pytest
 from django.utils import timezone
 from lxml import etree
 
@@ -112,7 +113,7 @@ def test_a_batch_exported_before_the_nonce_re_exports_the_same_bytes(world):
         exported_at=created_at,
         exported_by=world.treasurer,
         file_sha256=hashlib.sha256(old_file).hexdigest(),
-        file_nonce="",
+        wrapped_file_nonce="",
     )
     batch.refresh_from_db()
 
@@ -197,3 +198,71 @@ def test_a_file_that_did_not_carry_the_persons_order_keeps_its_nonce(world):
     assert payouts.destroy_file_nonces([payee.pk]) == 0
     assert PaymentBatch.objects.get(pk=batch.pk).file_nonce == nonce
     assert payouts.export_batch(batch, world.treasurer) == content
+
+
+def _file_nonce(content: bytes) -> str:
+    return str(etree.fromstring(content).findtext(".//p:PmtInf/p:PmtInfId", namespaces=NS))
+
+
+def _batch_row(batch: PaymentBatch) -> list[Any]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM accounting_paymentbatch WHERE id = %s", [batch.pk])
+        return list(cursor.fetchone())
+
+
+def test_the_batch_nonce_cannot_be_read_from_a_database_copy_without_the_master_key(world):
+    """Before erasure the digest and the nonce would give a living person's personkonto back
+    to whoever holds the database alone: the nonce is stored only wrapped by the master keys."""
+    from cryptography.fernet import Fernet, InvalidToken
+
+    batch = _approved_batch(world)
+    nonce = _file_nonce(payouts.export_batch(batch, world.treasurer))
+    assert re.fullmatch(r"[0-9a-f]{32}", nonce)
+    row = _batch_row(batch)
+    assert not [value for value in row if isinstance(value, str) and nonce in value]
+    stored = PaymentBatch.objects.get(pk=batch.pk)
+    assert stored.file_nonce == nonce  # the application, holding the master key, reads it
+    with pytest.raises(InvalidToken):  # any other key does not
+        Fernet(Fernet.generate_key()).decrypt(stored.wrapped_file_nonce.encode())
+
+
+@pytest.fixture
+def master_keys(settings) -> Any:  # type: ignore[no-untyped-def]
+    from cryptography.fernet import Fernet
+
+    from fund.crypto import reset_key_cache
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEYS = [old]
+    reset_key_cache()
+    yield old, new
+    settings.FIELD_ENCRYPTION_KEYS = []
+    reset_key_cache()
+
+
+def test_rotation_and_re_keying_keep_every_exported_files_bytes(world, settings, master_keys):
+    from cryptography.fernet import Fernet, InvalidToken
+
+    from fund.crypto import reset_key_cache
+
+    old, new = master_keys
+    batch = _approved_batch(world)
+    content = payouts.export_batch(batch, world.treasurer)
+    wrapped_before = PaymentBatch.objects.get(pk=batch.pk).wrapped_file_nonce
+
+    settings.FIELD_ENCRYPTION_KEYS = [new, old]
+    reset_key_cache()
+    privacy.rotate_master_keys()
+    assert payouts.export_batch(batch, world.treasurer) == content
+    privacy.rekey_after_leak()
+    settings.FIELD_ENCRYPTION_KEYS = [new]
+    reset_key_cache()
+
+    stored = PaymentBatch.objects.get(pk=batch.pk)
+    assert stored.wrapped_file_nonce != wrapped_before
+    with pytest.raises(InvalidToken):  # the retired master key no longer opens it
+        Fernet(old).decrypt(stored.wrapped_file_nonce.encode())
+    assert payouts.export_batch(stored, world.treasurer) == content
+    assert stored.file_sha256 == hashlib.sha256(content).hexdigest()

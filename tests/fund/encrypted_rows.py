@@ -12,8 +12,8 @@ from typing import Any
 from django.apps import apps
 
 from accounting.payees import create_payee
-from fund.crypto import decrypt_json
-from fund.token_fields import KEY_HOLDERS, TOKEN_FIELDS, TokenField
+from fund.crypto import decrypt_json, unwrap_with_master_keys
+from fund.token_fields import KEY_HOLDERS, MASTER_WRAPPED, TOKEN_FIELDS, MasterWrapped, TokenField
 
 PERSON_NAME = "Vera Rotationsdottir"
 PERSONKONTO_CLEARING = "3300"
@@ -22,7 +22,8 @@ PERSONKONTO_ACCOUNT = "8112189876"  # Nordea personkonto: clearing 3300 + the pe
 
 def build_every_encrypted_row(world: Any) -> dict[str, Any]:
     """A person with every kind of encrypted data: values, need description, komplettering,
-    evidence references (assessment, follow-up), an auditor's stated reason, an own payee."""
+    evidence references (assessment, follow-up), an auditor's stated reason, an own payee;
+    and an exported batch (its file's nonce is wrapped by the master keys)."""
     from fund.privacy import AccessPurpose, read_personal_data
     from workflows import services
 
@@ -64,9 +65,27 @@ def _rows(token: TokenField) -> list[tuple[int, str, str]]:
     return list(model.objects.exclude(**{token.field: ""}).values_list("pk", token.field, key))
 
 
-def missing_token_fields() -> list[TokenField]:
+def missing_token_fields() -> list[TokenField | MasterWrapped]:
     """Registered columns that no row in the database fills."""
-    return [token for token in TOKEN_FIELDS if not _rows(token)]
+    missing: list[TokenField | MasterWrapped] = [t for t in TOKEN_FIELDS if not _rows(t)]
+    return missing + [w for w in MASTER_WRAPPED if not master_wrapped_values(w)]
+
+
+def master_wrapped_values(
+    only: MasterWrapped | None = None,
+) -> dict[tuple[str, str, int], str]:
+    """Every secret wrapped by the master keys, as stored (wrapped)."""
+    found: dict[tuple[str, str, int], str] = {}
+    for column in [only] if only else MASTER_WRAPPED:
+        rows = apps.get_model(column.model).objects.exclude(**{column.field: ""})
+        for pk, value in rows.values_list("pk", column.field):
+            found[(column.model, column.field, pk)] = value
+    return found
+
+
+def read_every_master_wrapped() -> dict[tuple[str, str, int], str]:
+    """Every master-wrapped secret, unwrapped with the configured master keys."""
+    return {ref: unwrap_with_master_keys(value) for ref, value in master_wrapped_values().items()}
 
 
 def read_every_token() -> dict[tuple[str, str, int], dict[str, Any]]:

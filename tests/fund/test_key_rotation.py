@@ -14,7 +14,9 @@ from fund.crypto import DecryptionFailed, reset_key_cache
 from fund.token_fields import KEY_HOLDERS
 from tests.fund.encrypted_rows import (
     build_every_encrypted_row,
+    master_wrapped_values,
     missing_token_fields,
+    read_every_master_wrapped,
     read_every_token,
     wrapped_keys,
 )
@@ -43,6 +45,7 @@ def test_rotation_covers_every_wrapped_key_so_the_old_master_key_can_be_removed(
     build_every_encrypted_row(world)
     assert missing_token_fields() == [], "add a row of each registered column to the builder"
     before = read_every_token()
+    secrets_before = read_every_master_wrapped()
     holders = wrapped_keys()
     assert {model for model, _ in holders} == {h.model for h in KEY_HOLDERS}
 
@@ -51,11 +54,15 @@ def test_rotation_covers_every_wrapped_key_so_the_old_master_key_can_be_removed(
     _use_keys(settings, new)
 
     assert read_every_token() == before
+    assert read_every_master_wrapped() == secrets_before  # re-wrapped, never changed
     event = AuditEvent.objects.get(action="keys.rotated")
     assert event.payload["keys"] == len(holders)
+    assert sum(event.payload["master_wrapped"].values()) == len(secrets_before)
     _use_keys(settings, old)
     with pytest.raises(DecryptionFailed):
         read_every_token()
+    with pytest.raises(DecryptionFailed):
+        read_every_master_wrapped()
 
 
 def test_rekey_after_a_leak_gives_every_holder_a_new_data_key_the_leaked_key_cannot_open(
@@ -65,6 +72,7 @@ def test_rekey_after_a_leak_gives_every_holder_a_new_data_key_the_leaked_key_can
     build_every_encrypted_row(world)
     assert missing_token_fields() == [], "add a row of each registered column to the builder"
     before = read_every_token()
+    secrets_before = read_every_master_wrapped()
     backup = wrapped_keys()  # what a stolen backup holds next to the leaked master key
     old_data_keys = {
         ref: MultiFernet([Fernet(leaked)]).decrypt(w.encode()) for ref, w in backup.items()
@@ -88,8 +96,17 @@ def test_rekey_after_a_leak_gives_every_holder_a_new_data_key_the_leaked_key_can
         for token in tokens_now.get(ref, []):
             with pytest.raises(InvalidToken):
                 Fernet(old_data_key).decrypt(token.encode())
+    # The master-wrapped secrets keep their value under the new master key only.
+    assert read_every_master_wrapped() == secrets_before
+    for wrapped in master_wrapped_values().values():
+        with pytest.raises(InvalidToken):
+            Fernet(leaked).decrypt(wrapped.encode())
     event = AuditEvent.objects.get(action="keys.rekeyed")
-    assert event.payload == {"keys": len(backup), "tokens": len(before)}
+    assert event.payload == {
+        "keys": len(backup),
+        "tokens": len(before),
+        "master_wrapped": len(secrets_before),
+    }
 
 
 def _tokens_by_holder() -> dict[tuple[str, int], list[str]]:
