@@ -55,10 +55,21 @@ def on_login_failed(
 _ACTIONS = {"post_add": "added", "post_remove": "removed", "post_clear": "cleared"}
 
 
+def _group_label(group: Group) -> str | int:
+    """A role's group by its fixed role code; any other group by id.
+
+    Other group names are typed by an administrator (``Handläggare Malmö``): free text,
+    which never goes into the permanent log.
+    """
+    from workflows.roles import Role
+
+    return group.name if group.name in Role.values else int(group.pk)
+
+
 def _label(obj: Any) -> str | int:
     """How a related object appears in a payload: roles and permissions by code, others by id."""
     if isinstance(obj, Group):
-        return obj.name
+        return _group_label(obj)
     if isinstance(obj, Permission):
         return f"{obj.content_type.app_label}.{obj.codename}"
     return int(obj.pk)
@@ -79,7 +90,7 @@ def _labels(model: type[Model], pks: Any) -> list[str | int]:
 
 def _object(instance: Any) -> tuple[str, str]:
     if isinstance(instance, Group):
-        return "group", instance.name
+        return "group", str(_group_label(instance))
     if isinstance(instance, Permission):
         return "permission", str(_label(instance))
     return instance._meta.model_name, str(instance.pk)

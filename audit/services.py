@@ -49,6 +49,9 @@ _ISO_DATE = re.compile(
 )
 #: A word written like a name ("Anna", "Anna-Karin"): codes are lower_snake or UPPER.
 _NAME_LIKE = re.compile(r"[A-Z][a-z]+(-[A-Z][a-z]+)*")
+#: An event's action, object type and actor role: fixed codes of the program, never input
+#: (``application.submit``, ``ledger.dimensionobject_created``, ``decision_maker``).
+_EVENT_CODE = re.compile(r"[a-z][a-z0-9_.]{0,63}")
 
 
 class AuditPayloadError(ValueError):
@@ -88,6 +91,22 @@ def _check_text(text: str, path: str) -> None:
             f"{path}: only codes and references go in the audit log, never free text "
             "(keep text under the person's key instead)"
         )
+
+
+def _check_event_fields(*, action: str, role: str, object_type: str, object_ref: str) -> None:
+    """The event's own columns are chained and kept for good like its payload.
+
+    Action, object type and role are codes (the last two may be empty); the object
+    reference is a reference or id under the payload's rule (code-shaped, no personnummer).
+    """
+    codes = {"action": action, "object_type": object_type, "role": role}
+    for field, value in codes.items():
+        if (value or field == "action") and not _EVENT_CODE.fullmatch(value):
+            raise AuditPayloadError(
+                f"{field}: an event's {field} is a code (lower-case letters, digits, _ and .), "
+                "never free text"
+            )
+    _check_text(object_ref, "object_ref")
 
 
 #: Key of the PostgreSQL transaction-level advisory lock that serialises appends
@@ -166,6 +185,7 @@ def record_event(
     """Append one event to the chain, in the caller's transaction."""
     if not connection.in_atomic_block:
         raise AuditOutsideTransaction("record_event must run inside the change's transaction")
+    _check_event_fields(action=action, role=role, object_type=object_type, object_ref=object_ref)
     raw = dict(payload or {})
     _check_payload(raw)  # before normalising: a Decimal amount is a number, not text
     body = normalise(raw)

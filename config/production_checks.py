@@ -6,15 +6,23 @@ password and one-time code secret); production must not start with any of it.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.apps import apps
 from django.conf import settings
 from django.db import connection
+from django.views.decorators.debug import sensitive_variables
 
 from config.file_modes import SHARED_BITS, mode_of, sqlite_file
+
+#: The fewest characters a BLIND_INDEX_KEY may have: the index of a personnummer (about a
+#: thousand candidates per birth date) is only as hard to reverse as this key is to guess.
+BLIND_INDEX_KEY_MIN_LENGTH = 32
 
 
 def production_problems() -> list[str]:
@@ -31,7 +39,9 @@ def production_problems() -> list[str]:
             "GENERATE_MISSING_KEYS=0 and provide every key."
         )
     problems += key_problems()
+    problems += stored_key_problems()
     problems += database_file_problems(settings.DATABASES["default"])
+    problems += payout_and_export_problems()
     problems += demo_problems()
     return problems
 
@@ -66,11 +76,7 @@ def key_problems() -> list[str]:
                 f"{path} from your key backup. Without it no person can be read."
             )
     if settings.BLIND_INDEX_KEY:
-        if settings.BLIND_INDEX_KEY == settings.SECRET_KEY:
-            problems.append(
-                "BLIND_INDEX_KEY must not be the SECRET_KEY: give the index a key of its own "
-                "and run `manage.py rebuild_blind_index`."
-            )
+        problems += _blind_index_key_strength(str(settings.BLIND_INDEX_KEY))
     else:
         path = Path(settings.BLIND_INDEX_KEY_FILE)
         if path.exists():
@@ -91,6 +97,192 @@ def key_problems() -> list[str]:
             "AUDIT_PUBLIC_KEY_FILE."
         )
     return problems
+
+
+@sensitive_variables()
+def _blind_index_key_strength(key: str) -> list[str]:
+    """A guessable index key gives every stored index back as a personnummer."""
+    remedy = "and run `manage.py rebuild_blind_index`."
+    if key == settings.SECRET_KEY:
+        return [
+            f"BLIND_INDEX_KEY must not be the SECRET_KEY: give the index a key of its own {remedy}"
+        ]
+    if key in settings.FIELD_ENCRYPTION_KEYS:
+        return [
+            "BLIND_INDEX_KEY must not be a field-encryption key: give the index a key of its "
+            f"own {remedy}"
+        ]
+    if len(key) < BLIND_INDEX_KEY_MIN_LENGTH:
+        return [
+            f"BLIND_INDEX_KEY is too short ({len(key)} characters): use at least "
+            f'{BLIND_INDEX_KEY_MIN_LENGTH} random characters (e.g. `python -c "import secrets; '
+            f'print(secrets.token_urlsafe(32))"`) {remedy}'
+        ]
+    return []
+
+
+def _key_source(setting: str, file_setting: str) -> str:
+    """Where a key comes from, for the message: the setting, or the file named."""
+    if getattr(settings, setting):
+        return setting
+    return f"the key file {getattr(settings, file_setting)} ({file_setting})"
+
+
+@sensitive_variables()
+def _configured_master_keys() -> MultiFernet | None:
+    """The master keys as configured now (not the process's cached ones); None if unusable."""
+    keys = [str(key).encode() for key in settings.FIELD_ENCRYPTION_KEYS]
+    if not keys:
+        path = Path(settings.FIELD_ENCRYPTION_KEY_FILE)
+        if not path.exists():
+            return None
+        keys = [path.read_bytes().strip()]
+    try:
+        return MultiFernet([Fernet(key) for key in keys])
+    except ValueError:
+        return None  # reported by key_problems
+
+
+@sensitive_variables()
+def _configured_index_key() -> bytes | None:
+    if settings.BLIND_INDEX_KEY:
+        return str(settings.BLIND_INDEX_KEY).encode()
+    path = Path(settings.BLIND_INDEX_KEY_FILE)
+    return path.read_bytes().strip() if path.exists() else None
+
+
+def stored_key_problems() -> list[str]:
+    """Keys that are present but not the ones the stored data was made with.
+
+    A wrong key (staging's, an old backup's) starts as happily as the right one; then every
+    person fails to decrypt, or duplicates and yearly limits per person silently stop being
+    found. One stored row of each kind is tried; no key or value is ever shown.
+    """
+    master = _configured_master_keys()
+    if master is None:
+        return []
+    problems = _wrapped_key_problems(master)
+    if not problems:
+        problems += _blind_index_problems(master)
+    return problems
+
+
+def _tables() -> set[str]:
+    return set(connection.introspection.table_names())
+
+
+@sensitive_variables()
+def _wrapped_key_problems(master: MultiFernet) -> list[str]:
+    from fund.token_fields import KEY_HOLDERS
+
+    tables = _tables()
+    unopened: list[str] = []
+    for holder in KEY_HOLDERS:
+        model = apps.get_model(holder.model)
+        if model._meta.db_table not in tables:
+            continue
+        wrapped = (
+            model._default_manager.exclude(**{holder.field: ""})
+            .order_by("pk")
+            .values_list(holder.field, flat=True)
+            .first()
+        )
+        if not wrapped:
+            continue
+        try:
+            master.decrypt(str(wrapped).encode("ascii"))
+        except InvalidToken:
+            unopened.append(holder.model)
+    if not unopened:
+        return []
+    source = _key_source("FIELD_ENCRYPTION_KEYS", "FIELD_ENCRYPTION_KEY_FILE")
+    return [
+        f"The configured FIELD_ENCRYPTION_KEYS cannot open the stored data keys "
+        f"({', '.join(unopened)}; key from {source}) — wrong key? Every person would fail to "
+        "decrypt. Set the key the data was encrypted with (restore it from your key backup); "
+        "while rotating, list the new key first and the old one after it."
+    ]
+
+
+@sensitive_variables()
+def _blind_index_problems(master: MultiFernet) -> list[str]:
+    """Recompute one stored personnummer index with the configured key and compare."""
+    import json
+
+    from stdnum.se import personnummer
+
+    from fund.crypto import twelve_digits
+    from fund.models import Beneficiary
+
+    index_key = _configured_index_key()
+    if index_key is None or Beneficiary._meta.db_table not in _tables():
+        return []
+    person = (
+        Beneficiary.objects.filter(erased_at__isnull=True)
+        .exclude(personnummer_index="")
+        .exclude(wrapped_key="")
+        .exclude(encrypted_personal_data="")
+        .order_by("pk")
+        .first()
+    )
+    if person is None:
+        return []
+    try:
+        data_key = master.decrypt(person.wrapped_key.encode("ascii"))
+        plain = Fernet(data_key).decrypt(person.encrypted_personal_data.encode("ascii"))
+    except InvalidToken:
+        return []  # a key holder that cannot be opened is reported on its own
+    number = str(json.loads(plain).get("personnummer", ""))
+    if not number or not personnummer.is_valid(number):
+        return []
+    # As fund.crypto.blind_index computes it; twelve digits need no further normalising.
+    index = hmac.new(index_key, twelve_digits(number).encode(), hashlib.sha256).hexdigest()
+    if hmac.compare_digest(index, person.personnummer_index):
+        return []
+    source = _key_source("BLIND_INDEX_KEY", "BLIND_INDEX_KEY_FILE")
+    return [
+        f"BLIND_INDEX_KEY does not match the stored personnummer indexes (key from {source}): "
+        "duplicates and the yearly limit per person would silently not be found. Set the key "
+        "the indexes were made with (from your key backup), or, if the key was replaced on "
+        "purpose, run `manage.py rebuild_blind_index` to recompute every index under it."
+    ]
+
+
+def _shared_folder_problems(kind: str, folder: Path) -> list[str]:
+    """A folder of bank files or exports, and every file in it, owner-only."""
+    if not folder.exists():
+        return []
+    problems: list[str] = []
+    mode = mode_of(folder)
+    if mode & SHARED_BITS:
+        problems.append(
+            f"The {kind} folder {folder} can be entered or read by others (mode {mode:04o}): "
+            "chmod 700 it."
+        )
+    shared = sorted(
+        path for path in folder.rglob("*") if not path.is_symlink() and mode_of(path) & SHARED_BITS
+    )
+    files = [path for path in shared if not path.is_dir()]
+    folders = [path for path in shared if path.is_dir()]
+    if folders:
+        problems.append(
+            f"{len(folders)} folders in the {kind} folder can be entered by others "
+            f"({', '.join(map(str, folders[:5]))}): chmod 700 them."
+        )
+    if files:
+        problems.append(
+            f"{len(files)} files in the {kind} folder can be read by others "
+            f"({', '.join(map(str, files[:5]))}): chmod 600 them."
+        )
+    return problems
+
+
+def payout_and_export_problems() -> list[str]:
+    """Bank files name payees' accounts (a personkonto is a personnummer); exports carry
+    the ledger. Production is checked, not tightened (config/file_modes.py)."""
+    return _shared_folder_problems("payout", Path(settings.PAYOUT_FILES_DIR)) + (
+        _shared_folder_problems("export", Path(settings.EXPORT_FILES_DIR))
+    )
 
 
 def database_file_problems(database: Mapping[str, Any]) -> list[str]:
@@ -131,4 +323,37 @@ def demo_problems() -> list[str]:
                 f"{devices} one-time code devices use the demo one-time code secret, which is "
                 "public: delete them and have each person enrol their own authenticator app."
             )
+    if "auth_user" in tables and "otp_totp_totpdevice" in tables:
+        problems += demo_password_problems()
     return problems
+
+
+def demo_password_problems() -> list[str]:
+    """Active users whose password is the public demo password, under any username.
+
+    Only superusers and users without a confirmed one-time code device are tried: each
+    check_password costs a full PBKDF2 run (about a second per thousand users would be the
+    least of it), and a user with a confirmed device of their own cannot sign in with the
+    password alone. Staff whose device has the demo TOTP secret are caught by the device
+    check above.
+    """
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    from fund.demo import DEMO_PASSWORD, DEMO_USERS
+
+    candidates = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | ~Q(totpdevice__confirmed=True))
+        .exclude(username__in=DEMO_USERS)  # reported by name already
+        .distinct()
+        .order_by("username")
+    )
+    weak = [user.get_username() for user in candidates if user.check_password(DEMO_PASSWORD)]
+    if not weak:
+        return []
+    return [
+        f"{len(weak)} active users have the public demo password ({', '.join(weak)}): set "
+        "each a password of their own (`manage.py changepassword USERNAME`) or deactivate them."
+    ]

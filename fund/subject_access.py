@@ -76,6 +76,35 @@ def _need_item(item: Any) -> dict[str, Any]:
     }
 
 
+def _bank_exception(exception: Any) -> dict[str, Any]:
+    """What the bank did against our intention with the person's payment, by code and date."""
+    return {
+        "kind": exception.kind,
+        "kind_label": str(exception.get_kind_display()),
+        "status": "open" if exception.is_open else "resolved",
+        "amount": _amount(exception.amount),
+        "booking_date": _iso(exception.booking_date),
+        "recorded_at": _iso(exception.recorded_at),
+        "resolution": exception.resolution,
+        "resolution_label": str(exception.get_resolution_display()) if exception.resolution else "",
+        "resolved_at": _iso(exception.resolved_at),
+    }
+
+
+def _reminder(reminder: Any) -> dict[str, Any]:
+    """A reminder about the person's case: to whom (a user id), why and when."""
+    return {
+        "kind": reminder.kind,
+        "kind_label": str(reminder.get_kind_display()),
+        "recipient_id": reminder.recipient_id,
+        "waiting_since": _iso(reminder.waiting_since),
+        "days": reminder.days,
+        "created_at": _iso(reminder.created_at),
+        "emailed_at": _iso(reminder.emailed_at),
+        "dismissed_at": _iso(reminder.dismissed_at),
+    }
+
+
 def _case(app: Application) -> dict[str, Any]:
     return {
         "reference": app.reference,
@@ -122,8 +151,16 @@ def _case(app: Application) -> dict[str, Any]:
                 "paid_at": _iso(order.paid_at),
                 "batch": order.batch.message_id if order.batch is not None else None,
                 "payee": payee_details(order.payee),
+                "bank_exceptions": [
+                    _bank_exception(exception)
+                    for exception in sorted(order.bank_exceptions.all(), key=lambda e: e.pk)
+                ],
             }
             for order in app.payment_orders.all()
+        ],
+        "reminders": [
+            _reminder(reminder)
+            for reminder in sorted(app.reminders.all(), key=lambda r: (r.created_at, r.pk))
         ],
         "follow_ups": [
             {
@@ -159,6 +196,8 @@ def case_records(beneficiary: Beneficiary) -> list[dict[str, Any]]:
             "payment_orders__payee",
             "payment_orders__batch",
             "payment_orders__need_item",
+            "payment_orders__bank_exceptions",
+            "reminders",
         )
         .order_by("created_at")
     )

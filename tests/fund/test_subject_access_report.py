@@ -233,3 +233,89 @@ def test_a_stated_reason_is_never_changed(world):
     stored.encrypted_reason = ""
     with pytest.raises(ValidationFailed):
         stored.save()
+
+
+# --- review of issue #14: bank exceptions, reminders, and the report file -----------------
+
+
+def test_the_report_holds_the_bank_exceptions_on_the_persons_orders(world, full_case):
+    from decimal import Decimal
+
+    from accounting.bank_exceptions import record_bank_exception, resolve_bank_exception
+    from accounting.models import BankExceptionKind, BankExceptionResolution
+
+    app, _payee = full_case
+    order = app.payment_orders.get()
+    exception = record_bank_exception(
+        order,
+        actor=world.treasurer,
+        kind=BankExceptionKind.RETURNED_AFTER_PAYMENT,
+        amount=Decimal("1000.00"),
+        booking_date=date(2026, 3, 2),
+        source="camt054:0123456789abcdef",
+    )
+    assert exception is not None
+    resolve_bank_exception(
+        exception, actor=world.treasurer2, resolution=BankExceptionResolution.RETURNED_TO_FUND
+    )
+    [reported] = _report(world, app)["applications"][0]["payment_orders"][0]["bank_exceptions"]
+    assert reported["kind"] == BankExceptionKind.RETURNED_AFTER_PAYMENT
+    assert reported["kind_label"] == str(BankExceptionKind.RETURNED_AFTER_PAYMENT.label)
+    assert reported["status"] == "resolved" and reported["amount"] == "1000.00"
+    assert reported["booking_date"] == "2026-03-02" and reported["recorded_at"]
+    assert reported["resolution"] == BankExceptionResolution.RETURNED_TO_FUND
+    assert reported["resolution_label"] and reported["resolved_at"]
+
+
+def test_an_order_without_bank_exceptions_reports_none(world, full_case):
+    app, _payee = full_case
+    [order] = _report(world, app)["applications"][0]["payment_orders"]
+    assert order["bank_exceptions"] == []
+
+
+def test_the_report_holds_the_reminders_sent_about_the_persons_cases(world):
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from reminders.models import ReminderKind
+    from reminders.services import create_reminders
+
+    app = world.run(world.new_application("500", name=NAME), "submit", world.ombud.user)
+    app = world.run(app, "request_completion", world.officer, message=MESSAGE)
+    with transaction.atomic():
+        [made] = create_reminders(timezone.now() + timedelta(days=60))
+    [reminder] = _report(world, app)["applications"][0]["reminders"]
+    assert reminder["kind"] == ReminderKind.NEEDS_COMPLETION and reminder["kind_label"]
+    assert reminder["recipient_id"] == world.ombud.user.pk
+    assert reminder["days"] == made.days and reminder["created_at"] and reminder["waiting_since"]
+    assert reminder["emailed_at"] is None and reminder["dismissed_at"] is None
+
+
+def test_the_report_file_is_created_readable_by_its_owner_only(world, tmp_path, monkeypatch):
+    """Created 0600, not chmod-ed afterwards: the report is never readable by others, not
+    even for a moment, and an existing file in its place is tightened before it is written."""
+    import os
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    app = world.new_application("500", name=NAME)
+    world.admin.username = "dpo"
+    world.admin.save()
+    monkeypatch.setattr(Path, "chmod", lambda self, mode: None)  # no tightening afterwards
+    old_umask = os.umask(0o022)
+    try:
+        fresh = tmp_path / "report.json"
+        existing = tmp_path / "old-report.json"
+        existing.write_text("{}")
+        os.chmod(existing, 0o644)
+        for output in (fresh, existing):
+            call_command(
+                "privacy_report", app.beneficiary.reference, "--as", "dpo", "--output", str(output)
+            )
+            assert os.stat(output).st_mode & 0o777 == 0o600, output
+            assert NAME in output.read_text(encoding="utf-8")
+    finally:
+        os.umask(old_umask)

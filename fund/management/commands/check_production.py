@@ -1,7 +1,9 @@
 """``manage.py check_production``: `make run-prod` refuses to start on unsafe settings.
 
-Refuses DEBUG, a missing key (field encryption, blind index, audit signing), the demo users
-and the demo one-time code secret, and key or database files others may read.
+Refuses DEBUG, a missing key (field encryption, blind index, audit signing), a key that
+does not open the stored data or match the stored indexes, a weak blind-index key, the demo
+users, the demo password under any name and the demo one-time code secret, and key or
+database files, payout or export folders and files others may read.
 """
 
 from typing import Any
@@ -12,7 +14,10 @@ from config.production_checks import production_problems
 
 
 class Command(BaseCommand):
-    help = "Refuse to start production with DEBUG, missing keys, demo users or open key files."
+    help = (
+        "Refuse to start production with DEBUG, missing or wrong keys, demo users or "
+        "passwords, or key, database, payout or export files others may read."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         problems = production_problems()

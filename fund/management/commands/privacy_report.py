@@ -1,6 +1,7 @@
 """``manage.py privacy_report B-… --as ADMIN --output FILE``: everything held (GDPR Art 15)."""
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,17 @@ class Command(BaseCommand):
         except WorkflowError as exc:
             raise CommandError(str(exc)) from exc
         path = Path(options["output"])
-        path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-        path.chmod(0o600)
+        write_owner_only(path, json.dumps(report, ensure_ascii=False, indent=2))
         self.stdout.write(f"{person.reference}: report written to {path}.")
+
+
+def write_owner_only(path: Path, text: str) -> None:
+    """Write ``text`` to a file only its owner can read, from its first byte.
+
+    Created 0600 (not chmod-ed after writing, when others could read it meanwhile); a file
+    already there is tightened before anything is written; a symlink in its place is refused.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        os.fchmod(handle.fileno(), 0o600)
+        handle.write(text)
