@@ -31,7 +31,7 @@ def test_compaction_covers_every_table_that_holds_keys_or_tokens() -> None:
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_erased_persons_old_wrapped_key_is_gone_from_the_table_file_after_compaction(world):
     kept = services.register_beneficiary(world.ombud.user, name="Kvar Kvarsson")
     erased = services.register_beneficiary(world.ombud.user, name="Borta Bortsson")
@@ -44,6 +44,33 @@ def test_an_erased_persons_old_wrapped_key_is_gone_from_the_table_file_after_com
     raw = _relation_bytes(table)
     assert Beneficiary.objects.get(pk=kept.pk).wrapped_key.encode() in raw  # the scan sees keys
     assert old_key not in raw
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_compaction_says_so_when_an_open_transaction_still_pins_the_old_key(world):
+    """A snapshot older than the erasure keeps the old row: the command fails, it never lies."""
+    import psycopg
+    from django.core.management.base import CommandError
+
+    erased = services.register_beneficiary(world.ombud.user, name="Borta Bortsson")
+    params = connection.settings_dict
+    reader = psycopg.connect(
+        dbname=params["NAME"],
+        host=params["HOST"] or "127.0.0.1",
+        port=str(params["PORT"] or 5432),
+        user=params["USER"],
+        password=params["PASSWORD"] or "",
+    )
+    try:
+        reader.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        reader.execute("SELECT 1").fetchone()  # its snapshot predates the erasure
+        privacy.erase_person(world.admin, erased, today=date(2100, 1, 1))
+        with pytest.raises(CommandError, match="fund_beneficiary: 1 old row versions kept"):
+            call_command("privacy_compact", "--attempts", "2")
+    finally:
+        reader.close()
+    call_command("privacy_compact")  # the transaction ended: now it is clean
 
 
 def test_privacy_docs_name_every_table_that_holds_personal_data() -> None:
