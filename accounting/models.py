@@ -19,6 +19,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from audit.validators import validate_loggable_code
 from fund.crypto import decrypt_json, encrypt_json, new_wrapped_key, unwrap_with_master_keys
 from fund.models import Application, Fund, NeedItem
 from fund.money import money_field
@@ -104,7 +105,7 @@ class DimensionObject(ReferenceData):
     dimension = models.ForeignKey(
         Dimension, on_delete=models.PROTECT, related_name="dimension_objects"
     )
-    code = models.CharField(_("code"), max_length=20)
+    code = models.CharField(_("code"), max_length=20, validators=[validate_loggable_code])
     name = models.CharField(_("name"), max_length=120)
     fund = models.OneToOneField(
         Fund,

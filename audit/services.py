@@ -72,16 +72,17 @@ def _check_payload(payload: Any, path: str = "payload") -> None:
         for key, value in payload.items():
             if str(key).lower() in FORBIDDEN_PAYLOAD_KEYS:
                 raise AuditPayloadError(f"{path}.{key}: personal values never go in the audit log")
-            _check_text(str(key), f"{path} key")
+            check_loggable_text(str(key), f"{path} key")
             _check_payload(value, f"{path}.{key}")
     elif isinstance(payload, list | tuple):
         for index, value in enumerate(payload):
             _check_payload(value, f"{path}[{index}]")
     elif isinstance(payload, str):
-        _check_text(payload, path)
+        check_loggable_text(payload, path)
 
 
-def _check_text(text: str, path: str) -> None:
+def check_loggable_text(text: str, path: str) -> None:
+    """Refuse text the log may not hold (also used to validate codes where they are typed)."""
     if _PERSONNUMMER.search(text):
         raise AuditPayloadError(f"{path}: looks like a personal identity number")
     if text == "" or _ISO_DATE.fullmatch(text):
@@ -106,7 +107,7 @@ def _check_event_fields(*, action: str, role: str, object_type: str, object_ref:
                 f"{field}: an event's {field} is a code (lower-case letters, digits, _ and .), "
                 "never free text"
             )
-    _check_text(object_ref, "object_ref")
+    check_loggable_text(object_ref, "object_ref")
 
 
 #: Key of the PostgreSQL transaction-level advisory lock that serialises appends

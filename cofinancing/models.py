@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from audit.validators import validate_loggable_code
 from fund.models import validate_orgnr
 from fund.money import money_field, quantize
 
@@ -46,7 +47,12 @@ class CostModel(models.TextChoices):
 class Project(models.Model):
     """A co-financed project as decided by the funder."""
 
-    code = models.CharField(_("project code (dimension 6 object)"), max_length=20, unique=True)
+    code = models.CharField(
+        _("project code (dimension 6 object)"),
+        max_length=20,
+        unique=True,
+        validators=[validate_loggable_code],
+    )
     case_number = models.CharField(_("funder's case number"), max_length=40)
     name = models.CharField(_("name"), max_length=120)
     start = models.DateField(_("start"))

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from stdnum.se import orgnr
 
+from audit.validators import validate_loggable_code
 from fund.crypto import decrypt_json, encrypt_json, new_wrapped_key
 from fund.money import money_field
 from fund.references import ReferenceCounter
@@ -65,7 +66,9 @@ class FundKind(models.TextChoices):
 class Fund(models.Model):
     """A fund or programme; its rules are data, so variants need no copy of the machine."""
 
-    code = models.SlugField(_("code"), max_length=32, unique=True)
+    code = models.SlugField(
+        _("code"), max_length=32, unique=True, validators=[validate_loggable_code]
+    )
     name = models.CharField(_("name"), max_length=120)
     kind = models.CharField(_("kind"), max_length=20, choices=FundKind.choices)
     active = models.BooleanField(_("open for applications"), default=True)
