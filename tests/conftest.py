@@ -79,6 +79,11 @@ def _serialize_rollback_of_transactional_tests(item: pytest.Item) -> None:
     )
     if transactional and "django_db_serialized_rollback" not in names:
         names.append("django_db_serialized_rollback")
+    if transactional and marker is not None and not marker.kwargs.get("serialized_rollback"):
+        # pytest-django decides which test databases to serialize at creation from the
+        # marker alone: without this, a run of only such tests restores nothing.
+        kwargs = {**marker.kwargs, "serialized_rollback": True}
+        item.add_marker(pytest.mark.django_db(*marker.args, **kwargs), append=False)
 
 
 @pytest.hookimpl(hookwrapper=True)
