@@ -24,19 +24,20 @@ of its period waits for it and is refused), and a closed period cannot be reopen
 The reference data the postings point to (accounts, dimension objects, a fund's accounting
 object, periods) and the seal every voucher needs are guarded in ``reference_guards.py``.
 
-**Payees are never edited** (migration 0007): an UPDATE that changes where a payee's money
-goes, or who registered or approved it, is refused; approving once, deactivating and the
-erasure of a person payee's account are the only changes allowed. A corrected account is a
+**Payees are never edited nor deleted** (migrations 0007, 0010): an UPDATE that changes where
+a payee's money goes, or who registered or approved it, is refused; approving once, deactivating
+and the erasure of a person payee's account are the only changes allowed. A corrected account is a
 new payee, which needs a second treasurer's approval again. A person payee's account is its
 key and token (``wrapped_key``, ``encrypted_personal_data``): they change only by erasure,
-rotation, re-keying and approval, and never into a copy of another payee's.
+rotation, re-keying and approval, and never into a copy of another payee's. A payee is never
+deleted, and never inserted already approved: the approval is a second treasurer's UPDATE.
 
 Errors are raised as integrity errors (SQLite ``RAISE(ABORT, …)``, PostgreSQL SQLSTATE
 23514), which Django reports as ``IntegrityError``.
 
 The test suite's teardown of transactional tests empties tables with DELETE on SQLite; use
-:func:`purge_ledger` (tests only) which drops the guards, empties the ledger and reinstalls
-them.
+:func:`purge_ledger` (tests only) which drops the guards, empties the ledger and the payees
+and reinstalls them.
 """
 
 from __future__ import annotations
@@ -247,6 +248,7 @@ def uninstall(connection: Any) -> None:
 PURGE_ORDER = (
     "accounting_bankexception",
     "accounting_paymentorder",
+    "accounting_payee",  # payees are never deleted either (the payee guard)
     "accounting_paymentbatch",
     "accounting_commitment",
     "accounting_posting",
@@ -330,6 +332,22 @@ def _payee_token_change_refused(old: str, new: str, differs: str) -> str:
     )"""  # noqa: S608 - fixed table and column names # nosec B608
 
 
+_PAYEE_NOT_DELETED = (
+    "a payee is never deleted: its orders and files refer to it; deactivate it instead"
+)
+_PAYEE_NOT_APPROVED_AT_INSERT = (
+    "a payee is never inserted already approved: a second treasurer approves it after registration"
+)
+
+# DELETE and INSERT are guarded too: otherwise an approved payee without orders could be
+# deleted and inserted again with the same reference, key and token but another person
+# (second review of issue #14, H1). The token also names the person (Payee.own_personal_data),
+# for whoever drops these triggers.
+#
+# What no trigger can check: whether a new ``wrapped_key`` is a valid Fernet token under the
+# master keys (SQL has no master key). A garbage key passes the rotation branch above; rotation
+# and re-keying then skip that row and report it (fund.key_management), and
+# ``check_production`` refuses to start while any stored key cannot be opened.
 _PAYEE_SQLITE = [
     f"""
     CREATE TRIGGER accounting_payee_never_edited BEFORE UPDATE ON accounting_payee
@@ -337,10 +355,27 @@ _PAYEE_SQLITE = [
     BEGIN
         SELECT RAISE(ABORT, '{_PAYEE_REFUSAL}');
     END
-    """
+    """,
+    f"""
+    CREATE TRIGGER accounting_payee_never_deleted BEFORE DELETE ON accounting_payee
+    BEGIN
+        SELECT RAISE(ABORT, '{_PAYEE_NOT_DELETED}');
+    END
+    """,
+    f"""
+    CREATE TRIGGER accounting_payee_inserted_unapproved BEFORE INSERT ON accounting_payee
+    WHEN NEW.approved_by_id IS NOT NULL OR NEW.approved_at IS NOT NULL
+    BEGIN
+        SELECT RAISE(ABORT, '{_PAYEE_NOT_APPROVED_AT_INSERT}');
+    END
+    """,
 ]
 
-_PAYEE_SQLITE_DROP = ["DROP TRIGGER IF EXISTS accounting_payee_never_edited"]
+_PAYEE_SQLITE_DROP = [
+    "DROP TRIGGER IF EXISTS accounting_payee_never_edited",
+    "DROP TRIGGER IF EXISTS accounting_payee_never_deleted",
+    "DROP TRIGGER IF EXISTS accounting_payee_inserted_unapproved",
+]
 
 _PAYEE_PG = [
     f"""
@@ -358,11 +393,42 @@ _PAYEE_PG = [
     CREATE TRIGGER accounting_payee_never_edited BEFORE UPDATE ON accounting_payee
     FOR EACH ROW EXECUTE FUNCTION accounting_payee_never_edited()
     """,
+    f"""
+    CREATE OR REPLACE FUNCTION accounting_payee_never_deleted() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION '{_PAYEE_NOT_DELETED} (payee %)', OLD.reference
+            USING ERRCODE = 'check_violation';
+    END $$
+    """,
+    """
+    CREATE TRIGGER accounting_payee_never_deleted BEFORE DELETE ON accounting_payee
+    FOR EACH ROW EXECUTE FUNCTION accounting_payee_never_deleted()
+    """,
+    f"""
+    CREATE OR REPLACE FUNCTION accounting_payee_inserted_unapproved() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        IF NEW.approved_by_id IS NOT NULL OR NEW.approved_at IS NOT NULL THEN
+            RAISE EXCEPTION '{_PAYEE_NOT_APPROVED_AT_INSERT} (payee %)', NEW.reference
+                USING ERRCODE = 'check_violation';
+        END IF;
+        RETURN NEW;
+    END $$
+    """,
+    """
+    CREATE TRIGGER accounting_payee_inserted_unapproved BEFORE INSERT ON accounting_payee
+    FOR EACH ROW EXECUTE FUNCTION accounting_payee_inserted_unapproved()
+    """,
 ]
 
 _PAYEE_PG_DROP = [
     "DROP TRIGGER IF EXISTS accounting_payee_never_edited ON accounting_payee",
     "DROP FUNCTION IF EXISTS accounting_payee_never_edited()",
+    "DROP TRIGGER IF EXISTS accounting_payee_never_deleted ON accounting_payee",
+    "DROP FUNCTION IF EXISTS accounting_payee_never_deleted()",
+    "DROP TRIGGER IF EXISTS accounting_payee_inserted_unapproved ON accounting_payee",
+    "DROP FUNCTION IF EXISTS accounting_payee_inserted_unapproved()",
 ]
 
 
@@ -381,7 +447,8 @@ def uninstall_payee_guard(connection: Any) -> None:
 
 
 def purge_ledger(connection: Any) -> None:
-    """Tests only: empty the ledger (guards dropped for the moment, then reinstalled)."""
+    """Tests only: empty the ledger and the payees (guards dropped for the moment, then
+    reinstalled)."""
     from django.db import transaction
 
     from accounting import reference_guards
@@ -389,8 +456,10 @@ def purge_ledger(connection: Any) -> None:
     with transaction.atomic(using=connection.alias):
         uninstall(connection)
         reference_guards.uninstall(connection)
+        uninstall_payee_guard(connection)
         with connection.cursor() as cursor:
             for table in PURGE_ORDER:
                 cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names # nosec B608
         install(connection)
         reference_guards.install(connection)
+        install_payee_guard(connection)

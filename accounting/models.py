@@ -418,6 +418,21 @@ class PaymentMethod(models.TextChoices):
 #: Keys inside a person payee's token: the payee it was written for, and who approved it.
 BOUND_PAYEE = "payee"
 BOUND_APPROVER = "approved_by"
+#: Also bound: whose money it is and how it is paid, so a row moved to another person (DELETE
+#: and INSERT by someone who drops the payee guard) or another method is recognised.
+BOUND_PERSON = "beneficiary"
+BOUND_KIND = "kind"
+BOUND_METHOD = "method"
+BOUND_REGISTRAR = "registered_by"
+#: Every key of the token that binds it rather than holding the person's values.
+BINDING_KEYS = (
+    BOUND_PAYEE,
+    BOUND_APPROVER,
+    BOUND_PERSON,
+    BOUND_KIND,
+    BOUND_METHOD,
+    BOUND_REGISTRAR,
+)
 
 
 class Payee(models.Model):
@@ -523,27 +538,42 @@ class Payee(models.Model):
 
     @property
     def personal_data(self) -> dict[str, Any]:
+        """The person's own values (name, account), without the binding; {} when erased or
+        when the token was written for another row: it is then not this payee's person's data,
+        and showing it (a subject access report) would hand one person another's account."""
         if not (self.encrypted_personal_data and self.wrapped_key):
             return {}
-        return decrypt_json(self.wrapped_key, self.encrypted_personal_data)
+        try:
+            data = self.own_personal_data()
+        except ValidationFailed:
+            return {}
+        return {key: value for key, value in data.items() if key not in BINDING_KEYS}
+
+    def _binding(self) -> dict[str, Any]:
+        return {
+            BOUND_PAYEE: self.reference,
+            BOUND_PERSON: self.beneficiary_id,
+            BOUND_KIND: self.kind,
+            BOUND_METHOD: self.method,
+            BOUND_REGISTRAR: self.registered_by_id,
+        }
 
     def set_personal_data(self, data: dict[str, Any]) -> None:
-        """Encrypt ``data`` bound to this payee: the token names the payee's reference, so a
-        token copied onto another row (an UPDATE needs no master key) is recognised."""
+        """Encrypt ``data`` bound to this row: the token names the payee's reference, person,
+        kind, method and registrar, so a token copied onto another row, or a row moved to
+        another person (an UPDATE or INSERT needs no master key), is recognised."""
         if not self.wrapped_key:
             self.wrapped_key = new_wrapped_key()
-        self.encrypted_personal_data = encrypt_json(
-            self.wrapped_key, {**data, BOUND_PAYEE: self.reference}
-        )
+        self.encrypted_personal_data = encrypt_json(self.wrapped_key, {**data, **self._binding()})
 
     def own_personal_data(self) -> dict[str, Any]:
         """The decrypted values, refused when the token was written for another payee.
 
         Fernet authenticates the token, so without the master key nobody can write one that
-        names this payee: a mismatch means the row was changed around the application.
+        names this row: a mismatch means the row was changed around the application.
         """
         data = decrypt_json(self.wrapped_key, self.encrypted_personal_data)
-        if data.get(BOUND_PAYEE) != self.reference:
+        if any(data.get(key) != value for key, value in self._binding().items()):
             raise ValidationFailed(
                 gettext(
                     "The stored account does not belong to this payee: the encrypted bank "

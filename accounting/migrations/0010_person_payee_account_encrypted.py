@@ -3,10 +3,13 @@
 A personkonto is clearing 3300 + the personnummer: a person payee's account, clearing number
 and BIC are personal data. They move into ``encrypted_personal_data`` under the payee's own
 key (which erasure destroys), the plain columns are blanked, and a check constraint keeps them
-empty. The token names its payee (``reference``) and, once approved, its approver, so a token
-copied onto another row by an UPDATE is refused (``Payee.own_personal_data``). Payees already erased lose the clearing number erasure could not blank before. The
+empty. The token names its payee (``reference``), person, kind, method and registrar and, once
+approved, its approver, so a token copied onto another row, or a row moved to another person,
+is refused (``Payee.own_personal_data``). Payees already erased lose the clearing number
+erasure could not blank before. The
 payee guard (migration 0007) is lifted for the move and installed again at the end (SQLite
-rebuilds the table for the constraints, which drops its triggers anyway).
+rebuilds the table for the constraints, which drops its triggers anyway); as installed here it
+also refuses to delete a payee or to insert one already approved.
 """
 
 from django.db import migrations, models
@@ -47,9 +50,13 @@ def accounts_into_the_token(apps, schema_editor):
             "account": payee.account,
             "clearing_number": payee.clearing_number,
             "bic": payee.bic,
-            # The binding (accounting.models.BOUND_PAYEE / BOUND_APPROVER), spelled out here:
-            # a migration does not follow later changes of the models.
+            # The binding (accounting.models.BOUND_* / Payee._binding), spelled out here: a
+            # migration does not follow later changes of the models.
             "payee": payee.reference,
+            "beneficiary": payee.beneficiary_id,
+            "kind": payee.kind,
+            "method": payee.method,
+            "registered_by": payee.registered_by_id,
         }
         if payee.approved_by_id is not None:
             details["approved_by"] = payee.approved_by_id
@@ -89,8 +96,8 @@ def accounts_out_of_the_token(apps, schema_editor):
         payee.account = data.pop("account", "")
         payee.clearing_number = data.pop("clearing_number", "")
         payee.bic = data.pop("bic", "")
-        data.pop("payee", None)
-        data.pop("approved_by", None)
+        for binding in ("payee", "approved_by", "beneficiary", "kind", "method", "registered_by"):
+            data.pop(binding, None)
         payee.encrypted_personal_data = encrypt_json(payee.wrapped_key, data)
         payee.save(update_fields=["encrypted_personal_data", "account", "clearing_number", "bic"])
 

@@ -157,7 +157,7 @@ def test_the_migration_moves_existing_person_accounts_into_the_token(world):
         old_apps = executor.loader.project_state([before]).apps
         OldPayee = old_apps.get_model("accounting", "Payee")
         wrapped = new_wrapped_key()
-        OldPayee.objects.create(
+        approved = OldPayee.objects.create(
             reference="P-2026-900001",
             kind="person",
             beneficiary_id=person.pk,
@@ -166,8 +166,11 @@ def test_the_migration_moves_existing_person_accounts_into_the_token(world):
             clearing_number=CLEARING,
             wrapped_key=wrapped,
             encrypted_personal_data=encrypt_json(wrapped, {"name": NAME}),
-            approved_by_id=world.treasurer2.pk,
-            approved_at=timezone.now(),
+            registered_by_id=world.treasurer.pk,
+        )
+        # Approved as the application does it: never inserted approved (the payee guard).
+        OldPayee.objects.filter(pk=approved.pk).update(
+            approved_by_id=world.treasurer2.pk, approved_at=timezone.now()
         )
         OldPayee.objects.create(  # erased before: its clearing number could not be blanked then
             reference="P-2026-900002",
@@ -191,7 +194,10 @@ def test_the_migration_moves_existing_person_accounts_into_the_token(world):
         assert (moved.account, moved.clearing_number, moved.bic) == ("", "", "")
         assert moved.personal_data["name"] == NAME
         assert moved.destination() == Account("bank_account", ACCOUNT, clearing_number=CLEARING)
-        assert moved.own_personal_data()["payee"] == moved.reference  # bound to its row
+        bound = moved.own_personal_data()  # bound to its row, person, kind, method, registrar
+        assert (bound["payee"], bound["beneficiary"]) == (moved.reference, person.pk)
+        assert (bound["kind"], bound["method"]) == ("person", "bank_account")
+        assert bound["registered_by"] == world.treasurer.pk
         assert payee_problems(moved) == []  # its approval is in the token too
         erased = Payee.objects.get(reference="P-2026-900002")
         assert (erased.account, erased.clearing_number) == ("", "")
