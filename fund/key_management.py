@@ -14,17 +14,31 @@ holder or encrypted column is covered without code here.
 Both also re-wrap the secrets kept under the master keys directly (``MASTER_WRAPPED``: a bank
 file's nonce) with the newest master key. Their value never changes: a nonce is part of a file
 that may be at the bank, and a new one would change the file's bytes and digest.
+
+A row that cannot be opened (a key planted by someone with the database, a token damaged) does
+not stop the run: it is skipped and left as found, every other row is finished, and the run
+ends with :class:`RowsSkipped` naming the skipped rows by model, id and reference, after its
+audit event (which lists them too) is committed. Keep the old master key until they are fixed.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from cryptography.fernet import InvalidToken
 from django.apps import apps
 from django.db import models, transaction
 
 from audit.services import record_event
-from fund.crypto import new_data_key, reencrypt, reset_key_cache, rewrap, unwrap_data_key
+from fund.crypto import (
+    DecryptionFailed,
+    new_data_key,
+    reencrypt,
+    reset_key_cache,
+    rewrap,
+    unwrap_data_key,
+)
 from fund.token_fields import (
     KEY_HOLDERS,
     MASTER_WRAPPED,
@@ -35,8 +49,55 @@ from fund.token_fields import (
 )
 
 
+@dataclass(frozen=True)
+class SkippedRow:
+    """A row rotation or re-keying could not open, by model, id and reference only."""
+
+    model: str  # lower-case label, e.g. "accounting.payee"
+    id: Any
+    reference: str = ""
+
+    def as_payload(self) -> dict[str, Any]:
+        return {"model": self.model, "id": self.id, "reference": self.reference}
+
+
+class RowsSkipped(Exception):
+    """The run finished every row it could open; these it could not (left as found)."""
+
+    def __init__(self, action: str, counts: dict[str, Any], skipped: list[SkippedRow]) -> None:
+        self.action = action
+        self.counts = counts
+        self.skipped = skipped
+        named = ", ".join(
+            f"{row.model} {row.id}" + (f" ({row.reference})" if row.reference else "")
+            for row in skipped
+        )
+        super().__init__(
+            f"{len(skipped)} rows could not be opened with the configured master keys and were "
+            f"skipped, left as they were: {named}. Everything else was done. Keep the old "
+            "master key configured until these rows are restored from a backup or erased."
+        )
+
+
+#: What opening a row that is not a valid token under the configured keys raises.
+UNREADABLE = (InvalidToken, DecryptionFailed)
+
+
 def _model(label: str) -> type[models.Model]:
     return apps.get_model(label)
+
+
+def _skipped_row(label: str, pk: Any) -> SkippedRow:
+    """The row by id and, where the model has one, its reference (never a personal value)."""
+    model = _model(label)
+    names = {field.name for field in model._meta.concrete_fields}
+    reference = next((name for name in ("reference", "message_id") if name in names), None)
+    value = (
+        model._default_manager.filter(pk=pk).values_list(reference, flat=True).first()
+        if reference
+        else ""
+    )
+    return SkippedRow(model._meta.label_lower, pk, str(value or ""))
 
 
 def _holder_label(token: TokenField) -> str:
@@ -55,10 +116,14 @@ def _holder_pks_after(
     return list(rows.values_list("pk", flat=True)[:batch_size])
 
 
-def _rewrap_column(column: KeyHolder | MasterWrapped, batch_size: int) -> int:
-    """Re-wrap every value of one column with the newest master key, in locked batches."""
+def _rewrap_column(column: KeyHolder | MasterWrapped, batch_size: int) -> tuple[int, list[Any]]:
+    """Re-wrap every value of one column with the newest master key, in locked batches.
+
+    Returns how many were re-wrapped and the pks of those that could not be opened.
+    """
     manager = _model(column.model)._default_manager
     done = 0
+    unreadable: list[Any] = []
     last_pk: Any = 0
     while pks := _holder_pks_after(column, last_pk, batch_size):
         with transaction.atomic():
@@ -69,37 +134,61 @@ def _rewrap_column(column: KeyHolder | MasterWrapped, batch_size: int) -> int:
                 .only("pk", column.field)
                 .order_by("pk")
             )
+            rewrapped = []
             for row in rows:
-                setattr(row, column.field, rewrap(getattr(row, column.field)))
-            manager.bulk_update(rows, [column.field])
-        done += len(rows)
+                try:
+                    setattr(row, column.field, rewrap(getattr(row, column.field)))
+                except UNREADABLE:
+                    unreadable.append(row.pk)
+                    continue
+                rewrapped.append(row)
+            manager.bulk_update(rewrapped, [column.field])
+        done += len(rewrapped)
         last_pk = pks[-1]
-    return done
+    return done, unreadable
 
 
-def _rewrap_master_wrapped(batch_size: int) -> dict[str, int]:
+def _rewrap_master_wrapped(batch_size: int, skipped: list[SkippedRow]) -> dict[str, int]:
     """Every master-wrapped secret under the newest master key; counts per column."""
-    return {
-        f"{column.model}.{column.field}": _rewrap_column(column, batch_size)
-        for column in MASTER_WRAPPED
-    }
+    counts: dict[str, int] = {}
+    for column in MASTER_WRAPPED:
+        done, unreadable = _rewrap_column(column, batch_size)
+        counts[f"{column.model}.{column.field}"] = done
+        skipped += [_skipped_row(column.model, pk) for pk in unreadable]
+    return counts
+
+
+def _finish(action: str, counts: dict[str, Any], skipped: list[SkippedRow]) -> None:
+    """The run's audit event, committed; then :class:`RowsSkipped` if any row was skipped."""
+    with transaction.atomic():
+        record_event(
+            action=action,
+            object_type="system",
+            payload={**counts, "skipped": [row.as_payload() for row in skipped]},
+        )
+    if skipped:
+        raise RowsSkipped(action, counts, skipped)
 
 
 def rotate_master_keys(batch_size: int = 500) -> int:
     """Re-wrap every data key with the newest master key, in locked batches; returns how many.
 
-    Afterwards the old master keys can be removed from ``FIELD_ENCRYPTION_KEYS``.
+    Afterwards the old master keys can be removed from ``FIELD_ENCRYPTION_KEYS``, unless
+    :class:`RowsSkipped` was raised: then the skipped rows still need them.
     """
     reset_key_cache()
-    counts = {holder.model: _rewrap_column(holder, batch_size) for holder in KEY_HOLDERS}
-    master_wrapped = _rewrap_master_wrapped(batch_size)
+    counts: dict[str, int] = {}
+    skipped: list[SkippedRow] = []
+    for holder in KEY_HOLDERS:
+        counts[holder.model], unreadable = _rewrap_column(holder, batch_size)
+        skipped += [_skipped_row(holder.model, pk) for pk in unreadable]
+    master_wrapped = _rewrap_master_wrapped(batch_size, skipped)
     total = sum(counts.values())
-    with transaction.atomic():
-        record_event(
-            action="keys.rotated",
-            object_type="system",
-            payload={"keys": total, "by_holder": counts, "master_wrapped": master_wrapped},
-        )
+    _finish(
+        "keys.rotated",
+        {"keys": total, "by_holder": counts, "master_wrapped": master_wrapped},
+        skipped,
+    )
     return total
 
 
@@ -154,16 +243,23 @@ def rekey_after_leak(batch_size: int = 500) -> dict[str, int]:
 
     Run with the new master key first in ``FIELD_ENCRYPTION_KEYS`` and the leaked one still
     after it (it unwraps the old data keys), with the application stopped so that nothing
-    writes a token under an old data key meanwhile; then remove the leaked key.
+    writes a token under an old data key meanwhile; then remove the leaked key. A holder whose
+    key or one of whose tokens cannot be opened keeps its old key (a new one would orphan the
+    token) and is reported in :class:`RowsSkipped`.
     """
     reset_key_cache()
     keys = tokens = 0
+    skipped: list[SkippedRow] = []
     for holder in KEY_HOLDERS:
         dependants = [t for t in TOKEN_FIELDS if _holder_label(t) == holder.model]
         last_pk: Any = 0
         while pks := _holder_pks_after(holder, last_pk, batch_size):
             for pk in pks:
-                done = _rekey_holder(holder, pk, dependants)
+                try:
+                    done = _rekey_holder(holder, pk, dependants)
+                except UNREADABLE:  # its transaction rolled back: the row is as it was
+                    skipped.append(_skipped_row(holder.model, pk))
+                    continue
                 if done is not None:
                     keys += 1
                     tokens += done
@@ -171,8 +267,7 @@ def rekey_after_leak(batch_size: int = 500) -> dict[str, int]:
     counts = {
         "keys": keys,
         "tokens": tokens,
-        "master_wrapped": sum(_rewrap_master_wrapped(batch_size).values()),
+        "master_wrapped": sum(_rewrap_master_wrapped(batch_size, skipped).values()),
     }
-    with transaction.atomic():
-        record_event(action="keys.rekeyed", object_type="system", payload=counts)
+    _finish("keys.rekeyed", counts, skipped)
     return counts
