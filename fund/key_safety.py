@@ -2,7 +2,8 @@
 rebuilt under its own key.
 
 ``fund.crypto`` generates a missing key file (embedded mode) only when nothing in the database
-was made with it: no wrapped data key for the field-encryption key (every key holder in
+was made with it: no wrapped data key and no master-wrapped secret (a bank file's nonce) for
+the field-encryption key (every key holder and ``MASTER_WRAPPED`` column in
 ``fund.token_fields``), no personnummer index for the blind-index key.
 """
 
@@ -25,7 +26,7 @@ from audit.services import record_event
 from config.file_modes import owner_only_folder
 from fund.crypto import DecryptionFailed, blind_index, decrypt_json, reset_key_cache, twelve_digits
 from fund.models import Beneficiary
-from fund.token_fields import KEY_HOLDERS
+from fund.token_fields import KEY_HOLDERS, MASTER_WRAPPED
 
 #: Every column holding a blind index (an HMAC under the blind-index key): (model, field).
 BLIND_INDEX_COLUMNS: tuple[tuple[str, str], ...] = (("fund.Beneficiary", "personnummer_index"),)
@@ -48,8 +49,13 @@ def _any_filled(label: str, field: str) -> bool:
 
 
 def encrypted_data_exists() -> bool:
-    """Whether any row holds a data key wrapped by the master keys (so personal data)."""
-    return any(_any_filled(holder.model, holder.field) for holder in KEY_HOLDERS)
+    """Whether any row holds something wrapped by the master keys: a data key (so personal
+    data), or a secret wrapped directly (a bank file's nonce, kept after its person is erased:
+    a new key would leave it unreadable and the file impossible to produce again)."""
+    columns = [(h.model, h.field) for h in KEY_HOLDERS] + [
+        (w.model, w.field) for w in MASTER_WRAPPED
+    ]
+    return any(_any_filled(label, field) for label, field in columns)
 
 
 def blind_indexes_exist() -> bool:

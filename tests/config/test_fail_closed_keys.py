@@ -225,3 +225,31 @@ def test_seed_demo_gives_an_old_demo_database_its_own_index_key(world: World, se
         assert _mode(settings.BLIND_INDEX_KEY_FILE) == 0o600
     finally:
         crypto.reset_key_cache()
+
+
+@pytest.mark.django_db
+def test_missing_field_encryption_key_is_refused_when_only_bank_file_nonces_depend_on_it(
+    world: World, fresh_keys
+):
+    """Second review of issue #14 (L1): every person erased, yet an exported bank file's
+    nonce is still wrapped by the master key; a new key would make it unreadable for good."""
+    from accounting import payouts
+    from accounting.models import PaymentBatch
+
+    app = world.run(
+        world.to_approved(world.new_application("300")), "schedule_payout", world.treasurer
+    )
+    batch = payouts.approve_batch(
+        payouts.create_batch(world.treasurer, applications=[app]), world.treasurer2
+    )
+    payouts.export_batch(batch, world.treasurer)
+    assert PaymentBatch.objects.get(pk=batch.pk).wrapped_file_nonce
+    Beneficiary.objects.update(wrapped_key="", encrypted_personal_data="")  # all erased
+    key_file = fresh_keys / "field-encryption.key"
+    key_file.unlink()
+    crypto.reset_key_cache()
+
+    with pytest.raises(ImproperlyConfigured) as refused:
+        crypto.master_cipher()
+    assert str(key_file) in str(refused.value)
+    assert not key_file.exists(), "no new key that would leave the bank files' nonces unreadable"
