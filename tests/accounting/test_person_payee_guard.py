@@ -29,8 +29,7 @@ OTHER_NAME = "Bertil Annanperson"
 
 def _reinsert(payee: Payee, **changes: Any) -> None:
     """The review's move: DELETE the row and INSERT it again, with raw SQL (no master key)."""
-    row = Payee.objects.filter(pk=payee.pk).values().get()
-    row.update(changes)
+    row: dict[str, Any] = {**Payee.objects.filter(pk=payee.pk).values().get(), **changes}
     fields = {f.attname: f for f in Payee._meta.concrete_fields}
     columns = [fields[name].column for name in row]
     values = [fields[name].get_db_prep_save(value, connection) for name, value in row.items()]
