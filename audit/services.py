@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -79,6 +80,18 @@ def _check_payload(payload: Any, path: str = "payload") -> None:
             _check_payload(value, f"{path}[{index}]")
     elif isinstance(payload, str):
         check_loggable_text(payload, path)
+    elif isinstance(payload, int | float | Decimal) and not isinstance(payload, bool):
+        _check_number(payload, path)
+
+
+def _check_number(number: int | float | Decimal, path: str) -> None:
+    """A personnummer typed as a number (198112189876) is still one: its decimal form is
+    checked like text. Ids, sequences and amounts are far shorter."""
+    digits = format(number, "f") if isinstance(number, Decimal) else str(number)
+    if isinstance(number, float) and number.is_integer():
+        digits = str(int(number))
+    if _PERSONNUMMER.search(digits):
+        raise AuditPayloadError(f"{path}: looks like a personal identity number")
 
 
 def check_loggable_text(text: str, path: str) -> None:
