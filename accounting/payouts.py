@@ -812,7 +812,7 @@ def void_batch_file(batch: PaymentBatch, *, actor: Any) -> PaymentBatch:
         batch.voided_by = actor
         batch.save(update_fields=["status", "voided_at", "voided_by"])
         void_file = Path(settings.PAYOUT_FILES_DIR) / f"{batch.message_id}.xml"
-        transaction.on_commit(lambda: void_file.unlink(missing_ok=True))  # never uploaded again
+        transaction.on_commit(lambda: _shred_file(void_file))  # never uploaded again
         _batch_event(
             batch,
             actor,
@@ -883,6 +883,42 @@ def _overwrite(path: Path, content: bytes) -> None:
     path.chmod(0o600)
 
 
+def _shred_file(path: Path) -> None:
+    """Overwrite the file with zeros in place, then unlink it: unlinking alone leaves its bytes
+    (accounts, a personkonto) in the inode for any other link, and in freed blocks."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return
+    _overwrite(path, b"\0" * size)
+    path.unlink(missing_ok=True)
+
+
+def payout_folder_problem(payee_ids: list[int]) -> str | None:
+    """Why erasure must wait: files paid these person payees but ``PAYOUT_FILES_DIR`` is not
+    there to redact them (not mounted, or another host's settings). Erasure destroys the key
+    that finds the account, so a file it cannot see would keep the personkonto for good."""
+    folder = Path(settings.PAYOUT_FILES_DIR)
+    if folder.is_dir():
+        return None
+    paid = PaymentBatch.objects.filter(
+        pk__in=_batches_paying(
+            list(
+                Payee.objects.filter(pk__in=payee_ids, kind=PayeeKind.PERSON).values_list(
+                    "pk", flat=True
+                )
+            )
+        )
+    )
+    if not paid.exists():
+        return None
+    return _(
+        "The payout folder %(folder)s (setting PAYOUT_FILES_DIR) does not exist here, but bank "
+        "files paid this person's own account: mount the folder or run the erasure where it is, "
+        "so the files can be redacted before the key is destroyed."
+    ) % {"folder": folder}
+
+
 def redact_payee_from_bank_files(payee: Payee) -> list[str]:
     """Redact a person payee's account, and the nonce of each file that paid it, from every
     file in ``PAYOUT_FILES_DIR``; returns the redacted files' names (message ids), for the
@@ -947,6 +983,67 @@ def _batches_paying(payee_ids: list[int]) -> Any:
     return PaymentOrder.objects.filter(
         payee_id__in=payee_ids, batch__isnull=False, in_file=True
     ).values("batch_id")
+
+
+def forget_legacy_file_digests(payee_ids: list[int]) -> int:
+    """At erasure: blank the stored digest of every file without a nonce (exported before
+    migration accounting 0011) that paid these payees; returns how many.
+
+    Such a file can be rebuilt from the database alone, so its digest gives the account back
+    by trying candidates (3300 + a personnummer). The file is never produced again (its payee
+    is erased); the digest in the permanent ``payout.batch_exported`` and ``batch_sent``
+    events stays (see docs/privacy.md, "Residual data"). Run before :func:`destroy_file_nonces`.
+    """
+    return (
+        PaymentBatch.objects.filter(pk__in=_batches_paying(payee_ids), wrapped_file_nonce="")
+        .exclude(file_sha256="")
+        .update(file_sha256="")
+    )
+
+
+def redact_erased_payees_from_bank_file(batch: PaymentBatch, *, actor: Any = None) -> list[int]:
+    """Redact, without any key, the accounts of erased person payees from this batch's file in
+    ``PAYOUT_FILES_DIR``, and the file's nonce; returns the redacted orders' ids.
+
+    For a file erasure did not see (another host's folder, a file restored from a backup):
+    the transfers are found by their end-to-end ids (``PO-<order>``), which the ledger keeps,
+    so the erased key is not needed. Text outside those elements is not searched (that needs
+    the account, which is gone).
+    """
+    with transaction.atomic():
+        batch = _locked_batch(batch)
+        orders = sorted(
+            PaymentOrder.objects.filter(
+                batch=batch,
+                payee__kind=PayeeKind.PERSON,
+                payee__beneficiary__erased_at__isnull=False,
+            ).values_list("pk", flat=True)
+        )
+        folder = Path(settings.PAYOUT_FILES_DIR)
+        if not folder.is_dir():
+            raise ValidationFailed(
+                _("The payout folder %(folder)s (setting PAYOUT_FILES_DIR) does not exist here.")
+                % {"folder": folder}
+            )
+        path = folder / f"{batch.message_id}.xml"
+        for leftover in folder.glob(f".{batch.message_id}.xml.*"):  # a worker's temporary file
+            _shred_file(leftover)
+        if not orders or not path.is_file():
+            return []
+        content = path.read_bytes()
+        cleaned = _redacted_bank_file(content, {f"PO-{pk}" for pk in orders}, [])
+        if cleaned == content:
+            return []
+        _overwrite(path, cleaned)
+        record_event(
+            action="payout.bank_file_redacted",
+            actor=actor,
+            role=Role.ADMINISTRATOR if actor is not None else "",
+            object_type="payment_batch",
+            object_ref=batch.message_id,
+            payload={"batch": batch.pk, "orders": orders},
+        )
+    return orders
 
 
 def destroy_file_nonces(payee_ids: list[int]) -> int:

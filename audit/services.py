@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -79,6 +80,36 @@ def _check_payload(payload: Any, path: str = "payload") -> None:
             _check_payload(value, f"{path}[{index}]")
     elif isinstance(payload, str):
         check_loggable_text(payload, path)
+    elif isinstance(payload, int | float | Decimal) and not isinstance(payload, bool):
+        _check_number(payload, path)
+
+
+def _check_number(number: int | float | Decimal, path: str) -> None:
+    """A personnummer typed as a number (8112189876, 198112189876) is still one.
+
+    A number's whole part is refused when it reads as one: 10 or 12 digits, a birth date (or
+    samordningsnummer day + 60) and a valid check digit. Ids and sequences are far shorter,
+    and a large amount such as 1000000000 is no date.
+    """
+    try:
+        whole = str(abs(int(number)))
+    except (ValueError, OverflowError):  # NaN, infinity: no digits to read
+        return
+    if len(whole) == 12 and whole[:2] in ("19", "20"):
+        whole = whole[2:]
+    if len(whole) != 10:
+        return
+    month, day = int(whole[2:4]), int(whole[4:6])
+    if 1 <= month <= 12 and (1 <= day <= 31 or 61 <= day <= 91) and _luhn_valid(whole):
+        raise AuditPayloadError(f"{path}: looks like a personal identity number")
+
+
+def _luhn_valid(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(digits):
+        value = int(char) * (2 if index % 2 == 0 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
 
 
 def check_loggable_text(text: str, path: str) -> None:

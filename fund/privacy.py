@@ -327,12 +327,24 @@ def _shred_person_payees(person: Beneficiary) -> dict[str, Any]:
     nonces of the batches that paid them are destroyed (the nonce is what keeps a file's
     stored digest from giving the account back).
 
+    Refused while bank files paid them but the payout folder is missing (they could not be
+    redacted, and the key that finds the account is about to go). Files exported before the
+    nonce have their stored digest blanked instead.
+
     Returns counts and file references for the erasure's audit event.
     """
     from accounting.models import Payee
-    from accounting.payouts import destroy_file_nonces, redact_payee_from_bank_files
+    from accounting.payouts import (
+        destroy_file_nonces,
+        forget_legacy_file_digests,
+        payout_folder_problem,
+        redact_payee_from_bank_files,
+    )
 
     payees = list(Payee.objects.select_for_update().filter(beneficiary=person).order_by("pk"))
+    problem = payout_folder_problem([p.pk for p in payees])
+    if problem:  # the whole erasure rolls back: nothing is destroyed
+        raise ValidationFailed(problem)
     files: list[str] = []
     for payee in payees:
         files.extend(redact_payee_from_bank_files(payee))
@@ -343,6 +355,7 @@ def _shred_person_payees(person: Beneficiary) -> dict[str, Any]:
     return {
         "count": count,
         "bank_files_redacted": sorted(set(files)),
+        "legacy_file_digests_blanked": forget_legacy_file_digests(ids),
         "batch_nonces_destroyed": destroy_file_nonces(ids),
     }
 

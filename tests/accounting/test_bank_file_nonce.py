@@ -29,6 +29,7 @@ from tests.accounting.test_person_payee_account import (
     CLEARING,
     _paid_to_person_with_file,
 )
+from workflows.exceptions import ValidationFailed
 
 NS = {"p": pain001.NAMESPACE}
 
@@ -266,3 +267,55 @@ def test_rotation_and_re_keying_keep_every_exported_files_bytes(world, settings,
         Fernet(old).decrypt(stored.wrapped_file_nonce.encode())
     assert payouts.export_batch(stored, world.treasurer) == content
     assert stored.file_sha256 == hashlib.sha256(content).hexdigest()
+
+
+def test_erasure_blanks_the_digest_of_a_file_exported_before_the_nonce(world, settings, tmp_path):
+    """Review 14b, H2: a file exported before migration 0011 has no nonce, so everything in it
+    can be rebuilt from the database; its stored digest would give the erased personkonto back
+    (3300 + candidate personnummer) unless erasure blanks it."""
+    from tests.accounting.test_person_payee_account import NAME, _person_payee
+
+    settings.PAYOUT_FILES_DIR = tmp_path
+    app = world.to_approved(world.new_application("700", name=NAME))
+    payee = _person_payee(world, app.beneficiary)
+    app = world.run(app, "schedule_payout", world.treasurer, payee=payee.pk)
+    batch = payouts.approve_batch(
+        payouts.create_batch(world.treasurer, applications=[app]), world.treasurer2
+    )
+    created_at = timezone.localtime()
+    old_file = pain001.build(  # what the export wrote before migration 0011
+        message_id=batch.message_id,
+        created_at=created_at,
+        execution_date=batch.execution_date,
+        transfers=payouts.transfers_of(batch),
+    )
+    batch.orders.update(in_file=True)
+    PaymentBatch.objects.filter(pk=batch.pk).update(
+        exported_at=created_at,
+        exported_by=world.treasurer,
+        file_sha256=hashlib.sha256(old_file).hexdigest(),
+        wrapped_file_nonce="",
+    )
+    payouts.mark_sent(PaymentBatch.objects.get(pk=batch.pk), world.treasurer)
+    app = world.run(app, "confirm_paid", world.treasurer)
+    app = world.run(app, "close", world.officer)
+    untouched = _approved_batch(world, "300")  # someone else's legacy-free file keeps its digest
+    payouts.export_batch(untouched, world.treasurer)
+    untouched_digest = PaymentBatch.objects.get(pk=untouched.pk).file_sha256
+    assert _attacker_digest(batch, clearing=CLEARING, account=ACCOUNT) == (
+        PaymentBatch.objects.get(pk=batch.pk).file_sha256
+    )
+
+    privacy.erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+
+    batch.refresh_from_db()
+    assert batch.file_sha256 == ""
+    candidates = ["8112189868", ACCOUNT, "8112189884"]
+    digests = {_attacker_digest(batch, clearing=CLEARING, account=c) for c in candidates}
+    assert batch.file_sha256 not in digests
+    assert PaymentBatch.objects.get(pk=untouched.pk).file_sha256 == untouched_digest
+    erased = AuditEvent.objects.get(action="beneficiary.erased")
+    assert erased.payload["payees"]["legacy_file_digests_blanked"] == 1
+    assert erased.payload["payees"]["batch_nonces_destroyed"] == 0
+    with pytest.raises(ValidationFailed):  # such a file is never produced again
+        payouts.export_batch(batch, world.treasurer)

@@ -5,6 +5,7 @@ Each test is one scenario the review drove through the services; each failed bef
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 
 import pytest
@@ -398,3 +399,27 @@ def test_payout_failed_by_hand_never_leaves_an_order_at_the_bank(world):
         world.run(app, "payout_failed", world.treasurer, reason="other", payment_orders=[order.pk])
     app.refresh_from_db()
     assert app.state == State.PAYOUT_SCHEDULED
+
+
+def test_a_voided_file_is_overwritten_before_it_is_unlinked(
+    world, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    """Unlinking alone leaves the bytes (accounts, a personkonto) wherever another link or a
+    freed block keeps them; the file is overwritten in place first, like a redaction."""
+    from accounting.tasks import generate_payout_file, payout_file_path
+
+    settings.PAYOUT_FILES_DIR = tmp_path
+    app = _scheduled(world, "700")
+    batch = _approved_batch(world, app)
+    generate_payout_file.delay(batch.message_id, world.treasurer.pk).get()
+    path = payout_file_path(batch.message_id)
+    content = path.read_bytes()
+    other_link = tmp_path / "other-link"
+    os.link(path, other_link)  # the same inode, as a backup tool's hard link would be
+
+    with django_capture_on_commit_callbacks(execute=True):
+        payouts.void_batch_file(batch, actor=world.treasurer2)
+
+    assert not path.exists()
+    left = other_link.read_bytes()
+    assert len(left) == len(content) and set(left) == {0}

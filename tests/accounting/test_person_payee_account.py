@@ -122,6 +122,7 @@ def test_erasure_removes_the_personkonto_from_the_database_and_the_bank_files(
     assert erased.payload["payees"] == {
         "count": 1,
         "bank_files_redacted": [batch.message_id],
+        "legacy_file_digests_blanked": 0,
         "batch_nonces_destroyed": 1,
     }
     assert oct(path.stat().st_mode)[-3:] == "600"

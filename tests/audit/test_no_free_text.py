@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.db import transaction
 
@@ -56,3 +58,26 @@ def test_codes_references_dates_and_amounts_are_accepted(chain, value):
     with transaction.atomic():
         event = record_event(action="x", payload={"value": value, "many": [value]})
     assert event.payload["value"] == value
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"n": 198112189876},
+        {"n": 8112189876},
+        {"amount": Decimal("198112189876")},
+        {"amounts": [Decimal("8112189876.00")]},
+        {"n": 198112189876.0},
+    ],
+)
+def test_the_audit_log_refuses_a_personnummer_given_as_a_number(chain, payload):
+    with pytest.raises(AuditPayloadError, match="personal identity number"), transaction.atomic():
+        record_event(action="x", payload=payload)
+    assert not AuditEvent.objects.exists()
+
+
+def test_ids_sequences_and_amounts_as_numbers_are_accepted(chain):
+    payload = {"batch": 12, "orders": [1, 2, 30567], "amount": Decimal("1500.00"), "ok": True}
+    with transaction.atomic():
+        event = record_event(action="x", payload=payload)
+    assert event.payload["orders"] == [1, 2, 30567]
