@@ -82,6 +82,25 @@ def _approved_batch(world: Any, amount: str = "100") -> PaymentBatch:
     return payouts.approve_batch(batch, world.treasurer2)
 
 
+def _exported_as_before_the_nonce(batch: PaymentBatch, exporter: Any) -> bytes:
+    """Mark the batch exported the way migration 0011's predecessors did: no nonce in the file."""
+    created_at = timezone.localtime()
+    old_file = pain001.build(
+        message_id=batch.message_id,
+        created_at=created_at,
+        execution_date=batch.execution_date,
+        transfers=payouts.transfers_of(batch),
+    )
+    batch.orders.update(in_file=True)
+    PaymentBatch.objects.filter(pk=batch.pk).update(
+        exported_at=created_at,
+        exported_by=exporter,
+        file_sha256=hashlib.sha256(old_file).hexdigest(),
+        wrapped_file_nonce="",
+    )
+    return old_file
+
+
 def test_each_bank_file_carries_its_batchs_secret_nonce_and_still_validates(world):
     batch = _approved_batch(world)
     content = payouts.export_batch(batch, world.treasurer)
@@ -102,20 +121,7 @@ def test_each_bank_file_carries_its_batchs_secret_nonce_and_still_validates(worl
 def test_a_batch_exported_before_the_nonce_re_exports_the_same_bytes(world):
     """Batches exported before migration 0011 have no nonce: their file is what it was."""
     batch = _approved_batch(world)
-    created_at = timezone.localtime()
-    old_file = pain001.build(  # what the export wrote before the nonce
-        message_id=batch.message_id,
-        created_at=created_at,
-        execution_date=batch.execution_date,
-        transfers=payouts.transfers_of(batch),
-    )
-    batch.orders.update(in_file=True)
-    PaymentBatch.objects.filter(pk=batch.pk).update(
-        exported_at=created_at,
-        exported_by=world.treasurer,
-        file_sha256=hashlib.sha256(old_file).hexdigest(),
-        wrapped_file_nonce="",
-    )
+    old_file = _exported_as_before_the_nonce(batch, world.treasurer)
     batch.refresh_from_db()
 
     assert payouts.export_batch(batch, world.treasurer) == old_file
@@ -282,20 +288,7 @@ def test_erasure_blanks_the_digest_of_a_file_exported_before_the_nonce(world, se
     batch = payouts.approve_batch(
         payouts.create_batch(world.treasurer, applications=[app]), world.treasurer2
     )
-    created_at = timezone.localtime()
-    old_file = pain001.build(  # what the export wrote before migration 0011
-        message_id=batch.message_id,
-        created_at=created_at,
-        execution_date=batch.execution_date,
-        transfers=payouts.transfers_of(batch),
-    )
-    batch.orders.update(in_file=True)
-    PaymentBatch.objects.filter(pk=batch.pk).update(
-        exported_at=created_at,
-        exported_by=world.treasurer,
-        file_sha256=hashlib.sha256(old_file).hexdigest(),
-        wrapped_file_nonce="",
-    )
+    _exported_as_before_the_nonce(batch, world.treasurer)
     payouts.mark_sent(PaymentBatch.objects.get(pk=batch.pk), world.treasurer)
     app = world.run(app, "confirm_paid", world.treasurer)
     app = world.run(app, "close", world.officer)

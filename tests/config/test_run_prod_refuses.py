@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,7 @@ from django.core.management.base import CommandError
 
 from audit.signing import signing_key
 from config.production_checks import database_file_problems, production_problems
-from tests.config.test_deploy_settings import PRODUCTION_ENV
+from tests.config.test_deploy_settings import _manage
 from tests.fixtures import UserFactory
 
 
@@ -126,20 +124,6 @@ def test_run_prod_refuses_a_world_readable_database_file(tmp_path):
 
 
 # --- the command, as `make run-prod` runs it ------------------------------------------------
-
-
-def _manage(*args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV}
-    env.update(PRODUCTION_ENV)
-    env.update(extra_env)
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def _signing_key_env(tmp_path: Path) -> dict[str, str]:
