@@ -27,14 +27,13 @@ def encrypt_evidence(apps, schema_editor):
         for row in model.objects.select_related(path).iterator(chunk_size=500):
             person = _person(row, path)
             text = (row.evidence_reference or "").strip()
-            if not text or person.erased_at is not None:
-                token = ""
-            else:
+            sealed = ""  # nothing to keep, or the person is erased
+            if text and person.erased_at is None:
                 if not person.wrapped_key:
                     person.wrapped_key = new_wrapped_key()
                     person.save(update_fields=["wrapped_key"])
-                token = encrypt_json(person.wrapped_key, {"text": text})
-            row.encrypted_evidence_reference = token
+                sealed = encrypt_json(person.wrapped_key, {"text": text})
+            row.encrypted_evidence_reference = sealed
             row.evidence_reference = ""
             row.save(update_fields=["encrypted_evidence_reference", "evidence_reference"])
 
