@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounting.models import PaymentBatch
+from accounting.management.commands._batch import batch_named
 from accounting.payouts import export_batch
 from workflows.exceptions import WorkflowError
 
@@ -37,14 +37,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         key = options["batch"]
-        batches = PaymentBatch.objects.all()
-        batch = (
-            batches.filter(pk=int(key)).first()
-            if str(key).isdigit()
-            else batches.filter(message_id=key).first()
-        )
-        if batch is None:
-            raise CommandError(f"No payment batch {key}.")
+        batch = batch_named(key)
         if options["user"]:
             user = get_user_model().objects.filter(username=options["user"]).first()
         else:

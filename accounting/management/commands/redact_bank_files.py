@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounting.models import PaymentBatch
+from accounting.management.commands._batch import batch_named
 from accounting.payouts import redact_erased_payees_from_bank_file
 from workflows.exceptions import WorkflowError
 
@@ -32,14 +32,7 @@ class Command(BaseCommand):
             if user is None:
                 raise CommandError(f"No user {options['user']}.")
         for key in options["batches"]:
-            batches = PaymentBatch.objects.all()
-            batch = (
-                batches.filter(pk=int(key)).first()
-                if str(key).isdigit()
-                else batches.filter(message_id=key).first()
-            )
-            if batch is None:
-                raise CommandError(f"No payment batch {key}.")
+            batch = batch_named(key)
             try:
                 orders = redact_erased_payees_from_bank_file(batch, actor=user)
             except WorkflowError as exc:
