@@ -68,35 +68,34 @@ def key_problems() -> list[str]:
                 )
     else:
         path = Path(settings.FIELD_ENCRYPTION_KEY_FILE)
-        if path.exists():
-            problems += _file_problem("key file", path)
-        else:
-            problems.append(
-                f"No field-encryption key: set FIELD_ENCRYPTION_KEYS, or restore the key file "
-                f"{path} from your key backup. Without it no person can be read."
-            )
+        problems += _key_file_problems(
+            path,
+            f"No field-encryption key: set FIELD_ENCRYPTION_KEYS, or restore the key file "
+            f"{path} from your key backup. Without it no person can be read.",
+        )
     if settings.BLIND_INDEX_KEY:
         problems += _blind_index_key_strength(str(settings.BLIND_INDEX_KEY))
     else:
         path = Path(settings.BLIND_INDEX_KEY_FILE)
-        if path.exists():
-            problems += _file_problem("key file", path)
-        else:
-            problems.append(
-                f"No blind-index key: set BLIND_INDEX_KEY, or restore the key file {path} "
-                "from your key backup. Without it duplicates and yearly limits per person "
-                "are not found."
-            )
-    signing = Path(settings.AUDIT_SIGNING_KEY_FILE)
-    if signing.exists():
-        problems += _file_problem("key file", signing)
-    else:
-        problems.append(
-            f"No audit signing key at {signing} (AUDIT_SIGNING_KEY_FILE): create an Ed25519 "
-            "key pair there (PEM, PKCS#8, mode 0600) and its public key at "
-            "AUDIT_PUBLIC_KEY_FILE."
+        problems += _key_file_problems(
+            path,
+            f"No blind-index key: set BLIND_INDEX_KEY, or restore the key file {path} "
+            "from your key backup. Without it duplicates and yearly limits per person "
+            "are not found.",
         )
+    signing = Path(settings.AUDIT_SIGNING_KEY_FILE)
+    problems += _key_file_problems(
+        signing,
+        f"No audit signing key at {signing} (AUDIT_SIGNING_KEY_FILE): create an Ed25519 "
+        "key pair there (PEM, PKCS#8, mode 0600) and its public key at "
+        "AUDIT_PUBLIC_KEY_FILE.",
+    )
     return problems
+
+
+def _key_file_problems(path: Path, missing: str) -> list[str]:
+    """A key file must exist and be its owner's only."""
+    return _file_problem("key file", path) if path.exists() else [missing]
 
 
 @sensitive_variables()
