@@ -1,7 +1,11 @@
-"""The Ed25519 key pair that signs checkpoints. It lives in files, never in the database.
+"""The Ed25519 key that signs checkpoints, behind a small signer interface.
 
-In embedded mode (``settings.GENERATE_MISSING_KEYS``) a missing pair is generated on first
-use; otherwise a missing key is a configuration error, stated plainly.
+The key never lives in the database. By default it is a file (``AUDIT_SIGNER=file``); in
+embedded mode (``settings.GENERATE_MISSING_KEYS``) a missing pair is generated on first use,
+otherwise a missing key is a configuration error, stated plainly. With
+``AUDIT_SIGNER=socket:/run/fundflow-signer/signer.sock`` the key stays with a separate signer
+process under its own user (:mod:`audit.signer`), out of the application user's reach; an
+HSM or KMS plugs in the same way, as any object with ``public_key()`` and ``sign(message)``.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import base64
 import os
 from pathlib import Path
+from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import (
@@ -24,6 +29,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from audit.canonical import checkpoint_message
 from audit.chain import key_fingerprint
+from audit.note import VerifierKey
+from audit.note import sign_note as _sign_note
 
 
 class SigningKeyMissing(ImproperlyConfigured):
@@ -88,7 +95,53 @@ def fingerprint(key: Ed25519PublicKey) -> str:
 
 
 def sign_checkpoint(sequence: int, head_hash: str) -> tuple[str, str]:
-    """(base64 signature, public key fingerprint) for the chain's state at ``sequence``."""
+    """(base64 signature, fingerprint) in the first checkpoint format (kept for old rows)."""
     key = signing_key()
     signature = key.sign(checkpoint_message(sequence, head_hash))
     return base64.b64encode(signature).decode("ascii"), fingerprint(key.public_key())
+
+
+class Signer(Protocol):
+    """Anything that holds the log's Ed25519 key: a file, a signer process, an HSM or KMS."""
+
+    def public_key(self) -> Ed25519PublicKey: ...
+
+    def sign(self, message: bytes) -> bytes: ...
+
+
+class FileSigner:
+    """The key in ``AUDIT_SIGNING_KEY_FILE``, readable by the application user."""
+
+    def public_key(self) -> Ed25519PublicKey:
+        return signing_key().public_key()
+
+    def sign(self, message: bytes) -> bytes:
+        return signing_key().sign(message)
+
+
+def signer() -> Signer:
+    """The configured signer (``AUDIT_SIGNER``: ``file`` or ``socket:<path>``)."""
+    setting = str(getattr(settings, "AUDIT_SIGNER", "file") or "file")
+    if setting == "file":
+        return FileSigner()
+    if setting.startswith("socket:"):
+        from audit.signer import SocketSigner
+
+        return SocketSigner(setting.removeprefix("socket:"))
+    raise ImproperlyConfigured(f"AUDIT_SIGNER must be 'file' or 'socket:<path>', not {setting!r}")
+
+
+def log_origin() -> str:
+    """The log's name: first line of every checkpoint and the signing key's name."""
+    return str(settings.AUDIT_LOG_ORIGIN)
+
+
+def verifier_key(key: Ed25519PublicKey | None = None) -> VerifierKey:
+    """The log's verifier key (``<origin>+<key id>+<key>``), for the auditors' file."""
+    return VerifierKey(log_origin(), key if key is not None else signer().public_key())
+
+
+def sign_note(text: str) -> str:
+    """``text`` as a signed note under the log's name and key."""
+    active = signer()
+    return _sign_note(text, log_origin(), active.sign, active.public_key())

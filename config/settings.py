@@ -249,6 +249,29 @@ AUDIT_SIGNING_KEY_FILE = Path(
 AUDIT_PUBLIC_KEY_FILE = Path(
     os.environ.get("AUDIT_PUBLIC_KEY_FILE", VAR_DIR / "keys" / "audit-signing.pub.pem")
 )
+#: Who holds the signing key: ``file`` (AUDIT_SIGNING_KEY_FILE) or ``socket:<path>`` (a
+#: separate signer process under its own user, ``python -m audit.signer``; README).
+AUDIT_SIGNER = os.environ.get("AUDIT_SIGNER", "file")
+#: The log's name: the first line of every checkpoint and the name of its key. Set it once,
+#: for good, to something that names the foundation (a schema-less URL).
+AUDIT_LOG_ORIGIN = os.environ.get("AUDIT_LOG_ORIGIN", "fundflow.local/audit")
+#: Checkpoints are made by the request (or task) that crosses either threshold, in every
+#: mode: after this many events since the last one, or when it is this old.
+AUDIT_CHECKPOINT_EVERY_EVENTS = int(os.environ.get("AUDIT_CHECKPOINT_EVERY_EVENTS", "100"))
+AUDIT_CHECKPOINT_EVERY_MINUTES = int(os.environ.get("AUDIT_CHECKPOINT_EVERY_MINUTES", "60"))
+AUDIT_AUTO_CHECKPOINT = env_bool("AUDIT_AUTO_CHECKPOINT", True)
+#: Who gets each new checkpoint by mail (comma-separated), so it leaves the server at once.
+AUDIT_CHECKPOINT_RECIPIENTS = [
+    a.strip() for a in os.environ.get("AUDIT_CHECKPOINT_RECIPIENTS", "").split(",") if a.strip()
+]
+#: An RFC 3161 timestamp authority for every checkpoint (empty: none). Its CA certificates
+#: (PEM) are what verification trusts.
+AUDIT_TSA_URL = os.environ.get("AUDIT_TSA_URL", "")
+AUDIT_TSA_CA_FILE = os.environ.get("AUDIT_TSA_CA_FILE", "")
+AUDIT_TSA_TIMEOUT_SECONDS = float(os.environ.get("AUDIT_TSA_TIMEOUT_SECONDS", "10"))
+#: How far event times may go backwards (a clock stepped back by NTP) before verification
+#: reports it; the same tolerance applies to a checkpoint's time against its events.
+AUDIT_CLOCK_TOLERANCE_SECONDS = int(os.environ.get("AUDIT_CLOCK_TOLERANCE_SECONDS", "120"))
 
 # Celery: in-process unless a broker is configured.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
@@ -294,6 +317,18 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+
+
+def _addresses(value: str) -> list[tuple[str, str]]:
+    """``"Anna Admin <anna@example.org>, ops@example.org"`` as Django's (name, address) pairs."""
+    from email.utils import getaddresses
+
+    return [(name or address, address) for name, address in getaddresses([value]) if address]
+
+
+#: Who gets error and alert mail (a broken audit chain among them): ADMINS from the
+#: environment, so an installation never runs with nobody to tell.
+ADMINS = _addresses(os.environ.get("ADMINS", ""))
 #: The address reminders link to (no personal data in mails: references only).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
