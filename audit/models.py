@@ -74,6 +74,15 @@ class AuditCheckpoint(models.Model):
     created_at = models.DateTimeField(_("created (UTC)"))
     signature = models.CharField(_("Ed25519 signature (base64)"), max_length=100)
     key_fingerprint = models.CharField(_("public key fingerprint (SHA-256)"), max_length=64)
+    #: The signed checkpoint note (c2sp.org/tlog-checkpoint): origin, size, Merkle root,
+    #: chain head and time, as the auditors receive it. Empty on first-format checkpoints,
+    #: whose signature covers only (sequence, hash).
+    note = models.TextField(_("signed checkpoint note"), blank=True)
+    #: RFC 6962 Merkle root over the event hashes 1..sequence, hex (empty on old rows).
+    root_hash = models.CharField(_("Merkle root"), max_length=64, blank=True)
+    #: The Merkle tree's right edge at this size, so the next checkpoint hashes only the
+    #: events since. A convenience: verification recomputes the tree from the events.
+    frontier = models.TextField(blank=True)
 
     class Meta:
         ordering = ["sequence"]
@@ -83,3 +92,49 @@ class AuditCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint #{self.sequence} {self.hash[:12]}"
+
+
+class AuditTimestamp(models.Model):
+    """An RFC 3161 timestamp token over one checkpoint's signed note, from an outside authority.
+
+    Asked for after the checkpoint commits (appends never wait for the authority), kept
+    append-only like the checkpoints. The token proves the note existed at ``gen_time``.
+    """
+
+    checkpoint = models.OneToOneField(
+        AuditCheckpoint, on_delete=models.PROTECT, related_name="timestamp"
+    )
+    token = models.TextField(_("timestamp token (base64 DER)"))
+    gen_time = models.DateTimeField(_("time stated by the authority (UTC)"))
+    authority = models.CharField(_("timestamp authority"), max_length=200)
+
+    class Meta:
+        verbose_name = _("audit timestamp")
+        verbose_name_plural = _("audit timestamps")
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"timestamp of checkpoint #{self.checkpoint_id}"
+
+
+class AuditVerificationRun(models.Model):
+    """The outcome of one verification or checkpoint attempt, for the alert on the pages.
+
+    Not evidence (the chain and the auditors' files are): a failed run is what makes the
+    auditors' page and the dashboard say so in the embedded mode, where no mail may arrive.
+    """
+
+    ran_at = models.DateTimeField(_("ran at (UTC)"), db_index=True)
+    kind = models.CharField(_("kind"), max_length=20)  # verify | checkpoint | timestamp
+    ok = models.BooleanField(_("intact"))
+    sequence = models.PositiveBigIntegerField(_("first broken sequence"), null=True, blank=True)
+    summary = models.CharField(_("summary"), max_length=400)
+
+    class Meta:
+        ordering = ["-ran_at", "-id"]
+        verbose_name = _("audit verification run")
+        verbose_name_plural = _("audit verification runs")
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {'ok' if self.ok else 'FAILED'} {self.ran_at:%Y-%m-%d %H:%M}"

@@ -1,4 +1,4 @@
-"""Signed notes (c2sp.org/signed-note) with Ed25519, and checkpoint bodies (c2sp.org/tlog-checkpoint).
+"""Signed notes (c2sp.org/signed-note, Ed25519) and checkpoint bodies (c2sp.org/tlog-checkpoint).
 
 The auditors' copy of the log's state leaves the server as plain text they can read, mail and
 keep: a checkpoint note signed with the log's key, and the log's verifier key beside it so a
@@ -236,6 +236,8 @@ def parse_notes(text: str) -> list[str]:
     return notes
 
 
-def checkpoint_notes(signed_notes: Sequence[str], trusted: Iterable[VerifierKey]) -> list[CheckpointBody]:
+def checkpoint_notes(
+    signed_notes: Sequence[str], trusted: Iterable[VerifierKey]
+) -> list[CheckpointBody]:
     keys = list(trusted)
     return [CheckpointBody.parse(open_note(note, keys)[0]) for note in signed_notes]

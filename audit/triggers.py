@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-PROTECTED_TABLES = ("audit_auditevent", "audit_auditcheckpoint")
+PROTECTED_TABLES = ("audit_auditevent", "audit_auditcheckpoint", "audit_audittimestamp")
 
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION audit_refuse_change() RETURNS trigger

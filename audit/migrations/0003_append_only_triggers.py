@@ -5,12 +5,16 @@ from django.db import migrations
 from audit import triggers
 
 
+#: The tables that existed at this migration (later ones install their own tables' triggers).
+TABLES = ("audit_auditevent", "audit_auditcheckpoint")
+
+
 def install(apps, schema_editor):
-    triggers.install(schema_editor.connection)
+    triggers.install(schema_editor.connection, TABLES)
 
 
 def drop(apps, schema_editor):
-    triggers.drop(schema_editor.connection)
+    triggers.drop(schema_editor.connection, TABLES)
 
 
 class Migration(migrations.Migration):
