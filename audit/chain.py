@@ -17,11 +17,13 @@ import enum
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from json.scanner import make_scanner
 from typing import Any, NamedTuple, Protocol
 
 from audit.canonical import GENESIS_HASH, checkpoint_message, stored_event_bytes
+from audit.merkle import Frontier
 
 _quote = json.encoder.encode_basestring  # type: ignore[attr-defined]  # C-accelerated
 
@@ -76,13 +78,20 @@ class Entry(NamedTuple):
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """A signed statement: the chain had ``sequence`` entries and its head was ``hash``."""
+    """A signed statement: the chain had ``sequence`` entries and its head was ``hash``.
+
+    Second-format checkpoints also carry their signed ``note`` (which the signature covers:
+    size, Merkle root, chain head, time) and the Merkle ``root_hash`` (hex).
+    """
 
     sequence: int
     hash: str
     signature: str  # base64 of the 64-byte Ed25519 signature
     key_fingerprint: str
     created_at: str = ""
+    note: str = ""
+    root_hash: str = ""
+    label: str = ""  # where it comes from, for messages (an auditor's file)
 
 
 class Problem(enum.StrEnum):
@@ -93,6 +102,9 @@ class Problem(enum.StrEnum):
     TRUNCATED = "truncated"
     BAD_SIGNATURE = "bad checkpoint signature"
     REWRITTEN = "rewritten"
+    CONTRADICTS_HELD = "contradicts a checkpoint held outside"
+    CLOCK = "time out of order"
+    BAD_TIMESTAMP = "timestamp token does not hold"
 
 
 @dataclass(frozen=True)
@@ -115,6 +127,8 @@ class Outcome:
     last_hash: str
     checkpoints: int
     broken: Break | None = None
+    held: int = 0  # checkpoints held outside that the chain was checked against
+    warnings: tuple[str, ...] = field(default=())
 
     @property
     def ok(self) -> bool:
@@ -125,11 +139,12 @@ class Outcome:
             return self.broken.line()
         if not self.entries:
             return f"audit chain intact: empty, {self.checkpoints} checkpoints"
+        held = f", {self.held} checkpoints held outside match" if self.held else ""
         return (
             f"audit chain intact: {self.entries} entries ({self.first_sequence}..."
             f"{self.last_sequence}), head {self.last_hash[:16]}…, "
-            f"{self.checkpoints} signed checkpoints verified"
-        )
+            f"{self.checkpoints} signed checkpoints verified{held}"
+        ) + "".join(f"\nwarning: {w}" for w in self.warnings)
 
 
 class Lookup(Protocol):
@@ -155,41 +170,110 @@ def key_fingerprint(raw_public_key: bytes) -> str:
     return hashlib.sha256(raw_public_key).hexdigest()
 
 
-def check_signatures(checkpoints: Sequence[Checkpoint], public_key: Any) -> Break | None:
-    """The lowest checkpoint whose signature does not verify with ``public_key``."""
+def check_signatures(
+    checkpoints: Sequence[Checkpoint], public_key: Any, origin: str | None = None
+) -> Break | None:
+    """The lowest checkpoint whose signature does not verify with ``public_key``.
+
+    A second-format checkpoint is a signed note: the note must verify under the log's name
+    (``origin``; by default the note's own first line) and state exactly the row's size,
+    chain head, Merkle root and time — so none of them can be changed without the key.
+    """
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+    from audit.note import CheckpointBody, NoteError, VerifierKey, open_note, split_note
+
     expected_fp = key_fingerprint(public_key.public_bytes(Encoding.Raw, PublicFormat.Raw))
     for cp in sorted(checkpoints, key=lambda c: c.sequence):
+
+        def bad(detail: str, cp: Checkpoint = cp) -> Break:
+            return Break(cp.sequence, Problem.BAD_SIGNATURE, detail)
+
         if cp.key_fingerprint != expected_fp:
-            return Break(
-                cp.sequence,
-                Problem.BAD_SIGNATURE,
+            return bad(
                 f"checkpoint at {cp.sequence} names key {cp.key_fingerprint[:16]}…, "
-                f"not the configured public key {expected_fp[:16]}…",
+                f"not the configured public key {expected_fp[:16]}…"
             )
+        if cp.note:
+            name = origin or cp.note.split("\n", 1)[0]
+            try:
+                body = CheckpointBody.parse(open_note(cp.note, [VerifierKey(name, public_key)])[0])
+            except NoteError as exc:
+                return bad(f"the checkpoint note at {cp.sequence} does not verify: {exc}")
+            signatures = {
+                base64.b64encode(sig.signature).decode() for sig in split_note(cp.note)[1]
+            }
+            if cp.signature not in signatures:
+                return bad(f"the signature of the checkpoint at {cp.sequence} is not its note's")
+            stated = (body.tree_size, body.chain_head, body.root_hash.hex(), body.time)
+            if stated != (cp.sequence, cp.hash, cp.root_hash, cp.created_at or body.time):
+                return bad(
+                    f"the checkpoint row at {cp.sequence} differs from its signed note "
+                    f"(size {body.tree_size}, time {body.time})"
+                )
+            continue
         try:
             signature = base64.b64decode(cp.signature, validate=True)
             public_key.verify(signature, checkpoint_message(cp.sequence, cp.hash))
         except (InvalidSignature, binascii.Error, ValueError):
+            return bad(f"the signature of the checkpoint at {cp.sequence} does not verify")
+    return None
+
+
+def check_timestamps(
+    stamped: Sequence[tuple[Any, str, bytes, str]], roots: Sequence[bytes], tolerance: float
+) -> Break | None:
+    """The first checkpoint whose RFC 3161 token fails, or dates it away from its own time.
+
+    ``stamped`` holds (checkpoint body, signed note, token, where it comes from). The token
+    must be signed by an authority under ``roots`` over exactly that note, and the time the
+    authority states must agree with the note's signed time within ``tolerance``: a log
+    rewritten today and re-signed with back-dated times gets today's date from the authority.
+    """
+    if not stamped or not roots:
+        return None
+    from audit.timestamping import TimestampError, verify_timestamp
+
+    for body, note, token, label in sorted(stamped, key=lambda s: s[0].tree_size):
+        size = body.tree_size
+        try:
+            stated = verify_timestamp(token, note.encode(), list(roots))
+        except TimestampError as exc:
             return Break(
-                cp.sequence,
-                Problem.BAD_SIGNATURE,
-                f"the signature of the checkpoint at {cp.sequence} does not verify",
+                size,
+                Problem.BAD_TIMESTAMP,
+                f"the timestamp token of the checkpoint at {size} ({label}) does not hold: {exc}",
+            )
+        signed = datetime.fromisoformat(body.time)
+        if abs((stated - signed).total_seconds()) > tolerance:
+            return Break(
+                size,
+                Problem.BAD_TIMESTAMP,
+                f"the timestamp authority saw the checkpoint at {size} ({label}) at "
+                f"{stated.isoformat()}, but the checkpoint says it was signed at {body.time}: "
+                "it was signed later and back-dated, or the server's clock was wrong",
             )
     return None
+
+
+def _seconds_between(earlier: str, later: str) -> float:
+    """How many seconds ``later`` is after ``earlier`` (negative: before), canonical stamps."""
+    return (datetime.fromisoformat(later) - datetime.fromisoformat(earlier)).total_seconds()
 
 
 def walk(
     entries: Iterable[Entry] | Iterable[tuple[Any, ...]],
     *,
     checkpoints: Sequence[Checkpoint] = (),
+    held: Sequence[Checkpoint] = (),
     lookup: Lookup | None = None,
     start_sequence: int = 1,
     start_hash: str = GENESIS_HASH,
+    start_frontier: Frontier | None = None,
     recorded_head: int | None = None,
     payload_text: bool = False,
+    clock_tolerance: float | None = None,
 ) -> Outcome:
     """Recompute every hash and link from ``start_sequence``; stop at the first break.
 
@@ -202,20 +286,30 @@ def walk(
     differently (whitespace, key order, escapes) but means the same verifies, as the hash is
     defined over the canonical form; anything else is a break.
 
-    ``checkpoints`` must already have valid signatures (see :func:`check_signatures`).
-    ``recorded_head`` is the sequence the head row claims; a chain shorter than that was
-    truncated even where no checkpoint covers the tail.
+    ``checkpoints`` must already have valid signatures (see :func:`check_signatures`);
+    ``held`` are checkpoints kept outside (an auditor's file, verified with the key in that
+    file): the chain must pass through each of them — same head hash and Merkle root at the
+    same size — however consistent it is in itself. The Merkle root is recomputed on the way
+    from sequence 1 (or from ``start_frontier``). ``recorded_head`` is the sequence the head
+    row claims; a chain shorter than that was truncated even where no checkpoint covers the
+    tail. With ``clock_tolerance`` (seconds), time may not run backwards by more than that,
+    from event to event nor across a checkpoint's signed time.
     """
     lookup = lookup or NoLookup()
-    pending = sorted(
-        (cp for cp in checkpoints if cp.sequence >= start_sequence), key=lambda c: c.sequence
+    anchors = sorted(
+        (cp for cp in (*checkpoints, *held) if cp.sequence >= start_sequence),
+        key=lambda c: (c.sequence, bool(c.label)),
     )
-    cp_index = 0
-    next_cp = pending[0].sequence if pending else -1
+    anchor_index = 0
+    next_anchor = anchors[0].sequence if anchors else -1
+    signed_seen = 0
     trusted_until = start_sequence - 1  # the last sequence a checkpoint vouched for
     expected = start_sequence
     prev = start_hash
     sha256 = hashlib.sha256
+    frontier = start_frontier or (Frontier() if start_sequence == 1 else None)
+    latest_time = ""  # the latest time seen so far: an event's or a checkpoint's
+    latest_time_at = ""  # what it was, for messages
 
     def outcome(broken: Break | None) -> Outcome:
         return Outcome(
@@ -223,8 +317,24 @@ def walk(
             first_sequence=start_sequence,
             last_sequence=expected - 1,
             last_hash=prev,
-            checkpoints=cp_index,
+            checkpoints=signed_seen,
             broken=broken,
+            held=sum(1 for a in anchors[:anchor_index] if a.label),
+        )
+
+    def backwards(time: str, what: str) -> Break | None:
+        """A break when ``time`` lies further before the latest time than the tolerance."""
+        if clock_tolerance is None or not latest_time or time >= latest_time:
+            return None
+        behind = _seconds_between(time, latest_time)
+        if behind <= clock_tolerance:
+            return None
+        return Break(
+            expected,
+            Problem.CLOCK,
+            f"{what} is dated {time}, {behind:.0f} s before {latest_time_at} ({latest_time}); "
+            f"the tolerance is {clock_tolerance:.0f} s: the clock was set back, or entries "
+            "were back-dated",
         )
 
     quote = _quote
@@ -253,33 +363,45 @@ def walk(
             digest = sha256(stored_event_bytes(*entry[:9])).hexdigest()
         if digest != entry[9] or entry[8] != prev:
             return outcome(_diagnose(Entry._make(entry), expected, prev, digest, lookup))
-        if sequence == next_cp:
-            cp = pending[cp_index]
-            if cp.hash != digest:
-                return outcome(
-                    Break(
-                        trusted_until + 1,
-                        Problem.REWRITTEN,
-                        f"the chain is consistent but its hash at {sequence} differs from the "
-                        f"signed checkpoint: entries {trusted_until + 1}..{sequence} were "
-                        "rewritten without the signing key",
-                    )
+        occurred = entry[1]
+        if occurred < latest_time:
+            late = backwards(occurred, f"entry {sequence}")
+            if late is not None:
+                return outcome(late)
+        else:
+            latest_time, latest_time_at = occurred, f"entry {sequence}"
+        if frontier is not None:
+            frontier.append(sha256(b"\x00" + bytes.fromhex(digest)).digest())
+        while sequence == next_anchor:
+            cp = anchors[anchor_index]
+            broken = _check_anchor(cp, digest, frontier, trusted_until)
+            if broken is None and cp.created_at:
+                where = f"the checkpoint at {sequence}" + (
+                    f" held in {cp.label}" if cp.label else ""
                 )
-            trusted_until = sequence
-            cp_index += 1
-            next_cp = pending[cp_index].sequence if cp_index < len(pending) else -1
+                broken = backwards(cp.created_at, where)
+                if broken is None and cp.created_at > latest_time:
+                    latest_time, latest_time_at = cp.created_at, where
+            if broken is not None:
+                return outcome(broken)
+            if not cp.label:
+                trusted_until = sequence
+                signed_seen += 1
+            anchor_index += 1
+            next_anchor = anchors[anchor_index].sequence if anchor_index < len(anchors) else -1
         prev = digest
         expected += 1
 
     last = expected - 1
-    if cp_index < len(pending):
-        cp = pending[cp_index]
+    if anchor_index < len(anchors):
+        cp = anchors[anchor_index]
+        who = f"a checkpoint held in {cp.label}" if cp.label else "a signed checkpoint"
         return outcome(
             Break(
                 expected,
-                Problem.TRUNCATED,
-                f"the chain ends at {last} but a signed checkpoint vouches for "
-                f"{cp.sequence} entries: entries {expected}..{cp.sequence} are gone",
+                Problem.CONTRADICTS_HELD if cp.label else Problem.TRUNCATED,
+                f"the chain ends at {last} but {who} vouches for {cp.sequence} entries: "
+                f"entries {expected}..{cp.sequence} are gone",
             )
         )
     if recorded_head is not None and recorded_head > last:
@@ -291,6 +413,33 @@ def walk(
             )
         )
     return outcome(None)
+
+
+def _check_anchor(
+    cp: Checkpoint, digest: str, frontier: Frontier | None, trusted_until: int
+) -> Break | None:
+    """Does the chain, as recomputed up to ``cp.sequence``, pass through this checkpoint?"""
+    root = frontier.root().hex() if frontier is not None and cp.root_hash else ""
+    if cp.hash == digest and root == (cp.root_hash if root else ""):
+        return None
+    what = "head hash" if cp.hash != digest else "Merkle root"
+    if cp.label:
+        return Break(
+            cp.sequence,
+            Problem.CONTRADICTS_HELD,
+            f"the chain contradicts the checkpoint at {cp.sequence} signed {cp.created_at} "
+            f"held in {cp.label}: its {what} there is "
+            f"{(digest if what == 'head hash' else root)[:16]}…, the checkpoint says "
+            f"{(cp.hash if what == 'head hash' else cp.root_hash)[:16]}…; the log was "
+            "rewritten after that checkpoint left the server",
+        )
+    return Break(
+        trusted_until + 1,
+        Problem.REWRITTEN,
+        f"the chain is consistent but its {what} at {cp.sequence} differs from the signed "
+        f"checkpoint: entries {trusted_until + 1}..{cp.sequence} were rewritten without the "
+        "signing key",
+    )
 
 
 def _sequence_gap(entry: Entry, expected: int) -> Break:

@@ -8,6 +8,8 @@ Plain text, readable without tools::
 
     <signed checkpoint note>
 
+    timestamp <base64 DER RFC 3161 token over that note>   (when an authority stamped it)
+
     <signed checkpoint note>
     …
 
@@ -18,7 +20,9 @@ a log rewritten under the same key contradicts the notes kept here. Free of Djan
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import base64
+import binascii
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,17 +38,31 @@ class HeldCheckpoint:
     body: CheckpointBody
     note: str
     source: str  # the file it came from, for messages
+    token: bytes | None = None  # an RFC 3161 token over ``note``, if the file holds one
+    key_fingerprint: str = ""  # of the file's verifier key
 
 
 @dataclass(frozen=True)
 class CheckpointFile:
     vkey: VerifierKey
     notes: list[str]
+    tokens: dict[str, bytes]  # note -> its timestamp token
 
 
-def write_checkpoint_file(vkey: VerifierKey, notes: Sequence[str]) -> str:
-    header = f"{FORMAT}\nvkey {vkey.encode()}\nfingerprint {vkey.fingerprint}\n\n"
-    return header + "\n".join(notes)
+TIMESTAMP = "timestamp "
+
+
+def write_checkpoint_file(
+    vkey: VerifierKey, notes: Sequence[str], tokens: Mapping[str, str] | None = None
+) -> str:
+    """The file's text; ``tokens`` maps a note to its timestamp token (base64 DER)."""
+    tokens = tokens or {}
+    parts = [f"{FORMAT}\nvkey {vkey.encode()}\nfingerprint {vkey.fingerprint}\n"]
+    for note in notes:
+        parts.append(note)
+        if note in tokens:
+            parts.append(f"{TIMESTAMP}{tokens[note]}\n")
+    return "\n".join(parts)
 
 
 def parse_checkpoint_file(text: str) -> CheckpointFile:
@@ -58,7 +76,27 @@ def parse_checkpoint_file(text: str) -> CheckpointFile:
     vkey = VerifierKey.parse(fields["vkey"])
     if fields.get("fingerprint", vkey.fingerprint) != vkey.fingerprint:
         raise NoteError("the file's fingerprint does not match its verifier key")
-    return CheckpointFile(vkey, parse_notes(rest))
+    notes: list[str] = []
+    tokens: dict[str, bytes] = {}
+    blocks = []
+    for line in rest.splitlines(keepends=True):
+        if line.startswith(TIMESTAMP):
+            blocks.append(line)
+        elif blocks and not blocks[-1].startswith(TIMESTAMP):
+            blocks[-1] += line
+        else:
+            blocks.append(line)
+    for block in blocks:
+        if block.startswith(TIMESTAMP):
+            if not notes:
+                raise NoteError("a timestamp line comes after the note it stamps")
+            try:
+                tokens[notes[-1]] = base64.b64decode(block[len(TIMESTAMP) :].strip(), validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise NoteError("a timestamp line holds base64") from exc
+            continue
+        notes.extend(parse_notes(block))
+    return CheckpointFile(vkey, notes, tokens)
 
 
 def read_held_checkpoints(path: Path) -> tuple[VerifierKey, list[HeldCheckpoint]]:
@@ -70,5 +108,7 @@ def read_held_checkpoints(path: Path) -> tuple[VerifierKey, list[HeldCheckpoint]
         body = CheckpointBody.parse(text)
         if body.origin != held.vkey.name:
             raise NoteError(f"{path}: a checkpoint of log {body.origin}, not {held.vkey.name}")
-        checkpoints.append(HeldCheckpoint(body, note, str(path)))
+        checkpoints.append(
+            HeldCheckpoint(body, note, str(path), held.tokens.get(note), held.vkey.fingerprint)
+        )
     return held.vkey, checkpoints

@@ -16,7 +16,8 @@ from django.db.models import Field
 from django.utils import timezone
 
 from audit.canonical import GENESIS_HASH, HASHED_FIELDS, event_hash, normalise
-from audit.models import AuditCheckpoint, AuditEvent, AuditHead
+from audit.checkpoints import schedule_after_commit
+from audit.models import AuditEvent, AuditHead
 
 #: Keys that would carry personal values. Payloads use ids, states, amounts, field names.
 FORBIDDEN_PAYLOAD_KEYS = frozenset(
@@ -235,45 +236,11 @@ def record_event(
     )
     event.hash = event_hash(event.hashed_fields())
     _append(event)
+    schedule_after_commit()
     return event
 
 
-class ChainBroken(RuntimeError):
-    """A checkpoint was refused because the entries it would vouch for do not verify."""
+# Checkpoints live in audit.checkpoints; these names stay importable from here.
+from audit.checkpoints import ChainBroken, create_checkpoint  # noqa: E402
 
-
-def create_checkpoint() -> AuditCheckpoint | None:
-    """Sign the chain's current head, after verifying the entries since the last checkpoint.
-
-    Idempotent: when nothing was appended since the latest checkpoint, that checkpoint is
-    returned. Returns None for an empty chain. Appends wait while it runs (it holds the
-    append lock), so the signed head is the head.
-    """
-    from audit.signing import sign_checkpoint
-    from audit.verification import verify_since_last_checkpoint
-
-    with transaction.atomic():
-        head = _lock_head()
-        last = AuditEvent.objects.order_by("-sequence").values_list("sequence", "hash").first()
-        if last is None and head[0] == 0:
-            return None
-        if last != head:
-            raise ChainBroken(
-                f"the head row records {head[0]} entries but the table ends at "
-                f"{last[0] if last else 0}: the tail was cut or the head row changed"
-            )
-        sequence, head_hash = head
-        existing = AuditCheckpoint.objects.filter(sequence=sequence).first()
-        if existing is not None:
-            return existing
-        outcome = verify_since_last_checkpoint()
-        if outcome.broken is not None:
-            raise ChainBroken(outcome.broken.line())
-        signature, fingerprint = sign_checkpoint(sequence, head_hash)
-        return AuditCheckpoint.objects.create(
-            sequence=sequence,
-            hash=head_hash,
-            created_at=timezone.now(),
-            signature=signature,
-            key_fingerprint=fingerprint,
-        )
+__all__ = ["ChainBroken", "create_checkpoint", "record_event"]

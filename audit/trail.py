@@ -5,7 +5,7 @@ One JSON object per line, each with a ``type``:
 ``trail``       the first line: format, scope (``full`` or ``application``), the application
                 reference for a partial trail, the export time and what the trail proves;
 ``checkpoint``  every signed checkpoint: sequence, hash, created_at, signature,
-                key_fingerprint;
+                key_fingerprint, and (second format) the signed note and Merkle root;
 ``event``       one audit event: every hashed field plus its ``hash``, in sequence order.
 """
 
@@ -52,6 +52,8 @@ def checkpoint_line(cp: Checkpoint) -> str:
             "created_at": cp.created_at,
             "signature": cp.signature,
             "key_fingerprint": cp.key_fingerprint,
+            "note": cp.note,
+            "root_hash": cp.root_hash,
         }
     )
 
@@ -90,6 +92,8 @@ def read_checkpoints(path: Path) -> list[Checkpoint]:
             signature=str(r["signature"]),
             key_fingerprint=str(r["key_fingerprint"]),
             created_at=str(r.get("created_at", "")),
+            note=str(r.get("note", "")),
+            root_hash=str(r.get("root_hash", "")),
         )
         for _, r in _records(path)
         if r["type"] == "checkpoint"

@@ -7,10 +7,13 @@ latest checkpoint, by checkpoint creation. The checks themselves live in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import base64
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import connections
 from django.db.models import CharField, Func, QuerySet, TextField
 from django.db.models.functions import Cast
@@ -23,10 +26,14 @@ from audit.chain import (
     Entry,
     Outcome,
     check_signatures,
+    check_timestamps,
     parse_payload,
     walk,
 )
-from audit.models import AuditCheckpoint, AuditEvent, AuditHead
+from audit.checkpoint_file import HeldCheckpoint
+from audit.merkle import Frontier
+from audit.models import AuditCheckpoint, AuditEvent, AuditHead, AuditTimestamp
+from audit.note import CheckpointBody, split_note
 
 #: The columns read for verification, in the order of :class:`audit.chain.Entry`.
 ENTRY_FIELDS = Entry._fields
@@ -121,17 +128,20 @@ class DatabaseLookup:
         return [as_entry(row) for row in rows[:10]]
 
 
+def as_checkpoint(cp: AuditCheckpoint) -> Checkpoint:
+    return Checkpoint(
+        sequence=cp.sequence,
+        hash=cp.hash,
+        signature=cp.signature,
+        key_fingerprint=cp.key_fingerprint,
+        created_at=format_timestamp(cp.created_at),
+        note=cp.note,
+        root_hash=cp.root_hash,
+    )
+
+
 def stored_checkpoints() -> list[Checkpoint]:
-    return [
-        Checkpoint(
-            sequence=cp.sequence,
-            hash=cp.hash,
-            signature=cp.signature,
-            key_fingerprint=cp.key_fingerprint,
-            created_at=format_timestamp(cp.created_at),
-        )
-        for cp in AuditCheckpoint.objects.order_by("sequence")
-    ]
+    return [as_checkpoint(cp) for cp in AuditCheckpoint.objects.order_by("sequence")]
 
 
 def _trusted(
@@ -145,37 +155,126 @@ def _trusted(
             f"{len(checkpoints)} signed checkpoints exist but there is no public key at "
             "AUDIT_PUBLIC_KEY_FILE to check them with."
         )
-    bad = check_signatures(checkpoints, public_key)
+    bad = check_signatures(checkpoints, public_key, signing.log_origin())
     if bad is None:
         return checkpoints, None
     return [cp for cp in checkpoints if cp.sequence < bad.sequence], bad
 
 
-def verify_chain(public_key: Any = None) -> Outcome:
-    """Verify the whole chain against every signed checkpoint and the head row."""
+def verify_chain(
+    public_key: Any = None, held: Sequence[HeldCheckpoint] = (), tsa_roots: Sequence[bytes] = ()
+) -> Outcome:
+    """Verify the whole chain against every signed checkpoint, the head row and the clock.
+
+    ``held`` are checkpoints an auditor kept (their signatures already verified with the
+    key in their file): the chain must pass through each, whatever the server's own
+    checkpoints say. Timestamp tokens are checked against ``tsa_roots`` (default: the CA
+    certificates at AUDIT_TSA_CA_FILE).
+    """
     head = AuditHead.objects.filter(pk=1).values_list("sequence", flat=True).first()
-    checkpoints, bad = _trusted(stored_checkpoints(), public_key or signing.public_key())
-    outcome = walk_stored(checkpoints=checkpoints, lookup=DatabaseLookup(), recorded_head=head)
+    public_key = public_key or signing.public_key()
+    checkpoints, bad = _trusted(stored_checkpoints(), public_key)
+    outcome = walk_stored(
+        checkpoints=checkpoints,
+        held=[held_checkpoint(h) for h in held],
+        lookup=DatabaseLookup(),
+        recorded_head=head,
+        clock_tolerance=settings.AUDIT_CLOCK_TOLERANCE_SECONDS,
+    )
     if bad is not None and (outcome.broken is None or bad.sequence <= outcome.broken.sequence):
         return replace(outcome, broken=bad)
-    return outcome
+    if outcome.broken is None:
+        stamped = _stored_tokens(checkpoints)
+        broken = check_timestamps(
+            [*stamped, *((h.body, h.note, h.token, h.source) for h in held if h.token)],
+            list(tsa_roots) or configured_tsa_roots(),
+            settings.AUDIT_CLOCK_TOLERANCE_SECONDS,
+        )
+        if broken is not None:
+            return replace(outcome, broken=broken)
+    warnings = [
+        f"the log is signed with key {signing.fingerprint(public_key)[:16]}… now; the checkpoints "
+        f"in {h.source} were signed with {h.key_fingerprint[:16]}…: the log was re-keyed since"
+        for h in _first_per_file(held)
+        if public_key is not None and h.key_fingerprint != signing.fingerprint(public_key)
+    ]
+    return replace(outcome, warnings=tuple(warnings)) if warnings else outcome
 
 
-def verify_since_last_checkpoint(public_key: Any = None) -> Outcome:
-    """Verify only the entries after the latest checkpoint (whose signature must hold)."""
+def verify_since_last_checkpoint(public_key: Any = None) -> tuple[Outcome, Frontier | None]:
+    """Verify only the entries after the latest checkpoint (whose signature must hold).
+
+    Also returns the Merkle frontier at the head, recomputed on the way from the latest
+    checkpoint's (when that one has a frontier matching its signed root), else None.
+    """
     latest = AuditCheckpoint.objects.order_by("-sequence").first()
     if latest is None:
-        return walk_stored(lookup=DatabaseLookup())
-    checkpoint = Checkpoint(latest.sequence, latest.hash, latest.signature, latest.key_fingerprint)
+        fresh = Frontier()
+        return walk_stored(lookup=DatabaseLookup(), start_frontier=fresh), fresh
+    checkpoint = as_checkpoint(latest)
     _, bad = _trusted([checkpoint], public_key or signing.public_key())
     if bad is not None:
-        return Outcome(0, latest.sequence, latest.sequence, latest.hash, 0, broken=bad)
+        return Outcome(0, latest.sequence, latest.sequence, latest.hash, 0, broken=bad), None
     anchor = AuditEvent.objects.filter(sequence=latest.sequence).values_list("hash", flat=True)
     if list(anchor) != [latest.hash]:
-        return verify_chain(public_key)  # the checkpointed entry itself changed: full diagnosis
-    return walk_stored(
+        return verify_chain(public_key), None  # the checkpointed entry itself changed
+    frontier = _signed_frontier(latest)
+    outcome = walk_stored(
         AuditEvent.objects.filter(sequence__gt=latest.sequence),
         lookup=DatabaseLookup(),
         start_sequence=latest.sequence + 1,
         start_hash=latest.hash or GENESIS_HASH,
+        start_frontier=frontier,
     )
+    return outcome, frontier
+
+
+def _signed_frontier(checkpoint: AuditCheckpoint) -> Frontier | None:
+    """The checkpoint's stored frontier, if it yields the root its note signs."""
+    if not checkpoint.frontier or not checkpoint.root_hash:
+        return None
+    try:
+        frontier = Frontier.decode(checkpoint.frontier)
+    except ValueError:
+        return None
+    if frontier.size != checkpoint.sequence or frontier.root().hex() != checkpoint.root_hash:
+        return None
+    return frontier
+
+
+def held_checkpoint(held: HeldCheckpoint) -> Checkpoint:
+    return Checkpoint(
+        sequence=held.body.tree_size,
+        hash=held.body.chain_head,
+        signature="",
+        key_fingerprint=held.key_fingerprint,
+        created_at=held.body.time,
+        note=held.note,
+        root_hash=held.body.root_hash.hex(),
+        label=held.source,
+    )
+
+
+def _first_per_file(held: Sequence[HeldCheckpoint]) -> list[HeldCheckpoint]:
+    seen: dict[str, HeldCheckpoint] = {}
+    for h in held:
+        seen.setdefault(h.source, h)
+    return list(seen.values())
+
+
+def configured_tsa_roots() -> list[bytes]:
+    path = settings.AUDIT_TSA_CA_FILE
+    return [Path(path).read_bytes()] if path else []
+
+
+def _stored_tokens(checkpoints: Sequence[Checkpoint]) -> list[tuple[Any, str, bytes, str]]:
+    """(note body, note, token, label) for every stored timestamp of a trusted checkpoint."""
+    notes = {cp.sequence: cp.note for cp in checkpoints if cp.note}
+    rows = AuditTimestamp.objects.select_related("checkpoint").order_by("checkpoint__sequence")
+    found = []
+    for row in rows:
+        note = notes.get(row.checkpoint.sequence)
+        if note is not None:
+            body = CheckpointBody.parse(split_note(note)[0])
+            found.append((body, note, base64.b64decode(row.token), "the database"))
+    return found

@@ -9,7 +9,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from audit.canonical import checkpoint_message
+from audit.canonical import format_timestamp
+from audit.merkle import root_of
+from audit.note import CheckpointBody, VerifierKey, open_note
 from audit.models import AuditCheckpoint, AuditEvent
 from audit.services import ChainBroken, create_checkpoint
 from audit.signing import fingerprint, load_public_key
@@ -18,7 +20,7 @@ from tests.audit.conftest import attacker
 pytestmark = pytest.mark.evidence("tamper")
 
 
-def test_checkpoint_signs_the_sequence_and_head_hash(chain, settings):
+def test_checkpoint_signature_covers_sequence_head_hash_merkle_root_and_time(chain, settings):
     events = chain(4)
     out = StringIO()
     call_command("audit_checkpoint", stdout=out)
@@ -26,8 +28,23 @@ def test_checkpoint_signs_the_sequence_and_head_hash(chain, settings):
     assert (cp.sequence, cp.hash) == (4, events[-1].hash)
     assert "checkpoint at sequence 4" in out.getvalue()
     public_key = load_public_key(settings.AUDIT_PUBLIC_KEY_FILE)
-    public_key.verify(base64.b64decode(cp.signature), checkpoint_message(4, cp.hash))
+    text, signers = open_note(cp.note, [VerifierKey(settings.AUDIT_LOG_ORIGIN, public_key)])
+    body = CheckpointBody.parse(text)
+    assert (body.origin, body.tree_size, body.chain_head) == (settings.AUDIT_LOG_ORIGIN, 4, cp.hash)
+    assert body.root_hash == root_of(e.hash for e in events)
+    assert body.root_hash.hex() == cp.root_hash
+    assert body.time == format_timestamp(cp.created_at)
+    public_key.verify(base64.b64decode(cp.signature), text.encode())
     assert cp.key_fingerprint == fingerprint(public_key)
+
+
+def test_the_next_checkpoint_extends_the_merkle_tree_from_the_last_frontier(chain):
+    events = chain(5)
+    create_checkpoint()
+    events += chain(6)
+    later = create_checkpoint()
+    assert later is not None
+    assert bytes.fromhex(later.root_hash) == root_of(e.hash for e in events)
 
 
 def test_the_signing_key_never_enters_the_database(chain, settings):
