@@ -60,7 +60,7 @@ def request_timestamp(data: bytes, *, url: str, timeout: float) -> bytes:
     )
     body = _post(url, query.as_bytes(), timeout)
     try:
-        response = rfc3161_client.decode_timestamp_response(body)
+        response = _decode_response(body)
     except ValueError as exc:
         raise TimestampError(
             f"The timestamp authority at {url} did not answer with an RFC 3161 timestamp "
@@ -217,16 +217,80 @@ def _load_roots(ca_pems: list[bytes]) -> list[x509.Certificate]:
 def _as_response(token: bytes) -> rfc3161_client.TimeStampResponse:
     """A whole response as it is, a bare token wrapped in a granted status."""
     try:
-        return rfc3161_client.decode_timestamp_response(token)
+        return _decode_response(token)
     except ValueError:
         pass
     try:
-        return rfc3161_client.decode_timestamp_response(_der_sequence(_GRANTED_STATUS + token))
+        return _decode_response(_der_sequence(_GRANTED_STATUS + token))
     except ValueError as exc:
         raise TimestampError(
             f"The timestamp token is malformed: not an RFC 3161 TimeStampToken in DER "
             f"({len(token)} bytes; {_first_line(exc)})."
         ) from None
+
+
+def _decode_response(der: bytes) -> rfc3161_client.TimeStampResponse:
+    """Parse a TimeStampResp, first putting its certificates in DER order if need be.
+
+    ``openssl ts`` (and authorities built on it) list the signer's certificate before the
+    chain, which breaks DER's sorted SET OF; ``rfc3161-client`` parses strictly and refuses.
+    The certificates lie outside what the authority signed, so sorting them changes nothing
+    the signature covers.
+    """
+    try:
+        return rfc3161_client.decode_timestamp_response(der)
+    except ValueError as exc:
+        if "InvalidSetOrdering" not in str(exc):
+            raise
+        try:
+            reordered = _certificates_in_der_order(der)
+        except (ValueError, IndexError):
+            raise exc from None
+        return rfc3161_client.decode_timestamp_response(reordered)
+
+
+def _tlv(der: bytes, at: int) -> tuple[int, int, int]:
+    """(tag, start of content, end) of the DER element at ``at``."""
+    if at + 2 > len(der):
+        raise ValueError("truncated DER element")
+    tag, first = der[at], der[at + 1]
+    start = at + 2
+    if first < 0x80:
+        size = first
+    else:
+        count = first & 0x7F
+        if count == 0 or count > 4 or start + count > len(der):
+            raise ValueError("unsupported DER length")
+        size = int.from_bytes(der[start : start + count], "big")
+        start += count
+    if start + size > len(der):
+        raise ValueError("truncated DER element")
+    return tag, start, start + size
+
+
+def _children(der: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
+    """(tag, element start, content start, end) of each element in ``der[start:end]``."""
+    found, at = [], start
+    while at < end:
+        tag, content, stop = _tlv(der, at)
+        found.append((tag, at, content, stop))
+        at = stop
+    return found
+
+
+def _certificates_in_der_order(response: bytes) -> bytes:
+    """``response`` with SignedData.certificates sorted as DER requires; same length."""
+    _tag, start, end = _tlv(response, 0)
+    status, token = _children(response, start, end)[:2]
+    content_info = _children(response, token[2], token[3])  # contentType, [0] content
+    signed_data = _children(response, content_info[1][2], content_info[1][3])[0]
+    fields = _children(response, signed_data[2], signed_data[3])
+    certificates = next((f for f in fields if f[0] == 0xA0), None)
+    if status[0] != 0x30 or certificates is None:
+        raise ValueError("no certificates to put in order")
+    elements = _children(response, certificates[2], certificates[3])
+    ordered = b"".join(sorted(response[e[1] : e[3]] for e in elements))
+    return response[: certificates[2]] + ordered + response[certificates[3] :]
 
 
 def _der_sequence(content: bytes) -> bytes:

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from audit.timestamping import (
     TimestampError,
@@ -221,3 +223,20 @@ def test_an_authority_that_does_not_answer_in_time_gives_a_clear_timestamp_error
             request_timestamp(HEAD, url=url, timeout=0.5)
 
     assert url in str(refused.value)
+
+
+def test_a_token_verifies_whatever_order_the_authority_lists_its_certificates_in(
+    local_tsa: LocalTimestampAuthority,
+) -> None:
+    """openssl-based authorities break DER's sorted SET OF; the unsigned order must not matter."""
+    token = _token(local_tsa)
+    certificates = sorted(
+        x509.load_pem_x509_certificate(pem).public_bytes(Encoding.DER)
+        for pem in (local_tsa.ca_pem, (local_tsa.folder / "local-tsa.pem").read_bytes())
+    )
+    in_der_order = b"".join(certificates)
+    assert token.count(in_der_order) == 1
+    reversed_order = token.replace(in_der_order, b"".join(reversed(certificates)))
+
+    for listed in (token, reversed_order):
+        assert verify_timestamp(listed, HEAD, [local_tsa.ca_pem])

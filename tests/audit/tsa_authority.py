@@ -3,8 +3,9 @@
 No test reaches the network. The session fixture ``local_tsa`` makes a CA and a TSA
 certificate (critical extendedKeyUsage timeStamping) with the ``openssl`` CLI in a temporary
 folder and answers each POSTed ``application/timestamp-query`` on 127.0.0.1 by running
-``openssl ts -reply``. Without ``openssl`` the fixture fails, never skips: CI must not pass
-while leaving the trusted-time tests out.
+``openssl ts -reply``. Its tokens carry the TSA's and the CA's certificate in the order
+``openssl`` writes them (often not DER's), as many real authorities do. Without ``openssl``
+the fixture fails, never skips: CI must not pass while leaving the trusted-time tests out.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ dir = {dir}
 serial = $dir/serial
 crypto_device = builtin
 signer_cert = $dir/{name}-tsa.pem
+certs = $dir/{name}-ca.pem
 signer_key = $dir/{name}-tsa.key
 signer_digest = sha256
 default_policy = 1.3.6.1.4.1.99999.3161.1
