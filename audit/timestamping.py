@@ -105,7 +105,7 @@ def _post(url: str, query: bytes, timeout: float) -> bytes:
         },
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310  # nosec B310 - scheme checked
+        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 - http(s) only # nosec B310
             body: bytes = answer.read(MAX_RESPONSE_BYTES + 1)
     except urllib.error.HTTPError as exc:
         raise TimestampError(
