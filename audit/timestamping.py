@@ -197,6 +197,15 @@ def verify_timestamp(token: bytes, data: bytes, ca_pems: list[bytes]) -> datetim
     return generated.astimezone(UTC)
 
 
+def token_time(token: bytes) -> datetime:
+    """The time the token states, read without checking it (a display convenience).
+
+    Verification never trusts this: :func:`verify_timestamp` derives the time again.
+    """
+    generated = _as_response(token).tst_info.gen_time
+    return generated.replace(tzinfo=UTC) if generated.tzinfo is None else generated.astimezone(UTC)
+
+
 def _load_roots(ca_pems: list[bytes]) -> list[x509.Certificate]:
     roots: list[x509.Certificate] = []
     for pem in ca_pems:

@@ -11,15 +11,22 @@ import base64
 from typing import Any
 
 from audit.canonical import event_hash, format_timestamp
+from audit.checkpoints import stamp
 from audit.merkle import root_of
-from audit.models import AuditCheckpoint, AuditEvent, AuditHead
+from audit.models import AuditCheckpoint, AuditEvent, AuditHead, AuditTimestamp
 from audit.note import CheckpointBody, split_note
 from audit.signing import fingerprint, log_origin, sign_note, signer
 from tests.audit.conftest import attacker
 
 
-def rewrite_history(sequence: int, change: dict[str, Any], *, resign: bool = True) -> None:
-    """Change event ``sequence``'s payload, re-chain everything after it, re-sign checkpoints."""
+def rewrite_history(
+    sequence: int, change: dict[str, Any], *, resign: bool = True, restamp: bool = False
+) -> None:
+    """Change event ``sequence``'s payload, re-chain everything after it, re-sign checkpoints.
+
+    With ``restamp`` the insider also asks the timestamp authority for fresh tokens over the
+    re-signed notes (old tokens no longer match them, so they are deleted).
+    """
     with attacker():
         kept = list(AuditCheckpoint.objects.order_by("sequence").values("sequence", "created_at"))
         prev = AuditEvent.objects.get(sequence=sequence - 1).hash if sequence > 1 else "0" * 64
@@ -35,6 +42,7 @@ def rewrite_history(sequence: int, change: dict[str, Any], *, resign: bool = Tru
         AuditHead.objects.filter(pk=1).update(hash=prev)
         if not resign:
             return
+        AuditTimestamp.objects.all().delete()
         AuditCheckpoint.objects.all().delete()
         for row in kept:
             size, at = row["sequence"], row["created_at"]
@@ -46,7 +54,7 @@ def rewrite_history(sequence: int, change: dict[str, Any], *, resign: bool = Tru
             root = root_of(hashes)
             body = CheckpointBody(log_origin(), size, root, hashes[-1], format_timestamp(at))
             note = sign_note(body.text())
-            AuditCheckpoint.objects.create(
+            checkpoint = AuditCheckpoint.objects.create(
                 sequence=size,
                 hash=hashes[-1],
                 created_at=at,
@@ -55,3 +63,5 @@ def rewrite_history(sequence: int, change: dict[str, Any], *, resign: bool = Tru
                 note=note,
                 root_hash=root.hex(),
             )
+            if restamp:
+                stamp(checkpoint)

@@ -39,9 +39,7 @@ def test_the_first_committed_event_gets_a_checkpoint_without_any_worker(automati
     assert AuditVerificationRun.objects.filter(kind="checkpoint", ok=True).exists()
 
 
-def test_a_checkpoint_follows_n_events_in_the_request_that_crosses_the_threshold(
-    automatic, base
-):
+def test_a_checkpoint_follows_n_events_in_the_request_that_crosses_the_threshold(automatic, base):
     for _ in range(4):
         append(3)
     # +3 (none before) -> +6 is 3 past -> +9 is 6 past (>= 5) -> +12 is 3 past.

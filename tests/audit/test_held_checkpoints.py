@@ -162,3 +162,95 @@ def test_a_rekeyed_log_is_visible_against_the_held_file(chain, tmp_path, setting
     assert status == 1
     assert str(Problem.CONTRADICTS_HELD) in output
     assert "the log was re-keyed since" in output
+
+
+# ---------------------------------------------------------------------------------------
+# With a timestamp authority (a local `openssl ts`, no network)
+
+
+@pytest.fixture
+def stamped(settings, local_tsa, tmp_path):
+    ca = tmp_path / "tsa-ca.pem"
+    ca.write_bytes(local_tsa.ca_pem)
+    settings.AUDIT_TSA_URL = local_tsa.url
+    settings.AUDIT_TSA_CA_FILE = str(ca)
+    return ca
+
+
+def test_each_checkpoint_gets_a_timestamp_token_that_verifies(chain, stamped, tmp_path):
+    from audit.checkpoints import make_checkpoint
+    from audit.models import AuditTimestamp
+
+    chain(3)
+    checkpoint = make_checkpoint()
+    token = AuditTimestamp.objects.get(checkpoint=checkpoint)
+    assert abs((token.gen_time - checkpoint.created_at).total_seconds()) < 5
+    assert f"timestamp {token.token}" in auditors_file()
+    assert verify_chain().ok
+
+
+def test_insider_rewrite_fails_against_a_held_checkpoint_and_its_timestamp_token(
+    chain, stamped, tmp_path, capsys
+):
+    from audit.checkpoints import make_checkpoint
+
+    chain(6)
+    make_checkpoint()
+    kept = _keep(tmp_path)
+    (held,) = read_held_checkpoints(kept)[1]
+    assert held.token is not None
+    rewrite_history(3, {"amount": "15005.00"}, restamp=True)
+
+    status, output = _audit_verify(kept)
+    assert status == 1
+    assert "contradicts the checkpoint at 6" in output
+
+    trail = tmp_path / "trail.jsonl"
+    call_command("audit_export", output=trail)
+    capsys.readouterr()
+    status = offline_verify([str(trail), "--against", str(kept), "--tsa-ca", str(stamped)])
+    assert status == 1
+    assert "contradicts the checkpoint at 6" in capsys.readouterr().out
+
+
+def test_insider_rewrite_restamped_later_shows_as_backdated_without_any_held_file(
+    chain, stamped, settings
+):
+    import time
+
+    from audit.checkpoints import make_checkpoint
+
+    settings.AUDIT_CLOCK_TOLERANCE_SECONDS = 1
+    chain(4)
+    make_checkpoint()
+    assert verify_chain().ok
+    time.sleep(2.5)  # the authority's clock moves on; the insider cannot turn it back
+    rewrite_history(2, {"amount": "15005.00"}, restamp=True)
+
+    outcome = verify_chain()
+    assert outcome.broken is not None
+    assert outcome.broken.problem == Problem.BAD_TIMESTAMP
+    assert "back-dated" in outcome.broken.detail
+
+
+def test_a_kept_token_swapped_for_another_checkpoints_fails_as_imprint_mismatch(
+    chain, stamped, tmp_path, capsys
+):
+    from audit.checkpoints import make_checkpoint
+
+    chain(2)
+    make_checkpoint()
+    chain(2)
+    make_checkpoint()
+    kept = _keep(tmp_path)
+    lines = kept.read_text().splitlines(keepends=True)
+    stamps = [i for i, line in enumerate(lines) if line.startswith("timestamp ")]
+    lines[stamps[0]], lines[stamps[1]] = lines[stamps[1]], lines[stamps[0]]
+    kept.write_text("".join(lines))
+    trail = tmp_path / "trail.jsonl"
+    call_command("audit_export", output=trail)
+    capsys.readouterr()
+    status = offline_verify([str(trail), "--against", str(kept), "--tsa-ca", str(stamped)])
+    output = capsys.readouterr().out
+    assert status == 1
+    assert "imprint mismatch" in output
