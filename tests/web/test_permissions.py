@@ -73,6 +73,7 @@ PAGES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "audit_log": ("get", "", ONLY("auditor")),
     "audit_verify": ("get", "", ONLY("auditor")),
     "audit_checkpoints": ("get", "", ONLY("auditor")),
+    "audit_checkpoint_file": ("get", "", ONLY("auditor")),
     "audit_export": ("get", "ref", ONLY("auditor")),
     "dashboard": (
         "get",

@@ -7,11 +7,14 @@ from datetime import datetime, time
 
 from django import forms
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit import signing
+from audit.checkpoints import auditors_file
 from audit.exports import export_trail
 from audit.models import AuditCheckpoint, AuditEvent
 from audit.selectors import action_label, decision_trail
@@ -111,8 +114,29 @@ def audit_verify(request: HttpRequest) -> HttpResponse:
 
 @page(Role.AUDITOR)
 def audit_checkpoints(request: HttpRequest) -> HttpResponse:
-    checkpoints = AuditCheckpoint.objects.order_by("-sequence")[:200]
-    return render(request, "web/audit_checkpoints.html", {"checkpoints": checkpoints})
+    checkpoints = AuditCheckpoint.objects.order_by("-sequence").annotate(
+        stamped=F("timestamp__gen_time")
+    )[:200]
+    key = signing.public_key()
+    return render(
+        request,
+        "web/audit_checkpoints.html",
+        {
+            "checkpoints": checkpoints,
+            "origin": signing.log_origin(),
+            "fingerprint": signing.fingerprint(key) if key is not None else "",
+        },
+    )
+
+
+@page(Role.AUDITOR)
+def audit_checkpoint_file(request: HttpRequest) -> HttpResponse:
+    """The auditors' checkpoint file: every signed note and timestamp, and the log's key."""
+    latest = AuditCheckpoint.objects.exclude(note="").order_by("-sequence").first()
+    response = HttpResponse(auditors_file(), content_type="text/plain; charset=utf-8")
+    name = f"checkpoints-{latest.sequence if latest else 0}.txt"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @page(Role.AUDITOR)
