@@ -185,11 +185,16 @@ def _entries(start: date, end: date) -> list[StaffEntry]:
     zone = timezone.get_default_timezone()
     since = datetime.combine(start, time.min, tzinfo=zone)
     until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
-    actors = set(
-        AuditEvent.objects.filter(
+    actors = {
+        int(actor_id)
+        for actor_id in AuditEvent.objects.filter(
             occurred_at__gte=since, occurred_at__lt=until, actor_id__isnull=False
-        ).values_list("actor_id", flat=True)
-    )
+        )
+        .order_by()
+        .values_list("actor_id", flat=True)
+        .distinct()
+        if actor_id is not None
+    }
     users = (
         get_user_model()
         .objects.filter(Q(date_joined__lt=until) | Q(pk__in=actors))
@@ -207,7 +212,7 @@ def _entries(start: date, end: date) -> list[StaffEntry]:
         for user in users
     }
     for gone in actors - set(entries):
-        entries[gone] = StaffEntry(int(gone), "", (), "deleted", "")
+        entries[gone] = StaffEntry(gone, "", (), "deleted", "")
     return [entries[pk] for pk in sorted(entries)]
 
 

@@ -67,6 +67,7 @@ urlpatterns = [
     path("audit/verify/", audit.audit_verify, name="audit_verify"),
     path("audit/checkpoints/", audit.audit_checkpoints, name="audit_checkpoints"),
     path("audit/trails/<str:reference>/", audit.audit_export, name="audit_export"),
+    path("audit/staff/", audit.audit_staff_directory, name="audit_staff_directory"),
     # everyone on staff
     path("dashboard/", dashboard.dashboard, name="dashboard"),
 ]

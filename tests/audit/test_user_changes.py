@@ -22,8 +22,9 @@ def _user(**kw: object) -> User:
 
 def _events(action: str, user: User) -> list[AuditEvent]:
     return list(
-        AuditEvent.objects.filter(action=action, object_type="user", object_ref=str(user.pk))
-        .order_by("sequence")
+        AuditEvent.objects.filter(
+            action=action, object_type="user", object_ref=str(user.pk)
+        ).order_by("sequence")
     )
 
 
