@@ -168,3 +168,19 @@ def test_an_actor_whose_account_is_gone_is_listed_as_deleted(world: World) -> No
 def test_a_period_that_ends_before_it_starts_is_refused(world: World) -> None:
     with pytest.raises(ValidationFailed, match="ends before it starts"):
         staff_directory(date(2026, 2, 1), date(2026, 1, 1))
+
+
+def test_the_offline_verifier_needs_no_django() -> None:
+    code = (
+        "import sys, audit.staff_directory; "
+        "sys.exit(any(m == 'django' or m.startswith('django.') for m in sys.modules))"
+    )
+    result = subprocess.run(  # nosec B603
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT)},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
