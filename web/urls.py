@@ -68,6 +68,7 @@ urlpatterns = [
     path("audit/checkpoints/", audit.audit_checkpoints, name="audit_checkpoints"),
     path("audit/checkpoints/file/", audit.audit_checkpoint_file, name="audit_checkpoint_file"),
     path("audit/trails/<str:reference>/", audit.audit_export, name="audit_export"),
+    path("audit/staff/", audit.audit_staff_directory, name="audit_staff_directory"),
     # everyone on staff
     path("dashboard/", dashboard.dashboard, name="dashboard"),
 ]

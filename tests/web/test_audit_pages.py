@@ -11,7 +11,14 @@ from audit.models import AuditEvent
 from tests.fixtures import World
 from tests.web.conftest import sign_in
 
-AUDIT_PAGES = ("audit_home", "audit_log", "audit_verify", "audit_checkpoints", "audit_export")
+AUDIT_PAGES = (
+    "audit_home",
+    "audit_log",
+    "audit_verify",
+    "audit_checkpoints",
+    "audit_export",
+    "audit_staff_directory",
+)
 
 
 def urls(reference: str) -> list[str]:
