@@ -57,12 +57,13 @@ def write_checkpoint_file(
 ) -> str:
     """The file's text; ``tokens`` maps a note to its timestamp token (base64 DER)."""
     tokens = tokens or {}
-    parts = [f"{FORMAT}\nvkey {vkey.encode()}\nfingerprint {vkey.fingerprint}\n"]
+    header = f"{FORMAT}\nvkey {vkey.encode()}\nfingerprint {vkey.fingerprint}\n\n"
+    parts = []
     for note in notes:
         parts.append(note)
         if note in tokens:
             parts.append(f"{TIMESTAMP}{tokens[note]}\n")
-    return "\n".join(parts)
+    return header + "\n".join(parts)
 
 
 def parse_checkpoint_file(text: str) -> CheckpointFile:

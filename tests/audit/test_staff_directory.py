@@ -7,7 +7,6 @@ import sys
 from datetime import date, timedelta
 from io import StringIO
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.conf import settings
@@ -27,36 +26,6 @@ PROJECT = Path(__file__).resolve().parents[2]
 
 def _today() -> date:
     return timezone.localdate()
-
-
-@pytest.fixture
-def key_without_plus(settings: Any, tmp_path: Path) -> None:
-    """A signing key whose verifier key has no '+' in its base64 part.
-
-    ``audit.note.VerifierKey.parse`` splits on every '+', so about half of all keys fail to
-    parse (reported to the lead; the fix is ``split("+", 2)``). Until it lands, the tests
-    that pass a key as text use a key that parses, so they do not fail at random.
-    """
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    from cryptography.hazmat.primitives.serialization import (
-        Encoding,
-        NoEncryption,
-        PrivateFormat,
-        PublicFormat,
-    )
-
-    while True:
-        key = Ed25519PrivateKey.generate()
-        if "+" not in verifier_key(key.public_key()).encode().split("+", 2)[2]:
-            break
-    settings.AUDIT_SIGNING_KEY_FILE = tmp_path / "signing.pem"
-    settings.AUDIT_PUBLIC_KEY_FILE = tmp_path / "signing.pub.pem"
-    settings.AUDIT_SIGNING_KEY_FILE.write_bytes(
-        key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-    )
-    settings.AUDIT_PUBLIC_KEY_FILE.write_bytes(
-        key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
-    )
 
 
 def _offline_verify(path: Path, vkey: str) -> subprocess.CompletedProcess[str]:
@@ -88,7 +57,6 @@ def test_the_directory_lists_an_actor_of_the_period_with_name_and_roles(
     assert signed.splitlines()[1] == f"period {_today()} {_today()}"
 
 
-@pytest.mark.usefixtures("key_without_plus")
 def test_the_directory_verifies_offline_with_the_logs_verifier_key(
     world: World, tmp_path: Path
 ) -> None:
@@ -116,7 +84,6 @@ def test_the_directory_verifies_offline_with_the_logs_verifier_key(
     assert main(["verify", str(path), "--vkey", str(held)]) == 0
 
 
-@pytest.mark.usefixtures("key_without_plus")
 def test_a_changed_byte_in_the_directory_fails_verification(world: World, tmp_path: Path) -> None:
     world.officer.first_name = "Olle"
     world.officer.save()
