@@ -92,3 +92,43 @@ def test_make_run_on_a_fresh_clone_still_seeds_the_demo_with_owner_only_files(tm
         assert index == hmac.new(index_key, twelve.encode(), hashlib.sha256).hexdigest()
         public = hmac.new(DEMO_SECRET_KEY.encode(), twelve.encode(), hashlib.sha256)
         assert index != public.hexdigest()
+
+
+def test_a_fresh_make_run_with_a_few_steps_taken_has_checkpoints_without_any_worker(tmp_path):
+    """Issue #15: the embedded default checkpoints by itself — no Celery, no beat, no cron."""
+    from audit.checkpoint_file import read_held_checkpoints
+    from audit.note import CheckpointBody, VerifierKey, open_note
+    from audit.signing import load_public_key
+
+    var = tmp_path / "var"
+    database = tmp_path / "db.sqlite3"
+    for step in (("migrate", "--noinput"), ("seed_demo",)):
+        result = _manage(var, database, *step)
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    with sqlite3.connect(database) as db:
+        head = db.execute("SELECT sequence FROM audit_audithead").fetchone()[0]
+        notes = db.execute(
+            "SELECT sequence, note FROM audit_auditcheckpoint ORDER BY sequence"
+        ).fetchall()
+    assert notes, "seeding took steps, so the log has checkpoints"
+    public_key = load_public_key(var / "keys" / "audit-signing.pub.pem")
+    origin = notes[-1][1].split("\n", 1)[0]
+    for sequence, note in notes:
+        text, _ = open_note(note, [VerifierKey(origin, public_key)])
+        assert CheckpointBody.parse(text).tree_size == sequence
+    assert head - notes[-1][0] < 100  # no more than the set threshold waits for the next
+
+    # The auditors' file the pages offer verifies the same way, offline.
+    result = _manage(
+        var,
+        database,
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        "from audit.checkpoints import auditors_file; print(auditors_file(), end='')",
+    )
+    kept = tmp_path / "kept.txt"
+    kept.write_text(result.stdout)
+    _, held = read_held_checkpoints(kept)
+    assert [h.body.tree_size for h in held] == [s for s, _ in notes]
