@@ -129,7 +129,7 @@ def alert(subject: str, body: str) -> None:
     """Mail the admins and the alert recipients; never raise (the page shows it too)."""
     try:
         mail_admins(subject, body)
-        recipients = list(getattr(settings, "AUDIT_ALERT_RECIPIENTS", []))
+        recipients = list(settings.AUDIT_ALERT_RECIPIENTS)
         if recipients:
             send_mail(subject, body, None, recipients)
     except Exception:  # a mail server down must not hide the alert's other half

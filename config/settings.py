@@ -330,6 +330,10 @@ def _addresses(value: str) -> list[tuple[str, str]]:
 #: Who gets error and alert mail (a broken audit chain among them): ADMINS from the
 #: environment, so an installation never runs with nobody to tell.
 ADMINS = _addresses(os.environ.get("ADMINS", ""))
+#: Further addresses told of a broken audit chain (e.g. the auditors), comma-separated.
+AUDIT_ALERT_RECIPIENTS = [
+    address for _, address in _addresses(os.environ.get("AUDIT_ALERT_RECIPIENTS", ""))
+]
 #: The address reminders link to (no personal data in mails: references only).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
