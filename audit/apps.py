@@ -38,3 +38,5 @@ class AuditConfig(AppConfig):
         )
         pre_save.connect(receivers.before_fund_saved, sender=Fund, dispatch_uid=uid + "fund_pre")
         post_save.connect(receivers.on_fund_saved, sender=Fund, dispatch_uid=uid + "fund_post")
+        pre_save.connect(receivers.before_user_saved, sender=user, dispatch_uid=uid + "user_pre")
+        post_save.connect(receivers.on_user_saved, sender=user, dispatch_uid=uid + "user_post")

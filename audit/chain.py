@@ -135,8 +135,9 @@ class Outcome:
         return self.broken is None
 
     def line(self) -> str:
+        warnings = "".join(f"\nwarning: {w}" for w in self.warnings)
         if self.broken is not None:
-            return self.broken.line()
+            return self.broken.line() + warnings
         if not self.entries:
             return f"audit chain intact: empty, {self.checkpoints} checkpoints"
         held = f", {self.held} checkpoints held outside match" if self.held else ""
@@ -144,7 +145,7 @@ class Outcome:
             f"audit chain intact: {self.entries} entries ({self.first_sequence}..."
             f"{self.last_sequence}), head {self.last_hash[:16]}…, "
             f"{self.checkpoints} signed checkpoints verified{held}"
-        ) + "".join(f"\nwarning: {w}" for w in self.warnings)
+        ) + warnings
 
 
 class Lookup(Protocol):

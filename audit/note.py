@@ -72,7 +72,7 @@ class VerifierKey:
 
     @classmethod
     def parse(cls, text: str) -> VerifierKey:
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 2)  # base64 may hold '+'; name and hex may not
         if len(parts) != 3 or not _KEY_NAME.fullmatch(parts[0]):
             raise NoteError("a verifier key is <name>+<hex key ID>+<base64 key>")
         name, hex_id, encoded = parts

@@ -1,4 +1,4 @@
-"""Audit events beyond the workflow: failed logins, role and permission changes, fund rules.
+"""Audit events beyond the workflow: failed logins, users, roles and permissions, fund rules.
 
 Connected in :meth:`audit.apps.AuditConfig.ready`. Each receiver records inside the
 transaction of the change where there is one (admin views, related managers' ``add``) and
@@ -232,5 +232,78 @@ def on_fund_saved(sender: Any, instance: Any, created: bool, raw: bool = False, 
             role=current_role(actor),
             object_type="fund",
             object_ref=instance.code,
+            payload={"fields": changed, "values": values},
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# People: the user accounts behind the actor ids
+
+#: The user fields whose change is an event. ``last_login`` (every sign-in) and the
+#: password hash are left out: noise, and a secret.
+USER_FIELDS = (
+    "username",
+    "first_name",
+    "last_name",
+    "email",
+    "is_superuser",
+    "is_staff",
+    "is_active",
+)
+#: The fields whose new values may appear in the payload: flags, never a name or address.
+USER_FLAGS = ("is_superuser", "is_staff", "is_active")
+
+
+def _user_fields(update_fields: Any) -> tuple[str, ...]:
+    if update_fields is None:
+        return USER_FIELDS
+    return tuple(name for name in USER_FIELDS if name in update_fields)
+
+
+def before_user_saved(
+    sender: Any, instance: Any, raw: bool = False, update_fields: Any = None, **kw: Any
+) -> None:
+    """Remember the stored row, to name what changed (a sign-in's last_login skips the query)."""
+    instance._audit_user_before = None
+    fields = _user_fields(update_fields)
+    if raw or instance.pk is None or not fields:
+        return
+    instance._audit_user_before = (
+        sender._base_manager.filter(pk=instance.pk).values(*fields).first()
+    )
+
+
+def on_user_saved(
+    sender: Any,
+    instance: Any,
+    created: bool,
+    raw: bool = False,
+    update_fields: Any = None,
+    **kw: Any,
+) -> None:
+    """Record a new user, or which of its fields changed: names only, values of the flags."""
+    if raw:
+        return
+    fields = _user_fields(update_fields)
+    before = getattr(instance, "_audit_user_before", None)
+    after = {name: getattr(instance, name) for name in fields}
+    if created:
+        changed = sorted(name for name, value in after.items() if value)
+        values = {name: bool(after[name]) for name in USER_FLAGS}
+    elif before is None:
+        return  # saved with only untracked fields, or a row that vanished meanwhile
+    else:
+        changed = sorted(name for name, value in after.items() if before.get(name) != value)
+        values = {name: bool(after[name]) for name in changed if name in USER_FLAGS}
+    if not changed and not created:
+        return
+    actor = current_actor()
+    with transaction.atomic():
+        record_event(
+            action="user.created" if created else "user.changed",
+            actor=actor,
+            role=current_role(actor),
+            object_type="user",
+            object_ref=str(instance.pk),
             payload={"fields": changed, "values": values},
         )

@@ -57,6 +57,9 @@ ACTION_LABELS: dict[str, Promise] = {
     "fund.created": _("Fund created"),
     "fund.rules_changed": _("Fund rules changed"),
     "fund.handlers_changed": _("Fund staff changed"),
+    "user.created": _("User created"),
+    "user.changed": _("User changed"),
+    "audit.staff_directory_exported": _("Staff directory exported"),
 }
 
 _AMOUNT_KEYS = ("requested", "grantable", "total", "amount")

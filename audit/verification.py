@@ -8,6 +8,7 @@ latest checkpoint, by checkpoint creation. The checks themselves live in
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -34,6 +35,8 @@ from audit.checkpoint_file import HeldCheckpoint
 from audit.merkle import Frontier
 from audit.models import AuditCheckpoint, AuditEvent, AuditHead, AuditTimestamp
 from audit.note import CheckpointBody, split_note
+
+logger = logging.getLogger("fundflow.audit")
 
 #: The columns read for verification, in the order of :class:`audit.chain.Entry`.
 ENTRY_FIELDS = Entry._fields
@@ -278,3 +281,24 @@ def _stored_tokens(checkpoints: Sequence[Checkpoint]) -> list[tuple[Any, str, by
             body = CheckpointBody.parse(split_note(note)[0])
             found.append((body, note, base64.b64decode(row.token), "the database"))
     return found
+
+
+def verify_and_record(held: Sequence[HeldCheckpoint] = ()) -> Outcome:
+    """Verify, keep the outcome for the pages, and alert when the chain is broken."""
+    from audit.checkpoints import alert, record_run
+
+    outcome = verify_chain(held=held)
+    broken = outcome.broken
+    record_run(
+        "verify",
+        broken is None,
+        outcome.line().splitlines()[0],
+        broken.sequence if broken is not None else None,
+    )
+    if broken is not None:
+        logger.error(broken.line())
+        alert(
+            f"Audit chain broken at sequence {broken.sequence}",
+            broken.line() + "\n\nRun `manage.py audit_verify` for details.",
+        )
+    return outcome

@@ -42,7 +42,34 @@ def production_problems() -> list[str]:
     problems += stored_key_problems()
     problems += database_file_problems(settings.DATABASES["default"])
     problems += payout_and_export_problems()
+    problems += audit_trail_problems()
     problems += demo_problems()
+    return problems
+
+
+#: The embedded default name of the log; a production log needs a name of its own.
+DEFAULT_LOG_ORIGIN = "fundflow.local/audit"
+
+
+def audit_trail_problems() -> list[str]:
+    """Who hears of a broken chain, and where checkpoints go, must be set before start."""
+    problems = []
+    if not settings.ADMINS:
+        problems.append(
+            "ADMINS is empty: nobody would be told when the audit chain breaks. Set ADMINS="
+            "'Name <address>, …' (README, Configuration)."
+        )
+    if settings.AUDIT_LOG_ORIGIN == DEFAULT_LOG_ORIGIN:
+        problems.append(
+            "AUDIT_LOG_ORIGIN is the embedded default: give the log the foundation's own name "
+            "(e.g. stiftelsen.example.se/fundflow-audit) before the first checkpoint; it is "
+            "in every checkpoint the auditors keep."
+        )
+    if not settings.AUDIT_CHECKPOINT_RECIPIENTS:
+        problems.append(
+            "AUDIT_CHECKPOINT_RECIPIENTS is empty: checkpoints would leave the server only when "
+            "an auditor downloads them. Set it to the auditors' addresses."
+        )
     return problems
 
 
@@ -84,6 +111,16 @@ def key_problems() -> list[str]:
             "are not found.",
         )
     signing = Path(settings.AUDIT_SIGNING_KEY_FILE)
+    if str(settings.AUDIT_SIGNER).startswith("socket:"):
+        # The key is with the signer process, out of this user's reach; only its public key
+        # is here, to verify with.
+        public = Path(settings.AUDIT_PUBLIC_KEY_FILE)
+        if not public.exists():
+            problems.append(
+                f"No audit public key at {public} (AUDIT_PUBLIC_KEY_FILE): copy the signer's "
+                "public key there."
+            )
+        return problems
     problems += _key_file_problems(
         signing,
         f"No audit signing key at {signing} (AUDIT_SIGNING_KEY_FILE): create an Ed25519 "

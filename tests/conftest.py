@@ -27,6 +27,10 @@ hypothesis_settings.load_profile("fundflow")
 def pytest_configure(config: pytest.Config) -> None:
     # Real hashing costs ~0.3 s a user; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Automatic checkpoints would add rows and queries to whichever test crosses a threshold;
+    # tests/audit/test_automatic_checkpoints.py turns them on, and every server started as a
+    # subprocess (make run, the deployment tests) runs with the real default (on).
+    settings.AUDIT_AUTO_CHECKPOINT = False
 
 
 @pytest.fixture(autouse=True, scope="session")

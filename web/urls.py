@@ -66,7 +66,9 @@ urlpatterns = [
     path("audit/log/", audit.audit_log, name="audit_log"),
     path("audit/verify/", audit.audit_verify, name="audit_verify"),
     path("audit/checkpoints/", audit.audit_checkpoints, name="audit_checkpoints"),
+    path("audit/checkpoints/file/", audit.audit_checkpoint_file, name="audit_checkpoint_file"),
     path("audit/trails/<str:reference>/", audit.audit_export, name="audit_export"),
+    path("audit/staff/", audit.audit_staff_directory, name="audit_staff_directory"),
     # everyone on staff
     path("dashboard/", dashboard.dashboard, name="dashboard"),
 ]

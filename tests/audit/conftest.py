@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from audit import triggers
 from audit.models import AuditEvent, AuditHead
 from audit.services import record_event
+from tests.audit.tsa_authority import local_tsa, other_ca_pem  # noqa: F401 - fixtures
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,8 @@ from django.core.management.base import CommandError
 
 from audit.canonical import format_timestamp
 from audit.merkle import root_of
-from audit.note import CheckpointBody, VerifierKey, open_note
 from audit.models import AuditCheckpoint, AuditEvent
+from audit.note import CheckpointBody, VerifierKey, open_note
 from audit.services import ChainBroken, create_checkpoint
 from audit.signing import fingerprint, load_public_key
 from tests.audit.conftest import attacker
@@ -28,7 +28,7 @@ def test_checkpoint_signature_covers_sequence_head_hash_merkle_root_and_time(cha
     assert (cp.sequence, cp.hash) == (4, events[-1].hash)
     assert "checkpoint at sequence 4" in out.getvalue()
     public_key = load_public_key(settings.AUDIT_PUBLIC_KEY_FILE)
-    text, signers = open_note(cp.note, [VerifierKey(settings.AUDIT_LOG_ORIGIN, public_key)])
+    text, _ = open_note(cp.note, [VerifierKey(settings.AUDIT_LOG_ORIGIN, public_key)])
     body = CheckpointBody.parse(text)
     assert (body.origin, body.tree_size, body.chain_head) == (settings.AUDIT_LOG_ORIGIN, 4, cp.hash)
     assert body.root_hash == root_of(e.hash for e in events)

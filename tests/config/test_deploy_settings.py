@@ -16,6 +16,9 @@ PRODUCTION_ENV = {
     "BLIND_INDEX_KEY": "blind-index-key-for-the-deploy-check",
     "ALLOWED_HOSTS": "fundflow.example.org",
     "DATABASE_URL": "sqlite:///:memory:",
+    "ADMINS": "Drift <drift@stiftelsen.example.se>",
+    "AUDIT_LOG_ORIGIN": "stiftelsen.example.se/fundflow-audit",
+    "AUDIT_CHECKPOINT_RECIPIENTS": "revisor@example.se",
 }
 
 

@@ -31,6 +31,9 @@ def production(settings, tmp_path: Path) -> Path:
     settings.GENERATE_MISSING_KEYS = True
     signing_key()  # created 0600
     settings.GENERATE_MISSING_KEYS = False
+    settings.ADMINS = [("Drift", "drift@stiftelsen.example.se")]
+    settings.AUDIT_LOG_ORIGIN = "stiftelsen.example.se/fundflow-audit"
+    settings.AUDIT_CHECKPOINT_RECIPIENTS = ["revisor@example.se"]
     return tmp_path
 
 
@@ -41,6 +44,29 @@ def _problems() -> str:
 @pytest.mark.django_db
 def test_production_check_passes_with_production_settings(production):
     assert production_problems() == []
+
+
+@pytest.mark.django_db
+def test_run_prod_refuses_no_admins_the_default_log_name_and_no_checkpoint_recipients(
+    production, settings
+):
+    settings.ADMINS = []
+    settings.AUDIT_LOG_ORIGIN = "fundflow.local/audit"
+    settings.AUDIT_CHECKPOINT_RECIPIENTS = []
+    problems = _problems()
+    assert "ADMINS is empty" in problems
+    assert "AUDIT_LOG_ORIGIN is the embedded default" in problems
+    assert "AUDIT_CHECKPOINT_RECIPIENTS is empty" in problems
+
+
+@pytest.mark.django_db
+def test_admins_come_from_the_environment(settings):
+    from config.settings import _addresses
+
+    assert _addresses("Drift <drift@example.se>, revisor@example.se") == [
+        ("Drift", "drift@example.se"),
+        ("revisor@example.se", "revisor@example.se"),
+    ]
 
 
 @pytest.mark.django_db

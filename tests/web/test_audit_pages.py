@@ -11,7 +11,14 @@ from audit.models import AuditEvent
 from tests.fixtures import World
 from tests.web.conftest import sign_in
 
-AUDIT_PAGES = ("audit_home", "audit_log", "audit_verify", "audit_checkpoints", "audit_export")
+AUDIT_PAGES = (
+    "audit_home",
+    "audit_log",
+    "audit_verify",
+    "audit_checkpoints",
+    "audit_export",
+    "audit_staff_directory",
+)
 
 
 def urls(reference: str) -> list[str]:
@@ -95,3 +102,43 @@ def test_the_auditor_sees_every_grant_and_revocation_of_protected_access(world: 
     assert "Dold" not in html
     log = client.get(reverse("web:audit_log"), {"action": "privacy."}).content.decode()
     assert log.count(app.reference) >= 2
+
+
+def test_the_auditor_downloads_a_checkpoint_file_that_verifies_with_its_own_key(
+    world: World, tmp_path
+) -> None:
+    from audit.checkpoint_file import read_held_checkpoints
+    from audit.checkpoints import create_checkpoint
+
+    world.new_application("500")
+    checkpoint = create_checkpoint()
+    assert checkpoint is not None
+    client = sign_in(Client(), world.auditor)
+    page = client.get(reverse("web:audit_checkpoints")).content.decode()
+    assert reverse("web:audit_checkpoint_file") in page
+    response = client.get(reverse("web:audit_checkpoint_file"))
+    assert response.status_code == 200
+    assert "attachment" in response["Content-Disposition"]
+    kept = tmp_path / "kept.txt"
+    kept.write_bytes(response.content)
+    vkey, held = read_held_checkpoints(kept)
+    assert [h.body.tree_size for h in held] == [checkpoint.sequence]
+    assert vkey.fingerprint == checkpoint.key_fingerprint
+    assert vkey.fingerprint in page
+
+
+def test_a_failed_verification_shows_on_the_auditors_pages_and_the_dashboard(
+    world: World,
+) -> None:
+    from audit.checkpoints import record_run
+
+    record_run("verify", False, "audit chain BROKEN at sequence 7: modified", 7)
+    auditor = sign_in(Client(), world.auditor)
+    for name in ("audit_checkpoints", "audit_log", "dashboard"):
+        html = auditor.get(reverse(f"web:{name}")).content.decode()
+        assert 'id="audit-alert"' in html, name
+        assert "First broken entry: 7." in html, name
+    officer = sign_in(Client(), world.officer)
+    assert 'id="audit-alert"' not in officer.get(reverse("web:dashboard")).content.decode()
+    record_run("verify", True, "audit chain intact")
+    assert 'id="audit-alert"' not in auditor.get(reverse("web:dashboard")).content.decode()

@@ -73,7 +73,9 @@ PAGES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "audit_log": ("get", "", ONLY("auditor")),
     "audit_verify": ("get", "", ONLY("auditor")),
     "audit_checkpoints": ("get", "", ONLY("auditor")),
+    "audit_checkpoint_file": ("get", "", ONLY("auditor")),
     "audit_export": ("get", "ref", ONLY("auditor")),
+    "audit_staff_directory": ("get", "", ONLY("auditor")),
     "dashboard": (
         "get",
         "",

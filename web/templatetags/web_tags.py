@@ -40,3 +40,18 @@ def transition_label(name: str) -> str:
     from web.labels import TRANSITION_LABELS
 
     return str(TRANSITION_LABELS.get(name, name))
+
+
+@register.inclusion_tag("web/partials/audit_alert.html", takes_context=True)
+def audit_alert(context: dict[str, Any]) -> dict[str, Any]:
+    """A failed verification or checkpoint, shown where auditors and administrators look.
+
+    The embedded mode may have no mail server: the page itself must say the log is broken.
+    """
+    from audit.checkpoints import latest_failure
+    from workflows.roles import Role
+
+    user = context.get("user")
+    if user is None or not roles_of(user) & {Role.AUDITOR, Role.ADMINISTRATOR}:
+        return {"failure": None}
+    return {"failure": latest_failure()}

@@ -1,4 +1,7 @@
-"""The auditor's pages. They only read: every one is GET-only (tested)."""
+"""The auditor's pages. They only read: every one is GET-only (tested).
+
+The staff directory download is a read the log records (like a view of personal data).
+"""
 
 from __future__ import annotations
 
@@ -7,17 +10,22 @@ from datetime import datetime, time
 
 from django import forms
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit import signing
+from audit.checkpoints import auditors_file
 from audit.exports import export_trail
 from audit.models import AuditCheckpoint, AuditEvent
 from audit.selectors import action_label, decision_trail
+from audit.staff_directory import staff_directory
 from audit.verification import VerificationNotPossible, verify_chain
 from fund.models import Application
 from web.access import page
+from workflows.exceptions import ValidationFailed
 from workflows.roles import Role
 
 AUDIT_PAGE_SIZE = 50
@@ -38,6 +46,11 @@ class LogFilterForm(forms.Form):
         label=_("To date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+class StaffDirectoryForm(forms.Form):
+    start = forms.DateField(label=_("From date"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To date"), widget=forms.DateInput(attrs={"type": "date"}))
 
 
 @page(Role.AUDITOR)
@@ -111,8 +124,29 @@ def audit_verify(request: HttpRequest) -> HttpResponse:
 
 @page(Role.AUDITOR)
 def audit_checkpoints(request: HttpRequest) -> HttpResponse:
-    checkpoints = AuditCheckpoint.objects.order_by("-sequence")[:200]
-    return render(request, "web/audit_checkpoints.html", {"checkpoints": checkpoints})
+    checkpoints = AuditCheckpoint.objects.order_by("-sequence").annotate(
+        stamped=F("timestamp__gen_time")
+    )[:200]
+    key = signing.public_key()
+    return render(
+        request,
+        "web/audit_checkpoints.html",
+        {
+            "checkpoints": checkpoints,
+            "origin": signing.log_origin(),
+            "fingerprint": signing.fingerprint(key) if key is not None else "",
+        },
+    )
+
+
+@page(Role.AUDITOR)
+def audit_checkpoint_file(request: HttpRequest) -> HttpResponse:
+    """The auditors' checkpoint file: every signed note and timestamp, and the log's key."""
+    latest = AuditCheckpoint.objects.exclude(note="").order_by("-sequence").first()
+    response = HttpResponse(auditors_file(), content_type="text/plain; charset=utf-8")
+    name = f"checkpoints-{latest.sequence if latest else 0}.txt"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @page(Role.AUDITOR)
@@ -125,3 +159,22 @@ def audit_export(request: HttpRequest, reference: str) -> HttpResponse:
     response = HttpResponse(out.getvalue(), content_type="application/x-ndjson; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="trail-{reference}.jsonl"'
     return response
+
+
+@page(Role.AUDITOR)
+def audit_staff_directory(request: HttpRequest) -> HttpResponse:
+    """The form; with a period, the signed list of user ids to names (recorded in the log)."""
+    form = StaffDirectoryForm(request.GET or None)
+    if form.is_valid():
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        try:
+            signed = staff_directory(start, end, actor=request.user)
+        except ValidationFailed as refusal:
+            for message in refusal.messages:
+                form.add_error(None, message)
+        else:
+            response = HttpResponse(signed, content_type="text/plain; charset=utf-8")
+            name = f"staff-directory-{start.isoformat()}-{end.isoformat()}.txt"
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
+            return response
+    return render(request, "web/audit_staff_directory.html", {"form": form})

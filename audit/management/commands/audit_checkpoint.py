@@ -7,18 +7,19 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.services import ChainBroken, create_checkpoint
+from audit.checkpoints import ChainBroken, make_checkpoint
 
 
 class Command(BaseCommand):
     help = (
-        "Verify the entries since the latest checkpoint, then sign (sequence, head hash) with "
-        "the Ed25519 key at AUDIT_SIGNING_KEY_FILE. Idempotent."
+        "Verify the entries since the latest checkpoint, then sign a checkpoint note (size, "
+        "Merkle root, chain head, time) with the log's key, timestamp it and mail it to the "
+        "auditors when configured. Idempotent."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            checkpoint = create_checkpoint()
+            checkpoint = make_checkpoint()
         except ImproperlyConfigured as exc:
             raise CommandError(str(exc), returncode=2) from exc
         except ChainBroken as exc:

@@ -1,0 +1,40 @@
+"""A checkpoint for the idle tail: the first request after a quiet spell makes it when due.
+
+Appends trigger checkpoints after their commit (:mod:`audit.checkpoints`), but events
+that stop short of the threshold would wait for the next append. This middleware looks —
+at most once a minute per process, after the response is ready — whether the latest
+checkpoint is ``AUDIT_CHECKPOINT_EVERY_MINUTES`` old while events came after it, so the
+embedded mode needs no scheduler. With a broker, the task does the work.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from audit.checkpoints import checkpoint_if_due
+
+logger = logging.getLogger("fundflow.audit")
+
+#: Seconds between two looks in one process.
+LOOK_EVERY_SECONDS = 60.0
+
+
+class CheckpointWhenDueMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.next_look = 0.0
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        now = time.monotonic()
+        if now >= self.next_look:
+            self.next_look = now + LOOK_EVERY_SECONDS
+            try:
+                checkpoint_if_due()
+            except Exception:  # the page is ready; a checkpoint failure is recorded, not shown here
+                logger.exception("checkpoint on an idle tail failed")
+        return response
