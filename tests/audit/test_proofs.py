@@ -23,10 +23,10 @@ from audit import proof
 from audit.canonical import event_hash
 from audit.chain import Entry
 from audit.checkpoints import auditors_file, create_checkpoint
-from audit.merkle import LeafHashes, consistency_proof, leaf_hash
+from audit.merkle import LeafHashes, consistency_proof, leaf_hash, verify_consistency
 from audit.models import AuditCheckpoint, AuditEvent, AuditHead
 from audit.note import CheckpointBody, sign_note, split_note
-from audit.proofs import consistency_document, inclusion_document
+from audit.proofs import consistency_document, consistency_proof_between_sizes, inclusion_document
 from tests.audit.conftest import attacker
 
 pytestmark = pytest.mark.evidence("tamper")
@@ -267,3 +267,16 @@ def test_the_offline_proof_checker_needs_no_django():
     code = "import sys, audit.proof; sys.exit('django' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_signer_gets_a_consistency_proof_between_two_sizes_of_the_log(chain):
+    chain(7)
+    first = create_checkpoint()
+    chain(10)
+    second = create_checkpoint()
+    proof = consistency_proof_between_sizes(7, 17)
+    old_root, new_root = bytes.fromhex(first.root_hash), bytes.fromhex(second.root_hash)
+    verify_consistency(7, 17, old_root, new_root, proof)
+    assert consistency_proof_between_sizes(17, 17) == []
+    with pytest.raises(ValueError, match="fewer leaves"):
+        consistency_proof_between_sizes(7, 18)
