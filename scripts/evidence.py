@@ -44,9 +44,11 @@ class BenchPlan(NamedTuple):
 #: SQLite (PostgreSQL builds a million-event chain ~5x slower); payouts, the worklist and the
 #: API load, whose targets are for production, on PostgreSQL.
 BENCH_SQLITE = BenchPlan(
-    modules=["transitions", "audit", "export", "transitions"],
+    modules=["transitions", "audit", "export", "transitions", "merkle"],
     env={
         "BENCH_AUDIT_EVENTS": "1000000",
+        "BENCH_MERKLE_LEAVES": "1000000",
+        "BENCH_MERKLE_DB_EVENTS": "100000",
         "BENCH_AUDIT_GROWTH": "10000,100000",
         "BENCH_EXPORT_POSTINGS": "1000000",
         "BENCH_EXPORT_GROWTH": "10000,100000",
@@ -80,6 +82,8 @@ QUICK_ENV = {
     "BENCH_WORKLIST_SIZE": "3000",
     "BENCH_WORKLIST_GROWTH": "1000",
     "BENCH_API_ROUNDS": "2",
+    "BENCH_MERKLE_LEAVES": "5000",
+    "BENCH_MERKLE_DB_EVENTS": "2000",
 }
 QUICK = os.environ.get("EVIDENCE_QUICK") == "1"
 
