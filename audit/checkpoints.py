@@ -196,12 +196,20 @@ def publish(checkpoint: AuditCheckpoint) -> None:
 
 def make_checkpoint() -> AuditCheckpoint | None:
     """Create, publish and record one checkpoint; a broken chain is alerted, then raised."""
+    from audit.signer import SignerRefused
+
     try:
         checkpoint = create_checkpoint()
     except ChainBroken as exc:
         logger.error("audit checkpoint refused: %s", exc)
         record_run("checkpoint", False, str(exc))
         alert("Audit chain broken: no checkpoint signed", str(exc))
+        raise
+    except SignerRefused as exc:
+        # The signer process saw a log that does not extend what it signed, or a bad clock.
+        logger.error("audit checkpoint refused by the signer: %s", exc)
+        record_run("checkpoint", False, str(exc))
+        alert("Audit checkpoint refused by the signer", str(exc))
         raise
     if checkpoint is None:
         return None
@@ -219,9 +227,11 @@ def checkpoint_if_due() -> None:
 
         task.delay()
         return
+    from audit.signer import SignerRefused
+
     try:
         make_checkpoint()
-    except ChainBroken:
+    except (ChainBroken, SignerRefused):
         pass  # recorded and alerted; the user's committed change stands
     except Exception:
         logger.exception("automatic audit checkpoint failed")
