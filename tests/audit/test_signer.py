@@ -110,7 +110,7 @@ def signer_process(settings) -> Iterator[Path]:
         key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
     )
     socket_path = folder / "signer.sock"
-    process = subprocess.Popen(  # noqa: S603 (our own module, fixed arguments)
+    process = subprocess.Popen(
         [
             sys.executable,
             "-m",
