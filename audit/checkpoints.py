@@ -187,7 +187,9 @@ def publish(checkpoint: AuditCheckpoint) -> None:
         send_mail(
             f"Audit checkpoint {checkpoint.sequence} ({settings.AUDIT_LOG_ORIGIN})",
             "Keep this file. It lets you check later that the audit log was not rewritten:\n"
-            "  python -m audit.verify TRAIL.jsonl --against THIS_FILE\n\n"
+            "  python -m audit.verify TRAIL.jsonl --against THIS_FILE\n"
+            "and that one event is in it:\n"
+            "  python -m audit.proof PROOF.json --against THIS_FILE\n\n"
             + auditors_file([checkpoint]),
             None,
             recipients,
