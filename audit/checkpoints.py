@@ -42,19 +42,22 @@ def _frontier_from_scratch(size: int) -> Frontier:
     return frontier
 
 
-def create_checkpoint() -> AuditCheckpoint | None:
+def create_checkpoint(*, wait: bool = True) -> AuditCheckpoint | None:
     """Sign the chain's current head, after verifying the entries since the last checkpoint.
 
     Idempotent: when nothing was appended since the latest checkpoint, that checkpoint is
-    returned. Returns None for an empty chain. Appends wait while it runs (it holds the
-    append lock), so the signed head is the head.
+    returned. Returns None for an empty chain, or — with ``wait=False``, as automatic
+    checkpoints ask — when appends hold the lock (the next commit looks again). Appends
+    wait while it runs (it holds the append lock), so the signed head is the head.
     """
     from audit.services import _lock_head
     from audit.signing import fingerprint, log_origin, sign_note, signer
     from audit.verification import verify_since_last_checkpoint
 
     with transaction.atomic():
-        head = _lock_head()
+        head = _lock_head(wait=wait)
+        if head is None:
+            return None
         last = AuditEvent.objects.order_by("-sequence").values_list("sequence", "hash").first()
         if last is None and head[0] == 0:
             return None
@@ -196,12 +199,12 @@ def publish(checkpoint: AuditCheckpoint) -> None:
         )
 
 
-def make_checkpoint() -> AuditCheckpoint | None:
+def make_checkpoint(*, wait: bool = True) -> AuditCheckpoint | None:
     """Create, publish and record one checkpoint; a broken chain is alerted, then raised."""
     from audit.signer import SignerRefused
 
     try:
-        checkpoint = create_checkpoint()
+        checkpoint = create_checkpoint(wait=wait)
     except ChainBroken as exc:
         logger.error("audit checkpoint refused: %s", exc)
         record_run("checkpoint", False, str(exc))
@@ -232,7 +235,7 @@ def checkpoint_if_due() -> None:
     from audit.signer import SignerRefused
 
     try:
-        make_checkpoint()
+        make_checkpoint(wait=False)
     except (ChainBroken, SignerRefused):
         pass  # recorded and alerted; the user's committed change stands
     except Exception:

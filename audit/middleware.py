@@ -31,7 +31,7 @@ class CheckpointWhenDueMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         now = time.monotonic()
-        if now >= self.next_look:
+        if response.status_code < 500 and now >= self.next_look:
             self.next_look = now + LOOK_EVERY_SECONDS
             try:
                 checkpoint_if_due()

@@ -147,20 +147,26 @@ def _check_event_fields(*, action: str, role: str, object_type: str, object_ref:
 APPEND_LOCK_KEY = 0x4646415544495431
 
 
-def _lock_head() -> tuple[int, str]:
+def _lock_head(wait: bool = True) -> tuple[int, str] | None:
     """Take the head row for update, creating it on first use; return (sequence, hash).
 
     On PostgreSQL an advisory transaction lock comes first, so even the very first append
     (when no head row exists yet to lock) is serialised; then the head row is locked with
     SELECT … FOR UPDATE. On SQLite the settings open every transaction with BEGIN
-    IMMEDIATE: writers are serialised by the database itself.
+    IMMEDIATE: writers are serialised by the database itself. With ``wait=False``
+    (PostgreSQL) it returns None instead of queueing when someone holds the lock.
 
     Appends are on every domain change's path, so this and :func:`_append` speak SQL
     directly: three short statements instead of three ORM round trips.
     """
     for_update = " FOR UPDATE" if connection.features.has_select_for_update else ""
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and not wait:
+            # Automatic checkpoints only: never queue behind appends (None: busy, later).
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [APPEND_LOCK_KEY])
+            if not cursor.fetchone()[0]:
+                return None
+        elif connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPEND_LOCK_KEY])
         # Table name from the model, never from input.
         sql = f"SELECT sequence, hash FROM {_HEAD} WHERE id = 1{for_update}"  # noqa: S608 # nosec B608
@@ -222,7 +228,10 @@ def record_event(
     raw = dict(payload or {})
     _check_payload(raw)  # before normalising: a Decimal amount is a number, not text
     body = normalise(raw)
-    sequence, prev_hash = _lock_head()
+    head = _lock_head()
+    if head is None:  # pragma: no cover - a waiting lock always returns the head
+        raise RuntimeError("the audit append lock was not taken")
+    sequence, prev_hash = head
     event = AuditEvent(
         sequence=sequence + 1,
         occurred_at=timezone.now(),

@@ -47,6 +47,10 @@ def _keys_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
     settings.BLIND_INDEX_KEY_FILE.write_bytes(b"blind-index-key-for-the-test-session")
     settings.AUDIT_SIGNING_KEY_FILE = keys / "audit-signing.pem"
     settings.AUDIT_PUBLIC_KEY_FILE = keys / "audit-signing.pub.pem"
+    # Made up front too, so no test depends on an earlier one having signed a checkpoint.
+    from audit.signing import _generate
+
+    _generate(settings.AUDIT_SIGNING_KEY_FILE, settings.AUDIT_PUBLIC_KEY_FILE)
     from fund.crypto import reset_key_cache
 
     reset_key_cache()

@@ -100,3 +100,28 @@ def test_a_checkpoint_refused_over_a_broken_chain_is_recorded_and_alerted(automa
     run = AuditVerificationRun.objects.get(kind="checkpoint")
     assert not run.ok and f"sequence {base + 2}" in run.summary
     assert any("broken" in m.subject.lower() for m in mail.outbox)
+
+
+@pytest.mark.postgres
+def test_an_automatic_checkpoint_never_queues_behind_appends(automatic, base):
+    """A request must not hang on the append lock for a checkpoint: it is skipped, not awaited."""
+    import time
+
+    from audit.checkpoints import checkpoint_if_due
+    from tests.audit_lock import AuditLock
+
+    automatic.AUDIT_AUTO_CHECKPOINT = False
+    append(2)
+    automatic.AUDIT_AUTO_CHECKPOINT = True
+    lock = AuditLock()
+    lock.hold()
+    try:
+        started = time.monotonic()
+        checkpoint_if_due()
+        assert time.monotonic() - started < 5
+        assert not AuditCheckpoint.objects.exists()
+    finally:
+        lock.release()
+        lock.session.close()
+    checkpoint_if_due()
+    assert AuditCheckpoint.objects.get().sequence == base + 2
