@@ -1,0 +1,42 @@
+"""Review of issue #15 (the insider's view): ways to make verification say "intact" wrongly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from audit.checkpoints import auditors_file, create_checkpoint
+from audit.verify import main as offline_verify
+from tests.audit.insider import rewrite_history
+
+
+def _keep(tmp_path: Path) -> Path:
+    path = tmp_path / "kept-by-the-revisor.txt"
+    path.write_text(auditors_file(), encoding="utf-8")
+    return path
+
+
+def test_a_trail_relabelled_partial_cannot_pass_the_checkpoints_an_auditor_kept(
+    chain, tmp_path, capsys
+):
+    """The trail comes from the server: its header's scope is the insider's to set."""
+    chain(6)
+    create_checkpoint()
+    kept = _keep(tmp_path)
+    rewrite_history(2, {"amount": "99999.00"})
+    trail = tmp_path / "trail.jsonl"
+    call_command("audit_export", output=trail)
+    records = [json.loads(line) for line in trail.read_text().splitlines()]
+    records[0]["scope"] = "application"  # and leave out the entry the kept checkpoint names
+    records = [r for r in records if not (r["type"] == "event" and r["sequence"] == 6)]
+    trail.write_text("".join(json.dumps(r) + "\n" for r in records))
+    capsys.readouterr()
+
+    status = offline_verify([str(trail), "--against", str(kept)])
+    output = capsys.readouterr()
+
+    assert status != 0, output.out
+    assert "intact" not in output.out
