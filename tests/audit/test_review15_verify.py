@@ -38,5 +38,6 @@ def test_a_trail_relabelled_partial_cannot_pass_the_checkpoints_an_auditor_kept(
     status = offline_verify([str(trail), "--against", str(kept)])
     output = capsys.readouterr()
 
-    assert status != 0, output.out
+    assert status == 2, output.out
     assert "intact" not in output.out
+    assert "partial trail: it holds no entry at 6" in output.err
