@@ -46,9 +46,7 @@ def test_a_rewritten_event_is_not_proven_by_a_newer_checkpoint_the_auditor_does_
     "field, value",
     [("sequence", "4"), ("hash", "not hex"), ("actor_id", "x"), ("payload", {"a": 1.5e999})],
 )
-def test_a_malformed_event_in_a_proof_file_exits_2_or_fails(
-    chain, tmp_path, capsys, field, value
-):
+def test_a_malformed_event_in_a_proof_file_exits_2_or_fails(chain, tmp_path, capsys, field, value):
     chain(6)
     held = keep(tmp_path / "checkpoints.txt", create_checkpoint())
     proof_file = audit_proof(tmp_path, "--event", "4")

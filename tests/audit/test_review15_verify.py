@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from django.core.management import call_command
 
 from audit.checkpoints import auditors_file, create_checkpoint
