@@ -40,3 +40,19 @@ def test_a_trail_relabelled_partial_cannot_pass_the_checkpoints_an_auditor_kept(
     assert status == 2, output.out
     assert "intact" not in output.out
     assert "partial trail: it holds no entry at 6" in output.err
+
+
+def test_audit_verify_refuses_an_unreadable_kept_file_with_exit_2(chain, tmp_path):
+    from django.core.management.base import CommandError
+
+    chain(3)
+    create_checkpoint()
+    kept = tmp_path / "kept.txt"
+    kept.write_bytes(b"fundflow-audit-checkpoints/v1\nvkey \xff\xfe\n\n")
+
+    try:
+        call_command("audit_verify", "--against", str(kept))
+    except CommandError as exc:
+        assert exc.returncode == 2
+    else:
+        raise AssertionError("an unreadable kept file was accepted")
