@@ -56,3 +56,39 @@ def test_audit_verify_refuses_an_unreadable_kept_file_with_exit_2(chain, tmp_pat
         assert exc.returncode == 2
     else:
         raise AssertionError("an unreadable kept file was accepted")
+
+
+def test_a_kept_file_holding_the_rewritten_note_beside_the_true_one_still_fails(
+    chain, tmp_path, capsys
+):
+    """Held: two notes of the same size — the true one and the insider's — both must hold."""
+    chain(6)
+    create_checkpoint()
+    before = tmp_path / "before.txt"
+    before.write_text(auditors_file(), encoding="utf-8")
+    rewrite_history(2, {"amount": "99999.00"})
+    after = tmp_path / "after.txt"
+    after.write_text(auditors_file(), encoding="utf-8")
+    trail = tmp_path / "trail.jsonl"
+    call_command("audit_export", output=trail)
+    capsys.readouterr()
+
+    status = offline_verify([str(trail), "--against", str(after), str(before)])
+
+    assert status == 1
+    assert "before.txt" in capsys.readouterr().out
+
+
+def test_a_note_by_an_unknown_key_name_in_a_kept_file_is_refused_not_ignored(
+    chain, tmp_path, capsys
+):
+    chain(3)
+    create_checkpoint()
+    kept = _keep(tmp_path)
+    text = kept.read_text()
+    origin = text.split("vkey ", 1)[1].split("+", 1)[0]
+    kept.write_text(text.replace(f"\u2014 {origin} ", "\u2014 someone.else/audit "))
+    trail = tmp_path / "trail.jsonl"
+    call_command("audit_export", output=trail)
+
+    assert offline_verify([str(trail), "--against", str(kept)]) == 2
