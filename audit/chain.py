@@ -202,6 +202,8 @@ def check_signatures(
                 body = CheckpointBody.parse(open_note(cp.note, [VerifierKey(name, public_key)])[0])
             except NoteError as exc:
                 return bad(f"the checkpoint note at {cp.sequence} does not verify: {exc}")
+            if body.origin != name:
+                return bad(f"the checkpoint note at {cp.sequence} is of log {body.origin}")
             signatures = {
                 base64.b64encode(sig.signature).decode() for sig in split_note(cp.note)[1]
             }

@@ -230,7 +230,16 @@ def checkpoint_if_due() -> None:
     if not settings.CELERY_TASK_ALWAYS_EAGER:
         from audit.tasks import create_checkpoint as task
 
-        task.delay()
+        try:
+            task.delay()
+        except Exception as exc:  # a broker down: nothing else would notice the missing checkpoint
+            logger.exception("audit checkpoint task could not be queued")
+            # The class only: a broker's message may spell its URL, password included.
+            what = (
+                f"the checkpoint task could not be queued ({type(exc).__name__}): is the broker up?"
+            )
+            record_run("checkpoint", False, what)
+            alert("Audit checkpoint not queued", what + " See the server log.")
         return
     from audit.signer import SignerRefused
 

@@ -33,6 +33,11 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 ED25519 = b"\x01"
 SIGNATURE_PREFIX = "\u2014 "  # em dash, space
 _KEY_NAME = re.compile(r"[^\s+]+")
+#: The one spelling of a checkpoint's time (``canonical.format_timestamp``): verifiers order
+#: times as text, so another spelling of the same instant would sort elsewhere.
+_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
+#: The first line of a staff directory (``<origin>/staff-directory``), which the same key signs.
+STAFF_DIRECTORY_SUFFIX = "/staff-directory"
 #: Generous for our notes (one or a few signatures); the spec asks to accept 16 at least.
 MAX_SIGNATURES = 16
 
@@ -197,6 +202,8 @@ class CheckpointBody:
         origin, size, root, *extensions = lines[:-1]
         if not origin or not re.fullmatch(r"0|[1-9][0-9]*", size):
             raise NoteError("a checkpoint's second line is its tree size in decimal")
+        if origin.endswith(STAFF_DIRECTORY_SUFFIX):
+            raise NoteError("a staff directory is not a checkpoint")
         try:
             root_hash = base64.b64decode(root, validate=True)
         except (binascii.Error, ValueError) as exc:
@@ -207,6 +214,8 @@ class CheckpointBody:
         head, time = fields.get("chain-head", ""), fields.get("time", "")
         if not re.fullmatch(r"[0-9a-f]{64}", head) or not time:
             raise NoteError("a Fundflow checkpoint names its chain head and its time")
+        if not _TIME.fullmatch(time):
+            raise NoteError("a checkpoint's time is UTC, YYYY-MM-DDTHH:MM:SS.ffffffZ")
         return cls(origin, int(size), root_hash, head, time)
 
 

@@ -15,6 +15,7 @@ import argparse
 import base64
 import binascii
 import json
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -80,9 +81,23 @@ def _agrees(body: CheckpointBody, held: Sequence[HeldCheckpoint], which: str) ->
 def _entry(document: dict[str, Any]) -> Entry:
     event = document.get("event")
     try:
-        return Entry(**{field: event[field] for field in Entry._fields})  # type: ignore[index]
+        entry = Entry(**{field: event[field] for field in Entry._fields})  # type: ignore[index]
     except (KeyError, TypeError) as exc:
         raise Unreadable(f"the proof's event is incomplete ({exc})") from exc
+    texts = (entry.occurred_at, entry.actor_role, entry.action, entry.object_type)
+    if (
+        type(entry.sequence) is not int
+        or entry.sequence < 1
+        or not (entry.actor_id is None or type(entry.actor_id) is int)
+        or not all(isinstance(t, str) for t in (*texts, entry.object_ref, entry.prev_hash))
+        or not (isinstance(entry.hash, str) and re.fullmatch(r"[0-9a-f]{64}", entry.hash))
+    ):
+        raise Unreadable("the proof's event has a field of the wrong type")
+    try:
+        entry.computed_hash()
+    except (TypeError, ValueError) as exc:
+        raise Unreadable(f"the proof's event cannot be hashed ({exc})") from exc
+    return entry
 
 
 def check_inclusion(
@@ -106,6 +121,17 @@ def check_inclusion(
             f"{body.time}: {exc}"
         ) from exc
     held_note = "" if _agrees(body, held, "proof's checkpoint") else NOT_HELD
+    covering = [k.body.tree_size for k in held if k.body.tree_size >= entry.sequence]
+    if held_note and covering:
+        # A checkpoint the auditor does not hold proves nothing the held one cannot: the
+        # insider's log, rewritten and re-signed, has fresh checkpoints of its own.
+        raise Failed(
+            f"event {entry.sequence} is not proven: the proof is against a log of "
+            f"{_count(size)} events signed at {body.time}, a checkpoint you do not hold, while "
+            "you hold one that covers the event: ask for the proof against yours (manage.py "
+            f"audit_proof "
+            f"--event {entry.sequence} --checkpoint {min(covering)})"
+        )
     return (
         f"event {entry.sequence} ({entry.action}, {entry.object_ref}) is in the log of "
         f"{_count(size)} events signed at {body.time}{held_note}"

@@ -99,6 +99,9 @@ class Witness:
         """Ed25519 signature over ``text``, if the rules allow it; else SignerRefused."""
         first = text.split("\n", 1)[0]
         if first == f"{self.origin}/staff-directory":
+            if not text.startswith(f"{first}\nperiod "):
+                # Never a text shaped like a checkpoint under another first line.
+                raise SignerRefused("a staff directory's second line is its period")
             return self.key.sign(text.encode())
         try:
             body = CheckpointBody.parse(text)

@@ -99,7 +99,12 @@ def verify_partial(
     *,
     held: Sequence[HeldCheckpoint] = (),
 ) -> str | Break:
-    """Each entry's own hash, links between adjacent entries, checkpoints at exported entries."""
+    """Each entry's own hash, links between adjacent entries, checkpoints at exported entries.
+
+    A kept checkpoint whose entry the partial trail does not hold cannot be checked: that is
+    refused (``ValueError``, exit 2), never passed over — the header's scope is the server's
+    to write, so an insider could otherwise relabel a rewritten full trail as partial.
+    """
     bad = check_signatures(checkpoints, public_key)
     if bad is not None:
         return bad
@@ -108,7 +113,9 @@ def verify_partial(
         at_checkpoint.setdefault(cp.sequence, []).append(cp)
     count = links = anchored = 0
     previous: Entry | None = None
+    unchecked = {h.body.tree_size for h in held}
     for entry in read_entries(path):
+        unchecked.discard(entry.sequence)
         if previous is not None and entry.sequence <= previous.sequence:
             return Break(entry.sequence, Problem.REORDERED, "entries are not in sequence order")
         if entry.computed_hash() != entry.hash:
@@ -132,6 +139,13 @@ def verify_partial(
             anchored += 1
         previous = entry
         count += 1
+    if unchecked:
+        raise ValueError(
+            "this is a partial trail: it holds no entry at "
+            f"{', '.join(map(str, sorted(unchecked)))}, "
+            "where checkpoints you kept stand, so it cannot show that the log still passes "
+            "through them. Ask for the full trail and verify it against your files."
+        )
     return (
         f"partial trail intact: {count} entries each match their hash, {links} adjacent links "
         f"hold, {anchored} entries match a signed checkpoint ({len(checkpoints)} checkpoints "

@@ -39,7 +39,7 @@ class Command(BaseCommand):
         for path in options["against"]:
             try:
                 held.extend(read_held_checkpoints(path)[1])
-            except (OSError, NoteError) as exc:
+            except (OSError, UnicodeDecodeError, NoteError) as exc:
                 raise CommandError(f"{path}: {exc}", returncode=2) from exc
         try:
             outcome = verify_and_record(held=held)
