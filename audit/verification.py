@@ -181,7 +181,7 @@ def verify_chain(
     checkpoints, bad = _trusted(stored_checkpoints(), public_key)
     outcome = walk_stored(
         checkpoints=checkpoints,
-        held=[held_checkpoint(h) for h in held],
+        held=[h.as_checkpoint() for h in held],
         lookup=DatabaseLookup(),
         recorded_head=head,
         clock_tolerance=settings.AUDIT_CLOCK_TOLERANCE_SECONDS,
@@ -268,19 +268,6 @@ def _signed_frontier(checkpoint: AuditCheckpoint) -> Frontier | None:
     if frontier.size != checkpoint.sequence or frontier.root().hex() != checkpoint.root_hash:
         return None
     return frontier
-
-
-def held_checkpoint(held: HeldCheckpoint) -> Checkpoint:
-    return Checkpoint(
-        sequence=held.body.tree_size,
-        hash=held.body.chain_head,
-        signature="",
-        key_fingerprint=held.key_fingerprint,
-        created_at=held.body.time,
-        note=held.note,
-        root_hash=held.body.root_hash.hex(),
-        label=held.source,
-    )
 
 
 def _first_per_file(held: Sequence[HeldCheckpoint]) -> list[HeldCheckpoint]:
