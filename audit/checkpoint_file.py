@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from audit.chain import Checkpoint
 from audit.note import CheckpointBody, NoteError, VerifierKey, open_note, parse_notes
 
 FORMAT = "fundflow-audit-checkpoints/v1"
@@ -40,6 +41,19 @@ class HeldCheckpoint:
     source: str  # the file it came from, for messages
     token: bytes | None = None  # an RFC 3161 token over ``note``, if the file holds one
     key_fingerprint: str = ""  # of the file's verifier key
+
+    def as_checkpoint(self) -> Checkpoint:
+        """The shape the chain walk checks against, labelled with where it was kept."""
+        return Checkpoint(
+            sequence=self.body.tree_size,
+            hash=self.body.chain_head,
+            signature="",
+            key_fingerprint=self.key_fingerprint,
+            created_at=self.body.time,
+            note=self.note,
+            root_hash=self.body.root_hash.hex(),
+            label=self.source,
+        )
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import mail_admins, send_mail
 from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from audit.canonical import format_timestamp
@@ -185,18 +186,45 @@ def publish(checkpoint: AuditCheckpoint) -> None:
         logger.warning("checkpoint %s not timestamped: %s", checkpoint.sequence, exc)
         record_run("timestamp", False, f"checkpoint {checkpoint.sequence}: {exc}")
         alert(f"Audit checkpoint {checkpoint.sequence} not timestamped", str(exc))
+    mail_to_auditors(checkpoint)
+
+
+#: At most this many checkpoints in one mail (the page offers the whole file).
+MAIL_AT_MOST = 500
+
+
+def mail_to_auditors(checkpoint: AuditCheckpoint) -> None:
+    """Mail every checkpoint up to this one that no mail carried yet, so a failed mail
+    leaves no gap in the auditors' copies: the next one carries what it missed."""
     recipients = list(settings.AUDIT_CHECKPOINT_RECIPIENTS)
-    if recipients:
+    if not recipients:
+        return
+    mailed = Run.objects.filter(kind="mail", ok=True).aggregate(last=Max("sequence"))["last"]
+    pending = list(
+        AuditCheckpoint.objects.exclude(note="")
+        .filter(sequence__gt=mailed or 0, sequence__lte=checkpoint.sequence)
+        .order_by("-sequence")[:MAIL_AT_MOST]
+    )[::-1]
+    try:
         send_mail(
             f"Audit checkpoint {checkpoint.sequence} ({settings.AUDIT_LOG_ORIGIN})",
             "Keep this file. It lets you check later that the audit log was not rewritten:\n"
             "  python -m audit.verify TRAIL.jsonl --against THIS_FILE\n"
             "and that one event is in it:\n"
-            "  python -m audit.proof PROOF.json --against THIS_FILE\n\n"
-            + auditors_file([checkpoint]),
+            "  python -m audit.proof PROOF.json --against THIS_FILE\n\n" + auditors_file(pending),
             None,
             recipients,
         )
+    except Exception as exc:  # the checkpoint stands; the next mail carries it
+        logger.error("checkpoint %s not mailed: %s", checkpoint.sequence, type(exc).__name__)
+        record_run(
+            "mail",
+            False,
+            f"checkpoint {checkpoint.sequence} not mailed to the auditors "
+            f"({type(exc).__name__}); the next checkpoint's mail carries it",
+        )
+        return
+    record_run("mail", True, f"checkpoints up to {checkpoint.sequence} mailed", checkpoint.sequence)
 
 
 def make_checkpoint(*, wait: bool = True) -> AuditCheckpoint | None:

@@ -39,7 +39,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-from audit.note import CheckpointBody, NoteError, raw_public_key
+from audit.note import SIGNATURE_PREFIX, CheckpointBody, NoteError, key_id, raw_public_key
 
 #: Largest request accepted (a checkpoint and a proof of ~40 hashes fit many times over).
 MAX_REQUEST = 64 * 1024
@@ -51,17 +51,27 @@ class SignerRefused(RuntimeError):
 
 @dataclass(frozen=True)
 class SignedState:
+    """The last checkpoint the signer signed, with its signed note (what it vouches for)."""
+
     size: int
     root: bytes
     time: str
+    note: str = ""
 
     def encode(self) -> str:
-        return f"{self.size} {base64.b64encode(self.root).decode()} {self.time}\n"
+        return json.dumps(
+            {
+                "size": self.size,
+                "root": base64.b64encode(self.root).decode(),
+                "time": self.time,
+                "note": self.note,
+            }
+        )
 
     @classmethod
     def decode(cls, text: str) -> SignedState:
-        size, root, stamp = text.split()
-        return cls(int(size), base64.b64decode(root), stamp)
+        data = json.loads(text)
+        return cls(int(data["size"]), base64.b64decode(data["root"]), data["time"], data["note"])
 
 
 class Witness:
@@ -120,7 +130,12 @@ class Witness:
             if last is not None:
                 self._check_extends(last, body, proof)
             signature = self.key.sign(text.encode())
-            self._save(SignedState(body.tree_size, body.root_hash, body.time))
+            note = (
+                f"{text}\n{SIGNATURE_PREFIX}{self.origin} "
+                + base64.b64encode(key_id(self.origin, self.key.public_key()) + signature).decode()
+                + "\n"
+            )
+            self._save(SignedState(body.tree_size, body.root_hash, body.time, note))
         return signature
 
     @staticmethod
@@ -156,7 +171,11 @@ class Witness:
             last = self.state()
             if last is None:
                 return {"size": None}
-            return {"size": last.size, "root": base64.b64encode(last.root).decode()}
+            return {
+                "size": last.size,
+                "root": base64.b64encode(last.root).decode(),
+                "note": last.note,
+            }
         if op == "sign":
             try:
                 proof = [base64.b64decode(p, validate=True) for p in request.get("proof", [])]
@@ -201,6 +220,10 @@ class SocketSigner:
     def public_key(self) -> Ed25519PublicKey:
         answer = _request(self.path, {"op": "public_key"})
         return Ed25519PublicKey.from_public_bytes(base64.b64decode(answer["public_key"]))
+
+    def last_signed_note(self) -> str:
+        """The signed note of the last checkpoint the signer signed ("" when none yet)."""
+        return str(_request(self.path, {"op": "state"}).get("note") or "")
 
     def sign(self, message: bytes) -> bytes:
         text = message.decode()

@@ -176,10 +176,12 @@ def verify_chain(
     """
     head = AuditHead.objects.filter(pk=1).values_list("sequence", flat=True).first()
     public_key = public_key or signing.public_key()
+    signer_held, signer_warning = _signer_process_checkpoint(public_key)
+    held = [*held, *signer_held]
     checkpoints, bad = _trusted(stored_checkpoints(), public_key)
     outcome = walk_stored(
         checkpoints=checkpoints,
-        held=[held_checkpoint(h) for h in held],
+        held=[h.as_checkpoint() for h in held],
         lookup=DatabaseLookup(),
         recorded_head=head,
         clock_tolerance=settings.AUDIT_CLOCK_TOLERANCE_SECONDS,
@@ -201,7 +203,30 @@ def verify_chain(
         for h in _first_per_file(held)
         if public_key is not None and h.key_fingerprint != signing.fingerprint(public_key)
     ]
+    warnings += signer_warning
     return replace(outcome, warnings=tuple(warnings)) if warnings else outcome
+
+
+def _signer_process_checkpoint(public_key: Any) -> tuple[list[HeldCheckpoint], list[str]]:
+    """The last checkpoint a signer process signed, held outside the database like an
+    auditor's: a chain rewritten in the database (checkpoint rows deleted too) contradicts it
+    at once, not only when the next checkpoint is refused."""
+    active = signing.signer()
+    if not hasattr(active, "last_signed_note") or public_key is None:
+        return [], []
+    from audit.note import NoteError, VerifierKey, open_note
+    from audit.signer import SignerRefused
+
+    try:
+        note = active.last_signed_note()
+        if not note:
+            return [], []
+        vkey = VerifierKey(signing.log_origin(), public_key)
+        body = CheckpointBody.parse(open_note(note, [vkey])[0])
+    except (SignerRefused, NoteError) as exc:
+        return [], [f"the signer process's last checkpoint could not be checked: {exc}"]
+    label = "the signer process's last signed checkpoint"
+    return [HeldCheckpoint(body, note, label, None, vkey.fingerprint)], []
 
 
 def verify_since_last_checkpoint(public_key: Any = None) -> tuple[Outcome, Frontier | None]:
@@ -243,19 +268,6 @@ def _signed_frontier(checkpoint: AuditCheckpoint) -> Frontier | None:
     if frontier.size != checkpoint.sequence or frontier.root().hex() != checkpoint.root_hash:
         return None
     return frontier
-
-
-def held_checkpoint(held: HeldCheckpoint) -> Checkpoint:
-    return Checkpoint(
-        sequence=held.body.tree_size,
-        hash=held.body.chain_head,
-        signature="",
-        key_fingerprint=held.key_fingerprint,
-        created_at=held.body.time,
-        note=held.note,
-        root_hash=held.body.root_hash.hex(),
-        label=held.source,
-    )
 
 
 def _first_per_file(held: Sequence[HeldCheckpoint]) -> list[HeldCheckpoint]:

@@ -65,7 +65,7 @@ def verify_full(
     outcome = walk(
         read_entries(path),
         checkpoints=trusted,
-        held=[_held(h) for h in held],
+        held=[h.as_checkpoint() for h in held],
         lookup=FileLookup(path),
         clock_tolerance=clock_tolerance,
     )
@@ -77,19 +77,6 @@ def verify_full(
         if broken is not None:
             return replace(outcome, broken=broken)
     return outcome
-
-
-def _held(held: HeldCheckpoint) -> Checkpoint:
-    return Checkpoint(
-        sequence=held.body.tree_size,
-        hash=held.body.chain_head,
-        signature="",
-        key_fingerprint=held.key_fingerprint,
-        created_at=held.body.time,
-        note=held.note,
-        root_hash=held.body.root_hash.hex(),
-        label=held.source,
-    )
 
 
 def verify_partial(
@@ -109,7 +96,7 @@ def verify_partial(
     if bad is not None:
         return bad
     at_checkpoint: dict[int, list[Checkpoint]] = {}
-    for cp in (*checkpoints, *(_held(h) for h in held)):
+    for cp in (*checkpoints, *(h.as_checkpoint() for h in held)):
         at_checkpoint.setdefault(cp.sequence, []).append(cp)
     count = links = anchored = 0
     previous: Entry | None = None

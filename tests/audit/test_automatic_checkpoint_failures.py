@@ -28,3 +28,33 @@ def test_a_checkpoint_task_the_broker_cannot_take_is_recorded_as_a_failed_run(
 
     run = AuditVerificationRun.objects.filter(kind="checkpoint").first()
     assert run is not None and not run.ok
+
+
+def test_a_checkpoint_whose_mail_failed_is_carried_by_the_next_mail(settings):
+    """A failed mail leaves no gap in the auditors' copies, and shows as a failed run."""
+    from unittest import mock
+
+    from django.core import mail
+
+    from audit.checkpoint_file import parse_checkpoint_file
+    from audit.checkpoints import latest_failure, make_checkpoint
+    from audit.models import AuditCheckpoint
+    from tests.audit.conftest import append
+
+    settings.AUDIT_CHECKPOINT_RECIPIENTS = ["revisor@example.org"]
+    append(2)
+    with mock.patch("audit.checkpoints.send_mail", side_effect=ConnectionRefusedError):
+        make_checkpoint()
+    failure = latest_failure()
+    assert failure is not None and failure.kind == "mail"
+    assert mail.outbox == []
+    append(2)
+    make_checkpoint()
+    (message,) = mail.outbox
+    body = message.body[message.body.index("fundflow-audit-checkpoints/v1") :]
+    notes = parse_checkpoint_file(body).notes
+    assert notes == list(
+        AuditCheckpoint.objects.order_by("sequence").values_list("note", flat=True)
+    )
+    assert len(notes) == 2
+    assert latest_failure() is None

@@ -168,3 +168,23 @@ def test_an_insider_with_the_database_cannot_get_a_rewritten_history_signed(chai
     append(2)
     with pytest.raises(SignerRefused, match="does not extend"):
         create_checkpoint()
+
+
+def test_a_database_rewrite_contradicts_the_signer_process_at_once(chain, signer_process):
+    """audit_verify holds the chain against the signer's last checkpoint, kept outside the
+    database: deleting the checkpoint rows and rewriting the chain shows without waiting
+    for the next checkpoint to be refused."""
+    from audit.chain import Problem
+    from audit.models import AuditCheckpoint
+    from tests.audit.conftest import attacker
+
+    append(5)
+    create_checkpoint()
+    assert verify_chain().ok
+    rewrite_history(2, {"amount": "15005.00"}, resign=False)
+    with attacker():
+        AuditCheckpoint.objects.all().delete()
+    outcome = verify_chain()
+    assert outcome.broken is not None
+    assert outcome.broken.problem == Problem.CONTRADICTS_HELD
+    assert "the signer process's last signed checkpoint" in outcome.broken.detail
