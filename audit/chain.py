@@ -310,11 +310,21 @@ def walk(
     expected = start_sequence
     prev = start_hash
     sha256 = hashlib.sha256
-    frontier = start_frontier or (Frontier() if start_sequence == 1 else None)
+    # The Merkle root is recomputed only when a checkpoint states one (or the caller wants
+    # the frontier back, as checkpoint creation does): two more hashes an entry.
+    wants_root = any(a.root_hash for a in anchors)
+    frontier = start_frontier or (Frontier() if start_sequence == 1 and wants_root else None)
+    # The frontier's append, inlined for the hot loop: its list is mutated in place and its
+    # size written back before anyone reads it.
+    stack = frontier.hashes if frontier is not None else None
+    fsize = frontier.size if frontier is not None else 0
+    unhex = bytes.fromhex
     latest_time = ""  # the latest time seen so far: an event's or a checkpoint's
     latest_time_at = ""  # what it was, for messages
 
     def outcome(broken: Break | None) -> Outcome:
+        if frontier is not None:
+            frontier.size = fsize
         return Outcome(
             entries=expected - start_sequence,
             first_sequence=start_sequence,
@@ -373,9 +383,17 @@ def walk(
                 return outcome(late)
         else:
             latest_time, latest_time_at = occurred, f"entry {sequence}"
-        if frontier is not None:
-            frontier.append(sha256(b"\x00" + bytes.fromhex(digest)).digest())
+        if stack is not None:
+            node = sha256(b"\x00" + unhex(digest)).digest()
+            carry = fsize
+            while carry & 1:
+                node = sha256(b"\x01" + stack.pop() + node).digest()
+                carry >>= 1
+            stack.append(node)
+            fsize += 1
         while sequence == next_anchor:
+            if frontier is not None:
+                frontier.size = fsize
             cp = anchors[anchor_index]
             broken = _check_anchor(cp, digest, frontier, trusted_until)
             if broken is None and cp.created_at:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import mail_admins, send_mail
@@ -81,6 +81,7 @@ def create_checkpoint(*, wait: bool = True) -> AuditCheckpoint | None:
         body = CheckpointBody(log_origin(), sequence, root, head_hash, format_timestamp(now))
         note = sign_note(body.text())
         signature = split_note(note)[1][0].signature
+        _seen["latest"] = (sequence, now)
         return AuditCheckpoint.objects.create(
             sequence=sequence,
             hash=head_hash,
@@ -93,14 +94,19 @@ def create_checkpoint(*, wait: bool = True) -> AuditCheckpoint | None:
         )
 
 
-def checkpoint_due() -> bool:
-    """Has the log grown by the set number of events, or is its latest checkpoint too old?"""
-    head = AuditHead.objects.filter(pk=1).values_list("sequence", flat=True).first() or 0
-    if head == 0:
-        return False
-    latest = (
-        AuditCheckpoint.objects.order_by("-sequence").values_list("sequence", "created_at").first()
-    )
+#: The latest checkpoint this process has seen: (sequence, created_at). Checkpoints are only
+#: ever added, so an older view can only make the next one look *more* due than it is: a
+#: "not due" from it is safe, and a "due" is confirmed from the database. So the commit of
+#: an ordinary change costs no query for this.
+_seen: dict[str, tuple[int, datetime] | None] = {"latest": None}
+
+
+def forget_seen_checkpoint() -> None:
+    """Drop the process's view (tests that swap databases)."""
+    _seen["latest"] = None
+
+
+def _due(head: int, latest: tuple[int, datetime] | None) -> bool:
     if latest is None:
         return True
     sequence, created_at = latest
@@ -110,6 +116,25 @@ def checkpoint_due() -> bool:
         return True
     age = timezone.now() - created_at
     return age >= timedelta(minutes=settings.AUDIT_CHECKPOINT_EVERY_MINUTES)
+
+
+def checkpoint_due(head: int | None = None) -> bool:
+    """Has the log grown by the set number of events, or is its latest checkpoint too old?
+
+    ``head`` is the sequence a committed transaction appended up to, when known.
+    """
+    if head is None:
+        head = AuditHead.objects.filter(pk=1).values_list("sequence", flat=True).first() or 0
+    if head == 0:
+        return False
+    seen = _seen["latest"]
+    if seen is not None and seen[0] <= head and not _due(head, seen):
+        return False
+    latest = (
+        AuditCheckpoint.objects.order_by("-sequence").values_list("sequence", "created_at").first()
+    )
+    _seen["latest"] = latest
+    return _due(head, latest)
 
 
 def record_run(kind: str, ok: bool, summary: str, sequence: int | None = None) -> Run:
@@ -251,9 +276,9 @@ def make_checkpoint(*, wait: bool = True) -> AuditCheckpoint | None:
     return checkpoint
 
 
-def checkpoint_if_due() -> None:
+def checkpoint_if_due(head: int | None = None) -> None:
     """Make a checkpoint when one is due: here (embedded) or by the worker (broker set)."""
-    if not settings.AUDIT_AUTO_CHECKPOINT or not checkpoint_due():
+    if not settings.AUDIT_AUTO_CHECKPOINT or not checkpoint_due(head):
         return
     if not settings.CELERY_TASK_ALWAYS_EAGER:
         from audit.tasks import create_checkpoint as task
@@ -291,6 +316,6 @@ def schedule_after_commit() -> None:
 
 def _after_commit() -> None:
     try:
-        checkpoint_if_due()
+        checkpoint_if_due(getattr(connection, "audit_appended_up_to", None))
     except Exception:  # never fail a request whose change has committed
         logger.exception("automatic audit checkpoint failed")

@@ -245,6 +245,7 @@ def record_event(
     )
     event.hash = event_hash(event.hashed_fields())
     _append(event)
+    connection.audit_appended_up_to = event.sequence  # type: ignore[attr-defined]
     schedule_after_commit()
     return event
 

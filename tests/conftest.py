@@ -56,6 +56,14 @@ def _keys_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
     reset_key_cache()
 
 
+@pytest.fixture(autouse=True)
+def _forget_the_seen_checkpoint() -> None:
+    """Each test starts with its own database: no process-wide view of its checkpoints."""
+    from audit.checkpoints import forget_seen_checkpoint
+
+    forget_seen_checkpoint()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     on_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     broker = os.environ.get("CELERY_TEST_BROKER_URL", "")
