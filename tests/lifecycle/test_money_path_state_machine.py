@@ -20,6 +20,7 @@ call succeeds. To add an invariant: one ``@holds`` method that states the rule.
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -63,6 +65,8 @@ from accounting.models import (
     VoucherSeries,
 )
 from accounting.payees import approve_payee, create_payee, deactivate_payee
+from audit.checkpoint_file import read_held_checkpoints
+from audit.checkpoints import auditors_file, create_checkpoint
 from audit.models import AuditEvent
 from audit.verification import verify_chain
 from fund.models import (
@@ -234,6 +238,8 @@ class MoneyPath(RuleBasedStateMachine):
         self.bank = Bank()
         self.hand_confirmed: set[int] = set()  # orders a treasurer confirmed as paid
         self.entitlement = Entitlement(handlers=self.ids.handlers)
+        # Checkpoint files an auditor downloaded and keeps outside (issue #15).
+        self.kept_files: list[Path] = []
         self.unentitled_reads: list[tuple[str, str, str]] = []  # (who, case, why not)
         self.unlogged_reads: list[tuple[str, str]] = []  # (who, case): a read without its event
         self.erased: set[int] = set()  # Beneficiary ids
@@ -525,6 +531,17 @@ class MoneyPath(RuleBasedStateMachine):
 
     # Anyone may try; only an administrator succeeds, so a revocation (which stalls an
     # ombud's cases until they are handed on) happens in some examples, not in most.
+    @rule()
+    def auditor_keeps_the_checkpoint_file(self) -> None:
+        """A checkpoint is made (as the automatic ones are) and the auditor downloads the
+        file and keeps it; every later step must leave the chain passing through it."""
+        create_checkpoint()
+        folder = Path(tempfile.mkdtemp(prefix="kept-"))
+        path = folder / f"checkpoints-{len(self.kept_files)}.txt"
+        path.write_text(auditors_file(), encoding="utf-8")
+        self.kept_files.append(path)
+        self.stats.reached["checkpoint files kept"] += 1
+
     @rule(actor=actors, ombud=st.sampled_from(["ombud", "ombud2"]))
     def revoke_ombud(self, actor: str, ombud: str) -> None:
         target = self.users[ombud].ombud
@@ -1073,8 +1090,11 @@ class MoneyPath(RuleBasedStateMachine):
 
     @holds
     def audit_chain_verifies(self) -> None:
-        outcome = verify_chain()
+        """Intact in itself, and passing through every checkpoint an auditor kept (#15)."""
+        held = [cp for path in self.kept_files for cp in read_held_checkpoints(path)[1]]
+        outcome = verify_chain(held=held)
         assert outcome.ok, outcome.line()
+        assert outcome.held == len(held), outcome.line()
 
 
 def machine(ids: WorldIds, stats: Stats) -> type[MoneyPath]:
