@@ -258,7 +258,7 @@ def serve(witness: Witness, path: Path) -> socketserver.UnixStreamServer:
     path.unlink(missing_ok=True)
     server = socketserver.ThreadingUnixStreamServer(str(path), Handler)
     # The application's user reaches it through the socket's group (README); nobody else.
-    os.chmod(path, 0o660)  # nosec B103 - group: the application user; others: nothing
+    os.chmod(path, 0o660)  # nosec B103
     return server
 
 
