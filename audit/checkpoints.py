@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from audit.canonical import format_timestamp
 from audit.checkpoint_file import write_checkpoint_file
-from audit.merkle import Frontier, leaf_hash
+from audit.merkle import Frontier
 from audit.models import AuditCheckpoint, AuditEvent, AuditHead, AuditTimestamp
 from audit.models import AuditVerificationRun as Run
 from audit.note import CheckpointBody, split_note
@@ -36,10 +36,11 @@ class ChainBroken(RuntimeError):
 
 
 def _frontier_from_scratch(size: int) -> Frontier:
+    from audit.proofs import leaves
+
     frontier = Frontier()
-    hashes = AuditEvent.objects.filter(sequence__lte=size).order_by("sequence")
-    for digest in hashes.values_list("hash", flat=True).iterator(chunk_size=5000):
-        frontier.append(leaf_hash(digest))
+    for leaf in leaves(size):
+        frontier.append(leaf)
     return frontier
 
 

@@ -42,7 +42,7 @@ def _body(checkpoint: AuditCheckpoint) -> CheckpointBody:
         raise ValueError(f"checkpoint {checkpoint.sequence}'s note cannot be read: {exc}") from exc
 
 
-def _leaves(size: int) -> Iterator[bytes]:
+def leaves(size: int) -> Iterator[bytes]:
     """Leaf hashes of events 1..size in order; a gap in the sequence is an error."""
     rows = (
         AuditEvent.objects.filter(sequence__lte=size)
@@ -66,7 +66,7 @@ def _proof(
     whole = Frontier()
 
     def counted() -> Iterator[bytes]:
-        for leaf in _leaves(size):
+        for leaf in leaves(size):
             whole.append(leaf)
             if earlier is not None and whole.size == earlier.tree_size:
                 _check_root(whole, earlier)
@@ -144,4 +144,4 @@ def consistency_proof_between_sizes(old_size: int, new_size: int) -> list[bytes]
     """
     if old_size == new_size:
         return []
-    return roots_of_ranges(_leaves(new_size), consistency_ranges(old_size, new_size))
+    return roots_of_ranges(leaves(new_size), consistency_ranges(old_size, new_size))
