@@ -25,9 +25,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounting import chart
 from accounting.ledger import (
-    BANK_ACCOUNT,
-    GRANTS_PAID_ACCOUNT,
     Line,
     post_voucher,
     require_treasurer,
@@ -42,9 +41,6 @@ from accounting.models import (
 from audit.services import record_event
 from workflows.exceptions import PermissionDenied, ValidationFailed
 from workflows.roles import Role
-
-#: Övriga kortfristiga fordringar: bank differences under investigation.
-SUSPENSE_ACCOUNT = "1689"
 
 #: Which resolutions fit which kind of exception.
 RESOLUTIONS = {
@@ -78,8 +74,8 @@ def record_bank_exception(
         series=VoucherSeries.PAYOUT,
         text=f"Bankdifferens {app.reference} PO-{order.pk}",
         lines=[
-            Line(SUSPENSE_ACCOUNT, signed, fund=app.fund),
-            Line(BANK_ACCOUNT, -signed, fund=app.fund),
+            Line(chart.account("bank_suspense"), signed, fund=app.fund),
+            Line(chart.account("bank"), -signed, fund=app.fund),
         ],
         actor=actor,
         date=booking_date,
@@ -141,16 +137,16 @@ def resolve_bank_exception(
         app = exception.order.application
         amount = exception.amount.amount
         counter = {
-            BankExceptionResolution.RECOVERED: (BANK_ACCOUNT, amount),
-            BankExceptionResolution.ACCEPTED_AS_GRANT: (GRANTS_PAID_ACCOUNT, amount),
-            BankExceptionResolution.RETURNED_TO_FUND: (GRANTS_PAID_ACCOUNT, -amount),
+            BankExceptionResolution.RECOVERED: (chart.account("bank"), amount),
+            BankExceptionResolution.ACCEPTED_AS_GRANT: (chart.account("grants_paid"), amount),
+            BankExceptionResolution.RETURNED_TO_FUND: (chart.account("grants_paid"), -amount),
         }[BankExceptionResolution(resolution)]
         voucher = post_voucher(
             series=VoucherSeries.PAYOUT,
             text=f"Bankdifferens löst {app.reference} PO-{exception.order_id}",
             lines=[
                 Line(counter[0], counter[1], fund=app.fund),
-                Line(SUSPENSE_ACCOUNT, -counter[1], fund=app.fund),
+                Line(chart.account("bank_suspense"), -counter[1], fund=app.fund),
             ],
             actor=actor,
             date=date,

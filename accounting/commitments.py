@@ -3,13 +3,17 @@
 A fund's ceiling is its balance (default) or its budget for the fiscal year
 (``FundAccountingSettings.ceiling``):
 
-* balance: available = the fund's capital - open commitments (what is paid has already left
-  the capital);
+* balance: available = the fund's capital (decided grants are already a cost in it, see below)
+  - open commitments not yet booked (made before grants were accrued);
 * budget: available = the year's budget - open commitments of the year - commitments of the
   year already paid out (a commitment belongs to the year its decision took effect).
 
-A decision taking effect commits its approved items; withdrawal and reconsideration release
-them; a payout turns the commitment into an expense. Every function that reads the
+A decision taking effect commits its approved items and books the grant as an obligation: the
+cost (``grants_paid``, 6710) against a liability (``grants_payable``, 2890, "beviljade, ej
+utbetalda bidrag") on the fund's object, series D. A payout settles the liability against the
+bank. Withdrawal, reconsideration and a payout given up release the open commitments and book
+the opposite for what is released (liability debited, cost credited), so the fund's balance
+and the 90-konto ratios follow the decisions. Every function that reads the
 available amount in order to change it locks the fund's row first, so two decisions cannot
 both take the last krona.
 """
@@ -25,10 +29,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from moneyed import Money
 
+from accounting import chart
 from accounting.ledger import (
     ZERO,
+    Line,
     fiscal_year_for,
     fund_balance,
+    post_voucher,
     require_treasurer,
     sum_sek,
     year_of,
@@ -40,6 +47,8 @@ from accounting.models import (
     FiscalYear,
     FundAccountingSettings,
     FundBudget,
+    Voucher,
+    VoucherSeries,
 )
 from audit.services import record_event
 from fund.models import Application, Fund
@@ -118,6 +127,14 @@ def open_commitments(fund: Fund, year: FiscalYear | None = None) -> Money:
     return Money(sum_sek(rows), CURRENCY)
 
 
+def unbooked_commitments(fund: Fund) -> Money:
+    """Open commitments whose grant is not yet a cost in the books (made before accrual)."""
+    rows = Commitment.objects.filter(
+        fund=fund, status=CommitmentStatus.OPEN, accrued_by__isnull=True
+    )
+    return Money(sum_sek(rows), CURRENCY)
+
+
 def expensed_in(fund: Fund, year: FiscalYear) -> Money:
     rows = Commitment.objects.filter(fund=fund, fiscal_year=year, status=CommitmentStatus.EXPENSED)
     return Money(sum_sek(rows), CURRENCY)
@@ -135,7 +152,7 @@ def available(fund: Fund, *, year: FiscalYear | None = None, on: dt.date | None 
         if year is None:
             return Money(ZERO, CURRENCY)
         return budget_of(fund, year) - open_commitments(fund, year) - expensed_in(fund, year)
-    return fund_balance(fund) - open_commitments(fund)
+    return fund_balance(fund) - unbooked_commitments(fund)
 
 
 def commit_decision(decision: Any, actor: Any) -> list[Commitment]:
@@ -167,6 +184,13 @@ def commit_decision(decision: Any, actor: Any) -> list[Commitment]:
             }
         )
     now = timezone.now()
+    voucher = _book_grant(
+        fund,
+        total,
+        text=f"Beviljat {app.reference} beslut {decision.pk}",
+        actor=actor,
+        payload={"application": app.reference, "decision": decision.pk},
+    )
     rows = Commitment.objects.bulk_create(
         Commitment(
             fund=fund,
@@ -176,6 +200,7 @@ def commit_decision(decision: Any, actor: Any) -> list[Commitment]:
             decision=decision,
             amount=di.amount,
             created_at=now,
+            accrued_by=voucher,
         )
         for di in items
     )
@@ -191,9 +216,26 @@ def commit_decision(decision: Any, actor: Any) -> list[Commitment]:
             "items": [{"item": di.need_item.position, "amount": di.amount.amount} for di in items],
             "total": total,
             "available_before": left,
+            "voucher": voucher.pk,
         },
     )
     return rows
+
+
+def _book_grant(
+    fund: Fund, amount: Decimal, *, text: str, actor: Any, payload: dict[str, Any]
+) -> Voucher:
+    """The grant as a cost and a liability (positive ``amount``), or its release (negative)."""
+    return post_voucher(
+        series=VoucherSeries.GRANTS,
+        text=text,
+        lines=[
+            Line(chart.account("grants_paid"), amount, fund=fund),
+            Line(chart.account("grants_payable"), -amount, fund=fund),
+        ],
+        actor=actor,
+        audit_payload=payload,
+    )
 
 
 def release_commitments(application: Application, actor: Any, *, reason: str, role: str) -> int:
@@ -205,8 +247,21 @@ def release_commitments(application: Application, actor: Any, *, reason: str, ro
     )
     if not rows:
         return 0
+    accrued = sum((c.amount.amount for c in rows if c.accrued_by_id is not None), ZERO)
+    voucher = None
+    if accrued:
+        voucher = _book_grant(
+            application.fund,
+            -accrued,
+            text=f"Återfört bidrag {application.reference} {reason}"[:120],
+            actor=actor,
+            payload={"application": application.reference, "reason": reason},
+        )
     Commitment.objects.filter(pk__in=[c.pk for c in rows]).update(
-        status=CommitmentStatus.RELEASED, closed_at=timezone.now(), close_reason=reason
+        status=CommitmentStatus.RELEASED,
+        closed_at=timezone.now(),
+        close_reason=reason,
+        released_by=voucher,
     )
     record_event(
         action="accounting.commitments_released",
@@ -219,6 +274,7 @@ def release_commitments(application: Application, actor: Any, *, reason: str, ro
             "reason": reason,
             "commitments": [c.pk for c in rows],
             "total": sum((c.amount.amount for c in rows), ZERO),
+            "voucher": voucher.pk if voucher else None,
         },
     )
     return len(rows)

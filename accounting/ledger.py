@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from moneyed import Money
 
+from accounting import chart
 from accounting.models import (
     Account,
     AccountType,
@@ -43,17 +44,10 @@ from workflows.roles import Role, has_role
 
 ZERO = Decimal("0.00")
 
-#: Income kinds and the account each credits.
-INCOME_ACCOUNTS = {
-    "donation": "3993",
-    "grant_eu": "3981",
-    "grant_state": "3985",
-    "grant_municipal": "3987",
-}
+#: Income kinds; each is also the chart role (``accounting.chart``) of the account it credits.
+INCOME_KINDS = ("donation", "grant_eu", "grant_state", "grant_municipal")
 #: An opening balance or transfer into the fund's restricted funds (2070-2072).
 RESTRICTED_CAPITAL = "restricted_capital"
-BANK_ACCOUNT = "1930"
-GRANTS_PAID_ACCOUNT = "6710"
 
 #: Accounts whose fund-dimension postings make up a fund's capital (negated: credit = more).
 CAPITAL_TYPES = (AccountType.INCOME, AccountType.EXPENSE, AccountType.EQUITY)
@@ -356,8 +350,8 @@ def record_income(
         raise ValidationFailed(exc.messages) from exc
     if kind == RESTRICTED_CAPITAL:
         account = fund.restricted_funds_account
-    elif kind in INCOME_ACCOUNTS:
-        account = INCOME_ACCOUNTS[kind]
+    elif kind in INCOME_KINDS:
+        account = chart.account(kind)
     else:
         raise ValidationFailed(_("Choose what kind of income this is."))
     reference = reference.strip().upper()
@@ -372,7 +366,7 @@ def record_income(
         series=VoucherSeries.INCOME,
         text=f"{_income_label(kind)} {fund.accounting_dimension} {reference}",
         lines=[
-            Line(BANK_ACCOUNT, money, fund=fund),
+            Line(chart.account("bank"), money, fund=fund),
             Line(account, -money, fund=fund),
         ],
         actor=actor,
@@ -404,6 +398,14 @@ def reverse_voucher(voucher: Voucher, actor: Any, *, date: dt.date | None = None
         if voucher.series == VoucherSeries.PAYOUT:
             raise ValidationFailed(
                 _("A payout voucher is corrected through its payment order, not reversed here.")
+            )
+        if voucher.series in (VoucherSeries.GRANTS, VoucherSeries.YEAR_END):
+            raise ValidationFailed(
+                _(
+                    "Voucher %(v)s follows a decision or the year-end; it is corrected through "
+                    "the case (withdrawal, omprövning) or the year-end routine, not reversed here."
+                )
+                % {"v": voucher.label}
             )
         if Voucher.objects.filter(reverses=voucher).exists():
             raise ValidationFailed(_("Voucher %(v)s is already reversed.") % {"v": voucher.label})
@@ -461,7 +463,9 @@ def fund_balance(fund: Fund) -> Money:
 
 
 def fund_bank_balance(fund: Fund) -> Money:
-    return Money(sum_sek(fund_postings(fund).filter(account__number=BANK_ACCOUNT)), CURRENCY)
+    return Money(
+        sum_sek(fund_postings(fund).filter(account__number=chart.account("bank"))), CURRENCY
+    )
 
 
 def trial_balance(year: FiscalYear | None = None) -> dict[str, Decimal]:

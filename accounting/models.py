@@ -170,6 +170,8 @@ class VoucherSeries(models.TextChoices):
     MANUAL = "A", _("A: manual vouchers and corrections")
     INCOME = "B", _("B: income")
     PAYOUT = "C", _("C: payouts")
+    GRANTS = "D", _("D: grants decided (cost and liability) and released")
+    YEAR_END = "E", _("E: year-end closing")
 
 
 class VoucherCounter(models.Model):
@@ -384,6 +386,15 @@ class Commitment(models.Model):
     created_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
     close_reason = models.CharField(max_length=30, blank=True)
+    #: The voucher that booked the grant as a cost and a liability when the decision took
+    #: effect (empty for a commitment made before grants were accrued: it is booked at payout).
+    accrued_by = models.ForeignKey(
+        "Voucher", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    #: The voucher that reversed the liability and the cost for a released commitment.
+    released_by = models.ForeignKey(
+        "Voucher", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("commitment")

@@ -8,8 +8,11 @@ treasurer, who signed no decision in the batch, registered none of its payees an
 none of its orders, approves it (and every payee needs a second treasurer's approval before
 anything is scheduled to it, see ``payees.approve_payee``); the pain.001 file is exported
 (validated against the XSD first) and the batch marked sent. The bank's answer (a pain.002
-file or a treasurer's confirmation) pays each order: 6710 debit against 1930 credit on the
-fund's object, the commitment becomes an expense, and when all of a case's commitments are
+file or a treasurer's confirmation) pays each order: the liability the decision booked
+(``grants_payable``, 2890) is debited against the bank (1930) on the fund's object — the
+grant's cost was booked when the decision took effect (``commitments.commit_decision``); a
+commitment made before grants were accrued books its cost (6710) here instead — the
+commitment becomes an expense, and when all of a case's commitments are
 paid the case moves to ``paid``. A rejected order fails; its case returns to ``approved``
 (with the reason code, so the failed items can be scheduled again) only once none of its orders
 is still at the bank — a case stays in payout while any order is scheduled.
@@ -44,10 +47,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from lxml import etree
 
-from accounting import pain001
+from accounting import chart, pain001
 from accounting.ledger import (
-    BANK_ACCOUNT,
-    GRANTS_PAID_ACCOUNT,
     ZERO,
     Line,
     post_voucher,
@@ -594,12 +595,15 @@ def _pay(
         )
     app = order.application
     amount = order.amount.amount
+    accrued = order.commitment is not None and order.commitment.accrued_by_id is not None
+    debit = chart.account("grants_payable" if accrued else "grants_paid")
+    credit = chart.account("bank")
     voucher = post_voucher(
         series=VoucherSeries.PAYOUT,
         text=f"Utbetalning {app.reference} PO-{order.pk}",
         lines=[
-            Line(GRANTS_PAID_ACCOUNT, amount, fund=app.fund),
-            Line(BANK_ACCOUNT, -amount, fund=app.fund),
+            Line(debit, amount, fund=app.fund),
+            Line(credit, -amount, fund=app.fund),
         ],
         actor=actor,
         date=date,
@@ -625,8 +629,8 @@ def _pay(
             "application": app.reference,
             "voucher": voucher.pk,
             "amount": amount,
-            "debit": GRANTS_PAID_ACCOUNT,
-            "credit": BANK_ACCOUNT,
+            "debit": debit,
+            "credit": credit,
             "fund": app.fund.accounting_dimension,
         },
     )

@@ -13,7 +13,8 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.utils import timezone
 
-from accounting.ledger import CAPITAL_TYPES, GRANTS_PAID_ACCOUNT, ZERO, year_of
+from accounting import chart
+from accounting.ledger import CAPITAL_TYPES, ZERO, year_of
 from accounting.models import (
     Ceiling,
     Commitment,
@@ -22,6 +23,7 @@ from accounting.models import (
     FundBudget,
     Payee,
     Posting,
+    VoucherSeries,
 )
 from fund.models import Fund
 from fund.money import quantize
@@ -58,14 +60,26 @@ def fund_report(on: dt.date | None = None) -> list[FundReportRow]:
         .values_list("fund_object__fund_id", "amount_currency")
         .annotate(total=Sum("amount"))
     )
-    paid = _by_fund(
+    # What the bank paid for the fund's grants this year (payout vouchers' bank side): the
+    # cost of a grant is booked when it is decided, so the cost account says nothing of this.
+    paid_out = _by_fund(
         Posting.objects.filter(
-            account__number=GRANTS_PAID_ACCOUNT,
+            account__number=chart.account("bank"),
+            voucher__series=VoucherSeries.PAYOUT,
             voucher__fiscal_year=year,
             fund_object__fund__isnull=False,
         )
         .order_by()
         .values_list("fund_object__fund_id", "amount_currency")
+        .annotate(total=Sum("amount"))
+    )
+    paid = {fund_id: -total for fund_id, total in paid_out.items()}
+    # Open commitments whose grant is not yet booked as a cost (made before accrual) still
+    # hold the balance back; accrued ones are already out of it.
+    committed_unbooked = _by_fund(
+        Commitment.objects.filter(status=CommitmentStatus.OPEN, accrued_by__isnull=True)
+        .order_by()
+        .values_list("fund_id", "amount_currency")
         .annotate(total=Sum("amount"))
     )
     committed = _by_fund(
@@ -92,7 +106,7 @@ def fund_report(on: dt.date | None = None) -> list[FundReportRow]:
         if ceiling == Ceiling.BUDGET:
             available = (budget or ZERO) - committed_year.get(fund.pk, ZERO)
         else:
-            available = balance - committed.get(fund.pk, ZERO)
+            available = balance - committed_unbooked.get(fund.pk, ZERO)
         rows.append(
             FundReportRow(
                 code=fund.code,

@@ -44,7 +44,19 @@ def production_problems() -> list[str]:
     problems += payout_and_export_problems()
     problems += audit_trail_problems()
     problems += demo_problems()
+    problems += chart_mapping_problems()
     return problems
+
+
+def chart_mapping_problems() -> list[str]:
+    """The chart mapping (LEDGER_ACCOUNTS) names accounts the chart has, of the right type."""
+    from accounting.chart import chart_problems
+
+    if "accounting_account" not in _tables():
+        return []
+    return [
+        f"Chart of accounts: {problem} (see docs/accounting.md)." for problem in chart_problems()
+    ]
 
 
 #: The embedded default name of the log; a production log needs a name of its own.

@@ -7,6 +7,7 @@ the field-encryption keys; nothing secret has a production default.
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from pathlib import Path
@@ -377,6 +378,12 @@ SPECTACULAR_SETTINGS = {
 # The organisation behind the books (SIE #ORGNR/#FNAMN, pain.001 debtor).
 FOUNDATION_NAME = os.environ.get("FOUNDATION_NAME", "Stiftelsen Fundflow Demo")
 FOUNDATION_ORGNR = os.environ.get("FOUNDATION_ORGNR", "802400-0000")
+
+# The chart: which account books each kind of event (``accounting.chart``; BAS 2026 defaults,
+# documented in docs/accounting.md). A foundation keeping its own chart maps roles here, e.g.
+# LEDGER_ACCOUNTS_JSON='{"grants_paid": "6993"}'. LEDGER_CHART_TYPE is SIE's #KPTYP.
+LEDGER_ACCOUNTS: dict[str, str] = json.loads(os.environ.get("LEDGER_ACCOUNTS_JSON", "{}"))
+LEDGER_CHART_TYPE = os.environ.get("LEDGER_CHART_TYPE", "BAS2026")
 
 SESSION_COOKIE_HTTPONLY = True
 # Sessions end after 30 idle minutes (each request renews the cookie) and at browser close.

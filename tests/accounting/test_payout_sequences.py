@@ -12,7 +12,9 @@ import pytest
 from lxml import etree
 
 from accounting import payouts
-from accounting.bank_exceptions import SUSPENSE_ACCOUNT, resolve_bank_exception
+from accounting.bank_exceptions import resolve_bank_exception
+
+SUSPENSE_ACCOUNT = "1689"
 from accounting.bank_status import import_bank_file, import_camt054, import_pain002
 from accounting.ledger import trial_balance
 from accounting.models import (
