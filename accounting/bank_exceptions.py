@@ -7,7 +7,9 @@ the order's fund) and opens an exception. A treasurer other than the one who imp
 resolves it:
 
 * money out that should not have gone: ``recovered`` (it came back: 1930 against 1689) or
-  ``accepted_as_grant`` (it stands as a grant: 6710 against 1689);
+  ``accepted_as_grant`` (it stands as a grant: when the order's item is still committed, the
+  money settles that decided grant — 2890 against 1689, the commitment becomes an expense — so
+  the grant is not a cost twice; otherwise it is a grant of its own, 6710 against 1689);
 * money back for a paid order, or a rejection of an order a treasurer had confirmed as paid by
   hand (the money never left): ``returned_to_fund`` (the grant is reversed: 1689 against
   6710). The case is not reopened; paying the person again is a new decision.
@@ -35,6 +37,9 @@ from accounting.models import (
     BankException,
     BankExceptionKind,
     BankExceptionResolution,
+    Commitment,
+    CommitmentStatus,
+    OrderStatus,
     PaymentOrder,
     VoucherSeries,
 )
@@ -136,9 +141,15 @@ def resolve_bank_exception(
             )
         app = exception.order.application
         amount = exception.amount.amount
+        settles = None
+        if resolution == BankExceptionResolution.ACCEPTED_AS_GRANT:
+            settles = _decided_grant_it_pays(exception.order, amount)
         counter = {
             BankExceptionResolution.RECOVERED: (chart.account("bank"), amount),
-            BankExceptionResolution.ACCEPTED_AS_GRANT: (chart.account("grants_paid"), amount),
+            BankExceptionResolution.ACCEPTED_AS_GRANT: (
+                chart.account("grants_payable" if settles else "grants_paid"),
+                amount,
+            ),
             BankExceptionResolution.RETURNED_TO_FUND: (chart.account("grants_paid"), -amount),
         }[BankExceptionResolution(resolution)]
         voucher = post_voucher(
@@ -152,6 +163,12 @@ def resolve_bank_exception(
             date=date,
             audit_payload={"exception": exception.pk, "resolution": resolution},
         )
+        if settles is not None:
+            Commitment.objects.filter(pk=settles.pk).update(
+                status=CommitmentStatus.EXPENSED,
+                closed_at=timezone.now(),
+                close_reason="paid_after_failure",
+            )
         exception.resolution = resolution
         exception.resolution_voucher = voucher
         exception.resolved_by = actor
@@ -170,9 +187,40 @@ def resolve_bank_exception(
                 "resolution": resolution,
                 "amount": amount,
                 "voucher": voucher.pk,
+                "settles_commitment": settles.pk if settles else None,
             },
         )
     return exception
+
+
+def _decided_grant_it_pays(order: PaymentOrder, amount: Decimal) -> Commitment | None:
+    """The open, accrued commitment the money the bank paid for ``order`` fulfils, if any.
+
+    Refused while another order for the same item may still be paid: the item would be paid
+    twice. A commitment already released or expensed (or of another amount) is not settled:
+    the money is then a grant of its own.
+    """
+    if order.commitment_id is None:
+        return None
+    commitment = Commitment.objects.select_for_update().get(pk=order.commitment_id)
+    if commitment.status != CommitmentStatus.OPEN or commitment.accrued_by_id is None:
+        return None
+    if commitment.amount.amount != amount:
+        return None
+    other = (
+        PaymentOrder.objects.filter(commitment=commitment, status=OrderStatus.SCHEDULED)
+        .exclude(pk=order.pk)
+        .first()
+    )
+    if other is not None:
+        raise ValidationFailed(
+            _(
+                "PO-%(other)s pays the same item and may still be paid by the bank; accept "
+                "PO-%(order)s as the grant only once PO-%(other)s has failed or been cancelled."
+            )
+            % {"other": other.pk, "order": order.pk}
+        )
+    return commitment
 
 
 def open_bank_exceptions() -> Any:

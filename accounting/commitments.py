@@ -278,3 +278,60 @@ def release_commitments(application: Application, actor: Any, *, reason: str, ro
         },
     )
     return len(rows)
+
+
+def accrue_open_commitments(*, actor: Any) -> int:
+    """Book the grants decided before accrual (open commitments without a voucher) once.
+
+    For an installation upgraded to accrued grants: each decision's open, unbooked
+    commitments get their cost-and-liability voucher today, so the books show every decided
+    grant. A fund's available amount does not change (such commitments already held it back).
+    Returns the number of vouchers booked; running it again books none.
+    """
+    require_treasurer(actor, _("Only a treasurer may book decided grants."))
+    booked = 0
+    with transaction.atomic():
+        pending = (
+            Commitment.objects.filter(status=CommitmentStatus.OPEN, accrued_by__isnull=True)
+            .order_by("decision_id")
+            .values_list("decision_id", flat=True)
+            .distinct()
+        )
+        for decision_id in list(pending):
+            first = Commitment.objects.select_related("application", "fund").filter(
+                decision_id=decision_id
+            )[0]
+            lock_fund(first.fund)
+            rows = list(
+                Commitment.objects.select_for_update().filter(
+                    decision_id=decision_id,
+                    status=CommitmentStatus.OPEN,
+                    accrued_by__isnull=True,
+                )
+            )
+            if not rows:
+                continue
+            total = sum((c.amount.amount for c in rows), ZERO)
+            voucher = _book_grant(
+                first.fund,
+                total,
+                text=f"Beviljat {first.application.reference} beslut {decision_id}",
+                actor=actor,
+                payload={
+                    "application": first.application.reference,
+                    "decision": decision_id,
+                    "catch_up": True,
+                },
+            )
+            Commitment.objects.filter(pk__in=[c.pk for c in rows]).update(accrued_by=voucher)
+            booked += 1
+        if booked:
+            record_event(
+                action="accounting.open_commitments_accrued",
+                actor=actor,
+                role=Role.TREASURER,
+                object_type="ledger",
+                object_ref="commitments",
+                payload={"vouchers": booked},
+            )
+    return booked

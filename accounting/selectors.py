@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from accounting import chart
@@ -76,18 +76,14 @@ def fund_report(on: dt.date | None = None) -> list[FundReportRow]:
     paid = {fund_id: -total for fund_id, total in paid_out.items()}
     # Open commitments whose grant is not yet booked as a cost (made before accrual) still
     # hold the balance back; accrued ones are already out of it.
-    committed_unbooked = _by_fund(
-        Commitment.objects.filter(status=CommitmentStatus.OPEN, accrued_by__isnull=True)
-        .order_by()
-        .values_list("fund_id", "amount_currency")
-        .annotate(total=Sum("amount"))
-    )
-    committed = _by_fund(
+    open_rows = list(
         Commitment.objects.filter(status=CommitmentStatus.OPEN)
         .order_by()
         .values_list("fund_id", "amount_currency")
-        .annotate(total=Sum("amount"))
+        .annotate(total=Sum("amount"), unbooked=Sum("amount", filter=Q(accrued_by__isnull=True)))
     )
+    committed = _by_fund([(f, c, total) for f, c, total, _unbooked in open_rows])
+    committed_unbooked = _by_fund([(f, c, unbooked) for f, c, _total, unbooked in open_rows])
     committed_year = _by_fund(
         Commitment.objects.filter(
             fiscal_year=year, status__in=[CommitmentStatus.OPEN, CommitmentStatus.EXPENSED]

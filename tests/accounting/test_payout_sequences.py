@@ -13,8 +13,6 @@ from lxml import etree
 
 from accounting import payouts
 from accounting.bank_exceptions import resolve_bank_exception
-
-SUSPENSE_ACCOUNT = "1689"
 from accounting.bank_status import import_bank_file, import_camt054, import_pain002
 from accounting.ledger import trial_balance
 from accounting.models import (
@@ -31,6 +29,9 @@ from workflows.exceptions import PermissionDenied, ValidationFailed
 from workflows.states import State
 
 pytestmark = pytest.mark.django_db
+
+#: Bank differences under investigation (chart role "bank_suspense").
+SUSPENSE_ACCOUNT = "1689"
 
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
 

@@ -221,7 +221,9 @@ def test_export_is_repeatable_and_audited_once(world):
 
 
 @pytest.mark.evidence("ledger")
-def test_confirmation_posts_6710_against_1930_on_the_fund_and_pays_the_case(world):
+def test_confirmation_settles_the_decided_grant_2890_against_1930_on_the_fund_and_pays_the_case(
+    world,
+):
     app = _scheduled(world, "1500", "800")
     batch = world.send_payouts(app)
     assert payouts.confirm_batch_paid(batch, world.treasurer) == 2
@@ -229,7 +231,10 @@ def test_confirmation_posts_6710_against_1930_on_the_fund_and_pays_the_case(worl
     assert app.state == State.PAID
     for order in PaymentOrder.objects.filter(application=app):
         postings = {p.account.number: p for p in order.voucher.postings.select_related("account")}
-        assert postings["6710"].amount.amount == order.amount.amount
+        # The cost (6710) was booked when the decision took effect; the payout settles the
+        # liability it booked ("beviljade, ej utbetalda bidrag").
+        assert set(postings) == {"2890", "1930"}
+        assert postings["2890"].amount.amount == order.amount.amount
         assert postings["1930"].amount.amount == -order.amount.amount
         assert {p.fund_object.fund_id for p in postings.values()} == {world.fund.pk}
         assert app.reference in order.voucher.text and "Hemliga" not in order.voucher.text
@@ -355,7 +360,8 @@ def test_fund_report_shows_balance_commitments_and_available(world, django_asser
         rows = {row.code: row for row in fund_report()}
     assert rows["other3"].balance == Decimal("10.00")
     row = rows[world.fund.code]
-    assert row.balance == ledger.fund_balance(world.fund).amount == Decimal("999000.00")
+    # Both decided grants are costs in the balance (issue #16: obligations when decided).
+    assert row.balance == ledger.fund_balance(world.fund).amount == Decimal("998500.00")
     assert row.open_commitments == Decimal("500.00")
     assert row.paid_this_year == Decimal("1000.00")
     assert row.available == Decimal("998500.00")

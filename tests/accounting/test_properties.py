@@ -3,7 +3,9 @@
 Random sequences of income, decisions, withdrawals, payouts, failed payouts and reversals run
 against one fund, limited by its balance or by a budget. After every step: each voucher sums
 to zero, the trial balance sums to zero, the fund's available amount is never negative and
-equals the test's own model, and its balance equals the sum of its postings.
+equals the test's own model, and its balance equals the sum of its postings. Grants are
+obligations when decided (issue #16): the grant cost (6710) is what was decided and not
+released, the liability (2890) is exactly the open commitments, and the bank follows payouts.
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ _codes = itertools.count()
 @dataclass
 class Model:
     budget: Decimal | None = None  # None: the fund is limited by its balance
-    balance: Decimal = Decimal("0.00")
+    balance: Decimal = Decimal("0.00")  # the fund's capital: decided grants are a cost in it
+    bank: Decimal = Decimal("0.00")
     committed: Decimal = Decimal("0.00")
     expensed: Decimal = Decimal("0.00")
     approved: list = field(default_factory=list)  # [app, amount]
@@ -54,7 +57,7 @@ class Model:
     @property
     def available(self) -> Decimal:
         if self.budget is None:
-            return self.balance - self.committed
+            return self.balance  # every commitment is already a cost in the balance
         return self.budget - self.committed - self.expensed
 
 
@@ -70,6 +73,7 @@ def _step(world, fund, model: Model, op: str, arg) -> None:  # type: ignore[no-u
         )
         model.incomes.append([voucher, arg, False])
         model.balance += arg
+        model.bank += arg
     elif op == "decide":
         app = world.to_decision(world.new_application(str(arg), fund=fund))
         if arg > available:
@@ -78,11 +82,13 @@ def _step(world, fund, model: Model, op: str, arg) -> None:  # type: ignore[no-u
         else:
             model.approved.append([world.run(app, "approve", world.decider), arg])
             model.committed += arg
+            model.balance -= arg
     elif op == "withdraw" and model.approved:
         entry = _pick(model.approved, arg)
         world.run(entry[0], "withdraw", world.officer, reason="applicant_request")
         model.approved.remove(entry)
         model.committed -= entry[1]
+        model.balance += entry[1]
     elif op in ("pay", "fail") and model.approved:
         entry = _pick(model.approved, arg)
         app = world.run(entry[0], "schedule_payout", world.treasurer)
@@ -92,7 +98,7 @@ def _step(world, fund, model: Model, op: str, arg) -> None:  # type: ignore[no-u
             model.approved.remove(entry)
             model.committed -= entry[1]
             model.expensed += entry[1]
-            model.balance -= entry[1]
+            model.bank -= entry[1]
         else:
             payouts.reject_orders(list(batch.orders.all()), world.treasurer, code="AC01")
             app.refresh_from_db()
@@ -110,6 +116,7 @@ def _step(world, fund, model: Model, op: str, arg) -> None:  # type: ignore[no-u
             ledger.reverse_voucher(entry[0], world.treasurer)
             entry[2] = True
             model.balance -= entry[1]
+            model.bank -= entry[1]
 
 
 def _check(fund, model: Model) -> None:  # type: ignore[no-untyped-def]
@@ -119,12 +126,17 @@ def _check(fund, model: Model) -> None:  # type: ignore[no-untyped-def]
     assert available >= 0
     assert available == model.available
     postings = Posting.objects.filter(fund_object__fund=fund)
-    bank = sum((p.amount.amount for p in postings.filter(account__number="1930")), Decimal(0))
-    assert ledger.fund_balance(fund).amount == bank == model.balance
+
+    def on(account: str) -> Decimal:
+        return sum((p.amount.amount for p in postings.filter(account__number=account)), Decimal(0))
+
+    assert ledger.fund_balance(fund).amount == model.balance
+    assert on("1930") == model.bank
     paid = PaymentOrder.objects.filter(fund=fund, status="paid")
-    assert sum((p.amount.amount for p in postings.filter(account__number="6710")), Decimal(0)) == (
-        sum((o.amount.amount for o in paid), Decimal(0))
-    )
+    assert model.expensed == sum((o.amount.amount for o in paid), Decimal(0))
+    # The grant cost is what was decided and not released; the liability is what is still owed.
+    assert on("6710") == model.committed + model.expensed
+    assert on("2890") == -model.committed
 
 
 @settings(

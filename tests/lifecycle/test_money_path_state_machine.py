@@ -950,24 +950,42 @@ class MoneyPath(RuleBasedStateMachine):
         assert not unbalanced, f"vouchers that do not balance: {unbalanced}"
 
     @holds
-    def fund_balance_is_its_income_less_its_payouts(self) -> None:
-        """Each fund's balance is the sum of its postings: what it received less what it paid."""
+    def fund_balance_is_its_income_less_its_decided_grants(self) -> None:
+        """Each fund's balance is what it received less the grants decided and not released
+        (a cost when decided, issue #16), less money the bank paid that was accepted as a grant
+        of its own, plus money returned for a paid grant."""
         for code, pk in self.ids.funds.items():
             fund = self.funds[pk]
-            paid = PaymentOrder.objects.filter(fund_id=pk, status=OrderStatus.PAID).aggregate(
-                total=Sum("amount")
-            )["total"] or Decimal("0")
+            decided = Commitment.objects.filter(
+                fund_id=pk, status__in=[CommitmentStatus.OPEN, CommitmentStatus.EXPENSED]
+            ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
             resolved = BankException.objects.filter(order__fund_id=pk)
-            accepted = resolved.filter(
-                resolution=BankExceptionResolution.ACCEPTED_AS_GRANT
+            extra_grants = Posting.objects.filter(
+                voucher__in=resolved.filter(
+                    resolution=BankExceptionResolution.ACCEPTED_AS_GRANT
+                ).values("resolution_voucher"),
+                account__number="6710",
             ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
             returned = resolved.filter(
                 resolution=BankExceptionResolution.RETURNED_TO_FUND
             ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
-            expected = FUNDS[code].income - paid - accepted + returned
+            expected = FUNDS[code].income - decided - extra_grants + returned
             assert fund_balance(fund).amount == expected, (
                 f"{code}: balance {fund_balance(fund).amount}, postings say {expected}"
             )
+
+    @holds
+    def liability_is_exactly_the_grants_decided_and_not_paid(self) -> None:
+        """Per fund, "beviljade, ej utbetalda bidrag" (2890) is the open commitments: a payout
+        settles it, a release reverses it, nothing else moves it (issue #16)."""
+        for code, pk in self.ids.funds.items():
+            owed = Commitment.objects.filter(fund_id=pk, status=CommitmentStatus.OPEN).aggregate(
+                total=Sum("amount")
+            )["total"] or Decimal("0")
+            booked = Posting.objects.filter(
+                fund_object__fund_id=pk, account__number="2890"
+            ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+            assert -booked == owed, f"{code}: liability {-booked}, open commitments {owed}"
 
     @holds
     def commitments_and_expenses_within_the_ceiling(self) -> None:
