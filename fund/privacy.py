@@ -236,10 +236,14 @@ def _vouchers_of(applications: list[Application]) -> list[tuple[Any, Application
     """Every voucher that reaches one of these cases, with its case.
 
     Payouts and bank exceptions (booked and resolved) point at their vouchers; reversals
-    point at what they reverse; a manual voucher names the case in its text. Commitments
-    are reservations, not vouchers: they book nothing.
+    point at what they reverse; a manual voucher names the case in its text.
+
+    A decided grant's own vouchers (series D: cost and liability when decided, their reversal
+    when released) do not hold the person: they move no money, and they stand on the case
+    reference and the decision without an identity. A grant that was paid holds the person
+    through its payout voucher, which is as late as any voucher of the decision.
     """
-    from accounting.models import BankException, PaymentOrder, Voucher
+    from accounting.models import BankException, PaymentOrder, Voucher, VoucherSeries
 
     case_of: dict[int, int] = {}
     for voucher_id, app_id in PaymentOrder.objects.filter(
@@ -256,7 +260,8 @@ def _vouchers_of(applications: list[Application]) -> list[tuple[Any, Application
     naming = models.Q()
     for reference in by_reference:
         naming |= models.Q(text__regex=rf"(^|[^A-Za-z0-9-]){re.escape(reference)}([^0-9]|$)")
-    for voucher_id, text in Voucher.objects.filter(naming).values_list("pk", "text"):
+    named = Voucher.objects.filter(naming).exclude(series=VoucherSeries.GRANTS)
+    for voucher_id, text in named.values_list("pk", "text"):
         case_of.setdefault(voucher_id, next(pk for ref, pk in by_reference.items() if ref in text))
     frontier = set(case_of)
     while frontier:

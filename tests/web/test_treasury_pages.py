@@ -68,7 +68,8 @@ def test_balances_and_commitments_are_shown(world: World) -> None:
     html = sign_in(Client(), world.treasurer).get(reverse("web:treasury")).content.decode()
     assert world.fund.name in html
     assert "SEK 2,000.00" in html  # committed
-    assert "SEK 1,000,000.00" in html  # balance
+    assert "SEK 1,000,000.00" in html  # in the bank
+    assert "SEK 998,000.00" in html  # capital: the decided grant is a cost already (issue #16)
 
 
 def test_a_treasurer_downloads_the_sie_file_and_the_ledger(

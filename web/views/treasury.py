@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from accounting import services as accounting
 from accounting.bank_exceptions import open_bank_exceptions, resolve_bank_exception
 from accounting.commitments import open_commitments
+from accounting.ledger import fund_bank_balance
 from accounting.models import (
     BankException,
     BankExceptionResolution,
@@ -54,6 +55,7 @@ def treasury(request: HttpRequest) -> HttpResponse:
     funds = [
         {
             "fund": fund,
+            "bank": fund_bank_balance(fund),
             "balance": accounting.fund_balance(fund),
             "committed": open_commitments(fund),
             "available": accounting.available(fund),
