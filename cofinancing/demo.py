@@ -24,8 +24,8 @@ from typing import Any
 from django.db import transaction
 from moneyed import Money
 
-from accounting.ledger import Line, post_voucher
 from accounting import chart
+from accounting.ledger import Line, post_voucher
 from accounting.models import Account, AccountType, Dimension, DimensionObject
 from cofinancing.esf_income import book_esf_accrual, book_esf_receipt
 from cofinancing.models import (
@@ -97,7 +97,9 @@ VOUCHERS = [
 ]
 
 #: The owner's own cash put into the project (chart role own_financing), booked.
-OWN_FINANCING = [("2006-06-30", "Egen insats projekt 2006 H1", "250000.00")]
+#: It covers the cost to 2006-06-30 that no other financing covers: 1 438 171.50 - 690 322.32
+#: ESF - 300 000 - 25 000 - 132 900 in kind = 289 949.18.
+OWN_FINANCING = [("2006-06-30", "Egen insats projekt t.o.m. 2006-06", "289949.18")]
 
 #: ESF income: accrued at year ends, one payment received.
 ESF_ACCRUALS = [dt.date(2005, 12, 31), dt.date(2006, 12, 31)]
@@ -147,7 +149,7 @@ def seed_cofinancing(actor: Any = None) -> Project:
             end=dt.date(2007, 12, 31),
             programme_period=ProgrammePeriod.P2000_2006,
             cost_model=CostModel.ACTUAL,
-            market_hourly_rate=Money("350.00", CURRENCY),
+            market_hourly_rate=Money("350.00", CURRENCY),  # type: ignore[misc]
             indirect_rate_percent=Decimal("15.00"),
             esf_rate_percent=Decimal("48.0000"),
         )
@@ -229,17 +231,17 @@ def _book_ledger(project: Project, actor: Any) -> None:
                 ),
             )
         )
-    for date, amount, reference in ESF_PAYMENTS:
+    for paid, amount, reference in ESF_PAYMENTS:
         events.append(
             (
-                date,
+                paid,
                 1,
                 lambda d, a=amount, r=reference: book_esf_receipt(
                     project, actor=actor, amount=a, date=d, reference=r
                 ),
             )
         )
-    for date in ESF_ACCRUALS:
-        events.append((date, 2, lambda d: book_esf_accrual(project, actor=actor, up_to=d)))
-    for date, _order, book in sorted(events, key=lambda e: (e[0], e[1])):
-        book(date)
+    for up_to in ESF_ACCRUALS:
+        events.append((up_to, 2, lambda d: book_esf_accrual(project, actor=actor, up_to=d)))
+    for day, _order, book in sorted(events, key=lambda e: (e[0], e[1])):
+        book(day)

@@ -312,12 +312,12 @@ def _figures(project: Project, start: dt.date, end: dt.date) -> tuple:
     in_kind = _in_kind(project, start, end)
     costs = _costs(project, ledger, in_kind)
     eligible = sum(costs.values(), ZERO)
-    return costs, _financing(project, eligible, ledger, in_kind), ledger
+    return costs, _financing(project, eligible, ledger, in_kind)
 
 
 def eligible_cost(project: Project, up_to: dt.date) -> Decimal:
     """The eligible cost from the project's start to ``up_to`` (in-kind included)."""
-    costs, _financing_rows, _ledger_rows = _figures(project, project.start, up_to)
+    costs, _financing_rows = _figures(project, project.start, up_to)
     return sum(costs.values(), ZERO)
 
 
@@ -341,8 +341,8 @@ def build_report(project: Project, date_from: dt.date, date_to: dt.date) -> Proj
 
     start, end = clip_period(project, date_from, date_to)
     sources = list(project.funding.select_related("partner"))
-    period_costs, period_fin, _ledger_p = _figures(project, start, end)
-    cum_costs, cum_fin, cum_ledger = _figures(project, project.start, end)
+    period_costs, period_fin = _figures(project, start, end)
+    cum_costs, cum_fin = _figures(project, project.start, end)
     budget = _budget(project)
     financing_budget: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for source in sources:

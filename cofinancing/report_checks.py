@@ -286,7 +286,8 @@ def _market_value(report: ProjectReport, entries: list[TimeSheetEntry]) -> list[
             "in_kind_above_market_value",
             "error",
             _(
-                "In-kind hours valued above the market rate of %(r)s per hour (attestations %(refs)s)."
+                "In-kind hours valued above the market rate of %(r)s per hour "
+                "(attestations %(refs)s)."
             )
             % {"r": ceiling.amount, "refs": ", ".join(above)},
         )
