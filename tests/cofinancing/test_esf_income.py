@@ -34,9 +34,7 @@ def _voucher(text: str) -> Voucher:
     return Voucher.objects.get(text__startswith=text)
 
 
-def test_esf_income_is_recognised_as_the_eligible_costs_arise_not_when_the_money_arrives() -> (
-    None
-):
+def test_esf_income_is_recognised_as_the_eligible_costs_arise_not_when_the_money_arrives() -> None:
     project = seed_cofinancing()
     first = _voucher("ESF-intäkt upplupen ESF-EQ-2005 t.o.m. 2005-12-31")
     assert _postings(first) == {"1790": D("232751.52"), "3981": D("-232751.52")}
