@@ -86,6 +86,14 @@ DEFAULTS: dict[str, AccountRole] = {
     "donation": AccountRole(
         "3993", AccountType.INCOME, "Erhållna gåvor och donationer", "gifts to a fund"
     ),
+    "own_financing": AccountRole(
+        "3890",
+        AccountType.INCOME,
+        "Egen insats i projekt",
+        "the owner's own cash put into a co-financed project: credit on the project's object, "
+        "debit on the owner's general object, so it nets to zero (not a BAS account: an "
+        "internal allocation; map it to the foundation's own internal account)",
+    ),
     "grants_paid": AccountRole(
         "6710",
         AccountType.EXPENSE,

@@ -14,14 +14,18 @@ accounts       cost category / financing row    why
 7000-7699      staff                            löner, sociala avgifter, pensioner
 7800-7899      investments and depreciation     avskrivningar
 4000-7999      other costs                      every other cost account
-3981           ESF received                     (information: checked against the rate)
+3981           ESF recognised                   (accrued; the ESF row is the entitlement)
 3985, 3987     public cash                      statliga och kommunala bidrag
 3993           private cash                     gåvor och donationer
+3890           owner's own cash                 egen insats (chart role own_financing)
 3000-3999,     less project income              other income the project earned
 8300-8399                                       (sales, fees, interest income)
 other          not counted                      balance sheet, financial costs (8400-),
                                                 taxes: not eligible
 =============  ===============================  ======================================
+
+The financing accounts are the chart roles (``accounting.chart``: grant_eu, grant_state,
+grant_municipal, donation, own_financing), so an installation's own mapping is followed.
 
 Indirect costs are not booked: they are the project's flat rate on its **cash** staff costs
 (the ledger's staff postings; in-kind staff time is financed in kind and carries no
@@ -30,6 +34,7 @@ overhead).
 
 from __future__ import annotations
 
+from accounting import chart
 from cofinancing.models import CostCategory, FundingKind
 
 ESF_RECEIVED = "esf_received"
@@ -46,18 +51,25 @@ COST_RANGES: tuple[tuple[int, int, str], ...] = (
     (4000, 7999, CostCategory.OTHER),
 )
 
-FINANCING_ACCOUNTS: dict[str, str] = {
-    "3981": ESF_RECEIVED,
-    "3985": FundingKind.PUBLIC_CASH,
-    "3987": FundingKind.PUBLIC_CASH,
-    "3993": FundingKind.PRIVATE_CASH,
+FINANCING_ROLES: dict[str, str] = {
+    "grant_eu": ESF_RECEIVED,
+    "grant_state": FundingKind.PUBLIC_CASH,
+    "grant_municipal": FundingKind.PUBLIC_CASH,
+    "donation": FundingKind.PRIVATE_CASH,
+    "own_financing": FundingKind.OWN_CASH,
 }
+
+
+def financing_accounts() -> dict[str, str]:
+    """Account number -> financing row, through this installation's chart mapping."""
+    return {chart.account(role): str(row) for role, row in FINANCING_ROLES.items()}
 
 
 def classify(account: str) -> str | None:
     """The cost category or financing row of a BAS account; None for balance accounts."""
-    if account in FINANCING_ACCOUNTS:
-        return FINANCING_ACCOUNTS[account]
+    financing = financing_accounts()
+    if account in financing:
+        return financing[account]
     number = int(account)
     for low, high, category in COST_RANGES:
         if low <= number <= high:

@@ -5,6 +5,13 @@ Total budget 22 979 840 SEK, ESF 48 % = 11 030 323.20 SEK; a municipal partner g
 project (dimension 6) and the partner's monthly time sheets make a report to look at:
 ``manage.py cofinancing_report --project ESF-EQ-2005 --from 2006-01-01 --to 2006-06-30``.
 
+ESF income is accrued at each year end (``cofinancing.esf_income``): 232 751.52 at
+2005-12-31 (48 % of 484 899.00 eligible), 506 242.80 at 2006-12-31 (48 % of 1 539 571.50
+= 738 994.32, less the first). The one payment, 400 000 on 2006-06-10, settles the
+232 751.52 receivable and is an advance (2880) for 167 248.48 until the second accrual
+releases it; 338 994.32 stays receivable (1790). Over the whole project (time sheets to
+2007-09) the entitlement is 48 % of 1 672 471.50 = 802 786.32.
+
 ``seed_cofinancing()`` is idempotent: it does nothing when the project exists.
 """
 
@@ -17,8 +24,10 @@ from typing import Any
 from django.db import transaction
 from moneyed import Money
 
+from accounting import chart
 from accounting.ledger import Line, post_voucher
 from accounting.models import Account, AccountType, Dimension, DimensionObject
+from cofinancing.esf_income import book_esf_accrual, book_esf_receipt
 from cofinancing.models import (
     BudgetLine,
     CostCategory,
@@ -27,7 +36,9 @@ from cofinancing.models import (
     FundingSource,
     Partner,
     PartnerRole,
+    ProgrammePeriod,
     Project,
+    RateBasis,
     TimeSheetEntry,
 )
 from fund.money import CURRENCY
@@ -43,6 +54,13 @@ PROJECT_ACCOUNTS = [
     ("6550", "Konsultarvoden", AccountType.EXPENSE),
     ("7830", "Avskrivningar på maskiner och inventarier", AccountType.EXPENSE),
 ]
+
+#: The municipality's in-kind decision: 1 000-1 200 hours, salary-based rates.
+IN_KIND_DECISION: dict[str, Any] = {
+    "budgeted_hours_min": 1000,
+    "budgeted_hours_max": 1200,
+    "hourly_rate_basis": RateBasis.SALARY,
+}
 
 BUDGET = {
     CostCategory.STAFF: "11200000.00",
@@ -74,10 +92,18 @@ VOUCHERS = [
     ("2006-04-30", "Löner jan-apr 2006 projekt", [("7010", "400000.00"), ("7510", "125680.00")]),
     ("2006-05-15", "Resor projektmöten", [("5800", "12340.50")]),
     ("2006-05-20", "Kommunalt bidrag projekt", [("3987", "-300000.00")]),
-    ("2006-06-10", "ESF utbetalning 1", [("3981", "-400000.00")]),
     ("2006-06-20", "Bidrag till deltagare", [("6710", "30000.00")]),
     ("2006-06-25", "Gåva till projektet", [("3993", "-25000.00")]),
 ]
+
+#: The owner's own cash put into the project (chart role own_financing), booked.
+#: It covers the cost to 2006-06-30 that no other financing covers: 1 438 171.50 - 690 322.32
+#: ESF - 300 000 - 25 000 - 132 900 in kind = 289 949.18.
+OWN_FINANCING = [("2006-06-30", "Egen insats projekt t.o.m. 2006-06", "289949.18")]
+
+#: ESF income: accrued at year ends, one payment received.
+ESF_ACCRUALS = [dt.date(2005, 12, 31), dt.date(2006, 12, 31)]
+ESF_PAYMENTS = [(dt.date(2006, 6, 10), "400000.00", "ESF-UTB-1")]
 
 #: (person, rate, hours a month, first month, last month) of the municipal partner.
 TIME_SHEETS = [
@@ -121,7 +147,9 @@ def seed_cofinancing(actor: Any = None) -> Project:
             name="Vägar ut - Equal",
             start=dt.date(2005, 9, 1),
             end=dt.date(2007, 12, 31),
+            programme_period=ProgrammePeriod.P2000_2006,
             cost_model=CostModel.ACTUAL,
+            market_hourly_rate=Money("350.00", CURRENCY),  # type: ignore[misc]
             indirect_rate_percent=Decimal("15.00"),
             esf_rate_percent=Decimal("48.0000"),
         )
@@ -148,17 +176,7 @@ def seed_cofinancing(actor: Any = None) -> Project:
                 partner=municipality if kind == FundingKind.PUBLIC_IN_KIND else None,
                 decided_amount=Money(amount, CURRENCY),
                 decided_rate_percent=Decimal("48.0000") if kind == FundingKind.ESF else None,
-            )
-        obj = project_object(PROJECT_CODE, project.name)
-        for date, text, lines in VOUCHERS:
-            booked = [Line(account, Decimal(amount), project=obj) for account, amount in lines]
-            total = sum((line.amount for line in booked), Decimal("0"))
-            post_voucher(
-                series="A",
-                text=text,
-                lines=[*booked, Line("1930", -total, project=obj)],
-                actor=actor,
-                date=dt.date.fromisoformat(date),
+                **(IN_KIND_DECISION if kind == FundingKind.PUBLIC_IN_KIND else {}),
             )
         for person, rate, hours, first, last in TIME_SHEETS:
             TimeSheetEntry.objects.bulk_create(
@@ -174,4 +192,56 @@ def seed_cofinancing(actor: Any = None) -> Project:
                 )
                 for month in _months(first, last)
             )
+        _book_ledger(project, actor)
     return project
+
+
+def _book_ledger(project: Project, actor: Any) -> None:
+    """The project's vouchers in date order (an accrual reads the costs booked before it)."""
+    obj = project_object(PROJECT_CODE, project.name)
+    own = chart.account("own_financing")
+    events: list[tuple[dt.date, int, Any]] = []
+    for date, text, lines in VOUCHERS:
+        booked = [Line(account, Decimal(amount), project=obj) for account, amount in lines]
+        total = sum((line.amount for line in booked), Decimal("0"))
+        events.append(
+            (
+                dt.date.fromisoformat(date),
+                0,
+                lambda d, t=text, b=booked, x=total: post_voucher(
+                    series="A",
+                    text=t,
+                    lines=[*b, Line(chart.account("bank"), -x, project=obj)],
+                    actor=actor,
+                    date=d,
+                ),
+            )
+        )
+    for date, text, amount in OWN_FINANCING:
+        events.append(
+            (
+                dt.date.fromisoformat(date),
+                0,
+                lambda d, t=text, a=Decimal(amount): post_voucher(
+                    series="A",
+                    text=t,
+                    lines=[Line(own, a), Line(own, -a, project=obj)],
+                    actor=actor,
+                    date=d,
+                ),
+            )
+        )
+    for paid, amount, reference in ESF_PAYMENTS:
+        events.append(
+            (
+                paid,
+                1,
+                lambda d, a=amount, r=reference: book_esf_receipt(
+                    project, actor=actor, amount=a, date=d, reference=r
+                ),
+            )
+        )
+    for up_to in ESF_ACCRUALS:
+        events.append((up_to, 2, lambda d: book_esf_accrual(project, actor=actor, up_to=d)))
+    for day, _order, book in sorted(events, key=lambda e: (e[0], e[1])):
+        book(day)

@@ -44,6 +44,19 @@ class CostModel(models.TextChoices):
     FLAT_RATE = "flat_rate", _("Flat rate")
 
 
+class ProgrammePeriod(models.TextChoices):
+    P2000_2006 = "2000-2006", _("ESF 2000-2006")
+    P2007_2013 = "2007-2013", _("ESF 2007-2013")
+    P2014_2020 = "2014-2020", _("ESF 2014-2020")
+    P2021_2027 = "2021-2027", _("ESF+ 2021-2027")
+
+
+class RateBasis(models.TextChoices):
+    SALARY = "salary", _("Monthly salary x 12 / 1 720 hours, social fees included")
+    UNIT_COST = "unit_cost", _("The programme's unit cost per hour")
+    MARKET = "market", _("Market price of the same work")
+
+
 class Project(models.Model):
     """A co-financed project as decided by the funder."""
 
@@ -57,6 +70,13 @@ class Project(models.Model):
     name = models.CharField(_("name"), max_length=120)
     start = models.DateField(_("start"))
     end = models.DateField(_("end"))
+    programme_period = models.CharField(
+        _("programme period"),
+        max_length=9,
+        choices=ProgrammePeriod.choices,
+        blank=True,
+        help_text=_("Decides the cost models allowed and the rules the report applies."),
+    )
     cost_model = models.CharField(
         _("cost model"), max_length=10, choices=CostModel.choices, default=CostModel.ACTUAL
     )
@@ -82,7 +102,7 @@ class Project(models.Model):
         _("market value of an hour given in kind (ceiling)"),
         null=True,
         blank=True,
-        help_text=_("In-kind time is valued at most at this rate; empty: not checked."),
+        help_text=_("In-kind time is valued at most at this rate; required for in-kind time."),
     )
 
     class Meta:
@@ -170,6 +190,15 @@ class FundingSource(models.Model):
         null=True,
         blank=True,
         validators=PERCENT,
+    )
+    budgeted_hours_min = models.PositiveIntegerField(
+        _("budgeted hours in kind, at least"), null=True, blank=True
+    )
+    budgeted_hours_max = models.PositiveIntegerField(
+        _("budgeted hours in kind, at most"), null=True, blank=True
+    )
+    hourly_rate_basis = models.CharField(
+        _("basis of the hourly rate"), max_length=10, choices=RateBasis.choices, blank=True
     )
 
     class Meta:

@@ -1,11 +1,10 @@
 """The project financial report (lägesrapport / ansökan om utbetalning): a selector.
 
-Rows: the cost categories, then the financing rows. Columns: budget (the decision),
-this period (``date_from``-``date_to``), cumulative (project start-``date_to``), remaining
-(budget - cumulative), % used (cumulative / budget) and ESF share:
-
-* for a cost row, the part of it the ESF finances at the decided rate (cumulative x rate);
-* for a financing row, its share of the total financing (cumulative, in %).
+Rows: the cost categories, then the financing rows, then the gap (cost not financed).
+Columns: budget (the decision), this period (``date_from``-``date_to``), cumulative (project
+start-``date_to``), remaining (budget - cumulative), % used (cumulative / budget), and two
+columns that never mix units: the ESF share in SEK (cost rows: cumulative x decided rate)
+and the share of all financing in % (financing rows).
 
 Where the figures come from:
 
@@ -13,30 +12,20 @@ Where the figures come from:
   ``cofinancing.categories``; staff also holds the in-kind time sheets (hours x rate);
   indirect costs are the indirect rate on the cash staff costs; less income is negative;
   under the flat-rate cost model the flat rate on cash staff costs replaces every other
-  cost row except participant costs and income (shown on the indirect row). Unit costs
-  are not modelled: such a project is reported on its actual costs;
-* ESF: eligible cost x decided rate (what may be claimed);
+  cost row except participant costs and income (shown on the indirect row). Which cost
+  models a project may use follows its programme period (``cofinancing.programmes``);
+* ESF: the entitlement, eligible cost x decided rate; the ESF section beside it splits it
+  into entitled, claimed (income accrued in the ledger), received and outstanding;
 * public / private cash: grants and gifts credited to the project in the ledger;
 * public / private in-kind: time sheets, by the kind of the partner's in-kind source;
-* participant allowances: the participant costs, when the decision finances them so;
-* owner's own cash: what remains of the eligible cost (the owner covers the rest).
+* participant allowances: allowances paid to participants by others. A participant cost
+  the project paid itself is a cost financed by the project's financing: it is not
+  counted again as financing (nothing in the ledger is an allowance paid by others);
+* owner's own cash: the ``own_financing`` postings on the project in the ledger - never a
+  balancing figure. What no financing covers is the gap row.
 
-Validations (``Finding``; errors refuse a final report, warnings are shown):
-
-* ``budget_unbalanced``: decided financing ≠ budgeted cost;
-* ``financing_not_cost``: financing ≠ eligible cost (over-financed, or a remainder that no
-  decided source covers);
-* ``esf_rate_exceeded``: decided ESF amount above the rate, or ESF received above the
-  decided share of the eligible cost;
-* ``in_kind_booked_as_cost``: a time sheet's attestation reference on a project voucher that
-  books staff costs (the same time counted twice);
-* ``owner_in_kind``: the owner's staff time as in-kind (the owner's own costs are cash);
-* ``in_kind_without_source``: a partner's time sheets without an in-kind funding source;
-* ``in_kind_above_market_value``: an hour given in kind valued above the project's
-  market rate (when one is set).
-
-Fractional hours cannot reach the report: the model stores whole hours and the import
-refuses anything else.
+The report period is clipped to the project's dates (a finding says so); a period wholly
+outside them is refused. The checks are in ``cofinancing.report_checks``.
 """
 
 from __future__ import annotations
@@ -49,8 +38,9 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
-from accounting.models import Dimension, Posting, Voucher
-from cofinancing.categories import ESF_RECEIVED, classify
+from accounting.models import Dimension, Posting
+from cofinancing.categories import classify
+from cofinancing.esf_ledger import esf_ledger
 from cofinancing.models import (
     IN_KIND,
     BudgetLine,
@@ -58,7 +48,6 @@ from cofinancing.models import (
     CostModel,
     FundingKind,
     FundingSource,
-    PartnerRole,
     Project,
     TimeSheetEntry,
 )
@@ -68,6 +57,9 @@ from workflows.exceptions import ValidationFailed
 ZERO = Decimal("0.00")
 HUNDRED = Decimal("100")
 
+#: Financing that is public support (the cap on public support with in-kind).
+PUBLIC_SUPPORT = (FundingKind.ESF, FundingKind.PUBLIC_CASH, FundingKind.PUBLIC_IN_KIND)
+
 
 @dataclass
 class Row:
@@ -76,7 +68,8 @@ class Row:
     budget: Decimal
     period: Decimal
     cumulative: Decimal
-    esf_share: Decimal | None = None
+    esf_share: Decimal | None = None  # SEK, cost rows
+    share_percent: Decimal | None = None  # %, financing rows
 
     @property
     def remaining(self) -> Decimal:
@@ -110,6 +103,48 @@ class TimeSheetLine:
 
 
 @dataclass
+class EsfStatus:
+    """ESF up to the report's end: what the costs entitle to, what was claimed (accrued as
+    income in the ledger), what came in, and what is still to come (negative: an advance)."""
+
+    entitled: Decimal
+    claimed: Decimal
+    received: Decimal
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.claimed - self.received
+
+
+@dataclass
+class PartnerLine:
+    """One development partner: its cash costs in the ledger, its hours and their value."""
+
+    partner: str
+    role: str
+    cash_costs: Decimal
+    hours_period: int
+    hours_cumulative: int
+    value_period: Decimal
+    value_cumulative: Decimal
+    budgeted_hours_min: int | None
+    budgeted_hours_max: int | None
+
+
+@dataclass
+class RateLine:
+    """An hourly rate a partner's time is valued at, the hours at it and its basis."""
+
+    partner: str
+    pay_group: str
+    hourly_rate: Decimal
+    basis: str
+    hours: int
+    amount: Decimal
+    market_rate: Decimal | None
+
+
+@dataclass
 class ProjectReport:
     project: Project
     date_from: dt.date
@@ -117,6 +152,11 @@ class ProjectReport:
     costs: list[Row]
     financing: list[Row]
     time_sheets: list[TimeSheetLine]
+    esf: EsfStatus
+    partners: list[PartnerLine] = field(default_factory=list)
+    rates: list[RateLine] = field(default_factory=list)
+    requested_from: dt.date | None = None
+    requested_to: dt.date | None = None
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -126,6 +166,33 @@ class ProjectReport:
     @property
     def total_financing(self) -> Row:
         return _total("total_financing", _("Total financing"), self.financing)
+
+    @property
+    def gap(self) -> Row:
+        """Cost no financing covers (negative: financed beyond the cost)."""
+        cost, financing = self.total_cost, self.total_financing
+        return Row(
+            "gap",
+            _("Cost not financed (gap)"),
+            cost.budget - financing.budget,
+            cost.period - financing.period,
+            cost.cumulative - financing.cumulative,
+        )
+
+    @property
+    def in_kind(self) -> Decimal:
+        rows = {r.key: r for r in self.financing}
+        return sum((rows[str(k)].cumulative for k in IN_KIND), ZERO)
+
+    @property
+    def public_support(self) -> Decimal:
+        """Public support including in-kind, cumulative."""
+        rows = {r.key: r for r in self.financing}
+        return sum((rows[str(k)].cumulative for k in PUBLIC_SUPPORT), ZERO)
+
+    @property
+    def eligible_excluding_in_kind(self) -> Decimal:
+        return self.total_cost.cumulative - self.in_kind
 
     @property
     def errors(self) -> list[Finding]:
@@ -168,7 +235,7 @@ def _ledger(project: Project, start: dt.date, end: dt.date) -> dict[str, Decimal
     return result
 
 
-def _in_kind_kinds(project: Project) -> dict[int, str]:
+def in_kind_kinds(project: Project) -> dict[int, str]:
     return {
         source.partner_id: source.kind
         for source in project.funding.filter(kind__in=IN_KIND, partner__isnull=False)
@@ -176,7 +243,7 @@ def _in_kind_kinds(project: Project) -> dict[int, str]:
     }
 
 
-def _time_sheets(project: Project, start: dt.date, end: dt.date) -> list[TimeSheetEntry]:
+def time_sheets(project: Project, start: dt.date, end: dt.date) -> list[TimeSheetEntry]:
     return list(
         TimeSheetEntry.objects.filter(
             project=project, month__gte=start.replace(day=1), month__lte=end
@@ -185,9 +252,9 @@ def _time_sheets(project: Project, start: dt.date, end: dt.date) -> list[TimeShe
 
 
 def _in_kind(project: Project, start: dt.date, end: dt.date) -> dict[str, Decimal]:
-    kinds = _in_kind_kinds(project)
+    kinds = in_kind_kinds(project)
     result: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for entry in _time_sheets(project, start, end):
+    for entry in time_sheets(project, start, end):
         result[kinds.get(entry.partner_id, FundingKind.PUBLIC_IN_KIND)] += entry.amount
     return result
 
@@ -228,50 +295,54 @@ def _costs(project: Project, ledger: dict[str, Decimal], in_kind: dict[str, Deci
 
 
 def _financing(
-    project: Project,
-    eligible: Decimal,
-    ledger: dict[str, Decimal],
-    in_kind: dict[str, Decimal],
-    participant_costs: Decimal,
-    has_allowance: bool,
+    project: Project, eligible: Decimal, ledger: dict[str, Decimal], in_kind: dict[str, Decimal]
 ) -> dict[str, Decimal]:
     financing = {str(k): ZERO for k in FundingKind}
     financing[FundingKind.ESF] = quantize(eligible * project.esf_rate)
     financing[FundingKind.PUBLIC_CASH] = -ledger.get(FundingKind.PUBLIC_CASH, ZERO)
     financing[FundingKind.PRIVATE_CASH] = -ledger.get(FundingKind.PRIVATE_CASH, ZERO)
+    financing[FundingKind.OWN_CASH] = -ledger.get(FundingKind.OWN_CASH, ZERO)
     for kind in IN_KIND:
         financing[kind] = in_kind.get(kind, ZERO)
-    if has_allowance:
-        financing[FundingKind.PARTICIPANT_ALLOWANCE] = participant_costs
-    others = sum(financing.values(), ZERO)
-    financing[FundingKind.OWN_CASH] = eligible - others
     return financing
 
 
-def _figures(project: Project, start: dt.date, end: dt.date, has_allowance: bool) -> tuple:
+def _figures(project: Project, start: dt.date, end: dt.date) -> tuple:
     ledger = _ledger(project, start, end)
     in_kind = _in_kind(project, start, end)
     costs = _costs(project, ledger, in_kind)
     eligible = sum(costs.values(), ZERO)
-    financing = _financing(
-        project,
-        eligible,
-        ledger,
-        in_kind,
-        costs[CostCategory.PARTICIPANT],
-        has_allowance,
-    )
-    return costs, financing, ledger
+    return costs, _financing(project, eligible, ledger, in_kind)
+
+
+def eligible_cost(project: Project, up_to: dt.date) -> Decimal:
+    """The eligible cost from the project's start to ``up_to`` (in-kind included)."""
+    costs, _financing_rows = _figures(project, project.start, up_to)
+    return sum(costs.values(), ZERO)
+
+
+def clip_period(project: Project, date_from: dt.date, date_to: dt.date) -> tuple[dt.date, dt.date]:
+    """The report period within the project's dates; refused when it lies wholly outside."""
+    if date_from > date_to:
+        raise ValidationFailed(_("The start date is after the end date."))
+    if date_to < project.start or date_from > project.end:
+        raise ValidationFailed(
+            _(
+                "The report period %(f)s - %(t)s lies outside the project's period "
+                "%(s)s - %(e)s; nothing in it can be reported."
+            )
+            % {"f": date_from, "t": date_to, "s": project.start, "e": project.end}
+        )
+    return max(date_from, project.start), min(date_to, project.end)
 
 
 def build_report(project: Project, date_from: dt.date, date_to: dt.date) -> ProjectReport:
-    if date_from > date_to:
-        raise ValidationFailed(_("The start date is after the end date."))
+    from cofinancing.report_checks import validate
+
+    start, end = clip_period(project, date_from, date_to)
     sources = list(project.funding.select_related("partner"))
-    kinds = {s.kind for s in sources}
-    has_allowance = FundingKind.PARTICIPANT_ALLOWANCE in kinds
-    period_costs, period_fin, _ledger_p = _figures(project, date_from, date_to, has_allowance)
-    cum_costs, cum_fin, cum_ledger = _figures(project, project.start, date_to, has_allowance)
+    period_costs, period_fin = _figures(project, start, end)
+    cum_costs, cum_fin = _figures(project, project.start, end)
     budget = _budget(project)
     financing_budget: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for source in sources:
@@ -285,7 +356,7 @@ def build_report(project: Project, date_from: dt.date, date_to: dt.date) -> Proj
             budget.get(str(c), ZERO),
             period_costs[str(c)],
             cum_costs[str(c)],
-            quantize(cum_costs[str(c)] * project.esf_rate),
+            esf_share=quantize(cum_costs[str(c)] * project.esf_rate),
         )
         for c in CostCategory
     ]
@@ -297,29 +368,37 @@ def build_report(project: Project, date_from: dt.date, date_to: dt.date) -> Proj
             financing_budget.get(str(k), ZERO),
             period_fin[str(k)],
             cum_fin[str(k)],
-            (cum_fin[str(k)] / total_financing_cum * HUNDRED).quantize(Decimal("0.01"))
+            share_percent=(cum_fin[str(k)] / total_financing_cum * HUNDRED).quantize(
+                Decimal("0.01")
+            )
             if total_financing_cum
             else None,
         )
         for k in FundingKind
     ]
+    books = esf_ledger(project, end)
+    entries = time_sheets(project, project.start, end)
     report = ProjectReport(
         project=project,
-        date_from=date_from,
-        date_to=date_to,
+        date_from=start,
+        date_to=end,
+        requested_from=date_from,
+        requested_to=date_to,
         costs=cost_rows,
         financing=financing_rows,
-        time_sheets=_appendix(project, date_from, date_to),
+        time_sheets=_appendix([e for e in entries if e.month >= start.replace(day=1)]),
+        esf=EsfStatus(
+            entitled=cum_fin[FundingKind.ESF], claimed=books.recognised, received=books.received
+        ),
+        partners=_partners(project, sources, entries, start, cum_costs, cum_fin),
+        rates=_rates(project, sources, entries),
     )
-    report.findings = _validate(project, report, sources, cum_ledger, cum_fin, kinds, date_to)
+    report.findings = validate(report, sources, entries)
     return report
 
 
-def _appendix(project: Project, start: dt.date, end: dt.date) -> list[TimeSheetLine]:
-    entries = sorted(
-        _time_sheets(project, start, end),
-        key=lambda e: (e.month, e.partner.organisation_name, e.person_ref),
-    )
+def _appendix(entries: list[TimeSheetEntry]) -> list[TimeSheetLine]:
+    ordered = sorted(entries, key=lambda e: (e.month, e.partner.organisation_name, e.person_ref))
     return [
         TimeSheetLine(
             person_ref=e.person_ref,
@@ -332,177 +411,69 @@ def _appendix(project: Project, start: dt.date, end: dt.date) -> list[TimeSheetL
             amount=e.amount,
             attestation_ref=e.attestation_ref,
         )
-        for e in entries
+        for e in ordered
     ]
 
 
-def _validate(
+def _in_kind_source(sources: list[FundingSource], partner_id: int) -> FundingSource | None:
+    return next((s for s in sources if s.kind in IN_KIND and s.partner_id == partner_id), None)
+
+
+def _partners(
     project: Project,
-    report: ProjectReport,
     sources: list[FundingSource],
-    cum_ledger: dict[str, Decimal],
+    entries: list[TimeSheetEntry],
+    start: dt.date,
+    cum_costs: dict[str, Decimal],
     cum_fin: dict[str, Decimal],
-    kinds: set[str],
-    date_to: dt.date,
-) -> list[Finding]:
-    findings: list[Finding] = []
-    cost_budget = report.total_cost.budget
-    financing_budget = report.total_financing.budget
-    if cost_budget != financing_budget:
-        findings.append(
-            Finding(
-                "budget_unbalanced",
-                "error",
-                _("The decided financing (%(f)s) does not equal the budgeted cost (%(c)s).")
-                % {"f": financing_budget, "c": cost_budget},
+) -> list[PartnerLine]:
+    """A line per partner; the ledger's cash costs are the owner's (partners give time)."""
+    lines = []
+    cash_costs = sum(cum_costs.values(), ZERO) - sum((cum_fin[str(k)] for k in IN_KIND), ZERO)
+    for partner in project.partners.all():
+        own = [e for e in entries if e.partner_id == partner.pk]
+        in_period = [e for e in own if e.month >= start.replace(day=1)]
+        source = _in_kind_source(sources, partner.pk)
+        lines.append(
+            PartnerLine(
+                partner=partner.organisation_name,
+                role=partner.role,
+                cash_costs=cash_costs if partner.role == "owner" else ZERO,
+                hours_period=sum(e.hours for e in in_period),
+                hours_cumulative=sum(e.hours for e in own),
+                value_period=sum((e.amount for e in in_period), ZERO),
+                value_cumulative=sum((e.amount for e in own), ZERO),
+                budgeted_hours_min=source.budgeted_hours_min if source else None,
+                budgeted_hours_max=source.budgeted_hours_max if source else None,
             )
         )
-    own = cum_fin[FundingKind.OWN_CASH]
-    if own < 0:
-        findings.append(
-            Finding(
-                "financing_not_cost",
-                "error",
-                _("The financing exceeds the eligible cost by %(x)s.") % {"x": -own},
-            )
-        )
-    elif own > 0 and FundingKind.OWN_CASH not in kinds:
-        findings.append(
-            Finding(
-                "financing_not_cost",
-                "error",
-                _(
-                    "The financing falls short of the eligible cost by %(x)s and the decision "
-                    "has no own cash to cover it."
-                )
-                % {"x": own},
-            )
-        )
-    allowed = quantize(cost_budget * project.esf_rate)
-    for source in sources:
-        if source.kind != FundingKind.ESF:
-            continue
-        if source.decided_amount is not None and source.decided_amount.amount > allowed:
-            findings.append(
-                Finding(
-                    "esf_rate_exceeded",
-                    "error",
-                    _(
-                        "The decided ESF amount %(a)s is above %(r)s %% of the budgeted cost "
-                        "(%(allowed)s)."
-                    )
-                    % {
-                        "a": source.decided_amount.amount,
-                        "r": project.esf_rate_percent,
-                        "allowed": allowed,
-                    },
-                )
-            )
-        if (
-            source.decided_rate_percent is not None
-            and source.decided_rate_percent != project.esf_rate_percent
-        ):
-            findings.append(
-                Finding(
-                    "esf_rate_exceeded",
-                    "error"
-                    if source.decided_rate_percent > project.esf_rate_percent
-                    else "warning",
-                    _("The ESF source's rate %(s)s %% differs from the project's %(p)s %%.")
-                    % {"s": source.decided_rate_percent, "p": project.esf_rate_percent},
-                )
-            )
-    received = -cum_ledger.get(ESF_RECEIVED, ZERO)
-    if received > cum_fin[FundingKind.ESF]:
-        findings.append(
-            Finding(
-                "esf_rate_exceeded",
-                "error",
-                _(
-                    "ESF received (%(r)s) is above the decided rate's share of the eligible "
-                    "cost (%(s)s)."
-                )
-                % {"r": received, "s": cum_fin[FundingKind.ESF]},
-            )
-        )
-    findings += _check_time_sheets(project, date_to)
-    return findings
+    return lines
 
 
-def _check_time_sheets(project: Project, date_to: dt.date) -> list[Finding]:
-    findings: list[Finding] = []
-    entries = _time_sheets(project, project.start, date_to)
-    in_kind_partners = set(_in_kind_kinds(project))
-    owner_refs = sorted({e.attestation_ref for e in entries if e.partner.role == PartnerRole.OWNER})
-    if owner_refs:
-        findings.append(
-            Finding(
-                "owner_in_kind",
-                "error",
-                _(
-                    "The project owner's staff time is reported in kind (%(refs)s); the "
-                    "owner's own costs are cash costs booked in the ledger."
-                )
-                % {"refs": ", ".join(owner_refs)},
+def _rates(
+    project: Project, sources: list[FundingSource], entries: list[TimeSheetEntry]
+) -> list[RateLine]:
+    grouped: dict[tuple[str, str, Decimal, int], list[TimeSheetEntry]] = defaultdict(list)
+    for e in entries:
+        grouped[
+            (e.partner.organisation_name, e.pay_group, e.hourly_rate.amount, e.partner_id)
+        ].append(e)
+    market = project.market_hourly_rate.amount if project.market_hourly_rate else None
+    lines = []
+    for (partner, pay_group, rate, partner_id), group in sorted(grouped.items()):
+        source = _in_kind_source(sources, partner_id)
+        basis = (
+            source.get_hourly_rate_basis_display() if source and source.hourly_rate_basis else ""
+        )
+        lines.append(
+            RateLine(
+                partner=partner,
+                pay_group=pay_group,
+                hourly_rate=rate,
+                basis=str(basis),
+                hours=sum(e.hours for e in group),
+                amount=sum((e.amount for e in group), ZERO),
+                market_rate=market,
             )
         )
-    missing = sorted(
-        {
-            e.partner.organisation_name
-            for e in entries
-            if e.partner_id not in in_kind_partners and e.partner.role != PartnerRole.OWNER
-        }
-    )
-    if missing:
-        findings.append(
-            Finding(
-                "in_kind_without_source",
-                "warning",
-                _("No in-kind funding source is decided for %(p)s; counted as public in-kind.")
-                % {"p": ", ".join(missing)},
-            )
-        )
-    ceiling = project.market_hourly_rate
-    if ceiling is not None:
-        above = sorted(
-            {e.attestation_ref for e in entries if e.hourly_rate.amount > ceiling.amount}
-        )
-        if above:
-            findings.append(
-                Finding(
-                    "in_kind_above_market_value",
-                    "error",
-                    _(
-                        "In-kind hours valued above the market rate of %(r)s per hour "
-                        "(attestations %(refs)s)."
-                    )
-                    % {"r": ceiling.amount, "refs": ", ".join(above)},
-                )
-            )
-    refs = {e.attestation_ref for e in entries}
-    if refs:
-        staff_texts = (
-            Voucher.objects.filter(
-                postings__project__dimension__number=Dimension.PROJECT,
-                postings__project__code=project.code,
-                postings__account__number__gte="7000",
-                postings__account__number__lte="7699",
-                date__lte=date_to,
-            )
-            .distinct()
-            .values_list("text", flat=True)
-        )
-        doubled = sorted({ref for text in staff_texts for ref in refs if ref in text})
-        if doubled:
-            findings.append(
-                Finding(
-                    "in_kind_booked_as_cost",
-                    "error",
-                    _(
-                        "Time reported in kind is also booked as a staff cost in the ledger "
-                        "(attestations %(refs)s): the same hours would be counted twice."
-                    )
-                    % {"refs": ", ".join(doubled)},
-                )
-            )
-    return findings
+    return lines

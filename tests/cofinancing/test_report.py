@@ -20,9 +20,9 @@ Financing:
   public cash   300 000 (municipal grant, 3987)
   private cash   25 000 (gift, 3993)
   public in-kind 132 900                                           (101 400)
-  participant allowances 30 000
-  own cash      1 438 171.50 - 690 322.32 - 300 000 - 25 000 - 132 900 - 30 000 = 259 949.18
-                (953 272.50 - 457 570.80 - 300 000 - 25 000 - 101 400 - 30 000 = 39 301.70)
+  participant allowances 0 (the 30 000 the project paid itself is a cost, counted once)
+  own cash      289 949.18 booked (3890 on the project, 2006-06-30), both columns
+  total         690 322.32 + 300 000 + 25 000 + 132 900 + 289 949.18 = 1 438 171.50: no gap
 """
 
 from __future__ import annotations
@@ -88,17 +88,19 @@ def test_report_rows_and_totals_match_the_hand_computed_figures(project: Project
     assert financing["private_cash"].cumulative == D("25000")
     assert financing["public_in_kind"].period == D("101400")
     assert financing["public_in_kind"].cumulative == D("132900")
-    assert financing["participant_allowance"].cumulative == D("30000")
-    assert financing["own_cash"].period == D("39301.70")
-    assert financing["own_cash"].cumulative == D("259949.18")
+    assert financing["participant_allowance"].cumulative == 0
+    assert financing["own_cash"].period == D("289949.18")
+    assert financing["own_cash"].cumulative == D("289949.18")
     assert report.total_financing.cumulative == report.total_cost.cumulative
+    assert report.gap.cumulative == 0
 
     # remaining, % used and ESF share
     assert costs["staff"].remaining == D("11200000") - D("1052840") == D("10147160")
     assert costs["staff"].used_percent == D("9.40")  # 1 052 840 / 11 200 000 = 9.4004 %
     assert costs["staff"].esf_share == D("505363.20")  # 1 052 840 x 0.48
     assert report.total_cost.used_percent == D("6.26")  # 1 438 171.50 / 22 979 840
-    assert financing["esf"].esf_share == D("48.00")  # ESF's share of all financing
+    assert financing["esf"].share_percent == D("48.00")  # ESF's share of all financing
+    assert financing["esf"].esf_share is None and costs["staff"].share_percent is None
     assert report.findings == []
 
 
@@ -157,7 +159,14 @@ def test_report_command_writes_csv_and_xlsx_and_audits(project: Project, tmp_pat
         str(xlsx),
     )
     book = load_workbook(xlsx, read_only=True)
-    assert book.sheetnames == ["Report", "Time sheets", "Validations"]
+    assert book.sheetnames == [
+        "Report",
+        "ESF",
+        "Partners",
+        "Hourly rates",
+        "Time sheets",
+        "Validations",
+    ]
     values = list(book["Report"].iter_rows(values_only=True))
     total_row = next(r for r in values if r and r[0] == "total_cost")
     assert D(str(total_row[4])) == D("1438171.50")
@@ -182,8 +191,9 @@ def test_in_kind_time_also_booked_as_a_staff_cost_is_refused(
 ) -> None:
     _book_staff_with_text(project, "Lön enligt tidrapport ATT-2006-03-K1")
     report = build_report(project, FROM, TO)
-    assert [f.code for f in report.errors] == ["in_kind_booked_as_cost"]
-    assert "ATT-2006-03-K1" in report.errors[0].message
+    # the extra 1 000 of cost is also a gap in the financing
+    assert [f.code for f in report.errors] == ["financing_not_cost", "in_kind_booked_as_cost"]
+    assert "ATT-2006-03-K1" in report.errors[1].message
     with pytest.raises(CommandError, match="counted twice"):
         call_command(
             "cofinancing_report",
@@ -229,7 +239,8 @@ def test_owner_time_counted_in_kind_is_flagged(project: Project) -> None:
         attestation_ref="ATT-OWN-1",
     )
     codes = [f.code for f in build_report(project, FROM, TO).errors]
-    assert codes == ["owner_in_kind"]
+    # 400 SEK an hour is also above the market rate of 350, and the hours are not financed
+    assert codes == ["financing_not_cost", "owner_in_kind", "in_kind_above_market_value"]
 
 
 def test_esf_above_the_decided_rate_is_flagged(project: Project) -> None:
@@ -263,9 +274,12 @@ def test_financing_above_the_eligible_cost_is_flagged(project: Project) -> None:
         date=dt.date(2006, 6, 29),
     )
     report = build_report(project, FROM, TO)
-    assert [f.code for f in report.errors] == ["financing_not_cost"]
-    # own cash would be 259 949.18 - 500 000 = -240 050.82
-    assert "240050.82" in report.errors[0].message
+    assert [f.code for f in report.errors] == [
+        "financing_not_cost",
+        "public_support_above_cost_excluding_in_kind",
+    ]
+    # financing 1 438 171.50 + 500 000 against a cost of 1 438 171.50
+    assert "500000.00" in report.errors[0].message
 
 
 def test_unknown_project_is_a_clear_error(tmp_path: Path, project: Project) -> None:

@@ -1,0 +1,178 @@
+"""ESF income accrued: earned as the eligible costs arise, settled when the money comes.
+
+Vouchers (series B, every posting on the project's dimension-6 object):
+
+* accrual up to a date, for the entitlement not yet recognised (rate x eligible cost
+  to the date, less what is already recognised): ``accrued_income`` (1790) debit, or
+  ``conditional_grants`` (2880) debit as far as money came in ahead; ``grant_eu`` (3981)
+  credit. Costs corrected downwards make the opposite voucher.
+* money received: ``bank`` (1930) debit; ``accrued_income`` (1790) credit up to the
+  receivable, ``conditional_grants`` (2880) credit for the rest (received ahead of costs).
+
+Accruing twice to the same date books nothing the second time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounting import chart
+from accounting.ledger import Line, post_voucher
+from accounting.models import Dimension, DimensionObject, Voucher, VoucherSeries
+from audit.services import record_event
+from cofinancing.esf_ledger import ZERO, esf_ledger, last_income_date
+from cofinancing.models import Project
+from fund.money import parse_amount, quantize
+from workflows.exceptions import PermissionDenied, ValidationFailed
+from workflows.roles import Role, has_role
+
+
+def _require_treasurer(actor: Any) -> None:
+    if not has_role(actor, Role.TREASURER):
+        raise PermissionDenied(_("Only a treasurer may book co-financing income."))
+
+
+def _project_object(project: Project) -> DimensionObject:
+    obj, _created = DimensionObject.objects.get_or_create(
+        dimension=Dimension.objects.get(number=Dimension.PROJECT),
+        code=project.code,
+        defaults={"name": project.name},
+    )
+    return obj
+
+
+def esf_entitlement(project: Project, up_to: dt.date) -> Decimal:
+    """The decided rate times the eligible cost from the project's start to ``up_to``."""
+    from cofinancing.report import eligible_cost
+
+    end = min(up_to, project.end)
+    if end < project.start:
+        return ZERO
+    return quantize(eligible_cost(project, end) * project.esf_rate)
+
+
+def accrue_esf_income(project: Project, *, actor: Any, up_to: dt.date) -> Voucher | None:
+    """Recognise the ESF income earned by the eligible costs up to ``up_to``."""
+    _require_treasurer(actor)
+    return book_esf_accrual(project, actor=actor, up_to=up_to)
+
+
+def book_esf_accrual(project: Project, *, actor: Any, up_to: dt.date) -> Voucher | None:
+    """The accrual itself (callers check the role: the service above, the demo seed)."""
+    with transaction.atomic():
+        Project.objects.select_for_update().get(pk=project.pk)
+        last = last_income_date(project)
+        if last is not None and last > up_to:
+            raise ValidationFailed(
+                _(
+                    "ESF income of project %(p)s is already booked up to %(d)s; accrue to that "
+                    "date or a later one."
+                )
+                % {"p": project.code, "d": last.isoformat()}
+            )
+        entitled = esf_entitlement(project, up_to)
+        books = esf_ledger(project)
+        new = entitled - books.recognised
+        if new == 0:
+            return None
+        obj = _project_object(project)
+        if new > 0:
+            from_advance = min(new, books.advance)
+            debits = [
+                (chart.account("conditional_grants"), from_advance),
+                (chart.account("accrued_income"), new - from_advance),
+            ]
+        else:
+            from_receivable = min(-new, books.receivable)
+            debits = [
+                (chart.account("accrued_income"), -from_receivable),
+                (chart.account("conditional_grants"), new + from_receivable),
+            ]
+        lines = [Line(account, amount, project=obj) for account, amount in debits if amount]
+        lines.append(Line(chart.account("grant_eu"), -new, project=obj))
+        voucher = post_voucher(
+            series=VoucherSeries.INCOME,
+            text=f"ESF-intäkt upplupen {project.code} t.o.m. {up_to.isoformat()}",
+            lines=lines,
+            actor=actor,
+            date=up_to,
+            audit_payload={"project": project.pk, "entitled": entitled},
+        )
+        record_event(
+            action="cofinancing.esf_income_accrued",
+            actor=actor,
+            role=Role.TREASURER,
+            object_type="project",
+            object_ref=project.code,
+            payload={
+                "project": project.pk,
+                "voucher": voucher.pk,
+                "up_to": up_to.isoformat(),
+                "entitled": entitled,
+                "accrued": new,
+            },
+        )
+    return voucher
+
+
+def receive_esf_payment(
+    project: Project, *, actor: Any, amount: Any, date: dt.date, reference: str
+) -> Voucher:
+    """Book money from the co-financier: it settles the receivable, the rest is an advance."""
+    _require_treasurer(actor)
+    return book_esf_receipt(project, actor=actor, amount=amount, date=date, reference=reference)
+
+
+def book_esf_receipt(
+    project: Project, *, actor: Any, amount: Any, date: dt.date, reference: str
+) -> Voucher:
+    """The receipt itself (callers check the role)."""
+    try:
+        money = parse_amount(amount, field=_("Amount")).amount
+    except ValidationError as exc:
+        raise ValidationFailed(exc.messages) from exc
+    reference = reference.strip().upper()
+    if not reference or len(reference) > 40 or not any(c.isdigit() for c in reference):
+        raise ValidationFailed(
+            _("The payment reference must be a code with at least one digit, at most 40 long.")
+        )
+    with transaction.atomic():
+        Project.objects.select_for_update().get(pk=project.pk)
+        books = esf_ledger(project)
+        settles = min(money, max(books.receivable, ZERO))
+        obj = _project_object(project)
+        lines = [
+            Line(chart.account("bank"), money, project=obj),
+            Line(chart.account("accrued_income"), -settles, project=obj),
+            Line(chart.account("conditional_grants"), -(money - settles), project=obj),
+        ]
+        voucher = post_voucher(
+            series=VoucherSeries.INCOME,
+            text=f"ESF utbetalning {project.code} {reference}",
+            lines=[line for line in lines if line.amount],
+            actor=actor,
+            date=date,
+            audit_payload={"project": project.pk, "reference": reference},
+        )
+        record_event(
+            action="cofinancing.esf_payment_received",
+            actor=actor,
+            role=Role.TREASURER,
+            object_type="project",
+            object_ref=project.code,
+            payload={
+                "project": project.pk,
+                "voucher": voucher.pk,
+                "amount": money,
+                "settles_receivable": settles,
+                "advance": money - settles,
+                "reference": reference,
+            },
+        )
+    return voucher

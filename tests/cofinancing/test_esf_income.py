@@ -1,0 +1,115 @@
+"""ESF income accrued as the eligible costs arise; money received settles the receivable.
+
+Hand-computed on the seed (cofinancing/demo.py), rate 48 %:
+  to 2005-12-31: staff 394 260 + indirect 15 % 59 139 + in kind 3 x 30 h x 350 = 31 500
+                 = 484 899.00 eligible -> 232 751.52 accrued (1790 D / 3981 C)
+  2006-06-10:    400 000 received: 232 751.52 settles 1790, 167 248.48 is an advance (2880 C)
+  to 2006-12-31: eligible 1 305 271.50 cash + in kind 157 500 + 76 800 = 1 539 571.50
+                 -> 738 994.32 entitled, 506 242.80 more: 2880 D 167 248.48, 1790 D 338 994.32
+  2007 in kind:  9 x 30 x 350 + 6 x 20 x 320 = 132 900 -> 63 792.00 more (802 786.32 in all)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal as D
+
+import pytest
+
+from accounting.models import Posting, Voucher
+from audit.models import AuditEvent
+from cofinancing.demo import seed_cofinancing
+from cofinancing.esf_income import accrue_esf_income, receive_esf_payment
+from cofinancing.esf_ledger import esf_ledger
+from workflows.exceptions import PermissionDenied, ValidationFailed
+
+pytestmark = pytest.mark.django_db
+
+
+def _postings(voucher: Voucher) -> dict[str, D]:
+    return {p.account.number: p.amount.amount for p in voucher.postings.all()}
+
+
+def _voucher(text: str) -> Voucher:
+    return Voucher.objects.get(text__startswith=text)
+
+
+def test_esf_income_is_recognised_as_the_eligible_costs_arise_not_when_the_money_arrives() -> None:
+    project = seed_cofinancing()
+    first = _voucher("ESF-intäkt upplupen ESF-EQ-2005 t.o.m. 2005-12-31")
+    assert _postings(first) == {"1790": D("232751.52"), "3981": D("-232751.52")}
+    paid = _voucher("ESF utbetalning ESF-EQ-2005 ESF-UTB-1")
+    assert _postings(paid) == {
+        "1930": D("400000.00"),
+        "1790": D("-232751.52"),
+        "2880": D("-167248.48"),
+    }
+    second = _voucher("ESF-intäkt upplupen ESF-EQ-2005 t.o.m. 2006-12-31")
+    assert _postings(second) == {
+        "2880": D("167248.48"),
+        "1790": D("338994.32"),
+        "3981": D("-506242.80"),
+    }
+    books = esf_ledger(project)
+    assert (books.recognised, books.receivable, books.advance, books.received) == (
+        D("738994.32"),
+        D("338994.32"),
+        D("0.00"),
+        D("400000.00"),
+    )
+    # every posting of the three on the project's dimension
+    assert not Posting.objects.filter(
+        voucher__in=[first, paid, second], project__isnull=True
+    ).exists()
+
+
+def test_accruing_twice_for_the_same_date_books_nothing_new(world) -> None:  # type: ignore[no-untyped-def]
+    project = seed_cofinancing()
+    count = Voucher.objects.count()
+    assert accrue_esf_income(project, actor=world.treasurer, up_to=dt.date(2006, 12, 31)) is None
+    assert Voucher.objects.count() == count
+
+
+def test_money_received_beyond_what_is_earned_is_a_liability_released_as_costs_arise(
+    world,  # type: ignore[no-untyped-def]
+) -> None:
+    project = seed_cofinancing()
+    paid = receive_esf_payment(
+        project,
+        actor=world.treasurer,
+        amount="500000",
+        date=dt.date(2007, 1, 15),
+        reference="ESF-UTB-2",
+    )
+    assert _postings(paid) == {
+        "1930": D("500000.00"),
+        "1790": D("-338994.32"),
+        "2880": D("-161005.68"),
+    }
+    accrued = accrue_esf_income(project, actor=world.treasurer, up_to=dt.date(2007, 12, 31))
+    assert accrued is not None
+    assert _postings(accrued) == {"2880": D("63792.00"), "3981": D("-63792.00")}
+    books = esf_ledger(project)
+    assert (books.recognised, books.receivable, books.advance) == (
+        D("802786.32"),
+        D("0.00"),
+        D("97213.68"),
+    )
+    event = AuditEvent.objects.filter(action="cofinancing.esf_income_accrued").last()
+    assert event is not None and event.payload["accrued"] == "63792.00"
+
+
+def test_only_a_treasurer_may_book_co_financing_income(world) -> None:  # type: ignore[no-untyped-def]
+    project = seed_cofinancing()
+    with pytest.raises(PermissionDenied):
+        accrue_esf_income(project, actor=world.officer, up_to=dt.date(2007, 6, 30))
+    with pytest.raises(PermissionDenied):
+        receive_esf_payment(
+            project, actor=world.auditor, amount="1", date=dt.date(2007, 1, 2), reference="X-1"
+        )
+
+
+def test_accruing_to_a_date_before_the_last_accrual_is_refused(world) -> None:  # type: ignore[no-untyped-def]
+    project = seed_cofinancing()
+    with pytest.raises(ValidationFailed, match="already booked up to 2006-12-31"):
+        accrue_esf_income(project, actor=world.treasurer, up_to=dt.date(2006, 6, 30))
