@@ -227,7 +227,7 @@ def test_approving_a_closed_year_again_books_nothing_new(world) -> None:  # type
         year_end.prepare_year_end(closing.fiscal_year, actor=world.treasurer)
 
 
-def test_the_approval_refuses_when_the_books_changed_since_preparing(world) -> None:  # type: ignore[no-untyped-def]
+def test_years_are_closed_in_order(world) -> None:  # type: ignore[no-untyped-def]
     _book_year(world, 2023, "100000", "30000")
     _close_periods(world, 2023)
     _book_year(world, 2022, "1000", "100")  # an earlier year appears, not closed
@@ -236,7 +236,7 @@ def test_the_approval_refuses_when_the_books_changed_since_preparing(world) -> N
         year_end.prepare_year_end(fy, actor=world.treasurer)
 
 
-def test_the_approval_refuses_when_a_voucher_came_in_after_preparing(world) -> None:  # type: ignore[no-untyped-def]
+def test_the_approval_refuses_when_the_books_changed_since_preparing(world) -> None:  # type: ignore[no-untyped-def]
     _book_year(world, 2023, "100000", "30000")
     fy = fiscal_year_for(dt.date(2023, 1, 1))
     for period in Period.objects.filter(fiscal_year=fy).order_by("start")[:11]:
