@@ -64,7 +64,9 @@ def restricted_funds(fiscal_year: FiscalYear) -> list[RestrictedFundRow]:
     funds = list(Fund.objects.filter(pk__in=objects).order_by("code"))
     restricted = Q()
     for fund in funds:
-        restricted |= Q(fund_object_id=objects[fund.pk], account__number=fund.restricted_funds_account)
+        restricted |= Q(
+            fund_object_id=objects[fund.pk], account__number=fund.restricted_funds_account
+        )
     opening = _per_object(
         Posting.objects.filter(restricted, voucher__date__lt=fiscal_year.start) if funds else None
     )

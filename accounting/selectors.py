@@ -144,9 +144,13 @@ def year_end_page(requested: str | None) -> dict[str, Any]:
     chosen = next((y for y in years if requested and str(y.start.year) == requested), None)
     if chosen is None:
         chosen = next(
-            (y for y in years if not YearEndClosing.objects.filter(
-                fiscal_year=y, locked_at__isnull=False
-            ).exists()),
+            (
+                y
+                for y in years
+                if not YearEndClosing.objects.filter(
+                    fiscal_year=y, locked_at__isnull=False
+                ).exists()
+            ),
             years[-1] if years else None,
         )
     if chosen is None:

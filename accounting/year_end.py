@@ -82,7 +82,9 @@ class YearEndFigures:
 def fiscal_year(year: int) -> FiscalYear:
     found = FiscalYear.objects.filter(start__year=year).first()
     if found is None:
-        raise ValidationFailed(_("There is no fiscal year %(year)s in the ledger.") % {"year": year})
+        raise ValidationFailed(
+            _("There is no fiscal year %(year)s in the ledger.") % {"year": year}
+        )
     return found
 
 
@@ -103,7 +105,10 @@ def closing_problems(year: FiscalYear) -> list[str]:
     open_periods = Period.objects.filter(fiscal_year=year, closed_at__isnull=True).order_by("start")
     if open_periods.exists():
         problems.append(
-            _("%(count)s periods of the year are still open, the first %(first)s: close them first.")
+            _(
+                "%(count)s periods of the year are still open, the first %(first)s: close them "
+                "first."
+            )
             % {"count": open_periods.count(), "first": f"{open_periods[0].start:%Y-%m}"}
         )
     unanswered = PaymentOrder.objects.filter(
@@ -180,9 +185,7 @@ def approve_year_end(year: FiscalYear, *, actor: Any) -> YearEndClosing:
     """A second treasurer books the prepared closing and locks the year (twice: nothing new)."""
     require_treasurer(actor, _("Only a treasurer may approve the year-end."))
     with transaction.atomic():
-        closing = (
-            YearEndClosing.objects.select_for_update().filter(fiscal_year_id=year.pk).first()
-        )
+        closing = YearEndClosing.objects.select_for_update().filter(fiscal_year_id=year.pk).first()
         if closing is None:
             raise ValidationFailed(
                 _("The year-end of %(year)s is not prepared yet.") % {"year": f"{year.start:%Y}"}
@@ -233,7 +236,9 @@ def _book(
 ) -> list[Voucher]:
     booked: list[Voucher] = []
     label = f"{year.start:%Y}"
-    funds = {f.code: f for f in Fund.objects.filter(code__in=[t["fund"] for t in figures.transfers])}
+    funds = {
+        f.code: f for f in Fund.objects.filter(code__in=[t["fund"] for t in figures.transfers])
+    }
     lines: list[Line] = []
     for transfer in figures.transfers:
         amount = Decimal(transfer["transfer"])
@@ -241,9 +246,7 @@ def _book(
         lines.append(Line(chart.account("retained_capital"), amount, fund=fund))
         lines.append(Line(transfer["account"], -amount, fund=fund))
     if lines:
-        booked.append(
-            _post(f"Ändamålsbestämda medel, omföring {label}", lines, year.end, actor)
-        )
+        booked.append(_post(f"Ändamålsbestämda medel, omföring {label}", lines, year.end, actor))
     if figures.result:
         booked.append(
             _post(

@@ -43,7 +43,11 @@ D = Decimal
 
 def _book_year(world, year: int, gift: str, used: str, bank_cost: str | None = None) -> None:  # type: ignore[no-untyped-def]
     record_income(
-        world.fund, gift, kind="donation", actor=world.treasurer, reference=f"GIFT-{year}",
+        world.fund,
+        gift,
+        kind="donation",
+        actor=world.treasurer,
+        reference=f"GIFT-{year}",
         date=dt.date(year, 2, 10),
     )
     post_voucher(
@@ -94,7 +98,11 @@ def test_unused_restricted_gifts_move_to_the_funds_restricted_account_at_year_en
     fy = fiscal_year_for(dt.date(2023, 1, 1))
     [row] = [r for r in restricted_funds(fy) if r.fund == world.fund]
     assert (row.opening, row.gifts, row.used, row.closing, row.transfer) == (
-        D("0.00"), D("100000.00"), D("30000.00"), D("70000.00"), D("70000.00")
+        D("0.00"),
+        D("100000.00"),
+        D("30000.00"),
+        D("70000.00"),
+        D("70000.00"),
     )
 
     closing = _close(world, 2023)
@@ -118,7 +126,11 @@ def test_what_a_fund_used_beyond_its_gifts_is_released_back_to_retained_capital(
     fy = fiscal_year_for(dt.date(2024, 1, 1))
     [row] = [r for r in restricted_funds(fy) if r.fund == world.fund]
     assert (row.opening, row.gifts, row.used, row.closing, row.transfer) == (
-        D("70000.00"), D("10000.00"), D("50000.00"), D("30000.00"), D("-40000.00")
+        D("70000.00"),
+        D("10000.00"),
+        D("50000.00"),
+        D("30000.00"),
+        D("-40000.00"),
     )
 
     _close(world, 2024)
@@ -127,7 +139,8 @@ def test_what_a_fund_used_beyond_its_gifts_is_released_back_to_retained_capital(
     code = world.fund.accounting_dimension
     assert _postings(transfer) == [("2067", D("-40000.00"), code), ("2070", D("40000.00"), code)]
     restricted = sum(
-        p.amount.amount for p in Posting.objects.filter(account__number="2070", fund_object__code=code)
+        p.amount.amount
+        for p in Posting.objects.filter(account__number="2070", fund_object__code=code)
     )
     assert restricted == D("-30000.00")
 
@@ -147,14 +160,20 @@ def test_a_closed_year_refuses_vouchers_in_python_and_in_the_database(world) -> 
                 date=dt.date(2023, 12, 31),
                 year_end_window=series == VoucherSeries.YEAR_END,
             )
-    for series in ("A", "E"):
+    for raw_series in ("A", "E"):
         with pytest.raises(IntegrityError), transaction.atomic():
             Voucher.objects.create(
-                fiscal_year=fy, series=series, number=99, date=dt.date(2023, 12, 31),
-                text="Rå SQL", created_at=timezone.now(),
+                fiscal_year=fy,
+                series=raw_series,
+                number=99,
+                date=dt.date(2023, 12, 31),
+                text="Rå SQL",
+                created_at=timezone.now(),
             )
     with pytest.raises(IntegrityError), transaction.atomic():
-        Period.objects.create(fiscal_year=fy, start=dt.date(2023, 12, 31), end=dt.date(2023, 12, 31))
+        Period.objects.create(
+            fiscal_year=fy, start=dt.date(2023, 12, 31), end=dt.date(2023, 12, 31)
+        )
     with pytest.raises(IntegrityError), transaction.atomic():
         YearEndClosing.objects.filter(pk=closing.pk).update(locked_at=None)
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -169,8 +188,12 @@ def test_a_year_end_voucher_enters_a_closed_period_only_during_the_approval(worl
     year_end.prepare_year_end(fy, actor=world.treasurer)
     with pytest.raises(IntegrityError), transaction.atomic():
         Voucher.objects.create(
-            fiscal_year=fy, series="E", number=99, date=dt.date(2023, 12, 31),
-            text="Rå SQL", created_at=timezone.now(),
+            fiscal_year=fy,
+            series="E",
+            number=99,
+            date=dt.date(2023, 12, 31),
+            text="Rå SQL",
+            created_at=timezone.now(),
         )
     with pytest.raises(ValidationFailed, match="closed"):
         post_voucher(
@@ -241,7 +264,9 @@ def test_the_approval_refuses_when_the_books_changed_since_preparing(world) -> N
     fy = fiscal_year_for(dt.date(2023, 1, 1))
     for period in Period.objects.filter(fiscal_year=fy).order_by("start")[:11]:
         close_period(period, world.treasurer)
-    with pytest.raises(ValidationFailed, match="1 periods of the year are still open, the first 2023-12"):
+    with pytest.raises(
+        ValidationFailed, match="1 periods of the year are still open, the first 2023-12"
+    ):
         year_end.prepare_year_end(fy, actor=world.treasurer)
     # Prepared with all periods closed, then the closing is compared with a changed ledger:
     close_period(Period.objects.get(start=dt.date(2023, 12, 1)), world.treasurer)
@@ -255,7 +280,9 @@ def test_the_approval_refuses_when_the_books_changed_since_preparing(world) -> N
 
 
 def test_the_year_end_waits_for_the_banks_answer_to_every_file_of_the_year(world) -> None:  # type: ignore[no-untyped-def]
-    app = world.run(world.to_approved(world.new_application("900")), "schedule_payout", world.treasurer)
+    app = world.run(
+        world.to_approved(world.new_application("900")), "schedule_payout", world.treasurer
+    )
     batch = world.send_payouts(app)
     fy = _close_periods(world, batch.execution_date.year)
 

@@ -85,7 +85,8 @@ def test_the_demos_2026_sie_files_pass_the_strict_check_and_2006_is_closed(
         fiscal_year__start__year=2006, series="E", text__startswith="Ändamålsbestämda"
     )
     assert sorted((p.account.number, p.amount.amount) for p in transfer.postings.all()) == [
-        ("2067", 87600), ("2071", -87600)
+        ("2067", 87600),
+        ("2071", -87600),
     ]
     parsed_2006 = parse(_file(tmp_path, treasurer, year=2006, sie_type="4"), expect_type="4")
     parsed_2007 = parse(

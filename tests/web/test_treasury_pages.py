@@ -211,7 +211,11 @@ def test_two_treasurers_close_a_year_on_the_year_end_page(world: World) -> None:
     from accounting.models import Period, YearEndClosing
 
     record_income(
-        world.fund, "5000", kind="donation", actor=world.treasurer, reference="GIFT-2023",
+        world.fund,
+        "5000",
+        kind="donation",
+        actor=world.treasurer,
+        reference="GIFT-2023",
         date=dt.date(2023, 4, 1),
     )
     fiscal_year = fiscal_year_for(dt.date(2023, 1, 1))

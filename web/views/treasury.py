@@ -17,9 +17,9 @@ from accounting.bank_exceptions import open_bank_exceptions, resolve_bank_except
 from accounting.commitments import open_commitments
 from accounting.models import (
     BankException,
-    FiscalYear,
     BankExceptionResolution,
     BatchStatus,
+    FiscalYear,
     OrderStatus,
     Payee,
     PaymentBatch,

@@ -27,7 +27,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = actor_for(options["user"])
-        step = year_end.prepare_year_end if options["step"] == "prepare" else year_end.approve_year_end
+        step = (
+            year_end.prepare_year_end if options["step"] == "prepare" else year_end.approve_year_end
+        )
         try:
             fiscal_year = year_end.fiscal_year(options["year"])
             closing = step(fiscal_year, actor=actor)
