@@ -19,7 +19,9 @@ commit and raises if it is not zero.
 **Immutability.** Vouchers, seals and postings refuse UPDATE and DELETE. The sealing step is
 an INSERT into the seal table, so no exception is needed for it. A closed period refuses new
 vouchers (on PostgreSQL the period row is read ``FOR SHARE``, so a voucher racing the closing
-of its period waits for it and is refused), and a closed period cannot be reopened.
+of its period waits for it and is refused), and a closed period cannot be reopened. Year-end
+vouchers (series E) are left to ``year_end_guards.py``: they enter a closed period only while
+the approval of a closing books them, and a locked year takes no voucher at all.
 
 The reference data the postings point to (accounts, dimension objects, a fund's accounting
 object, periods) and the seal every voucher needs are guarded in ``reference_guards.py``.
@@ -78,7 +80,7 @@ _SQLITE = [
     """,
     """
     CREATE TRIGGER accounting_voucher_period_open BEFORE INSERT ON accounting_voucher
-    WHEN EXISTS (SELECT 1 FROM accounting_period
+    WHEN NEW.series <> 'E' AND EXISTS (SELECT 1 FROM accounting_period
                  WHERE NEW.date BETWEEN start AND "end" AND closed_at IS NOT NULL)
     BEGIN
         SELECT RAISE(ABORT, 'the period of this voucher date is closed');
@@ -169,7 +171,7 @@ _PG = [
         -- and then read as committed; read committed alone would see it still open.
         SELECT closed_at INTO closed FROM accounting_period
          WHERE NEW.date BETWEEN start AND "end" FOR SHARE;
-        IF closed IS NOT NULL THEN
+        IF closed IS NOT NULL AND NEW.series <> 'E' THEN
             RAISE EXCEPTION 'the period of voucher date % is closed', NEW.date
                 USING ERRCODE = 'check_violation';
         END IF;
@@ -246,6 +248,7 @@ def uninstall(connection: Any) -> None:
 
 #: Tables emptied by :func:`purge_ledger`, children first.
 PURGE_ORDER = (
+    "accounting_yearendclosing",
     "accounting_bankexception",
     "accounting_paymentorder",
     "accounting_payee",  # payees are never deleted either (the payee guard)
@@ -451,15 +454,17 @@ def purge_ledger(connection: Any) -> None:
     reinstalled)."""
     from django.db import transaction
 
-    from accounting import reference_guards
+    from accounting import reference_guards, year_end_guards
 
     with transaction.atomic(using=connection.alias):
         uninstall(connection)
         reference_guards.uninstall(connection)
+        year_end_guards.uninstall(connection)
         uninstall_payee_guard(connection)
         with connection.cursor() as cursor:
             for table in PURGE_ORDER:
                 cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names # nosec B608
         install(connection)
         reference_guards.install(connection)
+        year_end_guards.install(connection)
         install_payee_guard(connection)

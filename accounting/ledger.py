@@ -35,6 +35,7 @@ from accounting.models import (
     VoucherCounter,
     VoucherSeal,
     VoucherSeries,
+    YearEndClosing,
 )
 from audit.services import record_event
 from fund.models import Fund
@@ -136,16 +137,21 @@ def fiscal_year_for(date: dt.date) -> FiscalYear:
     return year
 
 
-def open_period_for(date: dt.date) -> Period:
+def open_period_for(date: dt.date, *, year_end_window: bool = False) -> Period:
     """The open period holding ``date``, locked against closing until the caller commits.
 
     On PostgreSQL the row is read ``FOR SHARE``: a ``close_period`` not yet committed is
     waited for (and its outcome seen), and a period cannot be closed under a voucher being
     posted. SQLite writes one transaction at a time, so a plain read suffices there.
+
+    A year whose closing is locked takes nothing. ``year_end_window`` (the approval of a
+    closing, series E only) lets a closed period take the year-end vouchers while that
+    closing is approved and not yet locked; the database checks the same.
     """
     fiscal_year_for(date)
     period = _period_for_share(date)
-    if period.is_closed:
+    refuse_locked_year(period.fiscal_year)
+    if period.is_closed and not (year_end_window and _in_approval_window(date)):
         raise ValidationFailed(
             _(
                 "The period %(period)s is closed and takes no vouchers; book on a date in an "
@@ -154,6 +160,26 @@ def open_period_for(date: dt.date) -> Period:
             % {"period": f"{period.start:%Y-%m}"}
         )
     return period
+
+
+def refuse_locked_year(year: FiscalYear) -> None:
+    if YearEndClosing.objects.filter(fiscal_year=year, locked_at__isnull=False).exists():
+        raise ValidationFailed(
+            _(
+                "The fiscal year %(year)s is closed (its year-end is approved) and takes no "
+                "vouchers; book the correction in an open year."
+            )
+            % {"year": f"{year.start:%Y}"}
+        )
+
+
+def _in_approval_window(date: dt.date) -> bool:
+    return YearEndClosing.objects.filter(
+        approved_at__isnull=False,
+        locked_at__isnull=True,
+        fiscal_year__start__lte=date,
+        disposition_date__gte=date,
+    ).exists()
 
 
 def _period_for_share(date: dt.date) -> Period:
@@ -246,11 +272,17 @@ def post_voucher(
     date: dt.date | None = None,
     reverses: Voucher | None = None,
     audit_payload: dict[str, Any] | None = None,
+    year_end_window: bool = False,
 ) -> Voucher:
-    """Book one balanced voucher (internal: callers check the actor's role)."""
+    """Book one balanced voucher (internal: callers check the actor's role).
+
+    ``year_end_window`` is for ``accounting.year_end`` only (see ``open_period_for``).
+    """
     date = date or timezone.localdate()
     if series not in VoucherSeries.values:
         raise ValidationFailed(_("Unknown voucher series."))
+    if year_end_window and series != VoucherSeries.YEAR_END:
+        raise ValidationFailed(_("Only year-end vouchers (series E) close a year."))
     text = _check_text(text)
     problems: list[str] = []
     if len(lines) < 2:
@@ -273,7 +305,7 @@ def post_voucher(
     if problems:
         raise ValidationFailed(problems)
     with transaction.atomic():
-        period = open_period_for(date)
+        period = open_period_for(date, year_end_window=year_end_window)
         year = period.fiscal_year
         fund_objects = {
             line.fund.pk: fund_object(line.fund) for line in lines if line.fund is not None

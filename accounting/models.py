@@ -166,6 +166,54 @@ class Period(ReferenceData):
         return self.closed_at is not None
 
 
+class YearEndClosing(models.Model):
+    """A fiscal year's closing: one treasurer prepares it, a second approves, books and locks.
+
+    ``figures`` keeps what was prepared (result, restricted-funds transfers, the ledger's
+    fingerprint) so that the approval can refuse when the books changed in between. Once
+    ``locked_at`` is set the year takes no voucher again, and the row cannot change (database
+    guards in ``accounting/year_end_guards.py``).
+    """
+
+    fiscal_year = models.OneToOneField(
+        FiscalYear, on_delete=models.PROTECT, related_name="closing", verbose_name=_("fiscal year")
+    )
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    prepared_at = models.DateTimeField(_("prepared at"))
+    figures = models.JSONField(_("figures as prepared"))
+    disposition_date = models.DateField(_("date of the disposition of the result"))
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    locked_at = models.DateTimeField(_("locked at"), null=True, blank=True)
+    vouchers = models.JSONField(_("vouchers booked"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("year-end closing")
+        verbose_name_plural = _("year-end closings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("prepared_by")),
+                name="year_end_two_treasurers",
+            ),
+            models.CheckConstraint(
+                condition=Q(locked_at__isnull=True)
+                | Q(approved_at__isnull=False, approved_by__isnull=False),
+                name="year_end_locked_when_approved",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fiscal_year.start:%Y}"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
+
+
 class VoucherSeries(models.TextChoices):
     MANUAL = "A", _("A: manual vouchers and corrections")
     INCOME = "B", _("B: income")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -126,3 +127,39 @@ def payees_awaiting_approval() -> list[Payee]:
         .select_related("registered_by", "organisation")
         .order_by("created_at", "pk")
     )
+
+
+def year_end_page(requested: str | None) -> dict[str, Any]:
+    """What the year-end page shows: the years, the chosen one's checks, restricted funds and
+    closing. Without a choice: the first year not closed yet (else the last year)."""
+    from accounting.models import FiscalYear, YearEndClosing
+    from accounting.restricted_funds import restricted_funds
+    from accounting.year_end import closing_problems
+
+    years = list(FiscalYear.objects.order_by("start").select_related("closing"))
+    chosen = next((y for y in years if requested and str(y.start.year) == requested), None)
+    if chosen is None:
+        chosen = next(
+            (
+                y
+                for y in years
+                if not YearEndClosing.objects.filter(
+                    fiscal_year=y, locked_at__isnull=False
+                ).exists()
+            ),
+            years[-1] if years else None,
+        )
+    if chosen is None:
+        return {"years": [], "year": None}
+    closing = (
+        YearEndClosing.objects.filter(fiscal_year=chosen)
+        .select_related("prepared_by", "approved_by")
+        .first()
+    )
+    return {
+        "years": years,
+        "year": chosen,
+        "closing": closing,
+        "problems": [] if closing and closing.is_locked else closing_problems(chosen),
+        "funds": restricted_funds(chosen),
+    }

@@ -179,6 +179,51 @@ def _money_and_payees(
             approve_payee(payee, actor=users["treasurer2"])
 
 
+#: Demo year 2006: a gift to Barnfonden and the part of it granted that year (before Fundflow),
+#: so that closing 2006 moves the unused 87 600 to Barnfonden's restricted account (2071).
+DEMO_2006_GIFT = Decimal("150000.00")
+DEMO_2006_USED = Decimal("62400.00")
+DEMO_CLOSED_YEARS = (2005, 2006)
+
+
+def _close_demo_years(users: dict[str, User], funds: dict[str, Fund]) -> None:
+    """Close 2005 and 2006 as two treasurers would (periods, prepare, approve); once only."""
+    from accounting import year_end
+    from accounting.ledger import Line, close_period, fiscal_year_for, post_voucher
+    from accounting.models import Period, YearEndClosing
+
+    if YearEndClosing.objects.filter(
+        fiscal_year__start__year=DEMO_CLOSED_YEARS[-1], locked_at__isnull=False
+    ).exists():
+        return
+    fund = funds["barnfonden"]
+    with transaction.atomic():
+        record_income(
+            fund,
+            DEMO_2006_GIFT,
+            kind="donation",
+            actor=users["treasurer"],
+            reference="DEMO-BF-2006",
+            date=date(2006, 3, 15),
+        )
+        post_voucher(
+            series="A",
+            text="Lämnade bidrag 2006 BF (före Fundflow)",
+            lines=[
+                Line("6710", DEMO_2006_USED, fund=fund),
+                Line("1930", -DEMO_2006_USED, fund=fund),
+            ],
+            actor=users["treasurer"],
+            date=date(2006, 10, 31),
+        )
+        for year in DEMO_CLOSED_YEARS:
+            fiscal_year = fiscal_year_for(date(year, 1, 1))
+            for period in Period.objects.filter(fiscal_year=fiscal_year).order_by("start"):
+                close_period(period, users["treasurer"])
+            year_end.prepare_year_end(fiscal_year, actor=users["treasurer"])
+            year_end.approve_year_end(fiscal_year, actor=users["treasurer2"])
+
+
 #: For each target state, the steps after creation (name of a World-like step).
 PLAN: list[tuple[str, int]] = [
     ("draft", 2),
@@ -293,6 +338,7 @@ def seed(stdout: Callable[[str], Any] = print) -> int:
 
     seed_cofinancing(users["treasurer"])
     if Application.objects.filter(ombud__user=users["ombud"]).exists():
+        _close_demo_years(users, funds)
         stdout("Demo data already present; nothing to add.")
         return 0
     _money_and_payees(users, funds, orgs)
@@ -336,5 +382,6 @@ def seed(stdout: Callable[[str], Any] = print) -> int:
                     )
                     protected_shown = True
             created += 1
+    _close_demo_years(users, funds)  # after everything else books
     stdout(f"Created {created} demo applications in {len(PLAN)} states.")
     return created

@@ -53,6 +53,8 @@ urlpatterns = [
     path("treasury/batches/<int:pk>/file/", treasury.batch_file, name="batch_file"),
     path("treasury/batches/<int:pk>/<str:action>/", treasury.batch_action, name="batch_action"),
     path("treasury/exceptions/resolve/", treasury.resolve_exception, name="bank_exception_resolve"),
+    path("treasury/year-end/", treasury.year_end_view, name="year_end"),
+    path("treasury/year-end/<str:step>/", treasury.year_end_step, name="year_end_step"),
     path("treasury/exports/", exports.exports, name="exports"),
     path("treasury/exports/<uuid:pk>/", exports.export_job, name="export_job"),
     path(

@@ -26,6 +26,7 @@ def export_sie_file(
     actor: Any = None,
     progress: Callable[[int], None] | None = None,
     claim: Callable[[], None] | None = None,
+    preliminary: bool = False,
 ) -> sie.SieSummary:
     role = export_role(actor)
     with partial_output(path) as output:
@@ -36,6 +37,7 @@ def export_sie_file(
             date_from=date_from,
             date_to=date_to,
             progress=progress,
+            preliminary=preliminary,
         )
         publish(
             output,
@@ -51,6 +53,7 @@ def export_sie_file(
                 "vouchers": summary.vouchers,
                 "transactions": summary.transactions,
                 "replaced_characters": summary.replaced_characters,
+                "preliminary": summary.preliminary,
             },
             claim=claim,
         )

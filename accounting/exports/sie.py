@@ -8,7 +8,8 @@ Rules this writer keeps (and ``tests/exports/sie_parser.py`` checks):
   (``€`` → ``EUR``, typographic quotes and dashes → ASCII) or else replaced by ``?``; the
   number of such replacements is reported and audited, never silently dropped.
 * Order: ``#FLAGGA 0``; identification ``#PROGRAM #FORMAT #GEN #SIETYP #ORGNR #FNAMN``;
-  ``#RAR 0`` (and ``#RAR -1`` when the previous year exists); ``#KPTYP``; the chart
+  ``#RAR 0`` and ``#RAR -1`` (the fiscal year immediately before, its dates even when the
+  ledger has no vouchers in it); ``#KPTYP``; the chart
   (``#KONTO`` + ``#KTYP``); ``#DIM`` and ``#OBJEKT``; for type 4 only ``#IB``/``#UB`` for
   balance sheet accounts (1xxx-2xxx) and ``#RES`` for result accounts (3xxx-8xxx);
   then ``#VER`` blocks.
@@ -19,8 +20,9 @@ Rules this writer keeps (and ``tests/exports/sie_parser.py`` checks):
 * ``#SIETYP 4`` in both files; what makes a file "4I" is its content (no balances) and its
   use (import). Voucher numbers are kept in 4I too, for traceability; the receiving program
   may renumber.
-* ``#KPTYP``: the spec's list ends at ``EUBAS97``; the whole chart is sent in ``#KONTO``
-  records, so the receiver does not depend on it.
+* ``#KPTYP`` names the BAS version the chart follows, ``settings.LEDGER_CHART_TYPE``
+  (``BAS2026`` by default); the whole chart is sent in ``#KONTO`` records as well, so a
+  receiver that does not know the name loses nothing.
 * ``#KSUMMA`` is not written: the spec's rule for which characters enter the CRC (quotes,
   braces, escaped characters) could not be stated precisely enough here to promise a
   checksum a receiver will accept. A file without ``#KSUMMA`` is valid SIE.
@@ -31,15 +33,19 @@ Refusals (``ExportRefused``, nothing written):
   (checked before writing, and again per voucher while streaming);
 * a posting in another currency than SEK;
 * type 4 over a year with an open period: ``#UB``/``#RES`` are closing balances and a year
-  still taking vouchers has none yet (export 4I, or close the periods first);
+  still taking vouchers has none yet (export 4I, close the periods first, or ask for a
+  preliminary export, ``preliminary=True`` / ``--preliminary``, recorded as such in the audit
+  event);
 * type 4 over part of a year: balances are for the whole year, so ``--from``/``--to``
   are only for 4I;
 * a year that does not exist, or a range outside it.
 
-Opening balances (``#IB``): Fundflow books no closing vouchers, so the results of earlier
-years are not on an equity account yet. ``#IB`` therefore carries every earlier balance sheet
-posting, and the sum of earlier years' results on ``2067`` (balanserat kapital). With that the
-``#IB`` records sum to 0, and ``sum(#UB) + sum(#RES) = 0`` as a reader expects.
+Opening balances (``#IB``): every earlier balance sheet posting, per account. A closed year
+(``accounting.year_end``) has booked its result to ``2069`` with ``8999`` in series E, so
+its result accounts sum to 0 and the next year's ``#IB`` equals its ``#UB`` account by
+account. For a year after one not closed yet, the earlier results still sit on the result
+accounts: ``#IB`` adds their sum to ``2067`` (balanserat kapital), as a closing would have.
+Either way the ``#IB`` records sum to 0, and ``sum(#UB) + sum(#RES) = 0`` as a reader expects.
 """
 
 from __future__ import annotations
@@ -114,6 +120,7 @@ class SieSummary:
     accounts: int = 0
     objects: int = 0
     replaced_characters: int = 0
+    preliminary: bool = False
     warnings: list[str] = field(default_factory=list)
 
 
@@ -185,6 +192,20 @@ def _check_range(
             % {"start": start, "end": end}
         )
     return start, end
+
+
+def previous_year_dates(fiscal_year: FiscalYear) -> tuple[dt.date, dt.date]:
+    """The fiscal year immediately before (``#RAR -1``), even if the ledger has no such year:
+    the year ending the day before, else the same length of year one year earlier."""
+    day_before = fiscal_year.start - dt.timedelta(days=1)
+    previous = FiscalYear.objects.filter(end=day_before).first()
+    if previous is not None:
+        return previous.start, previous.end
+    start = fiscal_year.start
+    try:
+        return start.replace(year=start.year - 1), day_before
+    except ValueError:  # a year starting on 29 February
+        return start.replace(year=start.year - 1, day=28), day_before
 
 
 def _check_closed(fiscal_year: FiscalYear) -> None:
@@ -341,18 +362,25 @@ def write_sie(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     progress: Callable[[int], None] | None = None,
+    preliminary: bool = False,
 ) -> SieSummary:
-    """Write the SIE file to the binary stream ``out``; refuse before writing if wrong."""
+    """Write the SIE file to the binary stream ``out``; refuse before writing if wrong.
+
+    ``preliminary`` allows type 4 of a year with open periods, asked for explicitly: its
+    #UB/#RES are the balances so far, not closing balances (the summary and audit say so).
+    """
     sie_type = sie_type.upper()
     if sie_type not in TYPES:
         raise ExportRefused(_("The SIE type must be 4 or 4I."))
     fiscal_year = _year(year)
     start, end = _check_range(fiscal_year, sie_type, date_from, date_to)
-    if sie_type == TYPE_4:
+    if sie_type == TYPE_4 and not preliminary:
         _check_closed(fiscal_year)
     _preflight(fiscal_year, start, end)
 
-    summary = SieSummary(sie_type=sie_type, year=year, date_from=start, date_to=end)
+    summary = SieSummary(
+        sie_type=sie_type, year=year, date_from=start, date_to=end, preliminary=preliminary
+    )
     q = _Text()
     text = io.TextIOWrapper(out, encoding="cp437", errors="strict", newline="\n")
 
@@ -367,10 +395,9 @@ def write_sie(
     w("#ORGNR", settings.FOUNDATION_ORGNR)
     w("#FNAMN", q.quote(settings.FOUNDATION_NAME))
     w("#RAR", "0", sie_date(fiscal_year.start), sie_date(fiscal_year.end))
-    previous = FiscalYear.objects.filter(end__lt=fiscal_year.start).order_by("-start").first()
-    if previous is not None:
-        w("#RAR", "-1", sie_date(previous.start), sie_date(previous.end))
-    w("#KPTYP", "EUBAS97")
+    previous_start, previous_end = previous_year_dates(fiscal_year)
+    w("#RAR", "-1", sie_date(previous_start), sie_date(previous_end))
+    w("#KPTYP", settings.LEDGER_CHART_TYPE)
     for number, name, kind in Account.objects.order_by("number").values_list(
         "number", "name", "type"
     ):

@@ -79,5 +79,6 @@ def page_arguments(app: Any, item: Any, batch: Any, job: Any) -> dict[str, dict[
         "item": {"reference": app.reference, "item_id": item.pk},
         "batch": {"pk": batch.pk},
         "batch_action": {"pk": batch.pk, "action": "approve"},
+        "year_end_step": {"step": "prepare"},
         "payee": {"pk": batch.orders.values_list("payee_id", flat=True)[0]},
     }

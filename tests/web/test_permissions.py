@@ -65,6 +65,8 @@ PAGES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "batch_file": ("post", "batch", ONLY("treasurer")),
     "batch_action": ("post", "batch_action", ONLY("treasurer")),
     "bank_exception_resolve": ("post", "", ONLY("treasurer")),
+    "year_end": ("get", "", ONLY("treasurer")),
+    "year_end_step": ("post", "year_end_step", ONLY("treasurer")),
     "exports": ("get", "", ONLY("treasurer", "administrator")),
     "export_job": ("get", "job", ONLY("treasurer", "administrator")),
     "export_job_progress": ("get", "job", ONLY("treasurer", "administrator")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.test import Client
@@ -204,3 +205,36 @@ def test_a_person_payee_awaiting_approval_shows_neither_name_nor_full_account(
     page = sign_in(Client(), world.treasurer2).get(reverse("web:treasury")).content.decode()
     assert payee.reference in page and "ending 6703" in page
     assert "Maria" not in page and "123456703" not in page
+
+
+def test_two_treasurers_close_a_year_on_the_year_end_page(world: World) -> None:
+    from accounting.ledger import close_period, fiscal_year_for, record_income
+    from accounting.models import Period, YearEndClosing
+
+    record_income(
+        world.fund,
+        "5000",
+        kind="donation",
+        actor=world.treasurer,
+        reference="GIFT-2023",
+        date=dt.date(2023, 4, 1),
+    )
+    fiscal_year = fiscal_year_for(dt.date(2023, 1, 1))
+    first = sign_in(Client(), world.treasurer)
+    second = sign_in(Client(), world.treasurer2)
+    page = first.get(reverse("web:year_end"), {"year": "2023"}).content.decode()
+    assert "12 periods of the year are still open" in page and "5,000.00" in page
+    for period in Period.objects.filter(fiscal_year=fiscal_year).order_by("start"):
+        close_period(period, world.treasurer)
+
+    url = reverse("web:year_end_step", kwargs={"step": "prepare"})
+    first.post(url, {"year": "2023"})
+    refused = first.post(
+        reverse("web:year_end_step", kwargs={"step": "approve"}), {"year": "2023"}, follow=True
+    )
+    assert any("second treasurer" in m for m in messages_of(refused))
+    second.post(reverse("web:year_end_step", kwargs={"step": "approve"}), {"year": "2023"})
+
+    assert YearEndClosing.objects.get(fiscal_year=fiscal_year).locked_at is not None
+    page = second.get(reverse("web:year_end"), {"year": "2023"}).content.decode()
+    assert "Closed and locked" in page

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounting import services as accounting
@@ -19,12 +20,14 @@ from accounting.models import (
     BankException,
     BankExceptionResolution,
     BatchStatus,
+    FiscalYear,
     OrderStatus,
     Payee,
     PaymentBatch,
     PaymentOrder,
 )
-from accounting.selectors import payees_awaiting_approval
+from accounting.selectors import payees_awaiting_approval, year_end_page
+from accounting.year_end import approve_year_end, prepare_year_end
 from fund.models import Application, Fund
 from web.access import page
 from web.forms import BatchForm
@@ -178,3 +181,28 @@ def resolve_exception(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, _("The bank exception is resolved."))
     return redirect("web:treasury")
+
+
+@page(Role.TREASURER)
+def year_end_view(request: HttpRequest) -> HttpResponse:
+    """The closing of a fiscal year: its checks, restricted funds and the two steps."""
+    context = year_end_page(request.GET.get("year"))
+    return render(request, "web/year_end.html", context)
+
+
+@page(Role.TREASURER, methods=("POST",))
+def year_end_step(request: HttpRequest, step: str) -> HttpResponse:
+    """Prepare (one treasurer) or approve (a second one) the closing of the posted year."""
+    run = {"prepare": prepare_year_end, "approve": approve_year_end}.get(step)
+    year = as_id(request.POST.get("year"))
+    fiscal_year = FiscalYear.objects.filter(start__year=year).first() if year else None
+    if run is None or fiscal_year is None:
+        messages.error(request, _("There is no such fiscal year."))
+        return redirect("web:year_end")
+    try:
+        run(fiscal_year, actor=request.user)
+    except WorkflowError as error:
+        show_refusal(request, error)
+    else:
+        messages.success(request, _("Done."))
+    return redirect(f"{reverse('web:year_end')}?year={year}")

@@ -1,4 +1,5 @@
-"""``manage.py export_sie --year 2026 [--type 4|4i] [--from … --to …] --output ledger.se``."""
+"""``manage.py export_sie --year 2026 [--type 4|4i] [--preliminary] [--from … --to …] --output
+ledger.se``."""
 
 from __future__ import annotations
 
@@ -17,11 +18,20 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--year", type=int, required=True)
         parser.add_argument("--type", dest="sie_type", default="4", choices=["4", "4i", "4I"])
+        parser.add_argument(
+            "--preliminary",
+            action="store_true",
+            help="type 4 of a year with open periods: balances so far, not closing balances",
+        )
         add_export_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         summary = run_export(
-            export_sie_file, options, year=options["year"], sie_type=options["sie_type"]
+            export_sie_file,
+            options,
+            year=options["year"],
+            sie_type=options["sie_type"],
+            preliminary=options["preliminary"],
         )
         for warning in summary.warnings:
             self.stderr.write(warning)

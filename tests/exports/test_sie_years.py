@@ -1,0 +1,95 @@
+"""SIE years and chart: #RAR -1 is the year immediately before, #KPTYP names the chart,
+type 4 of an open year only as an explicit preliminary export, and the demo's files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from accounting.exports import ExportRefused
+from accounting.exports.services import export_sie_file
+from accounting.ledger import fiscal_year_for
+from accounting.models import Voucher, YearEndClosing
+from audit.models import AuditEvent
+from tests.exports.conftest import Ledger
+from tests.exports.sie_parser import parse
+
+pytestmark = pytest.mark.django_db
+
+
+def _file(tmp_path: Path, actor, **kw) -> bytes:  # type: ignore[no-untyped-def]
+    target = tmp_path / "out.se"
+    export_sie_file(target, actor=actor, **kw)
+    return target.read_bytes()
+
+
+def test_rar_minus_one_is_the_fiscal_year_immediately_before_even_without_vouchers(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    fiscal_year_for(dt.date(2020, 1, 1))  # an older year must not stand in for 2025
+
+    parsed_2026 = parse(_file(tmp_path, ledger.treasurer, year=2026, sie_type="4I"))
+    parsed_2025 = parse(_file(tmp_path, ledger.treasurer, year=2025, sie_type="4I"))
+
+    assert parsed_2026.rar[-1] == (dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    # 2024 has no vouchers and no fiscal year in the ledger: its dates all the same.
+    assert parsed_2025.rar[-1] == (dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+
+
+def test_kptyp_names_the_bas_version_the_chart_follows(
+    ledger: Ledger, tmp_path: Path, settings
+) -> None:  # type: ignore[no-untyped-def]
+    assert parse(_file(tmp_path, ledger.treasurer, year=2026, sie_type="4I")).kptyp == "BAS2026"
+    settings.LEDGER_CHART_TYPE = "BAS2024"
+    assert parse(_file(tmp_path, ledger.treasurer, year=2026, sie_type="4I")).kptyp == "BAS2024"
+
+
+def test_sie4_of_an_open_year_only_as_an_explicit_preliminary_export(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    with pytest.raises(ExportRefused, match="not closed"):
+        _file(tmp_path, ledger.treasurer, year=2026, sie_type="4")
+
+    parsed = parse(
+        _file(tmp_path, ledger.treasurer, year=2026, sie_type="4", preliminary=True),
+        expect_type="4",
+    )
+
+    assert parsed.ub and parsed.res
+    event = AuditEvent.objects.filter(action="export.sie").latest("pk")
+    assert event.payload["preliminary"] is True
+
+
+def test_the_demos_2026_sie_files_pass_the_strict_check_and_2006_is_closed(
+    tmp_path: Path,
+) -> None:
+    from fund.demo import seed
+
+    seed(lambda _line: None)
+    treasurer = YearEndClosing.objects.get(fiscal_year__start__year=2006).approved_by
+
+    for sie_type, kw in (("4I", {}), ("4", {"preliminary": True})):
+        parsed = parse(
+            _file(tmp_path, treasurer, year=2026, sie_type=sie_type, **kw), expect_type=sie_type
+        )
+        assert parsed.rar[0] == (dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+        assert parsed.rar[-1] == (dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+        assert parsed.kptyp == "BAS2026"
+
+    closings = YearEndClosing.objects.filter(locked_at__isnull=False)
+    assert sorted(c.fiscal_year.start.year for c in closings) == [2005, 2006]
+    # 150 000 given to Barnfonden in 2006, 62 400 of it granted: 87 600 kept on 2071.
+    transfer = Voucher.objects.get(
+        fiscal_year__start__year=2006, series="E", text__startswith="Ändamålsbestämda"
+    )
+    assert sorted((p.account.number, p.amount.amount) for p in transfer.postings.all()) == [
+        ("2067", 87600),
+        ("2071", -87600),
+    ]
+    parsed_2006 = parse(_file(tmp_path, treasurer, year=2006, sie_type="4"), expect_type="4")
+    parsed_2007 = parse(
+        _file(tmp_path, treasurer, year=2007, sie_type="4", preliminary=True), expect_type="4"
+    )
+    assert parsed_2007.ib == parsed_2006.ub
