@@ -79,7 +79,7 @@ def test_the_demos_2026_sie_files_pass_the_strict_check_and_2006_is_closed(
         assert parsed.kptyp == "BAS2026"
 
     closings = YearEndClosing.objects.filter(locked_at__isnull=False)
-    assert sorted(c.fiscal_year.start.year for c in closings) == [2005, 2006]
+    assert sorted(c.fiscal_year.start.year for c in closings) == [2005, 2006, 2007]
     # 150 000 given to Barnfonden in 2006, 62 400 of it granted: 87 600 kept on 2071.
     transfer = Voucher.objects.get(
         fiscal_year__start__year=2006, series="E", text__startswith="Ändamålsbestämda"
@@ -89,7 +89,28 @@ def test_the_demos_2026_sie_files_pass_the_strict_check_and_2006_is_closed(
         ("2071", -87600),
     ]
     parsed_2006 = parse(_file(tmp_path, treasurer, year=2006, sie_type="4"), expect_type="4")
-    parsed_2007 = parse(
-        _file(tmp_path, treasurer, year=2007, sie_type="4", preliminary=True), expect_type="4"
-    )
+    parsed_2007 = parse(_file(tmp_path, treasurer, year=2007, sie_type="4"), expect_type="4")
     assert parsed_2007.ib == parsed_2006.ub
+
+
+def test_a_balanced_voucher_is_not_refused_for_sums_a_float_cannot_hold(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """SQLite adds decimals as binary floats; the export's balance check must count in öre."""
+    from decimal import Decimal
+
+    from accounting.ledger import Line, post_voucher
+
+    post_voucher(
+        series="A",
+        text="ESF upplupen test",
+        lines=[
+            Line("2880", Decimal("167248.48")),
+            Line("1790", Decimal("338994.32")),
+            Line("3981", Decimal("-506242.80")),
+        ],
+        actor=ledger.treasurer,
+        date=dt.date(2026, 3, 1),
+    )
+    parsed = parse(_file(tmp_path, ledger.treasurer, year=2026, sie_type="4I"))
+    assert parsed.rar[0] == (dt.date(2026, 1, 1), dt.date(2026, 12, 31))
