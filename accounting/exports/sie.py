@@ -232,7 +232,7 @@ def unbalanced_vouchers(vouchers: QuerySet[Voucher]) -> list[str]:
     """Labels of vouchers whose postings do not sum to exactly 0 (or are fewer than two).
 
     The sum is rounded to öre: SQLite adds decimals as binary floats, so 167 248.48 +
-    338 994.32 − 506 242.80 comes out a hair from 0 there (PostgreSQL's numeric is exact).
+    338 994.32 - 506 242.80 comes out a hair from 0 there (PostgreSQL's numeric is exact).
     """
     rows = (
         Voucher.objects.filter(pk__in=vouchers.values("pk"))
