@@ -106,13 +106,13 @@ def test_payout_given_up_after_every_order_failed_leaves_no_cost_and_no_liabilit
 
 def test_payout_given_up_is_audited_with_its_reason_code_in_one_step(world):
     app = _paid_in_part(world)
-    failed, paid = _orders(app)
+    _failed, paid = _orders(app)
 
     world.run(app, "give_up_payout", world.officer, reason="need_met_elsewhere")
 
     step = AuditEvent.objects.filter(action="application.give_up_payout").get()
     assert step.object_ref == app.reference
-    assert step.role == "officer"
+    assert step.actor_role == "officer"
     assert step.payload["from"] == State.APPROVED
     assert step.payload["to"] == State.CLOSED
     assert step.payload["reason"] == "need_met_elsewhere"
@@ -227,9 +227,7 @@ def test_api_gives_up_a_payout(world):
     officer = api_client(world.officer)
 
     assert "give_up_payout" in officer.get(url).json()["transitions"]
-    response = officer.post(
-        f"{url}give_up_payout/", {"reason": "payee_unreachable"}, format="json"
-    )
+    response = officer.post(f"{url}give_up_payout/", {"reason": "payee_unreachable"}, format="json")
 
     assert response.status_code == 200, response.json()
     assert response.json()["state"] == "closed"
