@@ -1,8 +1,8 @@
 """Issue #13: a model-based test of the whole money path, in sequences of steps.
 
 Random actors (the wrong ones included) create, submit, attest, assess, decide, schedule,
-batch, approve, export, send, cancel, withdraw and reconsider cases, register payees, assign
-officers, revoke an ombud, read personal data and erase people (issue #14: at any point, and
+batch, approve, export, send, cancel, withdraw and reconsider cases, give up payouts (issue
+#16), register payees, assign officers, revoke an ombud, read personal data and erase people (issue #14: at any point, and
 for every person at the end of each example), while a model bank answers with pain.002 and
 camt.054 files. A refusal is a normal outcome; any other exception fails. After every
 step the invariants below must hold. Each example runs inside a savepoint that is rolled back
@@ -46,7 +46,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from accounting import bank_status, payouts
+from accounting import bank_status, chart, payouts
 from accounting.bank_exceptions import resolve_bank_exception
 from accounting.commitments import budget_of
 from accounting.ledger import fiscal_year_for, fund_balance
@@ -138,6 +138,7 @@ STEP_DATA: dict[str, dict[str, Any]] = {
     "payout_failed": {"reason": "other"},
     "close": {},
     "withdraw": {"reason": "applicant_request"},
+    "give_up_payout": {"reason": "payee_unreachable"},
     "reconsider": {},
     "request_completion": {"message": "Komplettera"},
     "resubmit": {},
@@ -273,6 +274,9 @@ class MoneyPath(RuleBasedStateMachine):
         ).count()
         self.stats.reached["bank exceptions"] += BankException.objects.count()
         self.stats.reached["people erased"] += len(self.erased)
+        self.stats.reached["payouts given up"] += AuditEvent.objects.filter(
+            action="application.give_up_payout"
+        ).count()
         transaction.set_rollback(True)
         self._savepoint.__exit__(None, None, None)
 
@@ -618,6 +622,21 @@ class MoneyPath(RuleBasedStateMachine):
         else:
             user = self.users[("decider", "decider2")[who]]
         self.attempt(partial(services.transition, app, how, user, **STEP_DATA[how]))
+
+    @precondition(has_cases)
+    @rule(case=picks, actor=officers)
+    def give_up_payout(self, case: int, actor: str) -> None:
+        """Issue #16: an officer gives up a payout that cannot be made; the case closes."""
+        app = self.case(case)
+        self.attempt(
+            partial(
+                services.transition,
+                app,
+                "give_up_payout",
+                self.users[actor],
+                **STEP_DATA["give_up_payout"],
+            )
+        )
 
     @staticmethod
     def moment(name: str) -> date:
@@ -993,6 +1012,30 @@ class MoneyPath(RuleBasedStateMachine):
             ).values_list("pk", "application__reference", "application__state")
         )
         assert not held, f"scheduled orders of withdrawn, rejected or closed cases: {held}"
+
+    @holds
+    def finished_case_holds_no_open_commitment(self) -> None:
+        """Issue #16: a withdrawn, rejected or closed case (a payout given up included) keeps
+        no budget reserved."""
+        held = list(
+            Commitment.objects.filter(
+                status=CommitmentStatus.OPEN, application__state__in=FINISHED_STATES
+            ).values_list("pk", "application__reference", "application__state")
+        )
+        assert not held, f"open commitments of withdrawn, rejected or closed cases: {held}"
+
+    @holds
+    def grants_payable_are_the_open_accrued_commitments(self) -> None:
+        """Issue #16: per fund, the liability for decided grants (2890) is exactly what is
+        decided and neither paid nor released; nothing is left on it for good."""
+        for pk in self.ids.funds.values():
+            owed = Posting.objects.filter(
+                fund_object__fund_id=pk, account__number=chart.account("grants_payable")
+            ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+            open_ = Commitment.objects.filter(
+                fund_id=pk, status=CommitmentStatus.OPEN, accrued_by__isnull=False
+            ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+            assert -owed == open_, f"fund {pk}: 2890 holds {-owed}, open commitments {open_}"
 
     @holds
     def person_within_yearly_limit(self) -> None:
