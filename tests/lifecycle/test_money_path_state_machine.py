@@ -3,11 +3,12 @@
 Random actors (the wrong ones included) create, submit, attest, assess, decide, schedule,
 batch, approve, export, send, cancel, withdraw and reconsider cases, give up payouts (issue
 #16), register payees, assign officers, revoke an ombud, read personal data and erase people
-(issue #14: at any point, and for every person at the end of each example), while a model
-bank answers with pain.002 and camt.054 files. A refusal is a normal outcome; any other
-exception fails. After every step the invariants below must hold. Each example runs inside a
-savepoint that is rolled back at its end, so every example starts from the same world (audit chain, voucher counters and
-ledger included: nothing is deleted, the savepoint is simply never committed).
+(issue #14: at any point, and for every person at the end of each example), while a model bank
+answers with pain.002 and camt.054 files. A refusal is a normal outcome; any other exception
+fails. After every step the invariants below must hold. Each example runs inside a savepoint
+that is rolled back at its end, so every example starts from the same world (audit chain,
+voucher counters and ledger included: nothing is deleted, the savepoint is simply never
+committed).
 
 Sizes come from the environment: ``FUNDFLOW_STATEFUL_EXAMPLES`` and ``FUNDFLOW_STATEFUL_STEPS``
 (``make test`` keeps them small; ``make evidence`` runs 2,000 examples of 40 steps).
