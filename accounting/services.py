@@ -114,7 +114,10 @@ def withdrawal_problems(application: Any) -> list[str]:
         return []
     if orders.filter(status=OrderStatus.PAID).exists():
         return [
-            _("%(ref)s has been paid out in part or in full, so it can no longer be withdrawn.")
+            _(
+                "%(ref)s has been paid out in part or in full, so it can no longer be withdrawn; "
+                "what is left unpaid can be given up by an officer."
+            )
             % {"ref": application.reference}
         ]
     return [

@@ -14,6 +14,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.db.models import Sum
 from django.test import Client
 from django.urls import reverse
@@ -219,6 +220,26 @@ def test_case_page_gives_up_a_payout_only_when_the_officer_confirms(world):
     app.refresh_from_db()
     assert app.state == State.CLOSED
     assert OrderStatus.FAILED in {o.status for o in _orders(app)}
+
+
+def test_case_page_offers_to_give_up_a_payout_in_swedish(world):
+    app = _paid_in_part(world)
+    officer = sign_in(Client(), world.officer)
+    officer.cookies[settings.LANGUAGE_COOKIE_NAME] = "sv"
+
+    page = officer.get(reverse("web:application", args=[app.reference])).content.decode()
+
+    assert "Avbryt utbetalningen och avsluta ärendet" in page
+    assert "Varför avbryts utbetalningen?" in page
+    assert "Betalningsmottagaren går inte att nå eller betala" in page
+
+
+def test_withdrawal_of_a_case_paid_in_part_points_to_giving_up_the_payout(world):
+    app = _paid_in_part(world)
+
+    assert "withdraw" not in services.available_transitions(app, world.officer)
+    with pytest.raises(ValidationFailed, match="can be given up by an officer"):
+        world.run(app, "withdraw", world.officer, reason="applicant_request")
 
 
 def test_api_gives_up_a_payout(world):
