@@ -625,10 +625,27 @@ class MoneyPath(RuleBasedStateMachine):
         self.attempt(partial(services.transition, app, how, user, **STEP_DATA[how]))
 
     @precondition(has_cases)
-    @rule(case=picks, actor=officers)
-    def give_up_payout(self, case: int, actor: str) -> None:
-        """Issue #16: an officer gives up a payout that cannot be made; the case closes."""
+    @rule(case=picks, actor=officers, fail_first=st.booleans())
+    def give_up_payout(self, case: int, actor: str, fail_first: bool) -> None:
+        """Issue #16: an officer gives up a payout that cannot be made; the case closes.
+
+        With ``fail_first``, an approved case's payout is first scheduled and failed by hand
+        (refused once its file is exported), so the step is reached in short examples too."""
         app = self.case(case)
+        if fail_first and app.state == State.APPROVED:
+            self.take_next_step(app, 0)
+            app = self.case(case)
+        if fail_first and app.state == State.PAYOUT_SCHEDULED:
+            self.attempt(
+                partial(
+                    services.transition,
+                    app,
+                    "payout_failed",
+                    self.users["treasurer"],
+                    **STEP_DATA["payout_failed"],
+                )
+            )
+            app = self.case(case)
         self.attempt(
             partial(
                 services.transition,
