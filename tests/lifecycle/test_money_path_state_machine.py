@@ -667,9 +667,9 @@ class MoneyPath(RuleBasedStateMachine):
 
     @staticmethod
     def erasure_due(person: Beneficiary, on: date) -> bool:
-        """Issue #14: no open case; with money booked on a case (a payout or a bank
-        exception), the end of the 7th year after this (calendar) fiscal year; without, the
-        time for omprövning after the last state change."""
+        """Issue #14: no open case; with money booked on a case (a payout, a bank exception
+        or, since issue #16, a grant booked when decided), the end of the 7th year after this
+        (calendar) fiscal year; without, the time for omprövning after the last state change."""
         apps = list(Application.objects.filter(beneficiary=person))
         if any(app.state not in CLOSED_FOR_GOOD for app in apps):
             return False
@@ -678,6 +678,7 @@ class MoneyPath(RuleBasedStateMachine):
         booked = (
             PaymentOrder.objects.filter(application__in=apps, voucher__isnull=False).exists()
             or BankException.objects.filter(order__application__in=apps).exists()
+            or Commitment.objects.filter(application__in=apps, accrued_by__isnull=False).exists()
         )
         if booked:
             return on > date(timezone.localdate().year + 7, 12, 31)
