@@ -629,9 +629,16 @@ class MoneyPath(RuleBasedStateMachine):
     def give_up_payout(self, case: int, actor: str, fail_first: bool) -> None:
         """Issue #16: an officer gives up a payout that cannot be made; the case closes.
 
-        With ``fail_first``, an approved case's payout is first scheduled and failed by hand
-        (refused once its file is exported), so the step is reached in short examples too."""
+        With ``fail_first``, the case first takes the ordinary path up to its decision, and an
+        approved case's payout is scheduled and failed by hand (refused once its file is
+        exported), so the step is reached in short examples too."""
         app = self.case(case)
+        for _turn in range(len(PRE_DECISION_STATES) + 2):
+            if not fail_first or app.state not in (*PRE_DECISION_STATES, State.READY_FOR_DECISION):
+                break
+            if not self.take_next_step(app, 0):
+                break
+            app = self.case(case)
         if fail_first and app.state == State.APPROVED:
             self.take_next_step(app, 0)
             app = self.case(case)
