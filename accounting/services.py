@@ -69,6 +69,8 @@ __all__ = [
     "on_payout_failed",
     "on_payout_scheduled",
     "on_released",
+    "paid_order_ids",
+    "payout_give_up_problems",
     "post_voucher",
     "record_income",
     "reject_orders",
@@ -89,7 +91,8 @@ def on_decision_effective(decision: Any, actor: Any) -> None:
 
 
 def on_released(application: Any, actor: Any, *, reason: str, role: str) -> None:
-    """Withdrawal or reconsideration: the case's open commitments are released."""
+    """Withdrawal, reconsideration or a payout given up: the case's open commitments are
+    released, and the grant booked for them is reversed (2890 debit, 6710 credit)."""
     release_commitments(application, actor, reason=reason, role=role)
 
 
@@ -111,7 +114,10 @@ def withdrawal_problems(application: Any) -> list[str]:
         return []
     if orders.filter(status=OrderStatus.PAID).exists():
         return [
-            _("%(ref)s has been paid out in part or in full, so it can no longer be withdrawn.")
+            _(
+                "%(ref)s has been paid out in part or in full, so it can no longer be withdrawn; "
+                "what is left unpaid can be given up by an officer."
+            )
             % {"ref": application.reference}
         ]
     return [
@@ -121,6 +127,39 @@ def withdrawal_problems(application: Any) -> list[str]:
         )
         % {"ref": application.reference, "id": first.pk}
     ]
+
+
+def paid_order_ids(application: Any) -> list[int]:
+    """The case's orders booked as paid (for the audit event of a payout given up)."""
+    orders = PaymentOrder.objects.filter(application=application, status=OrderStatus.PAID)
+    return list(orders.order_by("pk").values_list("pk", flat=True))
+
+
+def payout_give_up_problems(application: Any) -> list[str]:
+    """Why the payout of an approved case cannot be given up now.
+
+    Not while an order may still be paid (the bank's answer decides it). Not before any
+    payout was tried: then nothing has moved, and the application is withdrawn instead.
+    """
+    orders = PaymentOrder.objects.filter(application=application)
+    waiting = orders.filter(status=OrderStatus.SCHEDULED).order_by("pk").first()
+    if waiting is not None:
+        return [
+            _(
+                "%(ref)s has a payment order waiting for the bank (PO-%(id)s): wait for the "
+                "bank's answer before giving up the payout."
+            )
+            % {"ref": application.reference, "id": waiting.pk}
+        ]
+    if not orders.filter(status__in=(OrderStatus.PAID, OrderStatus.FAILED)).exists():
+        return [
+            _(
+                "No payout of %(ref)s has been paid or has failed yet: withdraw the application "
+                "instead, or schedule the payout."
+            )
+            % {"ref": application.reference}
+        ]
+    return []
 
 
 def on_payout_failed(application: Any, actor: Any, data: Mapping[str, Any], reason: str) -> None:

@@ -39,6 +39,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "application.resubmit": _("Resubmitted after komplettering"),
     "application.reconsider": _("Taken up for reconsideration (omprövning)"),
     "application.withdraw": _("Withdrawn"),
+    "application.give_up_payout": _("Payout given up, case closed"),
     "application.assigned": _("Assigned to an officer"),
     "application.ombud_changed": _("Handed to another ombud"),
     "privacy.access_granted": _("Access to a protected identity granted"),

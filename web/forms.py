@@ -16,6 +16,7 @@ from workflows.models import (
     Authority,
     ClosingReason,
     DecisionOutcome,
+    GiveUpReason,
     LegalBasis,
     Obligation,
     ReasonCode,
@@ -145,6 +146,19 @@ class PayoutFailedForm(forms.Form):
             ("rejected_by_bank", _("Rejected by the bank")),
             ("other", _("Other")),
         ],
+    )
+
+
+class GiveUpPayoutForm(forms.Form):
+    """Giving up a payout cannot be undone, so the officer confirms what it does."""
+
+    reason = forms.ChoiceField(label=_("Why is the payout given up?"), choices=GiveUpReason.choices)
+    confirmed = forms.BooleanField(
+        label=_(
+            "I confirm: the items not paid are released back to the fund and the case is "
+            "closed; what was paid stays paid."
+        ),
+        error_messages={"required": _("Confirm that the payout is given up.")},
     )
 
 

@@ -21,4 +21,5 @@ TRANSITION_LABELS = {
     "resubmit": _("Resubmit after komplettering"),
     "reconsider": _("Reconsider (omprövning)"),
     "withdraw": _("Withdraw the application"),
+    "give_up_payout": _("Give up the payout and close the case"),
 }

@@ -39,6 +39,8 @@ TRANSITION_ROLES: dict[str, tuple[str, ...]] = {
     "resubmit": (Role.OMBUD, Role.OFFICER),
     "reconsider": (Role.DECISION_MAKER,),
     "withdraw": (Role.OMBUD, Role.OFFICER),
+    # Not the ombud: once money has moved, ending the payout is the foundation's call.
+    "give_up_payout": (Role.OFFICER,),
 }
 
 
@@ -193,4 +195,8 @@ class ApplicationWorkflow(ConcurrentTransitionMixin, models.Model):
         state, list(WITHDRAWABLE_STATES), State.WITHDRAWN, permission=allowed_for("withdraw")
     )
     def withdraw(self) -> None:
+        pass
+
+    @transition(state, State.APPROVED, State.CLOSED, permission=allowed_for("give_up_payout"))
+    def give_up_payout(self) -> None:
         pass

@@ -291,3 +291,12 @@ class ClosingReason(models.TextChoices):
     NEED_NOT_CONFIRMED = "need_not_confirmed", _("The ombud could not confirm the need")
     DUPLICATE = "duplicate", _("Duplicate application")
     OTHER = "other", _("Other")
+
+
+class GiveUpReason(models.TextChoices):
+    """Why a decided payout is given up (codes, never free text: the reason is audited)."""
+
+    PAYEE_UNREACHABLE = "payee_unreachable", _("The payee cannot be reached or paid")
+    NEED_MET_ELSEWHERE = "need_met_elsewhere", _("The need was met elsewhere")
+    SUPPORT_DECLINED = "support_declined", _("The person declined the support")
+    OTHER = "other", _("Other")

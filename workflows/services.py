@@ -56,6 +56,7 @@ from workflows.models import (
     DecisionStatus,
     FollowUp,
     FollowUpOutcome,
+    GiveUpReason,
     LegalBasis,
     Obligation,
     ReasonCode,
@@ -81,8 +82,19 @@ def available_transitions(application: Application, actor: Any) -> list[str]:
             continue
         if _segregation_problems(application, name, actor):
             continue
+        if _payout_problems(application, name):
+            continue
         names.append(name)
     return names
+
+
+def _payout_problems(application: Application, name: str) -> list[str]:
+    """Steps the case's payment orders rule out now; offered no button, refused if run."""
+    if name == "withdraw":
+        return accounting.withdrawal_problems(application)
+    if name == "give_up_payout":
+        return accounting.payout_give_up_problems(application)
+    return []
 
 
 # --------------------------------------------------------------------------------------
@@ -1095,7 +1107,7 @@ def _reconsider(step: Step) -> None:
 def _withdraw(step: Step) -> None:
     reason = _choice(step, "reason", ClosingReason, _("Choose why the application is withdrawn."))
     app = step.application
-    problems = accounting.withdrawal_problems(app)
+    problems = _payout_problems(app, step.name)
     if problems:
         raise ValidationFailed(problems)
     app.decisions.filter(status=DecisionStatus.AWAITING_SIGNATURE).update(
@@ -1103,6 +1115,19 @@ def _withdraw(step: Step) -> None:
     )
     accounting.on_released(app, step.actor, reason="withdrawn", role=step.role)
     _fire(step, reason=reason)
+
+
+def _give_up_payout(step: Step) -> None:
+    """End an approved case whose remaining items will not be paid: what was paid stays paid,
+    the rest is released (its cost and liability reversed) and the case is closed, not
+    withdrawn, because the decision stood and money may have reached the payee."""
+    reason = _choice(step, "reason", GiveUpReason, _("Choose why the payout is given up."))
+    app = step.application
+    problems = _payout_problems(app, step.name)
+    if problems:
+        raise ValidationFailed(problems)
+    accounting.on_released(app, step.actor, reason="payout_given_up", role=step.role)
+    _fire(step, reason=reason, paid_orders=accounting.paid_order_ids(app))
 
 
 HANDLERS: dict[str, Callable[[Step], None]] = {
@@ -1124,6 +1149,7 @@ HANDLERS: dict[str, Callable[[Step], None]] = {
     "resubmit": _resubmit,
     "reconsider": _reconsider,
     "withdraw": _withdraw,
+    "give_up_payout": _give_up_payout,
 }
 
 __all__ = [

@@ -1,13 +1,14 @@
 """Issue #13: a model-based test of the whole money path, in sequences of steps.
 
 Random actors (the wrong ones included) create, submit, attest, assess, decide, schedule,
-batch, approve, export, send, cancel, withdraw and reconsider cases, register payees, assign
-officers, revoke an ombud, read personal data and erase people (issue #14: at any point, and
-for every person at the end of each example), while a model bank answers with pain.002 and
-camt.054 files. A refusal is a normal outcome; any other exception fails. After every
-step the invariants below must hold. Each example runs inside a savepoint that is rolled back
-at its end, so every example starts from the same world (audit chain, voucher counters and
-ledger included: nothing is deleted, the savepoint is simply never committed).
+batch, approve, export, send, cancel, withdraw and reconsider cases, give up payouts (issue
+#16), register payees, assign officers, revoke an ombud, read personal data and erase people
+(issue #14: at any point, and for every person at the end of each example), while a model bank
+answers with pain.002 and camt.054 files. A refusal is a normal outcome; any other exception
+fails. After every step the invariants below must hold. Each example runs inside a savepoint
+that is rolled back at its end, so every example starts from the same world (audit chain,
+voucher counters and ledger included: nothing is deleted, the savepoint is simply never
+committed).
 
 Sizes come from the environment: ``FUNDFLOW_STATEFUL_EXAMPLES`` and ``FUNDFLOW_STATEFUL_STEPS``
 (``make test`` keeps them small; ``make evidence`` runs 2,000 examples of 40 steps).
@@ -46,7 +47,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from accounting import bank_status, payouts
+from accounting import bank_status, chart, payouts
 from accounting.bank_exceptions import resolve_bank_exception
 from accounting.commitments import budget_of
 from accounting.ledger import fiscal_year_for, fund_balance
@@ -138,6 +139,7 @@ STEP_DATA: dict[str, dict[str, Any]] = {
     "payout_failed": {"reason": "other"},
     "close": {},
     "withdraw": {"reason": "applicant_request"},
+    "give_up_payout": {"reason": "payee_unreachable"},
     "reconsider": {},
     "request_completion": {"message": "Komplettera"},
     "resubmit": {},
@@ -273,6 +275,9 @@ class MoneyPath(RuleBasedStateMachine):
         ).count()
         self.stats.reached["bank exceptions"] += BankException.objects.count()
         self.stats.reached["people erased"] += len(self.erased)
+        self.stats.reached["payouts given up"] += AuditEvent.objects.filter(
+            action="application.give_up_payout"
+        ).count()
         transaction.set_rollback(True)
         self._savepoint.__exit__(None, None, None)
 
@@ -619,6 +624,45 @@ class MoneyPath(RuleBasedStateMachine):
             user = self.users[("decider", "decider2")[who]]
         self.attempt(partial(services.transition, app, how, user, **STEP_DATA[how]))
 
+    @precondition(has_cases)
+    @rule(case=picks, actor=officers, fail_first=st.booleans())
+    def give_up_payout(self, case: int, actor: str, fail_first: bool) -> None:
+        """Issue #16: an officer gives up a payout that cannot be made; the case closes.
+
+        With ``fail_first``, the case first takes the ordinary path up to its decision, and an
+        approved case's payout is scheduled and failed by hand (refused once its file is
+        exported), so the step is reached in short examples too."""
+        app = self.case(case)
+        for _turn in range(len(PRE_DECISION_STATES) + 2):
+            if not fail_first or app.state not in (*PRE_DECISION_STATES, State.READY_FOR_DECISION):
+                break
+            if not self.take_next_step(app, 0):
+                break
+            app = self.case(case)
+        if fail_first and app.state == State.APPROVED:
+            self.take_next_step(app, 0)
+            app = self.case(case)
+        if fail_first and app.state == State.PAYOUT_SCHEDULED:
+            self.attempt(
+                partial(
+                    services.transition,
+                    app,
+                    "payout_failed",
+                    self.users["treasurer"],
+                    **STEP_DATA["payout_failed"],
+                )
+            )
+            app = self.case(case)
+        self.attempt(
+            partial(
+                services.transition,
+                app,
+                "give_up_payout",
+                self.users[actor],
+                **STEP_DATA["give_up_payout"],
+            )
+        )
+
     @staticmethod
     def moment(name: str) -> date:
         today = timezone.localdate()
@@ -630,9 +674,9 @@ class MoneyPath(RuleBasedStateMachine):
 
     @staticmethod
     def erasure_due(person: Beneficiary, on: date) -> bool:
-        """Issue #14: no open case; with money booked on a case (a payout or a bank
-        exception), the end of the 7th year after this (calendar) fiscal year; without, the
-        time for omprövning after the last state change."""
+        """Issue #14: no open case; with money booked on a case (a payout, a bank exception
+        or, since issue #16, a grant booked when decided), the end of the 7th year after this
+        (calendar) fiscal year; without, the time for omprövning after the last state change."""
         apps = list(Application.objects.filter(beneficiary=person))
         if any(app.state not in CLOSED_FOR_GOOD for app in apps):
             return False
@@ -641,6 +685,7 @@ class MoneyPath(RuleBasedStateMachine):
         booked = (
             PaymentOrder.objects.filter(application__in=apps, voucher__isnull=False).exists()
             or BankException.objects.filter(order__application__in=apps).exists()
+            or Commitment.objects.filter(application__in=apps, accrued_by__isnull=False).exists()
         )
         if booked:
             return on > date(timezone.localdate().year + 7, 12, 31)
@@ -1011,6 +1056,30 @@ class MoneyPath(RuleBasedStateMachine):
             ).values_list("pk", "application__reference", "application__state")
         )
         assert not held, f"scheduled orders of withdrawn, rejected or closed cases: {held}"
+
+    @holds
+    def finished_case_holds_no_open_commitment(self) -> None:
+        """Issue #16: a withdrawn, rejected or closed case (a payout given up included) keeps
+        no budget reserved."""
+        held = list(
+            Commitment.objects.filter(
+                status=CommitmentStatus.OPEN, application__state__in=FINISHED_STATES
+            ).values_list("pk", "application__reference", "application__state")
+        )
+        assert not held, f"open commitments of withdrawn, rejected or closed cases: {held}"
+
+    @holds
+    def grants_payable_are_the_open_accrued_commitments(self) -> None:
+        """Issue #16: per fund, the liability for decided grants (2890) is exactly what is
+        decided and neither paid nor released; nothing is left on it for good."""
+        for pk in self.ids.funds.values():
+            owed = Posting.objects.filter(
+                fund_object__fund_id=pk, account__number=chart.account("grants_payable")
+            ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+            open_ = Commitment.objects.filter(
+                fund_id=pk, status=CommitmentStatus.OPEN, accrued_by__isnull=False
+            ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+            assert -owed == open_, f"fund {pk}: 2890 holds {-owed}, open commitments {open_}"
 
     @holds
     def person_within_yearly_limit(self) -> None:

@@ -59,6 +59,7 @@ EXPECTED: dict[str, set[str]] = {
     "resubmit": {"ombud", "officer"},
     "reconsider": {"decision_maker"},
     "withdraw": {"ombud", "officer"},
+    "give_up_payout": {"officer"},
 }
 
 ALLOWED, REFUSED = "allowed", "refused"
@@ -156,6 +157,9 @@ def _build_cases(world: World) -> dict[str, Application]:
     app = w.run(w.to_approved(w.new_application("1500")), "schedule_payout", w.treasurer)
     cases["payout_scheduled/unexported"] = app
     cases["paid"] = w.to_paid(w.new_application("1500"))
+    # A payout is given up only once one was tried (issue #16): here it failed.
+    app = w.run(w.to_approved(w.new_application("1500")), "schedule_payout", w.treasurer)
+    cases["approved/payout_failed"] = w.run(app, "payout_failed", w.treasurer, reason="other")
     return cases
 
 
@@ -163,6 +167,7 @@ def _build_cases(world: World) -> dict[str, Application]:
 CASE_VARIANT = {
     "refer": "statutory_check/obliged",
     "payout_failed": "payout_scheduled/unexported",
+    "give_up_payout": "approved/payout_failed",
 }
 
 #: What each transition needs besides permission, so that an allowed role really runs it.
@@ -173,6 +178,7 @@ DATA: dict[str, Callable[[Application], dict[str, Any]]] = {
     "payout_failed": lambda app: {"reason": "wrong_account"},
     "request_completion": lambda app: {"message": "Bifoga kvittot"},
     "withdraw": lambda app: {"reason": "applicant_request"},
+    "give_up_payout": lambda app: {"reason": "payee_unreachable"},
 }
 
 
@@ -230,6 +236,6 @@ def test_each_role_may_run_exactly_its_transitions(world: World, evidence: Any) 
                 target=f"{name} from {source}",
                 role=role,
             )
-    assert len(pairs) == 29  # a new transition or source state joins the matrix here
+    assert len(pairs) == 30  # a new transition or source state joins the matrix here
     assert got == expected
     assert offered_wrongly == [], "available_transitions() disagrees with transition()"

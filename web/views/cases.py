@@ -20,6 +20,7 @@ from web.forms import (
     BulkActionForm,
     CompletionForm,
     DecisionForm,
+    GiveUpPayoutForm,
     PayoutFailedForm,
     ReasonForm,
     WorklistFilterForm,
@@ -126,6 +127,7 @@ TRANSITION_FORMS: dict[str, Any] = {
     "withdraw": ReasonForm,
     "request_completion": CompletionForm,
     "payout_failed": PayoutFailedForm,
+    "give_up_payout": GiveUpPayoutForm,
 }
 DECISIONS = ("approve", "approve_partly", "reject")
 
