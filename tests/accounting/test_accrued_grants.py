@@ -196,3 +196,38 @@ def test_grants_decided_before_accrual_are_booked_once_on_upgrade(world, fund):
     assert not Commitment.objects.filter(application=app, accrued_by__isnull=True).exists()
     with pytest.raises(PermissionDenied):
         commitments.accrue_open_commitments(actor=world.officer)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review16: remapping the grants_payable role (LEDGER_ACCOUNTS) while decided "
+    "grants are open makes payouts debit the new account; the old liability is never settled",
+)
+def test_the_liability_per_fund_equals_the_open_commitments_after_the_chart_mapping_changes(
+    world,  # type: ignore[no-untyped-def]
+    fund,
+) -> None:
+    """Decided 1 500 under the BAS default (2890 credit 1 500); the installation then maps
+    ``grants_payable`` to its own 2891 (chart.py: "changes where new vouchers go, never what is
+    booked"). After the payout no grant is open: the fund owes nothing on 2890 nor 2891 —
+    or the remapping is refused while 2890 holds open grants."""
+    from django.test import override_settings
+
+    from accounting.chart import chart_problems
+    from accounting.models import Account, AccountType
+
+    app = _decided(world, fund, "1500")
+    assert _on(fund, "2890") == Decimal("-1500.00")
+    Account.objects.create(
+        number="2891", name="Beviljade bidrag (egen)", type=AccountType.LIABILITY
+    )
+
+    with override_settings(LEDGER_ACCOUNTS={"grants_payable": "2891"}):
+        if chart_problems():
+            return  # the remapping is refused while the old account holds open grants
+        app = world.run(app, "schedule_payout", world.treasurer)
+        world.send_payouts(app)
+        world.run(app, "confirm_paid", world.treasurer)
+
+    assert not Commitment.objects.filter(application=app, status=CommitmentStatus.OPEN).exists()
+    assert (_on(fund, "2890"), _on(fund, "2891")) == (ZERO, ZERO)
