@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounting import chart
+from accounting.commitments import accrual_accounts
 from accounting.ledger import (
     Line,
     post_voucher,
@@ -147,7 +148,9 @@ def resolve_bank_exception(
         counter = {
             BankExceptionResolution.RECOVERED: (chart.account("bank"), amount),
             BankExceptionResolution.ACCEPTED_AS_GRANT: (
-                chart.account("grants_payable" if settles else "grants_paid"),
+                accrual_accounts(settles.accrued_by_id)[1]
+                if settles is not None and settles.accrued_by_id
+                else chart.account("grants_paid"),
                 amount,
             ),
             BankExceptionResolution.RETURNED_TO_FUND: (chart.account("grants_paid"), -amount),

@@ -15,6 +15,7 @@ Changing the mapping changes where *new* vouchers go, never what is booked.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 
@@ -139,4 +140,32 @@ def chart_problems() -> list[str]:
             problems.append(f"{role}: account {number} is not an active account of the chart")
         elif found.type != expected:
             problems.append(f"{role}: account {number} is {found.type}, expected {expected}")
+    return problems + _open_balances_left_behind()
+
+
+#: Balance-sheet roles whose open balance only the services that booked it settle or read
+#: (co-financing receivable and advance, bank differences): remapping them while the default
+#: account still holds a balance would leave it stranded. Decided grants are settled on the
+#: account their decision booked, so ``grants_payable`` may move at any time.
+SETTLED_BY_ROLE = ("accrued_income", "conditional_grants", "bank_suspense")
+
+
+def _open_balances_left_behind() -> list[str]:
+    from django.db.models import Sum
+
+    from accounting.models import Posting
+    from fund.money import quantize
+
+    problems = []
+    for role in SETTLED_BY_ROLE:
+        default = DEFAULTS[role].number
+        if account(role) == default:
+            continue
+        total = Posting.objects.filter(account__number=default).aggregate(t=Sum("amount"))["t"]
+        left = quantize(Decimal(str(total or 0)))
+        if left:
+            problems.append(
+                f"{role}: mapped to {account(role)}, but {default} still holds {left}; "
+                f"settle it (or move it with a voucher) before remapping"
+            )
     return problems

@@ -47,6 +47,7 @@ from accounting.models import (
     FiscalYear,
     FundAccountingSettings,
     FundBudget,
+    Posting,
     Voucher,
     VoucherSeries,
 )
@@ -222,6 +223,21 @@ def commit_decision(decision: Any, actor: Any) -> list[Commitment]:
     return rows
 
 
+def accrual_accounts(voucher_id: int) -> tuple[str, str]:
+    """(cost account, liability account) a decided grant's voucher booked on.
+
+    A payout settles, and a release reverses, exactly these accounts, whatever the chart
+    mapping says now: a role remapped while grants are open would otherwise leave the old
+    liability unsettled.
+    """
+    rows = list(
+        Posting.objects.filter(voucher_id=voucher_id).values_list("account__number", "amount")
+    )
+    cost = next(number for number, amount in rows if amount > 0)
+    liability = next(number for number, amount in rows if amount < 0)
+    return cost, liability
+
+
 def _book_grant(
     fund: Fund, amount: Decimal, *, text: str, actor: Any, payload: dict[str, Any]
 ) -> Voucher:
@@ -247,15 +263,26 @@ def release_commitments(application: Application, actor: Any, *, reason: str, ro
     )
     if not rows:
         return 0
-    accrued = sum((c.amount.amount for c in rows if c.accrued_by_id is not None), ZERO)
+    released: dict[tuple[str, str], Decimal] = {}
+    for c in rows:
+        if c.accrued_by_id is not None:
+            accounts = accrual_accounts(c.accrued_by_id)
+            released[accounts] = released.get(accounts, ZERO) + c.amount.amount
     voucher = None
-    if accrued:
-        voucher = _book_grant(
-            application.fund,
-            -accrued,
+    if released:
+        voucher = post_voucher(
+            series=VoucherSeries.GRANTS,
             text=f"Återfört bidrag {application.reference} {reason}"[:120],
+            lines=[
+                line
+                for (cost, liability), amount in sorted(released.items())
+                for line in (
+                    Line(liability, amount, fund=application.fund),
+                    Line(cost, -amount, fund=application.fund),
+                )
+            ],
             actor=actor,
-            payload={"application": application.reference, "reason": reason},
+            audit_payload={"application": application.reference, "reason": reason},
         )
     Commitment.objects.filter(pk__in=[c.pk for c in rows]).update(
         status=CommitmentStatus.RELEASED,

@@ -48,6 +48,7 @@ from django.utils.translation import gettext as _
 from lxml import etree
 
 from accounting import chart, pain001
+from accounting.commitments import accrual_accounts
 from accounting.ledger import (
     ZERO,
     Line,
@@ -595,8 +596,9 @@ def _pay(
         )
     app = order.application
     amount = order.amount.amount
-    accrued = order.commitment is not None and order.commitment.accrued_by_id is not None
-    debit = chart.account("grants_payable" if accrued else "grants_paid")
+    accrued_by = order.commitment.accrued_by_id if order.commitment is not None else None
+    # Settle the liability the decision booked (whatever the chart maps the role to now).
+    debit = accrual_accounts(accrued_by)[1] if accrued_by else chart.account("grants_paid")
     credit = chart.account("bank")
     voucher = post_voucher(
         series=VoucherSeries.PAYOUT,

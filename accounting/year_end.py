@@ -128,6 +128,38 @@ def closing_problems(year: FiscalYear) -> list[str]:
             _("%(count)s bank exceptions of the year are open: resolve them first.")
             % {"count": exceptions.count()}
         )
+    problems += _co_financing_not_accrued(year)
+    return problems
+
+
+def _co_financing_not_accrued(year: FiscalYear) -> list[str]:
+    """ESF income the year's eligible costs earned must be booked before the year locks.
+
+    A locked year cannot take the accrual afterwards, and the income would land in a later
+    year: the year's result and the co-financing receivable would both be wrong.
+    """
+    from cofinancing.esf_income import esf_entitlement
+    from cofinancing.esf_ledger import esf_ledger
+    from cofinancing.models import Project
+
+    problems = []
+    for project in Project.objects.filter(start__lte=year.end).order_by("code"):
+        earned = esf_entitlement(project, year.end)
+        booked = esf_ledger(project, up_to=year.end).recognised
+        if earned != booked:
+            problems.append(
+                _(
+                    "Project %(project)s has earned %(earned)s in ESF support up to %(end)s, "
+                    "but %(booked)s is booked as income: accrue it (co-financing income) "
+                    "before closing the year."
+                )
+                % {
+                    "project": project.code,
+                    "earned": earned,
+                    "end": year.end.isoformat(),
+                    "booked": booked,
+                }
+            )
     return problems
 
 

@@ -27,7 +27,7 @@ from accounting.ledger import Line, post_voucher
 from accounting.models import Dimension, DimensionObject, Voucher, VoucherSeries
 from audit.services import record_event
 from cofinancing.esf_ledger import ZERO, esf_ledger, last_income_date
-from cofinancing.models import Project
+from cofinancing.models import FundingKind, Project
 from fund.money import parse_amount, quantize
 from workflows.exceptions import PermissionDenied, ValidationFailed
 from workflows.roles import Role, has_role
@@ -47,7 +47,18 @@ def _project_object(project: Project) -> DimensionObject:
     return obj
 
 
-def esf_entitlement(project: Project, up_to: dt.date) -> Decimal:
+def esf_ceiling(project: Project) -> Decimal | None:
+    """The ESF amount the co-financier decided (the sum of the ESF sources' decided amounts);
+    None when no amount is decided (the rate alone then limits)."""
+    amounts = [
+        source.decided_amount.amount
+        for source in project.funding.filter(kind=FundingKind.ESF)
+        if source.decided_amount is not None
+    ]
+    return quantize(sum(amounts, ZERO)) if amounts else None
+
+
+def esf_at_rate(project: Project, up_to: dt.date) -> Decimal:
     """The decided rate times the eligible cost from the project's start to ``up_to``."""
     from cofinancing.report import eligible_cost
 
@@ -55,6 +66,14 @@ def esf_entitlement(project: Project, up_to: dt.date) -> Decimal:
     if end < project.start:
         return ZERO
     return quantize(eligible_cost(project, end) * project.esf_rate)
+
+
+def esf_entitlement(project: Project, up_to: dt.date) -> Decimal:
+    """What the project has earned: the rate's share of its eligible cost to ``up_to``, never
+    more than the ESF amount decided (income beyond the decision is no income)."""
+    at_rate = esf_at_rate(project, up_to)
+    ceiling = esf_ceiling(project)
+    return at_rate if ceiling is None else min(at_rate, ceiling)
 
 
 def accrue_esf_income(project: Project, *, actor: Any, up_to: dt.date) -> Voucher | None:

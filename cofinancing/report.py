@@ -110,6 +110,9 @@ class EsfStatus:
     entitled: Decimal
     claimed: Decimal
     received: Decimal
+    #: The rate's share of the eligible cost, when it is above the ESF amount decided (the
+    #: entitlement is then the decided amount); None when the decision does not limit it.
+    above_decision: Decimal | None = None
 
     @property
     def outstanding(self) -> Decimal:
@@ -343,6 +346,7 @@ def build_report(project: Project, date_from: dt.date, date_to: dt.date) -> Proj
     sources = list(project.funding.select_related("partner"))
     period_costs, period_fin = _figures(project, start, end)
     cum_costs, cum_fin = _figures(project, project.start, end)
+    above_decision = _cap_esf_at_decision(project, start, period_fin, cum_fin)
     budget = _budget(project)
     financing_budget: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for source in sources:
@@ -388,13 +392,39 @@ def build_report(project: Project, date_from: dt.date, date_to: dt.date) -> Proj
         financing=financing_rows,
         time_sheets=_appendix([e for e in entries if e.month >= start.replace(day=1)]),
         esf=EsfStatus(
-            entitled=cum_fin[FundingKind.ESF], claimed=books.recognised, received=books.received
+            entitled=cum_fin[FundingKind.ESF],
+            claimed=books.recognised,
+            received=books.received,
+            above_decision=above_decision,
         ),
         partners=_partners(project, sources, entries, start, cum_costs, cum_fin),
         rates=_rates(project, sources, entries),
     )
     report.findings = validate(report, sources, entries)
     return report
+
+
+def _cap_esf_at_decision(
+    project: Project, start: dt.date, period_fin: dict, cum_fin: dict
+) -> Decimal | None:
+    """ESF financing is never more than the amount decided: cap the cumulative figure and the
+    period's (what the cap leaves after the periods before). Returns the uncapped figure when
+    the cap applies."""
+    from cofinancing.esf_income import esf_ceiling
+
+    ceiling = esf_ceiling(project)
+    at_rate = cum_fin[FundingKind.ESF]
+    if ceiling is None or at_rate <= ceiling:
+        return None
+    before = ZERO
+    if start > project.start:
+        before = min(
+            quantize(eligible_cost(project, start - dt.timedelta(days=1)) * project.esf_rate),
+            ceiling,
+        )
+    cum_fin[FundingKind.ESF] = ceiling
+    period_fin[FundingKind.ESF] = ceiling - before
+    return at_rate
 
 
 def _appendix(entries: list[TimeSheetEntry]) -> list[TimeSheetLine]:

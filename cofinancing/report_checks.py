@@ -9,6 +9,8 @@
   ledger holds, never a balancing figure);
 * ``esf_rate_exceeded``: decided ESF amount or rate above the project's rate, or ESF
   received above the entitlement;
+* ``esf_above_decision``: the rate's share of the eligible cost is above the ESF amount
+  decided; the ESF row (and the income booked) stops at the decided amount;
 * ``public_support_above_cost_excluding_in_kind``: public support including in-kind above
   the eligible cost excluding in-kind, naming the programme period's rule;
 * ``in_kind_booked_as_cost``, ``owner_in_kind``, ``in_kind_without_source``: time sheets;
@@ -186,6 +188,19 @@ def _esf(report: ProjectReport, sources: list[FundingSource]) -> list[Finding]:
                     % {"s": source.decided_rate_percent, "p": project.esf_rate_percent},
                 )
             )
+    if report.esf.above_decision is not None:
+        findings.append(
+            Finding(
+                "esf_above_decision",
+                "warning",
+                _(
+                    "The eligible costs would entitle the project to %(r)s in ESF support at the "
+                    "decided rate, more than the %(d)s decided; only %(d)s is counted as "
+                    "financing and booked as income."
+                )
+                % {"r": report.esf.above_decision, "d": report.esf.entitled},
+            )
+        )
     if report.esf.received > report.esf.entitled:
         findings.append(
             Finding(

@@ -220,10 +220,23 @@ def _close_demo_years(users: dict[str, User], funds: dict[str, Fund]) -> None:
         )
         for year in DEMO_CLOSED_YEARS:
             fiscal_year = fiscal_year_for(date(year, 1, 1))
+            _accrue_co_financing(fiscal_year.end, users["treasurer"])
             for period in Period.objects.filter(fiscal_year=fiscal_year).order_by("start"):
                 close_period(period, users["treasurer"])
             year_end.prepare_year_end(fiscal_year, actor=users["treasurer"])
             year_end.approve_year_end(fiscal_year, actor=users["treasurer2"])
+
+
+def _accrue_co_financing(year_end: date, treasurer: User) -> None:
+    """Book the ESF income earned up to the year's end and not yet booked, as a treasurer does
+    before closing (the year-end refuses otherwise): for the demo, 2007's in-kind time."""
+    from cofinancing.esf_income import accrue_esf_income, esf_entitlement
+    from cofinancing.esf_ledger import esf_ledger
+    from cofinancing.models import Project
+
+    for project in Project.objects.filter(start__lte=year_end):
+        if esf_entitlement(project, year_end) != esf_ledger(project, up_to=year_end).recognised:
+            accrue_esf_income(project, actor=treasurer, up_to=year_end)
 
 
 #: For each target state, the steps after creation (name of a World-like step).

@@ -198,11 +198,6 @@ def test_grants_decided_before_accrual_are_booked_once_on_upgrade(world, fund):
         commitments.accrue_open_commitments(actor=world.officer)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review16: remapping the grants_payable role (LEDGER_ACCOUNTS) while decided "
-    "grants are open makes payouts debit the new account; the old liability is never settled",
-)
 def test_the_liability_per_fund_equals_the_open_commitments_after_the_chart_mapping_changes(
     world,  # type: ignore[no-untyped-def]
     fund,
@@ -223,11 +218,34 @@ def test_the_liability_per_fund_equals_the_open_commitments_after_the_chart_mapp
     )
 
     with override_settings(LEDGER_ACCOUNTS={"grants_payable": "2891"}):
-        if chart_problems():
-            return  # the remapping is refused while the old account holds open grants
+        assert chart_problems() == []  # 2890's open balance is settled where it was booked
         app = world.run(app, "schedule_payout", world.treasurer)
         world.send_payouts(app)
         world.run(app, "confirm_paid", world.treasurer)
 
     assert not Commitment.objects.filter(application=app, status=CommitmentStatus.OPEN).exists()
     assert (_on(fund, "2890"), _on(fund, "2891")) == (ZERO, ZERO)
+
+
+def test_a_role_whose_balance_only_its_service_settles_is_not_remapped_while_it_holds_money(
+    world, fund
+) -> None:  # type: ignore[no-untyped-def]
+    from django.test import override_settings
+
+    from accounting.chart import chart_problems
+    from accounting.models import Account, AccountType
+
+    Account.objects.create(number="1791", name="Upplupna ESF", type=AccountType.ASSET)
+    with override_settings(LEDGER_ACCOUNTS={"accrued_income": "1791"}):
+        assert chart_problems() == []  # nothing on 1790: free to move
+    ledger.post_voucher(
+        series=VoucherSeries.MANUAL,
+        text="Upplupen intakt test",
+        lines=[ledger.Line("1790", Decimal("100")), ledger.Line("3981", Decimal("-100"))],
+        actor=world.treasurer,
+    )
+    with override_settings(LEDGER_ACCOUNTS={"accrued_income": "1791"}):
+        assert chart_problems() == [
+            "accrued_income: mapped to 1791, but 1790 still holds 100.00; settle it (or move it "
+            "with a voucher) before remapping"
+        ]
