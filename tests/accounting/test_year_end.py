@@ -237,6 +237,18 @@ def test_the_treasurer_who_prepared_the_year_end_cannot_approve_it(world) -> Non
     assert YearEndClosing.objects.get(fiscal_year=fy).locked_at is None
 
 
+def test_an_administrator_neither_prepares_nor_approves_a_year_end(world) -> None:  # type: ignore[no-untyped-def]
+    """Two treasurers close a year: an administrator (who may book elsewhere) is not one."""
+    _book_year(world, 2023, "100000", "30000")
+    fy = _close_periods(world, 2023)
+    with pytest.raises(PermissionDenied, match="Only a treasurer may prepare"):
+        year_end.prepare_year_end(fy, actor=world.admin)
+    year_end.prepare_year_end(fy, actor=world.treasurer)
+    with pytest.raises(PermissionDenied, match="Only a treasurer may approve"):
+        year_end.approve_year_end(fy, actor=world.admin)
+    assert YearEndClosing.objects.get(fiscal_year=fy).locked_at is None
+
+
 def test_approving_a_closed_year_again_books_nothing_new(world) -> None:  # type: ignore[no-untyped-def]
     _book_year(world, 2023, "100000", "30000")
     closing = _close(world, 2023)
