@@ -386,14 +386,7 @@ def record_income(
         account = chart.account(kind)
     else:
         raise ValidationFailed(_("Choose what kind of income this is."))
-    reference = reference.strip().upper()
-    if not _REFERENCE.match(reference):
-        raise ValidationFailed(
-            _(
-                "The income reference must be a code with at least one digit (letters A-Z, "
-                "digits, - / . :), at most 40 characters; never a donor's name."
-            )
-        )
+    reference = checked_reference(reference)
     return post_voucher(
         series=VoucherSeries.INCOME,
         text=f"{_income_label(kind)} {fund.accounting_dimension} {reference}",
@@ -405,6 +398,19 @@ def record_income(
         date=date,
         audit_payload={"kind": kind, "fund": fund.code, "reference": reference},
     )
+
+
+def checked_reference(reference: str) -> str:
+    """A bank or payment reference as vouchers carry it: a code, never a name."""
+    reference = reference.strip().upper()
+    if not _REFERENCE.match(reference):
+        raise ValidationFailed(
+            _(
+                "The income reference must be a code with at least one digit (letters A-Z, "
+                "digits, - / . :), at most 40 characters; never a donor's name."
+            )
+        )
+    return reference
 
 
 def _income_label(kind: str) -> str:

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounting import chart
-from accounting.ledger import Line, post_voucher
+from accounting.ledger import Line, checked_reference, post_voucher
 from accounting.models import Dimension, DimensionObject, Voucher, VoucherSeries
 from audit.services import record_event
 from cofinancing.esf_ledger import ZERO, esf_ledger, last_income_date
@@ -156,11 +156,7 @@ def book_esf_receipt(
         money = parse_amount(amount, field=_("Amount")).amount
     except ValidationError as exc:
         raise ValidationFailed(exc.messages) from exc
-    reference = reference.strip().upper()
-    if not reference or len(reference) > 40 or not any(c.isdigit() for c in reference):
-        raise ValidationFailed(
-            _("The payment reference must be a code with at least one digit, at most 40 long.")
-        )
+    reference = checked_reference(reference)
     with transaction.atomic():
         Project.objects.select_for_update().get(pk=project.pk)
         books = esf_ledger(project)

@@ -195,3 +195,15 @@ def test_esf_income_accrued_never_exceeds_the_decided_esf_amount(world) -> None:
     assert esf_row.cumulative == D("1000.00") and esf_row.period == D("1000.00")
     assert "esf_above_decision" in {finding.code for finding in report.findings}
     assert accrue_esf_income(project, actor=world.treasurer, up_to=dt.date(2024, 9, 30)) is None
+
+
+def test_a_co_financing_payment_reference_is_a_code_never_a_name(world) -> None:  # type: ignore[no-untyped-def]
+    project = seed_cofinancing()
+    with pytest.raises(ValidationFailed, match="never a donor's name"):
+        receive_esf_payment(
+            project,
+            actor=world.treasurer,
+            amount="100",
+            date=dt.date(2007, 2, 1),
+            reference="Anna Andersson 2",
+        )
