@@ -12,6 +12,9 @@ allowed is an audit event, see ``accounting/reference_audit.py``):
 * a dimension's ``number`` once objects of it have postings;
 * a dimension object's ``dimension``, ``code`` and ``fund`` once postings reference it;
 * a fund's ``accounting_dimension`` once its dimension object has postings;
+* a fund's ``restricted_funds_account`` once a posting on that account carries the fund's
+  object (a new account would strand the balance: the next year's restricted opening reads
+  the fund's account, ``accounting/restricted_funds.py``);
 * a fiscal year's dates once it has vouchers, a period's dates and year once vouchers fall in
   it; a period that is closed or holds vouchers cannot be deleted (deleting a closed period
   would let the ledger recreate it open).
@@ -38,6 +41,8 @@ _MESSAGES = {
     "object": "the dimension object has postings: its dimension, code and fund cannot change",
     "fund": "the fund has postings on its accounting object: "
     "its accounting dimension cannot change",
+    "restricted": "the restricted funds account of the fund has postings with its "
+    "accounting object: the account cannot change",
     "year": "the fiscal year has vouchers: its dates cannot change",
     "period": "the period has vouchers: its dates and fiscal year cannot change",
     "period_delete": "a period that is closed or has vouchers cannot be deleted",
@@ -92,6 +97,18 @@ _GUARDS = [
         "EXISTS (SELECT 1 FROM accounting_posting p WHERE p.fund_object_id = o.id "
         "OR p.project_id = o.id OR p.cost_centre_id = o.id))",
         "fund",
+        "NEW",
+    ),
+    (
+        "fund_fund",
+        "fund_fund_restricted_funds_account_fixed",
+        "UPDATE OF restricted_funds_account",
+        "OLD.restricted_funds_account IS DISTINCT FROM NEW.restricted_funds_account",
+        "EXISTS (SELECT 1 FROM accounting_posting p "
+        "JOIN accounting_account a ON a.id = p.account_id "
+        "JOIN accounting_dimensionobject o ON o.id = p.fund_object_id "
+        "WHERE o.fund_id = OLD.id AND a.number = OLD.restricted_funds_account)",
+        "restricted",
         "NEW",
     ),
     (
@@ -168,6 +185,7 @@ _SQLITE_DROP = [
     "DROP TRIGGER IF EXISTS accounting_dimension_used_fixed",
     "DROP TRIGGER IF EXISTS accounting_dimensionobject_used_fixed",
     "DROP TRIGGER IF EXISTS fund_fund_accounting_dimension_fixed",
+    "DROP TRIGGER IF EXISTS fund_fund_restricted_funds_account_fixed",
     "DROP TRIGGER IF EXISTS accounting_fiscalyear_used_fixed",
     "DROP TRIGGER IF EXISTS accounting_period_used_fixed",
     "DROP TRIGGER IF EXISTS accounting_period_kept",
@@ -237,6 +255,18 @@ REFERENCE_GUARDS = TriggerSet("reference-data guards", _SQLITE, _SQLITE_DROP, _P
 
 def install(connection: Any) -> None:
     REFERENCE_GUARDS.install(connection)
+
+
+def uninstall_restricted_account_guard(connection: Any) -> None:
+    """Undo migration 0015 alone (the other guards stay, as migration 0008 installed them)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "DROP TRIGGER IF EXISTS fund_fund_restricted_funds_account_fixed ON fund_fund"
+            )
+            cursor.execute("DROP FUNCTION IF EXISTS fund_fund_restricted_funds_account_fixed()")
+        else:
+            cursor.execute("DROP TRIGGER IF EXISTS fund_fund_restricted_funds_account_fixed")
 
 
 def uninstall(connection: Any) -> None:

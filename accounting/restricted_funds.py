@@ -5,10 +5,14 @@ moved from balanserat kapital (``retained_capital``, 2067) to the fund's restric
 (``Fund.restricted_funds_account``, 2070-2072), and what the fund used in the year is
 released back, so the balance sheet shows what donors' restrictions still bind.
 
-Per fund and year: opening = the fund's restricted account at the year's start; gifts =
-income credited to the fund's object in the year; used = the fund's grant cost in the year
-(grants are booked when decided, so this follows the decisions); closing = max(0, opening +
-gifts - used); the transfer at year end is closing - opening.
+Per fund and year: opening = the fund's restricted account at the year's start; additions =
+what was booked on that account with the fund's object during the year outside series E (an
+opening balance entered with ``record_income(kind="restricted_capital")`` dated inside the
+year: restricted money that never passed through income); gifts = income credited to the
+fund's object in the year; used = the fund's grant cost in the year (grants are booked when
+decided, so this follows the decisions); closing = max(0, opening + additions + gifts - used);
+the transfer at year end is closing - (opening + additions), so that after it the fund's
+restricted account holds exactly the closing figure.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet, Sum
 
 from accounting import chart
-from accounting.models import AccountType, DimensionObject, FiscalYear, Posting
+from accounting.models import AccountType, DimensionObject, FiscalYear, Posting, VoucherSeries
 from fund.models import Fund
 from fund.money import quantize
 
@@ -31,23 +35,28 @@ class RestrictedFundRow:
     fund: Fund
     account: str
     opening: Decimal
+    additions: Decimal
     gifts: Decimal
     used: Decimal
 
     @property
     def closing(self) -> Decimal:
-        return max(ZERO, self.opening + self.gifts - self.used)
+        return max(ZERO, self.opening + self.additions + self.gifts - self.used)
 
     @property
     def transfer(self) -> Decimal:
-        """Positive: unused gifts move 2067 -> restricted; negative: released back to 2067."""
-        return self.closing - self.opening
+        """Positive: unused gifts move 2067 -> restricted; negative: released back to 2067.
+
+        Measured from what the restricted account already holds before the year-end
+        (opening + additions), so the account ends the year at the closing figure."""
+        return self.closing - (self.opening + self.additions)
 
     def as_figures(self) -> dict[str, str]:
         return {
             "fund": self.fund.code,
             "account": self.account,
             "opening": str(self.opening),
+            "additions": str(self.additions),
             "gifts": str(self.gifts),
             "used": str(self.used),
             "closing": str(self.closing),
@@ -56,7 +65,7 @@ class RestrictedFundRow:
 
 
 def restricted_funds(fiscal_year: FiscalYear) -> list[RestrictedFundRow]:
-    """One row per fund that has an accounting object (three queries, whatever the count)."""
+    """One row per fund that has an accounting object (five queries, whatever the count)."""
     objects = {
         obj.fund_id: obj.pk
         for obj in DimensionObject.objects.filter(fund__isnull=False).only("pk", "fund_id")
@@ -70,6 +79,13 @@ def restricted_funds(fiscal_year: FiscalYear) -> list[RestrictedFundRow]:
     opening = _per_object(
         Posting.objects.filter(restricted, voucher__date__lt=fiscal_year.start) if funds else None
     )
+    additions = _per_object(
+        Posting.objects.filter(restricted, voucher__fiscal_year=fiscal_year).exclude(
+            voucher__series=VoucherSeries.YEAR_END
+        )
+        if funds
+        else None
+    )
     in_year = Posting.objects.filter(
         fund_object_id__in=objects.values(), voucher__fiscal_year=fiscal_year
     )
@@ -80,6 +96,7 @@ def restricted_funds(fiscal_year: FiscalYear) -> list[RestrictedFundRow]:
             fund=fund,
             account=fund.restricted_funds_account,
             opening=-opening.get(objects[fund.pk], ZERO),
+            additions=-additions.get(objects[fund.pk], ZERO),
             gifts=-gifts.get(objects[fund.pk], ZERO),
             used=used.get(objects[fund.pk], ZERO),
         )

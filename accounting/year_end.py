@@ -67,7 +67,7 @@ class YearEndFigures:
 
     def for_audit(self) -> dict[str, Any]:
         """Amounts as numbers (the audit log takes codes and numbers, never text)."""
-        amounts = ("opening", "gifts", "used", "closing", "transfer")
+        amounts = ("opening", "additions", "gifts", "used", "closing", "transfer")
         return {
             "result": self.result,
             "transfers": [

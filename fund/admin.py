@@ -36,13 +36,19 @@ class FundAdmin(admin.ModelAdmin):
     search_fields = ("name", "code")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Fund | None = None) -> Any:
-        """The accounting object is fixed once it has postings (the database refuses it too):
-        changing it would leave the fund's booked money under another code."""
+        """The accounting object is fixed once it has postings, the restricted-funds account
+        once a posting on it carries the fund's object (the database refuses both too):
+        changing either would leave the fund's booked money under another code or account."""
         fields = tuple(super().get_readonly_fields(request, obj))
         # The accounting app's object for this fund, through its reverse accessor: the
         # registry does not import the ledger.
         accounting_object = getattr(obj, "dimension_object", None) if obj is not None else None
-        if accounting_object is not None and accounting_object.fund_postings.exists():
+        if obj is None or accounting_object is None:
+            return fields
+        postings = accounting_object.fund_postings
+        if postings.filter(account__number=obj.restricted_funds_account).exists():
+            return (*fields, "accounting_dimension", "restricted_funds_account")
+        if postings.exists():
             return (*fields, "accounting_dimension")
         return fields
 

@@ -5,6 +5,7 @@ Models hold data and invariants only; what happens to a case is in ``workflows``
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from django.conf import settings
@@ -63,6 +64,35 @@ class FundKind(models.TextChoices):
     GENERAL = "general", _("General support")
 
 
+def restricted_funds_account_problem(number: str) -> str | None:
+    """Why ``number`` cannot hold a fund's restricted funds (None: it can).
+
+    Donors' restricted money must sit on an equity account of its own: a bank account, or
+    balanserat kapital that the year-end moves money out of, would mix it with other money."""
+    from accounting import chart
+    from accounting.models import Account, AccountType
+
+    account = Account.objects.filter(number=number, active=True).first()
+    if account is None or account.type != AccountType.EQUITY:
+        return _(
+            "Account %(number)s is not an equity account of the chart: restricted funds are "
+            "kept on an equity account of their own (2070-2072 Ändamålsbestämda medel, or "
+            "the foundation's own account)."
+        ) % {"number": number}
+    other_roles = sorted(
+        role
+        for role, mapped in chart.mapping().items()
+        if mapped == number and role != "restricted_funds"
+    )
+    if other_roles:
+        return _(
+            "Account %(number)s %(name)s already books %(roles)s: restricted funds need an "
+            "account of their own (2070-2072 Ändamålsbestämda medel, or the foundation's own "
+            "account)."
+        ) % {"number": number, "name": account.name, "roles": ", ".join(other_roles)}
+    return None
+
+
 class Fund(models.Model):
     """A fund or programme; its rules are data, so variants need no copy of the machine."""
 
@@ -108,6 +138,23 @@ class Fund(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
+        """The restricted-funds account is checked as a field, so a form that shows it
+        read-only (fixed once used) does not re-judge it."""
+        errors: dict[str, list[str]] = {}
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.message_dict
+        if "restricted_funds_account" not in (exclude or ()) and (
+            "restricted_funds_account" not in errors
+        ):
+            problem = restricted_funds_account_problem(self.restricted_funds_account)
+            if problem:
+                errors["restricted_funds_account"] = [problem]
+        if errors:
+            raise ValidationError(errors)
 
     def clean(self) -> None:
         unknown = set(self.allowed_categories) - set(NeedCategory.values)

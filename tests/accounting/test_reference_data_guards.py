@@ -186,3 +186,51 @@ def test_periods_with_vouchers_keep_their_dates_and_a_closed_period_is_never_del
     ledger.close_period(Period.objects.get(start=dt.date(2021, 2, 1)), world.treasurer)
     with pytest.raises(IntegrityError, match="cannot be deleted"), transaction.atomic():
         _raw_update("DELETE FROM accounting_period WHERE start = %s", [dt.date(2021, 2, 1)])
+
+
+def test_a_funds_restricted_account_is_fixed_once_it_holds_the_funds_restricted_funds(world):
+    """Review of issue #16: once a posting on the fund's restricted account carries the fund's
+    object, changing the account would strand that balance (the next year's opening reads the
+    new account). Postings elsewhere with the fund's object leave it editable."""
+    client = _superuser_client()
+    page = client.get(f"/admin/fund/fund/{world.fund.pk}/change/").content.decode()
+    assert 'name="restricted_funds_account"' in page
+    ledger.record_income(
+        world.fund, "5000", kind="restricted_capital", actor=world.treasurer, reference="IB-1"
+    )
+
+    page = client.get(f"/admin/fund/fund/{world.fund.pk}/change/").content.decode()
+    assert 'name="restricted_funds_account"' not in page
+    with pytest.raises(IntegrityError, match="restricted funds account"), transaction.atomic():
+        Fund.objects.filter(pk=world.fund.pk).update(restricted_funds_account="2071")
+    world.fund.refresh_from_db()
+    assert world.fund.restricted_funds_account == "2070"
+    Fund.objects.filter(pk=world.fund.pk).update(name="Allmänt stöd (nytt namn)")
+    unused = cast(Fund, FundFactory(code="ny"))
+    Fund.objects.filter(pk=unused.pk).update(restricted_funds_account="2072")
+
+
+@pytest.mark.parametrize(
+    ("number", "problem"),
+    [
+        ("1930", "not an equity account"),
+        ("2067", "retained_capital"),
+        ("2069", "result_of_year"),
+        ("2099", "not an equity account"),
+    ],
+)
+def test_a_funds_restricted_account_must_be_an_equity_account_of_the_chart_of_its_own(
+    world, number, problem
+):
+    """Review of issue #16: a bank account or balanserat kapital as a fund's restricted
+    account would mix donors' restricted money with other money."""
+    from django.core.exceptions import ValidationError
+
+    fund = cast(Fund, FundFactory(code="ny"))
+    fund.restricted_funds_account = number
+    with pytest.raises(ValidationError, match=problem) as refused:
+        fund.clean_fields()
+    assert list(refused.value.message_dict) == ["restricted_funds_account"]
+    fund.clean_fields(exclude={"restricted_funds_account"})
+    fund.restricted_funds_account = "2071"
+    fund.clean_fields()

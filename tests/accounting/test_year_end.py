@@ -326,12 +326,6 @@ def test_the_year_end_waits_for_every_open_bank_exception(world) -> None:  # typ
         year_end.prepare_year_end(fy, actor=world.treasurer)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review16: restricted capital booked in the year (record_income kind "
-    "restricted_capital) is not counted in the restricted-funds row; what the fund used of "
-    "it is never released from 2070",
-)
 def test_restricted_funds_closing_equals_the_funds_restricted_account_after_year_end(world) -> None:  # type: ignore[no-untyped-def]
     """Hand-computed: 2023 opening balance of restricted funds 50 000 booked on 2023-01-02
     (1930 / 2070), no gifts, grants 30 000. Unused restricted funds at year end: 20 000, so
@@ -357,6 +351,13 @@ def test_restricted_funds_closing_equals_the_funds_restricted_account_after_year
     )
     fy = fiscal_year_for(dt.date(2023, 1, 1))
     [row] = [r for r in restricted_funds(fy) if r.fund == world.fund]
+    assert (row.opening, row.additions, row.gifts, row.used, row.transfer) == (
+        D("0.00"),
+        D("50000.00"),
+        D("0.00"),
+        D("30000.00"),
+        D("-30000.00"),
+    )
 
     _close(world, 2023)
 
@@ -368,11 +369,6 @@ def test_restricted_funds_closing_equals_the_funds_restricted_account_after_year
     assert (row.closing, restricted) == (D("20000.00"), D("20000.00"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review16: Fund.restricted_funds_account stays editable after a year-end transfer; "
-    "the next year's opening then reads the new account and the old balance is stranded",
-)
 def test_next_years_restricted_opening_equals_the_closed_years_restricted_closing(world) -> None:  # type: ignore[no-untyped-def]
     """2023: gift 100 000, grants 30 000 -> 70 000 moved to 2070. The fund's restricted
     account is then changed (the fund admin allows it): either the change is refused, or
@@ -391,3 +387,47 @@ def test_next_years_restricted_opening_equals_the_closed_years_restricted_closin
     fy = fiscal_year_for(dt.date(2024, 1, 1))
     [row] = [r for r in restricted_funds(fy) if r.fund.pk == world.fund.pk]
     assert row.opening == D("70000.00")
+
+
+def test_restricted_additions_in_the_year_have_their_own_column_on_the_page_and_in_the_command(
+    world,
+) -> None:  # type: ignore[no-untyped-def]
+    """Restricted capital booked in 2023 (50 000) and grants 30 000: the page and
+    ``manage.py year_end`` show the 50 000 as additions, apart from opening and gifts."""
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.signin import sign_in
+
+    record_income(
+        world.fund,
+        "50000",
+        kind="restricted_capital",
+        actor=world.treasurer,
+        reference="IB-2023-1",
+        date=dt.date(2023, 1, 2),
+    )
+    post_voucher(
+        series=VoucherSeries.MANUAL,
+        text="Bidrag 2023",
+        lines=[
+            Line("6710", D("30000"), fund=world.fund),
+            Line("1930", D("-30000"), fund=world.fund),
+        ],
+        actor=world.treasurer,
+        date=dt.date(2023, 5, 5),
+    )
+    page = sign_in(Client(), world.treasurer).get(reverse("web:year_end"), {"year": "2023"})
+    html = page.content.decode()
+    assert "Additions in the year (SEK)" in html and "50,000.00" in html
+
+    _close_periods(world, 2023)
+    out = StringIO()
+    call_command("year_end", "prepare", year=2023, user=world.treasurer.username, stdout=out)
+    code = world.fund.code
+    assert f"{code} 2070: 0.00 + 50000.00 + 0.00 - 30000.00 = 20000.00 (-30000.00)" in (
+        out.getvalue()
+    )

@@ -35,10 +35,16 @@ class Command(BaseCommand):
             closing = step(fiscal_year, actor=actor)
         except WorkflowError as exc:
             raise CommandError("\n".join(exc.messages)) from exc
+        self.stdout.write(
+            _(
+                "Restricted funds: fund account: opening + additions + gifts - used = closing "
+                "(transfer)"
+            )
+        )
         for row in restricted_funds(fiscal_year):
             self.stdout.write(
-                f"{row.fund.code} {row.account}: {row.opening} + {row.gifts} - {row.used} "
-                f"= {row.closing} ({row.transfer:+})"
+                f"{row.fund.code} {row.account}: {row.opening} + {row.additions} + {row.gifts} "
+                f"- {row.used} = {row.closing} ({row.transfer:+})"
             )
         if closing.is_locked:
             self.stdout.write(_("%(year)s is closed and locked.") % {"year": options["year"]})
