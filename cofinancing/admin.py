@@ -12,7 +12,14 @@ from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
 
-from cofinancing.models import BudgetLine, FundingSource, Partner, Project, TimeSheetEntry
+from cofinancing.models import (
+    BudgetLine,
+    EsfClaim,
+    FundingSource,
+    Partner,
+    Project,
+    TimeSheetEntry,
+)
 from cofinancing.resources import FORMATS, TimeSheetResource
 from cofinancing.services import import_time_sheets
 from config.uploads import validate_upload_size
@@ -103,3 +110,30 @@ class TimeSheetEntryAdmin(ExportMixin, admin.ModelAdmin):
             "problem": problem,
         }
         return TemplateResponse(request, "admin/cofinancing/import_time_sheets.html", context)
+
+
+@admin.register(EsfClaim)
+class EsfClaimAdmin(admin.ModelAdmin):
+    """Read only: claims are recorded by ``record_esf_claim`` (command ``esf_claim``) with
+    their audit event, and the database refuses UPDATE and DELETE."""
+
+    list_display = (
+        "project",
+        "number",
+        "period_from",
+        "period_to",
+        "submitted_on",
+        "amount",
+        "reference",
+        "recorded_at",
+    )
+    list_filter = ("project",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

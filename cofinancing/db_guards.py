@@ -6,6 +6,9 @@ them as in-kind co-financing, so an entry is never changed or deleted afterwards
 database refuses UPDATE and DELETE whatever writes to it (the admin offers neither). There
 is no correction path yet: a wrong entry would need a service that withdraws it together
 with its own audit event.
+
+ESF payment claims (``cofinancing.esf_claims``) are guarded the same way: a claim is what was
+sent to the co-financier, corrected only by a later claim.
 """
 
 from __future__ import annotations
@@ -49,9 +52,55 @@ _PG_DROP = [f"DROP TRIGGER IF EXISTS {TABLE}_fixed ON {TABLE}"]
 TIME_SHEET_GUARDS = TriggerSet("time-sheet guards", _SQLITE, _SQLITE_DROP, _PG, _PG_DROP)
 
 
+def _insert_only(table: str, message: str, function: str) -> TriggerSet:
+    """UPDATE and DELETE refused on ``table``, on both databases."""
+    ops = ("UPDATE", "DELETE")
+    sqlite = [
+        f"""
+        CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table}
+        BEGIN
+            SELECT RAISE(ABORT, '{message}');
+        END
+        """
+        for op in ops
+    ]
+    sqlite_drop = [f"DROP TRIGGER IF EXISTS {table}_no_{op.lower()}" for op in ops]
+    pg = [
+        f"""
+        CREATE OR REPLACE FUNCTION {function}() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION '{message}' USING ERRCODE = 'check_violation';
+        END $$
+        """,
+        f"""
+        CREATE TRIGGER {table}_fixed BEFORE UPDATE OR DELETE ON {table}
+        FOR EACH ROW EXECUTE FUNCTION {function}()
+        """,
+    ]
+    pg_drop = [f"DROP TRIGGER IF EXISTS {table}_fixed ON {table}"]
+    return TriggerSet(f"{table} guards", sqlite, sqlite_drop, pg, pg_drop)
+
+
+#: A payment claim is what was sent to the co-financier: corrected by a later claim only.
+ESF_CLAIM_GUARDS = _insert_only(
+    "cofinancing_esfclaim",
+    "a recorded ESF claim cannot be changed or deleted",
+    "cofinancing_esf_claim_fixed",
+)
+
+
 def install(connection: Any) -> None:
     TIME_SHEET_GUARDS.install(connection)
 
 
 def uninstall(connection: Any) -> None:
     TIME_SHEET_GUARDS.uninstall(connection)
+
+
+def install_claim_guards(connection: Any) -> None:
+    ESF_CLAIM_GUARDS.install(connection)
+
+
+def uninstall_claim_guards(connection: Any) -> None:
+    ESF_CLAIM_GUARDS.uninstall(connection)

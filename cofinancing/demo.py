@@ -12,6 +12,10 @@ ESF income is accrued at each year end (``cofinancing.esf_income``): 232 751.52 
 releases it; 338 994.32 stays receivable (1790). Over the whole project (time sheets to
 2007-09) the entitlement is 48 % of 1 672 471.50 = 802 786.32.
 
+Two payment claims (``cofinancing.esf_claims``) follow the accruals: claim 1 for 2005-09-01 -
+2005-12-31, 232 751.52, submitted 2006-02-15; claim 2 for 2006, 506 242.80, submitted
+2007-02-15. 738 994.32 is claimed; 2007's 63 792.00 is not claimed yet.
+
 ``seed_cofinancing()`` is idempotent: it does nothing when the project exists.
 """
 
@@ -27,6 +31,7 @@ from moneyed import Money
 from accounting import chart
 from accounting.ledger import Line, post_voucher
 from accounting.models import Account, AccountType, Dimension, DimensionObject
+from cofinancing.esf_claims import book_esf_claim
 from cofinancing.esf_income import book_esf_accrual, book_esf_receipt
 from cofinancing.models import (
     BudgetLine,
@@ -104,6 +109,14 @@ OWN_FINANCING = [("2006-06-30", "Egen insats projekt t.o.m. 2006-06", "289949.18
 #: ESF income: accrued at year ends, one payment received.
 ESF_ACCRUALS = [dt.date(2005, 12, 31), dt.date(2006, 12, 31)]
 ESF_PAYMENTS = [(dt.date(2006, 6, 10), "400000.00", "ESF-UTB-1")]
+
+#: Payment claims (period end, amount, submitted, reference) for the periods the demo accrues:
+#: 232 751.52 = the entitlement to 2005-12-31; 506 242.80 = 738 994.32 to 2006-12-31, less
+#: claim 1. Nothing is claimed yet for 2007 (63 792.00 entitled by the project's end).
+ESF_CLAIMS = [
+    (dt.date(2005, 12, 31), "232751.52", dt.date(2006, 2, 15), "ESF-ANS-1"),
+    (dt.date(2006, 12, 31), "506242.80", dt.date(2007, 2, 15), "ESF-ANS-2"),
+]
 
 #: (person, rate, hours a month, first month, last month) of the municipal partner.
 TIME_SHEETS = [
@@ -243,5 +256,15 @@ def _book_ledger(project: Project, actor: Any) -> None:
         )
     for up_to in ESF_ACCRUALS:
         events.append((up_to, 2, lambda d: book_esf_accrual(project, actor=actor, up_to=d)))
+    for period_to, amount, submitted, reference in ESF_CLAIMS:
+        events.append(
+            (
+                submitted,
+                3,
+                lambda d, t=period_to, a=amount, r=reference: book_esf_claim(
+                    project, actor=actor, period_to=t, amount=a, submitted_on=d, reference=r
+                ),
+            )
+        )
     for day, _order, book in sorted(events, key=lambda e: (e[0], e[1])):
         book(day)

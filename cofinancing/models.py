@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.validators import validate_loggable_code
@@ -300,3 +302,67 @@ class TimeSheetEntry(models.Model):
     @property
     def amount(self) -> Decimal:
         return quantize(self.hours * self.hourly_rate.amount)
+
+
+#: A claim's reference as the co-financier knows it: a code with a digit, never a name.
+CLAIM_REFERENCE = re.compile(r"^[A-Z0-9][A-Z0-9.:-]{0,39}$")
+
+
+def validate_claim_reference(value: str) -> None:
+    if not CLAIM_REFERENCE.match(value) or not any(c.isdigit() for c in value):
+        raise ValidationError(
+            _(
+                "The claim's reference must be a code (capital letters, digits, - . : and at "
+                "least one digit, e.g. ESF-ANS-3), never a name."
+            )
+        )
+    validate_loggable_code(value)
+
+
+class EsfClaim(models.Model):
+    """A payment claim to the co-financier (ansökan om utbetalning), as submitted.
+
+    Claims cover the project's period one after another without gaps or overlaps and are
+    never changed once recorded (the database refuses it): a controller corrects a claim in
+    the next one, so a correction is a later claim whose amount may be negative.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="esf_claims")
+    number = models.PositiveIntegerField(_("claim number"))
+    period_from = models.DateField(_("period from"))
+    period_to = models.DateField(_("period to"))
+    amount = money_field(_("amount claimed"))
+    submitted_on = models.DateField(_("submitted on"))
+    reference = models.CharField(
+        _("reference"), max_length=40, validators=[validate_claim_reference]
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+        help_text=_("Empty: recorded by the demo seed."),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["project", "number"]
+        verbose_name = _("ESF payment claim")
+        verbose_name_plural = _("ESF payment claims")
+        constraints = [
+            models.UniqueConstraint(fields=["project", "number"], name="esf_claim_number_once"),
+            models.UniqueConstraint(fields=["project", "period_to"], name="esf_claim_period_once"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="esf_claim_number_positive"),
+            models.CheckConstraint(
+                condition=Q(period_to__gte=F("period_from")), name="esf_claim_period_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(submitted_on__gt=F("period_to")),
+                name="esf_claim_submitted_after_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project.code} #{self.number} {self.period_from} - {self.period_to}"

@@ -15,7 +15,10 @@ Where the figures come from:
   cost row except participant costs and income (shown on the indirect row). Which cost
   models a project may use follows its programme period (``cofinancing.programmes``);
 * ESF: the entitlement, eligible cost x decided rate; the ESF section beside it splits it
-  into entitled, claimed (income accrued in the ledger), received and outstanding;
+  into entitled, claimed (the payment claims submitted by the report's end,
+  ``cofinancing.esf_claims``), received and outstanding (claimed - received), with the
+  income booked beside them - claims and money read up to the end asked for, even past the
+  project's end (the last claim is submitted after it);
 * public / private cash: grants and gifts credited to the project in the ledger;
 * public / private in-kind: time sheets, by the kind of the partner's in-kind source;
 * participant allowances: allowances paid to participants by others. A participant cost
@@ -103,20 +106,41 @@ class TimeSheetLine:
 
 
 @dataclass
+class ClaimLine:
+    """A payment claim to the co-financier, as submitted."""
+
+    number: int
+    period_from: dt.date
+    period_to: dt.date
+    submitted_on: dt.date
+    amount: Decimal
+    reference: str
+
+
+@dataclass
 class EsfStatus:
-    """ESF up to the report's end: what the costs entitle to, what was claimed (accrued as
-    income in the ledger), what came in, and what is still to come (negative: an advance)."""
+    """ESF up to the report's end: what the costs entitle to, what was claimed (the payment
+    claims submitted by then), what came in, and what is still to come on the claims
+    (negative: received ahead of the claims). The income booked is shown beside them: the
+    ledger accrues income as the costs arise, claimed or not."""
 
     entitled: Decimal
     claimed: Decimal
     received: Decimal
+    booked: Decimal = ZERO
     #: The rate's share of the eligible cost, when it is above the ESF amount decided (the
     #: entitlement is then the decided amount); None when the decision does not limit it.
     above_decision: Decimal | None = None
+    claims: list[ClaimLine] = field(default_factory=list)
 
     @property
     def outstanding(self) -> Decimal:
         return self.claimed - self.received
+
+    @property
+    def received_ahead(self) -> Decimal:
+        """Money received beyond what was claimed (an advance), else zero."""
+        return max(self.received - self.claimed, ZERO)
 
 
 @dataclass
@@ -380,7 +404,10 @@ def build_report(project: Project, date_from: dt.date, date_to: dt.date) -> Proj
         )
         for k in FundingKind
     ]
-    books = esf_ledger(project, end)
+    # claims and money for the project's last period come after its end: read them to the
+    # end asked for, not the end the period is clipped to
+    books = esf_ledger(project, date_to)
+    claims = _claims(project, date_to)
     entries = time_sheets(project, project.start, end)
     report = ProjectReport(
         project=project,
@@ -393,9 +420,11 @@ def build_report(project: Project, date_from: dt.date, date_to: dt.date) -> Proj
         time_sheets=_appendix([e for e in entries if e.month >= start.replace(day=1)]),
         esf=EsfStatus(
             entitled=cum_fin[FundingKind.ESF],
-            claimed=books.recognised,
+            claimed=sum((claim.amount for claim in claims), ZERO),
             received=books.received,
+            booked=books.recognised,
             above_decision=above_decision,
+            claims=claims,
         ),
         partners=_partners(project, sources, entries, start, cum_costs, cum_fin),
         rates=_rates(project, sources, entries),
@@ -425,6 +454,22 @@ def _cap_esf_at_decision(
     cum_fin[FundingKind.ESF] = ceiling
     period_fin[FundingKind.ESF] = ceiling - before
     return at_rate
+
+
+def _claims(project: Project, end: dt.date) -> list[ClaimLine]:
+    from cofinancing.esf_claims import claims_submitted
+
+    return [
+        ClaimLine(
+            number=claim.number,
+            period_from=claim.period_from,
+            period_to=claim.period_to,
+            submitted_on=claim.submitted_on,
+            amount=claim.amount.amount,
+            reference=claim.reference,
+        )
+        for claim in claims_submitted(project, end)
+    ]
 
 
 def _appendix(entries: list[TimeSheetEntry]) -> list[TimeSheetLine]:

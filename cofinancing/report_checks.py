@@ -11,6 +11,9 @@
   received above the entitlement;
 * ``esf_above_decision``: the rate's share of the eligible cost is above the ESF amount
   decided; the ESF row (and the income booked) stops at the decided amount;
+* ``esf_claim_behind`` (warning): the eligible costs of the claim periods already ended (up
+  to the latest claimed period's end or the last 31 December, whichever is later) entitle
+  the project to more than the claims submitted by the report's end;
 * ``public_support_above_cost_excluding_in_kind``: public support including in-kind above
   the eligible cost excluding in-kind, naming the programme period's rule;
 * ``in_kind_booked_as_cost``, ``owner_in_kind``, ``in_kind_without_source``: time sheets;
@@ -21,6 +24,8 @@
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.utils.translation import gettext as _
 
@@ -39,6 +44,7 @@ def validate(
         *_programme(report),
         *_balance(report),
         *_esf(report, sources),
+        *_claims_behind(report),
         *_public_support_cap(report),
         *_time_sheets(report, entries),
         *_hours_budget(report),
@@ -214,6 +220,49 @@ def _esf(report: ProjectReport, sources: list[FundingSource]) -> list[Finding]:
             )
         )
     return findings
+
+
+def claims_due_up_to(report: ProjectReport) -> dt.date | None:
+    """The end of the claim periods that have ended by the report's end: the latest claimed
+    period's end or the last year end (31 December) on or before the report's end, whichever
+    is later - a project claims at least once a year - clipped to the project's end; None
+    before a whole period has ended."""
+    project, end = report.project, report.date_to
+    year_end = dt.date(end.year, 12, 31) if end.month == 12 and end.day == 31 else None
+    year_end = year_end or dt.date(end.year - 1, 12, 31)
+    claimed = [c.period_to for c in report.esf.claims]
+    due = min(max([year_end, *claimed]), project.end)
+    return due if due >= project.start else None
+
+
+def _claims_behind(report: ProjectReport) -> list[Finding]:
+    from cofinancing.esf_income import esf_entitlement
+
+    due = claims_due_up_to(report)
+    if due is None:
+        return []
+    entitled = (
+        report.esf.entitled if due == report.date_to else esf_entitlement(report.project, due)
+    )
+    if entitled <= report.esf.claimed:
+        return []
+    return [
+        Finding(
+            "esf_claim_behind",
+            "warning",
+            _(
+                "The eligible costs up to %(d)s entitle the project to %(e)s in ESF support; "
+                "%(c)s is claimed by %(t)s: %(x)s is still to be claimed."
+            )
+            % {
+                "d": due.isoformat(),
+                "e": entitled,
+                "c": report.esf.claimed,
+                "t": report.date_to.isoformat(),
+                "x": entitled - report.esf.claimed,
+            },
+        )
+    ]
 
 
 def _public_support_cap(report: ProjectReport) -> list[Finding]:

@@ -1,8 +1,9 @@
 """The project report as CSV (sections one after another) or XLSX (a sheet a section).
 
-Sections: the report (cost rows, financing rows, the gap), ESF (entitled, claimed,
-received, outstanding), partners (cash costs, hours in kind against the budgeted hours,
-their value), hourly rates (rate, basis, hours, market rate), time sheets, validations.
+Sections: the report (cost rows, financing rows, the gap), ESF (entitled, claimed, income
+booked, received, outstanding, received ahead of claims; then the payment claims), partners
+(cash costs, hours in kind against the budgeted hours, their value), hourly rates
+(rate, basis, hours, market rate), time sheets, validations.
 No column mixes SEK and percent.
 
 The time-sheet appendix names a person by pseudonymous id only, and a partner by its
@@ -31,6 +32,8 @@ REPORT_COLUMNS = [
     "share_of_financing_percent",
 ]
 ESF_COLUMNS = ["row", "amount_sek"]
+#: The payment claims submitted by the report's end, below the ESF figures on the same sheet.
+CLAIM_COLUMNS = ["claim", "period_from", "period_to", "submitted_on", "amount_sek", "reference"]
 PARTNER_COLUMNS = [
     "partner",
     "partner_role",
@@ -83,10 +86,23 @@ def esf_rows(report: ProjectReport) -> Iterator[list[Any]]:
     esf = report.esf
     yield ["entitled", esf.entitled]
     yield ["claimed", esf.claimed]
+    yield ["income_booked", esf.booked]
     yield ["received", esf.received]
     yield ["outstanding", esf.outstanding]
+    yield ["received_ahead_of_claims", esf.received_ahead]
     yield ["public_support_including_in_kind", report.public_support]
     yield ["eligible_cost_excluding_in_kind", report.eligible_excluding_in_kind]
+    yield []
+    yield CLAIM_COLUMNS
+    for claim in esf.claims:
+        yield [
+            claim.number,
+            f"{claim.period_from:%Y-%m-%d}",
+            f"{claim.period_to:%Y-%m-%d}",
+            f"{claim.submitted_on:%Y-%m-%d}",
+            claim.amount,
+            claim.reference,
+        ]
 
 
 def partner_rows(report: ProjectReport) -> Iterator[list[Any]]:
