@@ -1,0 +1,144 @@
+"""Review 16b: ESF claims, cost corrections and the ESF income driven as sequences.
+
+Hand-computed on the seed (cofinancing/demo.py, see tests/cofinancing/test_esf_claims.py):
+rate 48 %, project 2005-09-01 - 2007-12-31, claims 1 + 2 = 738 994.32 (to 2006-12-31),
+entitlement to 2007-06-30 = 48 % of 1 640 971.50 = 787 666.32, to the end 802 786.32.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal as D
+
+import pytest
+from django.test import override_settings
+
+from accounting.ledger import reverse_voucher
+from accounting.models import Account, AccountType, Voucher
+from cofinancing.demo import seed_cofinancing
+from cofinancing.esf_claims import record_esf_claim
+from cofinancing.esf_income import accrue_esf_income, esf_entitlement
+from cofinancing.esf_ledger import esf_ledger
+from cofinancing.models import EsfClaim, Project
+from cofinancing.report import build_report
+from workflows.exceptions import ValidationFailed
+
+pytestmark = pytest.mark.django_db
+
+WHOLE = (dt.date(2005, 9, 1), dt.date(2007, 12, 31))
+
+
+@pytest.fixture
+def project() -> Project:
+    return seed_cofinancing()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="review16b: the report flags ESF received above the entitlement, never claims above it",
+)
+def test_claims_above_the_entitlement_after_a_cost_correction_are_an_error_in_the_report(
+    project: Project,
+    world,  # type: ignore[no-untyped-def]
+) -> None:
+    """Claims 1 + 2 ask for 738 994.32. The 2006 salaries (7010 400 000 + 7510 125 680 =
+    525 680, indirect 15 % = 78 852) are then found ineligible and reversed on 2007-03-31:
+    the eligible cost to 2007-06-30 is 1 640 971.50 - 604 532 = 1 036 439.50, entitling to
+    48 % = 497 490.96. The project has claimed 241 503.36 more than its costs entitle it to;
+    an ESF controller would refuse a report that does not say so."""
+    salaries = Voucher.objects.get(text="Löner jan-apr 2006 projekt")
+    reverse_voucher(salaries, world.treasurer, date=dt.date(2007, 3, 31))
+    assert esf_entitlement(project, dt.date(2007, 6, 30)) == D("497490.96")
+
+    report = build_report(project, dt.date(2007, 1, 1), dt.date(2007, 6, 30))
+
+    assert (report.esf.entitled, report.esf.claimed) == (D("497490.96"), D("738994.32"))
+    assert [f for f in report.errors if "241503.36" in f.message], report.findings
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="review16b: no claim can follow one that reaches the project's end, so the final "
+    "claim can never be corrected",
+)
+def test_the_final_claim_is_corrected_in_a_later_claim(project: Project, world) -> None:  # type: ignore[no-untyped-def]
+    """Claim 3 asks for the rest, 63 792.00, up to the project's end (802 786.32 in all).
+    The controller then disallows 1 000.00: "a correction is a later claim whose amount may be
+    negative" (esf_claims.py) - but every later claim must end after 2007-12-31 and not after
+    the project's end, and a claim for the same period is "already recorded"."""
+    record_esf_claim(
+        project,
+        actor=world.treasurer,
+        period_to=dt.date(2007, 12, 31),
+        amount="63792.00",
+        submitted_on=dt.date(2008, 2, 15),
+        reference="ESF-ANS-3",
+    )
+    try:
+        record_esf_claim(
+            project,
+            actor=world.treasurer,
+            period_to=dt.date(2007, 12, 31),
+            amount="-1000.00",
+            submitted_on=dt.date(2008, 6, 1),
+            reference="ESF-ANS-4",
+        )
+    except ValidationFailed as refused:  # the refusal is the defect shown
+        raise AssertionError(f"the correction was refused: {refused}") from refused
+
+    assert EsfClaim.objects.filter(project=project).count() == 4
+    assert build_report(project, *WHOLE).esf.claimed == D("801786.32")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="review16b: a correction dated after the project's end is outside the eligibility "
+    "window, so a cost disallowed at the final audit never lowers the ESF entitlement",
+)
+def test_a_cost_disallowed_after_the_projects_end_lowers_the_esf_entitlement(
+    project: Project,
+    world,  # type: ignore[no-untyped-def]
+) -> None:
+    """The 2006 evaluation consultant (6550, 85 000, no indirect share) is disallowed at the
+    final audit in 2008; the years 2005-2007 being closed, the reversal is dated 2008-03-31.
+    Entitlement at the end: 48 % of (1 672 471.50 - 85 000) = 761 986.32, not 802 786.32,
+    and the income accrued to the end follows it."""
+    consultant = Voucher.objects.get(text="Konsult utvärdering projekt")
+    reverse_voucher(consultant, world.treasurer, date=dt.date(2008, 3, 31))
+
+    assert esf_entitlement(project, project.end) == D("761986.32")
+    report = build_report(project, *WHOLE)
+    assert report.total_cost.cumulative == D("1587471.50")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="review16b: esf_ledger reads income on the account grant_eu maps to now; a remapped "
+    "grant_eu books all ESF income again",
+)
+def test_remapping_the_esf_income_account_does_not_book_the_income_again(
+    project: Project,
+    world,  # type: ignore[no-untyped-def]
+) -> None:
+    """738 994.32 is accrued on 3981 to 2006-12-31. The installation maps ``grant_eu`` to
+    its own 3980 (chart.py: "changes where new vouchers go, never what is booked"). Accruing
+    to 2007-06-30 must book 48 672.00 (787 666.32 - 738 994.32), not 787 666.32 again - or the
+    remap is reported by ``chart_problems`` before anything is booked."""
+    from accounting.chart import chart_problems
+
+    Account.objects.create(number="3980", name="EU-bidrag (egen)", type=AccountType.INCOME)
+    with override_settings(LEDGER_ACCOUNTS={"grant_eu": "3980"}):
+        if chart_problems():
+            return  # refused before booking: the defect is gone
+        voucher = accrue_esf_income(project, actor=world.treasurer, up_to=dt.date(2007, 6, 30))
+        assert voucher is not None
+        income = sum(
+            (p.amount.amount for p in voucher.postings.all() if p.account.number == "3980"),
+            D("0"),
+        )
+        assert income == D("-48672.00")
+    assert esf_ledger(project).recognised == D("787666.32")
