@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounting.exports.cli import actor_for, parse_date
 from cofinancing.esf_income import accrue_esf_income, receive_esf_payment
+from cofinancing.selectors import voucher_summary
 from cofinancing.services import get_project
 from workflows.exceptions import WorkflowError
 
@@ -65,9 +66,3 @@ class Command(BaseCommand):
         except WorkflowError as exc:
             raise CommandError("\n".join(exc.messages)) from exc
         self.stdout.write(message)
-
-
-def voucher_summary(voucher: Any) -> str:
-    """The voucher's number and its debit total: what a treasurer checks in the ledger."""
-    debit = sum((p.amount.amount for p in voucher.postings.all() if p.amount.amount > 0), 0)
-    return f"{voucher.series}{voucher.number} {voucher.date:%Y-%m-%d} ({debit:.2f})"
