@@ -1,4 +1,5 @@
-"""Let the test runner empty the append-only tables (audit, ledger) between transactional tests.
+"""Let the test runner empty the append-only tables (audit, ledger, time sheets, ESF claims)
+between transactional tests.
 
 ``transactional_db`` tests end with Django's flush (DELETE on SQLite, TRUNCATE on
 PostgreSQL), which the audit triggers refuse, as they should. Only here, in the test runner,
@@ -18,15 +19,20 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 def _flush_past_audit_triggers() -> Iterator[None]:
     from accounting import db_guards
     from audit import triggers
+    from cofinancing import db_guards as cofinancing_guards
 
     original = BaseDatabaseOperations.execute_sql_flush
 
     def execute_sql_flush(self: BaseDatabaseOperations, sql_list: Any) -> None:
         triggers.drop(self.connection)
         db_guards.uninstall(self.connection)
+        cofinancing_guards.uninstall(self.connection)
+        cofinancing_guards.uninstall_claim_guards(self.connection)
         try:
             original(self, sql_list)
         finally:
+            cofinancing_guards.install_claim_guards(self.connection)
+            cofinancing_guards.install(self.connection)
             db_guards.install(self.connection)
             triggers.install(self.connection)
 

@@ -275,3 +275,50 @@ class BatchForm(forms.Form):
         cast(forms.ChoiceField, self.fields["orders"]).choices = [
             (str(pk), f"PO-{pk}") for pk in waiting
         ]
+
+
+# --------------------------------------------------------------------------------------
+# Co-financing (the treasurer's page): the services parse amounts and references and word
+# the refusals; the forms only check that the dates are dates.
+# --------------------------------------------------------------------------------------
+
+
+def _date_field(label: Any, **kwargs: Any) -> forms.DateField:
+    return forms.DateField(
+        label=label, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **kwargs
+    )
+
+
+class _ProjectForm(forms.Form):
+    project = forms.CharField(max_length=20, widget=forms.HiddenInput)
+
+
+class EsfAccrualForm(_ProjectForm):
+    up_to = _date_field(_("Accrue income up to"))
+
+
+class EsfReceiptForm(_ProjectForm):
+    amount = forms.CharField(label=_("Amount received (SEK)"), max_length=20)
+    date = _date_field(_("Date received"))
+    reference = forms.CharField(label=_("Payment reference"), max_length=40)
+
+
+class EsfClaimForm(_ProjectForm):
+    period_to = _date_field(_("Claim covers costs up to"))
+    amount = forms.CharField(label=_("Amount claimed (SEK)"), max_length=20)
+    submitted_on = _date_field(_("Date submitted"))
+    reference = forms.CharField(label=_("Claim reference"), max_length=40)
+
+
+class CofinancingReportForm(forms.Form):
+    """The project report for a period, as a file (a GET: nothing changes but the log)."""
+
+    project = forms.ChoiceField(label=_("Project"))
+    date_from = _date_field(_("From date"))
+    date_to = _date_field(_("To date"))
+    fmt = forms.ChoiceField(label=_("Format"), choices=[("xlsx", "Excel (xlsx)"), ("csv", "CSV")])
+    draft = forms.BooleanField(label=_("Draft: write it even though a check fails"), required=False)
+
+    def __init__(self, *args: Any, projects: Iterable[str] = (), **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["project"]).choices = [(c, c) for c in projects]

@@ -3,7 +3,17 @@ for every one of them."""
 
 from django.urls import path
 
-from web.views import audit, auth, case_access, cases, dashboard, exports, ombud, treasury
+from web.views import (
+    audit,
+    auth,
+    case_access,
+    cases,
+    cofinancing,
+    dashboard,
+    exports,
+    ombud,
+    treasury,
+)
 
 app_name = "web"
 
@@ -55,6 +65,13 @@ urlpatterns = [
     path("treasury/exceptions/resolve/", treasury.resolve_exception, name="bank_exception_resolve"),
     path("treasury/year-end/", treasury.year_end_view, name="year_end"),
     path("treasury/year-end/<str:step>/", treasury.year_end_step, name="year_end_step"),
+    path("treasury/cofinancing/", cofinancing.cofinancing_view, name="cofinancing"),
+    path("treasury/cofinancing/report/", cofinancing.cofinancing_report, name="cofinancing_report"),
+    path(
+        "treasury/cofinancing/book/<str:action>/",
+        cofinancing.cofinancing_action,
+        name="cofinancing_action",
+    ),
     path("treasury/exports/", exports.exports, name="exports"),
     path("treasury/exports/<uuid:pk>/", exports.export_job, name="export_job"),
     path(

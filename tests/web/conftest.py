@@ -80,5 +80,6 @@ def page_arguments(app: Any, item: Any, batch: Any, job: Any) -> dict[str, dict[
         "batch": {"pk": batch.pk},
         "batch_action": {"pk": batch.pk, "action": "approve"},
         "year_end_step": {"step": "prepare"},
+        "cofinancing_action": {"action": "accrue"},
         "payee": {"pk": batch.orders.values_list("payee_id", flat=True)[0]},
     }
