@@ -204,7 +204,7 @@ def run() -> list[Result | Growth]:
         Result(f"batch + export, {COUNT:,} payments", batching + exporting, "s", target="< 5 s"),
         Result("pain.001 size", len(content) / 1e6, "MB"),
         Result(
-            f"confirm {CONFIRMED} payments (voucher 6710/1930, commitment, case to paid)",
+            f"confirm {CONFIRMED} payments (voucher 2890/1930, commitment, case to paid)",
             confirming / CONFIRMED * 1000,
             "ms per payment",
         ),

@@ -6,10 +6,15 @@ positive. Costs: every posting on an expense account, by function:
 
 1. its cost centre (dimension 1, seeded by the ledger): ``100`` purpose (ändamål), ``200``
    fundraising (insamling), ``300`` administration;
-2. without a cost centre: grants and gifts given (6710, 6993) and anything booked on a
-   co-financed project (dimension 6) are purpose;
+2. without a cost centre: grants decided to beneficiaries (every posting of a series D
+   voucher — cost when decided, its reversal when released — whatever account the chart maps
+   ``grants_paid`` to), grants and gifts given (the role ``grants_paid``, 6710, 6993) and
+   anything booked on a co-financed project (dimension 6) are purpose;
 3. everything else without a cost centre is administration - an unallocated cost never
    raises the purpose share.
+
+The year-end's vouchers (series E) are left out: the result voucher moves the year's result
+through ``year_result`` (8999) and is neither income nor cost.
 """
 
 from __future__ import annotations
@@ -20,12 +25,14 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
+from accounting import chart
 from accounting.exports import ExportRefused
-from accounting.models import AccountType, Posting
+from accounting.models import AccountType, Posting, VoucherSeries
 from fund.money import CURRENCY, quantize
 
 PURPOSE, FUNDRAISING, ADMINISTRATION = "purpose", "fundraising", "administration"
 COST_CENTRE_FUNCTION = {"100": PURPOSE, "200": FUNDRAISING, "300": ADMINISTRATION}
+#: Always purpose without a cost centre (besides the account ``grants_paid`` maps to).
 PURPOSE_ACCOUNTS = frozenset({"6710", "6993"})
 PURPOSE_MINIMUM = Decimal("75")
 ZERO = Decimal("0.00")
@@ -62,20 +69,33 @@ class Ratios:
         return flags
 
 
-def function_of(account: str, cost_centre: str | None, project: int | None) -> str:
+def function_of(
+    account: str, cost_centre: str | None, project: int | None, series: str | None = None
+) -> str:
     if cost_centre in COST_CENTRE_FUNCTION:
         return COST_CENTRE_FUNCTION[cost_centre]
-    if account in PURPOSE_ACCOUNTS or project is not None:
+    if series == VoucherSeries.GRANTS or project is not None:
+        return PURPOSE
+    if account in PURPOSE_ACCOUNTS or account == chart.account("grants_paid"):
         return PURPOSE
     return ADMINISTRATION
 
 
 def insamling_ratios(year: int) -> Ratios:
-    postings = Posting.objects.filter(voucher__fiscal_year__start__year=year).order_by()
+    postings = (
+        Posting.objects.filter(voucher__fiscal_year__start__year=year)
+        .exclude(voucher__series=VoucherSeries.YEAR_END)
+        .order_by()
+    )
     rows = (
         postings.filter(account__type__in=(AccountType.INCOME, AccountType.EXPENSE))
         .values(
-            "account__number", "account__type", "cost_centre__code", "project", "amount_currency"
+            "account__number",
+            "account__type",
+            "cost_centre__code",
+            "project",
+            "voucher__series",
+            "amount_currency",
         )
         .annotate(total=Sum("amount"))
         .values_list(
@@ -83,13 +103,14 @@ def insamling_ratios(year: int) -> Ratios:
             "account__type",
             "cost_centre__code",
             "project",
+            "voucher__series",
             "amount_currency",
             "total",
         )
     )
     income = ZERO
     costs = {PURPOSE: ZERO, FUNDRAISING: ZERO, ADMINISTRATION: ZERO}
-    for account, kind, cost_centre, project, currency, total in rows:
+    for account, kind, cost_centre, project, series, currency, total in rows:
         if currency != CURRENCY:
             raise ExportRefused(
                 _("Postings in %(c)s found; the ratios are computed in SEK only.") % {"c": currency}
@@ -97,5 +118,5 @@ def insamling_ratios(year: int) -> Ratios:
         if kind == AccountType.INCOME:
             income -= quantize(total)
         else:
-            costs[function_of(account, cost_centre, project)] += quantize(total)
+            costs[function_of(account, cost_centre, project, series)] += quantize(total)
     return Ratios(year=year, income=income, costs=costs)

@@ -30,12 +30,6 @@ pytestmark = pytest.mark.django_db
 D = Decimal
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="review16b: the ratios count every expense account, the year-end's 8999 result "
-    "posting included, as an administration cost",
-)
 def test_the_90_konto_ratios_of_a_closed_year_do_not_count_its_result_as_a_cost(world) -> None:  # type: ignore[no-untyped-def]
     """Closing 2023 books its surplus 69 500 on 8999 (an expense account) against 2069. The
     90-konto ratios must not change: administration stays 500 (0.50 %), not 70 000 (70 %).
@@ -52,11 +46,6 @@ def test_the_90_konto_ratios_of_a_closed_year_do_not_count_its_result_as_a_cost(
     assert after.percent("administration") == D("0.50")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="review16b: ratios.PURPOSE_ACCOUNTS is 6710/6993, not the chart role grants_paid",
-)
 def test_grants_on_a_remapped_grants_paid_account_are_purpose_costs_in_the_90_konto_ratios(
     world,  # type: ignore[no-untyped-def]
 ) -> None:
