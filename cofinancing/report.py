@@ -38,7 +38,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 
 from accounting.models import Dimension, Posting
@@ -238,11 +238,16 @@ def _total(key: str, label: str, rows: list[Row]) -> Row:
 
 def _ledger(project: Project, start: dt.date, end: dt.date) -> dict[str, Decimal]:
     """Per cost category / financing row: the postings' sum (debit +, credit -)."""
+    in_range = Q(voucher__date__range=(start, end))
+    if end >= project.end:
+        # A cost corrected after the project ended (the final audit disallows it, the years
+        # are closed) has no later period to fall in: its reversal counts with the original.
+        in_range |= Q(voucher__date__gt=end, voucher__reverses__date__range=(start, end))
     rows = (
         Posting.objects.filter(
+            in_range,
             project__dimension__number=Dimension.PROJECT,
             project__code=project.code,
-            voucher__date__range=(start, end),
         )
         .order_by()
         .values("account__number", "amount_currency")

@@ -9,6 +9,8 @@
   ledger holds, never a balancing figure);
 * ``esf_rate_exceeded``: decided ESF amount or rate above the project's rate, or ESF
   received above the entitlement;
+* ``esf_claimed_above_entitlement``: the claims submitted ask for more than the eligible
+  costs entitle the project to (after a cost was corrected downwards);
 * ``esf_above_decision``: the rate's share of the eligible cost is above the ESF amount
   decided; the ESF row (and the income booked) stops at the decided amount;
 * ``esf_claim_behind`` (warning): the eligible costs of the claim periods already ended (up
@@ -205,6 +207,22 @@ def _esf(report: ProjectReport, sources: list[FundingSource]) -> list[Finding]:
                     "financing and booked as income."
                 )
                 % {"r": report.esf.above_decision, "d": report.esf.entitled},
+            )
+        )
+    if report.esf.claimed > report.esf.entitled:
+        findings.append(
+            Finding(
+                "esf_claimed_above_entitlement",
+                "error",
+                _(
+                    "ESF claimed (%(c)s) is above what the eligible costs entitle the project to "
+                    "(%(e)s): %(over)s too much, to be corrected in the next claim."
+                )
+                % {
+                    "c": report.esf.claimed,
+                    "e": report.esf.entitled,
+                    "over": report.esf.claimed - report.esf.entitled,
+                },
             )
         )
     if report.esf.received > report.esf.entitled:

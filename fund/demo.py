@@ -183,13 +183,13 @@ def _money_and_payees(
 #: so that closing 2006 moves the unused 87 600 to Barnfonden's restricted account (2071).
 DEMO_2006_GIFT = Decimal("150000.00")
 DEMO_2006_USED = Decimal("62400.00")
-#: 2007 holds only the disposition of 2006's result (booked on its first day); closed too, so
-#: that the demo's only open year is the current one.
-DEMO_CLOSED_YEARS = (2005, 2006, 2007)
+#: 2007 holds the disposition of 2006's result and the last ESF accrual, 2008 the disposition
+#: of 2007's result: both closed too, so that the demo's only open year is the current one.
+DEMO_CLOSED_YEARS = (2005, 2006, 2007, 2008)
 
 
 def _close_demo_years(users: dict[str, User], funds: dict[str, Fund]) -> None:
-    """Close 2005-2007 as two treasurers would (periods, prepare, approve); once only."""
+    """Close 2005-2008 as two treasurers would (periods, prepare, approve); once only."""
     from accounting import year_end
     from accounting.ledger import Line, close_period, fiscal_year_for, post_voucher
     from accounting.models import Period, YearEndClosing

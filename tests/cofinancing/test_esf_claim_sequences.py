@@ -33,11 +33,6 @@ def project() -> Project:
     return seed_cofinancing()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="review16b: the report flags ESF received above the entitlement, never claims above it",
-)
 def test_claims_above_the_entitlement_after_a_cost_correction_are_an_error_in_the_report(
     project: Project,
     world,  # type: ignore[no-untyped-def]
@@ -92,12 +87,6 @@ def test_the_final_claim_is_corrected_in_a_later_claim(project: Project, world) 
     assert build_report(project, *WHOLE).esf.claimed == D("801786.32")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="review16b: a correction dated after the project's end is outside the eligibility "
-    "window, so a cost disallowed at the final audit never lowers the ESF entitlement",
-)
 def test_a_cost_disallowed_after_the_projects_end_lowers_the_esf_entitlement(
     project: Project,
     world,  # type: ignore[no-untyped-def]

@@ -10,12 +10,6 @@ from accounting.models import FiscalYear, Period, YearEndClosing
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="review16b: closing 2007 books the disposition of its result on 2008-01-01, which "
-    "opens fiscal year 2008 with 12 open periods that accept vouchers",
-)
 def test_the_demo_leaves_the_current_year_its_only_open_one() -> None:
     """fund/demo.py: "closed too, so that the demo's only open year is the current one". A
     year before the current one with open periods takes vouchers registered today - what the

@@ -79,7 +79,7 @@ def test_the_demos_2026_sie_files_pass_the_strict_check_and_2006_is_closed(
         assert parsed.kptyp == "BAS2026"
 
     closings = YearEndClosing.objects.filter(locked_at__isnull=False)
-    assert sorted(c.fiscal_year.start.year for c in closings) == [2005, 2006, 2007]
+    assert sorted(c.fiscal_year.start.year for c in closings) == [2005, 2006, 2007, 2008]
     # 150 000 given to Barnfonden in 2006, 62 400 of it granted: 87 600 kept on 2071.
     transfer = Voucher.objects.get(
         fiscal_year__start__year=2006, series="E", text__startswith="Ändamålsbestämda"
