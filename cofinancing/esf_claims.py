@@ -82,11 +82,22 @@ def book_esf_claim(
     reference = _reference(reference)
     with transaction.atomic():
         project = Project.objects.select_for_update().get(pk=project.pk)
-        same_period = EsfClaim.objects.filter(project=project, period_to=period_to).first()
-        if same_period is not None:
-            return _same_claim_again(same_period, money, submitted_on, reference)
+        same = EsfClaim.objects.filter(project=project, reference=reference).first()
+        if same is None:
+            same = EsfClaim.objects.filter(
+                project=project, period_to=period_to, period_to__lt=project.end
+            ).first()
+        if same is not None:
+            return _same_claim_again(same, money, submitted_on, reference, period_to)
         previous = EsfClaim.objects.filter(project=project).order_by("-number").first()
-        period_from = project.start if previous is None else previous.period_to + dt.timedelta(1)
+        if previous is not None and previous.period_to == period_to == project.end:
+            # The final claim is corrected by a later claim over the same, final period: no
+            # later period exists to carry the correction.
+            period_from = previous.period_from
+        else:
+            period_from = (
+                project.start if previous is None else previous.period_to + dt.timedelta(1)
+            )
         _check_period(project, previous, period_from, period_to)
         _check_submitted(previous, period_to, submitted_on)
         claimed = claimed_to_date(project) + money
@@ -146,12 +157,13 @@ def _reference(value: str) -> str:
 
 
 def _same_claim_again(
-    claim: EsfClaim, amount: Decimal, submitted_on: dt.date, reference: str
+    claim: EsfClaim, amount: Decimal, submitted_on: dt.date, reference: str, period_to: dt.date
 ) -> EsfClaim:
-    if (claim.amount.amount, claim.submitted_on, claim.reference) == (
+    if (claim.amount.amount, claim.submitted_on, claim.reference, claim.period_to) == (
         amount,
         submitted_on,
         reference,
+        period_to,
     ):
         return claim
     raise ValidationFailed(

@@ -353,7 +353,12 @@ class EsfClaim(models.Model):
         verbose_name_plural = _("ESF payment claims")
         constraints = [
             models.UniqueConstraint(fields=["project", "number"], name="esf_claim_number_once"),
-            models.UniqueConstraint(fields=["project", "period_to"], name="esf_claim_period_once"),
+            # A claim's reference names it: the same reference again is the same claim.
+            # (Not one claim per period end: the final claim is corrected by a later claim
+            # over the same, final period.)
+            models.UniqueConstraint(
+                fields=["project", "reference"], name="esf_claim_reference_once"
+            ),
             models.CheckConstraint(condition=Q(number__gte=1), name="esf_claim_number_positive"),
             models.CheckConstraint(
                 condition=Q(period_to__gte=F("period_from")), name="esf_claim_period_order"
