@@ -61,8 +61,11 @@ FINANCING_ROLES: dict[str, str] = {
 
 
 def financing_accounts() -> dict[str, str]:
-    """Account number -> financing row, through this installation's chart mapping."""
-    return {chart.account(role): str(row) for role, row in FINANCING_ROLES.items()}
+    """Account number -> financing row, through this installation's chart mapping: every
+    account a financing role has booked on (one query), so that income booked before a remap
+    stays financing and does not turn into "less income" that lowers the eligible cost."""
+    accounts = chart.role_accounts()
+    return {number: str(row) for role, row in FINANCING_ROLES.items() for number in accounts[role]}
 
 
 def classify(account: str) -> str | None:
