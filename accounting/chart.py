@@ -9,15 +9,25 @@ documented in ``docs/accounting.md``.
 
 A role mapped to an account that is missing from the chart, inactive or of the wrong type is a
 configuration error (``chart_problems``; ``check_production`` refuses to start with one).
-Changing the mapping changes where *new* vouchers go, never what is booked.
+
+A remap is a step of its own: the mapping the books use is recorded (``ChartRoleMapping``,
+``recorded_mapping``), a settings mapping that differs from it is *pending*
+(``pending_changes``) and a treasurer applies it (``apply_mapping``, ``manage.py
+chart_mapping --apply``), which refuses while the old account holds something the remap
+would strand. While a change is pending, only manual vouchers are booked (``post_voucher``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounting.models import AccountType
 
@@ -120,12 +130,73 @@ def account(role: str) -> str:
 
 
 def mapping() -> dict[str, str]:
-    """Every role and the account it books on here (for docs, audit and the year-end record)."""
+    """Every role and the account the settings map it to (where new vouchers go)."""
     return {role: account(role) for role in DEFAULTS}
 
 
+#: Types whose accounts carry a balance from year to year (the balance sheet).
+BALANCE_TYPES = (AccountType.ASSET, AccountType.LIABILITY, AccountType.EQUITY)
+
+APPLY_COMMAND = "manage.py chart_mapping --apply --user U"
+
+
+@dataclass(frozen=True)
+class PendingChange:
+    """A role the settings map to another account than the one the books use."""
+
+    role: str
+    books: str  # the account the books use (recorded; the BAS default when none is)
+    settings: str  # the account settings.LEDGER_ACCOUNTS maps the role to
+
+
+def recorded_mapping() -> dict[str, str]:
+    """Every role and the account the books use for it (one query)."""
+    from accounting.models import ChartRoleMapping
+
+    recorded = dict(ChartRoleMapping.objects.values_list("role", "account_number"))
+    return {role: recorded.get(role, default.number) for role, default in DEFAULTS.items()}
+
+
+def pending_changes() -> list[PendingChange]:
+    """Roles whose settings mapping is not yet applied to the books (one query)."""
+    recorded = recorded_mapping()
+    return [
+        PendingChange(role, recorded[role], account(role))
+        for role in DEFAULTS
+        if account(role) != recorded[role]
+    ]
+
+
+def accounts_of(role: str) -> tuple[str, ...]:
+    """Every account ``role`` has booked on (one query); see ``role_accounts``."""
+    if role not in DEFAULTS:
+        raise KeyError(f"no account role {role!r}")
+    return role_accounts()[role]
+
+
+def role_accounts() -> dict[str, tuple[str, ...]]:
+    """Every role and every account it has booked on: its BAS default, the accounts it was
+    remapped from, the one the books use and the settings' (one query). Readers of balances
+    across years and of earlier years read them all: a remap strands nothing on an old
+    account (``apply_mapping``), but what was booked there before the remap is still the
+    role's."""
+    from accounting.models import ChartRoleMapping
+
+    rows = {row.role: row for row in ChartRoleMapping.objects.all()}
+    accounts = {}
+    for role, default in DEFAULTS.items():
+        numbers = [default.number]
+        row = rows.get(role)
+        if row is not None:
+            numbers += [*row.earlier_accounts, row.account_number]
+        numbers.append(account(role))
+        accounts[role] = tuple(dict.fromkeys(numbers))
+    return accounts
+
+
 def chart_problems() -> list[str]:
-    """Roles mapped to an account missing from the chart, inactive or of the wrong type."""
+    """Roles mapped to an account missing from the chart, inactive or of the wrong type, and
+    every settings remap not yet applied to the books."""
     from accounting.models import Account
 
     mapped = getattr(settings, "LEDGER_ACCOUNTS", {}) or {}
@@ -140,32 +211,148 @@ def chart_problems() -> list[str]:
             problems.append(f"{role}: account {number} is not an active account of the chart")
         elif found.type != expected:
             problems.append(f"{role}: account {number} is {found.type}, expected {expected}")
-    return problems + _open_balances_left_behind()
+    problems += [
+        f"role {change.role}: the settings map it to {change.settings}, the books use "
+        f"{change.books}; apply the change with `{APPLY_COMMAND}`"
+        for change in pending_changes()
+    ]
+    return problems
 
 
-#: Balance-sheet roles whose open balance only the services that booked it settle or read
-#: (co-financing receivable and advance, bank differences): remapping them while the default
-#: account still holds a balance would leave it stranded. Decided grants are settled on the
-#: account their decision booked, so ``grants_payable`` may move at any time.
-SETTLED_BY_ROLE = ("accrued_income", "conditional_grants", "bank_suspense")
+def apply_mapping(*, actor: Any) -> list[PendingChange]:
+    """Record the settings mapping as the one the books use, after checking that no old
+    account strands what it holds; all or nothing, each change with its audit event."""
+    from accounting.models import ChartRoleMapping
+    from audit.services import record_event
+    from workflows.exceptions import PermissionDenied, ValidationFailed
+    from workflows.roles import Role, has_role
+
+    if not has_role(actor, Role.TREASURER):
+        raise PermissionDenied(_("Only a treasurer may change which accounts the books use."))
+    unknown = sorted(set(getattr(settings, "LEDGER_ACCOUNTS", {}) or {}) - set(DEFAULTS))
+    if unknown:
+        raise ValidationFailed(
+            _("The settings name chart roles that do not exist: %(roles)s.")
+            % {"roles": ", ".join(unknown)}
+        )
+    with transaction.atomic():
+        # Lock the recorded rows: two treasurers applying at once apply it once.
+        list(ChartRoleMapping.objects.select_for_update().order_by("role"))
+        changes = pending_changes()
+        problems = [problem for change in changes for problem in remap_problems(change)]
+        if problems:
+            raise ValidationFailed(problems)
+        now = timezone.now()
+        for change in changes:
+            row = ChartRoleMapping.objects.filter(role=change.role).first()
+            if row is None:
+                row = ChartRoleMapping(role=change.role, earlier_accounts=[])
+            row.earlier_accounts = [
+                n for n in [*row.earlier_accounts, change.books] if n != change.settings
+            ]
+            row.account_number = change.settings
+            row.recorded_at = now
+            row.recorded_by = actor
+            row.save()
+            record_event(
+                action="ledger.chart_mapping_changed",
+                actor=actor,
+                role=Role.TREASURER,
+                object_type="chart_role",
+                object_ref=change.role,
+                payload={
+                    "role": change.role,
+                    "old_account": change.books,
+                    "new_account": change.settings,
+                },
+            )
+    return changes
 
 
-def _open_balances_left_behind() -> list[str]:
-    from django.db.models import Sum
+def remap_problems(change: PendingChange) -> list[str]:
+    """Why ``change`` cannot be applied now (empty: it can), in a treasurer's words."""
+    from accounting.models import Account
 
+    expected = DEFAULTS[change.role].type
+    params = {"role": change.role, "old": change.books, "new": change.settings}
+    problems = []
+    new = Account.objects.filter(number=change.settings).first()
+    if new is None or not new.active:
+        problems.append(
+            _(
+                "%(role)s: account %(new)s is not an active account of the chart; add it to "
+                "the chart (or activate it) before the remap."
+            )
+            % params
+        )
+    elif new.type != expected:
+        problems.append(
+            _("%(role)s: account %(new)s is of type %(type)s; this role books on %(expected)s.")
+            % {**params, "type": new.get_type_display(), "expected": AccountType(expected).label}
+        )
+    if expected in BALANCE_TYPES:
+        held = _balances_held(change.books)
+        if held:
+            problems.append(
+                _(
+                    "%(role)s: account %(old)s still holds %(held)s; move it to %(new)s with a "
+                    "manual voucher (on the same fund and project) before the remap."
+                )
+                % {**params, "held": "; ".join(held)}
+            )
+    else:
+        years = _open_years_with_postings(change.books)
+        if years:
+            problems.append(
+                _(
+                    "%(role)s: account %(old)s has postings in %(years)s, not closed yet; "
+                    "remap after that year-end, so that a year is booked on one account."
+                )
+                % {**params, "years": ", ".join(years)}
+            )
+    return problems
+
+
+def _balances_held(number: str) -> list[str]:
+    """The non-zero balances of ``number`` over all years, per fund, project and cost centre."""
     from accounting.models import Posting
     from fund.money import quantize
 
-    problems = []
-    for role in SETTLED_BY_ROLE:
-        default = DEFAULTS[role].number
-        if account(role) == default:
+    rows = (
+        Posting.objects.filter(account__number=number)
+        .order_by()
+        .values_list("fund_object__code", "project__code", "cost_centre__code")
+        .annotate(total=Sum("amount"))
+        .order_by("fund_object__code", "project__code", "cost_centre__code")
+    )
+    held = []
+    for fund, project, cost_centre, total in rows:
+        amount = quantize(Decimal(str(total or 0)))
+        if not amount:
             continue
-        total = Posting.objects.filter(account__number=default).aggregate(t=Sum("amount"))["t"]
-        left = quantize(Decimal(str(total or 0)))
-        if left:
-            problems.append(
-                f"{role}: mapped to {account(role)}, but {default} still holds {left}; "
-                f"settle it (or move it with a voucher) before remapping"
+        where = [
+            label % {"code": code}
+            for label, code in (
+                (_("fund %(code)s"), fund),
+                (_("project %(code)s"), project),
+                (_("cost centre %(code)s"), cost_centre),
             )
-    return problems
+            if code
+        ]
+        held.append(f"{amount} ({', '.join(where)})" if where else str(amount))
+    return held
+
+
+def _open_years_with_postings(number: str) -> list[str]:
+    """The fiscal years, not locked by their year-end, in which ``number`` has postings."""
+    from accounting.models import Posting, YearEndClosing
+
+    locked = YearEndClosing.objects.filter(locked_at__isnull=False).values("fiscal_year_id")
+    starts = (
+        Posting.objects.filter(account__number=number)
+        .exclude(voucher__fiscal_year_id__in=locked)
+        .order_by("voucher__fiscal_year__start")
+        .values_list("voucher__fiscal_year__start", flat=True)
+        .distinct()
+    )
+    return [f"{start:%Y}" for start in starts]

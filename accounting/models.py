@@ -76,6 +76,32 @@ class Account(ReferenceData):
         return f"{self.number} {self.name}"
 
 
+class ChartRoleMapping(models.Model):
+    """The account a chart role (``accounting.chart``) books on, as the books recorded it.
+
+    No row: the role's BAS default is in use. Rows change only through
+    ``chart.apply_mapping``, which refuses a remap that would strand what the old account
+    holds; ``earlier_accounts`` keeps every account the role booked on before (oldest first),
+    so readers of earlier years and of balances across years still find them.
+    """
+
+    role = models.CharField(_("role"), max_length=40, unique=True)
+    account_number = models.CharField(_("account"), max_length=4)
+    earlier_accounts = models.JSONField(_("accounts used before"), default=list, blank=True)
+    recorded_at = models.DateTimeField(_("recorded at"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["role"]
+        verbose_name = _("chart role mapping")
+        verbose_name_plural = _("chart role mappings")
+
+    def __str__(self) -> str:
+        return f"{self.role} -> {self.account_number}"
+
+
 class Dimension(ReferenceData):
     """An accounting dimension, numbered as in SIE (1 cost centre, 6 project, 20+ free)."""
 

@@ -61,8 +61,15 @@ FINANCING_ROLES: dict[str, str] = {
 
 
 def financing_accounts() -> dict[str, str]:
-    """Account number -> financing row, through this installation's chart mapping."""
+    """Account number -> financing row, through this installation's chart mapping (no query)."""
     return {chart.account(role): str(row) for role, row in FINANCING_ROLES.items()}
+
+
+def earlier_financing_accounts() -> dict[str, str]:
+    """Account number -> financing row for every account a financing role has booked on,
+    before a remap included (one query)."""
+    accounts = chart.role_accounts()
+    return {number: str(row) for role, row in FINANCING_ROLES.items() for number in accounts[role]}
 
 
 def classify(account: str) -> str | None:
@@ -74,6 +81,13 @@ def classify(account: str) -> str | None:
     for low, high, category in COST_RANGES:
         if low <= number <= high:
             return str(category)
+    if 3000 <= number <= 3999 or 8000 <= number <= 8999:
+        # Income booked on a financing role's account before a remap is still financing,
+        # not "less income" lowering the eligible cost. Asked only for income accounts not
+        # financing now, so a report reads the chart's history rarely, if ever.
+        earlier = earlier_financing_accounts().get(account)
+        if earlier is not None:
+            return earlier
     if 3000 <= number <= 3999 or 8300 <= number <= 8399:
         return str(CostCategory.LESS_INCOME)
     return None

@@ -36,10 +36,17 @@ class EsfLedger:
 
 def esf_ledger(project: Project, up_to: dt.date | None = None) -> EsfLedger:
     """The three balances on the project, up to and including ``up_to`` (None: all)."""
+    # Every account each role has booked on: a remap moves where new vouchers go, and what
+    # the project booked before it still counts (chart.accounts_of).
+    accounts = chart.role_accounts()
     roles = {
-        chart.account("grant_eu"): "recognised",
-        chart.account("accrued_income"): "receivable",
-        chart.account("conditional_grants"): "advance",
+        number: name
+        for role, name in (
+            ("grant_eu", "recognised"),
+            ("accrued_income", "receivable"),
+            ("conditional_grants", "advance"),
+        )
+        for number in accounts[role]
     }
     postings = Posting.objects.filter(
         project__dimension__number=Dimension.PROJECT,
@@ -55,7 +62,7 @@ def esf_ledger(project: Project, up_to: dt.date | None = None) -> EsfLedger:
         .annotate(t=Sum("amount"))
         .values_list("account__number", "t")
     ):
-        sums[roles[number]] = quantize(total or ZERO)
+        sums[roles[number]] += quantize(total or ZERO)
     return EsfLedger(
         recognised=-sums["recognised"], receivable=sums["receivable"], advance=-sums["advance"]
     )
@@ -66,5 +73,5 @@ def last_income_date(project: Project) -> dt.date | None:
     return Posting.objects.filter(
         project__dimension__number=Dimension.PROJECT,
         project__code=project.code,
-        account__number=chart.account("grant_eu"),
+        account__number__in=chart.accounts_of("grant_eu"),
     ).aggregate(last=Max("voucher__date"))["last"]

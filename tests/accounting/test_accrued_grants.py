@@ -198,17 +198,17 @@ def test_grants_decided_before_accrual_are_booked_once_on_upgrade(world, fund):
         commitments.accrue_open_commitments(actor=world.officer)
 
 
-def test_the_liability_per_fund_equals_the_open_commitments_after_the_chart_mapping_changes(
+def test_grants_payable_is_remapped_only_once_the_decided_grants_on_it_are_paid(
     world,  # type: ignore[no-untyped-def]
     fund,
 ) -> None:
-    """Decided 1 500 under the BAS default (2890 credit 1 500); the installation then maps
-    ``grants_payable`` to its own 2891 (chart.py: "changes where new vouchers go, never what is
-    booked"). After the payout no grant is open: the fund owes nothing on 2890 nor 2891 —
-    or the remapping is refused while 2890 holds open grants."""
+    """Decided 1 500 under the BAS default (2890 credit 1 500). Mapping ``grants_payable``
+    to the foundation's own 2891 is refused while 2890 owes the grant; after the payout
+    (debit 2890 1 500) 2890 holds nothing, the remap is applied and the fund owes nothing on
+    2890 nor 2891."""
     from django.test import override_settings
 
-    from accounting.chart import chart_problems
+    from accounting.chart import apply_mapping, recorded_mapping
     from accounting.models import Account, AccountType
 
     app = _decided(world, fund, "1500")
@@ -216,36 +216,18 @@ def test_the_liability_per_fund_equals_the_open_commitments_after_the_chart_mapp
     Account.objects.create(
         number="2891", name="Beviljade bidrag (egen)", type=AccountType.LIABILITY
     )
+    with (
+        override_settings(LEDGER_ACCOUNTS={"grants_payable": "2891"}),
+        pytest.raises(ValidationFailed, match=r"account 2890 still holds -1500\.00"),
+    ):
+        apply_mapping(actor=world.treasurer)
 
+    app = world.run(app, "schedule_payout", world.treasurer)
+    world.send_payouts(app)
+    world.run(app, "confirm_paid", world.treasurer)
     with override_settings(LEDGER_ACCOUNTS={"grants_payable": "2891"}):
-        assert chart_problems() == []  # 2890's open balance is settled where it was booked
-        app = world.run(app, "schedule_payout", world.treasurer)
-        world.send_payouts(app)
-        world.run(app, "confirm_paid", world.treasurer)
+        apply_mapping(actor=world.treasurer)
 
+    assert recorded_mapping()["grants_payable"] == "2891"
     assert not Commitment.objects.filter(application=app, status=CommitmentStatus.OPEN).exists()
     assert (_on(fund, "2890"), _on(fund, "2891")) == (ZERO, ZERO)
-
-
-def test_a_role_whose_balance_only_its_service_settles_is_not_remapped_while_it_holds_money(
-    world, fund
-) -> None:  # type: ignore[no-untyped-def]
-    from django.test import override_settings
-
-    from accounting.chart import chart_problems
-    from accounting.models import Account, AccountType
-
-    Account.objects.create(number="1791", name="Upplupna ESF", type=AccountType.ASSET)
-    with override_settings(LEDGER_ACCOUNTS={"accrued_income": "1791"}):
-        assert chart_problems() == []  # nothing on 1790: free to move
-    ledger.post_voucher(
-        series=VoucherSeries.MANUAL,
-        text="Upplupen intakt test",
-        lines=[ledger.Line("1790", Decimal("100")), ledger.Line("3981", Decimal("-100"))],
-        actor=world.treasurer,
-    )
-    with override_settings(LEDGER_ACCOUNTS={"accrued_income": "1791"}):
-        assert chart_problems() == [
-            "accrued_income: mapped to 1791, but 1790 still holds 100.00; settle it (or move it "
-            "with a voucher) before remapping"
-        ]

@@ -17,13 +17,15 @@ from django.test import override_settings
 from django.utils import timezone
 
 from accounting import ledger
-from accounting.chart import chart_problems
+from accounting.chart import accounts_of, apply_mapping, chart_problems, recorded_mapping
 from accounting.exports.ratios import insamling_ratios
 from accounting.ledger import Line, fiscal_year_for, post_voucher
-from accounting.models import Account, AccountType, VoucherSeries
+from accounting.models import Account, AccountType, Posting, VoucherSeries
 from accounting.restricted_funds import restricted_funds
 from tests.accounting.conftest import new_fund
+from tests.accounting.test_chart_remap import move_balance
 from tests.accounting.test_year_end import _book_year, _close
+from workflows.exceptions import ValidationFailed
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +58,7 @@ def test_grants_on_a_remapped_grants_paid_account_are_purpose_costs_in_the_90_ko
     fund = new_fund(world, "rmp")
     ledger.record_income(fund, "10000", kind="donation", actor=world.treasurer, reference="G-1")
     with override_settings(LEDGER_ACCOUNTS={"grants_paid": "6790"}):
-        assert chart_problems() == []
+        apply_mapping(actor=world.treasurer)
         world.to_approved(world.new_application("1500", fund=fund))
 
     ratios = insamling_ratios(timezone.localdate().year)
@@ -64,16 +66,12 @@ def test_grants_on_a_remapped_grants_paid_account_are_purpose_costs_in_the_90_ko
     assert ratios.costs["administration"] == D("0.00")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="review16b: restricted_funds reads 'used' on the account grants_paid maps to now",
-)
-def test_grants_decided_before_a_remap_of_grants_paid_still_count_as_used(world) -> None:  # type: ignore[no-untyped-def]
-    """10 000 given, 1 500 decided on 6710 (the BAS default). The installation then maps
-    ``grants_paid`` to 6790 in the same year (chart_problems says nothing against it). The
-    fund used 1 500 this year: the year-end must not move the whole 10 000 to the
-    restricted account as unused."""
+def test_a_remap_of_grants_paid_waits_for_the_year_end_of_the_year_booked_on_the_old_account(
+    world,  # type: ignore[no-untyped-def]
+) -> None:
+    """10 000 given, 1 500 decided on 6710 (the BAS default) this year. Mapping
+    ``grants_paid`` to 6790 now would split the year's "used" over two accounts: the remap is
+    refused (remap after the year-end), nothing is recorded, and "used" stays 1 500."""
     Account.objects.create(number="6790", name="Lämnade bidrag (egen)", type=AccountType.EXPENSE)
     fund = new_fund(world, "rmu")
     ledger.record_income(fund, "10000", kind="donation", actor=world.treasurer, reference="G-1")
@@ -81,54 +79,81 @@ def test_grants_decided_before_a_remap_of_grants_paid_still_count_as_used(world)
     year = fiscal_year_for(timezone.localdate())
 
     with override_settings(LEDGER_ACCOUNTS={"grants_paid": "6790"}):
-        assert chart_problems() == []
+        with pytest.raises(ValidationFailed) as refused:
+            apply_mapping(actor=world.treasurer)
+        assert refused.value.messages == [
+            f"grants_paid: account 6710 has postings in {year.start:%Y}, not closed yet; "
+            "remap after that year-end, so that a year is booked on one account."
+        ]
         [row] = [r for r in restricted_funds(year) if r.fund == fund]
 
+    assert recorded_mapping()["grants_paid"] == "6710"
     assert (row.gifts, row.used, row.closing) == (D("10000.00"), D("1500.00"), D("8500.00"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="review16b: _open_balances_left_behind only looks at the BAS default account, not "
-    "at the account the role was mapped to before",
-)
-def test_remapping_a_role_a_second_time_reports_the_balance_left_on_the_previous_account(
+def test_grants_decided_before_a_remap_of_grants_paid_still_count_as_used(world) -> None:  # type: ignore[no-untyped-def]
+    """2023 (``_book_year``): 100 000 given, 30 000 used on 6710, closed and locked. Then
+    ``grants_paid`` moves to 6790 and 1 500 is decided on it this year. 2023 still used
+    30 000 (read on 6710), this year 1 500 (on 6790)."""
+    Account.objects.create(number="6790", name="Lämnade bidrag (egen)", type=AccountType.EXPENSE)
+    _book_year(world, 2023, "100000", "30000")
+    _close(world, 2023)
+
+    with override_settings(LEDGER_ACCOUNTS={"grants_paid": "6790"}):
+        apply_mapping(actor=world.treasurer)
+        world.to_approved(world.new_application("1500"))
+        earlier = fiscal_year_for(dt.date(2023, 1, 1))
+        [old] = [r for r in restricted_funds(earlier) if r.fund == world.fund]
+        this_year = fiscal_year_for(timezone.localdate())
+        [new] = [r for r in restricted_funds(this_year) if r.fund == world.fund]
+
+    assert (old.gifts, old.used, old.closing) == (D("100000.00"), D("30000.00"), D("70000.00"))
+    assert new.used == D("1500.00")
+    assert Posting.objects.filter(account__number="6790").count() == 1
+
+
+def test_remapping_a_role_a_second_time_is_refused_while_the_previous_account_holds_a_balance(
     world,  # type: ignore[no-untyped-def]
 ) -> None:
-    """``accrued_income`` is mapped to 1791 and 100 is accrued there; the installation then
-    maps it to 1792. 1791 still holds 100 that only the co-financing service settles, and
-    esf_ledger no longer reads it: the remap must be reported as the first one is."""
+    """``accrued_income`` is mapped to 1791 and 100 is accrued there; mapping it on to 1792
+    is refused while 1791 holds the 100, and applied once a manual voucher moved it."""
     for number in ("1791", "1792"):
         Account.objects.create(number=number, name=f"Upplupna {number}", type=AccountType.ASSET)
     with override_settings(LEDGER_ACCOUNTS={"accrued_income": "1791"}):
+        apply_mapping(actor=world.treasurer)
         post_voucher(
             series=VoucherSeries.MANUAL,
             text="Upplupen intakt test",
             lines=[Line("1791", D("100")), Line("3981", D("-100"))],
             actor=world.treasurer,
         )
-        assert chart_problems() == []
     with override_settings(LEDGER_ACCOUNTS={"accrued_income": "1792"}):
         assert [p for p in chart_problems() if "1791" in p]
+        with pytest.raises(ValidationFailed, match=r"account 1791 still holds 100\.00"):
+            apply_mapping(actor=world.treasurer)
+        move_balance("1791", "1792", world.treasurer)
+        apply_mapping(actor=world.treasurer)
+        assert chart_problems() == []
+    assert accounts_of("accrued_income") == ("1790", "1791", "1792")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="review16b: bank is not a role settled by role, yet fund balances and 'paid this "
-    "year' read only the account bank maps to now",
-)
-def test_remapping_the_bank_account_keeps_each_funds_bank_balance(world) -> None:  # type: ignore[no-untyped-def]
+def test_remapping_the_bank_account_is_refused_until_each_funds_balance_is_moved(world) -> None:  # type: ignore[no-untyped-def]
     """10 000 received on 1930 for the fund. The foundation maps ``bank`` to its own 1941:
-    the fund still has 10 000 in the bank - or the remap is reported while 1930 holds it."""
+    refused while 1930 holds the fund's money; once a manual voucher moved each fund's
+    balance, applied, and the fund still has 10 000 in the bank."""
     Account.objects.create(number="1941", name="Bank (egen)", type=AccountType.ASSET)
     fund = new_fund(world, "rmb")
     ledger.record_income(fund, "10000", kind="donation", actor=world.treasurer, reference="G-1")
     with override_settings(LEDGER_ACCOUNTS={"bank": "1941"}):
-        reported = [p for p in chart_problems() if "1930" in p]
+        with pytest.raises(ValidationFailed) as refused:
+            apply_mapping(actor=world.treasurer)
+        [message] = refused.value.messages
+        assert "bank: account 1930 still holds" in message
+        assert "10000.00 (fund RMB)" in message
+        move_balance("1930", "1941", world.treasurer)
+        apply_mapping(actor=world.treasurer)
         balance = ledger.fund_bank_balance(fund).amount
-    assert reported or balance == D("10000.00")
+    assert balance == D("10000.00")
 
 
 def test_the_year_end_of_a_year_with_a_release_of_an_earlier_years_grant(world) -> None:  # type: ignore[no-untyped-def]

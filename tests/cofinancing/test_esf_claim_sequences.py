@@ -14,7 +14,7 @@ import pytest
 from django.test import override_settings
 
 from accounting.ledger import reverse_voucher
-from accounting.models import Account, AccountType, Voucher
+from accounting.models import Account, AccountType, Posting, Voucher
 from cofinancing.demo import seed_cofinancing
 from cofinancing.esf_claims import record_esf_claim
 from cofinancing.esf_income import accrue_esf_income, esf_entitlement
@@ -104,26 +104,45 @@ def test_a_cost_disallowed_after_the_projects_end_lowers_the_esf_entitlement(
     assert report.total_cost.cumulative == D("1587471.50")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="review16b: esf_ledger reads income on the account grant_eu maps to now; a remapped "
-    "grant_eu books all ESF income again",
-)
-def test_remapping_the_esf_income_account_does_not_book_the_income_again(
+def test_remapping_the_esf_income_account_waits_for_the_year_end_and_books_nothing_meanwhile(
     project: Project,
     world,  # type: ignore[no-untyped-def]
 ) -> None:
-    """738 994.32 is accrued on 3981 to 2006-12-31. The installation maps ``grant_eu`` to
-    its own 3980 (chart.py: "changes where new vouchers go, never what is booked"). Accruing
-    to 2007-06-30 must book 48 672.00 (787 666.32 - 738 994.32), not 787 666.32 again - or the
-    remap is reported by ``chart_problems`` before anything is booked."""
-    from accounting.chart import chart_problems
+    """738 994.32 is accrued on 3981 in 2005 and 2006, both open. Mapping ``grant_eu`` to
+    the foundation's own 3980 is refused (remap after the year-end), and while the settings
+    say 3980 no ESF income is booked at all: the accrual to 2007-06-30 is refused rather than
+    booking 787 666.32 again on 3980."""
+    from accounting.chart import apply_mapping
 
     Account.objects.create(number="3980", name="EU-bidrag (egen)", type=AccountType.INCOME)
     with override_settings(LEDGER_ACCOUNTS={"grant_eu": "3980"}):
-        if chart_problems():
-            return  # refused before booking: the defect is gone
+        with pytest.raises(ValidationFailed) as refused:
+            apply_mapping(actor=world.treasurer)
+        assert refused.value.messages == [
+            "grant_eu: account 3981 has postings in 2005, 2006, not closed yet; remap after "
+            "that year-end, so that a year is booked on one account."
+        ]
+        with pytest.raises(ValidationFailed, match="grant_eu 3981 -> 3980"):
+            accrue_esf_income(project, actor=world.treasurer, up_to=dt.date(2007, 6, 30))
+    assert not Posting.objects.filter(account__number="3980").exists()
+    assert esf_ledger(project).recognised == D("738994.32")
+
+
+def test_remapping_the_esf_income_account_after_the_year_end_does_not_book_the_income_again(
+    project: Project,
+    world,  # type: ignore[no-untyped-def]
+) -> None:
+    """2005 and 2006 closed and locked, then ``grant_eu`` moves to 3980. Accruing to
+    2007-06-30 books 48 672.00 (787 666.32 - 738 994.32) on 3980, not 787 666.32 again: the
+    ESF ledger reads the income of 2005-2006 on 3981 too."""
+    from accounting.chart import apply_mapping
+    from tests.accounting.test_year_end import _close
+
+    _close(world, 2005)
+    _close(world, 2006)
+    Account.objects.create(number="3980", name="EU-bidrag (egen)", type=AccountType.INCOME)
+    with override_settings(LEDGER_ACCOUNTS={"grant_eu": "3980"}):
+        apply_mapping(actor=world.treasurer)
         voucher = accrue_esf_income(project, actor=world.treasurer, up_to=dt.date(2007, 6, 30))
         assert voucher is not None
         income = sum(
@@ -131,4 +150,4 @@ def test_remapping_the_esf_income_account_does_not_book_the_income_again(
             D("0"),
         )
         assert income == D("-48672.00")
-    assert esf_ledger(project).recognised == D("787666.32")
+        assert esf_ledger(project).recognised == D("787666.32")
