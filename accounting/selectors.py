@@ -65,7 +65,7 @@ def fund_report(on: dt.date | None = None) -> list[FundReportRow]:
     # cost of a grant is booked when it is decided, so the cost account says nothing of this.
     paid_out = _by_fund(
         Posting.objects.filter(
-            account__number=chart.account("bank"),
+            account__number__in=chart.accounts_of("bank"),  # earlier bank accounts too
             voucher__series=VoucherSeries.PAYOUT,
             voucher__fiscal_year=year,
             fund_object__fund__isnull=False,

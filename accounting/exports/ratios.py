@@ -70,13 +70,17 @@ class Ratios:
 
 
 def function_of(
-    account: str, cost_centre: str | None, project: int | None, series: str | None = None
+    account: str,
+    cost_centre: str | None,
+    project: int | None,
+    series: str | None = None,
+    grants_paid: tuple[str, ...] = (),
 ) -> str:
     if cost_centre in COST_CENTRE_FUNCTION:
         return COST_CENTRE_FUNCTION[cost_centre]
     if series == VoucherSeries.GRANTS or project is not None:
         return PURPOSE
-    if account in PURPOSE_ACCOUNTS or account == chart.account("grants_paid"):
+    if account in PURPOSE_ACCOUNTS or account in grants_paid:
         return PURPOSE
     return ADMINISTRATION
 
@@ -108,6 +112,8 @@ def insamling_ratios(year: int) -> Ratios:
             "total",
         )
     )
+    # Every account grants were given on, the current mapping's and earlier ones'.
+    grants_paid = chart.accounts_of("grants_paid")
     income = ZERO
     costs = {PURPOSE: ZERO, FUNDRAISING: ZERO, ADMINISTRATION: ZERO}
     for account, kind, cost_centre, project, series, currency, total in rows:
@@ -118,5 +124,7 @@ def insamling_ratios(year: int) -> Ratios:
         if kind == AccountType.INCOME:
             income -= quantize(total)
         else:
-            costs[function_of(account, cost_centre, project, series)] += quantize(total)
+            costs[function_of(account, cost_centre, project, series, grants_paid)] += quantize(
+                total
+            )
     return Ratios(year=year, income=income, costs=costs)

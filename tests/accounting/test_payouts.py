@@ -356,7 +356,7 @@ def test_fund_report_shows_balance_commitments_and_available(world, django_asser
     for n in range(4):  # more funds, same number of queries
         other = new_fund(world, f"other{n}")
         ledger.record_income(other, "10", kind="donation", actor=world.treasurer, reference="O-1")
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         rows = {row.code: row for row in fund_report()}
     assert rows["other3"].balance == Decimal("10.00")
     row = rows[world.fund.code]
