@@ -211,6 +211,14 @@ def chart_problems() -> list[str]:
             problems.append(f"{role}: account {number} is not an active account of the chart")
         elif found.type != expected:
             problems.append(f"{role}: account {number} is {found.type}, expected {expected}")
+    by_account: dict[str, list[str]] = {}
+    for role, number in mapping().items():
+        by_account.setdefault(number, []).append(role)
+    problems += [
+        f"roles {', '.join(roles)} are all mapped to account {number}: one account per role"
+        for number, roles in sorted(by_account.items())
+        if len(roles) > 1
+    ]
     problems += [
         f"role {change.role}: the settings map it to {change.settings}, the books use "
         f"{change.books}; apply the change with `{APPLY_COMMAND}`"
@@ -290,6 +298,15 @@ def remap_problems(change: PendingChange) -> list[str]:
             _("%(role)s: account %(new)s is of type %(type)s; this role books on %(expected)s.")
             % {**params, "type": new.get_type_display(), "expected": AccountType(expected).label}
         )
+    shared = _roles_on(change.settings, but=change.role)
+    if shared:
+        problems.append(
+            _(
+                "%(role)s: account %(new)s is (or was) booked by %(others)s; one account books "
+                "one kind of event, or its figures mix - choose an account of its own."
+            )
+            % {**params, "others": ", ".join(shared)}
+        )
     if expected in BALANCE_TYPES:
         held = _balances_held(change.books)
         if held:
@@ -311,6 +328,22 @@ def remap_problems(change: PendingChange) -> list[str]:
                 % {**params, "years": ", ".join(years)}
             )
     return problems
+
+
+def _roles_on(number: str, *, but: str) -> list[str]:
+    """The other roles that book ``number`` now, booked it before, or have it as default."""
+    accounts = role_accounts()
+    settings_mapping = mapping()
+    return sorted(
+        role
+        for role in DEFAULTS
+        if role != but
+        and (
+            number in accounts[role]
+            or number == settings_mapping[role]
+            or number == DEFAULTS[role].number
+        )
+    )
 
 
 def _balances_held(number: str) -> list[str]:

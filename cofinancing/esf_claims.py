@@ -79,6 +79,8 @@ def book_esf_claim(
 ) -> EsfClaim:
     """The recording itself (callers check the role: the service above, the demo seed)."""
     money = _amount(amount)
+    if not money:
+        raise ValidationFailed(_("A claim of 0 kr asks for nothing; leave it out."))
     reference = _reference(reference)
     with transaction.atomic():
         project = Project.objects.select_for_update().get(pk=project.pk)

@@ -20,6 +20,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounting import chart
@@ -84,6 +85,14 @@ def accrue_esf_income(project: Project, *, actor: Any, up_to: dt.date) -> Vouche
 
 def book_esf_accrual(project: Project, *, actor: Any, up_to: dt.date) -> Voucher | None:
     """The accrual itself (callers check the role: the service above, the demo seed)."""
+    if up_to > timezone.localdate():
+        raise ValidationFailed(
+            _(
+                "ESF income is accrued for costs that have arisen: %(d)s is still to come; "
+                "accrue to today or an earlier day."
+            )
+            % {"d": up_to.isoformat()}
+        )
     with transaction.atomic():
         Project.objects.select_for_update().get(pk=project.pk)
         last = last_income_date(project)
@@ -140,6 +149,36 @@ def book_esf_accrual(project: Project, *, actor: Any, up_to: dt.date) -> Voucher
     return voucher
 
 
+def _receipt_with(project: Project, text: str) -> Voucher | None:
+    """The receipt booked under this reference before (its voucher text names it)."""
+    return (
+        Voucher.objects.filter(series=VoucherSeries.INCOME, text=text)
+        .filter(postings__project__code=project.code)
+        .distinct()
+        .first()
+    )
+
+
+def _same_receipt_again(
+    voucher: Voucher, amount: Decimal, date: dt.date, reference: str
+) -> Voucher:
+    """A payment is booked once under its reference: the same again (a reload, a double
+    click) returns the voucher booked; another amount or day under it is refused."""
+    bank = chart.accounts_of("bank")
+    booked = sum(
+        (p.amount.amount for p in voucher.postings.all() if p.account.number in bank), ZERO
+    )
+    if (booked, voucher.date) == (amount, date):
+        return voucher
+    raise ValidationFailed(
+        _(
+            "A payment with the reference %(r)s is already booked (%(a)s on %(d)s, voucher "
+            "%(v)s); a payment is booked once under its reference."
+        )
+        % {"r": reference, "a": booked, "d": voucher.date.isoformat(), "v": voucher.label}
+    )
+
+
 def receive_esf_payment(
     project: Project, *, actor: Any, amount: Any, date: dt.date, reference: str
 ) -> Voucher:
@@ -157,8 +196,22 @@ def book_esf_receipt(
     except ValidationError as exc:
         raise ValidationFailed(exc.messages) from exc
     reference = checked_reference(reference)
+    if date > timezone.localdate() or date < project.start:
+        raise ValidationFailed(
+            _("Money from the co-financier is booked on the day it came in: %(d)s is %(why)s.")
+            % {
+                "d": date.isoformat(),
+                "why": _("still to come")
+                if date > timezone.localdate()
+                else _("before the project started"),
+            }
+        )
+    text = f"ESF utbetalning {project.code} {reference}"
     with transaction.atomic():
         Project.objects.select_for_update().get(pk=project.pk)
+        earlier = _receipt_with(project, text)
+        if earlier is not None:
+            return _same_receipt_again(earlier, money, date, reference)
         books = esf_ledger(project)
         settles = min(money, max(books.receivable, ZERO))
         obj = _project_object(project)
@@ -169,7 +222,7 @@ def book_esf_receipt(
         ]
         voucher = post_voucher(
             series=VoucherSeries.INCOME,
-            text=f"ESF utbetalning {project.code} {reference}",
+            text=text,
             lines=[line for line in lines if line.amount],
             actor=actor,
             date=date,

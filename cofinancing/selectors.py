@@ -45,13 +45,12 @@ def month_end(day: dt.date) -> dt.date:
 
 
 def default_accrual_date(project: Project, today: dt.date) -> tuple[dt.date, str]:
-    """The last day of the last month the project has costs in so far: the current month
-    while it runs, its last month once it has ended - so that the accrual catches up with
-    everything booked, and a year-end finds the year's income accrued."""
-    current = month_end(today)
-    if project.end < current:
+    """Today while the project runs (income is never accrued to a day still to come), its last
+    day once it has ended - so that the accrual catches up with everything booked, and a
+    year-end finds the year's income accrued."""
+    if project.end < today:
         return project.end, PROJECT_END
-    return current, CURRENT_MONTH
+    return today, CURRENT_MONTH
 
 
 def project_esf_figures(project: Project, today: dt.date) -> ProjectEsfFigures:

@@ -1,10 +1,13 @@
 """The chart mapping the books use, recorded (issue #16, review 16b).
 
 A remap is a step of its own (``accounting.chart.apply_mapping``). The first record is
-automatic for a ledger without postings, where no account can strand anything: the roles
-``settings.LEDGER_ACCOUNTS`` maps away from their BAS default are recorded as in use, with no
-one as ``recorded_by``. A ledger with postings records nothing here: a treasurer applies the
-settings with ``manage.py chart_mapping --apply --user U``, which runs the checks.
+the installation's starting point: the roles ``settings.LEDGER_ACCOUNTS`` maps away from their
+BAS default (configured when this release is installed: it introduced the mapping) are recorded
+as in use, with no one as ``recorded_by``. A foundation's existing chart may use a default
+account for something else, so nobody is asked to move that account's balance. Where the
+default account already has postings (the services booked it before this release), it is kept
+as an account the role used before, so readers of cumulative figures still find what was
+booked there.
 """
 
 import django.db.models.deletion
@@ -13,26 +16,29 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-def record_settings_for_an_empty_ledger(apps, schema_editor):
+def record_the_settings_mapping(apps, schema_editor):
     from accounting.chart import DEFAULTS
 
     Posting = apps.get_model("accounting", "Posting")
     ChartRoleMapping = apps.get_model("accounting", "ChartRoleMapping")
-    if Posting.objects.exists():
-        return
     mapped = getattr(settings, "LEDGER_ACCOUNTS", {}) or {}
     now = timezone.now()
-    ChartRoleMapping.objects.bulk_create(
-        ChartRoleMapping(
-            role=role,
-            account_number=str(number),
-            earlier_accounts=[],
-            recorded_at=now,
-            recorded_by=None,
+    rows = []
+    for role, number in sorted(mapped.items()):
+        default = DEFAULTS[role].number if role in DEFAULTS else None
+        if default is None or str(number) == default:
+            continue
+        used = Posting.objects.filter(account__number=default).exists()
+        rows.append(
+            ChartRoleMapping(
+                role=role,
+                account_number=str(number),
+                earlier_accounts=[default] if used else [],
+                recorded_at=now,
+                recorded_by=None,
+            )
         )
-        for role, number in sorted(mapped.items())
-        if role in DEFAULTS and str(number) != DEFAULTS[role].number
-    )
+    ChartRoleMapping.objects.bulk_create(rows)
 
 
 class Migration(migrations.Migration):
@@ -59,5 +65,5 @@ class Migration(migrations.Migration):
                 'ordering': ['role'],
             },
         ),
-        migrations.RunPython(record_settings_for_an_empty_ledger, migrations.RunPython.noop),
+        migrations.RunPython(record_the_settings_mapping, migrations.RunPython.noop),
     ]

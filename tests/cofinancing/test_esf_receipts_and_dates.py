@@ -1,4 +1,4 @@
-"""Review 16c: the co-financing page's bookings driven with bad input (demo project
+"""Co-financing money and income on honest dates, once per reference (issue #16, third review;
 ESF-EQ-2005, 2005-09-01 - 2007-12-31; see tests/web/test_cofinancing_page.py)."""
 
 from __future__ import annotations
@@ -19,10 +19,6 @@ from workflows.exceptions import ValidationFailed
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review16c: the same payment reference is booked again as new money received",
-)
 def test_one_esf_payment_is_booked_once_under_its_reference(world: World) -> None:
     project = seed_cofinancing()
     before = esf_ledger(project).received
@@ -41,9 +37,6 @@ def test_one_esf_payment_is_booked_once_under_its_reference(world: World) -> Non
     assert esf_ledger(project).received == before + D("1000.00")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review16c: a receipt dated in the future is booked as money received"
-)
 def test_esf_money_is_received_on_or_before_today(world: World) -> None:
     project = seed_cofinancing()
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
@@ -53,11 +46,6 @@ def test_esf_money_is_received_on_or_before_today(world: World) -> None:
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review16c: an accrual up to a date after the project's end and after today is "
-    "booked on that date (a voucher dated 2099)",
-)
 def test_esf_income_is_not_accrued_to_a_date_in_the_future(world: World) -> None:
     project = seed_cofinancing()
     far = dt.date(2099, 1, 1)
@@ -67,3 +55,18 @@ def test_esf_income_is_not_accrued_to_a_date_in_the_future(world: World) -> None
         return
     # Clipped instead of refused is acceptable: then the voucher is dated within the project.
     assert voucher is not None and voucher.date <= project.end
+
+
+def test_a_claim_of_nothing_is_not_recorded(world: World) -> None:
+    from cofinancing.esf_claims import record_esf_claim
+
+    project = seed_cofinancing()
+    with pytest.raises(ValidationFailed, match="asks for nothing"):
+        record_esf_claim(
+            project,
+            actor=world.treasurer,
+            period_to=dt.date(2007, 6, 30),
+            amount="0.00",
+            submitted_on=dt.date(2007, 8, 1),
+            reference="ESF-ANS-9",
+        )

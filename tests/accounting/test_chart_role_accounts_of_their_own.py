@@ -1,4 +1,5 @@
-"""Review 16c: the chart remap as a recorded step, driven as a treasurer and an insider."""
+"""Chart roles keep accounts of their own, and the first record of the mapping is the one
+the books use (issue #16, third review)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,6 @@ pytestmark = pytest.mark.django_db
 D = Decimal
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review16c: apply_mapping accepts a role mapped onto an account another role books on",
-)
 @pytest.mark.parametrize(
     ("role", "other_roles_account"),
     [("restricted_funds", "2067"), ("grant_state", "3987")],
@@ -40,11 +37,6 @@ def test_a_role_is_not_remapped_onto_an_account_another_role_books_on(
     assert not ChartRoleMapping.objects.filter(role=role).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review16c: 0016 records nothing for a ledger with postings, though services booked "
-    "on the settings mapping before it; the BAS default is taken as the books' account",
-)
 def test_the_first_record_of_a_ledger_with_postings_is_the_mapping_it_booked_on(
     world,
 ) -> None:  # type: ignore[no-untyped-def]
@@ -67,7 +59,7 @@ def test_the_first_record_of_a_ledger_with_postings_is_the_mapping_it_booked_on(
     ChartRoleMapping.objects.all().delete()
     migration = importlib.import_module("accounting.migrations.0016_chart_role_mapping")
     with override_settings(LEDGER_ACCOUNTS={"accrued_income": "1791"}):
-        migration.record_settings_for_an_empty_ledger(apps, None)
+        migration.record_the_settings_mapping(apps, None)
         assert chart.recorded_mapping()["accrued_income"] == "1791"
         assert chart.pending_changes() == []
         # Nor may a treasurer be told to move the foundation's own 1790 onto 1791.
