@@ -93,6 +93,28 @@ def _year_vouchers(year: int, series: str = "E") -> list[Voucher]:
     )
 
 
+def _restricted_capital_then_grants(world) -> None:  # type: ignore[no-untyped-def]
+    """2023: a restricted opening balance of 50 000 booked in the year, 30 000 granted."""
+    record_income(
+        world.fund,
+        "50000",
+        kind="restricted_capital",
+        actor=world.treasurer,
+        reference="IB-2023-1",
+        date=dt.date(2023, 1, 2),
+    )
+    post_voucher(
+        series=VoucherSeries.MANUAL,
+        text="Bidrag 2023",
+        lines=[
+            Line("6710", D("30000"), fund=world.fund),
+            Line("1930", D("-30000"), fund=world.fund),
+        ],
+        actor=world.treasurer,
+        date=dt.date(2023, 5, 5),
+    )
+
+
 def test_unused_restricted_gifts_move_to_the_funds_restricted_account_at_year_end(world) -> None:  # type: ignore[no-untyped-def]
     _book_year(world, 2023, "100000", "30000", bank_cost="500")
     fy = fiscal_year_for(dt.date(2023, 1, 1))
@@ -331,24 +353,7 @@ def test_restricted_funds_closing_equals_the_funds_restricted_account_after_year
     (1930 / 2070), no gifts, grants 30 000. Unused restricted funds at year end: 20 000, so
     the closing row says 20 000 and 2070 holds 20 000 after the transfer (30 000 released
     back to 2067)."""
-    record_income(
-        world.fund,
-        "50000",
-        kind="restricted_capital",
-        actor=world.treasurer,
-        reference="IB-2023-1",
-        date=dt.date(2023, 1, 2),
-    )
-    post_voucher(
-        series=VoucherSeries.MANUAL,
-        text="Bidrag 2023",
-        lines=[
-            Line("6710", D("30000"), fund=world.fund),
-            Line("1930", D("-30000"), fund=world.fund),
-        ],
-        actor=world.treasurer,
-        date=dt.date(2023, 5, 5),
-    )
+    _restricted_capital_then_grants(world)
     fy = fiscal_year_for(dt.date(2023, 1, 1))
     [row] = [r for r in restricted_funds(fy) if r.fund == world.fund]
     assert (row.opening, row.additions, row.gifts, row.used, row.transfer) == (
@@ -402,24 +407,7 @@ def test_restricted_additions_in_the_year_have_their_own_column_on_the_page_and_
 
     from tests.signin import sign_in
 
-    record_income(
-        world.fund,
-        "50000",
-        kind="restricted_capital",
-        actor=world.treasurer,
-        reference="IB-2023-1",
-        date=dt.date(2023, 1, 2),
-    )
-    post_voucher(
-        series=VoucherSeries.MANUAL,
-        text="Bidrag 2023",
-        lines=[
-            Line("6710", D("30000"), fund=world.fund),
-            Line("1930", D("-30000"), fund=world.fund),
-        ],
-        actor=world.treasurer,
-        date=dt.date(2023, 5, 5),
-    )
+    _restricted_capital_then_grants(world)
     page = sign_in(Client(), world.treasurer).get(reverse("web:year_end"), {"year": "2023"})
     html = page.content.decode()
     assert "Additions in the year (SEK)" in html and "50,000.00" in html
