@@ -184,3 +184,16 @@ def test_the_api_answers_in_swedish_unless_asked_otherwise(world):
     response = _client(plain).get("/api/v1/applications/?state=bogus")
 
     assert response.json()["fields"]["state"] == ["Okänd status."]
+
+
+def test_a_token_prefix_never_reads_like_a_personal_identity_number(monkeypatch, world) -> None:  # type: ignore[no-untyped-def]
+    """The audit log names a token by its prefix and refuses anything that reads like a
+    personnummer: a prefix of twelve decimal digits is drawn again (it once failed CI)."""
+    import secrets
+
+    from api.services import issue_token
+
+    drawn = iter(["195986035820", "19a986035820"])
+    monkeypatch.setattr(secrets, "token_hex", lambda _n: next(drawn))
+    token, _plain = issue_token(world.officer, label="prefix")
+    assert token.prefix == "19a986035820"
