@@ -255,7 +255,7 @@ def _book_grant(
 
 
 def release_commitments(application: Application, actor: Any, *, reason: str, role: str) -> int:
-    """Release the case's open commitments (withdrawal, reconsideration)."""
+    """Release the case's open commitments (withdrawal, omprövning, payout given up)."""
     rows = list(
         Commitment.objects.select_for_update().filter(
             application=application, status=CommitmentStatus.OPEN
