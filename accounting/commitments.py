@@ -263,11 +263,15 @@ def release_commitments(application: Application, actor: Any, *, reason: str, ro
     )
     if not rows:
         return 0
-    released: dict[tuple[str, str], Decimal] = {}
+    # One decision's commitments share their accrual voucher: read its accounts once.
+    by_voucher: dict[int, Decimal] = {}
     for c in rows:
         if c.accrued_by_id is not None:
-            accounts = accrual_accounts(c.accrued_by_id)
-            released[accounts] = released.get(accounts, ZERO) + c.amount.amount
+            by_voucher[c.accrued_by_id] = by_voucher.get(c.accrued_by_id, ZERO) + c.amount.amount
+    released: dict[tuple[str, str], Decimal] = {}
+    for voucher_id, amount in by_voucher.items():
+        accounts = accrual_accounts(voucher_id)
+        released[accounts] = released.get(accounts, ZERO) + amount
     voucher = None
     if released:
         voucher = post_voucher(
