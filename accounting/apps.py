@@ -8,5 +8,8 @@ class AccountingConfig(AppConfig):
 
     def ready(self) -> None:
         from accounting import reference_data
+        from accounting.restricted_funds import restricted_funds_account_problem
+        from fund.models import register_restricted_account_check
 
         reference_data.connect()
+        register_restricted_account_check(restricted_funds_account_problem)

@@ -45,8 +45,8 @@ from accounting.models import (
     VoucherSeries,
 )
 from audit.services import record_event
-from workflows.exceptions import PermissionDenied, ValidationFailed
-from workflows.roles import Role
+from core.exceptions import PermissionDenied, ValidationFailed
+from core.roles import Role
 
 #: Which resolutions fit which kind of exception.
 RESOLUTIONS = {

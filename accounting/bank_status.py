@@ -62,8 +62,8 @@ from accounting.payouts import (
     reject_orders,
     require_treasurer,
 )
-from workflows.exceptions import ValidationFailed
-from workflows.inputs import MAX_ID, shown
+from core.exceptions import ValidationFailed
+from core.inputs import MAX_ID, shown
 
 PAIN002 = "urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"
 CAMT054 = "urn:iso:std:iso:20022:tech:xsd:camt.054."

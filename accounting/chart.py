@@ -232,8 +232,8 @@ def apply_mapping(*, actor: Any) -> list[PendingChange]:
     account strands what it holds; all or nothing, each change with its audit event."""
     from accounting.models import ChartRoleMapping
     from audit.services import record_event
-    from workflows.exceptions import PermissionDenied, ValidationFailed
-    from workflows.roles import Role, has_role
+    from core.exceptions import PermissionDenied, ValidationFailed
+    from core.roles import Role, has_role
 
     if not has_role(actor, Role.TREASURER):
         raise PermissionDenied(_("Only a treasurer may change which accounts the books use."))

@@ -52,10 +52,10 @@ from accounting.models import (
     VoucherSeries,
 )
 from audit.services import record_event
+from core.exceptions import ValidationFailed
+from core.roles import Role
 from fund.models import Application, Fund
 from fund.money import CURRENCY, parse_amount
-from workflows.exceptions import ValidationFailed
-from workflows.roles import Role
 
 
 def lock_fund(fund: Fund) -> Fund:

@@ -38,10 +38,10 @@ from accounting.models import (
     YearEndClosing,
 )
 from audit.services import record_event
+from core.exceptions import PermissionDenied, ValidationFailed
+from core.roles import Role, has_role
 from fund.models import Fund
 from fund.money import CURRENCY, parse_amount, quantize
-from workflows.exceptions import PermissionDenied, ValidationFailed
-from workflows.roles import Role, has_role
 
 ZERO = Decimal("0.00")
 

@@ -20,10 +20,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.validators import validate_loggable_code
-from fund.crypto import decrypt_json, encrypt_json, new_wrapped_key, unwrap_with_master_keys
+from core.crypto import decrypt_json, encrypt_json, new_wrapped_key, unwrap_with_master_keys
+from core.exceptions import ValidationFailed
 from fund.models import Application, Fund, NeedItem
 from fund.money import money_field
-from workflows.exceptions import ValidationFailed
 
 
 class AccountType(models.TextChoices):

@@ -38,7 +38,7 @@ from django.utils.translation import gettext as _
 from lxml import etree
 
 from accounting.models import PaymentMethod
-from workflows.exceptions import ValidationFailed
+from core.exceptions import ValidationFailed
 
 NAMESPACE = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"
 XSD_PATH = Path(sepaxml.__file__).parent / "schemas" / "pain.001.001.03.xsd"

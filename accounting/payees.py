@@ -24,12 +24,12 @@ from stdnum import luhn
 from accounting.ledger import require_treasurer
 from accounting.models import BOUND_APPROVER, Payee, PayeeKind, PaymentMethod
 from audit.services import record_event
-from fund.crypto import DecryptionFailed
+from core.crypto import DecryptionFailed
+from core.exceptions import PermissionDenied, ValidationFailed
+from core.inputs import clean_text, shown
+from core.roles import Role, has_role
 from fund.models import Beneficiary, Organisation
 from fund.references import next_reference
-from workflows.exceptions import PermissionDenied, ValidationFailed
-from workflows.inputs import clean_text, shown
-from workflows.roles import Role, has_role
 
 
 @dataclass(frozen=True)

@@ -68,13 +68,13 @@ from accounting.models import (
 from accounting.payees import default_payee, payee_problems
 from audit.models import AuditEvent
 from audit.services import record_event
-from fund.crypto import DecryptionFailed, unwrap_with_master_keys, wrap_with_master_keys
+from core.crypto import DecryptionFailed, unwrap_with_master_keys, wrap_with_master_keys
+from core.exceptions import PermissionDenied, ValidationFailed
+from core.inputs import as_id, shown
+from core.roles import Role, has_role
 from fund.models import Application
-from workflows.exceptions import PermissionDenied, ValidationFailed
-from workflows.inputs import as_id, shown
+from fund.states import State
 from workflows.models import DecisionSignature
-from workflows.roles import Role, has_role
-from workflows.states import State
 
 #: Bank reason codes (ISO 20022 external status reason) and the workflow's failure codes.
 BANK_REASONS = {

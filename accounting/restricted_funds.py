@@ -21,11 +21,46 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet, Sum
+from django.utils.translation import gettext as _
 
 from accounting import chart
-from accounting.models import AccountType, DimensionObject, FiscalYear, Posting, VoucherSeries
+from accounting.models import (
+    Account,
+    AccountType,
+    DimensionObject,
+    FiscalYear,
+    Posting,
+    VoucherSeries,
+)
 from fund.models import Fund
 from fund.money import quantize
+
+
+def restricted_funds_account_problem(number: str) -> str | None:
+    """Why ``number`` cannot hold a fund's restricted funds (None: it can).
+
+    Donors' restricted money must sit on an equity account of its own: a bank account, or
+    balanserat kapital that the year-end moves money out of, would mix it with other money."""
+    account = Account.objects.filter(number=number, active=True).first()
+    if account is None or account.type != AccountType.EQUITY:
+        return _(
+            "Account %(number)s is not an equity account of the chart: restricted funds are "
+            "kept on an equity account of their own (2070-2072 Ändamålsbestämda medel, or "
+            "the foundation's own account)."
+        ) % {"number": number}
+    other_roles = sorted(
+        role
+        for role, mapped in chart.mapping().items()
+        if mapped == number and role != "restricted_funds"
+    )
+    if other_roles:
+        return _(
+            "Account %(number)s %(name)s already books %(roles)s: restricted funds need an "
+            "account of their own (2070-2072 Ändamålsbestämda medel, or the foundation's own "
+            "account)."
+        ) % {"number": number, "name": account.name, "roles": ", ".join(other_roles)}
+    return None
+
 
 ZERO = Decimal("0.00")
 

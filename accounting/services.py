@@ -46,7 +46,7 @@ from accounting.payouts import (
     settle_for_confirmation,
     void_batch_file,
 )
-from workflows.exceptions import ValidationFailed
+from core.exceptions import ValidationFailed
 
 __all__ = [
     "approve_batch",

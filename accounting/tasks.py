@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from accounting import payouts
 from accounting.models import PaymentBatch, Posting
-from config.celery import RELIABLE
+from core.task_policy import RELIABLE
 
 logger = logging.getLogger("fundflow.accounting")
 
@@ -87,7 +87,7 @@ def run_export(self: Any, job_id: str) -> dict[str, Any]:
     from accounting.exports import ExportRefused, jobs
     from accounting.exports.services import export_ledger_file, export_sie_file
     from accounting.models import ExportError, ExportJob, ExportKind, ExportStatus
-    from workflows.exceptions import PermissionDenied
+    from core.exceptions import PermissionDenied
 
     retaken = bool(self.request.retries or (self.request.delivery_info or {}).get("redelivered"))
     allowed = [ExportStatus.QUEUED] + ([ExportStatus.RUNNING] if retaken else [])

@@ -15,6 +15,7 @@ year's ``#UB`` per account.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -40,10 +41,10 @@ from accounting.models import (
 )
 from accounting.restricted_funds import restricted_funds
 from audit.services import record_event
+from core.exceptions import PermissionDenied, ValidationFailed
+from core.roles import Role, has_role
 from fund.models import Fund
 from fund.money import quantize
-from workflows.exceptions import PermissionDenied, ValidationFailed
-from workflows.roles import Role, has_role
 
 ZERO = Decimal("0.00")
 
@@ -85,6 +86,17 @@ def _require_a_treasurer(actor: Any, message: str) -> None:
     lock a year are both answerable for the books."""
     if not has_role(actor, Role.TREASURER):
         raise PermissionDenied(message)
+
+
+#: Checks other apps add to a year's closing (co-financing: ESF income accrued), each giving
+#: the problems that stop the year from closing. Registered at start-up, run in that order.
+ClosingCheck = Callable[[FiscalYear], list[str]]
+_closing_checks: list[ClosingCheck] = []
+
+
+def register_closing_check(check: ClosingCheck) -> None:
+    if check not in _closing_checks:
+        _closing_checks.append(check)
 
 
 def fiscal_year(year: int) -> FiscalYear:
@@ -136,38 +148,8 @@ def closing_problems(year: FiscalYear) -> list[str]:
             _("%(count)s bank exceptions of the year are open: resolve them first.")
             % {"count": exceptions.count()}
         )
-    problems += _co_financing_not_accrued(year)
-    return problems
-
-
-def _co_financing_not_accrued(year: FiscalYear) -> list[str]:
-    """ESF income the year's eligible costs earned must be booked before the year locks.
-
-    A locked year cannot take the accrual afterwards, and the income would land in a later
-    year: the year's result and the co-financing receivable would both be wrong.
-    """
-    from cofinancing.esf_income import esf_entitlement
-    from cofinancing.esf_ledger import esf_ledger
-    from cofinancing.models import Project
-
-    problems = []
-    for project in Project.objects.filter(start__lte=year.end).order_by("code"):
-        earned = esf_entitlement(project, year.end)
-        booked = esf_ledger(project, up_to=year.end).recognised
-        if earned != booked:
-            problems.append(
-                _(
-                    "Project %(project)s has earned %(earned)s in ESF support up to %(end)s, "
-                    "but %(booked)s is booked as income: accrue it (co-financing income) "
-                    "before closing the year."
-                )
-                % {
-                    "project": project.code,
-                    "earned": earned,
-                    "end": year.end.isoformat(),
-                    "booked": booked,
-                }
-            )
+    for check in _closing_checks:
+        problems += check(year)
     return problems
 
 

@@ -19,7 +19,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from workflows.exceptions import (
+from core.exceptions import (
     ConflictError,
     PermissionDenied,
     TransitionNotAvailable,

@@ -16,9 +16,9 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 
 from accounting.models import PaymentBatch
+from core.roles import Role, roles_of
 from fund.models import Application, NeedItem, OmbudStatus
-from workflows.roles import Role, roles_of
-from workflows.states import State
+from fund.states import State
 
 #: States a treasurer works with.
 PAYOUT_STATES = (State.APPROVED, State.PAYOUT_SCHEDULED, State.PAID, State.CLOSED)

@@ -21,6 +21,7 @@ from accounting.models import (
     PaymentOrder,
 )
 from fund.models import Application, Fund, NeedCategory, NeedItem
+from fund.states import State
 from reminders.models import Reminder, ReminderKind
 from workflows.models import (
     AttestationMethod,
@@ -35,7 +36,6 @@ from workflows.models import (
     StatutoryAssessment,
 )
 from workflows.services import HANDLERS
-from workflows.states import State
 
 #: Transition names, for the schema's enum.
 TRANSITION_NAMES = sorted(HANDLERS)

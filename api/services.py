@@ -17,10 +17,10 @@ from django.views.decorators.debug import sensitive_variables
 
 from api.models import ApiToken, new_token
 from audit.services import record_event
+from core.exceptions import PermissionDenied, ValidationFailed
+from core.roles import Role, roles_of
 from fund.models import Application, Beneficiary, Fund, Ombud
 from workflows import services
-from workflows.exceptions import PermissionDenied, ValidationFailed
-from workflows.roles import Role, roles_of
 from workflows.services import NeedInput
 
 

@@ -38,18 +38,18 @@ from accounting.models import (
 from accounting.tasks import generate_payout_file
 from api import selectors, serializers
 from api.services import apply_for
-from audit.selectors import decision_trail
+from core.exceptions import PermissionDenied, ValidationFailed
+from core.roles import Role, has_role
 from fund.models import Application, Beneficiary, NeedItem, Ombud, OmbudStatus
 from fund.privacy import read_personal_data
 from fund.references import APPLICATION_REFERENCE
+from fund.states import State
 from reminders.models import Reminder
 from reminders.services import dismiss
 from workflows import services
-from workflows.exceptions import PermissionDenied, ValidationFailed
+from workflows.decision_trail import decision_trail
 from workflows.models import DecisionItem
-from workflows.roles import Role, has_role
 from workflows.services import NeedInput
-from workflows.states import State
 
 REF = OpenApiParameter(
     "reference",

@@ -13,7 +13,6 @@ class AuditConfig(AppConfig):
         from django.db.models.signals import m2m_changed, post_save, pre_save
 
         from audit import receivers
-        from fund.models import Fund
 
         user = get_user_model()
         uid = "audit."
@@ -31,12 +30,5 @@ class AuditConfig(AppConfig):
             sender=Group.permissions.through,
             dispatch_uid=uid + "gp",
         )
-        m2m_changed.connect(
-            receivers.on_fund_handlers_changed,
-            sender=Fund.handlers.through,
-            dispatch_uid=uid + "fh",
-        )
-        pre_save.connect(receivers.before_fund_saved, sender=Fund, dispatch_uid=uid + "fund_pre")
-        post_save.connect(receivers.on_fund_saved, sender=Fund, dispatch_uid=uid + "fund_post")
         pre_save.connect(receivers.before_user_saved, sender=user, dispatch_uid=uid + "user_pre")
         post_save.connect(receivers.on_user_saved, sender=user, dispatch_uid=uid + "user_post")

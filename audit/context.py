@@ -29,7 +29,7 @@ def current_role(actor: Any) -> str:
     """The role under which an actor changes access or fund rules."""
     if actor is None:
         return ""
-    from workflows.roles import Role, has_role
+    from core.roles import Role, has_role
 
     if has_role(actor, Role.ADMINISTRATOR):
         return str(Role.ADMINISTRATOR)

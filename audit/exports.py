@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TextIO
 
 from django.utils import timezone
@@ -12,18 +13,27 @@ from audit.models import AuditEvent
 from audit.trail import write_trail
 from audit.verification import stored_checkpoints, stream_entries
 
+#: Finds the object references that make up one case's trail (the case and its person), or
+#: None when there is no such case. The app that owns cases sets it at start-up
+#: (``fund.apps``): the audit log sits below every app and knows none of their models.
+CaseRefsResolver = Callable[[str], "list[str] | None"]
+_case_refs: CaseRefsResolver | None = None
+
+
+def register_case_refs(resolver: CaseRefsResolver) -> None:
+    global _case_refs
+    _case_refs = resolver
+
 
 def export_trail(out: TextIO, application: str | None = None) -> int:
     """Write the whole chain, or one application's entries, with every checkpoint."""
     queryset = AuditEvent.objects.all()
     if application:
-        from fund.models import Application
-
-        app = Application.objects.filter(reference=application).select_related("beneficiary")
-        found = app.first()
-        if found is None:
+        if _case_refs is None:
+            raise LookupError("no app resolves case references")
+        refs = _case_refs(application)
+        if refs is None:
             raise LookupError(f"no application {application}")
-        refs = [found.reference, found.beneficiary.reference]
         queryset = queryset.filter(object_ref__in=refs)
     return write_trail(
         out,

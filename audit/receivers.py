@@ -29,7 +29,7 @@ def username_hash(username: str) -> str:
     Keyed (the blind-index key), because usernames are few and guessable: a plain SHA-256
     could be reversed by trying them all.
     """
-    from fund.crypto import blind_index
+    from core.crypto import blind_index
 
     return blind_index("login:" + username.strip().lower())
 
@@ -61,7 +61,7 @@ def _group_label(group: Group) -> str | int:
     Other group names are typed by an administrator (``Handläggare Malmö``): free text,
     which never goes into the permanent log.
     """
-    from workflows.roles import Role
+    from core.roles import Role
 
     return group.name if group.name in Role.values else int(group.pk)
 

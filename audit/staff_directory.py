@@ -139,7 +139,7 @@ def staff_directory(start: date, end: date, *, actor: Any = None) -> str:
     from audit.context import current_role
     from audit.services import record_event
     from audit.signing import log_origin, sign_note
-    from workflows.exceptions import ValidationFailed
+    from core.exceptions import ValidationFailed
 
     if end < start:
         raise ValidationFailed(gettext("The period ends before it starts."))
@@ -166,7 +166,7 @@ def staff_directory(start: date, end: date, *, actor: Any = None) -> str:
 
 
 def _is_auditor(actor: Any) -> bool:
-    from workflows.roles import Role, has_role
+    from core.roles import Role, has_role
 
     return actor is not None and has_role(actor, Role.AUDITOR)
 
@@ -180,7 +180,7 @@ def _entries(start: date, end: date) -> list[StaffEntry]:
     from django.utils import timezone
 
     from audit.models import AuditEvent
-    from workflows.roles import Role
+    from core.roles import Role
 
     zone = timezone.get_default_timezone()
     since = datetime.combine(start, time.min, tzinfo=zone)

@@ -15,7 +15,7 @@ from typing import Any
 from django.utils import timezone
 
 from fund.models import Application, Beneficiary, Fund, NeedItem, Ombud
-from workflows.states import State
+from fund.states import State
 
 OPEN_STATES = (
     State.SUBMITTED,

@@ -22,8 +22,8 @@ from cofinancing.models import (
 )
 from cofinancing.resources import FORMATS, TimeSheetResource
 from cofinancing.services import import_time_sheets
-from config.uploads import validate_upload_size
-from workflows.exceptions import ValidationFailed, WorkflowError
+from core.exceptions import ValidationFailed, WorkflowError
+from core.uploads import validate_upload_size
 
 
 class PartnerInline(admin.TabularInline):

@@ -27,9 +27,9 @@ from moneyed import Money
 from audit.services import record_event
 from cofinancing.esf_income import esf_entitlement
 from cofinancing.models import EsfClaim, Project, validate_claim_reference
+from core.exceptions import PermissionDenied, ValidationFailed
+from core.roles import Role, has_role
 from fund.money import CURRENCY, parse_decimal, quantize
-from workflows.exceptions import PermissionDenied, ValidationFailed
-from workflows.roles import Role, has_role
 
 ZERO = Decimal("0.00")
 

@@ -29,9 +29,9 @@ from accounting.models import Dimension, DimensionObject, Voucher, VoucherSeries
 from audit.services import record_event
 from cofinancing.esf_ledger import ZERO, esf_ledger, last_income_date
 from cofinancing.models import FundingKind, Project
+from core.exceptions import PermissionDenied, ValidationFailed
+from core.roles import Role, has_role
 from fund.money import parse_amount, quantize
-from workflows.exceptions import PermissionDenied, ValidationFailed
-from workflows.roles import Role, has_role
 
 
 def _require_treasurer(actor: Any) -> None:

@@ -54,8 +54,8 @@ from cofinancing.models import (
     Project,
     TimeSheetEntry,
 )
+from core.exceptions import ValidationFailed
 from fund.money import CURRENCY, quantize
-from workflows.exceptions import ValidationFailed
 
 ZERO = Decimal("0.00")
 HUNDRED = Decimal("100")

@@ -25,8 +25,8 @@ from import_export import fields, resources, widgets
 
 from accounting.exports.resources import MoneyWidget
 from cofinancing.models import Partner, Project, TimeSheetEntry
-from workflows.exceptions import ValidationFailed
-from workflows.inputs import clean_text, shown
+from core.exceptions import ValidationFailed
+from core.inputs import clean_text, shown
 
 FORMATS = ("csv", "xlsx")
 COLUMNS = (

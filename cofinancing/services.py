@@ -20,8 +20,8 @@ from audit.services import record_event
 from cofinancing.models import Project
 from cofinancing.report import ProjectReport, build_report
 from cofinancing.report_files import WRITERS
-from workflows.exceptions import PermissionDenied, ValidationFailed
-from workflows.roles import Role, has_role
+from core.exceptions import PermissionDenied, ValidationFailed
+from core.roles import Role, has_role
 
 REPORT_ROLES = (Role.TREASURER, Role.AUDITOR, Role.ADMINISTRATOR)
 IMPORT_ROLES = (Role.TREASURER, Role.ADMINISTRATOR)

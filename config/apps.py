@@ -1,4 +1,4 @@
-"""The project's own start-up: owner-only files (config/file_modes.py)."""
+"""The project's own start-up: owner-only files (core/file_modes.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ class FundflowConfig(AppConfig):
     verbose_name = "Fundflow configuration"
 
     def ready(self) -> None:
-        from config.file_modes import restrict_sqlite_file, secure_embedded_folders
+        from core.file_modes import restrict_sqlite_file, secure_embedded_folders
 
         connection_created.connect(restrict_sqlite_file, dispatch_uid="fundflow-sqlite-0600")
         if settings.EMBEDDED_MODE:

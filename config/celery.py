@@ -1,9 +1,6 @@
 """The Celery application. Without a broker URL, tasks run in-process (embedded mode).
 
-Every task that changes something is declared with ``**RELIABLE``: acknowledged only after
-it finished (a worker that dies mid-task leaves the message to be delivered again), retried
-with exponential backoff on database hiccups, and written so that running it twice does its
-work once (see ``reminders.once.run_once``).
+Every task that changes something is declared with ``**RELIABLE`` (core/task_policy.py).
 """
 
 import contextlib
@@ -12,7 +9,6 @@ from typing import Any
 
 from celery import Celery
 from celery.signals import task_postrun, task_prerun
-from django.db import InterfaceError, OperationalError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -20,15 +16,6 @@ app = Celery("fundflow")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-RELIABLE: dict[str, Any] = {
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-    "autoretry_for": (OperationalError, InterfaceError),
-    "retry_backoff": 5,
-    "retry_backoff_max": 600,
-    "retry_jitter": True,
-    "max_retries": 8,
-}
 
 _tokens: dict[str, object] = {}
 

@@ -72,7 +72,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "api",
     "reminders",
-    # Last: owner-only files and folders of the embedded mode (config/file_modes.py).
+    "privacy",
+    "demo",
+    "operations",
+    # Last: owner-only files and folders of the embedded mode (core/file_modes.py).
     "config.apps.FundflowConfig",
 ]
 
@@ -231,7 +234,7 @@ FIELD_ENCRYPTION_KEY_FILE = Path(
     os.environ.get("FIELD_ENCRYPTION_KEY_FILE", VAR_DIR / "keys" / "field-encryption.key")
 )
 # Embedded mode may create missing key files on first use, and only while no data under them
-# exists (fund.crypto refuses to replace a lost key); production never does.
+# exists (core.crypto refuses to replace a lost key); production never does.
 GENERATE_MISSING_KEYS = env_bool("GENERATE_MISSING_KEYS", EMBEDDED_MODE)
 # Key for blind indexes (HMAC) so duplicates can be found without storing plain values. Its
 # own key, never derived from SECRET_KEY: in embedded mode generated once into var/keys/.

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from core.exceptions import WorkflowError
 from fund import services
 from fund.models import (
     Application,
@@ -18,7 +19,6 @@ from fund.models import (
     Organisation,
     ProtectedIdentityGrant,
 )
-from workflows.exceptions import WorkflowError
 
 
 @admin.register(Fund)

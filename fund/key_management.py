@@ -31,7 +31,7 @@ from django.apps import apps
 from django.db import models, transaction
 
 from audit.services import record_event
-from fund.crypto import (
+from core.crypto import (
     DecryptionFailed,
     new_data_key,
     reencrypt,

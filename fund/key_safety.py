@@ -1,7 +1,7 @@
 """What depends on a key, so a lost key is never silently replaced, and the personnummer index
 rebuilt under its own key.
 
-``fund.crypto`` generates a missing key file (embedded mode) only when nothing in the database
+``core.crypto`` generates a missing key file (embedded mode) only when nothing in the database
 was made with it: no wrapped data key and no master-wrapped secret (a bank file's nonce) for
 the field-encryption key (every key holder and ``MASTER_WRAPPED`` column in
 ``fund.token_fields``), no personnummer index for the blind-index key.
@@ -23,8 +23,8 @@ from django.views.decorators.debug import sensitive_variables
 from stdnum.se import personnummer
 
 from audit.services import record_event
-from config.file_modes import owner_only_folder
-from fund.crypto import DecryptionFailed, blind_index, decrypt_json, reset_key_cache, twelve_digits
+from core.crypto import DecryptionFailed, blind_index, decrypt_json, reset_key_cache, twelve_digits
+from core.file_modes import owner_only_folder
 from fund.models import Beneficiary
 from fund.token_fields import KEY_HOLDERS, MASTER_WRAPPED
 
@@ -66,7 +66,7 @@ def create_blind_index_key() -> bool:
     """Create the blind-index key file if it is missing (0600); True when it was created.
 
     Only ``rebuild_blind_indexes`` creates it over existing indexes, because it recomputes
-    them all; ``fund.crypto`` refuses to.
+    them all; ``core.crypto`` refuses to.
     """
     if settings.BLIND_INDEX_KEY:
         return False

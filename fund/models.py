@@ -5,7 +5,7 @@ Models hold data and invariants only; what happens to a case is in ``workflows``
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 from django.conf import settings
@@ -17,10 +17,10 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.se import orgnr
 
 from audit.validators import validate_loggable_code
-from fund.crypto import decrypt_json, encrypt_json, new_wrapped_key
+from core.crypto import decrypt_json, encrypt_json, new_wrapped_key
+from fund.lifecycle import ApplicationWorkflow
 from fund.money import money_field
 from fund.references import ReferenceCounter
-from workflows.machine import ApplicationWorkflow
 
 __all__ = [
     "Application",
@@ -64,33 +64,24 @@ class FundKind(models.TextChoices):
     GENERAL = "general", _("General support")
 
 
+#: Judges an account number for a fund's restricted funds: why it cannot hold them, or None.
+#: The ledger's app sets it at start-up (``accounting.apps``): the chart of accounts lives
+#: there, and funds sit below the ledger.
+RestrictedAccountCheck = Callable[[str], "str | None"]
+_restricted_account_check: RestrictedAccountCheck | None = None
+
+
+def register_restricted_account_check(check: RestrictedAccountCheck) -> None:
+    global _restricted_account_check
+    _restricted_account_check = check
+
+
 def restricted_funds_account_problem(number: str) -> str | None:
-    """Why ``number`` cannot hold a fund's restricted funds (None: it can).
-
-    Donors' restricted money must sit on an equity account of its own: a bank account, or
-    balanserat kapital that the year-end moves money out of, would mix it with other money."""
-    from accounting import chart
-    from accounting.models import Account, AccountType
-
-    account = Account.objects.filter(number=number, active=True).first()
-    if account is None or account.type != AccountType.EQUITY:
-        return _(
-            "Account %(number)s is not an equity account of the chart: restricted funds are "
-            "kept on an equity account of their own (2070-2072 Ändamålsbestämda medel, or "
-            "the foundation's own account)."
-        ) % {"number": number}
-    other_roles = sorted(
-        role
-        for role, mapped in chart.mapping().items()
-        if mapped == number and role != "restricted_funds"
-    )
-    if other_roles:
-        return _(
-            "Account %(number)s %(name)s already books %(roles)s: restricted funds need an "
-            "account of their own (2070-2072 Ändamålsbestämda medel, or the foundation's own "
-            "account)."
-        ) % {"number": number, "name": account.name, "roles": ", ".join(other_roles)}
-    return None
+    """Why ``number`` cannot hold a fund's restricted funds (None: it can); without a chart of
+    accounts to judge it by, no account can."""
+    if _restricted_account_check is None:
+        return _("No chart of accounts is installed to hold restricted funds.")
+    return _restricted_account_check(number)
 
 
 class Fund(models.Model):
@@ -503,7 +494,7 @@ class PersonalDataReadReason(models.Model):
         return f"{self.beneficiary.reference} read #{self.event_id}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        from workflows.exceptions import ValidationFailed
+        from core.exceptions import ValidationFailed
 
         if not self._state.adding:
             raise ValidationFailed(_("A stated reason is kept as it was given; it is not changed."))

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from djmoney.models.fields import MoneyField
 from moneyed import Money
 
-from workflows.inputs import shown
+from core.inputs import shown
 
 CURRENCY = "SEK"
 ORE = Decimal("0.01")

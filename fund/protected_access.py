@@ -16,10 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import record_event
+from core.exceptions import PermissionDenied, ValidationFailed
+from core.roles import Role, has_role
+from fund.case_scope import works_in_fund
 from fund.models import Application, ProtectedAccessReason, ProtectedIdentityGrant
-from workflows.exceptions import PermissionDenied, ValidationFailed
-from workflows.roles import Role, has_role, works_in_fund
-from workflows.states import FINAL_STATES
+from fund.states import FINAL_STATES
 
 
 def active_grants(application: Application) -> QuerySet[ProtectedIdentityGrant]:

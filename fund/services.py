@@ -9,9 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import record_event
+from core.exceptions import PermissionDenied, ValidationFailed
+from core.roles import Role, has_role
 from fund.models import Ombud, OmbudStatus, Organisation
-from workflows.exceptions import PermissionDenied, ValidationFailed
-from workflows.roles import Role, has_role
 
 
 def _administrator(actor: Any) -> None:

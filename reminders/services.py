@@ -23,10 +23,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from audit.services import record_event
+from core.roles import Role
 from fund.models import Application, Fund, OmbudStatus
+from fund.states import State
 from reminders.models import Reminder, ReminderKind
-from workflows.roles import Role
-from workflows.states import State
 
 logger = logging.getLogger("fundflow.reminders")
 
@@ -184,7 +184,7 @@ def send_due_reminders(now: datetime | None = None) -> dict[str, Any]:
 def dismiss(reminder: Reminder, actor: Any) -> Reminder:
     with transaction.atomic():
         if reminder.recipient_id != actor.pk:
-            from workflows.exceptions import PermissionDenied
+            from core.exceptions import PermissionDenied
 
             raise PermissionDenied(_("This reminder is not yours."))
         if reminder.dismissed_at is None:

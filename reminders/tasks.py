@@ -6,7 +6,7 @@ from typing import Any
 
 from celery import shared_task
 
-from config.celery import RELIABLE
+from core.task_policy import RELIABLE
 from reminders import services
 from reminders.once import run_once
 

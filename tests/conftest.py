@@ -39,7 +39,7 @@ def _keys_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
     keys = tmp_path_factory.mktemp("keys")
     settings.FIELD_ENCRYPTION_KEY_FILE = keys / "field.key"
     settings.BLIND_INDEX_KEY_FILE = keys / "blind-index.key"
-    # Made here, before any test: fund.crypto generates a missing key only after asking the
+    # Made here, before any test: core.crypto generates a missing key only after asking the
     # database whether data under it exists, and some tests encrypt without a database.
     from cryptography.fernet import Fernet
 
@@ -51,7 +51,7 @@ def _keys_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
     from audit.signing import _generate
 
     _generate(settings.AUDIT_SIGNING_KEY_FILE, settings.AUDIT_PUBLIC_KEY_FILE)
-    from fund.crypto import reset_key_cache
+    from core.crypto import reset_key_cache
 
     reset_key_cache()
 

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseNotAllowed
 from django.http.response import HttpResponseBase
 
-from workflows.roles import Role, roles_of
+from core.roles import Role, roles_of
 
 #: Roles that must sign in with a second factor (TOTP).
 STAFF_ROLES = frozenset(

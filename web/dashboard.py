@@ -16,7 +16,7 @@ from accounting.commitments import available
 from accounting.models import Commitment, CommitmentStatus
 from audit.models import AuditEvent
 from fund.models import Application, Fund
-from workflows.states import State
+from fund.states import State
 
 #: The most recent transition events read for the step durations.
 STEP_EVENT_LIMIT = 20000

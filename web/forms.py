@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fund.models import NeedCategory, ProtectedAccessReason
 from fund.references import APPLICATION_REFERENCE
+from fund.states import State
 from workflows.models import (
     AttestationMethod,
     Authority,
@@ -21,7 +22,6 @@ from workflows.models import (
     Obligation,
     ReasonCode,
 )
-from workflows.states import State
 
 
 class LoginForm(forms.Form):

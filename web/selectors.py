@@ -12,9 +12,9 @@ from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.roles import Role, has_role
 from fund.models import Application, Fund, NeedItem, Ombud, OmbudStatus
-from workflows.roles import Role, has_role
-from workflows.states import FINAL_STATES, State
+from fund.states import FINAL_STATES, State
 
 PAGE_SIZE = 25
 

@@ -8,10 +8,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.services import record_event
+from core.exceptions import PermissionDenied, ValidationFailed
+from core.roles import Role, has_role
+from fund.case_scope import may_act_as
 from fund.models import Application, Ombud, OmbudStatus
-from workflows.exceptions import PermissionDenied, ValidationFailed
-from workflows.roles import Role, has_role, may_act_as
-from workflows.states import FINAL_STATES
+from fund.states import FINAL_STATES
 
 
 def assign_officer(application: Application, actor: Any, officer: Any) -> Application:

@@ -1,6 +1,6 @@
 """Every transition of the state machine has its role rule and its service handler.
 
-Who may run a transition is declared once, in :data:`workflows.machine.TRANSITION_ROLES`.
+Who may run a transition is declared once, in :data:`fund.lifecycle.TRANSITION_ROLES`.
 A transition added to the machine without a rule there (or without ``permission=``, which
 django-fsm would read as "anyone may"), or with another transition's rule, is a system-check
 error: ``manage.py check`` and every start of the application refuse it, and
@@ -29,7 +29,7 @@ def transition_rule_problems(
     handlers: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """What is missing or inconsistent between the machine, its role rules and its handlers."""
-    from workflows.machine import TRANSITION_ROLES
+    from fund.lifecycle import TRANSITION_ROLES
     from workflows.services import HANDLERS
 
     transitions = machine_transitions() if transitions is None else list(transitions)
@@ -66,6 +66,6 @@ def transition_rule_problems(
 @checks.register()
 def check_transition_rules(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     return [
-        checks.Error(problem, obj="workflows.machine", id="workflows.E001")
+        checks.Error(problem, obj="fund.lifecycle", id="workflows.E001")
         for problem in transition_rule_problems()
     ]

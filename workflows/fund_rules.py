@@ -13,11 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from moneyed import Money
 
+from core.inputs import shown
 from fund.models import Application, Fund, NeedCategory
 from fund.money import format_money
-from workflows.inputs import shown
+from fund.states import State
 from workflows.models import Decision, DecisionStatus
-from workflows.states import State
 
 #: States in which an application's approved amounts count against the person's yearly limit.
 GRANTED_STATES = (State.APPROVED, State.PAYOUT_SCHEDULED, State.PAID, State.CLOSED)

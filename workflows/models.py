@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from fund.crypto import decrypt_json, encrypt_json
+from core.crypto import decrypt_json, encrypt_json
 from fund.models import Application, Beneficiary, NeedItem, Ombud
 from fund.money import money_field
 

@@ -24,7 +24,17 @@ from stdnum.se import personnummer
 
 from accounting import services as accounting
 from audit.services import record_event
-from fund.crypto import blind_index, twelve_digits
+from core.crypto import blind_index, twelve_digits
+from core.exceptions import (
+    ConflictError,
+    PermissionDenied,
+    TransitionNotAvailable,
+    ValidationFailed,
+)
+from core.inputs import as_entries, as_id, clean_text, shown
+from core.roles import Role, has_role
+from fund.case_scope import may_act_as, works_in_fund
+from fund.lifecycle import TRANSITION_ROLES, acting_role
 from fund.models import (
     Application,
     Beneficiary,
@@ -35,15 +45,8 @@ from fund.models import (
 )
 from fund.money import format_money, parse_amount
 from fund.references import next_reference
+from fund.states import State
 from workflows import fund_rules
-from workflows.exceptions import (
-    ConflictError,
-    PermissionDenied,
-    TransitionNotAvailable,
-    ValidationFailed,
-)
-from workflows.inputs import as_entries, as_id, clean_text, shown
-from workflows.machine import TRANSITION_ROLES, acting_role
 from workflows.models import (
     Attestation,
     AttestationMethod,
@@ -62,8 +65,6 @@ from workflows.models import (
     ReasonCode,
     StatutoryAssessment,
 )
-from workflows.roles import Role, has_role, may_act_as, works_in_fund
-from workflows.states import State
 
 ZERO = Money(0, "SEK")
 

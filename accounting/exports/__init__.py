@@ -8,7 +8,7 @@ refused export leaves no half-written file behind.
 
 from __future__ import annotations
 
-from workflows.exceptions import ValidationFailed
+from core.exceptions import ValidationFailed
 
 
 class ExportRefused(ValidationFailed):

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from workflows.exceptions import WorkflowError
+from core.exceptions import WorkflowError
 
 T = TypeVar("T")
 

@@ -23,8 +23,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.services import record_event
-from workflows.exceptions import PermissionDenied
-from workflows.roles import Role, has_role
+from core.exceptions import PermissionDenied
+from core.roles import Role, has_role
 
 #: Who may take the books out of the system.
 EXPORT_ROLES = (Role.TREASURER, Role.AUDITOR, Role.ADMINISTRATOR)

@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 
 from accounting.models import ExportJob, ExportKind
 from audit.services import record_event
-from workflows.exceptions import PermissionDenied, ValidationFailed
-from workflows.roles import Role, has_role
+from core.exceptions import PermissionDenied, ValidationFailed
+from core.roles import Role, has_role
 
 #: Who may start an export job.
 JOB_ROLES = (Role.TREASURER, Role.ADMINISTRATOR)

@@ -33,7 +33,7 @@ def _legacy_data(token):
 
     from cryptography.fernet import InvalidToken
 
-    from fund.crypto import master_cipher
+    from core.crypto import master_cipher
 
     try:
         return json.loads(master_cipher().decrypt(token.encode("ascii")))
@@ -42,7 +42,7 @@ def _legacy_data(token):
 
 
 def accounts_into_the_token(apps, schema_editor):
-    from fund.crypto import decrypt_json, encrypt_json, new_wrapped_key
+    from core.crypto import decrypt_json, encrypt_json, new_wrapped_key
 
     Payee = apps.get_model("accounting", "Payee")
     for payee in Payee.objects.filter(kind="person").order_by("pk"):
@@ -88,7 +88,7 @@ def accounts_into_the_token(apps, schema_editor):
 
 
 def accounts_out_of_the_token(apps, schema_editor):
-    from fund.crypto import decrypt_json, encrypt_json
+    from core.crypto import decrypt_json, encrypt_json
 
     Payee = apps.get_model("accounting", "Payee")
     for payee in Payee.objects.filter(kind="person").exclude(wrapped_key="").order_by("pk"):

@@ -10,7 +10,7 @@ from django.db import migrations, models
 
 
 def encrypt_descriptions(apps, schema_editor):
-    from fund.crypto import encrypt_json, master_cipher, new_wrapped_key
+    from core.crypto import encrypt_json, master_cipher, new_wrapped_key
 
     Beneficiary = apps.get_model("fund", "Beneficiary")
     NeedItem = apps.get_model("fund", "NeedItem")

@@ -7,7 +7,7 @@ from django.db import migrations
 def reindex(apps, schema_editor):
     from stdnum.se import personnummer
 
-    from fund.crypto import DecryptionFailed, blind_index, decrypt_json, twelve_digits
+    from core.crypto import DecryptionFailed, blind_index, decrypt_json, twelve_digits
 
     Beneficiary = apps.get_model("fund", "Beneficiary")
     people = Beneficiary.objects.exclude(personnummer_index="").exclude(encrypted_personal_data="")

@@ -24,11 +24,11 @@ from accounting.models import (
     Posting,
     VoucherSeries,
 )
+from core.exceptions import PermissionDenied, ValidationFailed
+from core.roles import Role
+from fund.states import State
 from tests.accounting.bank_files import camt054, pain002
 from tests.accounting.conftest import new_fund
-from workflows.exceptions import PermissionDenied, ValidationFailed
-from workflows.roles import Role
-from workflows.states import State
 
 pytestmark = pytest.mark.django_db
 

@@ -23,13 +23,14 @@ from accounting import pain001, payouts
 from accounting.models import PaymentBatch, PaymentOrder
 from accounting.tasks import payout_file_path
 from audit.models import AuditEvent
+from core.exceptions import ValidationFailed
 from fund import privacy
+from privacy.erasure import erase_person
 from tests.accounting.test_person_payee_account import (
     ACCOUNT,
     CLEARING,
     _paid_to_person_with_file,
 )
-from workflows.exceptions import ValidationFailed
 
 NS = {"p": pain001.NAMESPACE}
 
@@ -139,7 +140,7 @@ def test_after_erasure_the_bank_files_digest_no_longer_gives_the_account_back(
     # Before erasure the database's values rebuild the file exactly (the model is faithful).
     assert _attacker_digest(batch, clearing=CLEARING, account=ACCOUNT) == batch.file_sha256
 
-    privacy.erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
 
     batch.refresh_from_db()
     exported = AuditEvent.objects.get(action="payout.batch_exported", object_ref=batch.message_id)
@@ -160,7 +161,7 @@ def test_erasure_destroys_the_nonce_of_every_batch_that_paid_the_person(world, s
     nonce = PaymentBatch.objects.get(pk=batch.pk).file_nonce
     assert nonce
 
-    privacy.erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
 
     assert PaymentBatch.objects.get(pk=batch.pk).file_nonce == ""
     assert PaymentBatch.objects.get(pk=untouched.pk).file_nonce == untouched.file_nonce
@@ -176,7 +177,7 @@ def test_the_redacted_bank_file_holds_neither_the_account_nor_the_nonce(world, s
     nonce = PaymentBatch.objects.get(pk=batch.pk).file_nonce
     assert nonce and nonce.encode() in path.read_bytes()
 
-    privacy.erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
 
     redacted = path.read_bytes()
     assert ACCOUNT.encode() not in redacted
@@ -239,7 +240,7 @@ def test_the_batch_nonce_cannot_be_read_from_a_database_copy_without_the_master_
 def master_keys(settings) -> Any:  # type: ignore[no-untyped-def]
     from cryptography.fernet import Fernet
 
-    from fund.crypto import reset_key_cache
+    from core.crypto import reset_key_cache
 
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     settings.FIELD_ENCRYPTION_KEYS = [old]
@@ -252,7 +253,7 @@ def master_keys(settings) -> Any:  # type: ignore[no-untyped-def]
 def test_rotation_and_re_keying_keep_every_exported_files_bytes(world, settings, master_keys):
     from cryptography.fernet import Fernet, InvalidToken
 
-    from fund.crypto import reset_key_cache
+    from core.crypto import reset_key_cache
 
     old, new = master_keys
     batch = _approved_batch(world)
@@ -299,7 +300,7 @@ def test_erasure_blanks_the_digest_of_a_file_exported_before_the_nonce(world, se
         PaymentBatch.objects.get(pk=batch.pk).file_sha256
     )
 
-    privacy.erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
 
     batch.refresh_from_db()
     assert batch.file_sha256 == ""

@@ -22,10 +22,10 @@ from accounting.exports.ratios import insamling_ratios
 from accounting.ledger import Line, fiscal_year_for, post_voucher
 from accounting.models import Account, AccountType, Posting, VoucherSeries
 from accounting.restricted_funds import restricted_funds
+from core.exceptions import ValidationFailed
 from tests.accounting.conftest import new_fund
 from tests.accounting.test_chart_remap import move_balance
 from tests.accounting.test_year_end import _book_year, _close
-from workflows.exceptions import ValidationFailed
 
 pytestmark = pytest.mark.django_db
 

@@ -25,8 +25,8 @@ from accounting.models import (
     VoucherSeries,
 )
 from audit.models import AuditEvent
-from config.production_checks import chart_mapping_problems
-from workflows.exceptions import PermissionDenied, ValidationFailed
+from core.exceptions import PermissionDenied, ValidationFailed
+from operations.production_checks import chart_mapping_problems
 
 pytestmark = pytest.mark.django_db
 

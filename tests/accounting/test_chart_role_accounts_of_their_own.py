@@ -13,7 +13,7 @@ from django.test import override_settings
 from accounting import chart
 from accounting.ledger import Line, post_voucher
 from accounting.models import Account, AccountType, ChartRoleMapping, VoucherSeries
-from workflows.exceptions import ValidationFailed
+from core.exceptions import ValidationFailed
 
 pytestmark = pytest.mark.django_db
 

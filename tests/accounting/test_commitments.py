@@ -8,9 +8,9 @@ import pytest
 
 from accounting import commitments, ledger
 from accounting.models import Ceiling, Commitment, CommitmentStatus
+from core.exceptions import ValidationFailed
+from fund.states import State
 from tests.accounting.conftest import new_fund
-from workflows.exceptions import ValidationFailed
-from workflows.states import State
 
 pytestmark = pytest.mark.django_db
 

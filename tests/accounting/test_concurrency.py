@@ -27,11 +27,11 @@ from accounting.models import (
     Posting,
     Voucher,
 )
+from core.exceptions import WorkflowError
 from fund.models import Application
+from fund.states import State
 from tests.accounting.conftest import new_fund, voucher_sums
 from tests.factories import UserFactory
-from workflows.exceptions import WorkflowError
-from workflows.states import State
 
 pytestmark = [
     pytest.mark.evidence("ledger"),

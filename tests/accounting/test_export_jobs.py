@@ -18,8 +18,8 @@ from accounting.ledger import Line, post_voucher
 from accounting.models import ExportJob, ExportStatus
 from accounting.tasks import run_export
 from audit.models import AuditEvent
+from core.exceptions import PermissionDenied, ValidationFailed
 from tests.factories import UserFactory
-from workflows.exceptions import PermissionDenied, ValidationFailed
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from accounting import ledger
 from accounting.ledger import Line
 from accounting.models import Account, Dimension, DimensionObject, Posting, Voucher, VoucherSeries
 from audit.models import AuditEvent
+from core.exceptions import PermissionDenied, ValidationFailed
 from tests.accounting.conftest import new_fund, voucher_sums
-from workflows.exceptions import PermissionDenied, ValidationFailed
 
 pytestmark = pytest.mark.django_db
 

@@ -15,10 +15,10 @@ from accounting import payouts
 from accounting.models import Payee, PaymentBatch, PaymentOrder
 from accounting.payees import approve_payee, create_payee, deactivate_payee
 from audit.models import AuditEvent
-from fund import privacy
+from core.exceptions import PermissionDenied, ValidationFailed
+from privacy.erasure import erase_person
 from tests.factories import UserFactory
 from tests.fixtures import World
-from workflows.exceptions import PermissionDenied, ValidationFailed
 
 pytestmark = pytest.mark.django_db
 
@@ -215,7 +215,7 @@ def test_erasure_still_blanks_an_approved_person_payee(world: World) -> None:
         beneficiary=app.beneficiary,
     )
     approve_payee(payee, actor=world.treasurer2)
-    privacy.erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
     stored = Payee.objects.get(pk=payee.pk)
     assert (stored.account, stored.bic, stored.wrapped_key, stored.active) == ("", "", "", False)
 

@@ -12,8 +12,8 @@ from accounting.models import Payee, PaymentBatch
 from accounting.payees import create_payee, validate_account
 from accounting.payouts import create_batch
 from audit.models import AuditEvent
+from core.exceptions import PermissionDenied, ValidationFailed
 from tests.fixtures import approved_payee
-from workflows.exceptions import PermissionDenied, ValidationFailed
 
 pytestmark = pytest.mark.django_db
 
@@ -172,7 +172,7 @@ def test_a_person_with_protected_identity_is_never_paid_directly(world):
 def test_after_a_closed_account_the_payee_is_replaced_and_the_case_paid(world):
     from accounting.payees import deactivate_payee
     from accounting.payouts import reject_orders
-    from workflows.states import State
+    from fund.states import State
 
     old = Payee.objects.get(organisation=world.ombud.organisation)
     app = world.to_approved(world.new_application("300"))

@@ -24,9 +24,9 @@ from accounting.models import (
     PaymentBatch,
     PaymentOrder,
 )
+from core.exceptions import PermissionDenied, ValidationFailed
+from fund.states import State
 from tests.accounting.bank_files import camt054, camt054_entry, camt054_file, pain002
-from workflows.exceptions import PermissionDenied, ValidationFailed
-from workflows.states import State
 
 pytestmark = pytest.mark.django_db
 

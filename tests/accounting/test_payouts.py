@@ -22,13 +22,13 @@ from accounting.models import (
 from accounting.payees import create_payee
 from accounting.selectors import fund_report
 from audit.models import AuditEvent
+from core.exceptions import PermissionDenied, ValidationFailed
+from fund.states import State
 from tests.accounting.bank_files import camt054 as _camt054
 from tests.accounting.bank_files import pain002 as _pain002
 from tests.factories import UserFactory
 from tests.fixtures import approved_payee
 from tests.signin import sign_in
-from workflows.exceptions import PermissionDenied, ValidationFailed
-from workflows.states import State
 
 pytestmark = pytest.mark.django_db
 

@@ -20,8 +20,8 @@ from django.utils import translation
 
 from accounting import ledger
 from accounting.models import Period, Voucher
+from core.exceptions import ValidationFailed
 from tests.audit_lock import AuditLock, audit_lock  # noqa: F401 - the fixture
-from workflows.exceptions import ValidationFailed
 
 pytestmark = [
     pytest.mark.evidence("ledger"),

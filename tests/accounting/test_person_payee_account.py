@@ -17,9 +17,9 @@ from accounting.models import Payee, PaymentBatch
 from accounting.payees import Account, approve_payee, create_payee, payee_problems
 from accounting.tasks import generate_payout_file, payout_file_path
 from audit.models import AuditEvent
-from fund import privacy
+from core.exceptions import ValidationFailed
+from privacy.erasure import erase_person
 from tests.fund.test_no_plaintext_personal_data import _raw_database_bytes
-from workflows.exceptions import ValidationFailed
 
 NAME = "Ylva Personkontosson"
 CLEARING = "3300"
@@ -103,7 +103,7 @@ def test_erasure_removes_the_personkonto_from_the_database_and_the_bank_files(
         start_export(world.treasurer, kind, year=year)  # the books name references only
     assert len(list(settings.EXPORT_FILES_DIR.iterdir())) == 4
 
-    privacy.erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
 
     stored = Payee.objects.get(pk=payee.pk)
     assert (stored.account, stored.clearing_number, stored.bic) == ("", "", "")
@@ -131,7 +131,7 @@ def test_erasure_removes_the_personkonto_from_the_database_and_the_bank_files(
 def test_a_bank_file_that_named_an_erased_person_is_not_produced_again(world, settings, tmp_path):
     settings.PAYOUT_FILES_DIR = tmp_path
     app, _payee, batch = _paid_to_person_with_file(world)
-    privacy.erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
     batch = PaymentBatch.objects.get(pk=batch.pk)
     with pytest.raises(ValidationFailed, match="erased"):
         payouts.export_batch(batch, world.treasurer)
@@ -145,7 +145,7 @@ def test_the_migration_moves_existing_person_accounts_into_the_token(world):
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
-    from fund.crypto import encrypt_json, new_wrapped_key
+    from core.crypto import encrypt_json, new_wrapped_key
 
     before, after = (
         ("accounting", "0009_payout_lifecycle"),

@@ -19,10 +19,11 @@ from django.db import IntegrityError, connection, transaction
 from accounting import db_guards, payouts
 from accounting.models import Payee, PaymentBatch, PaymentOrder
 from accounting.payees import approve_payee, create_payee, payee_problems
+from core.crypto import reset_key_cache
+from core.exceptions import ValidationFailed
 from fund import privacy
-from fund.crypto import reset_key_cache
+from privacy.erasure import erase_person
 from tests.accounting.test_person_payee_account import ACCOUNT, CLEARING, NAME, _person_payee
-from workflows.exceptions import ValidationFailed
 
 NOT_ITS_OWN = "stored account does not belong to this payee"
 MULE_ACCOUNT = "9001011239"
@@ -113,7 +114,7 @@ def test_the_database_refuses_to_copy_another_payees_key_or_token_onto_a_person_
         with pytest.raises(IntegrityError, match="never edited"), transaction.atomic():
             Payee.objects.filter(pk=victim.pk).update(**change)
     # Once erased, a payee's key never comes back.
-    privacy.erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
     with pytest.raises(IntegrityError, match="never edited"), transaction.atomic():
         Payee.objects.filter(pk=victim.pk).update(
             wrapped_key=mule.wrapped_key, encrypted_personal_data=mule.encrypted_personal_data

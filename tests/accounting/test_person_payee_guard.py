@@ -19,9 +19,9 @@ from django.utils import timezone
 from accounting import db_guards
 from accounting.models import Payee, PaymentOrder
 from accounting.payees import payee_problems
-from fund import privacy
+from core.exceptions import ValidationFailed
+from privacy.subject_access import subject_access_report
 from tests.accounting.test_person_payee_account import ACCOUNT, NAME, _person_payee
-from workflows.exceptions import ValidationFailed
 
 NOT_ITS_OWN = "stored account does not belong to this payee"
 OTHER_NAME = "Bertil Annanperson"
@@ -116,7 +116,7 @@ def test_a_person_payees_token_binds_its_person_kind_method_and_registrar(
         with pytest.raises(ValidationFailed, match=NOT_ITS_OWN):
             world.run(case_b, "schedule_payout", world.treasurer, payee=stored.pk)
         assert not PaymentOrder.objects.filter(application=case_b).exists()
-        report = privacy.subject_access_report(world.admin, person_b)
+        report = subject_access_report(world.admin, person_b)
         assert [p["reference"] for p in report["payees"]] == [stored.reference]
         assert NAME not in str(report) and ACCOUNT not in str(report)
 

@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 
 from accounting import commitments, ledger, payouts
 from accounting.models import Ceiling, PaymentOrder, Posting
+from core.exceptions import ValidationFailed
+from fund.states import State
 from tests.accounting.conftest import new_fund, voucher_sums
-from workflows.exceptions import ValidationFailed
-from workflows.states import State
 
 pytestmark = [pytest.mark.django_db, pytest.mark.evidence("ledger")]
 

@@ -34,7 +34,7 @@ from accounting.models import (
 )
 from accounting.restricted_funds import restricted_funds
 from audit.models import AuditEvent
-from workflows.exceptions import PermissionDenied, ValidationFailed
+from core.exceptions import PermissionDenied, ValidationFailed
 
 pytestmark = pytest.mark.django_db
 

@@ -89,8 +89,8 @@ def test_without_credentials_is_401(world):
 
 
 def test_a_user_without_a_role_gets_no_token(db):
+    from core.exceptions import ValidationFailed
     from tests.factories import UserFactory
-    from workflows.exceptions import ValidationFailed
 
     with pytest.raises(ValidationFailed):
         issue_token(UserFactory(), label="x")

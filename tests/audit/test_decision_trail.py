@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from audit.selectors import action_label, decision_trail, summarise
+from workflows.decision_trail import action_label, decision_trail, summarise
 
 
 def test_the_trail_tells_the_case_in_order(world):

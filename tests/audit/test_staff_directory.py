@@ -18,8 +18,8 @@ from audit.models import AuditEvent
 from audit.note import CheckpointBody, NoteError
 from audit.signing import verifier_key
 from audit.staff_directory import StaffDirectory, main, staff_directory, verify_directory
+from core.exceptions import ValidationFailed
 from tests.fixtures import World
-from workflows.exceptions import ValidationFailed
 
 PROJECT = Path(__file__).resolve().parents[2]
 

@@ -18,10 +18,10 @@ from django.db import connection, transaction
 from accounting.models import Commitment, Payee, PaymentOrder, Posting, Voucher
 from audit.models import AuditEvent
 from cofinancing.models import TimeSheetEntry
+from core.exceptions import WorkflowError
 from fund.models import Application, Beneficiary, NeedItem
 from tests.api.conftest import _fresh_throttle_counts, as_role, client_for
 from tests.evidence import EvidenceRecorder
-from workflows.exceptions import WorkflowError
 from workflows.models import (
     Attestation,
     CompletionRequest,

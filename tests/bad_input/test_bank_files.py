@@ -22,9 +22,9 @@ from lxml import etree
 
 from accounting import bank_status
 from accounting.models import OrderStatus, PaymentOrder
+from core.exceptions import ValidationFailed
 from tests.accounting.bank_files import camt054, pain002
 from tests.bad_input.conftest import snapshot
-from workflows.exceptions import ValidationFailed
 
 pytestmark = [pytest.mark.django_db, pytest.mark.evidence("bad_input")]
 

@@ -19,14 +19,14 @@ from stdnum import luhn
 from accounting import ledger
 from accounting.models import Payee
 from accounting.payees import create_payee
+from core.roles import Role
+from fund.lifecycle import TRANSITION_ROLES
 from fund.models import NeedCategory
 from tests.bad_input.conftest import Tally, attempt, tried
 from tests.bad_input.strategies import amount, fuzz, junk, mostly, name, plausible_amount, text
 from tests.factories import FundFactory
 from workflows import services
-from workflows.machine import TRANSITION_ROLES
 from workflows.models import AttestationMethod, ClosingReason, ReasonCode
-from workflows.roles import Role
 from workflows.services import HANDLERS, NeedInput, PayoutFailure
 
 pytestmark = [pytest.mark.django_db, pytest.mark.evidence("bad_input")]

@@ -19,10 +19,10 @@ import pytest
 
 from cofinancing.demo import seed_cofinancing
 from cofinancing.services import import_time_sheets
+from core.exceptions import ValidationFailed
 from tests.bad_input.conftest import snapshot
 from tests.cofinancing.test_time_sheet_import import GOOD, HEADER, _csv, _xlsx
 from tests.factories import UserFactory
-from workflows.exceptions import ValidationFailed
 
 pytestmark = [pytest.mark.django_db, pytest.mark.evidence("bad_input")]
 

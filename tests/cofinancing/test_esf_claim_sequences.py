@@ -21,7 +21,7 @@ from cofinancing.esf_income import accrue_esf_income, esf_entitlement
 from cofinancing.esf_ledger import esf_ledger
 from cofinancing.models import EsfClaim, Project
 from cofinancing.report import build_report
-from workflows.exceptions import ValidationFailed
+from core.exceptions import ValidationFailed
 
 pytestmark = pytest.mark.django_db
 

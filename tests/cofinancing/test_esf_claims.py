@@ -34,9 +34,9 @@ from cofinancing.esf_claims import record_esf_claim
 from cofinancing.models import EsfClaim, ProgrammePeriod, Project
 from cofinancing.report import build_report
 from cofinancing.report_files import write_csv
+from core.exceptions import PermissionDenied, ValidationFailed
 from tests.factories import UserFactory
 from tests.signin import sign_in
-from workflows.exceptions import PermissionDenied, ValidationFailed
 
 pytestmark = pytest.mark.django_db
 

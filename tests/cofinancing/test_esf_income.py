@@ -21,7 +21,7 @@ from audit.models import AuditEvent
 from cofinancing.demo import seed_cofinancing
 from cofinancing.esf_income import accrue_esf_income, receive_esf_payment
 from cofinancing.esf_ledger import esf_ledger
-from workflows.exceptions import PermissionDenied, ValidationFailed
+from core.exceptions import PermissionDenied, ValidationFailed
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,8 @@ from django.utils import timezone
 from cofinancing.demo import seed_cofinancing
 from cofinancing.esf_income import accrue_esf_income, receive_esf_payment
 from cofinancing.esf_ledger import esf_ledger
+from core.exceptions import ValidationFailed
 from tests.fixtures import World
-from workflows.exceptions import ValidationFailed
 
 pytestmark = pytest.mark.django_db
 

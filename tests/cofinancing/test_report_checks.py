@@ -21,8 +21,8 @@ from cofinancing.demo import project_object, seed_cofinancing
 from cofinancing.models import Partner, Project, TimeSheetEntry
 from cofinancing.report import build_report
 from cofinancing.report_files import write_csv
+from core.exceptions import ValidationFailed
 from fund.money import sek
-from workflows.exceptions import ValidationFailed
 
 pytestmark = pytest.mark.django_db
 

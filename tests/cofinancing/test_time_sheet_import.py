@@ -18,9 +18,9 @@ from cofinancing.demo import PROJECT_CODE, seed_cofinancing
 from cofinancing.models import Project, TimeSheetEntry
 from cofinancing.resources import TimeSheetResource
 from cofinancing.services import import_time_sheets
+from core.exceptions import PermissionDenied, ValidationFailed
 from tests.factories import UserFactory
 from tests.signin import sign_in
-from workflows.exceptions import PermissionDenied, ValidationFailed
 
 pytestmark = pytest.mark.django_db
 

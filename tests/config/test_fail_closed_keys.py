@@ -19,7 +19,7 @@ from django.core.management import call_command
 from django.db.utils import ConnectionHandler
 
 from audit.models import AuditEvent
-from fund import crypto
+from core import crypto
 from fund.models import Beneficiary
 from tests.fixtures import World
 from workflows import services
@@ -195,7 +195,7 @@ def test_an_existing_world_readable_sqlite_file_is_made_owner_only(tmp_path):
 
 
 def test_embedded_mode_folders_are_owner_only(settings, tmp_path):
-    from config.file_modes import secure_embedded_folders
+    from core.file_modes import secure_embedded_folders
 
     settings.PAYOUT_FILES_DIR = tmp_path / "payouts"
     settings.EXPORT_FILES_DIR = tmp_path / "exports"

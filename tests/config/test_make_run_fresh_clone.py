@@ -17,7 +17,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 from django.conf import settings
 
-from fund.crypto import twelve_digits
+from core.crypto import twelve_digits
 
 #: What the demo's settings use when nothing is set (config/settings.py).
 DEMO_SECRET_KEY = "embedded-mode-only-not-secret-" + "x" * 40

@@ -9,7 +9,7 @@ import os
 import pytest
 from cryptography.fernet import Fernet
 
-from config.production_checks import production_problems
+from operations.production_checks import production_problems
 from tests.config.test_run_prod_refuses import production  # noqa: F401 (fixture)
 from tests.fixtures import UserFactory
 
@@ -27,7 +27,7 @@ INDEX_KEY = "the-blind-index-key-the-data-was-made-with"
 @pytest.fixture
 def stored_person(production, world, settings):  # noqa: F811
     """A person and a personnummer index stored under known production keys."""
-    from fund.crypto import reset_key_cache
+    from core.crypto import reset_key_cache
     from workflows import services
 
     settings.FIELD_ENCRYPTION_KEYS = [FIELD_KEY]
@@ -147,7 +147,7 @@ def test_a_file_others_can_read_deep_in_the_export_folder_is_refused(
 
 @pytest.mark.django_db
 def test_a_superuser_with_the_public_demo_password_is_refused(production):  # noqa: F811
-    from fund.demo import DEMO_PASSWORD
+    from demo.seed import DEMO_PASSWORD
 
     boss = UserFactory(username="boss", is_staff=True, is_superuser=True)
     boss.set_password(DEMO_PASSWORD)
@@ -159,7 +159,7 @@ def test_a_superuser_with_the_public_demo_password_is_refused(production):  # no
 
 @pytest.mark.django_db
 def test_a_user_without_a_one_time_code_device_with_the_demo_password_is_refused(production):  # noqa: F811
-    from fund.demo import DEMO_PASSWORD
+    from demo.seed import DEMO_PASSWORD
 
     officer = UserFactory(username="handlaggare7", roles=["officer"])
     officer.set_password(DEMO_PASSWORD)
@@ -169,7 +169,7 @@ def test_a_user_without_a_one_time_code_device_with_the_demo_password_is_refused
 
 @pytest.mark.django_db
 def test_other_passwords_and_inactive_users_pass_the_demo_password_check(production):  # noqa: F811
-    from fund.demo import DEMO_PASSWORD
+    from demo.seed import DEMO_PASSWORD
 
     strong = UserFactory(username="boss", is_superuser=True)
     strong.set_password("a-long-private-password-of-the-foundation")

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from audit.signing import signing_key
-from config.production_checks import database_file_problems, production_problems
+from operations.production_checks import database_file_problems, production_problems
 from tests.config.test_deploy_settings import _manage
 from tests.fixtures import UserFactory
 

@@ -15,9 +15,9 @@ from cryptography.fernet import Fernet
 from django.db import connection
 
 from accounting import payouts
-from config.production_checks import stored_key_problems
-from fund import crypto, key_management, privacy
+from core import crypto, key_management, privacy
 from fund.models import Beneficiary
+from operations.production_checks import stored_key_problems
 
 NAME = "Nora Nyckelsson"
 

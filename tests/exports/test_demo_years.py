@@ -11,11 +11,11 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_leaves_the_current_year_its_only_open_one() -> None:
-    """fund/demo.py: "closed too, so that the demo's only open year is the current one". A
+    """demo/seed.py: "closed too, so that the demo's only open year is the current one". A
     year before the current one with open periods takes vouchers registered today - what the
     issue found for 2005 and 2006 - and blocks the current year's year-end ("years are closed
     in order")."""
-    from fund.demo import seed
+    from demo.seed import seed
 
     seed(lambda _line: None)
     current = timezone.localdate().year

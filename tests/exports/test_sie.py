@@ -303,8 +303,8 @@ def test_export_sie_command_shows_the_refusal(ledger: Ledger, tmp_path: Path) ->
 
 
 def test_an_officer_may_not_export_the_books(ledger: Ledger, tmp_path: Path) -> None:
+    from core.exceptions import PermissionDenied
     from tests.factories import UserFactory
-    from workflows.exceptions import PermissionDenied
 
     officer = UserFactory(roles=["officer"])
     with pytest.raises(PermissionDenied):

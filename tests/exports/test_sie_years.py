@@ -65,7 +65,7 @@ def test_sie4_of_an_open_year_only_as_an_explicit_preliminary_export(
 def test_the_demos_2026_sie_files_pass_the_strict_check_and_2006_is_closed(
     tmp_path: Path,
 ) -> None:
-    from fund.demo import seed
+    from demo.seed import seed
 
     seed(lambda _line: None)
     treasurer = YearEndClosing.objects.get(fiscal_year__start__year=2006).approved_by

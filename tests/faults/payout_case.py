@@ -19,10 +19,10 @@ from accounting.models import PaymentOrder, Voucher, VoucherSeries
 from api.services import issue_token
 from audit.models import AuditEvent
 from fund.models import Application
+from fund.states import State
 from tests.audit_lock import AuditLock
 from tests.faults.server import Answer, WebServer
 from tests.tasks.worker import wait_for
-from workflows.states import State
 
 
 @dataclass(frozen=True)

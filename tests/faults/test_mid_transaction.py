@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from django.db import OperationalError, connection
 
+from core.exceptions import TransitionNotAvailable
 from tests.audit_lock import audit_lock
 from tests.faults.payout_case import (
     NOT_PAID,
@@ -35,7 +36,6 @@ from tests.faults.server import web_server
 from tests.faults.support import consistent
 from tests.tasks.worker import wait_for
 from workflows import services
-from workflows.exceptions import TransitionNotAvailable
 
 __all__ = ["audit_lock", "blocked_request", "payout_case", "web_server"]  # fixtures
 

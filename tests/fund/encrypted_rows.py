@@ -12,7 +12,7 @@ from typing import Any
 from django.apps import apps
 
 from accounting.payees import create_payee
-from fund.crypto import decrypt_json, unwrap_with_master_keys
+from core.crypto import decrypt_json, unwrap_with_master_keys
 from fund.token_fields import KEY_HOLDERS, MASTER_WRAPPED, TOKEN_FIELDS, MasterWrapped, TokenField
 
 PERSON_NAME = "Vera Rotationsdottir"

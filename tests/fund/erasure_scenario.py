@@ -51,6 +51,7 @@ def run() -> str:
     from accounting.tasks import generate_payout_file
     from fund import privacy
     from fund.models import Application
+    from privacy.erasure import erase_person
     from tests.fixtures import approved_payee, make_world
     from workflows import services
     from workflows.models import Obligation
@@ -110,7 +111,7 @@ def run() -> str:
         job.refresh_from_db()
         assert job.status == "done", (job.kind, job.status, job.error)
 
-    privacy.erase_person(world.admin, person, today=date(2100, 1, 1))
+    erase_person(world.admin, person, today=date(2100, 1, 1))
     call_command("privacy_compact", verbosity=0)
     assert Application.objects.get(pk=app.pk).state == "closed"
     return person.reference

@@ -8,9 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from fund import privacy
 from fund.models import Beneficiary
 from fund.token_fields import KEY_HOLDERS, TOKEN_FIELDS, personal_data_tables
+from privacy.erasure import erase_person
 from workflows import services
 
 
@@ -36,7 +36,7 @@ def test_an_erased_persons_old_wrapped_key_is_gone_from_the_table_file_after_com
     kept = services.register_beneficiary(world.ombud.user, name="Kvar Kvarsson")
     erased = services.register_beneficiary(world.ombud.user, name="Borta Bortsson")
     old_key = Beneficiary.objects.get(pk=erased.pk).wrapped_key.encode()
-    privacy.erase_person(world.admin, erased, today=date(2100, 1, 1))
+    erase_person(world.admin, erased, today=date(2100, 1, 1))
 
     call_command("privacy_compact")
 
@@ -65,7 +65,7 @@ def test_compaction_says_so_when_an_open_transaction_still_pins_the_old_key(worl
     try:
         reader.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         reader.execute("SELECT 1").fetchone()  # its snapshot predates the erasure
-        privacy.erase_person(world.admin, erased, today=date(2100, 1, 1))
+        erase_person(world.admin, erased, today=date(2100, 1, 1))
         with pytest.raises(CommandError, match="fund_beneficiary: 1 old row versions kept"):
             call_command("privacy_compact", "--attempts", "2")
     finally:

@@ -15,8 +15,8 @@ from django.db import connection
 from accounting.models import Payee
 from accounting.payees import create_payee
 from audit.models import AuditEvent
+from core.crypto import DecryptionFailed, decrypt_json, reset_key_cache
 from fund import privacy
-from fund.crypto import DecryptionFailed, decrypt_json, reset_key_cache
 from fund.key_management import RowsSkipped
 from fund.models import Beneficiary, NeedItem
 from fund.token_fields import KEY_HOLDERS, TOKEN_FIELDS

@@ -8,13 +8,15 @@ from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.db import connection
 
+from core.crypto import DecryptionFailed, reset_key_cache
+from core.exceptions import PermissionDenied, ValidationFailed
 from fund import privacy
-from fund.crypto import DecryptionFailed, reset_key_cache
 from fund.models import Beneficiary, NeedItem, ProtectedAccessReason
 from fund.protected_access import grant_protected_access
+from privacy.erasure import erase_person
+from privacy.retention import retention_of, retention_report
 from tests.factories import OmbudFactory, UserFactory
 from workflows import services
-from workflows.exceptions import PermissionDenied, ValidationFailed
 
 NAME = "Xenia Protectedottir"
 
@@ -90,19 +92,19 @@ def test_treasurers_do_not_see_personal_data(world, case):
 
 def test_a_person_with_an_open_case_cannot_be_erased(world, case):
     with pytest.raises(ValidationFailed, match="Open cases"):
-        privacy.erase_person(world.admin, case.beneficiary)
+        erase_person(world.admin, case.beneficiary)
 
 
 def test_erasure_waits_for_the_end_of_the_seventh_year(world):
     app = world.run(world.to_paid(world.new_application("500", name=NAME)), "close", world.officer)
     year = app.state_changed_at.year
-    retention = privacy.retention_of(app.beneficiary)
+    retention = retention_of(app.beneficiary)
     assert retention.hold_until == date(year + 7, 12, 31) and not retention.due
     with pytest.raises(ValidationFailed, match="cannot be erased yet"):
-        privacy.erase_person(world.admin, app.beneficiary, today=date(year + 7, 12, 31))
+        erase_person(world.admin, app.beneficiary, today=date(year + 7, 12, 31))
     with pytest.raises(PermissionDenied):
-        privacy.erase_person(world.officer, app.beneficiary, today=date(year + 8, 1, 1))
-    person = privacy.erase_person(world.admin, app.beneficiary, today=date(year + 8, 1, 1))
+        erase_person(world.officer, app.beneficiary, today=date(year + 8, 1, 1))
+    person = erase_person(world.admin, app.beneficiary, today=date(year + 8, 1, 1))
     assert person.is_erased
 
 
@@ -117,7 +119,7 @@ def test_after_erasure_no_personal_value_or_key_remains_and_the_case_stays(world
     app = world.run(app, "withdraw", world.ombud.user, reason="applicant_request")
     person = Beneficiary.objects.get(pk=app.beneficiary_id)
     old_key, old_token = person.wrapped_key, person.encrypted_personal_data
-    privacy.erase_person(world.admin, person, today=date(2100, 1, 1))
+    erase_person(world.admin, person, today=date(2100, 1, 1))
 
     person = Beneficiary.objects.get(pk=person.pk)
     with pytest.raises(PermissionDenied, match="erased"):
@@ -127,7 +129,7 @@ def test_after_erasure_no_personal_value_or_key_remains_and_the_case_stays(world
     assert fresh_item.description == ""
     assert fresh_item.encrypted_description  # the token stays; its key is gone
     with pytest.raises(DecryptionFailed):
-        from fund.crypto import decrypt_json
+        from core.crypto import decrypt_json
 
         decrypt_json(person.wrapped_key, old_token)
     raw = _raw_database_bytes(tmp_path)
@@ -145,7 +147,7 @@ def test_retention_report_lists_due_and_held_people(world):
     withdrawn = world.run(
         world.new_application("500"), "withdraw", world.ombud.user, reason="other"
     )
-    rows = {r.beneficiary: r for r in privacy.retention_report(today=date(2100, 1, 1))}
+    rows = {r.beneficiary: r for r in retention_report(today=date(2100, 1, 1))}
     assert rows[open_case.beneficiary.reference].due is False
     assert rows[withdrawn.beneficiary.reference].due is True
 
@@ -203,7 +205,7 @@ def test_erasure_also_shreds_the_persons_own_payee(world):
         beneficiary=app.beneficiary,
     )
     assert Payee.objects.get(pk=payee.pk).personal_data["name"] == NAME
-    privacy.erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
     stored = Payee.objects.get(pk=payee.pk)
     assert stored.personal_data == {} and stored.account == "" and not stored.active
 
@@ -233,7 +235,7 @@ def test_after_erasure_the_chain_verifies_the_books_balance_and_exports_still_wo
     from audit.verification import verify_chain
 
     app = world.run(world.to_paid(world.new_application("1500", name=NAME)), "close", world.officer)
-    privacy.erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
 
     outcome = verify_chain()
     assert outcome.ok, outcome.line()

@@ -13,7 +13,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from audit.models import AuditEvent
-from audit.selectors import decision_trail
+from core.exceptions import PermissionDenied, ValidationFailed
 from fund import privacy
 from fund.models import Application, ProtectedAccessReason, ProtectedIdentityGrant
 from fund.protected_access import (
@@ -26,7 +26,7 @@ from tests.fixtures import World
 from tests.signin import api_client
 from workflows import services
 from workflows.assignment import assign_officer
-from workflows.exceptions import PermissionDenied, ValidationFailed
+from workflows.decision_trail import decision_trail
 
 NAME = "Skyddad Svensson"
 

@@ -3,11 +3,11 @@
 import pytest
 
 from audit.models import AuditEvent
+from core.exceptions import PermissionDenied, ValidationFailed
 from fund import services
 from fund.models import OmbudStatus
 from tests.factories import OmbudFactory, OrganisationFactory
 from tests.signin import sign_in
-from workflows.exceptions import PermissionDenied, ValidationFailed
 
 
 def test_only_an_administrator_verifies_an_organisation(world):

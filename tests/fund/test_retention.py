@@ -27,12 +27,13 @@ from accounting.models import (
     Period,
     VoucherSeries,
 )
-from fund import privacy
+from core.exceptions import ValidationFailed
 from fund.models import Application, Beneficiary
+from fund.states import State
+from privacy.erasure import erase_person
+from privacy.retention import retention_of
 from tests.accounting.bank_files import camt054, pain002
-from workflows.exceptions import ValidationFailed
 from workflows.models import Obligation
-from workflows.states import State
 
 NAME = "Vera Vouchersdottir"
 
@@ -85,15 +86,15 @@ def test_a_rejected_never_paid_person_is_erasable_once_the_time_for_omprovning_h
     closed = _closed_on(app)
     last_day = closed + timedelta(days=21)
 
-    held = privacy.retention_of(_person(app), today=last_day)
+    held = retention_of(_person(app), today=last_day)
     assert not held.due and held.hold_until == last_day
     assert "omprövning" in held.reason.lower() and last_day.isoformat() in held.reason
     with pytest.raises(ValidationFailed, match="cannot be erased yet"):
-        privacy.erase_person(world.admin, _person(app), today=last_day)
+        erase_person(world.admin, _person(app), today=last_day)
 
     day_after = last_day + timedelta(days=1)
-    assert privacy.retention_of(_person(app), today=day_after).due
-    assert privacy.erase_person(world.admin, _person(app), today=day_after).is_erased
+    assert retention_of(_person(app), today=day_after).due
+    assert erase_person(world.admin, _person(app), today=day_after).is_erased
 
 
 def test_the_time_for_omprovning_is_the_reconsideration_window_setting(world, settings):
@@ -105,8 +106,8 @@ def test_the_time_for_omprovning_is_the_reconsideration_window_setting(world, se
         reason="need_not_shown",
     )
     last_day = _closed_on(app) + timedelta(days=30)
-    assert not privacy.retention_of(_person(app), today=last_day).due
-    assert privacy.retention_of(_person(app), today=last_day + timedelta(days=1)).due
+    assert not retention_of(_person(app), today=last_day).due
+    assert retention_of(_person(app), today=last_day + timedelta(days=1)).due
 
 
 def test_a_referred_or_withdrawn_person_without_vouchers_is_not_held_for_seven_years(world):
@@ -123,7 +124,7 @@ def test_a_referred_or_withdrawn_person_without_vouchers_is_not_held_for_seven_y
     referred = world.run(referred, "refer", world.officer)
     for app in (withdrawn, referred):
         after = _closed_on(app) + timedelta(days=22)
-        retention = privacy.retention_of(_person(app), today=after)
+        retention = retention_of(_person(app), today=after)
         assert retention.due and retention.hold_until == after - timedelta(days=1)
 
 
@@ -134,7 +135,7 @@ def test_omprovning_is_refused_once_the_person_is_erased(world):
         world.decider,
         reason="need_not_shown",
     )
-    privacy.erase_person(world.admin, _person(app), today=_closed_on(app) + timedelta(days=22))
+    erase_person(world.admin, _person(app), today=_closed_on(app) + timedelta(days=22))
     with pytest.raises(ValidationFailed, match="erased"):
         world.run(app, "reconsider", world.decider2)
     app.refresh_from_db()
@@ -151,9 +152,7 @@ def test_no_new_case_is_opened_for_an_erased_person(world):
         world.decider,
         reason="need_not_shown",
     )
-    person = privacy.erase_person(
-        world.admin, _person(app), today=_closed_on(app) + timedelta(days=22)
-    )
+    person = erase_person(world.admin, _person(app), today=_closed_on(app) + timedelta(days=22))
     with pytest.raises(ValidationFailed, match="register the person anew"):
         services.create_application(
             world.ombud.user,
@@ -171,13 +170,13 @@ def test_a_paid_persons_hold_follows_the_fiscal_year_of_a_payout_in_january(worl
     voucher = PaymentOrder.objects.get(application=app).voucher
     assert voucher is not None and voucher.fiscal_year.end == date(year + 1, 12, 31)
 
-    retention = privacy.retention_of(_person(app), today=date(year + 8, 12, 31))
+    retention = retention_of(_person(app), today=date(year + 8, 12, 31))
     assert retention.hold_until == date(year + 8, 12, 31) and not retention.due
     assert f"{voucher.series}{voucher.number}" in retention.reason
     assert NAME not in retention.reason
     with pytest.raises(ValidationFailed, match="cannot be erased yet"):
-        privacy.erase_person(world.admin, _person(app), today=date(year + 8, 12, 31))
-    assert privacy.erase_person(world.admin, _person(app), today=date(year + 9, 1, 1)).is_erased
+        erase_person(world.admin, _person(app), today=date(year + 8, 12, 31))
+    assert erase_person(world.admin, _person(app), today=date(year + 9, 1, 1)).is_erased
 
 
 def test_a_paid_persons_hold_follows_a_broken_fiscal_year_not_the_calendar_year(world):
@@ -187,9 +186,9 @@ def test_a_paid_persons_hold_follows_a_broken_fiscal_year_not_the_calendar_year(
     app = _paid_and_closed(world, date(year + 1, 9, 15))
     assert PaymentOrder.objects.get(application=app).voucher.fiscal_year == broken
 
-    retention = privacy.retention_of(_person(app), today=date(year + 9, 12, 31))
+    retention = retention_of(_person(app), today=date(year + 9, 12, 31))
     assert retention.hold_until == date(year + 9, 12, 31) and not retention.due
-    assert privacy.retention_of(_person(app), today=date(year + 10, 1, 1)).due
+    assert retention_of(_person(app), today=date(year + 10, 1, 1)).due
 
 
 def test_a_withdrawn_person_is_held_by_a_bank_exception_voucher_after_a_released_commitment(
@@ -205,11 +204,11 @@ def test_a_withdrawn_person_is_held_by_a_bank_exception_voucher_after_a_released
         Application.objects.get(pk=app.pk), "withdraw", world.ombud.user, reason="applicant_request"
     )
     assert Commitment.objects.get(application=app).status == CommitmentStatus.RELEASED
-    assert privacy.retention_of(_person(app), today=_closed_on(app) + timedelta(days=22)).due
+    assert retention_of(_person(app), today=_closed_on(app) + timedelta(days=22)).due
 
     import_camt054(camt054([(order, date(today.year + 1, 1, 20).isoformat(), "")]), world.treasurer)
     exception = BankException.objects.get(order=order)
-    retention = privacy.retention_of(_person(app), today=date(today.year + 8, 12, 31))
+    retention = retention_of(_person(app), today=date(today.year + 8, 12, 31))
     assert retention.hold_until == date(today.year + 8, 12, 31) and not retention.due
     assert f"{exception.voucher.series}{exception.voucher.number}" in retention.reason
 
@@ -219,7 +218,7 @@ def test_a_withdrawn_person_is_held_by_a_bank_exception_voucher_after_a_released
         resolution="accepted_as_grant",
         date=date(today.year + 2, 2, 1),
     )
-    retention = privacy.retention_of(_person(app), today=date(today.year + 9, 1, 1))
+    retention = retention_of(_person(app), today=date(today.year + 9, 1, 1))
     assert retention.hold_until == date(today.year + 9, 12, 31) and not retention.due
 
 
@@ -231,7 +230,7 @@ def test_the_hold_is_the_latest_of_all_the_persons_cases(world):
     rejected.beneficiary = paid.beneficiary
     rejected.save(update_fields=["beneficiary"])
     world.run(rejected, "reject", world.decider, reason="need_not_shown")
-    retention = privacy.retention_of(_person(paid), today=date(year + 1, 6, 1))
+    retention = retention_of(_person(paid), today=date(year + 1, 6, 1))
     assert retention.hold_until == date(year + 8, 12, 31) and not retention.due
 
 
@@ -252,10 +251,10 @@ def test_a_manual_voucher_naming_the_case_and_its_later_reversal_hold_the_person
         actor=world.treasurer,
         date=date(year + 1, 3, 1),
     )
-    assert privacy.retention_of(_person(app)).hold_until == date(year + 8, 12, 31)
+    assert retention_of(_person(app)).hold_until == date(year + 8, 12, 31)
     reversal = reverse_voucher(manual, world.treasurer, date=date(year + 2, 3, 1))
     assert app.reference not in reversal.text
-    retention = privacy.retention_of(_person(app))
+    retention = retention_of(_person(app))
     assert retention.hold_until == date(year + 9, 12, 31)
     assert f"A{reversal.number}" in retention.reason
 
@@ -275,4 +274,4 @@ def test_a_voucher_of_another_case_with_a_similar_reference_does_not_hold_the_pe
         actor=world.treasurer,
         date=date(year + 1, 3, 1),
     )
-    assert privacy.retention_of(_person(app)).hold_until == _closed_on(app) + timedelta(days=21)
+    assert retention_of(_person(app)).hold_until == _closed_on(app) + timedelta(days=21)

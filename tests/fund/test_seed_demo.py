@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from fund.models import Application, Fund, ProtectedIdentityGrant
-from workflows.states import State
+from fund.states import State
 
 
 @pytest.mark.django_db

@@ -14,13 +14,16 @@ import pytest
 
 from accounting.models import PayeeKind
 from audit.models import AuditEvent
+from core.exceptions import ValidationFailed
 from fund import models as fund_models
 from fund import privacy
 from fund.models import ProtectedAccessReason
 from fund.protected_access import grant_protected_access
+from privacy.erasure import erase_person
+from privacy.retention import retention_of
+from privacy.subject_access import subject_access_report
 from tests.fixtures import approved_payee
 from workflows import services
-from workflows.exceptions import ValidationFailed
 from workflows.models import FollowUpOutcome, LegalBasis, Obligation
 from workflows.services import NeedInput
 
@@ -81,7 +84,7 @@ def full_case(world):
 
 
 def _report(world, app):
-    return privacy.subject_access_report(world.admin, app.beneficiary)
+    return subject_access_report(world.admin, app.beneficiary)
 
 
 def test_the_report_lists_the_payment_orders_with_the_persons_own_account(world, full_case):
@@ -177,7 +180,7 @@ def test_the_report_gives_the_article_15_information(world, full_case):
     assert any("6(1)(c)" in p["legal_basis"] for p in info["purposes"])  # bookkeeping law
     recipients = " ".join(info["recipients"])
     assert "bank" in recipients.lower() and world.ombud.organisation.name in recipients
-    retention = privacy.retention_of(app.beneficiary)
+    retention = retention_of(app.beneficiary)
     assert info["retention"]["reason"] == retention.reason
     assert info["retention"]["hold_until"] == (
         retention.hold_until.isoformat() if retention.hold_until else None
@@ -211,7 +214,7 @@ def test_the_stated_reason_is_unreadable_after_erasure(world):
         world.new_application("500", name=NAME), "withdraw", world.ombud.user, reason="other"
     )
     privacy.read_personal_data(world.auditor, app.beneficiary, purpose="audit", reason=REASON)
-    privacy.erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
     stored = fund_models.PersonalDataReadReason.objects.get(beneficiary=app.beneficiary)
     assert stored.encrypted_reason and stored.reason == ""
 

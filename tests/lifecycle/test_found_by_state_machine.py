@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounting.bank_status import import_camt054
 from accounting.models import OrderStatus, PaymentOrder
+from core.exceptions import PermissionDenied, ValidationFailed
 from fund.models import OmbudStatus
 from fund.privacy import read_personal_data
 from fund.services import set_ombud_status
@@ -22,7 +23,6 @@ from tests.fixtures import World
 from tests.lifecycle.model import CamtTx, camt054
 from workflows import services
 from workflows.assignment import assign_officer
-from workflows.exceptions import PermissionDenied, ValidationFailed
 from workflows.services import NeedInput
 
 pytestmark = pytest.mark.django_db

@@ -70,6 +70,12 @@ from audit.checkpoint_file import read_held_checkpoints
 from audit.checkpoints import auditors_file, create_checkpoint
 from audit.models import AuditEvent
 from audit.verification import verify_chain
+from core.exceptions import (
+    ConflictError,
+    PermissionDenied,
+    TransitionNotAvailable,
+    ValidationFailed,
+)
 from fund.models import (
     Application,
     Beneficiary,
@@ -78,9 +84,12 @@ from fund.models import (
     ProtectedAccessReason,
     ProtectedIdentityGrant,
 )
-from fund.privacy import AccessPurpose, erase_person, read_personal_data, retention_of
+from fund.privacy import AccessPurpose, read_personal_data
 from fund.protected_access import grant_protected_access, revoke_protected_access
 from fund.services import set_ombud_status
+from fund.states import State
+from privacy.erasure import erase_person
+from privacy.retention import retention_of
 from tests.lifecycle.model import (
     ACTORS,
     BANKGIRO,
@@ -103,16 +112,9 @@ from tests.lifecycle.model import (
 )
 from workflows import services
 from workflows.assignment import assign_officer, reassign_ombud
-from workflows.exceptions import (
-    ConflictError,
-    PermissionDenied,
-    TransitionNotAvailable,
-    ValidationFailed,
-)
 from workflows.fund_rules import GRANTED_STATES
 from workflows.models import Decision, DecisionStatus, Obligation
 from workflows.services import NeedInput
-from workflows.states import State
 
 pytestmark = [pytest.mark.django_db, pytest.mark.evidence("ledger")]
 

@@ -14,7 +14,7 @@ from pythonjsonlogger.json import JsonFormatter
 from rest_framework.test import APIClient
 
 from config.request_id import RequestIdFilter
-from fund.demo import FIRST, LAST
+from demo.seed import FIRST, LAST
 from fund.models import Application
 from reminders.services import send_due_reminders
 

@@ -6,9 +6,9 @@ import pytest
 from moneyed import Money
 
 from audit.models import AuditEvent
+from core.exceptions import ValidationFailed
 from fund.models import Application, Beneficiary, NeedItem
 from workflows import services
-from workflows.exceptions import ValidationFailed
 from workflows.services import NeedInput
 
 pytestmark = pytest.mark.evidence("bad_input")

@@ -6,10 +6,10 @@ import pytest
 from django.db import close_old_connections, connection
 from django.utils import translation
 
+from core.exceptions import ConflictError
 from fund.models import Application
+from fund.states import State
 from workflows import services
-from workflows.exceptions import ConflictError
-from workflows.states import State
 
 
 def _race(app_pk, attempts):

@@ -11,10 +11,10 @@ from datetime import date
 import pytest
 
 from audit.models import AuditEvent
-from fund import privacy
+from core.exceptions import ValidationFailed
+from privacy.erasure import erase_person
 from tests.fund.test_no_plaintext_personal_data import _raw_database_bytes
 from workflows import services
-from workflows.exceptions import ValidationFailed
 from workflows.models import FollowUp, FollowUpOutcome, Obligation, StatutoryAssessment
 
 NAME = "Evidensia Raw-Scanova"
@@ -56,7 +56,7 @@ def test_evidence_references_are_not_in_the_database_in_plain_text(world, tmp_pa
 
 def test_evidence_references_are_unreadable_after_erasure(world):
     app = world.run(_paid_case_with_evidence(world), "close", world.officer)
-    privacy.erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
 
     assessment = StatutoryAssessment.objects.get(need_item__application=app)
     follow_up = FollowUp.objects.get(application=app)

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from fund import privacy
+from privacy.erasure import erase_person
 from workflows.models import FollowUp, FollowUpOutcome, StatutoryAssessment
 
 BEFORE = [("workflows", "0004_legal_basis_code")]
@@ -34,7 +34,7 @@ def test_existing_evidence_references_are_encrypted_and_an_erased_persons_emptie
         world.ombud.user,
         reason="other",
     )
-    privacy.erase_person(world.admin, erased.beneficiary, today=date(2100, 1, 1))
+    erase_person(world.admin, erased.beneficiary, today=date(2100, 1, 1))
     old_apps = _migrate(BEFORE)
     try:
         OldAssessment = old_apps.get_model("workflows", "StatutoryAssessment")

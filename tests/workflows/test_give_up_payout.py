@@ -23,12 +23,12 @@ from accounting import chart, payouts
 from accounting.ledger import fund_balance
 from accounting.models import Commitment, CommitmentStatus, OrderStatus, PaymentOrder, Posting
 from audit.models import AuditEvent
+from core.exceptions import PermissionDenied, TransitionNotAvailable, ValidationFailed
 from fund.models import Application
+from fund.states import State
 from tests.factories import UserFactory
 from tests.signin import api_client, sign_in
 from workflows import services
-from workflows.exceptions import PermissionDenied, TransitionNotAvailable, ValidationFailed
-from workflows.states import State
 
 pytestmark = pytest.mark.django_db
 

@@ -3,10 +3,10 @@
 import pytest
 
 from audit.models import AuditEvent
+from core.exceptions import TransitionNotAvailable, ValidationFailed
 from fund.models import OmbudStatus
+from fund.states import State
 from workflows import services
-from workflows.exceptions import TransitionNotAvailable, ValidationFailed
-from workflows.states import State
 
 
 def _unchanged(app, state):

@@ -1,8 +1,8 @@
 """An application walks from draft to closed."""
 
 from audit.models import AuditEvent
+from fund.states import State
 from workflows.services import available_transitions
-from workflows.states import State
 
 
 def test_application_walks_from_draft_to_closed(world):

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from audit.models import AuditEvent
+from core.exceptions import ValidationFailed
 from workflows import services
-from workflows.exceptions import ValidationFailed
 from workflows.models import Obligation
 
 FREE_TEXT = "MMM: Anna Svensson polisanm K-123456-26"

@@ -5,10 +5,10 @@ from decimal import Decimal
 import pytest
 
 from accounting import payouts
+from core.exceptions import TransitionNotAvailable, ValidationFailed
+from fund.states import State
 from workflows import services
-from workflows.exceptions import TransitionNotAvailable, ValidationFailed
 from workflows.models import Decision, DecisionStatus, Obligation
-from workflows.states import State
 
 
 def test_referral_closes_the_case_with_authority_and_legal_basis(world):

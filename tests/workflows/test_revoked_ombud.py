@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from core.exceptions import PermissionDenied, ValidationFailed
 from fund import privacy
 from fund.models import Application, Ombud, OmbudStatus
 from fund.services import set_ombud_status
@@ -26,7 +27,6 @@ from tests.signin import api_client, sign_in
 from web.selectors import WorklistQuery, worklist
 from workflows import services
 from workflows.assignment import reassign_ombud
-from workflows.exceptions import PermissionDenied, ValidationFailed
 
 NAME = "Rut Revokesson"
 

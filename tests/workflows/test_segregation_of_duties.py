@@ -2,12 +2,12 @@
 
 import pytest
 
+from core.exceptions import PermissionDenied
 from fund.models import Fund
+from fund.states import State
 from tests.factories import UserFactory
 from workflows import services
-from workflows.exceptions import PermissionDenied
 from workflows.models import DecisionStatus
-from workflows.states import State
 
 
 def test_preparer_cannot_decide_own_case(world):

@@ -1,6 +1,6 @@
 """Who may run which transition: every transition of the machine x every role, tried for real.
 
-The rule is declared once in production code (``workflows.machine.TRANSITION_ROLES``); this
+The rule is declared once in production code (``fund.lifecycle.TRANSITION_ROLES``); this
 file holds the same table written by hand, so a change on either side is noticed. The
 transitions themselves are read from the django-fsm machine, so a new transition without a
 rule fails here (and in ``manage.py check``, see ``workflows/checks.py``).
@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 from django.db import transaction
 
+from core.exceptions import PermissionDenied
+from fund.lifecycle import TRANSITION_ROLES
 from fund.models import Application
 from tests.factories import OmbudFactory, UserFactory
 from tests.fixtures import World
 from workflows import services
 from workflows.checks import machine_transitions, transition_rule_problems
-from workflows.exceptions import PermissionDenied
-from workflows.machine import TRANSITION_ROLES
 from workflows.models import Obligation
 
 #: Columns of the matrix. The first six are in the case's scope (the case's own ombud, officers
@@ -67,7 +67,7 @@ ALLOWED, REFUSED = "allowed", "refused"
 
 @pytest.mark.evidence("security")
 def test_the_declared_rules_match_the_table_written_by_hand(evidence: Any) -> None:
-    """The role rule per transition in workflows.machine equals the hand-written table."""
+    """The role rule per transition in fund.lifecycle equals the hand-written table."""
     declared = {name: {str(role) for role in roles} for name, roles in TRANSITION_ROLES.items()}
     for name in sorted(EXPECTED):
         evidence.row(

@@ -13,13 +13,13 @@ from django.db import close_old_connections, connection
 from django.utils import translation
 
 from audit.models import AuditEvent
+from core.exceptions import ValidationFailed
 from fund.models import Application, Beneficiary
+from fund.states import State
 from tests.factories import OmbudFactory
 from workflows import services
-from workflows.exceptions import ValidationFailed
 from workflows.models import DecisionStatus
 from workflows.services import NeedInput
-from workflows.states import State
 
 NUMBER = "19811218-9876"
 

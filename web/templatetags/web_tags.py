@@ -8,9 +8,9 @@ from typing import Any
 from django import template
 from moneyed import Money
 
+from core.roles import roles_of
 from fund.money import format_money
-from workflows.roles import roles_of
-from workflows.states import State
+from fund.states import State
 
 register = template.Library()
 
@@ -49,7 +49,7 @@ def audit_alert(context: dict[str, Any]) -> dict[str, Any]:
     The embedded mode may have no mail server: the page itself must say the log is broken.
     """
     from audit.checkpoints import latest_failure
-    from workflows.roles import Role
+    from core.roles import Role
 
     user = context.get("user")
     if user is None or not roles_of(user) & {Role.AUDITOR, Role.ADMINISTRATOR}:

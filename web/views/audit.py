@@ -20,13 +20,13 @@ from audit import signing
 from audit.checkpoints import auditors_file
 from audit.exports import export_trail
 from audit.models import AuditCheckpoint, AuditEvent
-from audit.selectors import action_label, decision_trail
 from audit.staff_directory import staff_directory
 from audit.verification import VerificationNotPossible, verify_chain
+from core.exceptions import ValidationFailed
+from core.roles import Role
 from fund.models import Application
 from web.access import page
-from workflows.exceptions import ValidationFailed
-from workflows.roles import Role
+from workflows.decision_trail import action_label, decision_trail
 
 AUDIT_PAGE_SIZE = 50
 

@@ -19,9 +19,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
 
+from core.roles import Role, roles_of
 from web.access import is_fully_authenticated, needs_second_factor
 from web.forms import LoginForm
-from workflows.roles import Role, roles_of
 
 #: Where each role starts, in order of precedence.
 START_PAGES = (

@@ -13,16 +13,17 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
+from core.exceptions import WorkflowError
+from core.roles import Role
+from fund.case_scope import may_act_as
 from fund.models import Application, OmbudStatus, ProtectedIdentityGrant
 from fund.protected_access import active_grants, grant_protected_access, revoke_protected_access
+from fund.states import FINAL_STATES
 from web.access import page
 from web.forms import GrantAccessForm, ReassignOmbudForm, RevokeAccessForm
 from web.selectors import people_who_may_be_given_access, verified_ombuds, visible_application
 from web.views.common import form_problems, show_refusal
 from workflows.assignment import reassign_ombud
-from workflows.exceptions import WorkflowError
-from workflows.roles import Role, may_act_as
-from workflows.states import FINAL_STATES
 
 
 def _application(request: HttpRequest, reference: str) -> Application:

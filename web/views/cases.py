@@ -10,9 +10,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
-from audit.selectors import decision_trail
+from core.exceptions import WorkflowError
+from core.roles import Role, roles_of
+from fund.case_scope import may_act_as
 from fund.models import Application, NeedItem
 from fund.privacy import AccessPurpose, access_problem, read_personal_data
+from fund.states import State
 from web.access import HANDLERS, page
 from web.forms import (
     AssessmentForm,
@@ -37,10 +40,8 @@ from web.views.case_access import case_access_context
 from web.views.common import form_problems, is_htmx, show_refusal
 from workflows import services
 from workflows.assignment import assign_officer
-from workflows.exceptions import WorkflowError
+from workflows.decision_trail import decision_trail
 from workflows.models import DecisionStatus
-from workflows.roles import Role, may_act_as, roles_of
-from workflows.states import State
 
 # --- worklist -------------------------------------------------------------------------
 

@@ -33,11 +33,11 @@ from cofinancing.selectors import (
     voucher_summary,
 )
 from cofinancing.services import export_report, get_project
+from core.exceptions import WorkflowError
+from core.roles import Role
 from web.access import page
 from web.forms import CofinancingReportForm, EsfAccrualForm, EsfClaimForm, EsfReceiptForm
 from web.views.common import form_problems, show_refusal
-from workflows.exceptions import WorkflowError
-from workflows.roles import Role
 
 
 def _accrue(project: Project, user: Any, data: dict[str, Any]) -> tuple[str, str]:

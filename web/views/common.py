@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.forms.formsets import BaseFormSet
 from django.http import HttpRequest
 
-from workflows.exceptions import WorkflowError
+from core.exceptions import WorkflowError
 
 
 def show_refusal(request: HttpRequest, error: WorkflowError) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from core.roles import Role, roles_of
 from fund.models import Fund
 from web.access import STAFF_ROLES, page
 from web.dashboard import dashboard_data
 from web.selectors import funds_of
-from workflows.roles import Role, roles_of
 
 
 @page(*STAFF_ROLES)

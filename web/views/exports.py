@@ -19,10 +19,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounting.exports import jobs
 from accounting.models import ExportJob, ExportKind, ExportStatus
+from core.exceptions import WorkflowError
+from core.roles import Role
 from web.access import page
 from web.views.common import show_refusal
-from workflows.exceptions import WorkflowError
-from workflows.roles import Role
 
 
 class ExportForm(forms.Form):

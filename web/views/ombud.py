@@ -9,15 +9,15 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
+from core.exceptions import WorkflowError
+from core.inputs import as_id
+from core.roles import Role
 from fund.models import Fund
 from web.access import page
 from web.forms import NeedFormSet, PersonForm
 from web.selectors import ombud_cases
 from web.views.common import form_problems, show_refusal
 from workflows import services
-from workflows.exceptions import WorkflowError
-from workflows.inputs import as_id
-from workflows.roles import Role
 
 
 @page(Role.OMBUD)

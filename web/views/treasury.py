@@ -28,14 +28,14 @@ from accounting.models import (
 )
 from accounting.selectors import payees_awaiting_approval, year_end_page
 from accounting.year_end import approve_year_end, prepare_year_end
+from core.exceptions import WorkflowError
+from core.inputs import as_id
+from core.roles import Role
 from fund.models import Application, Fund
+from fund.states import State
 from web.access import page
 from web.forms import BatchForm
 from web.views.common import form_problems, show_refusal
-from workflows.exceptions import WorkflowError
-from workflows.inputs import as_id
-from workflows.roles import Role
-from workflows.states import State
 
 
 @page(Role.TREASURER)

@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 
 def encrypt_messages(apps, schema_editor):
-    from fund.crypto import encrypt_json
+    from core.crypto import encrypt_json
 
     CompletionRequest = apps.get_model("workflows", "CompletionRequest")
     for request in CompletionRequest.objects.select_related("application__beneficiary"):

@@ -20,7 +20,7 @@ def _person(row, path):
 
 
 def encrypt_evidence(apps, schema_editor):
-    from fund.crypto import encrypt_json, new_wrapped_key
+    from core.crypto import encrypt_json, new_wrapped_key
 
     for model_name, path in MODELS:
         model = apps.get_model("workflows", model_name)
@@ -39,7 +39,7 @@ def encrypt_evidence(apps, schema_editor):
 
 
 def decrypt_evidence(apps, schema_editor):
-    from fund.crypto import decrypt_json
+    from core.crypto import decrypt_json
 
     for model_name, path in MODELS:
         model = apps.get_model("workflows", model_name)

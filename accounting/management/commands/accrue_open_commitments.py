@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounting.commitments import accrue_open_commitments
-from workflows.exceptions import WorkflowError
+from core.exceptions import WorkflowError
 
 
 class Command(BaseCommand):

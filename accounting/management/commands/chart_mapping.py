@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounting import chart
 from accounting.exports.cli import actor_for
-from workflows.exceptions import WorkflowError
+from core.exceptions import WorkflowError
 
 
 class Command(BaseCommand):

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounting.management.commands._batch import batch_named
 from accounting.payouts import redact_erased_payees_from_bank_file
-from workflows.exceptions import WorkflowError
+from core.exceptions import WorkflowError
 
 
 class Command(BaseCommand):

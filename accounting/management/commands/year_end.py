@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from accounting import year_end
 from accounting.exports.cli import actor_for
 from accounting.restricted_funds import restricted_funds
-from workflows.exceptions import WorkflowError
+from core.exceptions import WorkflowError
 
 
 class Command(BaseCommand):

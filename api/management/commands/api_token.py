@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from api.models import ApiToken
 from api.services import issue_token, revoke_token
-from workflows.exceptions import WorkflowError
+from core.exceptions import WorkflowError
 
 
 class Command(BaseCommand):

@@ -10,7 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.staff_directory import staff_directory
-from workflows.exceptions import ValidationFailed
+from core.exceptions import ValidationFailed
 
 
 def _day(value: str) -> date:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from accounting.exports.cli import actor_for, parse_date
 from cofinancing.report_files import WRITERS
 from cofinancing.services import export_report, get_project
-from workflows.exceptions import WorkflowError
+from core.exceptions import WorkflowError
 
 
 class Command(BaseCommand):

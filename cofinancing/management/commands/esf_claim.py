@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from accounting.exports.cli import actor_for, parse_date
 from cofinancing.esf_claims import record_esf_claim
 from cofinancing.services import get_project
-from workflows.exceptions import WorkflowError
+from core.exceptions import WorkflowError
 
 
 class Command(BaseCommand):

@@ -16,7 +16,7 @@ from accounting.exports.cli import actor_for, parse_date
 from cofinancing.esf_income import accrue_esf_income, receive_esf_payment
 from cofinancing.selectors import voucher_summary
 from cofinancing.services import get_project
-from workflows.exceptions import WorkflowError
+from core.exceptions import WorkflowError
 
 
 class Command(BaseCommand):

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from accounting.exports.cli import actor_for
 from cofinancing.resources import FORMATS
 from cofinancing.services import import_time_sheets
-from workflows.exceptions import WorkflowError
+from core.exceptions import WorkflowError
 
 
 class Command(BaseCommand):

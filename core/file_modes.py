@@ -5,7 +5,7 @@ SQLite creates its file with the process umask (usually 0644: readable by every 
 and the embedded mode keeps keys, bank files and exports beside it. The database file is
 tightened on every connection (its journals inherit its mode); the folders at start-up in
 embedded mode. Production is checked, not changed: ``manage.py check_production`` refuses
-such files (config/production_checks.py).
+such files (operations/production_checks.py).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from fund.demo import DEMO_PASSWORD, DEMO_USERS, seed
+from demo.seed import DEMO_PASSWORD, DEMO_USERS, seed
 from fund.key_safety import blind_indexes_exist, rebuild_blind_indexes
 
 

@@ -1,4 +1,4 @@
-"""Roles (Django groups) and the case scope each role sees.
+"""The case scope each role sees.
 
 A role alone never grants access to a case: an ombud acts only on the applications they
 submitted or attest, officers and decision-makers only in the funds they are assigned to.
@@ -8,35 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.db import models
-from django.utils.translation import gettext_lazy as _
+from core.roles import Role, has_role
 
 if TYPE_CHECKING:
     from fund.models import Application
-
-
-class Role(models.TextChoices):
-    OMBUD = "ombud", _("Ombud")
-    OFFICER = "officer", _("Officer (handläggare)")
-    DECISION_MAKER = "decision_maker", _("Decision-maker (beslutsfattare)")
-    TREASURER = "treasurer", _("Treasurer (kassör)")
-    AUDITOR = "auditor", _("Auditor (revisor)")
-    ADMINISTRATOR = "administrator", _("Administrator")
-
-
-def roles_of(user: Any) -> frozenset[str]:
-    """The user's roles, cached on the user object for the request."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return frozenset()
-    cached = getattr(user, "_fundflow_roles", None)
-    if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))
-        user._fundflow_roles = cached
-    return cached
-
-
-def has_role(user: Any, role: str) -> bool:
-    return role in roles_of(user)
 
 
 def is_case_ombud(user: Any, application: Application) -> bool:

@@ -95,13 +95,13 @@ def action_label(action: str) -> str:
 
 
 def _role_label(role: str) -> str:
-    from workflows.roles import Role
+    from core.roles import Role
 
     return str(Role(role).label) if role in Role.values else role
 
 
 def _state_label(state: Any) -> str:
-    from workflows.states import State
+    from fund.states import State
 
     return str(State(state).label) if state in State.values else str(state)
 

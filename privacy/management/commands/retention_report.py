@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from fund.privacy import retention_report
+from privacy.retention import retention_report
 
 
 class Command(BaseCommand):

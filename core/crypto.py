@@ -25,7 +25,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.views.decorators.debug import sensitive_variables
 
-from config.file_modes import owner_only_folder
+from core.file_modes import owner_only_folder
 
 
 class DecryptionFailed(Exception):
@@ -66,11 +66,27 @@ def _key_from_file(
     return path.read_bytes().strip()
 
 
+#: Whether data under each key exists, asked before a missing key file is generated: a new
+#: key for existing data would lock it away. The app holding the data sets these at start-up
+#: (``fund.apps``); until then (or without it) data is assumed to exist, so nothing is generated.
+_data_probes: dict[str, Callable[[], bool]] = {}
+
+
+def register_data_probes(
+    *, encrypted_data_exists: Callable[[], bool], blind_indexes_exist: Callable[[], bool]
+) -> None:
+    _data_probes["encrypted"] = encrypted_data_exists
+    _data_probes["blind_index"] = blind_indexes_exist
+
+
+def _data_exists(kind: str) -> bool:
+    probe = _data_probes.get(kind)
+    return True if probe is None else probe()
+
+
 @lru_cache(maxsize=1)
 @sensitive_variables()
 def master_cipher() -> MultiFernet:
-    from fund.key_safety import encrypted_data_exists
-
     keys = [key.encode() for key in settings.FIELD_ENCRYPTION_KEYS]
     if not keys:
         keys = [
@@ -78,7 +94,7 @@ def master_cipher() -> MultiFernet:
                 Path(settings.FIELD_ENCRYPTION_KEY_FILE),
                 kind="field-encryption key",
                 generate=Fernet.generate_key,
-                data_exists=encrypted_data_exists,
+                data_exists=lambda: _data_exists("encrypted"),
             )
         ]
     return MultiFernet([Fernet(key) for key in keys])
@@ -88,15 +104,13 @@ def master_cipher() -> MultiFernet:
 @sensitive_variables()
 def _blind_index_key() -> bytes:
     """BLIND_INDEX_KEY, else the key file (embedded mode); never derived from SECRET_KEY."""
-    from fund.key_safety import blind_indexes_exist
-
     if settings.BLIND_INDEX_KEY:
         return str(settings.BLIND_INDEX_KEY).encode()
     return _key_from_file(
         Path(settings.BLIND_INDEX_KEY_FILE),
         kind="blind-index key",
         generate=lambda: secrets.token_urlsafe(32).encode("ascii"),
-        data_exists=blind_indexes_exist,
+        data_exists=lambda: _data_exists("blind_index"),
         remedy=" If the indexes were made before the index had its own key (a demo database "
         "from before issue #14), run `manage.py rebuild_blind_index` instead: it creates the "
         "key and recomputes every index from the encrypted personnummer.",

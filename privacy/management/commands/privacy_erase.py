@@ -4,9 +4,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core.exceptions import WorkflowError
 from fund.management.commands._actor import actor_named, beneficiary_named
-from fund.privacy import erase_person
-from workflows.exceptions import WorkflowError
+from privacy.erasure import erase_person
 
 
 class Command(BaseCommand):

@@ -15,8 +15,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
-from workflows.roles import Role, may_act_as
-from workflows.states import COMPLETION_STATES, WITHDRAWABLE_STATES, State
+from core.roles import Role
+from fund.case_scope import may_act_as
+from fund.states import COMPLETION_STATES, WITHDRAWABLE_STATES, State
 
 #: Which roles may run each transition. The first role listed is the one the audit records
 #: when the actor has several.

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from config.production_checks import production_problems
+from operations.production_checks import production_problems
 
 
 class Command(BaseCommand):

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection
 from django.views.decorators.debug import sensitive_variables
 
-from config.file_modes import SHARED_BITS, mode_of, sqlite_file
+from core.file_modes import SHARED_BITS, mode_of, sqlite_file
 
 #: The fewest characters a BLIND_INDEX_KEY may have: the index of a personnummer (about a
 #: thousand candidates per birth date) is only as hard to reverse as this key is to guess.
@@ -293,7 +293,7 @@ def _blind_index_problems(master: MultiFernet) -> list[str]:
 
     from stdnum.se import personnummer
 
-    from fund.crypto import twelve_digits
+    from core.crypto import twelve_digits
     from fund.models import Beneficiary
 
     index_key = _configured_index_key()
@@ -317,7 +317,7 @@ def _blind_index_problems(master: MultiFernet) -> list[str]:
     number = str(json.loads(plain).get("personnummer", ""))
     if not number or not personnummer.is_valid(number):
         return []
-    # As fund.crypto.blind_index computes it; twelve digits need no further normalising.
+    # As core.crypto.blind_index computes it; twelve digits need no further normalising.
     index = hmac.new(index_key, twelve_digits(number).encode(), hashlib.sha256).hexdigest()
     if hmac.compare_digest(index, person.personnummer_index):
         return []
@@ -361,7 +361,7 @@ def _shared_folder_problems(kind: str, folder: Path) -> list[str]:
 
 def payout_and_export_problems() -> list[str]:
     """Bank files name payees' accounts (a personkonto is a personnummer); exports carry
-    the ledger. Production is checked, not tightened (config/file_modes.py)."""
+    the ledger. Production is checked, not tightened (core/file_modes.py)."""
     return _shared_folder_problems("payout", Path(settings.PAYOUT_FILES_DIR)) + (
         _shared_folder_problems("export", Path(settings.EXPORT_FILES_DIR))
     )
@@ -382,7 +382,7 @@ def demo_problems() -> list[str]:
     if "auth_user" in tables:
         from django.contrib.auth import get_user_model
 
-        from fund.demo import DEMO_PASSWORD, DEMO_USERS
+        from demo.seed import DEMO_PASSWORD, DEMO_USERS
 
         present = sorted(
             get_user_model()
@@ -422,7 +422,7 @@ def demo_password_problems() -> list[str]:
     from django.contrib.auth import get_user_model
     from django.db.models import Q
 
-    from fund.demo import DEMO_PASSWORD, DEMO_USERS
+    from demo.seed import DEMO_PASSWORD, DEMO_USERS
 
     candidates = (
         get_user_model()

@@ -7,9 +7,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core.exceptions import WorkflowError
 from fund.management.commands._actor import actor_named, beneficiary_named
-from fund.privacy import subject_access_report
-from workflows.exceptions import WorkflowError
+from privacy.subject_access import subject_access_report
 
 
 class Command(BaseCommand):

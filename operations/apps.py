@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class OperationsConfig(AppConfig):
+    """Running the system: the production checks (and, next, backups and health)."""
+
+    name = "operations"
+    verbose_name = "Operations"
