@@ -54,13 +54,9 @@ from accounting.models import (
 from audit.services import record_event
 from core.exceptions import ValidationFailed
 from core.roles import Role
+from fund.locks import lock_fund
 from fund.models import Application, Fund
 from fund.money import CURRENCY, parse_amount
-
-
-def lock_fund(fund: Fund) -> Fund:
-    """Serialise everything that reads a fund's available amount to change it."""
-    return Fund.objects.select_for_update().get(pk=fund.pk)
 
 
 def ceiling_of(fund: Fund) -> str:

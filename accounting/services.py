@@ -8,15 +8,9 @@ not at all). The actual work lives in ``ledger``, ``commitments``, ``payees`` an
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from django.utils.translation import gettext as _
-
 from accounting.commitments import (
     available,
     commit_decision,
-    lock_fund,
     release_commitments,
     set_budget,
     set_ceiling,
@@ -30,7 +24,6 @@ from accounting.ledger import (
     reverse_voucher,
     trial_balance,
 )
-from accounting.models import ACTIVE_ORDER_STATUSES, OrderStatus, PaymentOrder
 from accounting.payees import approve_payee, create_payee, validate_account
 from accounting.payouts import (
     approve_batch,
@@ -39,14 +32,10 @@ from accounting.payouts import (
     confirm_paid,
     create_batch,
     export_batch,
-    fail_open_orders,
     mark_sent,
     reject_orders,
-    schedule_orders,
-    settle_for_confirmation,
     void_batch_file,
 )
-from core.exceptions import ValidationFailed
 
 __all__ = [
     "approve_batch",
@@ -62,15 +51,7 @@ __all__ = [
     "export_batch",
     "fiscal_year_for",
     "fund_balance",
-    "lock_fund",
     "mark_sent",
-    "on_confirm_paid",
-    "on_decision_effective",
-    "on_payout_failed",
-    "on_payout_scheduled",
-    "on_released",
-    "paid_order_ids",
-    "payout_give_up_problems",
     "post_voucher",
     "record_income",
     "reject_orders",
@@ -81,91 +62,4 @@ __all__ = [
     "trial_balance",
     "validate_account",
     "void_batch_file",
-    "withdrawal_problems",
 ]
-
-
-def on_decision_effective(decision: Any, actor: Any) -> None:
-    """Commit the approved items; ``ValidationFailed`` if the fund cannot cover them."""
-    commit_decision(decision, actor)
-
-
-def on_released(application: Any, actor: Any, *, reason: str, role: str) -> None:
-    """Withdrawal, reconsideration or a payout given up: the case's open commitments are
-    released, and the grant booked for them is reversed (2890 debit, 6710 credit)."""
-    release_commitments(application, actor, reason=reason, role=role)
-
-
-def on_payout_scheduled(application: Any, actor: Any, data: Mapping[str, Any]) -> list[int]:
-    """Create the payment orders; returns their ids for the audit event."""
-    orders = schedule_orders(application, actor, payees=data.get("payees"), payee=data.get("payee"))
-    return [order.pk for order in orders]
-
-
-def on_confirm_paid(application: Any, actor: Any) -> None:
-    settle_for_confirmation(application, actor)
-
-
-def withdrawal_problems(application: Any) -> list[str]:
-    """A case with money at the bank or paid out cannot be withdrawn (its commitments hold)."""
-    orders = PaymentOrder.objects.filter(application=application, status__in=ACTIVE_ORDER_STATUSES)
-    first = orders.order_by("pk").first()
-    if first is None:
-        return []
-    if orders.filter(status=OrderStatus.PAID).exists():
-        return [
-            _(
-                "%(ref)s has been paid out in part or in full, so it can no longer be withdrawn; "
-                "what is left unpaid can be given up by an officer."
-            )
-            % {"ref": application.reference}
-        ]
-    return [
-        _(
-            "%(ref)s has a payment scheduled (PO-%(id)s): it can be withdrawn only after the "
-            "payout failed or its file was declared void."
-        )
-        % {"ref": application.reference, "id": first.pk}
-    ]
-
-
-def paid_order_ids(application: Any) -> list[int]:
-    """The case's orders booked as paid (for the audit event of a payout given up)."""
-    orders = PaymentOrder.objects.filter(application=application, status=OrderStatus.PAID)
-    return list(orders.order_by("pk").values_list("pk", flat=True))
-
-
-def payout_give_up_problems(application: Any) -> list[str]:
-    """Why the payout of an approved case cannot be given up now.
-
-    Not while an order may still be paid (the bank's answer decides it). Not before any
-    payout was tried: then nothing has moved, and the application is withdrawn instead.
-    """
-    orders = PaymentOrder.objects.filter(application=application)
-    waiting = orders.filter(status=OrderStatus.SCHEDULED).order_by("pk").first()
-    if waiting is not None:
-        return [
-            _(
-                "%(ref)s has a payment order waiting for the bank (PO-%(id)s): wait for the "
-                "bank's answer before giving up the payout."
-            )
-            % {"ref": application.reference, "id": waiting.pk}
-        ]
-    if not orders.filter(status__in=(OrderStatus.PAID, OrderStatus.FAILED)).exists():
-        return [
-            _(
-                "No payout of %(ref)s has been paid or has failed yet: withdraw the application "
-                "instead, or schedule the payout."
-            )
-            % {"ref": application.reference}
-        ]
-    return []
-
-
-def on_payout_failed(application: Any, actor: Any, data: Mapping[str, Any], reason: str) -> None:
-    fail_open_orders(application, actor, reason=reason, already=data.get("payment_orders") or ())
-    if PaymentOrder.objects.filter(application=application, status=OrderStatus.SCHEDULED).exists():
-        raise ValidationFailed(
-            _("%(ref)s still has a payment order waiting for the bank.")
-            % {"ref": application.reference}
-        )

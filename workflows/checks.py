@@ -69,3 +69,23 @@ def check_transition_rules(app_configs: Any = None, **kwargs: Any) -> list[check
         checks.Error(problem, obj="fund.lifecycle", id="workflows.E001")
         for problem in transition_rule_problems()
     ]
+
+
+def unbooked_money_events() -> list[str]:
+    """Steps that oblige or move money with nobody registered to book them."""
+    from workflows.step_hooks import MONEY_EVENTS, handlers_of
+
+    return [
+        f"{event.__name__} has no handler: register one in an AppConfig.ready "
+        "(workflows.step_hooks.on), or the ledger misses the money"
+        for event in MONEY_EVENTS
+        if not handlers_of(event)
+    ]
+
+
+@checks.register()
+def check_money_events_booked(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    return [
+        checks.Error(problem, obj="workflows.step_hooks", id="workflows.E002")
+        for problem in unbooked_money_events()
+    ]

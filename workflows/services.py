@@ -22,7 +22,6 @@ from django_fsm import ConcurrentTransition, can_proceed
 from moneyed import Money
 from stdnum.se import personnummer
 
-from accounting import services as accounting
 from audit.services import record_event
 from core.crypto import blind_index, twelve_digits
 from core.exceptions import (
@@ -35,6 +34,7 @@ from core.inputs import as_entries, as_id, clean_text, shown
 from core.roles import Role, has_role
 from fund.case_scope import may_act_as, works_in_fund
 from fund.lifecycle import TRANSITION_ROLES, acting_role
+from fund.locks import lock_fund
 from fund.models import (
     Application,
     Beneficiary,
@@ -46,7 +46,7 @@ from fund.models import (
 from fund.money import format_money, parse_amount
 from fund.references import next_reference
 from fund.states import State
-from workflows import fund_rules
+from workflows import fund_rules, step_hooks
 from workflows.models import (
     Attestation,
     AttestationMethod,
@@ -64,6 +64,13 @@ from workflows.models import (
     Obligation,
     ReasonCode,
     StatutoryAssessment,
+)
+from workflows.step_hooks import (
+    DecisionTookEffect,
+    GrantReleased,
+    PayoutConfirmed,
+    PayoutFailed,
+    PayoutScheduled,
 )
 
 ZERO = Money(0, "SEK")
@@ -91,11 +98,7 @@ def available_transitions(application: Application, actor: Any) -> list[str]:
 
 def _payout_problems(application: Application, name: str) -> list[str]:
     """Steps the case's payment orders rule out now; offered no button, refused if run."""
-    if name == "withdraw":
-        return accounting.withdrawal_problems(application)
-    if name == "give_up_payout":
-        return accounting.payout_give_up_problems(application)
-    return []
+    return step_hooks.problems(application, name)
 
 
 # --------------------------------------------------------------------------------------
@@ -875,7 +878,7 @@ def _decide(step: Step) -> None:
     app = step.application
     outcome = step.name
     # Under the fund lock, so two decisions for the same person cannot both fit its limits.
-    app.fund = accounting.lock_fund(app.fund)
+    app.fund = lock_fund(app.fund)
     pending = app.decisions.filter(status=DecisionStatus.AWAITING_SIGNATURE).first()
     if pending is not None:
         if pending.outcome == outcome and not step.data.get("items"):
@@ -979,7 +982,7 @@ def _sign(step: Step, decision: Decision) -> None:
 def _make_effective(step: Step, decision: Decision, now: Any) -> None:
     app = step.application
     # Checked again as it takes effect: the person's year may have filled since it was signed.
-    app.fund = accounting.lock_fund(app.fund)
+    app.fund = lock_fund(app.fund)
     problems = fund_rules.decision_problems(app, _granted_amounts(decision))
     if problems:
         if decision.required_signatures > 1:
@@ -1001,7 +1004,7 @@ def _make_effective(step: Step, decision: Decision, now: Any) -> None:
         item.outcome = di.outcome
         item.save(update_fields=["approved_amount", "approved_amount_currency", "outcome"])
     app.decided_at = now
-    accounting.on_decision_effective(decision, step.actor)
+    step_hooks.run(DecisionTookEffect(decision, step.actor))
     step.payload.update(_decision_payload(decision))
     _fire(step)
 
@@ -1013,12 +1016,19 @@ def _schedule_payout(step: Step) -> None:
     decision = _effective_decision(step.application)
     if decision is None or not decision.total_approved.amount:
         raise ValidationFailed(_("There is no approved amount to pay out."))
-    orders = accounting.on_payout_scheduled(step.application, step.actor, step.data)
-    _fire(step, total=decision.total_approved.amount, payment_orders=orders)
+    booked = step_hooks.run(
+        PayoutScheduled(
+            step.application,
+            step.actor,
+            payee=step.data.get("payee"),
+            payees=step.data.get("payees"),
+        )
+    )
+    _fire(step, total=decision.total_approved.amount, **booked)
 
 
 def _confirm_paid(step: Step) -> None:
-    accounting.on_confirm_paid(step.application, step.actor)
+    step_hooks.run(PayoutConfirmed(step.application, step.actor))
     _fire(step)
 
 
@@ -1030,7 +1040,14 @@ class PayoutFailure:
 
 def _payout_failed(step: Step) -> None:
     reason = _choice(step, "reason", PayoutFailure, _("Choose why the payout failed."))
-    accounting.on_payout_failed(step.application, step.actor, step.data, reason)
+    step_hooks.run(
+        PayoutFailed(
+            step.application,
+            step.actor,
+            reason,
+            already=step.data.get("payment_orders") or (),
+        )
+    )
     _fire(step, reason=reason)
 
 
@@ -1101,7 +1118,7 @@ def _reconsider(step: Step) -> None:
         item.approved_amount = None
         item.outcome = ""
         item.save(update_fields=["approved_amount", "approved_amount_currency", "outcome"])
-    accounting.on_released(app, step.actor, reason="reconsidered", role=step.role)
+    step_hooks.run(GrantReleased(app, step.actor, reason="reconsidered", role=step.role))
     _fire(step, reconsiders=decision.pk)
 
 
@@ -1114,7 +1131,7 @@ def _withdraw(step: Step) -> None:
     app.decisions.filter(status=DecisionStatus.AWAITING_SIGNATURE).update(
         status=DecisionStatus.SUPERSEDED
     )
-    accounting.on_released(app, step.actor, reason="withdrawn", role=step.role)
+    step_hooks.run(GrantReleased(app, step.actor, reason="withdrawn", role=step.role))
     _fire(step, reason=reason)
 
 
@@ -1127,8 +1144,10 @@ def _give_up_payout(step: Step) -> None:
     problems = _payout_problems(app, step.name)
     if problems:
         raise ValidationFailed(problems)
-    accounting.on_released(app, step.actor, reason="payout_given_up", role=step.role)
-    _fire(step, reason=reason, paid_orders=accounting.paid_order_ids(app))
+    released = step_hooks.run(
+        GrantReleased(app, step.actor, reason="payout_given_up", role=step.role)
+    )
+    _fire(step, reason=reason, **released)
 
 
 HANDLERS: dict[str, Callable[[Step], None]] = {

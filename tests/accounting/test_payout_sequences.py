@@ -187,7 +187,7 @@ def test_one_rejected_order_keeps_the_case_in_payout_while_its_other_orders_are_
 
 
 def test_withdrawal_is_refused_while_any_order_is_scheduled(world):
-    from accounting.services import withdrawal_problems
+    from accounting.workflow_hooks import withdrawal_problems
 
     app = _scheduled(world, "700")
     assert withdrawal_problems(app)  # a scheduled order holds the case

@@ -15,7 +15,8 @@ from cryptography.fernet import Fernet
 from django.db import connection
 
 from accounting import payouts
-from core import crypto, key_management, privacy
+from core import crypto
+from fund import key_management, privacy
 from fund.models import Beneficiary
 from operations.production_checks import stored_key_problems
 
