@@ -80,7 +80,7 @@ def restricted_funds_account_problem(number: str) -> str | None:
     """Why ``number`` cannot hold a fund's restricted funds (None: it can); without a chart of
     accounts to judge it by, no account can."""
     if _restricted_account_check is None:
-        return _("No chart of accounts is installed to hold restricted funds.")
+        return str(_("No chart of accounts is installed to hold restricted funds."))
     return _restricted_account_check(number)
 
 

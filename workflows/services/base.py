@@ -1,0 +1,120 @@
+"""What every step shares: the locked case, the step in progress, firing it with its audit event."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition
+from moneyed import Money
+
+from audit.services import record_event
+from core.exceptions import (
+    ConflictError,
+    PermissionDenied,
+    ValidationFailed,
+)
+from fund.models import (
+    Application,
+)
+from fund.states import State
+from workflows.models import (
+    Decision,
+    DecisionStatus,
+)
+
+ZERO = Money(0, "SEK")
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise PermissionDenied(message)
+
+
+#: The most characters of a person's name or contact (as the forms and the API allow).
+PERSON_TEXT_MAX = 200
+
+
+#: Swedish county letters (länsbokstav): AB, C, D, … BD.
+COUNTY_CODE = re.compile(r"[A-Z]{1,2}")
+
+
+#: The most characters of a need description (the model refuses longer).
+DESCRIPTION_MAX = 500
+
+
+#: The most characters of an evidence reference (kept encrypted, under the person's key).
+REFERENCE_TEXT_MAX = 120
+
+
+#: The most characters of a komplettering message (as the API allows).
+MESSAGE_MAX = 2000
+
+
+def _locked(application: Application) -> Application:
+    """The application locked for this transaction; a conflict if its state moved on."""
+    current = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("fund", "beneficiary", "ombud__organisation")
+        .get(pk=application.pk)
+    )
+    if current.state != application.state:
+        raise ConflictError(
+            _(
+                "%(ref)s changed while you were working on it (now: %(state)s). "
+                "Reload it and try again."
+            )
+            % {"ref": current.reference, "state": State(current.state).label}
+        )
+    return current
+
+
+@dataclass
+class Step:
+    """One transition in progress: the locked case, who runs it and in which role."""
+
+    application: Application
+    name: str
+    actor: Any
+    role: str
+    data: Mapping[str, Any]
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def _fire(step: Step, **extra: Any) -> None:
+    """Run the machine's method, save, and append the audit event."""
+    app = step.application
+    source = app.state
+    getattr(app, step.name)()
+    now = timezone.now()
+    app.state_changed_at = now
+    try:
+        app.save()
+    except ConcurrentTransition as exc:
+        raise ConflictError(
+            _("%(ref)s changed while you were working on it. Reload it and try again.")
+            % {"ref": app.reference}
+        ) from exc
+    record_event(
+        action=f"application.{step.name}",
+        actor=step.actor,
+        role=step.role,
+        object_type="application",
+        object_ref=app.reference,
+        payload={"from": source, "to": app.state, "fund": app.fund.code, **step.payload, **extra},
+    )
+
+
+def _choice(step: Step, key: str, choices: type, message: str) -> str:
+    value = step.data.get(key)
+    if value not in choices.values:  # type: ignore[attr-defined]
+        raise ValidationFailed(message)
+    return str(value)
+
+
+def _effective_decision(app: Application) -> Decision | None:
+    return app.decisions.filter(status=DecisionStatus.EFFECTIVE).order_by("-effective_at").first()
