@@ -90,7 +90,9 @@ def test_a_verifier_key_of_another_signature_type_is_refused():
 
 def test_a_changed_text_fails_the_signature_of_a_known_key():
     with pytest.raises(NoteError, match="does not verify"):
-        open_note(GO_NOTE.replace("cryptography", "cryptographY"), [VerifierKey.parse(GO_VERIFIER_KEY)])
+        open_note(
+            GO_NOTE.replace("cryptography", "cryptographY"), [VerifierKey.parse(GO_VERIFIER_KEY)]
+        )
 
 
 def test_a_note_signed_only_by_unknown_keys_is_refused_naming_the_signers():

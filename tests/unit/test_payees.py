@@ -68,7 +68,7 @@ def test_plusgiro_of_one_digit_is_refused():
 
 
 def test_plusgiro_with_wrong_check_digit_is_refused():
-    with pytest.raises(ValidationFailed, match="Plusgiro .* wrong check digit"):
+    with pytest.raises(ValidationFailed, match=r"Plusgiro .* wrong check digit"):
         validate_plusgiro("447-2")
 
 
@@ -105,12 +105,12 @@ def test_iban_from_the_standards_examples_passes_mod_97(iban):
 
 
 def test_iban_with_wrong_check_digits_is_refused():
-    with pytest.raises(ValidationFailed, match="IBAN .* not valid"):
+    with pytest.raises(ValidationFailed, match=r"IBAN .* not valid"):
         validate_iban("GB83 WEST 1234 5698 7654 32")
 
 
 def test_iban_with_two_digits_swapped_is_refused():
-    with pytest.raises(ValidationFailed, match="IBAN .* not valid"):
+    with pytest.raises(ValidationFailed, match=r"IBAN .* not valid"):
         validate_iban("SE45 5000 0000 0583 9825 7646")
 
 
