@@ -72,9 +72,11 @@ def format_timestamp(moment: datetime) -> str:
 
 
 def canonical_bytes(value: Any) -> bytes:
-    return json.dumps(
-        normalise(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    ).encode("utf-8")
+    text = json.dumps(normalise(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise NotCanonicalisable("text with a lone surrogate has no UTF-8 form") from exc
 
 
 def event_hash(fields: Mapping[str, Any]) -> str:

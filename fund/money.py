@@ -45,7 +45,8 @@ def parse_decimal(value: Any, *, field: str) -> Decimal:
     """An amount as written (``1 250,50``, ``1250.5``, a number): finite, at most two
     decimals and within what a money field holds; negative amounts pass (see below)."""
     try:
-        amount = Decimal(str(value).strip().replace(" ", "").replace(",", "."))
+        # Any space groups thousands: format_money writes U+00A0, so a copied amount reads back.
+        amount = Decimal("".join(str(value).split()).replace(",", "."))
     except (InvalidOperation, ValueError) as exc:
         raise ValidationError(
             _("%(field)s: “%(value)s” is not an amount.") % {"field": field, "value": shown(value)}

@@ -79,12 +79,6 @@ def test_the_refusal_names_the_field():
         parse_decimal("abc", field="Belopp")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValidationError,
-    reason="defect: only ASCII spaces are removed, so an amount copied from a page "
-    "(format_money groups thousands with U+00A0) is refused",
-)
 def test_an_amount_grouped_with_non_breaking_spaces_is_read():
     assert parse_decimal(f"1{NBSP}250,50", field="Amount") == Decimal("1250.50")
 

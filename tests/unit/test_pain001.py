@@ -13,7 +13,7 @@ from lxml import etree
 
 from accounting.models import PaymentMethod
 from accounting.pain001 import NAMESPACE, Transfer, build, validate
-from workflows.exceptions import ValidationFailed
+from core.exceptions import ValidationFailed
 
 NS = {"p": NAMESPACE}
 CREATED = dt.datetime(2026, 3, 4, 10, 11, 12, 999999)

@@ -18,7 +18,7 @@ from accounting.payees import (
     validate_iban,
     validate_plusgiro,
 )
-from workflows.exceptions import ValidationFailed
+from core.exceptions import ValidationFailed
 
 
 def test_the_luhn_check_behind_giro_numbers_accepts_the_iso_7812_example():
