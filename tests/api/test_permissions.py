@@ -19,8 +19,8 @@ from rest_framework.views import APIView
 from accounting import payouts
 from accounting.models import ExportJob
 from api import urls as api_urls
-from api import views
 from api.services import issue_token
+from api.views import reminders as reminder_views
 from reminders.models import Reminder
 from tests.factories import OmbudFactory, UserFactory
 
@@ -168,7 +168,7 @@ def test_a_new_endpoint_without_a_rule_is_detected(evidence):
         def get(self, request):
             raise AssertionError("never called")
 
-    class Reminders(views.ReminderList):
+    class Reminders(reminder_views.ReminderList):
         def delete(self, request):
             raise AssertionError("never called")
 
