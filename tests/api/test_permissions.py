@@ -286,7 +286,8 @@ def test_an_ombud_reaching_for_someone_elses_case_learns_nothing(scene):
 
 
 #: The API's lists -> the queries a request costs each role that reads it, measured on SQLite
-#: and PostgreSQL (token, user and roles included): the same with more rows behind them.
+#: and PostgreSQL alike (token, user and roles included; no list appends to the audit
+#: chain): the same with more rows behind them.
 LIST_QUERIES: dict[str, dict[str, int]] = {
     # An administrator sees no cases: no query for them at all.
     "/api/v1/applications/": {
