@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
 from fund.models import Application, Beneficiary
+from tests.web.query_costs import audit_lock_statements, short_and_long_case
 
 pytestmark = pytest.mark.django_db
 
@@ -186,3 +189,47 @@ def test_a_fund_code_with_a_nul_is_a_field_error(world, as_role):
 
     assert response.status_code == 400
     assert "fund" in response.json()["fields"]
+
+
+#: A case's read endpoints -> the most queries any role's request costs, measured on SQLite
+#: (token, user and roles included; the ombud's is one more, the person's
+#: includes the audit append of the logged look): the same for a case of one item and a
+#: short timeline as for one of eight items, a long timeline and two signatures.
+CASE_READS = {
+    "": 5,
+    "items/": 6,
+    "person/": 12,
+    "decisions/": 8,
+    "trail/": 7,
+    "transitions/": 9,
+}
+#: Who reads the case in each state (treasurers only once it is on its way to payment); the
+#: person endpoint is for the ombud and the case's handlers.
+READERS = {
+    "statutory_check": ("ombud", "officer", "decider", "auditor"),
+    "payout_scheduled": ("ombud", "officer", "decider", "treasurer", "auditor"),
+}
+
+
+def read_queries(client, path):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return len(queries)
+
+
+@pytest.mark.parametrize("stage", sorted(READERS))
+def test_a_case_read_costs_the_same_queries_however_long_the_case(world, as_role, stage):
+    short, long = short_and_long_case(world, stage)
+    for role in READERS[stage]:
+        client = as_role(role)
+        client.get("/api/v1/applications/")  # the token's first use is recorded once
+        for endpoint, bound in CASE_READS.items():
+            if endpoint == "person/" and role in ("treasurer", "auditor"):
+                continue
+            for_short = read_queries(client, f"/api/v1/applications/{short.reference}/{endpoint}")
+            for_long = read_queries(client, f"/api/v1/applications/{long.reference}/{endpoint}")
+            assert for_long == for_short, (role, endpoint)
+            # Reading the person appends the logged look to the audit chain.
+            appends = 1 if endpoint == "person/" else 0
+            assert for_long <= bound + audit_lock_statements(appends), (role, endpoint)

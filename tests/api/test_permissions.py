@@ -19,8 +19,8 @@ from rest_framework.views import APIView
 from accounting import payouts
 from accounting.models import ExportJob
 from api import urls as api_urls
-from api import views
 from api.services import issue_token
+from api.views import reminders as reminder_views
 from reminders.models import Reminder
 from tests.factories import OmbudFactory, UserFactory
 
@@ -168,7 +168,7 @@ def test_a_new_endpoint_without_a_rule_is_detected(evidence):
         def get(self, request):
             raise AssertionError("never called")
 
-    class Reminders(views.ReminderList):
+    class Reminders(reminder_views.ReminderList):
         def delete(self, request):
             raise AssertionError("never called")
 
@@ -283,3 +283,73 @@ def test_an_ombud_reaching_for_someone_elses_case_learns_nothing(scene):
         response = client.get(f"/api/v1/applications/{refs['case']}/{suffix}")
         assert response.status_code == 404
         assert response.json() == missing.json()
+
+
+#: The API's lists -> the queries a request costs each role that reads it, measured on SQLite
+#: and PostgreSQL alike (token, user and roles included; no list appends to the audit
+#: chain): the same with more rows behind them.
+LIST_QUERIES: dict[str, dict[str, int]] = {
+    # An administrator sees no cases: no query for them at all.
+    "/api/v1/applications/": {
+        "ombud": 6,
+        "officer": 5,
+        "decider": 5,
+        "treasurer": 5,
+        "auditor": 5,
+        "admin": 2,
+    },
+    "/api/v1/payment-batches/": {"treasurer": 5, "auditor": 5},
+    "/api/v1/payment-batches/{batch}/": {"treasurer": 4, "auditor": 4},
+    # An administrator has no reminders (no case of theirs waits).
+    "/api/v1/reminders/": dict.fromkeys(("ombud", "officer", "decider", "treasurer", "auditor"), 3)
+    | {"admin": 2},
+}
+
+
+def _more_rows(world):
+    """More cases in every scope, a batch of several orders and reminders for everyone."""
+    scheduled = [
+        world.run(
+            world.to_approved(world.new_application("700", "300")),
+            "schedule_payout",
+            world.treasurer,
+        )
+        for _ in range(2)
+    ]
+    payouts.create_batch(world.treasurer, applications=scheduled)
+    world.to_statutory_check(world.new_application("100"))
+    for user in (world.ombud.user, world.officer, world.decider, world.treasurer2, world.auditor):
+        Reminder.objects.create(
+            application=scheduled[0],
+            kind="unpaid",
+            recipient=user,
+            waiting_since=scheduled[0].decided_at,
+            days=11,
+            created_at=scheduled[0].decided_at,
+        )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ("ombud", "officer", "decider", "treasurer", "auditor", "admin"))
+def test_lists_cost_a_bounded_number_of_queries_for_each_role(
+    world, scene, role, django_assert_max_num_queries
+):
+    """Each list the role reads: at most its measured cost, the same with more rows."""
+    refs, users = scene
+    paths = {url: bounds[role] for url, bounds in LIST_QUERIES.items() if role in bounds}
+    client = _client(users[role])
+    _more_rows(world)
+    client.get("/api/v1/reminders/")  # the token's first use is recorded once
+
+    def queries():
+        counts = {}
+        for url, bound in paths.items():
+            with django_assert_max_num_queries(bound) as captured:
+                response = client.get(url.format(**refs))
+            assert response.status_code == 200, url
+            counts[url] = len(captured)
+        return counts
+
+    before = queries()
+    _more_rows(world)
+    assert queries() == before, "the lists' queries do not grow with their rows"

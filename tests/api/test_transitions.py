@@ -122,7 +122,9 @@ def test_a_concurrent_change_is_409(world, as_role, monkeypatch):
     app = world.new_application("1000")
     stale = Application.objects.get(pk=app.pk)  # what the caller loaded: a draft
     world.run(app, "submit", world.ombud.user)  # meanwhile someone submitted it
-    monkeypatch.setattr("api.views._application", lambda request, reference: stale)
+    monkeypatch.setattr(
+        "api.views.transitions.application_in_scope", lambda request, reference: stale
+    )
 
     response = as_role("officer").post(
         _url(app, "withdraw"), {"reason": "duplicate"}, format="json"

@@ -5,12 +5,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audit.models import AuditEvent
 from tests.fixtures import World
 from tests.web.conftest import sign_in
+from tests.web.query_costs import audit_lock_statements, short_and_long_case
 from workflows.services import available_transitions
 
 
@@ -229,3 +233,52 @@ def test_assessment_form_offers_the_legal_basis_as_a_list(world: World) -> None:
 
     assert f'<select name="item{item.pk}-legal_basis"' in html
     assert 'value="sol_4_1"' in html
+
+
+#: (state, role) -> the case page's queries as measured on SQLite (session,
+#: user, one-time code device, roles and the audit append of the logged look included); the
+#: same for one item and a short timeline as for eight items and a long one. Most of it is
+#: ``available_transitions``: the fund-handler and segregation reads, again for each step.
+CASE_PAGE_QUERIES = {
+    ("statutory_check", "ombud"): 23,
+    ("statutory_check", "officer"): 29,
+    ("statutory_check", "decision_maker"): 23,
+    ("awaiting_signature", "ombud"): 25,
+    ("awaiting_signature", "officer"): 28,
+    ("awaiting_signature", "decision_maker"): 40,
+    ("payout_scheduled", "ombud"): 21,
+    ("payout_scheduled", "officer"): 23,
+    ("payout_scheduled", "decision_maker"): 23,
+    ("payout_scheduled", "treasurer"): 16,
+}
+
+
+def case_page_queries(client: Client, app: Any) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("web:application", args=[app.reference]))
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize(("stage", "role"), sorted(CASE_PAGE_QUERIES))
+def test_the_case_page_query_count_does_not_grow_with_items_or_timeline(
+    world: World, stage: str, role: str
+) -> None:
+    short, long = short_and_long_case(world, stage)
+    user = {
+        "ombud": world.ombud.user,
+        "officer": world.officer,
+        # The second signer: the one who sees the decision form while a signature is missing.
+        "decision_maker": world.decider2 if stage == "awaiting_signature" else world.decider,
+        "treasurer": world.treasurer,
+    }[role]
+    client = sign_in(Client(), user)
+    client.get(reverse("web:application", args=[short.reference]))  # warm the session
+
+    for_short = case_page_queries(client, short)
+    for_long = case_page_queries(client, long)
+
+    assert for_long == for_short, "one item and a short timeline cost what eight and a long one do"
+    # Those who see the case's texts append the logged look to the audit chain.
+    appends = 0 if role == "treasurer" else 1
+    assert for_long <= CASE_PAGE_QUERIES[(stage, role)] + audit_lock_statements(appends)

@@ -14,6 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, include, path, re
 
 from tests.fixtures import World
 from tests.web.conftest import ROLES, sign_in
+from tests.web.query_costs import audit_lock_statements
 
 OK = "ok"  # 200, or a redirect that is not to the login page
 LOGIN = "login"  # redirected to the login page
@@ -244,3 +245,101 @@ def test_an_ombud_cannot_open_another_ombuds_case_by_guessing_its_url(
     assert response.status_code == 404
     app.refresh_from_db()
     assert app.state == "draft"
+
+
+#: The busy pages -> (URL arguments, the queries a second request costs each role that may
+#: open it), measured on SQLite with the ``case`` scene plus ``more_of_everything`` (session,
+#: user, one-time code device and roles included; on PostgreSQL one more where the page
+#: appends to the audit chain, see ``LOGGED_LOOKS``). The year-end page reads three
+#: more once orders of the year are at the bank; the scene has some.
+BUSY_PAGE_QUERIES: dict[str, tuple[str, dict[str, int]]] = {
+    "worklist": ("", {"officer": 14, "decision_maker": 14}),
+    "application": (
+        "app",
+        {"ombud": 21, "officer": 23, "decision_maker": 23, "treasurer": 16},
+    ),
+    "ombud_home": ("", {"ombud": 8}),
+    "ombud_new": ("", {"ombud": 7}),
+    "treasury": ("", {"treasurer": 19}),
+    "batch": ("batch", {"treasurer": 9}),
+    "year_end": ("", {"treasurer": 26}),
+    "cofinancing": ("", {"treasurer": 8}),
+    "exports": ("", {"treasurer": 8, "administrator": 8}),
+    "audit_home": ("ref", {"auditor": 11}),  # with the case's decision trail
+    "audit_log": ("", {"auditor": 10}),
+    "audit_checkpoints": ("", {"auditor": 9}),
+    "audit_staff_directory": ("", {"auditor": 8}),
+    "dashboard": (
+        "",
+        {
+            "officer": 15,
+            "decision_maker": 15,
+            "treasurer": 15,
+            "auditor": 16,
+            "administrator": 16,
+        },
+    ),
+}
+
+
+#: Pages on which these roles see the person's data (the case's texts), each look logged.
+LOGGED_LOOKS = {
+    ("application", "ombud"),
+    ("application", "officer"),
+    ("application", "decision_maker"),
+}
+
+
+def more_of_everything(world: World) -> None:
+    """More cases, orders, a sent batch, audit events and a komplettering for the lists."""
+    scheduled = [
+        world.run(
+            world.to_approved(world.new_application("1500", "700")),
+            "schedule_payout",
+            world.treasurer,
+        )
+        for _ in range(2)
+    ]
+    world.send_payouts(*scheduled)
+    checked = world.to_statutory_check(world.new_application("100", "200"))
+    world.run(checked, "request_completion", world.officer, message="Bifoga kvitto")
+
+
+def busy_page_url(name: str, case: dict[str, Any]) -> str:
+    args, _bounds = BUSY_PAGE_QUERIES[name]
+    if args == "ref":  # the auditor's trail search
+        return reverse(f"web:{name}") + f"?reference={case['ref']['reference']}"
+    return reverse(f"web:{name}", kwargs=case[args])
+
+
+@pytest.mark.parametrize("role", sorted({r for _a, b in BUSY_PAGE_QUERIES.values() for r in b}))
+def test_busy_pages_cost_a_bounded_number_of_queries_for_each_role(
+    role: str,
+    world: World,
+    users: dict[str, Any],
+    case: dict[str, Any],
+    django_assert_max_num_queries: Any,
+) -> None:
+    """Each busy page the role may open: at most its measured cost, the same with more rows."""
+    pages = {
+        name: bounds[role] + audit_lock_statements(int((name, role) in LOGGED_LOOKS))
+        for name, (_a, bounds) in BUSY_PAGE_QUERIES.items()
+        if role in bounds
+    }
+    client = sign_in(Client(), users[role])
+    more_of_everything(world)
+    for name in pages:
+        client.get(busy_page_url(name, case))  # warm the session and caches
+
+    def queries() -> dict[str, int]:
+        counts = {}
+        for name, bound in pages.items():
+            with django_assert_max_num_queries(bound) as captured:
+                response = client.get(busy_page_url(name, case))
+            assert response.status_code == 200, name
+            counts[name] = len(captured)
+        return counts
+
+    before = queries()
+    more_of_everything(world)
+    assert queries() == before, "the pages' queries do not grow with the rows behind them"
