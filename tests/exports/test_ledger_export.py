@@ -179,7 +179,7 @@ def test_the_fast_csv_path_writes_the_same_bytes_as_the_orm_path(
     (Decimal, date, int) written by csv.writer are the reference, byte for byte."""
     import datetime as dt
 
-    from accounting.exports.ledger import _csv, rows, write_ledger
+    from accounting.exports.ledger import csv_from_rows, rows, write_ledger
     from accounting.ledger import Line
     from accounting.models import Dimension, DimensionObject
 
@@ -220,7 +220,7 @@ def test_the_fast_csv_path_writes_the_same_bytes_as_the_orm_path(
         with open(fast, "wb") as handle:
             count = write_ledger(handle, fmt="csv", **dates).rows
         with open(reference, "wb") as handle:
-            assert _csv(handle, rows(**dates)) == count
+            assert csv_from_rows(handle, rows(**dates)) == count
         return fast.read_bytes(), reference.read_bytes()
 
     fast, reference = both()
