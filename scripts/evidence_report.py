@@ -105,8 +105,9 @@ BASELINES = [
     "its file must be byte-identical to `export_ledger --format csv`'s (SHA-256 compared). "
     "Target: the export, in-process, at **ratio >= 0.7** of it, and <= 150 MB peak RSS at "
     "1 M rows.",
-    "- *Audit verification*: every event in sequence order, the payload decoded (SQLite's "
-    "text with `json.loads`; psycopg decodes `jsonb`), the hashed fields encoded as the "
+    "- *Audit verification*: every event in sequence order, the payload read as text and "
+    "decoded with `json.loads` (the driver's fastest path: psycopg's own `jsonb` loader is "
+    "several times slower), the hashed fields encoded as the "
     "chain's canonical JSON (sorted keys, no whitespace, UTF-8), SHA-256, and the hash and "
     "the link to the previous one compared. Target: `audit_verify`, which also recomputes "
     "the Merkle root against the signed checkpoint and checks the clock, at **ratio >= "
