@@ -1,9 +1,12 @@
-"""Ledger export of 1,000,000 postings as CSV, against a bare csv.writer in the same run.
+"""Ledger export of 1,000,000 postings as CSV, against the plainest program in the same run.
 
-* ``export_ledger`` CSV rate vs a bare ``csv.writer`` over the same
-  ``values_list(...).iterator()`` (same columns, joins and order): target ratio >= 0.7.
+* ``export_ledger`` CSV rate (``write_ledger(fmt="csv")``, in-process) vs the plainest program
+  that writes the same file: its own connection with the bare driver (``sqlite3`` /
+  psycopg 3, a named server-side cursor), one hand-written SELECT over the same joins and
+  order, ``fetchmany(5000)`` into ``csv.writer.writerows`` — no Django, no ORM. Both files
+  must be byte-identical (their SHA-256 is compared). Target: ratio >= 0.7.
 * django-import-export's default export (``PostingResource().export()``) over a sample,
-  against the same baseline rate: expected ~0.1 (it builds a model instance and a tablib
+  against the same baseline rate: expected < 0.1 (it builds a model instance and a tablib
   row per posting, all in memory).
 * Peak RSS of a subprocess that runs the streaming CSV export of all postings (target
   <= 150 MB), next to the RSS of a subprocess that only starts Django.
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import os
 import random
 import subprocess
@@ -146,18 +150,65 @@ def _generate() -> int:
     return Posting.objects.filter(voucher__fiscal_year__start__year=YEAR).count()
 
 
-def _bare_csv(path: Path) -> tuple[int, float]:
-    from accounting.exports.ledger import COLUMNS, FIELDS, postings
+#: The plain program's query: the export's columns, joins and order, written by hand.
+PLAIN_SQL = """
+SELECT v.series || v.number, {year}, v.date, a.number, {amount}, p.amount_currency,
+       cc.code, pr.code, fo.code, app.reference
+FROM accounting_posting p
+JOIN accounting_voucher v ON v.id = p.voucher_id
+JOIN accounting_fiscalyear fy ON fy.id = v.fiscal_year_id
+JOIN accounting_account a ON a.id = p.account_id
+LEFT JOIN accounting_dimensionobject cc ON cc.id = p.cost_centre_id
+LEFT JOIN accounting_dimensionobject pr ON pr.id = p.project_id
+LEFT JOIN accounting_dimensionobject fo ON fo.id = p.fund_object_id
+LEFT JOIN accounting_paymentorder po ON po.voucher_id = v.id
+LEFT JOIN fund_application app ON app.id = po.application_id
+ORDER BY v.date, v.series, v.number, p.id
+"""
+PLAIN_HEADER = ("voucher", "fiscal_year", "date", "account", "amount", "currency",
+                "cost_centre", "project", "fund", "case")  # fmt: skip
 
+
+def _plain_csv(path: Path) -> tuple[int, float]:
+    """The plainest program: bare driver, one SELECT, fetchmany into csv.writer.
+
+    SQLite keeps ``numeric(14, 2)`` as REAL/INTEGER, so it prints the amount with two
+    decimals itself; PostgreSQL's driver returns Decimal, which csv.writer spells as is.
+    """
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
     started = time.perf_counter()
+    if db["ENGINE"].endswith("sqlite3"):
+        import sqlite3
+
+        conn: Any = sqlite3.connect(db["NAME"])
+        cursor = conn.cursor()
+        sql = PLAIN_SQL.format(year="substr(fy.start, 1, 4)", amount="printf('%.2f', p.amount)")
+    else:
+        import psycopg
+
+        conn = psycopg.connect(
+            dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"],
+            host=db["HOST"], port=db["PORT"] or None,
+        )  # fmt: skip
+        cursor = conn.cursor(name="plain_ledger")  # server-side: memory stays flat
+        sql = PLAIN_SQL.format(year="extract(year from fy.start)::int", amount="p.amount")
     count = 0
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(COLUMNS)
-        for row in postings().values_list(*FIELDS).iterator(chunk_size=5000):
-            writer.writerow(row)
-            count += 1
+        writer.writerow(PLAIN_HEADER)
+        cursor.execute(sql)
+        while chunk := cursor.fetchmany(5000):
+            writer.writerows(chunk)
+            count += len(chunk)
+    cursor.close()
+    conn.close()
     return count, time.perf_counter() - started
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _export_csv(path: Path) -> tuple[int, float]:
@@ -239,12 +290,14 @@ def run() -> list[Result | Growth]:
     generated = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        bare_rows, bare_s = _bare_csv(out / "bare.csv")
+        bare_rows, bare_s = _plain_csv(out / "bare.csv")
         rows, export_s = _export_csv(out / "export.csv")
         # A second round of each, alternating, so that caches favour neither.
-        bare_rows2, bare_s2 = _bare_csv(out / "bare.csv")
+        bare_rows2, bare_s2 = _plain_csv(out / "bare.csv")
         rows2, export_s2 = _export_csv(out / "export.csv")
         assert rows == bare_rows == rows2 == bare_rows2
+        if _sha256(out / "bare.csv") != _sha256(out / "export.csv"):
+            raise RuntimeError("the export and the plain program wrote different files")
         bare_rate = bare_rows / min(bare_s, bare_s2)
         export_rate = rows / min(export_s, export_s2)
         ie_rows, ie_s = _import_export_default()
@@ -253,9 +306,14 @@ def run() -> list[Result | Growth]:
         assert child_rows == rows
     return [
         Result(f"postings in the benchmark ledger (generated in {generated:.0f} s)", total, "rows"),
-        Result("bare csv.writer over values_list().iterator()", bare_rate, "rows/s"),
         Result(
-            f"export_ledger --format csv ({rows:,} postings)",
+            "plain program: bare driver cursor (sqlite3 / psycopg named cursor), hand-written "
+            "SELECT, fetchmany(5000) -> csv.writer",
+            bare_rate,
+            "rows/s",
+        ),
+        Result(
+            f"export_ledger --format csv ({rows:,} postings, in-process, same bytes)",
             export_rate,
             "rows/s",
             baseline=bare_rate,
@@ -266,7 +324,7 @@ def run() -> list[Result | Growth]:
             ie_rows / ie_s,
             "rows/s",
             baseline=bare_rate,
-            target="ratio ~0.1 expected",
+            target="ratio < 0.1 expected",
         ),
         Result(
             "peak RSS, subprocess streaming the CSV export",

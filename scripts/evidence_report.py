@@ -94,6 +94,26 @@ def target_met(figure: dict[str, Any], database: str) -> str:
 
 # -- performance -----------------------------------------------------------------------------
 
+#: What the baselines of the bulk reads are: the plainest program doing the same work on the
+#: same storage, in the same run (DESIGN.md, "Benchmarks need fair baselines").
+BASELINES = [
+    "Baselines of the bulk reads, both written without Django on the bare driver "
+    "(`sqlite3`, or psycopg 3 with a named server-side cursor), one hand-written SELECT, "
+    "`fetchmany(5000)`, on their own connection to the same database:",
+    "",
+    "- *Ledger CSV export*: the export's columns, joins and order into `csv.writer.writerows`; "
+    "its file must be byte-identical to `export_ledger --format csv`'s (SHA-256 compared). "
+    "Target: the export, in-process, at **ratio >= 0.7** of it, and <= 150 MB peak RSS at "
+    "1 M rows.",
+    "- *Audit verification*: every event in sequence order, the payload read as text and "
+    "decoded with `json.loads` (the driver's fastest path: psycopg's own `jsonb` loader is "
+    "several times slower), the hashed fields encoded as the "
+    "chain's canonical JSON (sorted keys, no whitespace, UTF-8), SHA-256, and the hash and "
+    "the link to the previous one compared. Target: `audit_verify`, which also recomputes "
+    "the Merkle root against the signed checkpoint and checks the clock, at **ratio >= "
+    "0.8** of it.",
+]
+
 
 def growth_verdict(points: list[dict[str, Any]]) -> str:
     """How time and memory grew, in words, judged between the two largest runs.
@@ -432,6 +452,8 @@ def render(directory: Path) -> str:
         "is figure / baseline. Time figures are medians or best of repeated rounds where the "
         "benchmark says so. Other processes share the two cores, so absolute numbers move "
         "between runs; the ratios move less.",
+        "",
+        *BASELINES,
         "",
         "### SQLite (the embedded default)",
         "",

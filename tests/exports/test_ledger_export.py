@@ -170,3 +170,63 @@ def test_money_widget_renders_native_numbers_for_spreadsheets_and_reads_amounts(
     assert widget.clean("") is None
     with pytest.raises(ValueError, match="not an amount"):
         widget.clean("tolv")
+
+
+def test_the_fast_csv_path_writes_the_same_bytes_as_the_orm_path(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """The CSV export spells every cell in SQL (csv_chunks); the ORM path's typed values
+    (Decimal, date, int) written by csv.writer are the reference, byte for byte."""
+    import datetime as dt
+
+    from accounting.exports.ledger import csv_from_rows, rows, write_ledger
+    from accounting.ledger import Line
+    from accounting.models import Dimension, DimensionObject
+
+    # Codes with a quote, a comma, a newline, a semicolon and non-ASCII letters, written
+    # past the reference-data service (whose audit event accepts only code-shaped text).
+    awkward = DimensionObject.objects.bulk_create(
+        [
+            DimensionObject(
+                dimension=Dimension.objects.get(number=Dimension.PROJECT),
+                code='P"1,\nå',
+                name="Awkward project",
+            ),
+            DimensionObject(
+                dimension=Dimension.objects.get(number=Dimension.COST_CENTRE),
+                code="K;2 ö'",
+                name="Awkward cost centre",
+            ),
+        ]
+    )
+    project, cost_centre = (DimensionObject.objects.get(code=o.code) for o in awkward)
+    ledger.book(
+        "2024-12-31",
+        "Årsskifte",
+        Line("6110", Decimal("999999999.99"), project=project, cost_centre=cost_centre),
+        Line("6570", Decimal("0.10"), fund=ledger.fund, project=project),
+        Line("1930", Decimal("-1000000000.09"), fund=ledger.other_fund, cost_centre=cost_centre),
+    )
+    ledger.book(
+        "2027-01-01",
+        "Nyår",
+        Line("6110", Decimal("-7.05"), cost_centre=ledger.purpose),
+        Line("1930", Decimal("7.05")),
+        series="C",
+    )
+
+    def both(**dates: dt.date) -> tuple[bytes, bytes]:
+        fast, reference = tmp_path / "fast.csv", tmp_path / "reference.csv"
+        with open(fast, "wb") as handle:
+            count = write_ledger(handle, fmt="csv", **dates).rows
+        with open(reference, "wb") as handle:
+            assert csv_from_rows(handle, rows(**dates)) == count
+        return fast.read_bytes(), reference.read_bytes()
+
+    fast, reference = both()
+    assert fast == reference
+    assert b'"P""1,\n\xc3\xa5"' in fast and b"-1000000000.09" in fast and b",-7.05," in fast
+    assert b",0.10," in fast and b",2024,2024-12-31," in fast and b",2027,2027-01-01," in fast
+    fast, reference = both(date_from=dt.date(2025, 1, 1), date_to=dt.date(2026, 12, 31))
+    assert fast == reference
+    assert b"2024-12-31" not in fast and b"2027-01-01" not in fast
