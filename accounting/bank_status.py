@@ -55,13 +55,9 @@ from accounting.models import (
     PaymentBatch,
     PaymentOrder,
 )
-from accounting.payouts import (
-    confirm_paid,
-    locked_orders,
-    mark_sent,
-    reject_orders,
-    require_treasurer,
-)
+from accounting.payouts.access import require_treasurer
+from accounting.payouts.batches import mark_sent
+from accounting.payouts.settlement import confirm_paid, locked_orders, reject_orders
 from workflows.exceptions import ValidationFailed
 from workflows.inputs import MAX_ID, shown
 

@@ -32,20 +32,16 @@ from accounting.ledger import (
 )
 from accounting.models import ACTIVE_ORDER_STATUSES, OrderStatus, PaymentOrder
 from accounting.payees import approve_payee, create_payee, validate_account
-from accounting.payouts import (
+from accounting.payouts.batches import (
     approve_batch,
     cancel_batch,
-    confirm_batch_paid,
-    confirm_paid,
     create_batch,
     export_batch,
-    fail_open_orders,
     mark_sent,
-    reject_orders,
-    schedule_orders,
-    settle_for_confirmation,
     void_batch_file,
 )
+from accounting.payouts.orders import fail_open_orders, schedule_orders, settle_for_confirmation
+from accounting.payouts.settlement import confirm_batch_paid, confirm_paid, reject_orders
 from workflows.exceptions import ValidationFailed
 
 __all__ = [

@@ -28,6 +28,9 @@ COUNT = int(os.environ.get("BENCH_PAYOUT_COUNT", "10000"))
 #: Smaller batches measured first, to show how the cost grows.
 GROWTH = [int(n) for n in os.environ.get("BENCH_PAYOUT_GROWTH", "").split(",") if n]
 CONFIRMED = min(500, COUNT)
+#: camt.054 debit notifications booked, one payment an entry: a growth series whose cost per
+#: payment must stay flat (within 1.5x from the smallest to the largest file).
+CAMT_SIZES = [int(n) for n in os.environ.get("BENCH_CAMT_SIZES", "1000,5000").split(",") if n]
 
 
 def _setup(count: int = 10_000) -> tuple[User, User, list[int]]:
@@ -149,24 +152,58 @@ class _Batched:
 
 def _batch_and_export(count: int) -> _Batched:
     """Batch (timed), approve, and export (timed) ``count`` fresh orders."""
-    from accounting import payouts
     from accounting.models import PaymentOrder
+    from accounting.payouts import batches
 
     t1, t2, order_ids = _setup(count)
     orders = list(PaymentOrder.objects.filter(pk__in=order_ids))
     started = time.perf_counter()
-    batch = payouts.create_batch(t1, orders=orders)
+    batch = batches.create_batch(t1, orders=orders)
     batching = time.perf_counter() - started
-    payouts.approve_batch(batch, t2)
+    batches.approve_batch(batch, t2)
     started = time.perf_counter()
-    content = payouts.export_batch(batch, t1)
+    content = batches.export_batch(batch, t1)
     return _Batched(batch, content, batching, time.perf_counter() - started, t1, order_ids)
+
+
+def _camt054(order_ids: list[int]) -> bytes:
+    """A camt.054.001.08 debit notification booking each order in its own entry."""
+    from accounting.models import PaymentOrder
+
+    amounts = dict(PaymentOrder.objects.filter(pk__in=order_ids).values_list("pk", "amount"))
+    entries = "".join(
+        f"<Ntry><Amt Ccy='SEK'>{amounts[pk]}</Amt><CdtDbtInd>DBIT</CdtDbtInd>"
+        "<Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>{date}</Dt></BookgDt><NtryDtls><TxDtls><Refs>"
+        f"<EndToEndId>PO-{pk}</EndToEndId></Refs></TxDtls></NtryDtls></Ntry>"
+        for pk in order_ids
+    ).replace("{date}", timezone.localdate().isoformat())
+    return (
+        '<?xml version="1.0"?>'
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08">'
+        "<BkToCstmrDbtCdtNtfctn><GrpHdr><MsgId>BENCH</MsgId>"
+        "<CreDtTm>2026-11-24T10:00:00</CreDtTm></GrpHdr><Ntfctn><Id>N1</Id>"
+        f"{entries}</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>"
+    ).encode()
+
+
+def _book_camt054(count: int) -> float:
+    """Seconds to import a camt.054 paying ``count`` exported orders (each its own case)."""
+    from accounting.bank_status import import_camt054
+
+    done = _batch_and_export(count)
+    content = _camt054(done.order_ids)
+    started = time.perf_counter()
+    report = import_camt054(content, done.treasurer)
+    seconds = time.perf_counter() - started
+    assert report.paid == count, report
+    return seconds
 
 
 def run() -> list[Result | Growth]:
     call_command("migrate", verbosity=0)
-    from accounting import pain001, payouts
+    from accounting import pain001
     from accounting.models import PaymentOrder
+    from accounting.payouts import batches, settlement
 
     series = "create_batch + export_batch (pain.001)"
     growth = []
@@ -177,7 +214,7 @@ def run() -> list[Result | Growth]:
     batch, content, t1, order_ids = done.batch, done.content, done.treasurer, done.order_ids
     batching, exporting = done.batching, done.exporting
 
-    transfers = payouts.transfers_of(batch)
+    transfers = batches.transfers_of(batch)
     started = time.perf_counter()
     pain001.build(
         message_id=batch.message_id,
@@ -188,10 +225,10 @@ def run() -> list[Result | Growth]:
     building = time.perf_counter() - started
     assert pain001.schema().validate(pain001.etree.fromstring(content))
 
-    payouts.mark_sent(batch, t1)
+    batches.mark_sent(batch, t1)
     some = list(PaymentOrder.objects.filter(pk__in=order_ids[:CONFIRMED]))
     started = time.perf_counter()
-    assert payouts.confirm_paid(some, t1) == CONFIRMED
+    assert settlement.confirm_paid(some, t1) == CONFIRMED
     confirming = time.perf_counter() - started
     return [
         Result(f"create_batch, {COUNT:,} orders", batching, "s"),
