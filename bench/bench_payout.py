@@ -141,7 +141,7 @@ def _setup(count: int = 10_000) -> tuple[User, User, list[int]]:
 
 
 @dataclass
-class _Batched:
+class Batched:
     batch: Any
     content: bytes
     batching: float
@@ -150,7 +150,7 @@ class _Batched:
     order_ids: list[int]
 
 
-def _batch_and_export(count: int) -> _Batched:
+def batch_and_export(count: int) -> Batched:
     """Batch (timed), approve, and export (timed) ``count`` fresh orders."""
     from accounting.models import PaymentOrder
     from accounting.payouts import batches
@@ -163,10 +163,10 @@ def _batch_and_export(count: int) -> _Batched:
     batches.approve_batch(batch, t2)
     started = time.perf_counter()
     content = batches.export_batch(batch, t1)
-    return _Batched(batch, content, batching, time.perf_counter() - started, t1, order_ids)
+    return Batched(batch, content, batching, time.perf_counter() - started, t1, order_ids)
 
 
-def _camt054(order_ids: list[int]) -> bytes:
+def camt054_paying(order_ids: list[int]) -> bytes:
     """A camt.054.001.08 debit notification booking each order in its own entry."""
     from accounting.models import PaymentOrder
 
@@ -186,12 +186,12 @@ def _camt054(order_ids: list[int]) -> bytes:
     ).encode()
 
 
-def _book_camt054(count: int) -> float:
+def book_camt054(count: int) -> float:
     """Seconds to import a camt.054 paying ``count`` exported orders (each its own case)."""
     from accounting.bank_status import import_camt054
 
-    done = _batch_and_export(count)
-    content = _camt054(done.order_ids)
+    done = batch_and_export(count)
+    content = camt054_paying(done.order_ids)
     started = time.perf_counter()
     report = import_camt054(content, done.treasurer)
     seconds = time.perf_counter() - started
@@ -208,9 +208,9 @@ def run() -> list[Result | Growth]:
     series = "create_batch + export_batch (pain.001)"
     growth = []
     for count in GROWTH:
-        smaller = _batch_and_export(count)
+        smaller = batch_and_export(count)
         growth.append(Growth(series, count, smaller.batching + smaller.exporting))
-    done = _batch_and_export(COUNT)
+    done = batch_and_export(COUNT)
     batch, content, t1, order_ids = done.batch, done.content, done.treasurer, done.order_ids
     batching, exporting = done.batching, done.exporting
 

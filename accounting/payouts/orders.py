@@ -23,7 +23,7 @@ from accounting.models import (
     PaymentOrder,
 )
 from accounting.payees import default_payee, payee_problems
-from accounting.payouts.settlement import fail_locked_order, locked_orders, pay_locked_order
+from accounting.payouts.settlement import fail_locked_order, locked_orders, pay_locked_orders
 from audit.services import record_event
 from fund.models import Application
 from workflows.exceptions import ValidationFailed
@@ -158,11 +158,18 @@ def schedule_orders(
 
 
 def settle_for_confirmation(application: Application, actor: Any) -> None:
-    """Before a case is confirmed paid: pay its orders the bank was sent; refuse otherwise."""
-    for order in locked_orders(
-        PaymentOrder.objects.filter(application=application, status=OrderStatus.SCHEDULED)
-    ):
-        pay_locked_order(order, actor)
+    """Before a case is confirmed paid: pay its orders the bank was sent; refuse otherwise.
+
+    The case is locked (the transition holds it), so its orders cannot become scheduled
+    meanwhile: they are locked only when there are any left to pay.
+    """
+    scheduled = list(
+        PaymentOrder.objects.filter(
+            application=application, status=OrderStatus.SCHEDULED
+        ).values_list("pk", flat=True)
+    )
+    if scheduled:
+        pay_locked_orders(locked_orders(PaymentOrder.objects.filter(pk__in=scheduled)), actor)
     unpaid = Commitment.objects.filter(application=application, status=CommitmentStatus.OPEN)
     if unpaid.exists():
         raise ValidationFailed(

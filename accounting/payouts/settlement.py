@@ -19,15 +19,17 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Field
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounting import chart
-from accounting.commitments import accrual_accounts
+from accounting.commitments import accrual_accounts_of
 from accounting.ledger import (
     Line,
-    post_voucher,
+    VoucherDraft,
+    post_vouchers,
 )
 from accounting.models import (
     BatchStatus,
@@ -39,11 +41,14 @@ from accounting.models import (
     VoucherSeries,
 )
 from accounting.payouts.access import require_treasurer
-from audit.services import record_event
+from audit.services import NewEvent, record_event, record_events
 from fund.models import Application
 from workflows.exceptions import ValidationFailed
 from workflows.roles import Role
 from workflows.states import State
+
+#: Rows per statement when many orders, commitments or cases are read or written at once.
+CHUNK = 1000
 
 #: Bank reason codes (ISO 20022 external status reason) and the workflow's failure codes.
 BANK_REASONS = {
@@ -68,10 +73,8 @@ def locked_orders(orders: Any) -> list[PaymentOrder]:
     )
 
 
-def pay_locked_order(
-    order: PaymentOrder, actor: Any, date: dt.date | None = None, *, by_bank: bool = False
-) -> bool:
-    """Book a locked order as paid; False if it already was.
+def _payable(order: PaymentOrder, *, by_bank: bool) -> bool:
+    """False if the locked order is already paid; refused if it cannot be paid.
 
     A treasurer's confirmation needs the batch marked sent; the bank's own answer (a status
     report or a debit notification) is proof enough for any exported file.
@@ -88,49 +91,110 @@ def pay_locked_order(
         raise ValidationFailed(
             _("PO-%(id)s has not been sent to the bank in an approved batch.") % {"id": order.pk}
         )
-    app = order.application
-    amount = order.amount.amount
-    accrued_by = order.commitment.accrued_by_id if order.commitment is not None else None
+    return True
+
+
+def _save_paid(orders: list[PaymentOrder]) -> None:
+    """Write the paid orders' new fields: one statement sent for all (psycopg pipelines
+    ``executemany``), where ``bulk_update`` builds a CASE expression per field and row."""
+    names = ("status", "voucher", "paid_at", "paid_by_bank")
+    fields: list[Field[Any, Any]] = [
+        f for f in PaymentOrder._meta.concrete_fields if f.name in names
+    ]
+    quote = connection.ops.quote_name
+    columns = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    table = quote(PaymentOrder._meta.db_table)
+    rows = [
+        [field.get_db_prep_save(field.pre_save(order, False), connection) for field in fields]
+        + [order.pk]
+        for order in orders
+    ]
+    with connection.cursor() as cursor:
+        # Names from the model, values as parameters.
+        cursor.executemany(f"UPDATE {table} SET {columns} WHERE id = %s", rows)  # noqa: S608 # nosec B608
+
+
+def pay_locked_orders(
+    orders: Iterable[PaymentOrder],
+    actor: Any,
+    date: dt.date | None = None,
+    *,
+    by_bank: bool = False,
+) -> list[PaymentOrder]:
+    """Book locked orders as paid; returns those newly paid (already paid ones are skipped).
+
+    Each order gets its own voucher (the liability the decision booked against the bank, on
+    the fund's object), its commitment becomes an expense and a ``payout.order_paid`` event is
+    appended — for the whole lot in a few statements (:func:`ledger.post_vouchers`,
+    :func:`audit.services.record_events`), so a bank file of 10,000 payments costs what its
+    rows cost. One order that cannot be paid refuses them all.
+    """
+    todo = [order for order in orders if _payable(order, by_bank=by_bank)]
+    if not todo:
+        return []
     # Settle the liability the decision booked (whatever the chart maps the role to now).
-    debit = accrual_accounts(accrued_by)[1] if accrued_by else chart.account("grants_paid")
-    credit = chart.account("bank")
-    voucher = post_voucher(
-        series=VoucherSeries.PAYOUT,
-        text=f"Utbetalning {app.reference} PO-{order.pk}",
-        lines=[
-            Line(debit, amount, fund=app.fund),
-            Line(credit, -amount, fund=app.fund),
+    accrued = accrual_accounts_of(
+        order.commitment.accrued_by_id
+        for order in todo
+        if order.commitment is not None and order.commitment.accrued_by_id
+    )
+    grants_paid, bank = chart.account("grants_paid"), chart.account("bank")
+
+    def debit_of(order: PaymentOrder) -> str:
+        accrued_by = order.commitment.accrued_by_id if order.commitment is not None else None
+        return accrued[accrued_by][1] if accrued_by else grants_paid
+
+    debits = [debit_of(order) for order in todo]
+    vouchers = post_vouchers(
+        [
+            VoucherDraft(
+                text=f"Utbetalning {order.application.reference} PO-{order.pk}",
+                lines=[
+                    Line(debit, order.amount.amount, fund=order.application.fund),
+                    Line(bank, -order.amount.amount, fund=order.application.fund),
+                ],
+                audit_payload={"order": order.pk, "application": order.application.reference},
+            )
+            for order, debit in zip(todo, debits, strict=True)
         ],
+        series=VoucherSeries.PAYOUT,
         actor=actor,
         date=date,
-        audit_payload={"order": order.pk, "application": app.reference},
     )
     now = timezone.now()
-    order.status = OrderStatus.PAID
-    order.voucher = voucher
-    order.paid_at = now
-    order.paid_by_bank = by_bank
-    order.save(update_fields=["status", "voucher", "paid_at", "paid_by_bank"])
-    Commitment.objects.filter(pk=order.commitment_id, status=CommitmentStatus.OPEN).update(
-        status=CommitmentStatus.EXPENSED, closed_at=now, close_reason="paid"
+    for order, voucher in zip(todo, vouchers, strict=True):
+        order.status = OrderStatus.PAID
+        order.voucher = voucher
+        order.paid_at = now
+        order.paid_by_bank = by_bank
+    _save_paid(todo)
+    commitments = [order.commitment_id for order in todo if order.commitment_id is not None]
+    for start in range(0, len(commitments), CHUNK):
+        Commitment.objects.filter(
+            pk__in=commitments[start : start + CHUNK], status=CommitmentStatus.OPEN
+        ).update(status=CommitmentStatus.EXPENSED, closed_at=now, close_reason="paid")
+    record_events(
+        [
+            NewEvent(
+                action="payout.order_paid",
+                actor=actor,
+                role=Role.TREASURER,
+                object_type="payment_order",
+                object_ref=f"PO-{order.pk}",
+                payload={
+                    "order": order.pk,
+                    "application": order.application.reference,
+                    "voucher": voucher.pk,
+                    "amount": order.amount.amount,
+                    "debit": debit,
+                    "credit": bank,
+                    "fund": order.application.fund.accounting_dimension,
+                },
+            )
+            for order, voucher, debit in zip(todo, vouchers, debits, strict=True)
+        ]
     )
-    record_event(
-        action="payout.order_paid",
-        actor=actor,
-        role=Role.TREASURER,
-        object_type="payment_order",
-        object_ref=f"PO-{order.pk}",
-        payload={
-            "order": order.pk,
-            "application": app.reference,
-            "voucher": voucher.pk,
-            "amount": amount,
-            "debit": debit,
-            "credit": credit,
-            "fund": app.fund.accounting_dimension,
-        },
-    )
-    return True
+    return todo
 
 
 def settle_cases(application_ids: Iterable[int], actor: Any) -> None:
@@ -139,22 +203,39 @@ def settle_cases(application_ids: Iterable[int], actor: Any) -> None:
     All paid: ``confirm_paid``. Some failed (and none still scheduled): ``payout_failed``, back
     to ``approved`` so the failed items can be scheduled again. Anything still scheduled: the
     case stays in payout — so it can be neither withdrawn nor rescheduled while money may move.
+    What each case needs is read for all of them at once; each case then takes its step
+    through the workflow's front door.
     """
     from workflows.services import transition
 
-    for app_id in sorted(set(application_ids)):
-        app = Application.objects.get(pk=app_id)
-        if app.state != State.PAYOUT_SCHEDULED:
+    ids = sorted(set(application_ids))
+    cases: list[Application] = []
+    waiting: set[int] = set()
+    unpaid: set[int] = set()
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        cases += Application.objects.filter(pk__in=chunk, state=State.PAYOUT_SCHEDULED)
+        waiting.update(
+            PaymentOrder.objects.filter(
+                application_id__in=chunk, status=OrderStatus.SCHEDULED
+            ).values_list("application_id", flat=True)
+        )
+        unpaid.update(
+            Commitment.objects.filter(
+                application_id__in=chunk, status=CommitmentStatus.OPEN
+            ).values_list("application_id", flat=True)
+        )
+    for app in sorted(cases, key=lambda a: a.pk):
+        if app.pk in waiting:
             continue
-        orders = PaymentOrder.objects.filter(application=app)
-        if orders.filter(status=OrderStatus.SCHEDULED).exists():
-            continue
-        open_left = Commitment.objects.filter(application=app, status=CommitmentStatus.OPEN)
-        if not open_left.exists():
+        if app.pk not in unpaid:
             transition(app, "confirm_paid", actor)
             continue
+        open_left = Commitment.objects.filter(application=app, status=CommitmentStatus.OPEN)
         failed = list(
-            orders.filter(status=OrderStatus.FAILED, commitment__in=open_left).order_by("-pk")
+            PaymentOrder.objects.filter(
+                application=app, status=OrderStatus.FAILED, commitment__in=open_left
+            ).order_by("-pk")
         )
         transition(
             app,
@@ -183,7 +264,7 @@ def confirm_paid(
     ids = [o.pk for o in orders]
     with transaction.atomic():
         locked = locked_orders(PaymentOrder.objects.filter(pk__in=ids))
-        paid = [o for o in locked if pay_locked_order(o, actor, date, by_bank=by_bank)]
+        paid = pay_locked_orders(locked, actor, date, by_bank=by_bank)
         settle_cases([o.application_id for o in paid], actor)
     return len(paid)
 
