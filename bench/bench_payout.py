@@ -6,7 +6,10 @@ approved by the other. Measured: ``create_batch`` (row locks,
 payee re-validation, one UPDATE), ``export_batch`` (pain.001 built with lxml and validated
 against the XSD, hashed, audited) and, as the baseline, ``pain001.build`` alone on the same
 transfers in memory. Also measured: confirming 500 of them as paid (one voucher, the
-commitment and the case's transition each).
+commitment and the case's transition each), and booking camt.054 debit notifications of
+``BENCH_CAMT_SIZES`` payments (fresh orders, exported and sent): the growth series and two
+verdicts, the cost per payment of the largest file within 1.5x of the smallest's, and 10,000
+payments in under 30 s.
 """
 
 from __future__ import annotations
@@ -205,6 +208,30 @@ def run() -> list[Result | Growth]:
     from accounting.models import PaymentOrder
     from accounting.payouts import batches, settlement
 
+    camt_series = "camt.054 booked (one payment an entry, each its own case)"
+    camt = [(count, book_camt054(count)) for count in CAMT_SIZES]
+    camt_figures: list[Result | Growth] = [Growth(camt_series, n, s) for n, s in camt]
+    if len(camt) >= 2:
+        (small, small_s), (large, large_s) = camt[0], camt[-1]
+        camt_figures.append(
+            Result(
+                f"camt.054 cost per payment at {large:,} / at {small:,}",
+                (large_s / large) / (small_s / small),
+                "x",
+                target="<= 1.5",
+            )
+        )
+    if camt:
+        largest, seconds = camt[-1]
+        camt_figures.append(
+            Result(
+                f"camt.054 of {largest:,} payments booked",
+                seconds,
+                "s",
+                target="< 30 s" if largest >= 10_000 else "",
+            )
+        )
+
     series = "create_batch + export_batch (pain.001)"
     growth = []
     for count in GROWTH:
@@ -247,4 +274,5 @@ def run() -> list[Result | Growth]:
         ),
         *growth,
         Growth(series, COUNT, batching + exporting),
+        *camt_figures,
     ]
