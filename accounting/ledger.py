@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -37,7 +37,7 @@ from accounting.models import (
     VoucherSeries,
     YearEndClosing,
 )
-from audit.services import record_event
+from audit.services import NewEvent, record_event, record_events
 from core.exceptions import PermissionDenied, ValidationFailed
 from core.roles import Role, has_role
 from fund.models import Fund
@@ -253,14 +253,15 @@ def _check_text(text: str) -> str:
     return text
 
 
-def _next_number(year: FiscalYear, series: str) -> int:
+def _next_number(year: FiscalYear, series: str, count: int = 1) -> int:
+    """The first of ``count`` consecutive voucher numbers, taken under the counter's lock."""
     VoucherCounter.objects.bulk_create(
         [VoucherCounter(fiscal_year=year, series=series)], ignore_conflicts=True
     )
     counter = VoucherCounter.objects.select_for_update().get(fiscal_year=year, series=series)
-    counter.last_number += 1
+    counter.last_number += count
     counter.save(update_fields=["last_number"])
-    return counter.last_number
+    return counter.last_number - count + 1
 
 
 def refuse_while_remap_pending() -> None:
@@ -380,6 +381,146 @@ def post_voucher(
             },
         )
     return voucher
+
+
+@dataclass(frozen=True)
+class VoucherDraft:
+    """One voucher for :func:`post_vouchers`: its text, lines and audit payload."""
+
+    text: str
+    lines: Sequence[Line]
+    audit_payload: Mapping[str, Any] | None = None
+
+
+def _draft_problems(draft: VoucherDraft, accounts: Mapping[str, Account]) -> list[str]:
+    amounts = [amount_of(line.amount) for line in draft.lines]
+    problems: list[str] = []
+    if len(draft.lines) < 2:
+        problems.append(_("A voucher needs at least two postings."))
+    if any(a == 0 for a in amounts):
+        problems.append(_("A posting of 0 kr says nothing; leave it out."))
+    total = sum(amounts, ZERO)
+    if total != 0:
+        debit = sum((a for a in amounts if a > 0), ZERO)
+        problems.append(
+            _("The voucher does not balance: debit %(debit)s, credit %(credit)s.")
+            % {"debit": debit, "credit": debit - total}
+        )
+    for line in draft.lines:
+        account = accounts.get(line.account)
+        if account is None or not account.active:
+            problems.append(_("Account %(a)s is not in the chart.") % {"a": line.account})
+    return problems
+
+
+def post_vouchers(
+    drafts: Sequence[VoucherDraft], *, series: str, actor: Any, date: dt.date | None = None
+) -> list[Voucher]:
+    """Book many balanced vouchers of one series and date at once (internal, like
+    :func:`post_voucher`): a bank file's payments.
+
+    Each voucher gets what :func:`post_voucher` would give it — the checks, the next number in
+    turn, its postings, its seal and its ``ledger.voucher_posted`` event — but the period, the
+    accounts, the fund objects and the counter are read once and the rows are written in a few
+    statements, so the cost does not grow per voucher beyond its rows. All or none are booked.
+    """
+    if not drafts:
+        return []
+    date = date or timezone.localdate()
+    if series not in VoucherSeries.values or series == VoucherSeries.YEAR_END:
+        raise ValidationFailed(_("Unknown voucher series."))
+    texts = [_check_text(draft.text) for draft in drafts]
+    if series != VoucherSeries.MANUAL:
+        refuse_while_remap_pending()
+    numbers = {line.account for draft in drafts for line in draft.lines}
+    accounts = {a.number: a for a in Account.objects.filter(number__in=numbers)}
+    problems = sorted({p for draft in drafts for p in _draft_problems(draft, accounts)})
+    if problems:
+        raise ValidationFailed(problems)
+    with transaction.atomic():
+        year = open_period_for(date).fiscal_year
+        funds = {line.fund.pk: line.fund for d in drafts for line in d.lines if line.fund}
+        fund_objects = {pk: fund_object(fund) for pk, fund in sorted(funds.items())}
+        first = _next_number(year, series, len(drafts))
+        now = timezone.now()
+        vouchers = Voucher.objects.bulk_create(
+            Voucher(
+                fiscal_year=year,
+                series=series,
+                number=first + index,
+                date=date,
+                text=text,
+                created_by=actor if getattr(actor, "pk", None) else None,
+                created_at=now,
+            )
+            for index, text in enumerate(texts)
+        )
+        if any(v.pk is None for v in vouchers):  # backends without RETURNING
+            vouchers = list(
+                Voucher.objects.filter(
+                    fiscal_year=year,
+                    series=series,
+                    number__gte=first,
+                    number__lt=first + len(drafts),
+                ).order_by("number")
+            )
+        Posting.objects.bulk_create(
+            Posting(
+                voucher=voucher,
+                seal_id=voucher.pk,
+                account=accounts[line.account],
+                amount=amount_of(line.amount),
+                amount_currency=CURRENCY,
+                fund_object=fund_objects.get(line.fund.pk) if line.fund else None,
+                project=line.project,
+                cost_centre=line.cost_centre,
+            )
+            for voucher, draft in zip(vouchers, drafts, strict=True)
+            for line in draft.lines
+        )
+        VoucherSeal.objects.bulk_create(
+            VoucherSeal(voucher=voucher, sealed_at=now) for voucher in vouchers
+        )
+        record_events(
+            [
+                NewEvent(
+                    action="ledger.voucher_posted",
+                    actor=actor,
+                    role=Role.TREASURER,
+                    object_type="voucher",
+                    object_ref=f"{series}{voucher.number}/{year.start:%Y}",
+                    payload=_posted_payload(voucher, date, draft.lines, draft.audit_payload),
+                )
+                for voucher, draft in zip(vouchers, drafts, strict=True)
+            ]
+        )
+    return vouchers
+
+
+def _posted_payload(
+    voucher: Voucher,
+    date: dt.date,
+    lines: Sequence[Line],
+    extra: Mapping[str, Any] | None,
+    reverses: Voucher | None = None,
+) -> dict[str, Any]:
+    """The ``ledger.voucher_posted`` event's payload (one shape for both ways of posting)."""
+    return {
+        "voucher": voucher.pk,
+        "series": voucher.series,
+        "number": voucher.number,
+        "date": date.isoformat(),
+        "reverses": reverses.pk if reverses else None,
+        "postings": [
+            {
+                "account": line.account,
+                "amount": amount_of(line.amount),
+                "fund": line.fund.accounting_dimension if line.fund else None,
+            }
+            for line in lines
+        ],
+        **(extra or {}),
+    }
 
 
 def record_income(

@@ -25,17 +25,15 @@ from accounting.ledger import (
     trial_balance,
 )
 from accounting.payees import approve_payee, create_payee, validate_account
-from accounting.payouts import (
+from accounting.payouts.batches import (
     approve_batch,
     cancel_batch,
-    confirm_batch_paid,
-    confirm_paid,
     create_batch,
     export_batch,
     mark_sent,
-    reject_orders,
     void_batch_file,
 )
+from accounting.payouts.settlement import confirm_batch_paid, confirm_paid, reject_orders
 
 __all__ = [
     "approve_batch",

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounting.commitments import commit_decision, release_commitments
 from accounting.models import ACTIVE_ORDER_STATUSES, OrderStatus, PaymentOrder
-from accounting.payouts import fail_open_orders, schedule_orders, settle_for_confirmation
+from accounting.payouts.orders import fail_open_orders, schedule_orders, settle_for_confirmation
 from core.exceptions import ValidationFailed
 from workflows import step_hooks
 from workflows.step_hooks import (

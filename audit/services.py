@@ -7,7 +7,8 @@ change, so the event and the change commit or roll back together.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -192,24 +193,96 @@ _FIELDS: list[Field[Any, Any]] = [
 
 def _append(event: AuditEvent) -> None:
     """INSERT the event (values prepared by the model's own fields) and move the head."""
+    _insert([event])
+    _move_head(event)
+
+
+def _insert(events: list[AuditEvent]) -> None:
+    """One INSERT of these events' rows, in order; their ids read back where the database can."""
     meta = AuditEvent._meta
-    values = [field.get_db_prep_save(getattr(event, field.name), connection) for field in _FIELDS]
+    values = [
+        field.get_db_prep_save(getattr(event, field.name), connection)
+        for event in events
+        for field in _FIELDS
+    ]
     columns = ", ".join(connection.ops.quote_name(name) for name in _COLUMNS)
-    placeholders = ", ".join(["%s"] * len(_COLUMNS))
+    row = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
     returning = " RETURNING id" if connection.features.can_return_columns_from_insert else ""
     with connection.cursor() as cursor:
         cursor.execute(
             # Names from the model, values as parameters.
-            f"INSERT INTO {meta.db_table} ({columns}) VALUES ({placeholders}){returning}",  # noqa: S608 # nosec B608
+            f"INSERT INTO {meta.db_table} ({columns}) VALUES {', '.join([row] * len(events))}"  # noqa: S608 # nosec B608
+            f"{returning}",
             values,
         )
-        event.pk = cursor.fetchone()[0] if returning else cursor.lastrowid
+        if returning:
+            ids = [r[0] for r in cursor.fetchall()]
+        else:  # one row at a time without RETURNING (never on PostgreSQL or SQLite >= 3.35)
+            ids = [cursor.lastrowid] if len(events) == 1 else [None] * len(events)
+    for event, pk in zip(events, ids, strict=True):
+        event.pk = pk
+        event._state.adding = False
+        event._state.db = connection.alias
+
+
+def _move_head(event: AuditEvent) -> None:
+    with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {_HEAD} SET sequence = %s, hash = %s WHERE id = 1",  # noqa: S608 # nosec B608
             [event.sequence, event.hash],
         )
-    event._state.adding = False
-    event._state.db = connection.alias
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """One event to append with :func:`record_events` (the arguments of :func:`record_event`)."""
+
+    action: str
+    actor: Any = None
+    role: str = ""
+    object_type: str = ""
+    object_ref: str = ""
+    payload: Mapping[str, Any] | None = None
+
+
+def _checked_body(event: NewEvent) -> Any:
+    """The event's payload in canonical form, once its fields and payload are loggable."""
+    _check_event_fields(
+        action=event.action,
+        role=event.role,
+        object_type=event.object_type,
+        object_ref=event.object_ref,
+    )
+    raw = dict(event.payload or {})
+    _check_payload(raw)  # before normalising: a Decimal amount is a number, not text
+    return normalise(raw)
+
+
+def _chained(event: NewEvent, body: Any, sequence: int, prev_hash: str) -> AuditEvent:
+    """The stored event at ``sequence`` after ``prev_hash``, its hash computed."""
+    actor = event.actor
+    built = AuditEvent(
+        sequence=sequence,
+        occurred_at=timezone.now(),
+        actor_id=getattr(actor, "pk", None) if actor is not None else None,
+        actor_role=event.role,
+        action=event.action,
+        object_type=event.object_type,
+        object_ref=event.object_ref,
+        payload=body,
+        prev_hash=prev_hash,
+    )
+    built.hash = event_hash(built.hashed_fields())
+    return built
+
+
+def _locked_head() -> tuple[int, str]:
+    if not connection.in_atomic_block:
+        raise AuditOutsideTransaction("record_event must run inside the change's transaction")
+    head = _lock_head()
+    if head is None:  # pragma: no cover - a waiting lock always returns the head
+        raise RuntimeError("the audit append lock was not taken")
+    return head
 
 
 def record_event(
@@ -224,33 +297,49 @@ def record_event(
     """Append one event to the chain, in the caller's transaction."""
     if not connection.in_atomic_block:
         raise AuditOutsideTransaction("record_event must run inside the change's transaction")
-    _check_event_fields(action=action, role=role, object_type=object_type, object_ref=object_ref)
-    raw = dict(payload or {})
-    _check_payload(raw)  # before normalising: a Decimal amount is a number, not text
-    body = normalise(raw)
-    head = _lock_head()
-    if head is None:  # pragma: no cover - a waiting lock always returns the head
-        raise RuntimeError("the audit append lock was not taken")
-    sequence, prev_hash = head
-    event = AuditEvent(
-        sequence=sequence + 1,
-        occurred_at=timezone.now(),
-        actor_id=getattr(actor, "pk", None) if actor is not None else None,
-        actor_role=role,
-        action=action,
-        object_type=object_type,
-        object_ref=object_ref,
-        payload=body,
-        prev_hash=prev_hash,
-    )
-    event.hash = event_hash(event.hashed_fields())
+    new = NewEvent(action, actor, role, object_type, object_ref, payload)
+    body = _checked_body(new)
+    sequence, prev_hash = _locked_head()
+    event = _chained(new, body, sequence + 1, prev_hash)
     _append(event)
     connection.audit_appended_up_to = event.sequence  # type: ignore[attr-defined]
     schedule_after_commit()
     return event
 
 
+#: Rows per INSERT when many events are appended at once (10 columns: well under SQLite's
+#: limit of bound parameters).
+APPEND_CHUNK = 500
+
+
+def record_events(events: Sequence[NewEvent]) -> list[AuditEvent]:
+    """Append many events in one go, in the caller's transaction: a bank file's payments.
+
+    The chain is exactly the one :func:`record_event` would build appending them one by one in
+    this order — same sequences, links and hashes (each event's own time) — but the head is
+    locked and moved once and the rows go in a few multi-row INSERTs. Every event is checked
+    before any is written, so a refused payload appends none of them.
+    """
+    if not events:
+        return []
+    if not connection.in_atomic_block:
+        raise AuditOutsideTransaction("record_events must run inside the change's transaction")
+    bodies = [_checked_body(event) for event in events]
+    sequence, prev_hash = _locked_head()
+    built: list[AuditEvent] = []
+    for event, body in zip(events, bodies, strict=True):
+        sequence += 1
+        built.append(_chained(event, body, sequence, prev_hash))
+        prev_hash = built[-1].hash
+    for start in range(0, len(built), APPEND_CHUNK):
+        _insert(built[start : start + APPEND_CHUNK])
+    _move_head(built[-1])
+    connection.audit_appended_up_to = built[-1].sequence  # type: ignore[attr-defined]
+    schedule_after_commit()
+    return built
+
+
 # Checkpoints live in audit.checkpoints; these names stay importable from here.
 from audit.checkpoints import ChainBroken, create_checkpoint  # noqa: E402
 
-__all__ = ["ChainBroken", "create_checkpoint", "record_event"]
+__all__ = ["ChainBroken", "NewEvent", "create_checkpoint", "record_event", "record_events"]

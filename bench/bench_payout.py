@@ -6,7 +6,10 @@ approved by the other. Measured: ``create_batch`` (row locks,
 payee re-validation, one UPDATE), ``export_batch`` (pain.001 built with lxml and validated
 against the XSD, hashed, audited) and, as the baseline, ``pain001.build`` alone on the same
 transfers in memory. Also measured: confirming 500 of them as paid (one voucher, the
-commitment and the case's transition each).
+commitment and the case's transition each), and booking camt.054 debit notifications of
+``BENCH_CAMT_SIZES`` payments (fresh orders, exported and sent): the growth series and two
+verdicts, the cost per payment of the largest file within 1.5x of the smallest's, and 10,000
+payments in under 30 s.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ COUNT = int(os.environ.get("BENCH_PAYOUT_COUNT", "10000"))
 #: Smaller batches measured first, to show how the cost grows.
 GROWTH = [int(n) for n in os.environ.get("BENCH_PAYOUT_GROWTH", "").split(",") if n]
 CONFIRMED = min(500, COUNT)
+#: camt.054 debit notifications booked, one payment an entry: a growth series whose cost per
+#: payment must stay flat (within 1.5x from the smallest to the largest file).
+CAMT_SIZES = [int(n) for n in os.environ.get("BENCH_CAMT_SIZES", "1000,5000").split(",") if n]
 
 
 def _setup(count: int = 10_000) -> tuple[User, User, list[int]]:
@@ -138,7 +144,7 @@ def _setup(count: int = 10_000) -> tuple[User, User, list[int]]:
 
 
 @dataclass
-class _Batched:
+class Batched:
     batch: Any
     content: bytes
     batching: float
@@ -147,37 +153,95 @@ class _Batched:
     order_ids: list[int]
 
 
-def _batch_and_export(count: int) -> _Batched:
+def batch_and_export(count: int) -> Batched:
     """Batch (timed), approve, and export (timed) ``count`` fresh orders."""
-    from accounting import payouts
     from accounting.models import PaymentOrder
+    from accounting.payouts import batches
 
     t1, t2, order_ids = _setup(count)
     orders = list(PaymentOrder.objects.filter(pk__in=order_ids))
     started = time.perf_counter()
-    batch = payouts.create_batch(t1, orders=orders)
+    batch = batches.create_batch(t1, orders=orders)
     batching = time.perf_counter() - started
-    payouts.approve_batch(batch, t2)
+    batches.approve_batch(batch, t2)
     started = time.perf_counter()
-    content = payouts.export_batch(batch, t1)
-    return _Batched(batch, content, batching, time.perf_counter() - started, t1, order_ids)
+    content = batches.export_batch(batch, t1)
+    return Batched(batch, content, batching, time.perf_counter() - started, t1, order_ids)
+
+
+def camt054_paying(order_ids: list[int]) -> bytes:
+    """A camt.054.001.08 debit notification booking each order in its own entry."""
+    from accounting.models import PaymentOrder
+
+    amounts = dict(PaymentOrder.objects.filter(pk__in=order_ids).values_list("pk", "amount"))
+    entries = "".join(
+        f"<Ntry><Amt Ccy='SEK'>{amounts[pk]}</Amt><CdtDbtInd>DBIT</CdtDbtInd>"
+        "<Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>{date}</Dt></BookgDt><NtryDtls><TxDtls><Refs>"
+        f"<EndToEndId>PO-{pk}</EndToEndId></Refs></TxDtls></NtryDtls></Ntry>"
+        for pk in order_ids
+    ).replace("{date}", timezone.localdate().isoformat())
+    return (
+        '<?xml version="1.0"?>'
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08">'
+        "<BkToCstmrDbtCdtNtfctn><GrpHdr><MsgId>BENCH</MsgId>"
+        "<CreDtTm>2026-11-24T10:00:00</CreDtTm></GrpHdr><Ntfctn><Id>N1</Id>"
+        f"{entries}</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>"
+    ).encode()
+
+
+def book_camt054(count: int) -> float:
+    """Seconds to import a camt.054 paying ``count`` exported orders (each its own case)."""
+    from accounting.bank_status import import_camt054
+
+    done = batch_and_export(count)
+    content = camt054_paying(done.order_ids)
+    started = time.perf_counter()
+    report = import_camt054(content, done.treasurer)
+    seconds = time.perf_counter() - started
+    assert report.paid == count, report
+    return seconds
 
 
 def run() -> list[Result | Growth]:
     call_command("migrate", verbosity=0)
-    from accounting import pain001, payouts
+    from accounting import pain001
     from accounting.models import PaymentOrder
+    from accounting.payouts import batches, settlement
+
+    camt_series = "camt.054 booked (one payment an entry, each its own case)"
+    camt = [(count, book_camt054(count)) for count in CAMT_SIZES]
+    camt_figures: list[Result | Growth] = [Growth(camt_series, n, s) for n, s in camt]
+    if len(camt) >= 2:
+        (small, small_s), (large, large_s) = camt[0], camt[-1]
+        camt_figures.append(
+            Result(
+                f"camt.054 cost per payment at {large:,} / at {small:,}",
+                (large_s / large) / (small_s / small),
+                "x",
+                target="<= 1.5",
+            )
+        )
+    if camt:
+        largest, seconds = camt[-1]
+        camt_figures.append(
+            Result(
+                f"camt.054 of {largest:,} payments booked",
+                seconds,
+                "s",
+                target="< 30 s" if largest >= 10_000 else "",
+            )
+        )
 
     series = "create_batch + export_batch (pain.001)"
     growth = []
     for count in GROWTH:
-        smaller = _batch_and_export(count)
+        smaller = batch_and_export(count)
         growth.append(Growth(series, count, smaller.batching + smaller.exporting))
-    done = _batch_and_export(COUNT)
+    done = batch_and_export(COUNT)
     batch, content, t1, order_ids = done.batch, done.content, done.treasurer, done.order_ids
     batching, exporting = done.batching, done.exporting
 
-    transfers = payouts.transfers_of(batch)
+    transfers = batches.transfers_of(batch)
     started = time.perf_counter()
     pain001.build(
         message_id=batch.message_id,
@@ -188,10 +252,10 @@ def run() -> list[Result | Growth]:
     building = time.perf_counter() - started
     assert pain001.schema().validate(pain001.etree.fromstring(content))
 
-    payouts.mark_sent(batch, t1)
+    batches.mark_sent(batch, t1)
     some = list(PaymentOrder.objects.filter(pk__in=order_ids[:CONFIRMED]))
     started = time.perf_counter()
-    assert payouts.confirm_paid(some, t1) == CONFIRMED
+    assert settlement.confirm_paid(some, t1) == CONFIRMED
     confirming = time.perf_counter() - started
     return [
         Result(f"create_batch, {COUNT:,} orders", batching, "s"),
@@ -210,4 +274,5 @@ def run() -> list[Result | Growth]:
         ),
         *growth,
         Growth(series, COUNT, batching + exporting),
+        *camt_figures,
     ]

@@ -18,9 +18,9 @@ from django.db import transaction
 from django.utils import timezone
 from stdnum import luhn
 
-from accounting import payouts
 from accounting.ledger import record_income
 from accounting.payees import approve_payee, create_payee
+from accounting.payouts import batches
 from fund.models import (
     Application,
     Fund,
@@ -315,10 +315,10 @@ class _Walker:
         app = self.run(app, "schedule_payout", "treasurer")
         if target == "payout_scheduled":
             return app
-        batch = payouts.create_batch(self.u["treasurer"], applications=[app])
-        payouts.approve_batch(batch, self.u["treasurer2"])
-        payouts.export_batch(batch, self.u["treasurer"])
-        payouts.mark_sent(batch, self.u["treasurer"])
+        batch = batches.create_batch(self.u["treasurer"], applications=[app])
+        batches.approve_batch(batch, self.u["treasurer2"])
+        batches.export_batch(batch, self.u["treasurer"])
+        batches.mark_sent(batch, self.u["treasurer"])
         app = self.run(app, "confirm_paid", "treasurer2")
         if target == "paid":
             return app

@@ -75,7 +75,7 @@ def _shred_person_payees(person: Beneficiary) -> dict[str, Any]:
     Returns counts and file references for the erasure's audit event.
     """
     from accounting.models import Payee
-    from accounting.payouts import (
+    from accounting.payouts.redaction import (
         destroy_file_nonces,
         forget_legacy_file_digests,
         payout_folder_problem,

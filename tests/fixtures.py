@@ -10,10 +10,11 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 
-from accounting import db_guards, payouts
+from accounting import db_guards
 from accounting.ledger import record_income
 from accounting.models import Payee, PaymentBatch
 from accounting.payees import approve_payee, create_payee
+from accounting.payouts import batches
 from fund.models import Application, Fund, Ombud
 from tests.factories import FundFactory, OmbudFactory, UserFactory
 from workflows import services
@@ -76,10 +77,10 @@ class World:
 
     def send_payouts(self, *apps: Application) -> PaymentBatch:
         """Batch (treasurer), approve (treasurer2), export and send the cases' orders."""
-        batch = payouts.create_batch(self.treasurer, applications=apps)
-        payouts.approve_batch(batch, self.treasurer2)
-        payouts.export_batch(batch, self.treasurer)
-        return payouts.mark_sent(batch, self.treasurer)
+        batch = batches.create_batch(self.treasurer, applications=apps)
+        batches.approve_batch(batch, self.treasurer2)
+        batches.export_batch(batch, self.treasurer)
+        return batches.mark_sent(batch, self.treasurer)
 
 
 def approved_payee(registrar: User, approver: User, **details: Any) -> Payee:

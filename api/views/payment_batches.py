@@ -18,8 +18,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounting import payouts
 from accounting.models import BatchStatus, PaymentBatch, PaymentOrder
+from accounting.payouts import batches
 from accounting.tasks import generate_payout_file
 from api import selectors, serializers
 from core.exceptions import PermissionDenied, ValidationFailed
@@ -69,7 +69,7 @@ class PaymentBatchList(generics.ListCreateAPIView):
             missing = sorted(set(refs) - {a.reference for a in applications})
             if missing:
                 raise ValidationError({"applications": [_("Unknown: %s") % ", ".join(missing)]})
-        batch = payouts.create_batch(
+        batch = batches.create_batch(
             request.user,
             applications=applications,
             execution_date=data.validated_data.get("execution_date"),
@@ -104,7 +104,7 @@ class ApprovePaymentBatch(APIView):
 
     def post(self, request: Request, message_id: str) -> Response:
         batch = _batch(request, message_id)
-        payouts.approve_batch(batch, request.user)
+        batches.approve_batch(batch, request.user)
         return Response(serializers.PaymentBatchSerializer(_batches().get(pk=batch.pk)).data)
 
 

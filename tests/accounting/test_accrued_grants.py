@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from accounting import commitments, ledger, payouts
+from accounting import commitments, ledger
 from accounting.bank_exceptions import resolve_bank_exception
 from accounting.bank_status import import_bank_file, import_pain002
 from accounting.models import (
@@ -24,6 +24,7 @@ from accounting.models import (
     Posting,
     VoucherSeries,
 )
+from accounting.payouts import settlement
 from core.exceptions import PermissionDenied, ValidationFailed
 from core.roles import Role
 from fund.states import State
@@ -75,8 +76,8 @@ def test_a_partial_payout_settles_the_liability_and_a_release_reverses_the_rest(
     app = world.run(_decided(world, fund, "1500", "800"), "schedule_payout", world.treasurer)
     batch = world.send_payouts(app)
     big, small = _orders(app)
-    payouts.reject_orders([small], world.treasurer, code="AC01")
-    payouts.confirm_paid([big], world.treasurer)
+    settlement.reject_orders([small], world.treasurer, code="AC01")
+    settlement.confirm_paid([big], world.treasurer)
     app.refresh_from_db()
     assert app.state == State.APPROVED  # one item paid, one failed
     assert batch.pk

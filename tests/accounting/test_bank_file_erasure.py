@@ -16,8 +16,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from lxml import etree
 
-from accounting import pain001, payouts
+from accounting import pain001
 from accounting.models import PaymentBatch
+from accounting.payouts import redaction
 from accounting.tasks import payout_file_path
 from audit.models import AuditEvent
 from core.exceptions import ValidationFailed
@@ -87,7 +88,7 @@ def test_an_erased_persons_bank_file_is_redacted_without_the_key(world, settings
     assert nonce.encode() not in content
     root = etree.fromstring(content)
     assert root.findtext(".//p:GrpHdr/p:MsgId", namespaces=NS) == batch.message_id
-    assert root.findtext(".//p:PmtInfId", namespaces=NS) == payouts.REDACTED
+    assert root.findtext(".//p:PmtInfId", namespaces=NS) == redaction.REDACTED
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     event = AuditEvent.objects.get(action="payout.bank_file_redacted")
     assert event.object_ref == batch.message_id

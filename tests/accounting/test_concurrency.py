@@ -17,7 +17,7 @@ import pytest
 from django.db import connection
 from django.utils import translation
 
-from accounting import commitments, ledger, payouts
+from accounting import commitments, ledger
 from accounting.models import (
     BatchStatus,
     Commitment,
@@ -27,6 +27,7 @@ from accounting.models import (
     Posting,
     Voucher,
 )
+from accounting.payouts import batches, settlement
 from core.exceptions import WorkflowError
 from fund.models import Application
 from fund.states import State
@@ -90,16 +91,16 @@ def test_racing_treasurers_batch_approve_and_confirm_each_order_once(world, ledg
     order_ids = set(PaymentOrder.objects.values_list("pk", flat=True))
     total = sum((o.amount.amount for o in PaymentOrder.objects.all()), Decimal(0))
 
-    created, errors = race(lambda i: payouts.create_batch(treasurers[i]))
+    created, errors = race(lambda i: batches.create_batch(treasurers[i]))
     assert errors == []
-    batches = [b for b in created if isinstance(b, PaymentBatch)]
-    assert len(batches) >= 1
+    made = [b for b in created if isinstance(b, PaymentBatch)]
+    assert len(made) >= 1
     batched = list(PaymentOrder.objects.values_list("pk", "batch_id"))
     assert {pk for pk, _b in batched} == order_ids
     assert all(batch_id is not None for _pk, batch_id in batched)
 
-    for batch in batches:
-        results, errors = race(partial(_on_batch, payouts.approve_batch, batch, treasurers))
+    for batch in made:
+        results, errors = race(partial(_on_batch, batches.approve_batch, batch, treasurers))
         # Refused: the batch's creator, and world.treasurer (registered the payee and
         # scheduled every order); they may be the same person.
         refused = {batch.created_by_id, world.treasurer.pk}
@@ -108,13 +109,13 @@ def test_racing_treasurers_batch_approve_and_confirm_each_order_once(world, ledg
         batch.refresh_from_db()
         assert batch.status == BatchStatus.APPROVED
         assert batch.approved_by_id != batch.created_by_id
-        _, errors = race(partial(_on_batch, payouts.export_batch, batch, treasurers))
+        _, errors = race(partial(_on_batch, batches.export_batch, batch, treasurers))
         assert errors == []
-        _, errors = race(partial(_on_batch, payouts.mark_sent, batch, treasurers))
+        _, errors = race(partial(_on_batch, batches.mark_sent, batch, treasurers))
         assert errors == []
 
     def confirm(i: int) -> int:
-        return sum(payouts.confirm_batch_paid(b, treasurers[i]) for b in batches)
+        return sum(settlement.confirm_batch_paid(b, treasurers[i]) for b in made)
 
     paid_counts, errors = race(confirm)
     assert errors == []

@@ -11,9 +11,9 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounting import payouts
 from accounting.models import Payee, PaymentBatch, PaymentOrder
 from accounting.payees import approve_payee, create_payee, deactivate_payee
+from accounting.payouts import batches
 from audit.models import AuditEvent
 from core.exceptions import PermissionDenied, ValidationFailed
 from privacy.erasure import erase_person
@@ -77,7 +77,7 @@ def test_an_unapproved_payee_cannot_be_scheduled(world: World) -> None:
 def test_an_unapproved_payee_cannot_be_batched(world: World) -> None:
     order = _legacy_order(world, _supplier(world))
     with pytest.raises(ValidationFailed, match="awaiting a second treasurer's approval"):
-        payouts.create_batch(world.treasurer, orders=[order])
+        batches.create_batch(world.treasurer, orders=[order])
     assert not PaymentBatch.objects.exists()
 
 
@@ -85,12 +85,12 @@ def test_an_unapproved_payee_cannot_be_exported(world: World) -> None:
     approved = approve_payee(_supplier(world), actor=world.treasurer2)
     app = world.to_approved(world.new_application("400"))
     world.run(app, "schedule_payout", world.treasurer, payee=approved.pk)
-    batch = payouts.create_batch(world.treasurer, applications=[app])
-    payouts.approve_batch(batch, world.treasurer2)
+    batch = batches.create_batch(world.treasurer, applications=[app])
+    batches.approve_batch(batch, world.treasurer2)
     # Approved batches from before payee approval existed may point to unapproved payees.
     PaymentOrder.objects.filter(batch=batch).update(payee=_supplier(world))
     with pytest.raises(ValidationFailed, match="awaiting a second treasurer's approval"):
-        payouts.export_batch(batch, world.treasurer)
+        batches.export_batch(batch, world.treasurer)
     batch.refresh_from_db()
     assert batch.exported_at is None
 
@@ -100,10 +100,10 @@ def test_whoever_registered_a_payee_in_the_batch_cannot_approve_it(world: World)
     payee = approve_payee(_supplier(world, registrar), actor=world.treasurer2)
     app = world.to_approved(world.new_application("400"))
     world.run(app, "schedule_payout", scheduler, payee=payee.pk)
-    batch = payouts.create_batch(creator, applications=[app])
+    batch = batches.create_batch(creator, applications=[app])
     with pytest.raises(PermissionDenied, match="You registered a payee in this batch"):
-        payouts.approve_batch(batch, registrar)
-    payouts.approve_batch(batch, world.treasurer2)  # approved the payee: may approve the batch
+        batches.approve_batch(batch, registrar)
+    batches.approve_batch(batch, world.treasurer2)  # approved the payee: may approve the batch
     batch.refresh_from_db()
     assert batch.approved_by == world.treasurer2
 
@@ -112,10 +112,10 @@ def test_whoever_scheduled_an_order_in_the_batch_cannot_approve_it(world: World)
     app = world.to_approved(world.new_application("400"))
     order = world.run(app, "schedule_payout", world.treasurer2).payment_orders.get()
     assert order.scheduled_by == world.treasurer2
-    batch = payouts.create_batch(world.treasurer, applications=[app])
+    batch = batches.create_batch(world.treasurer, applications=[app])
     with pytest.raises(PermissionDenied, match="You scheduled a payment order in this batch"):
-        payouts.approve_batch(batch, world.treasurer2)
-    payouts.approve_batch(batch, UserFactory(roles=["treasurer"]))
+        batches.approve_batch(batch, world.treasurer2)
+    batches.approve_batch(batch, UserFactory(roles=["treasurer"]))
 
 
 def test_the_registrar_and_scheduler_cannot_approve_the_batch_with_a_colleague(
@@ -127,9 +127,9 @@ def test_the_registrar_and_scheduler_cannot_approve_the_batch_with_a_colleague(
     payee = approve_payee(_supplier(world, rogue), actor=world.treasurer2)
     app = world.to_approved(world.new_application("400"))
     world.run(app, "schedule_payout", rogue, payee=payee.pk)
-    batch = payouts.create_batch(world.treasurer, applications=[app])
+    batch = batches.create_batch(world.treasurer, applications=[app])
     with pytest.raises(PermissionDenied):
-        payouts.approve_batch(batch, rogue)
+        batches.approve_batch(batch, rogue)
     assert PaymentBatch.objects.get(pk=batch.pk).approved_by is None
 
 
@@ -138,9 +138,9 @@ def test_an_old_order_without_scheduler_is_checked_against_the_audit_log(world: 
     app = world.to_approved(world.new_application("400"))
     world.run(app, "schedule_payout", world.treasurer2, payee=approved.pk)
     PaymentOrder.objects.filter(application=app).update(scheduled_by=None)
-    batch = payouts.create_batch(world.treasurer, applications=[app])
+    batch = batches.create_batch(world.treasurer, applications=[app])
     with pytest.raises(PermissionDenied, match="You scheduled a payment order in this batch"):
-        payouts.approve_batch(batch, world.treasurer2)
+        batches.approve_batch(batch, world.treasurer2)
 
 
 def test_the_database_refuses_a_raw_update_of_a_payees_account(world: World) -> None:

@@ -10,7 +10,7 @@ from django.db import connection
 from accounting import db_guards
 from accounting.models import Payee, PaymentBatch
 from accounting.payees import create_payee, validate_account
-from accounting.payouts import create_batch
+from accounting.payouts.batches import create_batch
 from audit.models import AuditEvent
 from core.exceptions import PermissionDenied, ValidationFailed
 from tests.fixtures import approved_payee
@@ -112,7 +112,7 @@ def test_a_payee_corrupted_after_registration_stops_the_batch_before_it_is_made(
 
 
 def test_a_payee_corrupted_after_batching_stops_the_export(world):
-    from accounting.payouts import approve_batch, export_batch
+    from accounting.payouts.batches import approve_batch, export_batch
 
     supplier = _supplier(world)
     app = world.to_approved(world.new_application("900"))
@@ -171,7 +171,7 @@ def test_a_person_with_protected_identity_is_never_paid_directly(world):
 
 def test_after_a_closed_account_the_payee_is_replaced_and_the_case_paid(world):
     from accounting.payees import deactivate_payee
-    from accounting.payouts import reject_orders
+    from accounting.payouts.settlement import reject_orders
     from fund.states import State
 
     old = Payee.objects.get(organisation=world.ombud.organisation)

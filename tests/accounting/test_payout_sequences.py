@@ -11,7 +11,6 @@ from decimal import Decimal
 import pytest
 from lxml import etree
 
-from accounting import payouts
 from accounting.bank_exceptions import resolve_bank_exception
 from accounting.bank_status import import_bank_file, import_camt054, import_pain002
 from accounting.ledger import trial_balance
@@ -24,6 +23,7 @@ from accounting.models import (
     PaymentBatch,
     PaymentOrder,
 )
+from accounting.payouts import batches
 from core.exceptions import PermissionDenied, ValidationFailed
 from fund.states import State
 from tests.accounting.bank_files import camt054, camt054_entry, camt054_file, pain002
@@ -42,8 +42,8 @@ def _scheduled(world, *amounts: str):  # type: ignore[no-untyped-def]
 
 
 def _approved_batch(world, *apps) -> PaymentBatch:  # type: ignore[no-untyped-def]
-    batch = payouts.create_batch(world.treasurer, applications=apps)
-    return payouts.approve_batch(batch, world.treasurer2)
+    batch = batches.create_batch(world.treasurer, applications=apps)
+    return batches.approve_batch(batch, world.treasurer2)
 
 
 def _commitments_in(file: bytes) -> list[int]:
@@ -71,8 +71,8 @@ def test_a_failed_order_in_an_unsent_batch_is_not_exported_again_with_its_replac
     world.run(first, "schedule_payout", world.treasurer)
     again = _approved_batch(world, first)
 
-    old_file = payouts.export_batch(batch, world.treasurer)
-    new_file = payouts.export_batch(again, world.treasurer)
+    old_file = batches.export_batch(batch, world.treasurer)
+    new_file = batches.export_batch(again, world.treasurer)
 
     carried = _commitments_in(old_file) + _commitments_in(new_file)
     assert sorted(carried) == sorted(set(carried)), "a commitment is in two files"
@@ -85,7 +85,7 @@ def test_a_batch_whose_orders_all_failed_has_no_file(world):
     batch = _approved_batch(world, app)
     world.run(app, "payout_failed", world.treasurer, reason="wrong_account")
     with pytest.raises(ValidationFailed, match="No order in this batch can still be paid"):
-        payouts.export_batch(batch, world.treasurer)
+        batches.export_batch(batch, world.treasurer)
 
 
 def test_a_status_report_for_a_batch_that_was_never_sent_is_refused(world):
@@ -105,9 +105,9 @@ def test_a_status_report_for_a_batch_that_was_never_sent_is_refused(world):
 def test_a_batch_whose_file_was_exported_cannot_be_cancelled(world):
     app = _scheduled(world, "700")
     batch = _approved_batch(world, app)
-    payouts.export_batch(batch, world.treasurer)
+    batches.export_batch(batch, world.treasurer)
     with pytest.raises(ValidationFailed, match="declares the file void"):
-        payouts.cancel_batch(batch, world.treasurer)
+        batches.cancel_batch(batch, world.treasurer)
     batch.refresh_from_db()
     assert batch.status == BatchStatus.APPROVED
     assert PaymentOrder.objects.get(application=app).batch_id == batch.pk
@@ -117,8 +117,8 @@ def test_voiding_an_exported_file_needs_a_second_treasurer_and_voids_its_message
     app = _scheduled(world, "700")
     batch = world.send_payouts(app)  # exported and sent by world.treasurer
     with pytest.raises(PermissionDenied, match="another treasurer"):
-        payouts.void_batch_file(batch, actor=world.treasurer)
-    payouts.void_batch_file(batch, actor=world.treasurer2)
+        batches.void_batch_file(batch, actor=world.treasurer)
+    batches.void_batch_file(batch, actor=world.treasurer2)
     batch.refresh_from_db()
     assert batch.status == BatchStatus.VOIDED and batch.voided_by == world.treasurer2
     old, new = _orders(app)
@@ -138,7 +138,7 @@ def test_voiding_an_exported_file_needs_a_second_treasurer_and_voids_its_message
 def test_a_void_file_the_bank_pays_after_all_is_an_exception_not_a_second_payment(world):
     app = _scheduled(world, "700")
     batch = world.send_payouts(app)
-    payouts.void_batch_file(batch, actor=world.treasurer2)
+    batches.void_batch_file(batch, actor=world.treasurer2)
     old, _replacement = _orders(app)
     world.send_payouts(app)
     import_pain002(pain002(batch, [(old, ("ACSC", ""))]), world.treasurer)
@@ -155,7 +155,7 @@ def test_a_file_the_bank_answered_cannot_be_declared_void(world):
     first, _second = _orders(app)
     import_pain002(pain002(batch, [(first, ("ACSC", ""))]), world.treasurer)
     with pytest.raises(ValidationFailed, match="already answered"):
-        payouts.void_batch_file(batch, actor=world.treasurer2)
+        batches.void_batch_file(batch, actor=world.treasurer2)
 
 
 # --- 3. One rejected order does not send the whole case back --------------------------------
@@ -332,7 +332,7 @@ def test_one_payment_of_a_void_file_said_by_two_bank_files_is_booked_out_once(wo
     app = _scheduled(world, "1500")
     batch = world.send_payouts(app)
     (order,) = _orders(app)
-    payouts.void_batch_file(batch, actor=world.treasurer2)
+    batches.void_batch_file(batch, actor=world.treasurer2)
     import_pain002(pain002(batch, [(order, ("ACSC", ""))]), world.treasurer)
     entry = camt054_entry([(order, "1500.00", "SEK")], total="1500.00")
     import_camt054(camt054_file([entry], version="001.08"), world.treasurer)
@@ -372,13 +372,13 @@ def test_whoever_registered_the_payee_or_scheduled_the_order_cannot_declare_its_
     from tests.factories import UserFactory
 
     app = _scheduled(world, "1500")  # world.treasurer registered the payee and scheduled
-    batch = payouts.create_batch(world.treasurer2, applications=[app])
-    payouts.approve_batch(batch, UserFactory(roles=["treasurer"]))
-    payouts.export_batch(batch, world.treasurer2)
-    payouts.mark_sent(batch, world.treasurer2)
+    batch = batches.create_batch(world.treasurer2, applications=[app])
+    batches.approve_batch(batch, UserFactory(roles=["treasurer"]))
+    batches.export_batch(batch, world.treasurer2)
+    batches.mark_sent(batch, world.treasurer2)
     with pytest.raises(PermissionDenied, match="registered a payee or scheduled an order"):
-        payouts.void_batch_file(batch, actor=world.treasurer)
-    payouts.void_batch_file(batch, actor=UserFactory(roles=["treasurer"]))
+        batches.void_batch_file(batch, actor=world.treasurer)
+    batches.void_batch_file(batch, actor=UserFactory(roles=["treasurer"]))
 
 
 def test_a_void_file_is_removed_from_the_payout_folder(
@@ -388,9 +388,9 @@ def test_a_void_file_is_removed_from_the_payout_folder(
     app = _scheduled(world, "1500")
     batch = world.send_payouts(app)
     written = tmp_path / f"{batch.message_id}.xml"
-    written.write_bytes(payouts.export_batch(batch, world.treasurer))
+    written.write_bytes(batches.export_batch(batch, world.treasurer))
     with django_capture_on_commit_callbacks(execute=True):
-        payouts.void_batch_file(batch, actor=world.treasurer2)
+        batches.void_batch_file(batch, actor=world.treasurer2)
     assert not written.exists()
 
 
@@ -421,7 +421,7 @@ def test_a_voided_file_is_overwritten_before_it_is_unlinked(
     os.link(path, other_link)  # the same inode, as a backup tool's hard link would be
 
     with django_capture_on_commit_callbacks(execute=True):
-        payouts.void_batch_file(batch, actor=world.treasurer2)
+        batches.void_batch_file(batch, actor=world.treasurer2)
 
     assert not path.exists()
     left = other_link.read_bytes()

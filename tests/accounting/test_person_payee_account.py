@@ -12,9 +12,9 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounting import payouts
 from accounting.models import Payee, PaymentBatch
 from accounting.payees import Account, approve_payee, create_payee, payee_problems
+from accounting.payouts import batches, redaction
 from accounting.tasks import generate_payout_file, payout_file_path
 from audit.models import AuditEvent
 from core.exceptions import ValidationFailed
@@ -44,11 +44,11 @@ def _paid_to_person_with_file(world):  # type: ignore[no-untyped-def]
     app = world.to_approved(world.new_application("700", name=NAME))
     payee = _person_payee(world, app.beneficiary)
     app = world.run(app, "schedule_payout", world.treasurer, payee=payee.pk)
-    batch = payouts.approve_batch(
-        payouts.create_batch(world.treasurer, applications=[app]), world.treasurer2
+    batch = batches.approve_batch(
+        batches.create_batch(world.treasurer, applications=[app]), world.treasurer2
     )
     generate_payout_file.delay(batch.message_id, world.treasurer.pk).get()
-    payouts.mark_sent(batch, world.treasurer)
+    batches.mark_sent(batch, world.treasurer)
     app = world.run(app, "confirm_paid", world.treasurer)
     app = world.run(app, "close", world.officer)
     return app, payee, batch
@@ -109,7 +109,7 @@ def test_erasure_removes_the_personkonto_from_the_database_and_the_bank_files(
     assert (stored.account, stored.clearing_number, stored.bic) == ("", "", "")
     assert stored.wrapped_key == "" and stored.encrypted_personal_data == ""
     redacted = path.read_bytes()
-    assert payouts.REDACTED.encode() in redacted and batch.message_id.encode() in redacted
+    assert redaction.REDACTED.encode() in redacted and batch.message_id.encode() in redacted
     for folder in (settings.PAYOUT_FILES_DIR, settings.EXPORT_FILES_DIR):
         for file in folder.rglob("*") if folder.exists() else []:
             if file.is_file():
@@ -134,7 +134,7 @@ def test_a_bank_file_that_named_an_erased_person_is_not_produced_again(world, se
     erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
     batch = PaymentBatch.objects.get(pk=batch.pk)
     with pytest.raises(ValidationFailed, match="erased"):
-        payouts.export_batch(batch, world.treasurer)
+        batches.export_batch(batch, world.treasurer)
     with pytest.raises(ValidationFailed, match="erased"):
         generate_payout_file.delay(batch.message_id, world.treasurer.pk).get()
     assert ACCOUNT.encode() not in payout_file_path(batch.message_id).read_bytes()

@@ -16,9 +16,10 @@ import pytest
 from cryptography.fernet import Fernet
 from django.db import IntegrityError, connection, transaction
 
-from accounting import db_guards, payouts
+from accounting import db_guards
 from accounting.models import Payee, PaymentBatch, PaymentOrder
 from accounting.payees import approve_payee, create_payee, payee_problems
+from accounting.payouts import batches
 from core.crypto import reset_key_cache
 from core.exceptions import ValidationFailed
 from fund import privacy
@@ -73,8 +74,8 @@ def test_a_person_payees_account_copied_from_another_payee_is_never_paid(world: 
     to_batch = world.to_approved(_another_case(world, person, "200"))
     to_schedule = world.to_approved(_another_case(world, person, "100"))
     world.run(to_export, "schedule_payout", world.treasurer, payee=victim.pk)
-    batch = payouts.approve_batch(
-        payouts.create_batch(world.treasurer, applications=[to_export]), world.treasurer2
+    batch = batches.approve_batch(
+        batches.create_batch(world.treasurer, applications=[to_export]), world.treasurer2
     )
     world.run(to_batch, "schedule_payout", world.treasurer, payee=victim.pk)
 
@@ -89,9 +90,9 @@ def test_a_person_payees_account_copied_from_another_payee_is_never_paid(world: 
         world.run(to_schedule, "schedule_payout", world.treasurer, payee=victim.pk)
     order = PaymentOrder.objects.get(application=to_batch)
     with pytest.raises(ValidationFailed, match=NOT_ITS_OWN):
-        payouts.create_batch(world.treasurer, orders=[order])
+        batches.create_batch(world.treasurer, orders=[order])
     with pytest.raises(ValidationFailed, match=NOT_ITS_OWN):
-        payouts.export_batch(batch, world.treasurer)
+        batches.export_batch(batch, world.treasurer)
     assert PaymentBatch.objects.get(pk=batch.pk).exported_at is None
 
 

@@ -20,8 +20,9 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accounting import commitments, ledger, payouts
+from accounting import commitments, ledger
 from accounting.models import Ceiling, PaymentOrder, Posting
+from accounting.payouts import settlement
 from core.exceptions import ValidationFailed
 from fund.states import State
 from tests.accounting.conftest import new_fund, voucher_sums
@@ -94,13 +95,13 @@ def _step(world, fund, model: Model, op: str, arg) -> None:  # type: ignore[no-u
         app = world.run(entry[0], "schedule_payout", world.treasurer)
         batch = world.send_payouts(app)
         if op == "pay":
-            assert payouts.confirm_batch_paid(batch, world.treasurer) == 1
+            assert settlement.confirm_batch_paid(batch, world.treasurer) == 1
             model.approved.remove(entry)
             model.committed -= entry[1]
             model.expensed += entry[1]
             model.bank -= entry[1]
         else:
-            payouts.reject_orders(list(batch.orders.all()), world.treasurer, code="AC01")
+            settlement.reject_orders(list(batch.orders.all()), world.treasurer, code="AC01")
             app.refresh_from_db()
             assert app.state == State.APPROVED
             entry[0] = app

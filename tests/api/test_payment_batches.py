@@ -51,12 +51,12 @@ def test_create_approve_and_generate_the_file(world, as_role, scheduled, setting
 
 
 def test_generating_the_file_twice_exports_once(world, scheduled, settings, tmp_path):
-    from accounting import payouts
+    from accounting.payouts import batches
     from accounting.tasks import generate_payout_file
 
     settings.PAYOUT_FILES_DIR = tmp_path
-    batch = payouts.create_batch(world.treasurer, applications=[scheduled])
-    payouts.approve_batch(batch, world.treasurer2)
+    batch = batches.create_batch(world.treasurer, applications=[scheduled])
+    batches.approve_batch(batch, world.treasurer2)
 
     first = generate_payout_file.delay(batch.message_id, world.treasurer.pk).get()
     second = generate_payout_file.delay(batch.message_id, world.treasurer.pk).get()

@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from accounting import payouts
+from accounting.payouts import batches
 from api.services import issue_token
 from config.wsgi import application
 from reminders.models import Reminder
@@ -59,7 +59,7 @@ def officer_world(world, _connection_kept_across_requests) -> dict[str, Any]:
     world.new_application("900")
     paid = world.to_approved(world.new_application("400"))
     world.run(paid, "schedule_payout", world.treasurer)
-    batch = payouts.create_batch(world.treasurer, applications=[paid])
+    batch = batches.create_batch(world.treasurer, applications=[paid])
     reminder = Reminder.objects.create(
         application=app,
         kind="awaiting_ombud",

@@ -233,16 +233,16 @@ def test_missing_field_encryption_key_is_refused_when_only_bank_file_nonces_depe
 ):
     """Second review of issue #14 (L1): every person erased, yet an exported bank file's
     nonce is still wrapped by the master key; a new key would make it unreadable for good."""
-    from accounting import payouts
     from accounting.models import PaymentBatch
+    from accounting.payouts import batches
 
     app = world.run(
         world.to_approved(world.new_application("300")), "schedule_payout", world.treasurer
     )
-    batch = payouts.approve_batch(
-        payouts.create_batch(world.treasurer, applications=[app]), world.treasurer2
+    batch = batches.approve_batch(
+        batches.create_batch(world.treasurer, applications=[app]), world.treasurer2
     )
-    payouts.export_batch(batch, world.treasurer)
+    batches.export_batch(batch, world.treasurer)
     assert PaymentBatch.objects.get(pk=batch.pk).wrapped_file_nonce
     Beneficiary.objects.update(wrapped_key="", encrypted_personal_data="")  # all erased
     key_file = fresh_keys / "field-encryption.key"

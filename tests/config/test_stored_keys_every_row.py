@@ -14,7 +14,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.db import connection
 
-from accounting import payouts
+from accounting.payouts import batches
 from core import crypto
 from fund import key_management, privacy
 from fund.models import Beneficiary
@@ -76,10 +76,10 @@ def test_check_production_refuses_a_bank_file_nonce_the_configured_keys_cannot_o
     app = world.run(
         world.to_approved(world.new_application("300")), "schedule_payout", world.treasurer
     )
-    batch = payouts.approve_batch(
-        payouts.create_batch(world.treasurer, applications=[app]), world.treasurer2
+    batch = batches.approve_batch(
+        batches.create_batch(world.treasurer, applications=[app]), world.treasurer2
     )
-    payouts.export_batch(batch, world.treasurer)
+    batches.export_batch(batch, world.treasurer)
     batch.refresh_from_db()
     assert batch.wrapped_file_nonce and stored_key_problems() == []
     elsewhere = Fernet(Fernet.generate_key()).encrypt(b"a nonce under another key").decode()

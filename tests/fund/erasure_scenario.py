@@ -46,8 +46,8 @@ def run() -> str:
 
     call_command("migrate", verbosity=0)
 
-    from accounting import payouts
     from accounting.exports.jobs import start_export
+    from accounting.payouts import batches
     from accounting.tasks import generate_payout_file
     from fund import privacy
     from fund.models import Application
@@ -89,10 +89,10 @@ def run() -> str:
         beneficiary=person,
     )
     app = world.run(app, "schedule_payout", world.treasurer, payee=payee.pk)
-    batch = payouts.create_batch(world.treasurer, applications=[app])
-    payouts.approve_batch(batch, world.treasurer2)
+    batch = batches.create_batch(world.treasurer, applications=[app])
+    batches.approve_batch(batch, world.treasurer2)
     generate_payout_file.delay(batch.message_id, world.treasurer.pk)  # the file on disk
-    payouts.mark_sent(batch, world.treasurer)
+    batches.mark_sent(batch, world.treasurer)
     app = world.run(app, "confirm_paid", world.treasurer)
     services.record_follow_up(
         app, world.officer, outcome="used_as_intended", evidence_reference=FOLLOW_UP

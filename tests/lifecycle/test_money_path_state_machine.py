@@ -47,7 +47,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from accounting import bank_status, chart, payouts
+from accounting import bank_status, chart
 from accounting.bank_exceptions import resolve_bank_exception
 from accounting.commitments import budget_of
 from accounting.ledger import fiscal_year_for, fund_balance
@@ -66,6 +66,7 @@ from accounting.models import (
     VoucherSeries,
 )
 from accounting.payees import approve_payee, create_payee, deactivate_payee
+from accounting.payouts import batches
 from audit.checkpoint_file import read_held_checkpoints
 from audit.checkpoints import auditors_file, create_checkpoint
 from audit.models import AuditEvent
@@ -751,7 +752,7 @@ class MoneyPath(RuleBasedStateMachine):
         self.batch_orders(self.users[actor], apps)
 
     def batch_orders(self, user: Any, apps: list[Application] | None) -> PaymentBatch | None:
-        batch = self.attempt(lambda: payouts.create_batch(user, applications=apps))
+        batch = self.attempt(lambda: batches.create_batch(user, applications=apps))
         if batch is not None:
             self.batches.append(batch.pk)
         return batch
@@ -774,7 +775,7 @@ class MoneyPath(RuleBasedStateMachine):
             for name in ("treasurer2", "treasurer", "treasurer3"):
                 approver = self.users[name]
                 if approver.pk != batch.created_by_id and self.attempt(
-                    partial(payouts.approve_batch, batch, approver)
+                    partial(batches.approve_batch, batch, approver)
                 ):
                     return True
             return False
@@ -782,14 +783,14 @@ class MoneyPath(RuleBasedStateMachine):
             self.export(batch, user)
             return False  # a pause: the file is at the bank, not yet marked sent
         if batch.status == BatchStatus.APPROVED:
-            return self.attempt(lambda: payouts.mark_sent(batch, user)) is not None
+            return self.attempt(lambda: batches.mark_sent(batch, user)) is not None
         return False
 
     @precondition(has_batches)
     @rule(batch=picks, actor=treasurers)
     def approve_batch(self, batch: int, actor: str) -> None:
         target = self._batch(batch)
-        self.attempt(lambda: payouts.approve_batch(target, self.users[actor]))
+        self.attempt(lambda: batches.approve_batch(target, self.users[actor]))
 
     @precondition(has_batches)
     @rule(batch=picks, actor=treasurers)
@@ -798,7 +799,7 @@ class MoneyPath(RuleBasedStateMachine):
 
     def export(self, batch: PaymentBatch, user: Any) -> bytes | None:
         """Export a batch's pain.001 file: from here on the bank may have it."""
-        content = self.attempt(lambda: payouts.export_batch(batch, user))
+        content = self.attempt(lambda: batches.export_batch(batch, user))
         if content is not None:
             self.bank.receive(content)
         return content
@@ -807,20 +808,20 @@ class MoneyPath(RuleBasedStateMachine):
     @rule(batch=picks, actor=treasurers)
     def mark_sent(self, batch: int, actor: str) -> None:
         target = self._batch(batch)
-        self.attempt(lambda: payouts.mark_sent(target, self.users[actor]))
+        self.attempt(lambda: batches.mark_sent(target, self.users[actor]))
 
     @precondition(has_batches)
     @rule(batch=picks, actor=treasurers)
     def cancel_batch(self, batch: int, actor: str) -> None:
         target = self._batch(batch)
-        self.attempt(lambda: payouts.cancel_batch(target, self.users[actor]))
+        self.attempt(lambda: batches.cancel_batch(target, self.users[actor]))
 
     @precondition(has_batches)
     @rule(batch=picks, actor=likely("treasurer", "treasurer2", "treasurer3"))
     def void_file(self, batch: int, actor: str) -> None:
         """Someone declares that the bank did not receive an exported file (it may have)."""
         target = self._batch(batch)
-        self.attempt(lambda: payouts.void_batch_file(target, actor=self.users[actor]))
+        self.attempt(lambda: batches.void_batch_file(target, actor=self.users[actor]))
 
     @rule(
         pick=picks,

@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from accounting import payouts
 from accounting.models import ExportJob
+from accounting.payouts import batches
 from tests.factories import OmbudFactory
 from tests.fixtures import World
 from tests.signin import sign_in
@@ -55,7 +55,7 @@ def case(world: World, tmp_path: Any) -> dict[str, Any]:
     """
     app = world.to_approved(world.new_application("1500"))
     app = world.run(app, "schedule_payout", world.treasurer)
-    batch = payouts.create_batch(world.treasurer, applications=[app])
+    batch = batches.create_batch(world.treasurer, applications=[app])
     item = app.items.get()
     export_file = tmp_path / "export.csv"
     export_file.write_text("voucher\n", encoding="utf-8")

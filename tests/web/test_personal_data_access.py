@@ -13,8 +13,8 @@ from typing import Any
 from django.test import Client
 from django.urls import reverse
 
-from accounting import payouts
 from accounting.models import ExportJob
+from accounting.payouts import batches
 from audit.models import AuditEvent
 from tests.fixtures import World
 from tests.web.conftest import ROLES, page_arguments, sign_in
@@ -31,7 +31,7 @@ def _case(world: World) -> dict[str, Any]:
     item.save()
     app = world.to_approved(app)
     app = world.run(app, "schedule_payout", world.treasurer)
-    batch = payouts.create_batch(world.treasurer, applications=[app])
+    batch = batches.create_batch(world.treasurer, applications=[app])
     job = ExportJob.objects.create(kind="ledger_csv", created_by=world.treasurer)
     return page_arguments(app, item, batch, job)
 

@@ -19,9 +19,10 @@ from django.db.models import Sum
 from django.test import Client
 from django.urls import reverse
 
-from accounting import chart, payouts
+from accounting import chart
 from accounting.ledger import fund_balance
 from accounting.models import Commitment, CommitmentStatus, OrderStatus, PaymentOrder, Posting
+from accounting.payouts import settlement
 from audit.models import AuditEvent
 from core.exceptions import PermissionDenied, TransitionNotAvailable, ValidationFailed
 from fund.models import Application
@@ -51,8 +52,8 @@ def _paid_in_part(world) -> Application:  # type: ignore[no-untyped-def]
     world.run(app, "schedule_payout", world.treasurer)
     world.send_payouts(app)
     failed, paid = _orders(app)
-    payouts.reject_orders([failed], world.treasurer, reason="account_closed")
-    payouts.confirm_paid([paid], world.treasurer)
+    settlement.reject_orders([failed], world.treasurer, reason="account_closed")
+    settlement.confirm_paid([paid], world.treasurer)
     app.refresh_from_db()
     assert app.state == State.APPROVED  # the failed item waits to be scheduled again
     return app
@@ -159,7 +160,7 @@ def test_payout_cannot_be_given_up_while_a_scheduled_order_is_left_on_an_approve
     world.run(app, "schedule_payout", world.treasurer)
     world.send_payouts(app)
     failed, _paid = _orders(app)
-    payouts.reject_orders([failed], world.treasurer, reason="account_closed")
+    settlement.reject_orders([failed], world.treasurer, reason="account_closed")
     Application.objects.filter(pk=app.pk).update(state=State.APPROVED)
     app.refresh_from_db()
 

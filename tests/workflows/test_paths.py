@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from accounting import payouts
+from accounting.payouts import settlement
 from core.exceptions import TransitionNotAvailable, ValidationFailed
 from fund.states import State
 from workflows import services
@@ -160,7 +160,7 @@ def test_payout_failure_returns_to_approved_and_can_be_retried(world):
         world.to_approved(world.new_application("650")), "schedule_payout", world.treasurer
     )
     world.send_payouts(app)
-    payouts.reject_orders(list(app.payment_orders.all()), world.treasurer, code="AC01")
+    settlement.reject_orders(list(app.payment_orders.all()), world.treasurer, code="AC01")
     app.refresh_from_db()
     assert app.state == State.APPROVED
     app = world.run(app, "schedule_payout", world.treasurer)

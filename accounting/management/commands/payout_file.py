@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounting.management.commands._batch import batch_named
-from accounting.payouts import export_batch
+from accounting.payouts.batches import export_batch
 from core.exceptions import WorkflowError
 
 

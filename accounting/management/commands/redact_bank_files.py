@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounting.management.commands._batch import batch_named
-from accounting.payouts import redact_erased_payees_from_bank_file
+from accounting.payouts.redaction import redact_erased_payees_from_bank_file
 from core.exceptions import WorkflowError
 
 
