@@ -11,7 +11,7 @@ voucher counters and ledger included: nothing is deleted, the savepoint is simpl
 committed).
 
 Sizes come from the environment: ``FUNDFLOW_STATEFUL_EXAMPLES`` and ``FUNDFLOW_STATEFUL_STEPS``
-(``make test`` keeps them small; ``make evidence`` runs 2,000 examples of 40 steps).
+(``make test`` keeps them small; ``make evidence`` runs 1,000 examples of 40 steps).
 
 To add a rule: a method with ``@rule(...)`` (and ``@precondition`` when it needs a case or a
 file) that calls the service through ``self.attempt``; add the model's bookkeeping when the
