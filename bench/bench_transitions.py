@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import os
 import time
+import traceback
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from bench import Growth, Result
@@ -109,11 +111,40 @@ def _bare_round(world: Any, cases: int) -> tuple[float, int]:
     return time.perf_counter() - started, len(apps) * len(PATH)
 
 
-def counted_walk(world: Any) -> tuple[dict[str, Counter[str]], dict[str, Counter[str]]]:
+def _origin(root: str) -> str:
+    """The project app whose code issued the statement being run (its innermost frame)."""
+    for frame in reversed(traceback.extract_stack()):
+        path = os.path.relpath(frame.filename, root)
+        if not path.startswith(("..", ".venv", "bench", "tests")) and os.sep in path:
+            return path.split(os.sep, 1)[0]
+    return "other"
+
+
+@contextmanager
+def statements_by_origin() -> Iterator[Counter[str]]:
+    """Count the statements run inside the block by the app that issued them."""
+    from django.conf import settings
+    from django.db import connection
+
+    origins: Counter[str] = Counter()
+    root = str(settings.BASE_DIR)
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        origins[_origin(root)] += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        yield origins
+
+
+def counted_walk(
+    world: Any, origins: Counter[str] | None = None
+) -> tuple[dict[str, Counter[str]], dict[str, Counter[str]]]:
     """Walk one case to paid with every statement counted, per transition and per case page.
 
     Each counted call gets its actor read afresh (outside the count), as a request would, and
-    the case page is ``available_transitions`` for the actor of the step just run.
+    the case page is ``available_transitions`` for the actor of the step just run. With
+    ``origins``, the transitions' statements are also added up there by the app that ran them.
     """
     from django.contrib.auth.models import User
     from django.db import connection
@@ -128,8 +159,10 @@ def counted_walk(world: Any) -> tuple[dict[str, Counter[str]], dict[str, Counter
 
     def run(app: Any, name: str, actor: Any, **data: Any) -> Any:
         fresh = User.objects.get(pk=actor.pk)
-        with CaptureQueriesContext(connection) as queries:
+        with CaptureQueriesContext(connection) as queries, statements_by_origin() as by_app:
             app = services.transition(app, name, fresh, **data)
+        if origins is not None:
+            origins.update(by_app)
         transitions[name] = statement_counts(q["sql"] for q in queries.captured_queries)
         fresh = User.objects.get(pk=actor.pk)
         with CaptureQueriesContext(connection) as queries:
@@ -178,7 +211,8 @@ def run() -> list[Result | Growth]:
     log_size = AuditEvent.objects.count()
     postings = Posting.objects.count()
     transition_budget, page_budget = _budgets(connection.vendor)
-    counted, pages = counted_walk(world)
+    origins: Counter[str] = Counter()
+    counted, pages = counted_walk(world, origins)
     figures: list[Result | Growth] = [
         Result("bare django-fsm transition + save()", bare_rate, "transitions/s"),
         Result(
@@ -217,6 +251,15 @@ def run() -> list[Result | Growth]:
             "queries",
         )
     )
+    everything = sum(origins.values())
+    figures += [
+        Result(
+            f"  share of the path's statements run by {app}",
+            100 * n / everything,
+            f"% ({n} of {everything}; COMMIT not counted here)",
+        )
+        for app, n in origins.most_common()
+    ]
     for state, counts in pages.items():
         figures.append(
             Result(
