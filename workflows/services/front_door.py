@@ -14,6 +14,7 @@ from core.exceptions import (
     PermissionDenied,
     TransitionNotAvailable,
 )
+from fund.case_scope import scope_read_once
 from fund.lifecycle import acting_role
 from fund.models import (
     Application,
@@ -50,7 +51,7 @@ def transition(application: Application, name: str, actor: Any, **data: Any) -> 
     handler = HANDLERS.get(name)
     if handler is None:
         raise TransitionNotAvailable(_("There is no step called “%(name)s”.") % {"name": name})
-    with transaction.atomic():
+    with transaction.atomic(), scope_read_once(actor):
         current = _locked(application)
         if not can_proceed(getattr(current, name), check_conditions=False):
             raise TransitionNotAvailable(
