@@ -44,22 +44,25 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from lxml import etree
 
 from accounting.bank_exceptions import record_bank_exception
+from accounting.ledger import booking_problems, lock_voucher_counters
 from accounting.models import (
     BankExceptionKind,
     BatchStatus,
     OrderStatus,
     PaymentBatch,
     PaymentOrder,
+    VoucherSeries,
 )
 from accounting.payouts.access import require_treasurer
 from accounting.payouts.batches import mark_sent
 from accounting.payouts.settlement import confirm_paid, locked_orders, reject_orders
-from core.exceptions import ValidationFailed
+from core.exceptions import ValidationFailed, WorkflowError
 from core.inputs import MAX_ID, shown
 
 PAIN002 = "urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"
@@ -191,8 +194,28 @@ def _apply(report: StatusReport, outcomes: list[Outcome], actor: Any) -> StatusR
     the import stop half-way, importing the same file again books the rest (paid and failed
     orders are skipped), and each case moves on in the transaction that settles its last order.
     """
+    today = timezone.localdate()
+    _refuse(booking_problems(said.date or today for said in outcomes))
     for start in range(0, len(outcomes), BOOKING_CHUNK):
-        _apply_chunk(report, outcomes[start : start + BOOKING_CHUNK], actor)
+        booked = report.paid + report.failed + len(report.exceptions)
+        try:
+            _apply_chunk(report, outcomes[start : start + BOOKING_CHUNK], actor)
+        except WorkflowError as exc:
+            if not booked:
+                raise
+            raise ValidationFailed(
+                [
+                    ngettext(
+                        "%(n)s payment of this bank file was booked before the import stopped; "
+                        "import the same file again to book the rest.",
+                        "%(n)s payments of this bank file were booked before the import "
+                        "stopped; import the same file again to book the rest.",
+                        booked,
+                    )
+                    % {"n": booked},
+                    *exc.messages,
+                ]
+            ) from exc
     return report
 
 
@@ -206,6 +229,12 @@ def _apply_chunk(report: StatusReport, outcomes: list[Outcome], actor: Any) -> N
     with transaction.atomic():
         ids = [o.order.pk for o in outcomes]
         locked = {o.pk: o for o in locked_orders(PaymentOrder.objects.filter(pk__in=ids))}
+        # The counters before anything appends to the audit log (the lock order).
+        today = timezone.localdate()
+        lock_voucher_counters(
+            {said.date or today for said in outcomes},
+            (VoucherSeries.PAYOUT, VoucherSeries.GRANTS),
+        )
         for batch_id in sorted({o.batch_id for o in locked.values() if o.batch_id}):
             batch = PaymentBatch.objects.get(pk=batch_id)
             if batch.status == BatchStatus.APPROVED and batch.exported_at is not None:

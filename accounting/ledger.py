@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -152,14 +152,59 @@ def open_period_for(date: dt.date, *, year_end_window: bool = False) -> Period:
     period = _period_for_share(date)
     refuse_locked_year(period.fiscal_year)
     if period.is_closed and not (year_end_window and _in_approval_window(date)):
-        raise ValidationFailed(
-            _(
-                "The period %(period)s is closed and takes no vouchers; book on a date in an "
-                "open period (a correction is a reversal voucher there)."
-            )
-            % {"period": f"{period.start:%Y-%m}"}
-        )
+        raise ValidationFailed(_closed_period_message(period))
     return period
+
+
+def _closed_period_message(period: Period) -> str:
+    return _(
+        "The period %(period)s is closed and takes no vouchers; book on a date in an "
+        "open period (a correction is a reversal voucher there)."
+    ) % {"period": f"{period.start:%Y-%m}"}
+
+
+def booking_problems(dates: Iterable[dt.date]) -> list[str]:
+    """Why vouchers dated ``dates`` could not be booked now; reads only, opens nothing.
+
+    A bank file is checked whole before any of it is booked: a payment dated in a closed
+    period or a locked year, or a pending chart remap, refuses the file, instead of stopping
+    its booking half-way."""
+    problems: list[str] = []
+    try:
+        refuse_while_remap_pending()
+    except ValidationFailed as exc:
+        problems += exc.messages
+    for date in sorted(set(dates)):
+        year = year_of(date)
+        if year is None:
+            continue  # opened, with open periods, when the first voucher is booked
+        try:
+            refuse_locked_year(year)
+        except ValidationFailed as exc:
+            problems += exc.messages
+            continue
+        period = Period.objects.filter(start__lte=date, end__gte=date).first()
+        if period is not None and period.is_closed:
+            problems.append(_closed_period_message(period))
+    return problems
+
+
+def lock_voucher_counters(dates: Iterable[dt.date], series: Iterable[str]) -> None:
+    """Take the counters of ``series`` for the years of ``dates`` now, in one order.
+
+    The lock order puts the voucher counter before the audit chain's head. A booking that
+    appends events before its first voucher (a bank file: the batch marked sent, failed orders)
+    takes its counters first, so it never waits for a counter while holding the head."""
+    years = sorted({fiscal_year_for(date).pk for date in dates})
+    for year_id in years:
+        for code in sorted(set(series)):
+            VoucherCounter.objects.bulk_create(
+                [VoucherCounter(fiscal_year_id=year_id, series=code)], ignore_conflicts=True
+            )
+    counters = VoucherCounter.objects.select_for_update().filter(
+        fiscal_year_id__in=years, series__in=sorted(set(series))
+    )
+    list(counters.order_by("fiscal_year_id", "series"))
 
 
 def refuse_locked_year(year: FiscalYear) -> None:

@@ -25,11 +25,6 @@ pytestmark = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review17: the import appends batch.marked_sent (audit head) before it takes the "
-    "voucher counter; a post_voucher holding the counter deadlocks with it",
-)
 def test_booking_a_bank_file_takes_the_audit_head_last_and_never_deadlocks_with_a_voucher(
     monkeypatch,  # type: ignore[no-untyped-def]
     ledger_purge: None,

@@ -60,16 +60,10 @@ def _payout_numbers() -> list[int]:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review17: a checked file whose later chunk cannot be booked (closed period) is "
-    "left booked in part; the refusal says nothing of the payments already booked",
-)
 def test_a_file_whose_later_payments_cannot_be_booked_books_nothing(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """All or nothing where it is needed: the file passes its own checks, but its last
-    entries are dated in a closed period. Before the chunks, the whole file was refused and
-    nothing booked; now the first chunks stay paid, the rest is refused with a message about
-    the period, and no re-import can ever book the rest."""
+    """All or nothing where it is needed: a file whose last entries are dated in a closed
+    period is refused whole by the checks, before its first chunk is booked (it was left paid
+    in part, with no re-import able to book the rest: review of issue #17)."""
     monkeypatch.setattr(bank_status, "BOOKING_CHUNK", 10)
     done = batch_and_export(25)
     ledger.fiscal_year_for(dt.date(2023, 1, 1))
@@ -123,3 +117,32 @@ def test_an_import_stopped_after_its_first_chunk_is_finished_by_importing_the_fi
     assert AuditEvent.objects.filter(action="application.payout_failed").count() == 1
     assert verify_chain().ok
     assert import_camt054(content, done.treasurer).paid == 0
+
+
+def test_a_refusal_after_the_first_chunk_says_how_many_payments_were_booked(
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """Should a later chunk still be refused (a race the checks cannot see), the treasurer is
+    told what was booked and that the same file books the rest; nothing is left unsaid."""
+    monkeypatch.setattr(bank_status, "BOOKING_CHUNK", 10)
+    done = batch_and_export(25)
+    real_chunk = bank_status._apply_chunk
+    calls = {"n": 0}
+
+    def refused_second(report: Any, outcomes: Any, actor: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise ValidationFailed("The period 2026-12 is closed and takes no vouchers.")
+        real_chunk(report, outcomes, actor)
+
+    monkeypatch.setattr(bank_status, "_apply_chunk", refused_second)
+    with pytest.raises(ValidationFailed) as refused:
+        import_camt054(_camt054(done.order_ids), done.treasurer)
+    assert refused.value.messages[0] == (
+        "10 payments of this bank file were booked before the import stopped; import the "
+        "same file again to book the rest."
+    )
+    assert "The period 2026-12 is closed" in refused.value.messages[1]
+    monkeypatch.setattr(bank_status, "_apply_chunk", real_chunk)
+    again = import_camt054(_camt054(done.order_ids), done.treasurer)
+    assert again.paid == 15
