@@ -657,7 +657,7 @@ def settle_cases(application_ids: Iterable[int], actor: Any) -> None:
             continue
         open_left = Commitment.objects.filter(application=app, status=CommitmentStatus.OPEN)
         if not open_left.exists():
-            transition(app, "confirm_paid", actor)
+            transition(app, "confirm_paid", actor=actor)
             continue
         failed = list(
             orders.filter(status=OrderStatus.FAILED, commitment__in=open_left).order_by("-pk")
@@ -665,7 +665,7 @@ def settle_cases(application_ids: Iterable[int], actor: Any) -> None:
         transition(
             app,
             "payout_failed",
-            actor,
+            actor=actor,
             reason=_failure_reason(failed[0].failure_reason if failed else ""),
             payment_orders=[o.pk for o in failed],
         )

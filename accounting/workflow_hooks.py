@@ -38,14 +38,14 @@ def subscribe() -> None:
 
 def on_decision_effective(event: DecisionTookEffect) -> None:
     """Commit the approved items; ``ValidationFailed`` if the fund cannot cover them."""
-    commit_decision(event.decision, event.actor)
+    commit_decision(event.decision, actor=event.actor)
 
 
 def on_released(event: GrantReleased) -> dict[str, Any]:
     """Withdrawal, reconsideration or a payout given up: the case's open commitments are
     released, and the grant booked for them is reversed (2890 debit, 6710 credit)."""
     application = event.application
-    release_commitments(application, event.actor, reason=event.reason, role=event.role)
+    release_commitments(application, actor=event.actor, reason=event.reason, role=event.role)
     if event.reason == "payout_given_up":
         return {"paid_orders": paid_order_ids(application)}
     return {}

@@ -128,7 +128,7 @@ class ApplicationList(generics.ListCreateAPIView):
             if ombud is None:
                 raise ValidationError({"ombud": [_("No such ombud.")]})
         application = apply_for(
-            request.user,
+            actor=request.user,
             fund=values["fund"],
             person=values.get("person"),
             beneficiary=beneficiary,
@@ -174,7 +174,7 @@ class ItemAssessment(APIView):
         item = get_object_or_404(application.items.all(), position=position)
         data = serializers.AssessmentInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.record_statutory_assessment(item, request.user, **data.validated_data)
+        services.record_statutory_assessment(item, actor=request.user, **data.validated_data)
         item = NeedItem.objects.select_related("statutory_assessment").get(pk=item.pk)
         return Response(serializers.NeedItemSerializer(item).data)
 
@@ -188,7 +188,7 @@ class ApplicationPerson(APIView):
     def get(self, request: Request, reference: str) -> Response:
         application = _application(request, reference)
         values = read_personal_data(
-            request.user, application.beneficiary, application=application, channel="api"
+            application.beneficiary, actor=request.user, application=application, channel="api"
         )
         body = {
             "beneficiary": application.beneficiary.reference,
@@ -230,7 +230,7 @@ class TransitionList(APIView):
         body = {
             "reference": application.reference,
             "state": application.state,
-            "transitions": services.available_transitions(application, request.user),
+            "transitions": services.available_transitions(application, actor=request.user),
         }
         return Response(serializers.TransitionListSerializer(body).data)
 
@@ -285,7 +285,7 @@ class RunTransition(APIView):
         data = serializers.TransitionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.transition(
-            application, name, request.user, **_step_data(application, data.validated_data)
+            application, name, actor=request.user, **_step_data(application, data.validated_data)
         )
         return Response(_detail(application))
 
@@ -422,7 +422,7 @@ JOB = OpenApiParameter("job_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 
 
 def _export_job(request: Request, job_id: uuid.UUID) -> ExportJob:
-    if not jobs.may_export(request.user):
+    if not jobs.may_export(actor=request.user):
         raise PermissionDenied(_("Only a treasurer or an administrator may start an export."))
     return get_object_or_404(ExportJob, pk=job_id)
 
@@ -435,12 +435,12 @@ class ExportJobList(APIView):
     """Start an accounting export (SIE 4 / 4I, ledger rows); a worker writes the file."""
 
     def post(self, request: Request) -> Response:
-        jobs.job_role(request.user)
+        jobs.job_role(actor=request.user)
         body = serializers.ExportJobRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         values = dict(body.validated_data)
         kind = values.pop("kind")
-        job = jobs.start_export(request.user, kind, **values)
+        job = jobs.start_export(actor=request.user, kind=kind, **values)
         return Response(
             serializers.ExportJobSerializer(ExportJob.objects.get(pk=job.pk)).data,
             status=status.HTTP_202_ACCEPTED,
@@ -502,4 +502,4 @@ class DismissReminder(APIView):
         reminder = get_object_or_404(
             Reminder.objects.select_related("application"), pk=id, recipient=request.user
         )
-        return Response(serializers.ReminderSerializer(dismiss(reminder, request.user)).data)
+        return Response(serializers.ReminderSerializer(dismiss(reminder, actor=request.user)).data)

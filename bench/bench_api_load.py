@@ -103,14 +103,14 @@ def prepare(cases: int) -> dict[str, Any]:
     )
     refs = []
     for n in range(cases):
-        person = services.register_beneficiary(ombud_user, name=f"Bench Person {n}")
+        person = services.register_beneficiary(actor=ombud_user, name=f"Bench Person {n}")
         app = services.create_application(
-            ombud_user,
+            actor=ombud_user,
             fund=fund,
             beneficiary=person,
             items=[NeedInput(category="glasses", amount="1200")],
         )
-        refs.append(services.transition(app, "submit", ombud_user).reference)
+        refs.append(services.transition(app, "submit", actor=ombud_user).reference)
     _api_token, token = issue_token(officer, label="bench")
     return {"token": token, "cases": refs}
 

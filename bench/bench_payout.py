@@ -54,10 +54,14 @@ def _setup(count: int = 10_000) -> tuple[User, User, list[int]]:
     )
     person = Beneficiary.objects.create(reference=f"B-{tag}", encrypted_personal_data="")
     payees = [
-        create_payee(t1, kind="supplier", name="Optik AB", method="bankgiro", account="9912346"),
-        create_payee(t1, kind="supplier", name="Apotek", method="plusgiro", account="9020025"),
         create_payee(
-            t1,
+            actor=t1, kind="supplier", name="Optik AB", method="bankgiro", account="9912346"
+        ),
+        create_payee(
+            actor=t1, kind="supplier", name="Apotek", method="plusgiro", account="9020025"
+        ),
+        create_payee(
+            actor=t1,
             kind="supplier",
             name="Hyra AB",
             method="bank_account",
@@ -65,7 +69,11 @@ def _setup(count: int = 10_000) -> tuple[User, User, list[int]]:
             account="123456703",
         ),
         create_payee(
-            t1, kind="supplier", name="Vard AB", method="iban", account="SE3250000000000058398250"
+            actor=t1,
+            kind="supplier",
+            name="Vard AB",
+            method="iban",
+            account="SE3250000000000058398250",
         ),
     ]
     # A new payee needs a second treasurer (t1 registered them, t2 approves).

@@ -45,7 +45,7 @@ def _timed_world() -> Any:
 
     def run(app: Any, name: str, actor: Any, **data: Any) -> Any:
         started = time.perf_counter()
-        result = services.transition(app, name, actor, **data)
+        result = services.transition(app, name, actor=actor, **data)
         world.spent += time.perf_counter() - started
         world.steps += 1
         return result

@@ -36,18 +36,20 @@ class World:
 
     def new_application(self, *amounts: str, category: str = "glasses", **kw: Any) -> Application:
         person = services.register_beneficiary(
-            self.ombud.user, name=kw.pop("name", "Testa Testsson"), region=kw.pop("region", "AB")
+            actor=self.ombud.user,
+            name=kw.pop("name", "Testa Testsson"),
+            region=kw.pop("region", "AB"),
         )
         items = [
             NeedInput(category=category, amount=a, description="behov")
             for a in amounts or ("1500",)
         ]
         return services.create_application(
-            self.ombud.user, fund=kw.pop("fund", self.fund), beneficiary=person, items=items
+            actor=self.ombud.user, fund=kw.pop("fund", self.fund), beneficiary=person, items=items
         )
 
     def run(self, app: Application, name: str, actor: User, **data: Any) -> Application:
-        return services.transition(app, name, actor, **data)
+        return services.transition(app, name, actor=actor, **data)
 
     def to_statutory_check(self, app: Application) -> Application:
         app = self.run(app, "submit", self.ombud.user)
@@ -59,7 +61,7 @@ class World:
         self, app: Application, outcome: str = Obligation.NOT_OBLIGED, **kw: Any
     ) -> None:
         for item in app.items.all():
-            services.record_statutory_assessment(item, self.officer, outcome=outcome, **kw)
+            services.record_statutory_assessment(item, actor=self.officer, outcome=outcome, **kw)
 
     def to_decision(self, app: Application) -> Application:
         app = self.to_statutory_check(app)
@@ -84,7 +86,7 @@ class World:
 
 def approved_payee(registrar: User, approver: User, **details: Any) -> Payee:
     """A payee registered by one treasurer and approved by another, ready to be paid."""
-    return approve_payee(create_payee(registrar, **details), actor=approver)
+    return approve_payee(create_payee(actor=registrar, **details), actor=approver)
 
 
 @pytest.fixture

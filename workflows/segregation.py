@@ -39,7 +39,7 @@ def _reconsidered_signers(app: Application) -> set[int]:
     ) - {None}
 
 
-def segregation_problems(app: Application, name: str, actor: Any) -> list[str]:
+def segregation_problems(app: Application, name: str, *, actor: Any) -> list[str]:
     """Who may not run a step because of what they already did on this case."""
     actor_id = getattr(actor, "pk", None)
     if name in ("approve", "approve_partly", "reject"):

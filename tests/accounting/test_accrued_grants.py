@@ -93,7 +93,7 @@ def test_a_partial_payout_settles_the_liability_and_a_release_reverses_the_rest(
 
     # The payout of the rest is given up: its liability and its cost are reversed.
     released = commitments.release_commitments(
-        app, world.decider, reason="payout_given_up", role=Role.DECISION_MAKER
+        app, actor=world.decider, reason="payout_given_up", role=Role.DECISION_MAKER
     )
     assert released == 1
     assert _on(fund, "2890") == ZERO
@@ -122,7 +122,7 @@ def test_a_voucher_of_a_decided_grant_is_corrected_through_the_case_not_reversed
     app = _decided(world, fund, "500")
     voucher = Commitment.objects.get(application=app).accrued_by
     with pytest.raises(ValidationFailed, match="through the case"):
-        ledger.reverse_voucher(voucher, world.treasurer)
+        ledger.reverse_voucher(voucher, actor=world.treasurer)
 
 
 def test_money_the_bank_paid_after_a_failure_settles_the_decided_grant_not_a_second_cost(

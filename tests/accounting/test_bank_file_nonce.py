@@ -140,7 +140,7 @@ def test_after_erasure_the_bank_files_digest_no_longer_gives_the_account_back(
     # Before erasure the database's values rebuild the file exactly (the model is faithful).
     assert _attacker_digest(batch, clearing=CLEARING, account=ACCOUNT) == batch.file_sha256
 
-    erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    erase_person(app.beneficiary, actor=world.admin, today=date(2100, 1, 1))
 
     batch.refresh_from_db()
     exported = AuditEvent.objects.get(action="payout.batch_exported", object_ref=batch.message_id)
@@ -161,7 +161,7 @@ def test_erasure_destroys_the_nonce_of_every_batch_that_paid_the_person(world, s
     nonce = PaymentBatch.objects.get(pk=batch.pk).file_nonce
     assert nonce
 
-    erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    erase_person(app.beneficiary, actor=world.admin, today=date(2100, 1, 1))
 
     assert PaymentBatch.objects.get(pk=batch.pk).file_nonce == ""
     assert PaymentBatch.objects.get(pk=untouched.pk).file_nonce == untouched.file_nonce
@@ -177,7 +177,7 @@ def test_the_redacted_bank_file_holds_neither_the_account_nor_the_nonce(world, s
     nonce = PaymentBatch.objects.get(pk=batch.pk).file_nonce
     assert nonce and nonce.encode() in path.read_bytes()
 
-    erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    erase_person(app.beneficiary, actor=world.admin, today=date(2100, 1, 1))
 
     redacted = path.read_bytes()
     assert ACCOUNT.encode() not in redacted
@@ -300,7 +300,7 @@ def test_erasure_blanks_the_digest_of_a_file_exported_before_the_nonce(world, se
         PaymentBatch.objects.get(pk=batch.pk).file_sha256
     )
 
-    erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    erase_person(app.beneficiary, actor=world.admin, today=date(2100, 1, 1))
 
     batch.refresh_from_db()
     assert batch.file_sha256 == ""

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 def _supplier(world: World, registrar: Any = None) -> Payee:
     return create_payee(
-        registrar or world.treasurer,
+        actor=registrar or world.treasurer,
         kind="supplier",
         name="Optikern AB",
         method="bankgiro",
@@ -160,7 +160,7 @@ def test_the_database_refuses_a_raw_update_of_a_payees_account(world: World) -> 
     for change in changes:
         with pytest.raises(IntegrityError, match="never edited"), transaction.atomic():
             Payee.objects.filter(pk=payee.pk).update(**change)
-    deactivate_payee(payee, world.treasurer)
+    deactivate_payee(payee, actor=world.treasurer)
     with pytest.raises(IntegrityError, match="never edited"), transaction.atomic():
         Payee.objects.filter(pk=payee.pk).update(active=True)
     stored = Payee.objects.get(pk=payee.pk)
@@ -170,7 +170,7 @@ def test_the_database_refuses_a_raw_update_of_a_payees_account(world: World) -> 
 def test_a_person_payee_must_name_the_person(world: World) -> None:
     with pytest.raises(ValidationFailed, match="Choose the person this payee is"):
         create_payee(
-            world.treasurer,
+            actor=world.treasurer,
             kind="person",
             person_name="Annan Person",
             method="bank_account",
@@ -206,7 +206,7 @@ def test_erasure_still_blanks_an_approved_person_payee(world: World) -> None:
         reason="other",
     )
     payee = create_payee(
-        world.treasurer,
+        actor=world.treasurer,
         kind="person",
         person_name="Maria Hemlig",
         method="iban",
@@ -215,7 +215,7 @@ def test_erasure_still_blanks_an_approved_person_payee(world: World) -> None:
         beneficiary=app.beneficiary,
     )
     approve_payee(payee, actor=world.treasurer2)
-    erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    erase_person(app.beneficiary, actor=world.admin, today=date(2100, 1, 1))
     stored = Payee.objects.get(pk=payee.pk)
     assert (stored.account, stored.bic, stored.wrapped_key, stored.active) == ("", "", "", False)
 
@@ -239,6 +239,6 @@ def test_approving_again_changes_nothing_and_an_inactive_payee_is_not_approved(
     assert approve_payee(payee, actor=other).approved_by == world.treasurer2
     events = AuditEvent.objects.filter(action="payout.payee_approved", object_ref=payee.reference)
     assert events.count() == 1
-    closed = deactivate_payee(_supplier(world), world.treasurer)
+    closed = deactivate_payee(_supplier(world), actor=world.treasurer)
     with pytest.raises(ValidationFailed, match="is not active and cannot be approved"):
         approve_payee(closed, actor=world.treasurer2)

@@ -96,7 +96,7 @@ def test_payees_are_chosen_per_item(world):
 
 def test_without_a_default_payee_the_treasurer_must_choose(world):
     create_payee(
-        world.treasurer,
+        actor=world.treasurer,
         kind="organisation",
         name="Andra kontoret",
         method="bankgiro",
@@ -345,7 +345,7 @@ def test_payout_vouchers_are_not_reversed_by_hand(world):
     app = world.to_paid(world.new_application("100"))
     voucher = PaymentOrder.objects.get(application=app).voucher
     with pytest.raises(ValidationFailed, match="through its payment order"):
-        ledger.reverse_voucher(voucher, world.treasurer)
+        ledger.reverse_voucher(voucher, actor=world.treasurer)
 
 
 def test_fund_report_shows_balance_commitments_and_available(world, django_assert_num_queries):

@@ -33,7 +33,7 @@ def _mule(world: Any) -> Payee:
     """A person payee whose account the insider controls: registered, never approved."""
     app = world.new_application("500", name="Mula Tva")
     return create_payee(
-        world.treasurer,
+        actor=world.treasurer,
         kind="person",
         person_name="Mula Tva",
         method="bank_account",
@@ -49,7 +49,7 @@ def _another_case(world: Any, person: Any, amount: str) -> Any:
 
     items = [NeedInput(category="glasses", amount=amount, description="behov")]
     return services.create_application(
-        world.ombud.user, fund=world.fund, beneficiary=person, items=items
+        actor=world.ombud.user, fund=world.fund, beneficiary=person, items=items
     )
 
 
@@ -114,7 +114,7 @@ def test_the_database_refuses_to_copy_another_payees_key_or_token_onto_a_person_
         with pytest.raises(IntegrityError, match="never edited"), transaction.atomic():
             Payee.objects.filter(pk=victim.pk).update(**change)
     # Once erased, a payee's key never comes back.
-    erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    erase_person(app.beneficiary, actor=world.admin, today=date(2100, 1, 1))
     with pytest.raises(IntegrityError, match="never edited"), transaction.atomic():
         Payee.objects.filter(pk=victim.pk).update(
             wrapped_key=mule.wrapped_key, encrypted_personal_data=mule.encrypted_personal_data

@@ -106,7 +106,7 @@ def test_drop_the_database_connection_of_a_service_mid_transaction(
 
     def confirm() -> None:
         try:
-            services.transition(payout_case, "confirm_paid", world.treasurer)
+            services.transition(payout_case, "confirm_paid", actor=world.treasurer)
         except BaseException as exc:
             raised.append(exc)
         finally:
@@ -124,9 +124,9 @@ def test_drop_the_database_connection_of_a_service_mid_transaction(
     rolled_back = nothing_committed(payout_case, before)
     audit_lock.release()
 
-    paid = services.transition(payout_case, "confirm_paid", world.treasurer)
+    paid = services.transition(payout_case, "confirm_paid", actor=world.treasurer)
     with pytest.raises(TransitionNotAvailable):
-        services.transition(paid, "confirm_paid", world.treasurer)
+        services.transition(paid, "confirm_paid", actor=world.treasurer)
     assert effects(payout_case) == PAID_ONCE
     evidence.row(
         tried=f"pg_terminate_backend({backend}) while a thread's services.transition("

@@ -332,7 +332,7 @@ class MoneyPath(RuleBasedStateMachine):
             # An erased registration is gone for good: the person is registered anew.
             if register_again or not known or known[-1].pk in self.erased:
                 beneficiary = services.register_beneficiary(
-                    user,
+                    actor=user,
                     name=f"Person {person}",
                     personal_number=number,
                     protected_identity=protected,
@@ -340,7 +340,7 @@ class MoneyPath(RuleBasedStateMachine):
                 )
                 known.append(beneficiary)
             return services.create_application(
-                user,
+                actor=user,
                 fund=self.funds[self.ids.funds[fund]],
                 beneficiary=known[-1],
                 items=[NeedInput(category="glasses", amount=a) for a in amounts],
@@ -394,7 +394,7 @@ class MoneyPath(RuleBasedStateMachine):
             if name == "pay_out":
                 done = self.pay_out(app, user)
             else:
-                done = self.attempt(partial(services.transition, app, name, user, **data))
+                done = self.attempt(partial(services.transition, app, name, actor=user, **data))
             if done:
                 return True
             app = self.case(self.cases.index(app.pk))
@@ -424,7 +424,7 @@ class MoneyPath(RuleBasedStateMachine):
         app = self.case(case)
         paid_before = set(self._paid_orders(app))
         done = self.attempt(
-            lambda: services.transition(app, name, self.users[actor], **STEP_DATA[name])
+            lambda: services.transition(app, name, actor=self.users[actor], **STEP_DATA[name])
         )
         if done is not None and name == "confirm_paid":
             self.hand_confirmed |= set(self._paid_orders(app)) - paid_before
@@ -444,7 +444,9 @@ class MoneyPath(RuleBasedStateMachine):
         app = self.case(case)
         first = app.items.order_by("position").first()
         data = {"items": [{"item": first.pk, "amount": "500"}]} if partly and first else {}
-        self.attempt(lambda: services.transition(app, "approve_partly", self.users[actor], **data))
+        self.attempt(
+            lambda: services.transition(app, "approve_partly", actor=self.users[actor], **data)
+        )
 
     @precondition(has_cases)
     @rule(
@@ -462,7 +464,7 @@ class MoneyPath(RuleBasedStateMachine):
 
         def assess_all() -> None:
             for item in app.items.order_by("position"):
-                services.record_statutory_assessment(item, user, outcome=outcome, **extra)
+                services.record_statutory_assessment(item, actor=user, outcome=outcome, **extra)
 
         self.attempt(assess_all)
 
@@ -472,13 +474,17 @@ class MoneyPath(RuleBasedStateMachine):
         """Schedule a case's payout, to the default payee or to one chosen."""
         app = self.case(case)
         data = {} if payee is None else {"payee": self.payees[payee % len(self.payees)]}
-        self.attempt(lambda: services.transition(app, "schedule_payout", self.users[actor], **data))
+        self.attempt(
+            lambda: services.transition(app, "schedule_payout", actor=self.users[actor], **data)
+        )
 
     @precondition(has_cases)
     @rule(case=picks, actor=officers, officer=officers)
     def assign(self, case: int, actor: str, officer: str) -> None:
         app = self.case(case)
-        self.attempt(lambda: assign_officer(app, self.users[actor], self.users[officer]))
+        self.attempt(
+            lambda: assign_officer(app, actor=self.users[actor], officer=self.users[officer])
+        )
 
     @precondition(has_cases)
     @rule(case=picks, actor=actors)
@@ -491,7 +497,9 @@ class MoneyPath(RuleBasedStateMachine):
             action="personal_data.viewed", object_ref=app.beneficiary.reference, actor_id=user.pk
         )
         before = logged.count()
-        values = self.attempt(lambda: read_personal_data(user, app.beneficiary, application=app))
+        values = self.attempt(
+            lambda: read_personal_data(app.beneficiary, actor=user, application=app)
+        )
         refusal = self.entitlement.refusal(actor, user, app, protected)
         if app.beneficiary_id in self.erased:
             refusal = ERASED
@@ -553,7 +561,7 @@ class MoneyPath(RuleBasedStateMachine):
     def revoke_ombud(self, actor: str, ombud: str) -> None:
         target = self.users[ombud].ombud
         if self.attempt(
-            lambda: set_ombud_status(self.users[actor], target, status=OmbudStatus.REVOKED)
+            lambda: set_ombud_status(target, actor=self.users[actor], status=OmbudStatus.REVOKED)
         ):
             self.entitlement.revoked.add(target.pk)
 
@@ -585,7 +593,7 @@ class MoneyPath(RuleBasedStateMachine):
         on = self.moment(moment)
         stated = self.erasure_due(person, on)
         said = retention_of(person, on)
-        done = self.attempt(lambda: erase_person(self.users[actor], person, today=on))
+        done = self.attempt(lambda: erase_person(person, actor=self.users[actor], today=on))
         expected = actor == "admin" and (person.is_erased or stated)
         if not person.is_erased and said.due != stated:
             self.erasure_breaks.append(f"{person.reference} {moment}: rule says {said}")
@@ -604,7 +612,9 @@ class MoneyPath(RuleBasedStateMachine):
         """Both decision-makers ask to reconsider each rejected case of the erased person."""
         for app in Application.objects.filter(beneficiary=person, state=State.REJECTED):
             for name in ("decider", "decider2"):
-                self.attempt(partial(services.transition, app, "reconsider", self.users[name]))
+                self.attempt(
+                    partial(services.transition, app, "reconsider", actor=self.users[name])
+                )
 
     @precondition(has_cases)
     @rule(case=picks, how=st.sampled_from(["withdraw", "reject"]), who=st.integers(0, 1))
@@ -624,7 +634,7 @@ class MoneyPath(RuleBasedStateMachine):
             user = self.users[ombud]
         else:
             user = self.users[("decider", "decider2")[who]]
-        self.attempt(partial(services.transition, app, how, user, **STEP_DATA[how]))
+        self.attempt(partial(services.transition, app, how, actor=user, **STEP_DATA[how]))
 
     @precondition(has_cases)
     @rule(case=picks, actor=officers, fail_first=st.booleans())
@@ -650,7 +660,7 @@ class MoneyPath(RuleBasedStateMachine):
                     services.transition,
                     app,
                     "payout_failed",
-                    self.users["treasurer"],
+                    actor=self.users["treasurer"],
                     **STEP_DATA["payout_failed"],
                 )
             )
@@ -660,7 +670,7 @@ class MoneyPath(RuleBasedStateMachine):
                 services.transition,
                 app,
                 "give_up_payout",
-                self.users[actor],
+                actor=self.users[actor],
                 **STEP_DATA["give_up_payout"],
             )
         )
@@ -706,7 +716,7 @@ class MoneyPath(RuleBasedStateMachine):
             reads += [(name, {"application": app}) for name in ("ombud", "officer", "decider")]
         for name, how in reads:
             user = self.users[name]
-            if self.attempt(partial(read_personal_data, user, person, **how)) is not None:
+            if self.attempt(partial(read_personal_data, person, actor=user, **how)) is not None:
                 self.unentitled_reads.append((name, person.reference, ERASED))
 
     # --- payees --------------------------------------------------------------------------
@@ -720,7 +730,7 @@ class MoneyPath(RuleBasedStateMachine):
         """Another payee for an organisation: its default payee is no longer unambiguous."""
         payee = self.attempt(
             lambda: create_payee(
-                self.users[actor],
+                actor=self.users[actor],
                 kind="organisation",
                 name="Socialtjänsten, nytt konto",
                 method="bankgiro",
@@ -740,7 +750,7 @@ class MoneyPath(RuleBasedStateMachine):
     @rule(actor=treasurers, payee=picks)
     def deactivate_payee(self, actor: str, payee: int) -> None:
         target = Payee.objects.get(pk=self.payees[payee % len(self.payees)])
-        self.attempt(lambda: deactivate_payee(target, self.users[actor]))
+        self.attempt(lambda: deactivate_payee(target, actor=self.users[actor]))
 
     # --- batches -------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ def _race(app_pk, attempts):
             app = Application.objects.get(pk=app_pk)
             barrier.wait(timeout=10)
             with translation.override("en"):  # threads start in the default language
-                services.transition(app, name, actor, **data)
+                services.transition(app, name, actor=actor, **data)
             outcomes[index] = "ok"
         except Exception as exc:  # recorded and asserted below
             outcomes[index] = exc

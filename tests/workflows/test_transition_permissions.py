@@ -199,10 +199,10 @@ def _users(world: World) -> dict[str, Any]:
 
 def _attempt(app: Application, name: str, user: Any) -> tuple[str, bool]:
     """Run the transition as ``user`` and roll it back: (allowed or refused, offered)."""
-    offered = name in services.available_transitions(app, user)
+    offered = name in services.available_transitions(app, actor=user)
     with transaction.atomic():
         try:
-            services.transition(app, name, user, **DATA.get(name, lambda a: {})(app))
+            services.transition(app, name, actor=user, **DATA.get(name, lambda a: {})(app))
         except PermissionDenied:
             outcome = REFUSED
         else:

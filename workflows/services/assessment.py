@@ -39,8 +39,8 @@ from workflows.services.base import REFERENCE_TEXT_MAX, ZERO, Step, _fire, _lock
 @sensitive_variables()
 def record_statutory_assessment(
     item: NeedItem,
-    actor: Any,
     *,
+    actor: Any,
     outcome: str,
     authority: str = "",
     legal_basis: str = "",
@@ -123,7 +123,7 @@ def record_statutory_assessment(
 
 @sensitive_variables()
 def record_follow_up(
-    application: Application, actor: Any, *, outcome: str, evidence_reference: str = ""
+    application: Application, *, actor: Any, outcome: str, evidence_reference: str = ""
 ) -> FollowUp:
     """Record that the support was (or was not) used as intended."""
     with transaction.atomic():

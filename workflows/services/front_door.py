@@ -41,7 +41,7 @@ from workflows.services.payout import (
 
 
 @sensitive_variables()
-def transition(application: Application, name: str, actor: Any, **data: Any) -> Application:
+def transition(application: Application, name: str, *, actor: Any, **data: Any) -> Application:
     """Run transition ``name`` for ``actor``: permission, guards, effects and audit, atomically.
 
     Returns the application as saved. Raises ``PermissionDenied``, ``ConflictError``,
@@ -63,7 +63,7 @@ def transition(application: Application, name: str, actor: Any, **data: Any) -> 
                 _("You may not run “%(name)s” on %(ref)s.")
                 % {"name": name, "ref": current.reference}
             )
-        problems = segregation_problems(current, name, actor)
+        problems = segregation_problems(current, name, actor=actor)
         if problems:
             raise PermissionDenied(problems)
         handler(Step(current, name, actor, role, data))

@@ -64,8 +64,8 @@ def _clean_personnummer(value: str) -> str:
 
 @sensitive_variables()
 def register_beneficiary(
-    actor: Any,
     *,
+    actor: Any,
     name: str,
     personal_number: str = "",
     contact: str = "",
@@ -152,7 +152,10 @@ def _protected_scope_problems(actor: Any, person: Beneficiary, ombud: Ombud) -> 
     if not cases or not person.protected_identity:
         return []
     if not any(
-        access_problem(actor, person, case, AccessPurpose.CASE_HANDLING, "") is None
+        access_problem(
+            person, actor=actor, application=case, purpose=AccessPurpose.CASE_HANDLING, reason=""
+        )
+        is None
         for case in cases
     ):
         return [_("The person has a protected identity: you may not apply for them.")]
@@ -179,7 +182,16 @@ def _known_person(actor: Any, index: str) -> Beneficiary | None:
     people = Beneficiary.objects.filter(personnummer_index=index, erased_at__isnull=True)
     for person in people.order_by("created_at", "pk"):
         for application in person.applications.select_related("fund"):
-            if access_problem(actor, person, application, AccessPurpose.CASE_HANDLING, "") is None:
+            if (
+                access_problem(
+                    person,
+                    actor=actor,
+                    application=application,
+                    purpose=AccessPurpose.CASE_HANDLING,
+                    reason="",
+                )
+                is None
+            ):
                 return person
     return None
 
@@ -255,8 +267,8 @@ def _validated_items(fund: Fund, items: Sequence[NeedInput]) -> list[tuple[NeedI
 
 @sensitive_variables()
 def create_application(
-    actor: Any,
     *,
+    actor: Any,
     fund: Fund,
     beneficiary: Beneficiary,
     items: Sequence[NeedInput],
