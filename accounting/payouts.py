@@ -646,6 +646,7 @@ def settle_cases(application_ids: Iterable[int], actor: Any) -> None:
     to ``approved`` so the failed items can be scheduled again. Anything still scheduled: the
     case stays in payout — so it can be neither withdrawn nor rescheduled while money may move.
     """
+    from workflows import step_inputs
     from workflows.services import transition
 
     for app_id in sorted(set(application_ids)):
@@ -657,17 +658,18 @@ def settle_cases(application_ids: Iterable[int], actor: Any) -> None:
             continue
         open_left = Commitment.objects.filter(application=app, status=CommitmentStatus.OPEN)
         if not open_left.exists():
-            transition(app, "confirm_paid", actor=actor)
+            transition(app, actor=actor, step=step_inputs.ConfirmPaid())
             continue
         failed = list(
             orders.filter(status=OrderStatus.FAILED, commitment__in=open_left).order_by("-pk")
         )
         transition(
             app,
-            "payout_failed",
             actor=actor,
-            reason=_failure_reason(failed[0].failure_reason if failed else ""),
-            payment_orders=[o.pk for o in failed],
+            step=step_inputs.PayoutFailed(
+                reason=_failure_reason(failed[0].failure_reason if failed else ""),
+                payment_orders=tuple(o.pk for o in failed),
+            ),
         )
 
 

@@ -46,7 +46,7 @@ from fund.references import APPLICATION_REFERENCE
 from fund.states import State
 from reminders.models import Reminder
 from reminders.services import dismiss
-from workflows import services
+from workflows import services, step_inputs
 from workflows.decision_trail import decision_trail
 from workflows.models import DecisionItem
 from workflows.services import NeedInput
@@ -284,9 +284,8 @@ class RunTransition(APIView):
         application = _application(request, reference)
         data = serializers.TransitionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.transition(
-            application, name, actor=request.user, **_step_data(application, data.validated_data)
-        )
+        step = step_inputs.parse(name, _step_data(application, data.validated_data))
+        services.transition(application, actor=request.user, step=step)
         return Response(_detail(application))
 
 

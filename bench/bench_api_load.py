@@ -73,7 +73,7 @@ def prepare(cases: int) -> dict[str, Any]:
 
     from api.services import issue_token
     from fund.models import Fund, FundKind, NeedCategory, Ombud, OmbudStatus, Organisation
-    from workflows import services
+    from workflows import services, step_inputs
     from workflows.services import NeedInput
 
     def user(name: str, role: str) -> User:
@@ -110,7 +110,7 @@ def prepare(cases: int) -> dict[str, Any]:
             beneficiary=person,
             items=[NeedInput(category="glasses", amount="1200")],
         )
-        refs.append(services.transition(app, "submit", actor=ombud_user).reference)
+        refs.append(services.transition(app, actor=ombud_user, step=step_inputs.Submit()).reference)
     _api_token, token = issue_token(officer, label="bench")
     return {"token": token, "cases": refs}
 

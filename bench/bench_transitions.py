@@ -37,15 +37,16 @@ PATH = [
 def _timed_world() -> Any:
     """The bench world, with the time spent inside ``transition()`` added up."""
     from bench.world import bench_world
-    from workflows import services
+    from workflows import services, step_inputs
 
     world = bench_world()
     world.spent = 0.0
     world.steps = 0
 
     def run(app: Any, name: str, actor: Any, **data: Any) -> Any:
+        step = step_inputs.parse(name, data)
         started = time.perf_counter()
-        result = services.transition(app, name, actor=actor, **data)
+        result = services.transition(app, actor=actor, step=step)
         world.spent += time.perf_counter() - started
         world.steps += 1
         return result

@@ -31,7 +31,7 @@ from fund.models import (
     ProtectedAccessReason,
 )
 from fund.protected_access import grant_protected_access
-from workflows import services
+from workflows import services, step_inputs
 from workflows.models import LegalBasis, Obligation
 from workflows.services import NeedInput
 
@@ -265,7 +265,7 @@ class _Walker:
         self.u = users
 
     def run(self, app: Application, name: str, who: str, **data: Any) -> Application:
-        return services.transition(app, name, actor=self.u[who], **data)
+        return services.transition(app, actor=self.u[who], step=step_inputs.parse(name, data))
 
     def walk(self, app: Application, target: str) -> Application:
         steps: list[Callable[[Application], Application]] = [

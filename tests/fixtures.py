@@ -16,7 +16,7 @@ from accounting.models import Payee, PaymentBatch
 from accounting.payees import approve_payee, create_payee
 from fund.models import Application, Fund, Ombud
 from tests.factories import FundFactory, OmbudFactory, UserFactory
-from workflows import services
+from workflows import services, step_inputs
 from workflows.models import Obligation
 from workflows.services import NeedInput
 
@@ -49,7 +49,7 @@ class World:
         )
 
     def run(self, app: Application, name: str, actor: User, **data: Any) -> Application:
-        return services.transition(app, name, actor=actor, **data)
+        return services.transition(app, actor=actor, step=step_inputs.parse(name, data))
 
     def to_statutory_check(self, app: Application) -> Application:
         app = self.run(app, "submit", self.ombud.user)

@@ -25,7 +25,7 @@ from fund.models import NeedCategory
 from tests.bad_input.conftest import Tally, attempt, tried
 from tests.bad_input.strategies import amount, fuzz, junk, mostly, name, plausible_amount, text
 from tests.factories import FundFactory
-from workflows import services
+from workflows import services, step_inputs
 from workflows.models import AttestationMethod, ClosingReason, ReasonCode
 from workflows.services import HANDLERS, NeedInput, PayoutFailure
 
@@ -176,7 +176,7 @@ def test_any_step_by_anyone_runs_or_is_refused_in_words(world, cases, tally: Tal
     """Any step name, by any user, on a case in any state: run or refused in words"""
     case = data.draw(st.sampled_from(cases))
     actor = data.draw(st.sampled_from([u for group in _users(world).values() for u in group]))
-    attempt(tally, lambda: services.transition(case, name, actor=actor))
+    attempt(tally, lambda: services.transition(case, actor=actor, step=step_inputs.parse(name)))
 
 
 @tried(
@@ -200,7 +200,9 @@ def test_step_payloads_are_used_or_refused_in_words(world, cases, tally: Tally, 
     payees = list(Payee.objects.values_list("pk", flat=True))
     payload = _step_payload(data, case, name, payees)
 
-    attempt(tally, lambda: services.transition(case, name, actor=actor, **payload))
+    attempt(
+        tally, lambda: services.transition(case, actor=actor, step=step_inputs.parse(name, payload))
+    )
 
 
 @tried(

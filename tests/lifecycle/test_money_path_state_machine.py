@@ -110,7 +110,7 @@ from tests.lifecycle.model import (
     load_users,
     pain002,
 )
-from workflows import services
+from workflows import services, step_inputs
 from workflows.assignment import assign_officer, reassign_ombud
 from workflows.fund_rules import GRANTED_STATES
 from workflows.models import Decision, DecisionStatus, Obligation
@@ -394,7 +394,11 @@ class MoneyPath(RuleBasedStateMachine):
             if name == "pay_out":
                 done = self.pay_out(app, user)
             else:
-                done = self.attempt(partial(services.transition, app, name, actor=user, **data))
+                done = self.attempt(
+                    partial(
+                        services.transition, app, actor=user, step=step_inputs.parse(name, data)
+                    )
+                )
             if done:
                 return True
             app = self.case(self.cases.index(app.pk))
@@ -424,7 +428,9 @@ class MoneyPath(RuleBasedStateMachine):
         app = self.case(case)
         paid_before = set(self._paid_orders(app))
         done = self.attempt(
-            lambda: services.transition(app, name, actor=self.users[actor], **STEP_DATA[name])
+            lambda: services.transition(
+                app, actor=self.users[actor], step=step_inputs.parse(name, STEP_DATA[name])
+            )
         )
         if done is not None and name == "confirm_paid":
             self.hand_confirmed |= set(self._paid_orders(app)) - paid_before
@@ -445,7 +451,9 @@ class MoneyPath(RuleBasedStateMachine):
         first = app.items.order_by("position").first()
         data = {"items": [{"item": first.pk, "amount": "500"}]} if partly and first else {}
         self.attempt(
-            lambda: services.transition(app, "approve_partly", actor=self.users[actor], **data)
+            lambda: services.transition(
+                app, actor=self.users[actor], step=step_inputs.parse("approve_partly", data)
+            )
         )
 
     @precondition(has_cases)
@@ -475,7 +483,9 @@ class MoneyPath(RuleBasedStateMachine):
         app = self.case(case)
         data = {} if payee is None else {"payee": self.payees[payee % len(self.payees)]}
         self.attempt(
-            lambda: services.transition(app, "schedule_payout", actor=self.users[actor], **data)
+            lambda: services.transition(
+                app, actor=self.users[actor], step=step_inputs.parse("schedule_payout", data)
+            )
         )
 
     @precondition(has_cases)
@@ -613,7 +623,12 @@ class MoneyPath(RuleBasedStateMachine):
         for app in Application.objects.filter(beneficiary=person, state=State.REJECTED):
             for name in ("decider", "decider2"):
                 self.attempt(
-                    partial(services.transition, app, "reconsider", actor=self.users[name])
+                    partial(
+                        services.transition,
+                        app,
+                        actor=self.users[name],
+                        step=step_inputs.Reconsider(),
+                    )
                 )
 
     @precondition(has_cases)
@@ -634,7 +649,11 @@ class MoneyPath(RuleBasedStateMachine):
             user = self.users[ombud]
         else:
             user = self.users[("decider", "decider2")[who]]
-        self.attempt(partial(services.transition, app, how, actor=user, **STEP_DATA[how]))
+        self.attempt(
+            partial(
+                services.transition, app, actor=user, step=step_inputs.parse(how, STEP_DATA[how])
+            )
+        )
 
     @precondition(has_cases)
     @rule(case=picks, actor=officers, fail_first=st.booleans())
@@ -659,9 +678,8 @@ class MoneyPath(RuleBasedStateMachine):
                 partial(
                     services.transition,
                     app,
-                    "payout_failed",
                     actor=self.users["treasurer"],
-                    **STEP_DATA["payout_failed"],
+                    step=step_inputs.parse("payout_failed", STEP_DATA["payout_failed"]),
                 )
             )
             app = self.case(case)
@@ -669,9 +687,8 @@ class MoneyPath(RuleBasedStateMachine):
             partial(
                 services.transition,
                 app,
-                "give_up_payout",
                 actor=self.users[actor],
-                **STEP_DATA["give_up_payout"],
+                step=step_inputs.parse("give_up_payout", STEP_DATA["give_up_payout"]),
             )
         )
 

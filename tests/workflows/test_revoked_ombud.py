@@ -25,7 +25,7 @@ from tests.factories import OmbudFactory, OrganisationFactory
 from tests.fixtures import World
 from tests.signin import api_client, sign_in
 from web.selectors import WorklistQuery, worklist
-from workflows import services
+from workflows import services, step_inputs
 from workflows.assignment import reassign_ombud
 
 NAME = "Rut Revokesson"
@@ -74,7 +74,7 @@ def test_revoked_ombud_loses_case_scope_at_once(
         assert services.available_transitions(app, actor=user) == []
         for name, data in steps[key]:
             with pytest.raises(PermissionDenied):
-                services.transition(app, name, actor=user, **data)
+                services.transition(app, actor=user, step=step_inputs.parse(name, data))
     assert [a.state for a in Application.objects.order_by("pk")] == [
         "draft",
         "awaiting_ombud",

@@ -17,7 +17,7 @@ from core.exceptions import ValidationFailed
 from fund.models import Application, Beneficiary
 from fund.states import State
 from tests.factories import OmbudFactory
-from workflows import services
+from workflows import services, step_inputs
 from workflows.models import DecisionStatus
 from workflows.services import NeedInput
 
@@ -219,7 +219,7 @@ def _race_approvals(attempts):
             app = Application.objects.get(pk=app_pk)
             barrier.wait(timeout=10)
             with translation.override("en"):
-                services.transition(app, "approve", actor=actor)
+                services.transition(app, actor=actor, step=step_inputs.parse("approve"))
             outcomes[index] = "ok"
         except Exception as exc:  # recorded and asserted below
             outcomes[index] = exc

@@ -38,7 +38,7 @@ from web.selectors import (
 )
 from web.views.case_access import case_access_context
 from web.views.common import form_problems, is_htmx, show_refusal
-from workflows import services
+from workflows import services, step_inputs
 from workflows.assignment import assign_officer
 from workflows.decision_trail import decision_trail
 from workflows.models import DecisionStatus
@@ -101,7 +101,7 @@ def bulk_view(request: HttpRequest) -> HttpResponse:
             if action == "assign":
                 assign_officer(app, actor=request.user, officer=officer)
             else:
-                services.transition(app, "request_attestation", actor=request.user)
+                services.transition(app, actor=request.user, step=step_inputs.RequestAttestation())
         except WorkflowError as error:
             for message in error.messages:
                 messages.error(request, f"{reference}: {message}")
@@ -258,7 +258,7 @@ def transition_view(request: HttpRequest, reference: str, name: str) -> HttpResp
         if request.POST.get("reason"):
             data["reason"] = request.POST["reason"]
     try:
-        services.transition(app, name, actor=request.user, **data)
+        services.transition(app, actor=request.user, step=step_inputs.parse(name, data))
     except WorkflowError as error:
         show_refusal(request, error)
     else:

@@ -17,7 +17,7 @@ from web.access import page
 from web.forms import NeedFormSet, PersonForm
 from web.selectors import ombud_cases
 from web.views.common import form_problems, show_refusal
-from workflows import services
+from workflows import services, step_inputs
 
 
 @page(Role.OMBUD)
@@ -72,7 +72,7 @@ def new_application(request: HttpRequest) -> HttpResponse:
                         actor=request.user, fund=fund, beneficiary=person, items=items
                     )
                     if request.POST.get("submit_now"):
-                        services.transition(app, "submit", actor=request.user)
+                        services.transition(app, actor=request.user, step=step_inputs.Submit())
             except WorkflowError as error:
                 show_refusal(request, error)
             else:

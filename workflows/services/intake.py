@@ -32,7 +32,7 @@ from fund.models import (
 )
 from fund.money import format_money, parse_amount
 from fund.references import next_reference
-from workflows import fund_rules
+from workflows import fund_rules, step_inputs
 from workflows.models import (
     Attestation,
     AttestationMethod,
@@ -334,7 +334,7 @@ def create_application(
     return application
 
 
-def _submit(step: Step) -> None:
+def _submit(step: Step[step_inputs.Submit]) -> None:
     app = step.application
     problems = []
     if not app.items.exists():
@@ -348,22 +348,22 @@ def _submit(step: Step) -> None:
     _fire(step)
 
 
-def _request_attestation(step: Step) -> None:
+def _request_attestation(step: Step[step_inputs.RequestAttestation]) -> None:
     app = step.application
     if app.assigned_officer_id is None:
         app.assigned_officer = step.actor
     _fire(step)
 
 
-def _attest(step: Step) -> None:
+def _attest(step: Step[step_inputs.Attest]) -> None:
     app = step.application
     problems = []
     if not app.ombud.may_attest:
         problems.append(_("Only a verified ombud at a verified organisation can attest a need."))
-    method = step.data.get("method", AttestationMethod.PORTAL)
+    method = step.data.method
     if method not in AttestationMethod.values:
         problems.append(_("Choose how the need was attested."))
-    if step.data.get("need_confirmed") is not True:
+    if step.data.need_confirmed is not True:
         problems.append(_("Confirm that you have seen the need described in the application."))
     if problems:
         raise ValidationFailed(problems)
@@ -373,15 +373,15 @@ def _attest(step: Step) -> None:
     _fire(step, attestation=attestation.pk, method=method)
 
 
-def _decline_attestation(step: Step) -> None:
-    reason = _choice(step, "reason", ClosingReason, _("Choose why the need is not attested."))
+def _decline_attestation(step: Step[step_inputs.DeclineAttestation]) -> None:
+    reason = _choice(step.data.reason, ClosingReason, _("Choose why the need is not attested."))
     _fire(step, reason=reason)
 
 
-def _request_completion(step: Step) -> None:
+def _request_completion(step: Step[step_inputs.RequestCompletion]) -> None:
     problems: list[str] = []
     message = clean_text(
-        step.data.get("message"),
+        step.data.message,
         problems,
         field=_("Message"),
         max_length=MESSAGE_MAX,
@@ -402,7 +402,7 @@ def _request_completion(step: Step) -> None:
     _fire(step, completion_request=request.pk)
 
 
-def _resubmit(step: Step) -> None:
+def _resubmit(step: Step[step_inputs.Resubmit]) -> None:
     app = step.application
     request = app.completion_requests.filter(resolved_at__isnull=True).first()
     if request is not None:
