@@ -69,7 +69,7 @@ def record_bank_exception(
     source: str,
 ) -> BankException | None:
     """Book what the bank did and open an exception; None when this entry was seen before."""
-    require_treasurer(actor)
+    require_treasurer(actor=actor)
     source = source[:100]
     if BankException.objects.filter(order=order, kind=kind).exists():
         return None  # the same money, said again (another file, or the same one)
@@ -120,7 +120,7 @@ def resolve_bank_exception(
     exception: BankException, *, actor: Any, resolution: str, date: dt.date | None = None
 ) -> BankException:
     """Settle an exception: a treasurer who did not import it decides where the money belongs."""
-    require_treasurer(actor)
+    require_treasurer(actor=actor)
     with transaction.atomic():
         exception = (
             BankException.objects.select_for_update(of=("self",))

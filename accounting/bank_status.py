@@ -238,7 +238,7 @@ def _apply_chunk(report: StatusReport, outcomes: list[Outcome], actor: Any) -> N
         for batch_id in sorted({o.batch_id for o in locked.values() if o.batch_id}):
             batch = PaymentBatch.objects.get(pk=batch_id)
             if batch.status == BatchStatus.APPROVED and batch.exported_at is not None:
-                mark_sent(batch, actor, by_bank_file=True)  # the bank answered, so it had it
+                mark_sent(batch, actor=actor, by_bank_file=True)  # the bank answered, so it had it
         groups: dict[tuple[str, str, dt.date | None], list[PaymentOrder]] = {}
         for said in outcomes:
             order = locked[said.order.pk]
@@ -248,9 +248,9 @@ def _apply_chunk(report: StatusReport, outcomes: list[Outcome], actor: Any) -> N
                 _contradiction(report, order, said, actor)
         for (outcome, code, date), orders in sorted(groups.items(), key=lambda g: str(g[0])):
             if outcome == "paid":
-                report.paid += confirm_paid(orders, actor, date=date, by_bank=True)
+                report.paid += confirm_paid(orders, actor=actor, date=date, by_bank=True)
             else:
-                report.failed += reject_orders(orders, actor, code=code)
+                report.failed += reject_orders(orders, actor=actor, code=code)
 
 
 def _contradiction(report: StatusReport, order: PaymentOrder, said: Outcome, actor: Any) -> None:
@@ -306,8 +306,8 @@ def _twice(seen: dict[int, str], order: PaymentOrder, where: str, problems: list
     return False
 
 
-def import_pain002(content: bytes, actor: Any) -> StatusReport:
-    require_treasurer(actor)
+def import_pain002(content: bytes, *, actor: Any) -> StatusReport:
+    require_treasurer(actor=actor)
     root = _parse(content)
     if root.tag != f"{{{PAIN002}}}Document":
         raise ValidationFailed(
@@ -468,8 +468,8 @@ def _status_of(entry: Any, ns: str) -> str:
     return _text(entry, "p:Sts/p:Cd", ns) or _text(entry, "p:Sts", ns)
 
 
-def import_camt054(content: bytes, actor: Any) -> StatusReport:
-    require_treasurer(actor)
+def import_camt054(content: bytes, *, actor: Any) -> StatusReport:
+    require_treasurer(actor=actor)
     root = _parse(content)
     ns = root.tag[1 : root.tag.index("}")] if root.tag.startswith("{") else ""
     if not ns.startswith(CAMT054):
@@ -552,14 +552,14 @@ def import_camt054(content: bytes, actor: Any) -> StatusReport:
     return _apply(report, outcomes, actor)
 
 
-def import_bank_file(content: bytes, actor: Any) -> StatusReport:
+def import_bank_file(content: bytes, *, actor: Any) -> StatusReport:
     """Read a pain.002 or camt.054 file, whichever it is."""
-    require_treasurer(actor)
+    require_treasurer(actor=actor)
     tag = _parse(content).tag
     if isinstance(tag, str) and tag.startswith(f"{{{CAMT054}"):
-        return import_camt054(content, actor)
+        return import_camt054(content, actor=actor)
     if tag == f"{{{PAIN002}}}Document":
-        return import_pain002(content, actor)
+        return import_pain002(content, actor=actor)
     raise ValidationFailed(
         _(
             "This is neither a pain.002.001.03 status report nor a camt.054 notification "

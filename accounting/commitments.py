@@ -65,8 +65,8 @@ def ceiling_of(fund: Fund) -> str:
     return row.ceiling if row is not None else Ceiling.BALANCE
 
 
-def set_ceiling(fund: Fund, ceiling: str, actor: Any) -> FundAccountingSettings:
-    require_treasurer(actor, _("Only a treasurer may change how a fund is limited."))
+def set_ceiling(fund: Fund, *, ceiling: str, actor: Any) -> FundAccountingSettings:
+    require_treasurer(actor=actor, message=_("Only a treasurer may change how a fund is limited."))
     if ceiling not in Ceiling.values:
         raise ValidationFailed(_("Choose the balance or the budget as the fund's limit."))
     with transaction.atomic():
@@ -86,8 +86,8 @@ def set_ceiling(fund: Fund, ceiling: str, actor: Any) -> FundAccountingSettings:
     return row
 
 
-def set_budget(fund: Fund, year: FiscalYear, amount: Any, actor: Any) -> FundBudget:
-    require_treasurer(actor, _("Only a treasurer may set a fund's budget."))
+def set_budget(fund: Fund, *, year: FiscalYear, amount: Any, actor: Any) -> FundBudget:
+    require_treasurer(actor=actor, message=_("Only a treasurer may set a fund's budget."))
     try:
         money = parse_amount(amount, field=_("Budget"), allow_zero=True)
     except Exception as exc:  # django ValidationError
@@ -153,7 +153,7 @@ def available(fund: Fund, *, year: FiscalYear | None = None, on: dt.date | None 
     return fund_balance(fund) - unbooked_commitments(fund)
 
 
-def commit_decision(decision: Any, actor: Any) -> list[Commitment]:
+def commit_decision(decision: Any, *, actor: Any) -> list[Commitment]:
     """Reserve each approved item of a decision that takes effect; refuse if not covered."""
     app: Application = decision.application
     fund = lock_fund(app.fund)
@@ -269,7 +269,7 @@ def _book_grant(
     )
 
 
-def release_commitments(application: Application, actor: Any, *, reason: str, role: str) -> int:
+def release_commitments(application: Application, *, actor: Any, reason: str, role: str) -> int:
     """Release the case's open commitments (withdrawal, omprövning, payout given up)."""
     rows = list(
         Commitment.objects.select_for_update().filter(
@@ -334,7 +334,7 @@ def accrue_open_commitments(*, actor: Any) -> int:
     grant. A fund's available amount does not change (such commitments already held it back).
     Returns the number of vouchers booked; running it again books none.
     """
-    require_treasurer(actor, _("Only a treasurer may book decided grants."))
+    require_treasurer(actor=actor, message=_("Only a treasurer may book decided grants."))
     booked = 0
     with transaction.atomic():
         pending = (

@@ -69,7 +69,7 @@ class Line:
     cost_centre: DimensionObject | None = None
 
 
-def require_treasurer(actor: Any, message: str | None = None) -> None:
+def require_treasurer(*, actor: Any, message: str | None = None) -> None:
     if not (has_role(actor, Role.TREASURER) or has_role(actor, Role.ADMINISTRATOR)):
         raise PermissionDenied(message or _("Only a treasurer may book in the ledger."))
 
@@ -242,8 +242,8 @@ def _period_for_share(date: dt.date) -> Period:
     return rows[0]
 
 
-def close_period(period: Period, actor: Any) -> Period:
-    require_treasurer(actor, _("Only a treasurer may close a period."))
+def close_period(period: Period, *, actor: Any) -> Period:
+    require_treasurer(actor=actor, message=_("Only a treasurer may close a period."))
     with transaction.atomic():
         period = Period.objects.select_for_update().get(pk=period.pk)
         if period.is_closed:
@@ -583,7 +583,7 @@ def record_income(
     ``grant_municipal`` (3987) or ``restricted_capital`` (the fund's 2070-2072 account, for
     an opening balance). ``reference`` is a code (bank or Swish reference), never a name.
     """
-    require_treasurer(actor, _("Only a treasurer may record income."))
+    require_treasurer(actor=actor, message=_("Only a treasurer may record income."))
     try:
         money = parse_amount(amount, field=_("Amount")).amount
     except ValidationError as exc:
@@ -631,13 +631,13 @@ def _income_label(kind: str) -> str:
     }[kind]
 
 
-def reverse_voucher(voucher: Voucher, actor: Any, *, date: dt.date | None = None) -> Voucher:
+def reverse_voucher(voucher: Voucher, *, actor: Any, date: dt.date | None = None) -> Voucher:
     """Correct a voucher by booking its exact opposite (the original stays as it was).
 
     Payout vouchers are corrected through their payment order, not here. A reversal that
     would leave a fund with less available than it has committed is refused.
     """
-    require_treasurer(actor, _("Only a treasurer may reverse a voucher."))
+    require_treasurer(actor=actor, message=_("Only a treasurer may reverse a voucher."))
     from accounting import commitments
 
     with transaction.atomic():

@@ -166,8 +166,8 @@ def payee_problems(payee: Payee) -> list[str]:
 
 @sensitive_variables()
 def create_payee(
-    actor: Any,
     *,
+    actor: Any,
     kind: str,
     method: str,
     account: str,
@@ -185,7 +185,7 @@ def create_payee(
     The payee cannot be paid until another treasurer approves it (:func:`approve_payee`).
     A person payee names the person, so that erasing them erases it too.
     """
-    require_treasurer(actor, _("Only a treasurer may register payees."))
+    require_treasurer(actor=actor, message=_("Only a treasurer may register payees."))
     if kind not in PayeeKind.values:
         raise ValidationFailed(_("Choose what kind of payee this is."))
     checked = validate_account(method, account, clearing_number=clearing_number, bic=bic)
@@ -292,13 +292,13 @@ def default_payee(organisation_id: int) -> Payee | None:
     return payees[0] if len(payees) == 1 else None
 
 
-def deactivate_payee(payee: Payee, actor: Any) -> Payee:
+def deactivate_payee(payee: Payee, *, actor: Any) -> Payee:
     """Stop paying to a payee (e.g. the bank said the account is closed).
 
     Payees are never edited, so batches already sent keep what they paid to; register the
     corrected account as a new payee and schedule the case again.
     """
-    require_treasurer(actor, _("Only a treasurer may change payees."))
+    require_treasurer(actor=actor, message=_("Only a treasurer may change payees."))
     with transaction.atomic():
         payee = Payee.objects.select_for_update().get(pk=payee.pk)
         if not payee.active:

@@ -102,7 +102,7 @@ def _record(instance: Any, change: str, payload: dict[str, Any]) -> None:
         record_event(
             action=f"ledger.{instance._meta.model_name}_{change}",
             actor=actor,
-            role=current_role(actor),
+            role=current_role(actor=actor),
             object_type=str(instance._meta.model_name),
             object_ref=_ref(instance),
             payload={"id": instance.pk, **payload},

@@ -52,7 +52,7 @@ def generate_payout_file(self: Any, message_id: str, actor_id: int) -> dict[str,
     """Export the approved batch's pain.001 file into ``PAYOUT_FILES_DIR``."""
     actor = get_user_model().objects.get(pk=actor_id)
     batch = PaymentBatch.objects.get(message_id=message_id)
-    content = batches.export_batch(batch, actor)
+    content = batches.export_batch(batch, actor=actor)
     digest = hashlib.sha256(content).hexdigest()
     path = payout_file_path(message_id)
     if not path.exists() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:

@@ -38,14 +38,14 @@ def subscribe() -> None:
 
 def on_decision_effective(event: DecisionTookEffect) -> None:
     """Commit the approved items; ``ValidationFailed`` if the fund cannot cover them."""
-    commit_decision(event.decision, event.actor)
+    commit_decision(event.decision, actor=event.actor)
 
 
 def on_released(event: GrantReleased) -> dict[str, Any]:
     """Withdrawal, reconsideration or a payout given up: the case's open commitments are
     released, and the grant booked for them is reversed (2890 debit, 6710 credit)."""
     application = event.application
-    release_commitments(application, event.actor, reason=event.reason, role=event.role)
+    release_commitments(application, actor=event.actor, reason=event.reason, role=event.role)
     if event.reason == "payout_given_up":
         return {"paid_orders": paid_order_ids(application)}
     return {}
@@ -53,12 +53,14 @@ def on_released(event: GrantReleased) -> dict[str, Any]:
 
 def on_payout_scheduled(event: PayoutScheduled) -> dict[str, Any]:
     """Create the payment orders; their ids go into the audit event."""
-    orders = schedule_orders(event.application, event.actor, payees=event.payees, payee=event.payee)
+    orders = schedule_orders(
+        event.application, actor=event.actor, payees=event.payees, payee=event.payee
+    )
     return {"payment_orders": [order.pk for order in orders]}
 
 
 def on_confirm_paid(event: PayoutConfirmed) -> None:
-    settle_for_confirmation(event.application, event.actor)
+    settle_for_confirmation(event.application, actor=event.actor)
 
 
 def withdrawal_problems(application: Any) -> list[str]:
@@ -119,7 +121,7 @@ def payout_give_up_problems(application: Any) -> list[str]:
 
 def on_payout_failed(event: PayoutFailed) -> None:
     application = event.application
-    fail_open_orders(application, event.actor, reason=event.reason, already=event.already)
+    fail_open_orders(application, actor=event.actor, reason=event.reason, already=event.already)
     if PaymentOrder.objects.filter(application=application, status=OrderStatus.SCHEDULED).exists():
         raise ValidationFailed(
             _("%(ref)s still has a payment order waiting for the bank.")

@@ -52,7 +52,7 @@ def issue_token(
     return api_token, token
 
 
-def revoke_token(api_token: ApiToken, actor: Any = None) -> ApiToken:
+def revoke_token(api_token: ApiToken, *, actor: Any = None) -> ApiToken:
     with transaction.atomic():
         token = ApiToken.objects.select_for_update().get(pk=api_token.pk)
         if token.revoked_at is None:
@@ -70,8 +70,8 @@ def revoke_token(api_token: ApiToken, actor: Any = None) -> ApiToken:
 
 @sensitive_variables()
 def apply_for(
-    actor: Any,
     *,
+    actor: Any,
     fund: Fund,
     items: Sequence[NeedInput],
     person: Mapping[str, Any] | None = None,
@@ -87,7 +87,7 @@ def apply_for(
         )
     with transaction.atomic():
         if beneficiary is None:  # then a new person is given (checked above)
-            beneficiary = services.register_beneficiary(actor, **(person or {}))
+            beneficiary = services.register_beneficiary(actor=actor, **(person or {}))
         return services.create_application(
-            actor, fund=fund, beneficiary=beneficiary, items=items, ombud=ombud
+            actor=actor, fund=fund, beneficiary=beneficiary, items=items, ombud=ombud
         )

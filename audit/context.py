@@ -25,7 +25,7 @@ def current_actor() -> Any:
     return user if getattr(user, "is_authenticated", False) else None
 
 
-def current_role(actor: Any) -> str:
+def current_role(*, actor: Any) -> str:
     """The role under which an actor changes access or fund rules."""
     if actor is None:
         return ""

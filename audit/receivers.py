@@ -124,7 +124,7 @@ def access_changed(
         record_event(
             action=action_name,
             actor=actor,
-            role=current_role(actor),
+            role=current_role(actor=actor),
             object_type=object_type,
             object_ref=object_ref,
             payload={"change": change, model._meta.model_name: _labels(model, pk_set)},
@@ -229,7 +229,7 @@ def on_fund_saved(sender: Any, instance: Any, created: bool, raw: bool = False, 
         record_event(
             action="fund.created" if created else "fund.rules_changed",
             actor=actor,
-            role=current_role(actor),
+            role=current_role(actor=actor),
             object_type="fund",
             object_ref=instance.code,
             payload={"fields": changed, "values": values},
@@ -302,7 +302,7 @@ def on_user_saved(
         record_event(
             action="user.created" if created else "user.changed",
             actor=actor,
-            role=current_role(actor),
+            role=current_role(actor=actor),
             object_type="user",
             object_ref=str(instance.pk),
             payload={"fields": changed, "values": values},

@@ -154,7 +154,7 @@ def staff_directory(start: date, end: date, *, actor: Any = None) -> str:
         record_event(
             action="audit.staff_directory_exported",
             actor=actor,
-            role="auditor" if _is_auditor(actor) else current_role(actor),
+            role="auditor" if _is_auditor(actor) else current_role(actor=actor),
             object_type="staff_directory",
             payload={
                 "period_start": start.isoformat(),

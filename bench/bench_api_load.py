@@ -73,7 +73,7 @@ def prepare(cases: int) -> dict[str, Any]:
 
     from api.services import issue_token
     from fund.models import Fund, FundKind, NeedCategory, Ombud, OmbudStatus, Organisation
-    from workflows import services
+    from workflows import services, step_inputs
     from workflows.services import NeedInput
 
     def user(name: str, role: str) -> User:
@@ -103,14 +103,14 @@ def prepare(cases: int) -> dict[str, Any]:
     )
     refs = []
     for n in range(cases):
-        person = services.register_beneficiary(ombud_user, name=f"Bench Person {n}")
+        person = services.register_beneficiary(actor=ombud_user, name=f"Bench Person {n}")
         app = services.create_application(
-            ombud_user,
+            actor=ombud_user,
             fund=fund,
             beneficiary=person,
             items=[NeedInput(category="glasses", amount="1200")],
         )
-        refs.append(services.transition(app, "submit", ombud_user).reference)
+        refs.append(services.transition(app, actor=ombud_user, step=step_inputs.Submit()).reference)
     _api_token, token = issue_token(officer, label="bench")
     return {"token": token, "cases": refs}
 

@@ -60,10 +60,14 @@ def _setup(count: int = 10_000) -> tuple[User, User, list[int]]:
     )
     person = Beneficiary.objects.create(reference=f"B-{tag}", encrypted_personal_data="")
     payees = [
-        create_payee(t1, kind="supplier", name="Optik AB", method="bankgiro", account="9912346"),
-        create_payee(t1, kind="supplier", name="Apotek", method="plusgiro", account="9020025"),
         create_payee(
-            t1,
+            actor=t1, kind="supplier", name="Optik AB", method="bankgiro", account="9912346"
+        ),
+        create_payee(
+            actor=t1, kind="supplier", name="Apotek", method="plusgiro", account="9020025"
+        ),
+        create_payee(
+            actor=t1,
             kind="supplier",
             name="Hyra AB",
             method="bank_account",
@@ -71,7 +75,11 @@ def _setup(count: int = 10_000) -> tuple[User, User, list[int]]:
             account="123456703",
         ),
         create_payee(
-            t1, kind="supplier", name="Vard AB", method="iban", account="SE3250000000000058398250"
+            actor=t1,
+            kind="supplier",
+            name="Vard AB",
+            method="iban",
+            account="SE3250000000000058398250",
         ),
     ]
     # A new payee needs a second treasurer (t1 registered them, t2 approves).
@@ -161,11 +169,11 @@ def batch_and_export(count: int) -> Batched:
     t1, t2, order_ids = _setup(count)
     orders = list(PaymentOrder.objects.filter(pk__in=order_ids))
     started = time.perf_counter()
-    batch = batches.create_batch(t1, orders=orders)
+    batch = batches.create_batch(actor=t1, orders=orders)
     batching = time.perf_counter() - started
-    batches.approve_batch(batch, t2)
+    batches.approve_batch(batch, actor=t2)
     started = time.perf_counter()
-    content = batches.export_batch(batch, t1)
+    content = batches.export_batch(batch, actor=t1)
     return Batched(batch, content, batching, time.perf_counter() - started, t1, order_ids)
 
 
@@ -196,7 +204,7 @@ def book_camt054(count: int) -> float:
     done = batch_and_export(count)
     content = camt054_paying(done.order_ids)
     started = time.perf_counter()
-    report = import_camt054(content, done.treasurer)
+    report = import_camt054(content, actor=done.treasurer)
     seconds = time.perf_counter() - started
     assert report.paid == count, report
     return seconds
@@ -252,10 +260,10 @@ def run() -> list[Result | Growth]:
     building = time.perf_counter() - started
     assert pain001.schema().validate(pain001.etree.fromstring(content))
 
-    batches.mark_sent(batch, t1)
+    batches.mark_sent(batch, actor=t1)
     some = list(PaymentOrder.objects.filter(pk__in=order_ids[:CONFIRMED]))
     started = time.perf_counter()
-    assert settlement.confirm_paid(some, t1) == CONFIRMED
+    assert settlement.confirm_paid(some, actor=t1) == CONFIRMED
     confirming = time.perf_counter() - started
     return [
         Result(f"create_batch, {COUNT:,} orders", batching, "s"),

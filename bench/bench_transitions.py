@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from bench import Growth, Result
+from workflows import step_inputs
 
 CASES = int(os.environ.get("BENCH_TRANSITION_CASES", "25"))
 PATH = [
@@ -79,7 +80,7 @@ def _timed_world() -> Any:
 
     def run(app: Any, name: str, actor: Any, **data: Any) -> Any:
         started = time.perf_counter()
-        result = services.transition(app, name, actor, **data)
+        result = services.transition(app, actor=actor, step=step_inputs.parse(name, {**data}))
         spent = time.perf_counter() - started
         world.spent += spent
         world.steps += 1
@@ -160,13 +161,13 @@ def counted_walk(
     def run(app: Any, name: str, actor: Any, **data: Any) -> Any:
         fresh = User.objects.get(pk=actor.pk)
         with CaptureQueriesContext(connection) as queries, statements_by_origin() as by_app:
-            app = services.transition(app, name, fresh, **data)
+            app = services.transition(app, actor=fresh, step=step_inputs.parse(name, {**data}))
         if origins is not None:
             origins.update(by_app)
         transitions[name] = statement_counts(q["sql"] for q in queries.captured_queries)
         fresh = User.objects.get(pk=actor.pk)
         with CaptureQueriesContext(connection) as queries:
-            available_transitions(app, fresh)
+            available_transitions(app, actor=fresh)
         pages[str(app.state)] = statement_counts(q["sql"] for q in queries.captured_queries)
         return app
 

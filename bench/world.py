@@ -40,7 +40,7 @@ def bench_world() -> Any:
         fund, "1000000000", kind="donation", actor=users["treasurer"], reference="BENCH-1"
     )
     payee = create_payee(
-        users["treasurer"],
+        actor=users["treasurer"],
         kind="organisation",
         name="Socialtjänsten",
         method="bankgiro",

@@ -93,8 +93,8 @@ class TimeSheetEntryAdmin(ExportMixin, admin.ModelAdmin):
             try:
                 result = import_time_sheets(
                     form.cleaned_data["file"].read(),
-                    form.cleaned_data["format"],
-                    request.user,
+                    format=form.cleaned_data["format"],
+                    actor=request.user,
                     dry_run=not form.cleaned_data["commit"],
                 )
             except ValidationFailed as exc:  # the file as a whole: shown at the file field

@@ -148,7 +148,7 @@ def project_object(code: str, name: str) -> DimensionObject:
     return obj
 
 
-def seed_cofinancing(actor: Any = None) -> Project:
+def seed_cofinancing(*, actor: Any = None) -> Project:
     existing = Project.objects.filter(code=PROJECT_CODE).first()
     if existing is not None:
         return existing

@@ -109,6 +109,7 @@ class ImportResult:
 
 def import_time_sheets(
     file: IO[bytes] | bytes,
+    *,
     format: str,
     actor: Any,
     dry_run: bool = True,

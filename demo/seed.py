@@ -31,7 +31,7 @@ from fund.models import (
     ProtectedAccessReason,
 )
 from fund.protected_access import grant_protected_access
-from workflows import services
+from workflows import services, step_inputs
 from workflows.models import LegalBasis, Obligation
 from workflows.services import NeedInput
 
@@ -169,7 +169,7 @@ def _money_and_payees(
             )
         for org, bankgiro in zip(orgs, DEMO_BANKGIRO, strict=True):
             payee = create_payee(
-                users["treasurer"],
+                actor=users["treasurer"],
                 kind="organisation",
                 name=org.name,
                 method="bankgiro",
@@ -222,7 +222,7 @@ def _close_demo_years(users: dict[str, User], funds: dict[str, Fund]) -> None:
             fiscal_year = fiscal_year_for(date(year, 1, 1))
             _accrue_co_financing(fiscal_year.end, users["treasurer"])
             for period in Period.objects.filter(fiscal_year=fiscal_year).order_by("start"):
-                close_period(period, users["treasurer"])
+                close_period(period, actor=users["treasurer"])
             year_end.prepare_year_end(fiscal_year, actor=users["treasurer"])
             year_end.approve_year_end(fiscal_year, actor=users["treasurer2"])
 
@@ -265,7 +265,7 @@ class _Walker:
         self.u = users
 
     def run(self, app: Application, name: str, who: str, **data: Any) -> Application:
-        return services.transition(app, name, self.u[who], **data)
+        return services.transition(app, actor=self.u[who], step=step_inputs.parse(name, data))
 
     def walk(self, app: Application, target: str) -> Application:
         steps: list[Callable[[Application], Application]] = [
@@ -294,7 +294,7 @@ class _Walker:
         for item in app.items.all():
             services.record_statutory_assessment(
                 item,
-                self.u["officer"],
+                actor=self.u["officer"],
                 outcome=Obligation.OBLIGED if obliged else Obligation.NOT_OBLIGED,
                 authority="social_services" if obliged else "",
                 legal_basis=LegalBasis.SOL_4_1 if obliged else "",
@@ -315,15 +315,15 @@ class _Walker:
         app = self.run(app, "schedule_payout", "treasurer")
         if target == "payout_scheduled":
             return app
-        batch = batches.create_batch(self.u["treasurer"], applications=[app])
-        batches.approve_batch(batch, self.u["treasurer2"])
-        batches.export_batch(batch, self.u["treasurer"])
-        batches.mark_sent(batch, self.u["treasurer"])
+        batch = batches.create_batch(actor=self.u["treasurer"], applications=[app])
+        batches.approve_batch(batch, actor=self.u["treasurer2"])
+        batches.export_batch(batch, actor=self.u["treasurer"])
+        batches.mark_sent(batch, actor=self.u["treasurer"])
         app = self.run(app, "confirm_paid", "treasurer2")
         if target == "paid":
             return app
         if app.fund.follow_up_required:
-            services.record_follow_up(app, self.u["officer"], outcome="used_as_intended")
+            services.record_follow_up(app, actor=self.u["officer"], outcome="used_as_intended")
         return self.run(app, "close", "officer")
 
 
@@ -351,7 +351,7 @@ def seed(stdout: Callable[[str], Any] = print) -> int:
             )
     from cofinancing.demo import seed_cofinancing
 
-    seed_cofinancing(users["treasurer"])
+    seed_cofinancing(actor=users["treasurer"])
     if Application.objects.filter(ombud__user=users["ombud"]).exists():
         _close_demo_years(users, funds)
         stdout("Demo data already present; nothing to add.")
@@ -369,7 +369,7 @@ def seed(stdout: Callable[[str], Any] = print) -> int:
             categories = fund.allowed_categories
             with transaction.atomic():
                 person = services.register_beneficiary(
-                    users["ombud"],
+                    actor=users["ombud"],
                     name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
                     personal_number=_personnummer(rng),
                     contact=f"07{rng.randrange(10**7, 10**8)}",
@@ -385,7 +385,7 @@ def seed(stdout: Callable[[str], Any] = print) -> int:
                     for _i in range(rng.randint(1, 3))
                 ]
                 app = services.create_application(
-                    users["ombud"], fund=fund, beneficiary=person, items=items
+                    actor=users["ombud"], fund=fund, beneficiary=person, items=items
                 )
                 walker.walk(app, target)
                 if protected:

@@ -79,7 +79,9 @@ class OrganisationAdmin(admin.ModelAdmin):
             request,
             queryset,
             lambda org: services.verify_organisation(
-                request.user, org, method="Call to the switchboard number in the public register"
+                org,
+                actor=request.user,
+                method="Call to the switchboard number in the public register",
             ),
         )
 
@@ -98,8 +100,8 @@ class OmbudAdmin(admin.ModelAdmin):
             request,
             queryset,
             lambda ombud: services.set_ombud_status(
-                request.user,
                 ombud,
+                actor=request.user,
                 status=OmbudStatus.VERIFIED,
                 method="Called back via the organisation's switchboard",
             ),
@@ -111,7 +113,7 @@ class OmbudAdmin(admin.ModelAdmin):
             request,
             queryset,
             lambda ombud: services.set_ombud_status(
-                request.user, ombud, status=OmbudStatus.REVOKED
+                ombud, actor=request.user, status=OmbudStatus.REVOKED
             ),
         )
 

@@ -49,7 +49,12 @@ class AccessPurpose(models.TextChoices):
 
 
 def access_problem(
-    actor: Any, beneficiary: Beneficiary, application: Application | None, purpose: str, reason: str
+    beneficiary: Beneficiary,
+    *,
+    actor: Any,
+    application: Application | None,
+    purpose: str,
+    reason: str,
 ) -> str | None:
     """Why ``actor`` may not see the person's values now, or None when they may."""
     if beneficiary.is_erased:
@@ -84,16 +89,18 @@ def access_problem(
 
 @sensitive_variables()
 def read_personal_data(
-    actor: Any,
     beneficiary: Beneficiary,
     *,
+    actor: Any,
     application: Application | None = None,
     purpose: str = AccessPurpose.CASE_HANDLING,
     reason: str = "",
     channel: str = "page",
 ) -> dict[str, Any]:
     """The person's values for ``actor``, after need-to-know; the look is audit-logged."""
-    problem = access_problem(actor, beneficiary, application, purpose, reason)
+    problem = access_problem(
+        beneficiary, actor=actor, application=application, purpose=purpose, reason=reason
+    )
     if problem:
         raise PermissionDenied(problem)
     reason = reason.strip()

@@ -19,7 +19,7 @@ def _administrator(actor: Any) -> None:
         raise PermissionDenied(_("Only an administrator may verify organisations and ombud."))
 
 
-def verify_organisation(actor: Any, organisation: Organisation, *, method: str) -> Organisation:
+def verify_organisation(organisation: Organisation, *, actor: Any, method: str) -> Organisation:
     """Record that the organisation was verified out of band, and how."""
     _administrator(actor)
     if not method.strip():
@@ -40,7 +40,7 @@ def verify_organisation(actor: Any, organisation: Organisation, *, method: str) 
     return organisation
 
 
-def set_ombud_status(actor: Any, ombud: Ombud, *, status: str, method: str = "") -> Ombud:
+def set_ombud_status(ombud: Ombud, *, actor: Any, status: str, method: str = "") -> Ombud:
     """Verify or revoke an ombud; a verified ombud needs a verified organisation."""
     _administrator(actor)
     if status not in OmbudStatus.values:

@@ -18,7 +18,7 @@ from fund.models import Beneficiary
 from privacy.retention import retention_of
 
 
-def erase_person(actor: Any, beneficiary: Beneficiary, *, today: date | None = None) -> Beneficiary:
+def erase_person(beneficiary: Beneficiary, *, actor: Any, today: date | None = None) -> Beneficiary:
     """Crypto-shred the person once no hold applies; cases, ledger and audit chain remain."""
     if not has_role(actor, Role.ADMINISTRATOR):
         raise PermissionDenied(_("Only an administrator may erase a person's data."))

@@ -15,10 +15,10 @@ from privacy.retention import retention_of
 
 
 @sensitive_variables()
-def subject_access_report(actor: Any, beneficiary: Beneficiary) -> dict[str, Any]:
+def subject_access_report(beneficiary: Beneficiary, *, actor: Any) -> dict[str, Any]:
     """Everything held about the person (GDPR Art 15), for the administrator to send."""
     personal = read_personal_data(
-        actor, beneficiary, purpose=AccessPurpose.SUBJECT_ACCESS, channel="report"
+        beneficiary, actor=actor, purpose=AccessPurpose.SUBJECT_ACCESS, channel="report"
     )
     cases = case_records(beneficiary)
     retention = retention_of(beneficiary)

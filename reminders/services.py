@@ -181,7 +181,7 @@ def send_due_reminders(now: datetime | None = None) -> dict[str, Any]:
     return {"created": len(created), "applications": applications, "mails": mails}
 
 
-def dismiss(reminder: Reminder, actor: Any) -> Reminder:
+def dismiss(reminder: Reminder, *, actor: Any) -> Reminder:
     with transaction.atomic():
         if reminder.recipient_id != actor.pk:
             from core.exceptions import PermissionDenied

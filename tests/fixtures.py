@@ -17,7 +17,7 @@ from accounting.payees import approve_payee, create_payee
 from accounting.payouts import batches
 from fund.models import Application, Fund, Ombud
 from tests.factories import FundFactory, OmbudFactory, UserFactory
-from workflows import services
+from workflows import services, step_inputs
 from workflows.models import Obligation
 from workflows.services import NeedInput
 
@@ -37,18 +37,20 @@ class World:
 
     def new_application(self, *amounts: str, category: str = "glasses", **kw: Any) -> Application:
         person = services.register_beneficiary(
-            self.ombud.user, name=kw.pop("name", "Testa Testsson"), region=kw.pop("region", "AB")
+            actor=self.ombud.user,
+            name=kw.pop("name", "Testa Testsson"),
+            region=kw.pop("region", "AB"),
         )
         items = [
             NeedInput(category=category, amount=a, description="behov")
             for a in amounts or ("1500",)
         ]
         return services.create_application(
-            self.ombud.user, fund=kw.pop("fund", self.fund), beneficiary=person, items=items
+            actor=self.ombud.user, fund=kw.pop("fund", self.fund), beneficiary=person, items=items
         )
 
     def run(self, app: Application, name: str, actor: User, **data: Any) -> Application:
-        return services.transition(app, name, actor, **data)
+        return services.transition(app, actor=actor, step=step_inputs.parse(name, data))
 
     def to_statutory_check(self, app: Application) -> Application:
         app = self.run(app, "submit", self.ombud.user)
@@ -60,7 +62,7 @@ class World:
         self, app: Application, outcome: str = Obligation.NOT_OBLIGED, **kw: Any
     ) -> None:
         for item in app.items.all():
-            services.record_statutory_assessment(item, self.officer, outcome=outcome, **kw)
+            services.record_statutory_assessment(item, actor=self.officer, outcome=outcome, **kw)
 
     def to_decision(self, app: Application) -> Application:
         app = self.to_statutory_check(app)
@@ -77,15 +79,15 @@ class World:
 
     def send_payouts(self, *apps: Application) -> PaymentBatch:
         """Batch (treasurer), approve (treasurer2), export and send the cases' orders."""
-        batch = batches.create_batch(self.treasurer, applications=apps)
-        batches.approve_batch(batch, self.treasurer2)
-        batches.export_batch(batch, self.treasurer)
-        return batches.mark_sent(batch, self.treasurer)
+        batch = batches.create_batch(actor=self.treasurer, applications=apps)
+        batches.approve_batch(batch, actor=self.treasurer2)
+        batches.export_batch(batch, actor=self.treasurer)
+        return batches.mark_sent(batch, actor=self.treasurer)
 
 
 def approved_payee(registrar: User, approver: User, **details: Any) -> Payee:
     """A payee registered by one treasurer and approved by another, ready to be paid."""
-    return approve_payee(create_payee(registrar, **details), actor=approver)
+    return approve_payee(create_payee(actor=registrar, **details), actor=approver)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from fund.models import Application, Ombud, OmbudStatus
 from fund.states import FINAL_STATES
 
 
-def assign_officer(application: Application, actor: Any, officer: Any) -> Application:
+def assign_officer(application: Application, *, actor: Any, officer: Any) -> Application:
     """Make ``officer`` the case's assigned officer; both must work in the case's fund."""
     with transaction.atomic():
         app = (

@@ -1,4 +1,4 @@
-"""Every transition of the state machine has its role rule and its service handler.
+"""Every transition of the state machine has its role rule, its service handler and its input.
 
 Who may run a transition is declared once, in :data:`fund.lifecycle.TRANSITION_ROLES`.
 A transition added to the machine without a rule there (or without ``permission=``, which
@@ -68,6 +68,45 @@ def check_transition_rules(app_configs: Any = None, **kwargs: Any) -> list[check
     return [
         checks.Error(problem, obj="fund.lifecycle", id="workflows.E001")
         for problem in transition_rule_problems()
+    ]
+
+
+def transition_input_problems(
+    transitions: Iterable[Any] | None = None,
+    inputs: Mapping[str, type] | None = None,
+    handlers: Mapping[str, Any] | None = None,
+) -> list[str]:
+    """Transitions without a typed input, or whose handler takes another input type."""
+    from workflows.services import HANDLERS
+    from workflows.step_inputs import INPUTS
+
+    names = {t.name for t in (machine_transitions() if transitions is None else transitions)}
+    inputs = INPUTS if inputs is None else inputs
+    handlers = HANDLERS if handlers is None else handlers
+    problems = [
+        f"transition {name!r} has no input type in workflows.step_inputs"
+        for name in sorted(names - set(inputs))
+    ]
+    problems += [
+        f"workflows.step_inputs types {name!r}, which is not a transition"
+        for name in sorted(set(inputs) - names)
+    ]
+    for name in sorted(names & set(handlers)):
+        takes = getattr(handlers[name], "input_type", None)
+        given = inputs.get(name)
+        if takes is not given:
+            problems.append(
+                f"transition {name!r} takes {getattr(takes, '__name__', takes)}, "
+                f"but its input type is {getattr(given, '__name__', given)}"
+            )
+    return problems
+
+
+@checks.register()
+def check_transition_inputs(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    return [
+        checks.Error(problem, obj="workflows.step_inputs", id="workflows.E003")
+        for problem in transition_input_problems()
     ]
 
 

@@ -104,12 +104,12 @@ def _problems(history: _CaseHistory, name: str, actor_id: Any) -> list[str]:
     return []
 
 
-def segregation_problems(app: Application, name: str, actor: Any) -> list[str]:
+def segregation_problems(app: Application, name: str, *, actor: Any) -> list[str]:
     """Who may not run a step because of what they already did on this case."""
-    return segregated_steps(app, [name], actor).get(name, [])
+    return segregated_steps(app, [name], actor=actor).get(name, [])
 
 
-def segregated_steps(app: Application, names: Iterable[str], actor: Any) -> dict[str, list[str]]:
+def segregated_steps(app: Application, names: Iterable[str], *, actor: Any) -> dict[str, list[str]]:
     """Of ``names``, the steps ``actor`` may not run on this case, each with its problems.
 
     The case's history is read once for all of them (no read when none of them is ruled).

@@ -13,7 +13,7 @@ from workflows import step_hooks
 from workflows.segregation import segregated_steps
 
 
-def available_transitions(application: Application, actor: Any) -> list[str]:
+def available_transitions(application: Application, *, actor: Any) -> list[str]:
     """The transitions this user may run on this case now (for buttons and the API).
 
     Cheapest first, so the cost does not grow with the machine: the steps the state allows
@@ -23,7 +23,7 @@ def available_transitions(application: Application, actor: Any) -> list[str]:
     possible = [name for name in TRANSITION_ROLES if can_proceed(getattr(application, name))]
     with scope_read_once(actor):
         permitted = [name for name in possible if acting_role(actor, application, name)]
-    blocked = segregated_steps(application, permitted, actor)
+    blocked = segregated_steps(application, permitted, actor=actor)
     return [
         name
         for name in permitted

@@ -30,7 +30,7 @@ from core.roles import Role, has_role
 EXPORT_ROLES = (Role.TREASURER, Role.AUDITOR, Role.ADMINISTRATOR)
 
 
-def export_role(actor: Any) -> str:
+def export_role(*, actor: Any) -> str:
     """The role the actor exports under; ``cli`` for an operator's command without a user."""
     if actor is None:
         return "cli"

@@ -44,14 +44,14 @@ CONTENT_TYPES = {
 }
 
 
-def job_role(actor: Any) -> str:
+def job_role(*, actor: Any) -> str:
     for role in JOB_ROLES:
         if has_role(actor, role):
             return str(role)
     raise PermissionDenied(_("Only a treasurer or an administrator may start an export."))
 
 
-def may_export(actor: Any) -> bool:
+def may_export(*, actor: Any) -> bool:
     return any(has_role(actor, role) for role in JOB_ROLES)
 
 
@@ -96,9 +96,9 @@ def download_name(job: ExportJob) -> str:
     return f"{job.kind}-{job.created_at:%Y%m%d-%H%M%S}.{EXTENSIONS[ExportKind(job.kind)]}"
 
 
-def start_export(actor: Any, kind: str, **params: Any) -> ExportJob:
+def start_export(*, actor: Any, kind: str, **params: Any) -> ExportJob:
     """Record an export job and queue it for a worker."""
-    role = job_role(actor)
+    role = job_role(actor=actor)
     cleaned = clean_params(kind, params)
     with transaction.atomic():
         job = ExportJob.objects.create(kind=kind, params=cleaned, created_by=actor)

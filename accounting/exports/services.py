@@ -28,7 +28,7 @@ def export_sie_file(
     claim: Callable[[], None] | None = None,
     preliminary: bool = False,
 ) -> sie.SieSummary:
-    role = export_role(actor)
+    role = export_role(actor=actor)
     with partial_output(path) as output:
         summary = sie.write_sie(
             output.handle,
@@ -70,7 +70,7 @@ def export_ledger_file(
     progress: Callable[[int], None] | None = None,
     claim: Callable[[], None] | None = None,
 ) -> ledger.LedgerSummary:
-    role = export_role(actor)
+    role = export_role(actor=actor)
     with partial_output(path) as output:
         summary = ledger.write_ledger(
             output.handle, fmt=fmt, date_from=date_from, date_to=date_to, progress=progress

@@ -10,6 +10,6 @@ from core.exceptions import PermissionDenied
 from core.roles import Role, has_role
 
 
-def require_treasurer(actor: Any) -> None:
+def require_treasurer(*, actor: Any) -> None:
     if not has_role(actor, Role.TREASURER):
         raise PermissionDenied(_("Only a treasurer may handle payouts."))

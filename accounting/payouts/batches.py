@@ -54,14 +54,14 @@ from workflows.models import DecisionSignature
 
 
 def create_batch(
-    actor: Any,
     *,
+    actor: Any,
     orders: Iterable[PaymentOrder] | None = None,
     applications: Iterable[Application] | None = None,
     execution_date: dt.date | None = None,
 ) -> PaymentBatch:
     """Put scheduled orders not yet in a batch into a new batch (all, or those named)."""
-    require_treasurer(actor)
+    require_treasurer(actor=actor)
     with transaction.atomic():
         candidates = PaymentOrder.objects.filter(status=OrderStatus.SCHEDULED, batch__isnull=True)
         if orders is not None:
@@ -157,11 +157,11 @@ def order_schedulers(batch: PaymentBatch) -> set[int]:
     return schedulers
 
 
-def approve_batch(batch: PaymentBatch, actor: Any) -> PaymentBatch:
+def approve_batch(batch: PaymentBatch, *, actor: Any) -> PaymentBatch:
     """A second treasurer approves the batch: not whoever created it, decided a case in it,
     registered a payee it pays or scheduled one of its orders (no one pays where they chose).
     """
-    require_treasurer(actor)
+    require_treasurer(actor=actor)
     with transaction.atomic():
         batch = _locked_batch(batch)
         if batch.created_by_id == actor.pk:
@@ -243,9 +243,9 @@ def new_file_nonce() -> str:
     return secrets.token_hex(16)
 
 
-def export_batch(batch: PaymentBatch, actor: Any) -> bytes:
+def export_batch(batch: PaymentBatch, *, actor: Any) -> bytes:
     """The batch's pain.001 file, validated against the XSD; the same bytes every time."""
-    require_treasurer(actor)
+    require_treasurer(actor=actor)
     with transaction.atomic():
         batch = _locked_batch(batch)
         if batch.status not in (BatchStatus.APPROVED, BatchStatus.SENT):
@@ -297,9 +297,9 @@ def export_batch(batch: PaymentBatch, actor: Any) -> bytes:
     return content
 
 
-def mark_sent(batch: PaymentBatch, actor: Any, *, by_bank_file: bool = False) -> PaymentBatch:
+def mark_sent(batch: PaymentBatch, *, actor: Any, by_bank_file: bool = False) -> PaymentBatch:
     """The file went to the bank (said by a treasurer, or shown by the bank answering it)."""
-    require_treasurer(actor)
+    require_treasurer(actor=actor)
     with transaction.atomic():
         batch = _locked_batch(batch)
         if batch.status in (BatchStatus.SENT, BatchStatus.VOIDED):
@@ -319,9 +319,9 @@ def mark_sent(batch: PaymentBatch, actor: Any, *, by_bank_file: bool = False) ->
     return batch
 
 
-def cancel_batch(batch: PaymentBatch, actor: Any) -> PaymentBatch:
+def cancel_batch(batch: PaymentBatch, *, actor: Any) -> PaymentBatch:
     """Undo a batch whose file was never exported: its orders are free to be batched again."""
-    require_treasurer(actor)
+    require_treasurer(actor=actor)
     with transaction.atomic():
         batch = _locked_batch(batch)
         if batch.status == BatchStatus.CANCELLED:
@@ -350,7 +350,7 @@ def void_batch_file(batch: PaymentBatch, *, actor: Any) -> PaymentBatch:
     bank pay the void file after all, the payment becomes a bank exception, never a second
     silent payment.
     """
-    require_treasurer(actor)
+    require_treasurer(actor=actor)
     with transaction.atomic():
         batch = _locked_batch(batch)
         if batch.status == BatchStatus.VOIDED:

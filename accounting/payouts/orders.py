@@ -49,8 +49,8 @@ def _payee_for(
 
 def schedule_orders(
     application: Application,
-    actor: Any,
     *,
+    actor: Any,
     payees: Mapping[Any, Any] | None = None,
     payee: Any = None,
 ) -> list[PaymentOrder]:
@@ -157,7 +157,7 @@ def schedule_orders(
     return orders
 
 
-def settle_for_confirmation(application: Application, actor: Any) -> None:
+def settle_for_confirmation(application: Application, *, actor: Any) -> None:
     """Before a case is confirmed paid: pay its orders the bank was sent; refuse otherwise.
 
     The case is locked (the transition holds it), so its orders cannot become scheduled
@@ -169,7 +169,7 @@ def settle_for_confirmation(application: Application, actor: Any) -> None:
         ).values_list("pk", flat=True)
     )
     if scheduled:
-        pay_locked_orders(locked_orders(PaymentOrder.objects.filter(pk__in=scheduled)), actor)
+        pay_locked_orders(locked_orders(PaymentOrder.objects.filter(pk__in=scheduled)), actor=actor)
     unpaid = Commitment.objects.filter(application=application, status=CommitmentStatus.OPEN)
     if unpaid.exists():
         raise ValidationFailed(
@@ -179,7 +179,7 @@ def settle_for_confirmation(application: Application, actor: Any) -> None:
 
 
 def fail_open_orders(
-    application: Application, actor: Any, *, reason: str, already: Iterable[int] = ()
+    application: Application, *, actor: Any, reason: str, already: Iterable[int] = ()
 ) -> None:
     """When a case's payout failed without naming orders: fail its scheduled orders."""
     if list(already):
@@ -201,4 +201,4 @@ def fail_open_orders(
             % {"id": at_bank[0].pk, "batch": at_bank[0].batch.message_id}  # type: ignore[union-attr]
         )
     for order in orders:
-        fail_locked_order(order, actor, code="", reason=reason)
+        fail_locked_order(order, actor=actor, code="", reason=reason)

@@ -46,6 +46,7 @@ from core.exceptions import ValidationFailed
 from core.roles import Role
 from fund.models import Application
 from fund.states import State
+from workflows import step_inputs
 
 #: Rows per statement when many orders, commitments or cases are read or written at once.
 CHUNK = 1000
@@ -116,9 +117,9 @@ def _save_paid(orders: list[PaymentOrder]) -> None:
 
 def pay_locked_orders(
     orders: Iterable[PaymentOrder],
+    *,
     actor: Any,
     date: dt.date | None = None,
-    *,
     by_bank: bool = False,
 ) -> list[PaymentOrder]:
     """Book locked orders as paid; returns those newly paid (already paid ones are skipped).
@@ -197,7 +198,7 @@ def pay_locked_orders(
     return todo
 
 
-def settle_cases(application_ids: Iterable[int], actor: Any) -> None:
+def settle_cases(application_ids: Iterable[int], *, actor: Any) -> None:
     """Move each case on once none of its orders is at the bank any more.
 
     All paid: ``confirm_paid``. Some failed (and none still scheduled): ``payout_failed``, back
@@ -229,7 +230,7 @@ def settle_cases(application_ids: Iterable[int], actor: Any) -> None:
         if app.pk in waiting:
             continue
         if app.pk not in unpaid:
-            transition(app, "confirm_paid", actor)
+            transition(app, actor=actor, step=step_inputs.ConfirmPaid())
             continue
         open_left = Commitment.objects.filter(application=app, status=CommitmentStatus.OPEN)
         failed = list(
@@ -239,10 +240,11 @@ def settle_cases(application_ids: Iterable[int], actor: Any) -> None:
         )
         transition(
             app,
-            "payout_failed",
-            actor,
-            reason=_failure_reason(failed[0].failure_reason if failed else ""),
-            payment_orders=[o.pk for o in failed],
+            actor=actor,
+            step=step_inputs.PayoutFailed(
+                reason=_failure_reason(failed[0].failure_reason if failed else ""),
+                payment_orders=tuple(o.pk for o in failed),
+            ),
         )
 
 
@@ -254,26 +256,28 @@ def _failure_reason(reason: str) -> str:
 
 def confirm_paid(
     orders: Iterable[PaymentOrder],
-    actor: Any,
     *,
+    actor: Any,
     date: dt.date | None = None,
     by_bank: bool = False,
 ) -> int:
     """The bank paid these orders; returns how many were newly booked (retries book none)."""
-    require_treasurer(actor)
+    require_treasurer(actor=actor)
     ids = [o.pk for o in orders]
     with transaction.atomic():
         locked = locked_orders(PaymentOrder.objects.filter(pk__in=ids))
-        paid = pay_locked_orders(locked, actor, date, by_bank=by_bank)
-        settle_cases([o.application_id for o in paid], actor)
+        paid = pay_locked_orders(locked, actor=actor, date=date, by_bank=by_bank)
+        settle_cases([o.application_id for o in paid], actor=actor)
     return len(paid)
 
 
-def confirm_batch_paid(batch: PaymentBatch, actor: Any, *, date: dt.date | None = None) -> int:
-    return confirm_paid(list(batch.orders.filter(status=OrderStatus.SCHEDULED)), actor, date=date)
+def confirm_batch_paid(batch: PaymentBatch, *, actor: Any, date: dt.date | None = None) -> int:
+    return confirm_paid(
+        list(batch.orders.filter(status=OrderStatus.SCHEDULED)), actor=actor, date=date
+    )
 
 
-def fail_locked_order(order: PaymentOrder, actor: Any, *, code: str, reason: str) -> None:
+def fail_locked_order(order: PaymentOrder, *, actor: Any, code: str, reason: str) -> None:
     order.status = OrderStatus.FAILED
     order.failure_code = code[:8]
     order.failure_reason = reason
@@ -294,11 +298,11 @@ def fail_locked_order(order: PaymentOrder, actor: Any, *, code: str, reason: str
 
 
 def reject_orders(
-    orders: Iterable[PaymentOrder], actor: Any, *, code: str = "", reason: str = ""
+    orders: Iterable[PaymentOrder], *, actor: Any, code: str = "", reason: str = ""
 ) -> int:
     """The bank rejected (or returned) these orders: they fail, and each case moves on once
     none of its orders is still at the bank (see :func:`settle_cases`)."""
-    require_treasurer(actor)
+    require_treasurer(actor=actor)
     reason = reason or BANK_REASONS.get(code, "rejected_by_bank")
     ids = [o.pk for o in orders]
     with transaction.atomic():
@@ -312,7 +316,7 @@ def reject_orders(
                     _("PO-%(id)s is already booked as paid; a returned payment is new income.")
                     % {"id": order.pk}
                 )
-            fail_locked_order(order, actor, code=code, reason=reason)
+            fail_locked_order(order, actor=actor, code=code, reason=reason)
             failed.append(order)
-        settle_cases([o.application_id for o in failed], actor)
+        settle_cases([o.application_id for o in failed], actor=actor)
     return len(failed)

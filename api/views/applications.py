@@ -77,7 +77,7 @@ class ApplicationList(generics.ListCreateAPIView):
             if ombud is None:
                 raise ValidationError({"ombud": [_("No such ombud.")]})
         application = apply_for(
-            request.user,
+            actor=request.user,
             fund=values["fund"],
             person=values.get("person"),
             beneficiary=beneficiary,

@@ -24,7 +24,7 @@ JOB = OpenApiParameter("job_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 
 
 def _export_job(request: Request, job_id: uuid.UUID) -> ExportJob:
-    if not jobs.may_export(request.user):
+    if not jobs.may_export(actor=request.user):
         raise PermissionDenied(_("Only a treasurer or an administrator may start an export."))
     return get_object_or_404(ExportJob, pk=job_id)
 
@@ -37,12 +37,12 @@ class ExportJobList(APIView):
     """Start an accounting export (SIE 4 / 4I, ledger rows); a worker writes the file."""
 
     def post(self, request: Request) -> Response:
-        jobs.job_role(request.user)
+        jobs.job_role(actor=request.user)
         body = serializers.ExportJobRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         values = dict(body.validated_data)
         kind = values.pop("kind")
-        job = jobs.start_export(request.user, kind, **values)
+        job = jobs.start_export(actor=request.user, kind=kind, **values)
         return Response(
             serializers.ExportJobSerializer(ExportJob.objects.get(pk=job.pk)).data,
             status=status.HTTP_202_ACCEPTED,

@@ -44,6 +44,6 @@ class ItemAssessment(APIView):
         item = get_object_or_404(application.items.all(), position=position)
         data = serializers.AssessmentInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.record_statutory_assessment(item, request.user, **data.validated_data)
+        services.record_statutory_assessment(item, actor=request.user, **data.validated_data)
         item = NeedItem.objects.select_related("statutory_assessment").get(pk=item.pk)
         return Response(serializers.NeedItemSerializer(item).data)

@@ -70,7 +70,7 @@ class PaymentBatchList(generics.ListCreateAPIView):
             if missing:
                 raise ValidationError({"applications": [_("Unknown: %s") % ", ".join(missing)]})
         batch = batches.create_batch(
-            request.user,
+            actor=request.user,
             applications=applications,
             execution_date=data.validated_data.get("execution_date"),
         )
@@ -104,7 +104,7 @@ class ApprovePaymentBatch(APIView):
 
     def post(self, request: Request, message_id: str) -> Response:
         batch = _batch(request, message_id)
-        batches.approve_batch(batch, request.user)
+        batches.approve_batch(batch, actor=request.user)
         return Response(serializers.PaymentBatchSerializer(_batches().get(pk=batch.pk)).data)
 
 

@@ -24,7 +24,10 @@ class ApplicationPerson(APIView):
     def get(self, request: Request, reference: str) -> Response:
         application = application_in_scope(request, reference)
         values = read_personal_data(
-            request.user, application.beneficiary, application=application, channel="api"
+            application.beneficiary,
+            actor=request.user,
+            application=application,
+            channel="api",
         )
         body = {
             "beneficiary": application.beneficiary.reference,

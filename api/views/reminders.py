@@ -44,4 +44,4 @@ class DismissReminder(APIView):
         reminder = get_object_or_404(
             Reminder.objects.select_related("application"), pk=id, recipient=request.user
         )
-        return Response(serializers.ReminderSerializer(dismiss(reminder, request.user)).data)
+        return Response(serializers.ReminderSerializer(dismiss(reminder, actor=request.user)).data)

@@ -18,7 +18,7 @@ from accounting.models import Payee
 from api import serializers
 from api.views.common import REF, application_detail, application_in_scope
 from fund.models import Application
-from workflows import services
+from workflows import services, step_inputs
 
 
 @extend_schema(parameters=[REF], responses={200: serializers.TransitionListSerializer})
@@ -30,7 +30,7 @@ class TransitionList(APIView):
         body = {
             "reference": application.reference,
             "state": application.state,
-            "transitions": services.available_transitions(application, request.user),
+            "transitions": services.available_transitions(application, actor=request.user),
         }
         return Response(serializers.TransitionListSerializer(body).data)
 
@@ -85,6 +85,8 @@ class RunTransition(APIView):
         data = serializers.TransitionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.transition(
-            application, name, request.user, **_step_data(application, data.validated_data)
+            application,
+            actor=request.user,
+            step=step_inputs.parse(name, {**_step_data(application, data.validated_data)}),
         )
         return Response(application_detail(application))

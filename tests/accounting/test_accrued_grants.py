@@ -76,8 +76,8 @@ def test_a_partial_payout_settles_the_liability_and_a_release_reverses_the_rest(
     app = world.run(_decided(world, fund, "1500", "800"), "schedule_payout", world.treasurer)
     batch = world.send_payouts(app)
     big, small = _orders(app)
-    settlement.reject_orders([small], world.treasurer, code="AC01")
-    settlement.confirm_paid([big], world.treasurer)
+    settlement.reject_orders([small], actor=world.treasurer, code="AC01")
+    settlement.confirm_paid([big], actor=world.treasurer)
     app.refresh_from_db()
     assert app.state == State.APPROVED  # one item paid, one failed
     assert batch.pk
@@ -94,7 +94,7 @@ def test_a_partial_payout_settles_the_liability_and_a_release_reverses_the_rest(
 
     # The payout of the rest is given up: its liability and its cost are reversed.
     released = commitments.release_commitments(
-        app, world.decider, reason="payout_given_up", role=Role.DECISION_MAKER
+        app, actor=world.decider, reason="payout_given_up", role=Role.DECISION_MAKER
     )
     assert released == 1
     assert _on(fund, "2890") == ZERO
@@ -123,7 +123,7 @@ def test_a_voucher_of_a_decided_grant_is_corrected_through_the_case_not_reversed
     app = _decided(world, fund, "500")
     voucher = Commitment.objects.get(application=app).accrued_by
     with pytest.raises(ValidationFailed, match="through the case"):
-        ledger.reverse_voucher(voucher, world.treasurer)
+        ledger.reverse_voucher(voucher, actor=world.treasurer)
 
 
 def test_money_the_bank_paid_after_a_failure_settles_the_decided_grant_not_a_second_cost(
@@ -132,9 +132,9 @@ def test_money_the_bank_paid_after_a_failure_settles_the_decided_grant_not_a_sec
     app = world.run(_decided(world, fund, "700", "300"), "schedule_payout", world.treasurer)
     batch = world.send_payouts(app)
     first, second = _orders(app)
-    import_pain002(pain002(batch, [(first, ("RJCT", "AC04"))]), world.treasurer)
+    import_pain002(pain002(batch, [(first, ("RJCT", "AC04"))]), actor=world.treasurer)
     import_bank_file(
-        camt054([(first, "2026-11-24", ""), (second, "2026-11-24", "")]), world.treasurer
+        camt054([(first, "2026-11-24", ""), (second, "2026-11-24", "")]), actor=world.treasurer
     )
     resolve_bank_exception(
         BankException.objects.get(), actor=world.treasurer2, resolution="accepted_as_grant"
@@ -154,12 +154,12 @@ def test_accepting_money_as_the_grant_waits_while_another_order_for_the_item_is_
     app = world.run(_decided(world, fund, "700"), "schedule_payout", world.treasurer)
     batch = world.send_payouts(app)
     (first,) = _orders(app)
-    import_pain002(pain002(batch, [(first, ("RJCT", "AC04"))]), world.treasurer)
+    import_pain002(pain002(batch, [(first, ("RJCT", "AC04"))]), actor=world.treasurer)
     app.refresh_from_db()
     app = world.run(app, "schedule_payout", world.treasurer)  # the item again, a new order
     world.send_payouts(app)
     import_bank_file(
-        camt054([(first, "2026-11-24", "")]), world.treasurer
+        camt054([(first, "2026-11-24", "")]), actor=world.treasurer
     )  # the first paid after all
 
     exception = BankException.objects.get()

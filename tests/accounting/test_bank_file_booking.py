@@ -27,7 +27,7 @@ def _statements_to_book(count: int) -> int:
     done = batch_and_export(count)
     content = camt054_paying(done.order_ids)
     with CaptureQueriesContext(connection) as queries:
-        report = import_camt054(content, done.treasurer)
+        report = import_camt054(content, actor=done.treasurer)
     assert report.paid == count
     return len(queries)
 
@@ -54,7 +54,7 @@ def test_a_file_that_fails_its_checks_books_nothing(monkeypatch) -> None:  # typ
     )
     vouchers, events = Voucher.objects.count(), AuditEvent.objects.count()
     with pytest.raises(ValidationFailed):
-        import_camt054(content, done.treasurer)
+        import_camt054(content, actor=done.treasurer)
     assert Voucher.objects.count() == vouchers
     assert AuditEvent.objects.count() == events
     assert not PaymentOrder.objects.filter(status=OrderStatus.PAID).exists()
@@ -63,12 +63,12 @@ def test_a_file_that_fails_its_checks_books_nothing(monkeypatch) -> None:  # typ
 def test_a_checked_file_larger_than_one_transaction_is_booked_whole(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(bank_status, "BOOKING_CHUNK", 10)
     done = batch_and_export(25)
-    report = import_camt054(camt054_paying(done.order_ids), done.treasurer)
+    report = import_camt054(camt054_paying(done.order_ids), actor=done.treasurer)
     assert report.paid == 25
     paid = PaymentOrder.objects.filter(pk__in=done.order_ids, status=OrderStatus.PAID)
     assert paid.count() == 25
     assert len({o.voucher_id for o in paid}) == 25
     assert AuditEvent.objects.filter(action="application.confirm_paid").count() == 25
     assert verify_chain().ok
-    again = import_camt054(camt054_paying(done.order_ids), done.treasurer)
+    again = import_camt054(camt054_paying(done.order_ids), actor=done.treasurer)
     assert again.paid == 0

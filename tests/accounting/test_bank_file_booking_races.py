@@ -69,7 +69,7 @@ def test_booking_a_bank_file_takes_the_audit_head_last_and_never_deadlocks_with_
     thread.start()
     assert counter_held.wait(30)
     try:
-        report = import_camt054(content, done.treasurer)
+        report = import_camt054(content, actor=done.treasurer)
     except BaseException as exc:
         errors.append(exc)
         report = None

@@ -67,12 +67,12 @@ def test_a_file_whose_later_payments_cannot_be_booked_books_nothing(monkeypatch)
     monkeypatch.setattr(bank_status, "BOOKING_CHUNK", 10)
     done = batch_and_export(25)
     ledger.fiscal_year_for(dt.date(2023, 1, 1))
-    ledger.close_period(Period.objects.get(start=dt.date(2023, 1, 1)), done.treasurer)
+    ledger.close_period(Period.objects.get(start=dt.date(2023, 1, 1)), actor=done.treasurer)
     late = {pk: dt.date(2023, 1, 15) for pk in done.order_ids[20:]}
     vouchers, events = Voucher.objects.count(), AuditEvent.objects.count()
 
     with pytest.raises(ValidationFailed):
-        import_camt054(_camt054(done.order_ids, dates=late), done.treasurer)
+        import_camt054(_camt054(done.order_ids, dates=late), actor=done.treasurer)
 
     assert not PaymentOrder.objects.filter(status=OrderStatus.PAID).exists()
     assert Voucher.objects.count() == vouchers
@@ -100,11 +100,11 @@ def test_an_import_stopped_after_its_first_chunk_is_finished_by_importing_the_fi
 
     monkeypatch.setattr(bank_status, "_apply_chunk", crash_after_first)
     with pytest.raises(RuntimeError):
-        import_camt054(content, done.treasurer)
+        import_camt054(content, actor=done.treasurer)
     assert PaymentOrder.objects.filter(status=OrderStatus.PAID).count() == 10
     monkeypatch.setattr(bank_status, "_apply_chunk", real_chunk)
 
-    again = import_camt054(content, done.treasurer)
+    again = import_camt054(content, actor=done.treasurer)
 
     assert (again.paid, again.failed) == (14, 1)
     orders = PaymentOrder.objects.filter(pk__in=done.order_ids)
@@ -116,7 +116,7 @@ def test_an_import_stopped_after_its_first_chunk_is_finished_by_importing_the_fi
     assert AuditEvent.objects.filter(action="application.confirm_paid").count() == 24
     assert AuditEvent.objects.filter(action="application.payout_failed").count() == 1
     assert verify_chain().ok
-    assert import_camt054(content, done.treasurer).paid == 0
+    assert import_camt054(content, actor=done.treasurer).paid == 0
 
 
 def test_a_refusal_after_the_first_chunk_says_how_many_payments_were_booked(
@@ -137,12 +137,12 @@ def test_a_refusal_after_the_first_chunk_says_how_many_payments_were_booked(
 
     monkeypatch.setattr(bank_status, "_apply_chunk", refused_second)
     with pytest.raises(ValidationFailed) as refused:
-        import_camt054(_camt054(done.order_ids), done.treasurer)
+        import_camt054(_camt054(done.order_ids), actor=done.treasurer)
     assert refused.value.messages[0] == (
         "10 payments of this bank file were booked before the import stopped; import the "
         "same file again to book the rest."
     )
     assert "The period 2026-12 is closed" in refused.value.messages[1]
     monkeypatch.setattr(bank_status, "_apply_chunk", real_chunk)
-    again = import_camt054(_camt054(done.order_ids), done.treasurer)
+    again = import_camt054(_camt054(done.order_ids), actor=done.treasurer)
     assert again.paid == 15

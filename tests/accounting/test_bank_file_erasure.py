@@ -42,7 +42,7 @@ def test_erasure_is_refused_while_the_payout_folder_is_missing(world, settings, 
 
     settings.PAYOUT_FILES_DIR = tmp_path / "not-mounted"  # another host's settings, not mounted
     with pytest.raises(ValidationFailed, match="PAYOUT_FILES_DIR") as refused:
-        erase_person(world.admin, app.beneficiary, today=LATER)
+        erase_person(app.beneficiary, actor=world.admin, today=LATER)
     assert str(tmp_path / "not-mounted") in str(refused.value)
     person = Beneficiary.objects.get(pk=app.beneficiary.pk)
     assert not person.is_erased and person.wrapped_key  # nothing destroyed
@@ -50,7 +50,7 @@ def test_erasure_is_refused_while_the_payout_folder_is_missing(world, settings, 
     assert not AuditEvent.objects.filter(action="beneficiary.erased").exists()
 
     settings.PAYOUT_FILES_DIR = tmp_path / "payouts"  # mounted again: erasure redacts the file
-    erase_person(world.admin, app.beneficiary, today=LATER)
+    erase_person(app.beneficiary, actor=world.admin, today=LATER)
     assert ACCOUNT.encode() not in path.read_bytes()
 
 
@@ -62,7 +62,7 @@ def test_a_person_paid_by_no_file_is_erased_without_a_payout_folder(world, setti
         world.new_application("500", name=NAME), "withdraw", world.ombud.user, reason="other"
     )
     _person_payee(world, app.beneficiary)  # registered, never in a file
-    erase_person(world.admin, app.beneficiary, today=LATER)
+    erase_person(app.beneficiary, actor=world.admin, today=LATER)
     assert Beneficiary.objects.get(pk=app.beneficiary.pk).is_erased
 
 
@@ -76,7 +76,7 @@ def test_an_erased_persons_bank_file_is_redacted_without_the_key(world, settings
     nonce = PaymentBatch.objects.get(pk=batch.pk).file_nonce
     settings.PAYOUT_FILES_DIR = tmp_path / "elsewhere"
     (tmp_path / "elsewhere").mkdir()
-    erase_person(world.admin, app.beneficiary, today=LATER)
+    erase_person(app.beneficiary, actor=world.admin, today=LATER)
     assert ACCOUNT.encode() in path.read_bytes()  # erasure could not see it
 
     settings.PAYOUT_FILES_DIR = tmp_path / "payouts"

@@ -80,8 +80,8 @@ def _filled_in(redacted: bytes, *, clearing: str, account: str) -> bytes:
 def _approved_batch(world: Any, amount: str = "100") -> PaymentBatch:
     app = world.to_approved(world.new_application(amount))
     world.run(app, "schedule_payout", world.treasurer)
-    batch = batches.create_batch(world.treasurer, applications=[app])
-    return batches.approve_batch(batch, world.treasurer2)
+    batch = batches.create_batch(actor=world.treasurer, applications=[app])
+    return batches.approve_batch(batch, actor=world.treasurer2)
 
 
 def _exported_as_before_the_nonce(batch: PaymentBatch, exporter: Any) -> bytes:
@@ -105,7 +105,7 @@ def _exported_as_before_the_nonce(batch: PaymentBatch, exporter: Any) -> bytes:
 
 def test_each_bank_file_carries_its_batchs_secret_nonce_and_still_validates(world):
     batch = _approved_batch(world)
-    content = batches.export_batch(batch, world.treasurer)
+    content = batches.export_batch(batch, actor=world.treasurer)
     batch.refresh_from_db()
     assert re.fullmatch(r"[0-9a-f]{32}", batch.file_nonce)  # 128 random bits
     root = etree.fromstring(content)
@@ -113,9 +113,9 @@ def test_each_bank_file_carries_its_batchs_secret_nonce_and_still_validates(worl
     assert root.findtext(".//p:GrpHdr/p:MsgId", namespaces=NS) == batch.message_id
     pain001.validate(content)
     assert batch.file_sha256 == hashlib.sha256(content).hexdigest()
-    assert batches.export_batch(batch, world.treasurer) == content  # the same bytes again
+    assert batches.export_batch(batch, actor=world.treasurer) == content  # the same bytes again
     other = _approved_batch(world, "200")
-    batches.export_batch(other, world.treasurer)
+    batches.export_batch(other, actor=world.treasurer)
     other.refresh_from_db()
     assert other.file_nonce != batch.file_nonce
 
@@ -126,7 +126,7 @@ def test_a_batch_exported_before_the_nonce_re_exports_the_same_bytes(world):
     old_file = _exported_as_before_the_nonce(batch, world.treasurer)
     batch.refresh_from_db()
 
-    assert batches.export_batch(batch, world.treasurer) == old_file
+    assert batches.export_batch(batch, actor=world.treasurer) == old_file
     batch.refresh_from_db()
     assert batch.file_nonce == ""
     assert etree.fromstring(old_file).findtext(".//p:PmtInfId", namespaces=NS) == (batch.message_id)
@@ -141,7 +141,7 @@ def test_after_erasure_the_bank_files_digest_no_longer_gives_the_account_back(
     # Before erasure the database's values rebuild the file exactly (the model is faithful).
     assert _attacker_digest(batch, clearing=CLEARING, account=ACCOUNT) == batch.file_sha256
 
-    erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    erase_person(app.beneficiary, actor=world.admin, today=date(2100, 1, 1))
 
     batch.refresh_from_db()
     exported = AuditEvent.objects.get(action="payout.batch_exported", object_ref=batch.message_id)
@@ -157,12 +157,12 @@ def test_erasure_destroys_the_nonce_of_every_batch_that_paid_the_person(world, s
     settings.PAYOUT_FILES_DIR = tmp_path
     app, _payee, batch = _paid_to_person_with_file(world)
     untouched = _approved_batch(world, "300")  # someone else's file keeps its nonce
-    batches.export_batch(untouched, world.treasurer)
+    batches.export_batch(untouched, actor=world.treasurer)
     untouched.refresh_from_db()
     nonce = PaymentBatch.objects.get(pk=batch.pk).file_nonce
     assert nonce
 
-    erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    erase_person(app.beneficiary, actor=world.admin, today=date(2100, 1, 1))
 
     assert PaymentBatch.objects.get(pk=batch.pk).file_nonce == ""
     assert PaymentBatch.objects.get(pk=untouched.pk).file_nonce == untouched.file_nonce
@@ -178,7 +178,7 @@ def test_the_redacted_bank_file_holds_neither_the_account_nor_the_nonce(world, s
     nonce = PaymentBatch.objects.get(pk=batch.pk).file_nonce
     assert nonce and nonce.encode() in path.read_bytes()
 
-    erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    erase_person(app.beneficiary, actor=world.admin, today=date(2100, 1, 1))
 
     redacted = path.read_bytes()
     assert ACCOUNT.encode() not in redacted
@@ -197,16 +197,16 @@ def test_a_file_that_did_not_carry_the_persons_order_keeps_its_nonce(world):
     world.run(person_case, "schedule_payout", world.treasurer, payee=payee.pk)
     other_case = world.to_approved(world.new_application("500"))
     world.run(other_case, "schedule_payout", world.treasurer)
-    batch = batches.create_batch(world.treasurer, applications=[person_case, other_case])
-    batches.approve_batch(batch, world.treasurer2)
-    settlement.reject_orders(PaymentOrder.objects.filter(payee=payee), world.treasurer)
-    content = batches.export_batch(batch, world.treasurer)
+    batch = batches.create_batch(actor=world.treasurer, applications=[person_case, other_case])
+    batches.approve_batch(batch, actor=world.treasurer2)
+    settlement.reject_orders(PaymentOrder.objects.filter(payee=payee), actor=world.treasurer)
+    content = batches.export_batch(batch, actor=world.treasurer)
     assert f"PO-{PaymentOrder.objects.get(payee=payee).pk}<".encode() not in content
     nonce = PaymentBatch.objects.get(pk=batch.pk).file_nonce
 
     assert redaction.destroy_file_nonces([payee.pk]) == 0
     assert PaymentBatch.objects.get(pk=batch.pk).file_nonce == nonce
-    assert batches.export_batch(batch, world.treasurer) == content
+    assert batches.export_batch(batch, actor=world.treasurer) == content
 
 
 def _file_nonce(content: bytes) -> str:
@@ -227,7 +227,7 @@ def test_the_batch_nonce_cannot_be_read_from_a_database_copy_without_the_master_
     from cryptography.fernet import Fernet, InvalidToken
 
     batch = _approved_batch(world)
-    nonce = _file_nonce(batches.export_batch(batch, world.treasurer))
+    nonce = _file_nonce(batches.export_batch(batch, actor=world.treasurer))
     assert re.fullmatch(r"[0-9a-f]{32}", nonce)
     row = _batch_row(batch)
     assert not [value for value in row if isinstance(value, str) and nonce in value]
@@ -258,13 +258,13 @@ def test_rotation_and_re_keying_keep_every_exported_files_bytes(world, settings,
 
     old, new = master_keys
     batch = _approved_batch(world)
-    content = batches.export_batch(batch, world.treasurer)
+    content = batches.export_batch(batch, actor=world.treasurer)
     wrapped_before = PaymentBatch.objects.get(pk=batch.pk).wrapped_file_nonce
 
     settings.FIELD_ENCRYPTION_KEYS = [new, old]
     reset_key_cache()
     privacy.rotate_master_keys()
-    assert batches.export_batch(batch, world.treasurer) == content
+    assert batches.export_batch(batch, actor=world.treasurer) == content
     privacy.rekey_after_leak()
     settings.FIELD_ENCRYPTION_KEYS = [new]
     reset_key_cache()
@@ -273,7 +273,7 @@ def test_rotation_and_re_keying_keep_every_exported_files_bytes(world, settings,
     assert stored.wrapped_file_nonce != wrapped_before
     with pytest.raises(InvalidToken):  # the retired master key no longer opens it
         Fernet(old).decrypt(stored.wrapped_file_nonce.encode())
-    assert batches.export_batch(stored, world.treasurer) == content
+    assert batches.export_batch(stored, actor=world.treasurer) == content
     assert stored.file_sha256 == hashlib.sha256(content).hexdigest()
 
 
@@ -288,20 +288,20 @@ def test_erasure_blanks_the_digest_of_a_file_exported_before_the_nonce(world, se
     payee = _person_payee(world, app.beneficiary)
     app = world.run(app, "schedule_payout", world.treasurer, payee=payee.pk)
     batch = batches.approve_batch(
-        batches.create_batch(world.treasurer, applications=[app]), world.treasurer2
+        batches.create_batch(actor=world.treasurer, applications=[app]), actor=world.treasurer2
     )
     _exported_as_before_the_nonce(batch, world.treasurer)
-    batches.mark_sent(PaymentBatch.objects.get(pk=batch.pk), world.treasurer)
+    batches.mark_sent(PaymentBatch.objects.get(pk=batch.pk), actor=world.treasurer)
     app = world.run(app, "confirm_paid", world.treasurer)
     app = world.run(app, "close", world.officer)
     untouched = _approved_batch(world, "300")  # someone else's legacy-free file keeps its digest
-    batches.export_batch(untouched, world.treasurer)
+    batches.export_batch(untouched, actor=world.treasurer)
     untouched_digest = PaymentBatch.objects.get(pk=untouched.pk).file_sha256
     assert _attacker_digest(batch, clearing=CLEARING, account=ACCOUNT) == (
         PaymentBatch.objects.get(pk=batch.pk).file_sha256
     )
 
-    erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    erase_person(app.beneficiary, actor=world.admin, today=date(2100, 1, 1))
 
     batch.refresh_from_db()
     assert batch.file_sha256 == ""
@@ -313,4 +313,4 @@ def test_erasure_blanks_the_digest_of_a_file_exported_before_the_nonce(world, se
     assert erased.payload["payees"]["legacy_file_digests_blanked"] == 1
     assert erased.payload["payees"]["batch_nonces_destroyed"] == 0
     with pytest.raises(ValidationFailed):  # such a file is never produced again
-        batches.export_batch(batch, world.treasurer)
+        batches.export_batch(batch, actor=world.treasurer)

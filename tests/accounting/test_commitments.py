@@ -90,9 +90,9 @@ def test_payout_turns_the_commitment_into_an_expense(world):
 @pytest.mark.evidence("ledger")
 def test_budget_ceiling_counts_commitments_and_payouts_of_the_year(world):
     fund = new_fund(world, "c7")
-    commitments.set_ceiling(fund, Ceiling.BUDGET, world.treasurer)
+    commitments.set_ceiling(fund, ceiling=Ceiling.BUDGET, actor=world.treasurer)
     year = ledger.fiscal_year_for(__import__("django.utils.timezone").utils.timezone.localdate())
-    commitments.set_budget(fund, year, "2500", world.treasurer)
+    commitments.set_budget(fund, year=year, amount="2500", actor=world.treasurer)
     ledger.record_income(fund, "100000", kind="donation", actor=world.treasurer, reference="B-1")
     world.to_paid(world.new_application("1000", fund=fund))
     world.to_approved(world.new_application("1000", fund=fund))
@@ -101,7 +101,7 @@ def test_budget_ceiling_counts_commitments_and_payouts_of_the_year(world):
     with pytest.raises(ValidationFailed, match=r"500\.00 kr available"):
         world.run(app, "approve", world.decider)
     with pytest.raises(ValidationFailed, match="less than it has committed"):
-        commitments.set_budget(fund, year, "1999", world.treasurer)
+        commitments.set_budget(fund, year=year, amount="1999", actor=world.treasurer)
 
 
 @pytest.mark.evidence("ledger")
@@ -112,7 +112,7 @@ def test_reversing_income_that_is_committed_is_refused(world):
     )
     world.to_approved(world.new_application("900", fund=fund))
     with pytest.raises(ValidationFailed, match="release commitments first"):
-        ledger.reverse_voucher(income, world.treasurer)
+        ledger.reverse_voucher(income, actor=world.treasurer)
     assert commitments.available(fund).amount == Decimal("100.00")
 
 
@@ -128,15 +128,18 @@ def test_reversing_income_of_a_budget_limited_fund_leaves_its_budget_alone(world
     from django.utils import timezone
 
     fund = new_fund(world, "c9")
-    commitments.set_ceiling(fund, Ceiling.BUDGET, world.treasurer)
+    commitments.set_ceiling(fund, ceiling=Ceiling.BUDGET, actor=world.treasurer)
     commitments.set_budget(
-        fund, ledger.fiscal_year_for(timezone.localdate()), "1000", world.treasurer
+        fund,
+        year=ledger.fiscal_year_for(timezone.localdate()),
+        amount="1000",
+        actor=world.treasurer,
     )
     income = ledger.record_income(
         fund, "500", kind="donation", actor=world.treasurer, reference="B-1"
     )
     world.to_approved(world.new_application("900", fund=fund))
-    ledger.reverse_voucher(income, world.treasurer)
+    ledger.reverse_voucher(income, actor=world.treasurer)
     assert commitments.available(fund).amount == Decimal("100.00")
     # The decided grant is already a cost in the fund's capital (accrued when decided).
     assert ledger.fund_balance(fund).amount == Decimal("-900.00")

@@ -91,7 +91,7 @@ def test_racing_treasurers_batch_approve_and_confirm_each_order_once(world, ledg
     order_ids = set(PaymentOrder.objects.values_list("pk", flat=True))
     total = sum((o.amount.amount for o in PaymentOrder.objects.all()), Decimal(0))
 
-    created, errors = race(lambda i: batches.create_batch(treasurers[i]))
+    created, errors = race(lambda i: batches.create_batch(actor=treasurers[i]))
     assert errors == []
     made = [b for b in created if isinstance(b, PaymentBatch)]
     assert len(made) >= 1
@@ -115,7 +115,7 @@ def test_racing_treasurers_batch_approve_and_confirm_each_order_once(world, ledg
         assert errors == []
 
     def confirm(i: int) -> int:
-        return sum(settlement.confirm_batch_paid(b, treasurers[i]) for b in made)
+        return sum(settlement.confirm_batch_paid(b, actor=treasurers[i]) for b in made)
 
     paid_counts, errors = race(confirm)
     assert errors == []

@@ -54,7 +54,9 @@ def test_job_runs_to_done_and_writes_the_same_file_as_the_service(
 ) -> None:
     monkeypatch.setattr(ledger_module, "PROGRESS_EVERY", 2)
     with django_capture_on_commit_callbacks(execute=True):
-        job = start_export(treasurer, "ledger_csv", date_from="2026-01-01", date_to="2026-12-31")
+        job = start_export(
+            actor=treasurer, kind="ledger_csv", date_from="2026-01-01", date_to="2026-12-31"
+        )
     job.refresh_from_db()
 
     assert job.status == ExportStatus.DONE
@@ -77,7 +79,7 @@ def test_job_runs_to_done_and_writes_the_same_file_as_the_service(
 
 def test_a_second_run_does_nothing(treasurer: Any, django_capture_on_commit_callbacks: Any) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        job = start_export(treasurer, "ledger_jsonl")
+        job = start_export(actor=treasurer, kind="ledger_jsonl")
     exports = AuditEvent.objects.filter(action="export.ledger").count()
     result = run_export.apply(args=[str(job.pk)]).get()
 
@@ -91,7 +93,7 @@ def test_a_refused_sie_export_fails_with_a_code(
     treasurer: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        job = start_export(treasurer, "sie4", year=2031)
+        job = start_export(actor=treasurer, kind="sie4", year=2031)
     job.refresh_from_db()
     assert job.status == ExportStatus.FAILED
     assert job.error == "refused"
@@ -100,7 +102,7 @@ def test_a_refused_sie_export_fails_with_a_code(
 
 def test_sie4i_job_runs(treasurer: Any, django_capture_on_commit_callbacks: Any) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        job = start_export(treasurer, "sie4i", year=2026)
+        job = start_export(actor=treasurer, kind="sie4i", year=2026)
     job.refresh_from_db()
     assert job.status == ExportStatus.DONE, job.error
     assert job.rows_done == job.rows_total == 6
@@ -111,13 +113,13 @@ def test_sie4i_job_runs(treasurer: Any, django_capture_on_commit_callbacks: Any)
 def test_only_treasurers_and_administrators_start_exports(roles: list[str]) -> None:
     user = UserFactory(roles=roles)
     with pytest.raises(PermissionDenied):
-        start_export(user, "ledger_csv")
+        start_export(actor=user, kind="ledger_csv")
     assert not ExportJob.objects.exists()
 
 
 def test_administrator_may_start(django_capture_on_commit_callbacks: Any) -> None:
     admin = UserFactory(roles=["administrator"])
-    job = start_export(admin, "ledger_csv")
+    job = start_export(actor=admin, kind="ledger_csv")
     assert job.status == ExportStatus.QUEUED
 
 
@@ -133,7 +135,7 @@ def test_administrator_may_start(django_capture_on_commit_callbacks: Any) -> Non
 )
 def test_parameters_are_validated(treasurer: Any, kind: str, params: dict[str, Any]) -> None:
     with pytest.raises(ValidationFailed):
-        start_export(treasurer, kind, **params)
+        start_export(actor=treasurer, kind=kind, **params)
     assert not ExportJob.objects.exists()
 
 
@@ -155,7 +157,7 @@ def test_partial_files_of_dead_writers_are_removed_and_live_ones_kept(tmp_path: 
 def test_a_delivery_finding_the_job_done_by_another_records_nothing(
     treasurer: Any, monkeypatch: Any
 ) -> None:
-    job = start_export(treasurer, "ledger_csv")
+    job = start_export(actor=treasurer, kind="ledger_csv")
     write = ledger_module.write_ledger
 
     def meanwhile_done(*args: Any, **kwargs: Any) -> Any:

@@ -155,7 +155,7 @@ def test_closed_period_takes_no_vouchers(world):
     from accounting.models import Period
 
     for period in Period.objects.filter(start__year=2025, start__month__lte=3).order_by("start"):
-        ledger.close_period(period, world.treasurer)
+        ledger.close_period(period, actor=world.treasurer)
     with pytest.raises(ValidationFailed, match="2025-03 is closed"):
         ledger.record_income(
             world.fund,
@@ -180,7 +180,7 @@ def test_periods_close_in_order(world):
     from accounting.models import Period
 
     with pytest.raises(ValidationFailed, match="earlier periods"):
-        ledger.close_period(Period.objects.get(start=dt.date(2024, 2, 1)), world.treasurer)
+        ledger.close_period(Period.objects.get(start=dt.date(2024, 2, 1)), actor=world.treasurer)
 
 
 @pytest.mark.evidence("ledger")
@@ -189,7 +189,7 @@ def test_reversal_books_the_exact_opposite_and_only_once(world):
     original = ledger.record_income(
         fund, "300", kind="donation", actor=world.treasurer, reference="R-1"
     )
-    reversal = ledger.reverse_voucher(original, world.treasurer)
+    reversal = ledger.reverse_voucher(original, actor=world.treasurer)
     assert reversal.reverses == original
     assert sorted(p.amount.amount for p in reversal.postings.all()) == [
         Decimal("-300.00"),
@@ -197,9 +197,9 @@ def test_reversal_books_the_exact_opposite_and_only_once(world):
     ]
     assert ledger.fund_balance(fund).amount == 0
     with pytest.raises(ValidationFailed, match="already reversed"):
-        ledger.reverse_voucher(original, world.treasurer)
+        ledger.reverse_voucher(original, actor=world.treasurer)
     with pytest.raises(ValidationFailed, match="not reversed"):
-        ledger.reverse_voucher(reversal, world.treasurer)
+        ledger.reverse_voucher(reversal, actor=world.treasurer)
 
 
 @pytest.mark.evidence("ledger")
@@ -264,7 +264,7 @@ def test_the_database_refuses_vouchers_in_a_closed_period_and_reopening(world):
 
     year = ledger.fiscal_year_for(dt.date(2023, 1, 1))
     period = Period.objects.get(start=dt.date(2023, 1, 1))
-    ledger.close_period(period, world.treasurer)
+    ledger.close_period(period, actor=world.treasurer)
     with pytest.raises(IntegrityError, match="closed"), transaction.atomic():
         Voucher.objects.create(
             fiscal_year=year,

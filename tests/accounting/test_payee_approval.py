@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 def _supplier(world: World, registrar: Any = None) -> Payee:
     return create_payee(
-        registrar or world.treasurer,
+        actor=registrar or world.treasurer,
         kind="supplier",
         name="Optikern AB",
         method="bankgiro",
@@ -77,7 +77,7 @@ def test_an_unapproved_payee_cannot_be_scheduled(world: World) -> None:
 def test_an_unapproved_payee_cannot_be_batched(world: World) -> None:
     order = _legacy_order(world, _supplier(world))
     with pytest.raises(ValidationFailed, match="awaiting a second treasurer's approval"):
-        batches.create_batch(world.treasurer, orders=[order])
+        batches.create_batch(actor=world.treasurer, orders=[order])
     assert not PaymentBatch.objects.exists()
 
 
@@ -85,12 +85,12 @@ def test_an_unapproved_payee_cannot_be_exported(world: World) -> None:
     approved = approve_payee(_supplier(world), actor=world.treasurer2)
     app = world.to_approved(world.new_application("400"))
     world.run(app, "schedule_payout", world.treasurer, payee=approved.pk)
-    batch = batches.create_batch(world.treasurer, applications=[app])
-    batches.approve_batch(batch, world.treasurer2)
+    batch = batches.create_batch(actor=world.treasurer, applications=[app])
+    batches.approve_batch(batch, actor=world.treasurer2)
     # Approved batches from before payee approval existed may point to unapproved payees.
     PaymentOrder.objects.filter(batch=batch).update(payee=_supplier(world))
     with pytest.raises(ValidationFailed, match="awaiting a second treasurer's approval"):
-        batches.export_batch(batch, world.treasurer)
+        batches.export_batch(batch, actor=world.treasurer)
     batch.refresh_from_db()
     assert batch.exported_at is None
 
@@ -100,10 +100,12 @@ def test_whoever_registered_a_payee_in_the_batch_cannot_approve_it(world: World)
     payee = approve_payee(_supplier(world, registrar), actor=world.treasurer2)
     app = world.to_approved(world.new_application("400"))
     world.run(app, "schedule_payout", scheduler, payee=payee.pk)
-    batch = batches.create_batch(creator, applications=[app])
+    batch = batches.create_batch(actor=creator, applications=[app])
     with pytest.raises(PermissionDenied, match="You registered a payee in this batch"):
-        batches.approve_batch(batch, registrar)
-    batches.approve_batch(batch, world.treasurer2)  # approved the payee: may approve the batch
+        batches.approve_batch(batch, actor=registrar)
+    batches.approve_batch(
+        batch, actor=world.treasurer2
+    )  # approved the payee: may approve the batch
     batch.refresh_from_db()
     assert batch.approved_by == world.treasurer2
 
@@ -112,10 +114,10 @@ def test_whoever_scheduled_an_order_in_the_batch_cannot_approve_it(world: World)
     app = world.to_approved(world.new_application("400"))
     order = world.run(app, "schedule_payout", world.treasurer2).payment_orders.get()
     assert order.scheduled_by == world.treasurer2
-    batch = batches.create_batch(world.treasurer, applications=[app])
+    batch = batches.create_batch(actor=world.treasurer, applications=[app])
     with pytest.raises(PermissionDenied, match="You scheduled a payment order in this batch"):
-        batches.approve_batch(batch, world.treasurer2)
-    batches.approve_batch(batch, UserFactory(roles=["treasurer"]))
+        batches.approve_batch(batch, actor=world.treasurer2)
+    batches.approve_batch(batch, actor=UserFactory(roles=["treasurer"]))
 
 
 def test_the_registrar_and_scheduler_cannot_approve_the_batch_with_a_colleague(
@@ -127,9 +129,9 @@ def test_the_registrar_and_scheduler_cannot_approve_the_batch_with_a_colleague(
     payee = approve_payee(_supplier(world, rogue), actor=world.treasurer2)
     app = world.to_approved(world.new_application("400"))
     world.run(app, "schedule_payout", rogue, payee=payee.pk)
-    batch = batches.create_batch(world.treasurer, applications=[app])
+    batch = batches.create_batch(actor=world.treasurer, applications=[app])
     with pytest.raises(PermissionDenied):
-        batches.approve_batch(batch, rogue)
+        batches.approve_batch(batch, actor=rogue)
     assert PaymentBatch.objects.get(pk=batch.pk).approved_by is None
 
 
@@ -138,9 +140,9 @@ def test_an_old_order_without_scheduler_is_checked_against_the_audit_log(world: 
     app = world.to_approved(world.new_application("400"))
     world.run(app, "schedule_payout", world.treasurer2, payee=approved.pk)
     PaymentOrder.objects.filter(application=app).update(scheduled_by=None)
-    batch = batches.create_batch(world.treasurer, applications=[app])
+    batch = batches.create_batch(actor=world.treasurer, applications=[app])
     with pytest.raises(PermissionDenied, match="You scheduled a payment order in this batch"):
-        batches.approve_batch(batch, world.treasurer2)
+        batches.approve_batch(batch, actor=world.treasurer2)
 
 
 def test_the_database_refuses_a_raw_update_of_a_payees_account(world: World) -> None:
@@ -160,7 +162,7 @@ def test_the_database_refuses_a_raw_update_of_a_payees_account(world: World) -> 
     for change in changes:
         with pytest.raises(IntegrityError, match="never edited"), transaction.atomic():
             Payee.objects.filter(pk=payee.pk).update(**change)
-    deactivate_payee(payee, world.treasurer)
+    deactivate_payee(payee, actor=world.treasurer)
     with pytest.raises(IntegrityError, match="never edited"), transaction.atomic():
         Payee.objects.filter(pk=payee.pk).update(active=True)
     stored = Payee.objects.get(pk=payee.pk)
@@ -170,7 +172,7 @@ def test_the_database_refuses_a_raw_update_of_a_payees_account(world: World) -> 
 def test_a_person_payee_must_name_the_person(world: World) -> None:
     with pytest.raises(ValidationFailed, match="Choose the person this payee is"):
         create_payee(
-            world.treasurer,
+            actor=world.treasurer,
             kind="person",
             person_name="Annan Person",
             method="bank_account",
@@ -206,7 +208,7 @@ def test_erasure_still_blanks_an_approved_person_payee(world: World) -> None:
         reason="other",
     )
     payee = create_payee(
-        world.treasurer,
+        actor=world.treasurer,
         kind="person",
         person_name="Maria Hemlig",
         method="iban",
@@ -215,7 +217,7 @@ def test_erasure_still_blanks_an_approved_person_payee(world: World) -> None:
         beneficiary=app.beneficiary,
     )
     approve_payee(payee, actor=world.treasurer2)
-    erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    erase_person(app.beneficiary, actor=world.admin, today=date(2100, 1, 1))
     stored = Payee.objects.get(pk=payee.pk)
     assert (stored.account, stored.bic, stored.wrapped_key, stored.active) == ("", "", "", False)
 
@@ -239,6 +241,6 @@ def test_approving_again_changes_nothing_and_an_inactive_payee_is_not_approved(
     assert approve_payee(payee, actor=other).approved_by == world.treasurer2
     events = AuditEvent.objects.filter(action="payout.payee_approved", object_ref=payee.reference)
     assert events.count() == 1
-    closed = deactivate_payee(_supplier(world), world.treasurer)
+    closed = deactivate_payee(_supplier(world), actor=world.treasurer)
     with pytest.raises(ValidationFailed, match="is not active and cannot be approved"):
         approve_payee(closed, actor=world.treasurer2)

@@ -56,7 +56,7 @@ def test_invalid_destinations_are_refused_with_the_reason(method, account, extra
 
 def test_person_payee_name_is_encrypted_and_never_in_the_audit(world):
     payee = create_payee(
-        world.treasurer,
+        actor=world.treasurer,
         kind="person",
         person_name="Maria Hemlig",
         method="bank_account",
@@ -76,7 +76,11 @@ def test_person_payee_name_is_encrypted_and_never_in_the_audit(world):
 def test_only_a_treasurer_registers_payees(world):
     with pytest.raises(PermissionDenied):
         create_payee(
-            world.officer, kind="supplier", name="Optiker", method="bankgiro", account="5678-1230"
+            actor=world.officer,
+            kind="supplier",
+            name="Optiker",
+            method="bankgiro",
+            account="5678-1230",
         )
 
 
@@ -107,7 +111,7 @@ def test_a_payee_corrupted_after_registration_stops_the_batch_before_it_is_made(
     with payee_guard_lifted():
         Payee.objects.filter(pk=supplier.pk).update(account="56781231")
     with pytest.raises(ValidationFailed, match="wrong check digit"):
-        create_batch(world.treasurer, applications=[app])
+        create_batch(actor=world.treasurer, applications=[app])
     assert not PaymentBatch.objects.exists()
 
 
@@ -117,11 +121,13 @@ def test_a_payee_corrupted_after_batching_stops_the_export(world):
     supplier = _supplier(world)
     app = world.to_approved(world.new_application("900"))
     world.run(app, "schedule_payout", world.treasurer, payee=supplier.pk)
-    batch = approve_batch(create_batch(world.treasurer, applications=[app]), world.treasurer2)
+    batch = approve_batch(
+        create_batch(actor=world.treasurer, applications=[app]), actor=world.treasurer2
+    )
     with payee_guard_lifted():
         Payee.objects.filter(pk=supplier.pk).update(account="56781231")
     with pytest.raises(ValidationFailed, match="wrong check digit"):
-        export_batch(batch, world.treasurer)
+        export_batch(batch, actor=world.treasurer)
     batch.refresh_from_db()
     assert batch.exported_at is None
 
@@ -146,10 +152,10 @@ def test_a_person_with_protected_identity_is_never_paid_directly(world):
     from workflows import services
 
     person = services.register_beneficiary(
-        world.ombud.user, name="Skyddad Person", protected_identity=True, region="AB"
+        actor=world.ombud.user, name="Skyddad Person", protected_identity=True, region="AB"
     )
     app = services.create_application(
-        world.ombud.user,
+        actor=world.ombud.user,
         fund=world.fund,
         beneficiary=person,
         items=[services.NeedInput(category="glasses", amount="500")],
@@ -178,8 +184,8 @@ def test_after_a_closed_account_the_payee_is_replaced_and_the_case_paid(world):
     app = world.to_approved(world.new_application("300"))
     app = world.run(app, "schedule_payout", world.treasurer)
     batch = world.send_payouts(app)
-    reject_orders(list(batch.orders.all()), world.treasurer, code="AC04")
-    deactivate_payee(old, world.treasurer)
+    reject_orders(list(batch.orders.all()), actor=world.treasurer, code="AC04")
+    deactivate_payee(old, actor=world.treasurer)
     app.refresh_from_db()
     with pytest.raises(ValidationFailed, match="choose a payee"):
         world.run(app, "schedule_payout", world.treasurer)

@@ -42,8 +42,8 @@ def _scheduled(world, *amounts: str):  # type: ignore[no-untyped-def]
 
 
 def _approved_batch(world, *apps) -> PaymentBatch:  # type: ignore[no-untyped-def]
-    batch = batches.create_batch(world.treasurer, applications=apps)
-    return batches.approve_batch(batch, world.treasurer2)
+    batch = batches.create_batch(actor=world.treasurer, applications=apps)
+    return batches.approve_batch(batch, actor=world.treasurer2)
 
 
 def _commitments_in(file: bytes) -> list[int]:
@@ -71,8 +71,8 @@ def test_a_failed_order_in_an_unsent_batch_is_not_exported_again_with_its_replac
     world.run(first, "schedule_payout", world.treasurer)
     again = _approved_batch(world, first)
 
-    old_file = batches.export_batch(batch, world.treasurer)
-    new_file = batches.export_batch(again, world.treasurer)
+    old_file = batches.export_batch(batch, actor=world.treasurer)
+    new_file = batches.export_batch(again, actor=world.treasurer)
 
     carried = _commitments_in(old_file) + _commitments_in(new_file)
     assert sorted(carried) == sorted(set(carried)), "a commitment is in two files"
@@ -85,7 +85,7 @@ def test_a_batch_whose_orders_all_failed_has_no_file(world):
     batch = _approved_batch(world, app)
     world.run(app, "payout_failed", world.treasurer, reason="wrong_account")
     with pytest.raises(ValidationFailed, match="No order in this batch can still be paid"):
-        batches.export_batch(batch, world.treasurer)
+        batches.export_batch(batch, actor=world.treasurer)
 
 
 def test_a_status_report_for_a_batch_that_was_never_sent_is_refused(world):
@@ -93,7 +93,7 @@ def test_a_status_report_for_a_batch_that_was_never_sent_is_refused(world):
     batch = _approved_batch(world, app)
     (order,) = _orders(app)
     with pytest.raises(ValidationFailed, match="never exported"):
-        import_pain002(pain002(batch, [(order, ("RJCT", "AC04"))]), world.treasurer)
+        import_pain002(pain002(batch, [(order, ("RJCT", "AC04"))]), actor=world.treasurer)
     order.refresh_from_db()
     app.refresh_from_db()
     assert order.status == OrderStatus.SCHEDULED and app.state == State.PAYOUT_SCHEDULED
@@ -105,9 +105,9 @@ def test_a_status_report_for_a_batch_that_was_never_sent_is_refused(world):
 def test_a_batch_whose_file_was_exported_cannot_be_cancelled(world):
     app = _scheduled(world, "700")
     batch = _approved_batch(world, app)
-    batches.export_batch(batch, world.treasurer)
+    batches.export_batch(batch, actor=world.treasurer)
     with pytest.raises(ValidationFailed, match="declares the file void"):
-        batches.cancel_batch(batch, world.treasurer)
+        batches.cancel_batch(batch, actor=world.treasurer)
     batch.refresh_from_db()
     assert batch.status == BatchStatus.APPROVED
     assert PaymentOrder.objects.get(application=app).batch_id == batch.pk
@@ -130,7 +130,7 @@ def test_voiding_an_exported_file_needs_a_second_treasurer_and_voids_its_message
 
     second = world.send_payouts(app)
     assert second.message_id != batch.message_id
-    import_pain002(pain002(second, [(new, ("ACSC", ""))]), world.treasurer)
+    import_pain002(pain002(second, [(new, ("ACSC", ""))]), actor=world.treasurer)
     app.refresh_from_db()
     assert app.state == State.PAID
 
@@ -141,7 +141,7 @@ def test_a_void_file_the_bank_pays_after_all_is_an_exception_not_a_second_paymen
     batches.void_batch_file(batch, actor=world.treasurer2)
     old, _replacement = _orders(app)
     world.send_payouts(app)
-    import_pain002(pain002(batch, [(old, ("ACSC", ""))]), world.treasurer)
+    import_pain002(pain002(batch, [(old, ("ACSC", ""))]), actor=world.treasurer)
     old.refresh_from_db()
     assert old.status == OrderStatus.CANCELLED and old.voucher is None
     exception = BankException.objects.get(order=old)
@@ -153,7 +153,7 @@ def test_a_file_the_bank_answered_cannot_be_declared_void(world):
     app = _scheduled(world, "700", "300")
     batch = world.send_payouts(app)
     first, _second = _orders(app)
-    import_pain002(pain002(batch, [(first, ("ACSC", ""))]), world.treasurer)
+    import_pain002(pain002(batch, [(first, ("ACSC", ""))]), actor=world.treasurer)
     with pytest.raises(ValidationFailed, match="already answered"):
         batches.void_batch_file(batch, actor=world.treasurer2)
 
@@ -167,13 +167,13 @@ def test_one_rejected_order_keeps_the_case_in_payout_while_its_other_orders_are_
     app = _scheduled(world, "700", "300")
     batch = world.send_payouts(app)
     first, second = _orders(app)
-    import_pain002(pain002(batch, [(first, ("RJCT", "AC04"))]), world.treasurer)
+    import_pain002(pain002(batch, [(first, ("RJCT", "AC04"))]), actor=world.treasurer)
     app.refresh_from_db()
     assert app.state == State.PAYOUT_SCHEDULED
     with pytest.raises(Exception):  # noqa: B017 - not withdrawable in payout at all
         world.run(app, "withdraw", world.ombud.user, reason="applicant_request")
 
-    import_camt054(camt054([(second, "2026-11-24", "")]), world.treasurer)
+    import_camt054(camt054([(second, "2026-11-24", "")]), actor=world.treasurer)
     app.refresh_from_db()
     assert app.state == State.APPROVED  # only now: the failed item can be scheduled again
     with pytest.raises(ValidationFailed, match="paid out in part"):
@@ -210,7 +210,7 @@ def test_camt054_books_only_booked_entries_a_pending_one_in_the_newer_form_is_le
     content = camt054_file(
         [camt054_entry([(order, "700.00", "SEK")], total="700.00", status=status)]
     )
-    report = import_camt054(content, world.treasurer)
+    report = import_camt054(content, actor=world.treasurer)
     order.refresh_from_db()
     assert order.status == OrderStatus.SCHEDULED and order.voucher is None
     assert report.paid == 0 and report.pending == 1
@@ -226,7 +226,7 @@ def test_camt054_books_a_booked_entry_in_either_form(world, form):
         [camt054_entry([(order, "700.00", "SEK")], total="700.00", status_form=form)],
         version="001.08" if form == "code" else "001.02",
     )
-    assert import_camt054(content, world.treasurer).paid == 1
+    assert import_camt054(content, actor=world.treasurer).paid == 1
 
 
 # --- 5. Each transaction of an entry is checked -----------------------------------------------
@@ -240,7 +240,7 @@ def test_camt054_entry_with_several_transactions_in_another_currency_books_nothi
         [camt054_entry([(first, "0.50", "EUR"), (second, "0.50", "EUR")], total="1.00")]
     )
     with pytest.raises(ValidationFailed) as refused:
-        import_camt054(content, world.treasurer)
+        import_camt054(content, actor=world.treasurer)
     assert "in SEK" in " ".join(refused.value.messages)
     assert PaymentOrder.objects.filter(status=OrderStatus.PAID).count() == 0
 
@@ -253,18 +253,18 @@ def test_camt054_entry_total_must_be_the_sum_of_its_transactions(world):
         [camt054_entry([(first, "1500.00", "SEK"), (second, "800.00", "SEK")], total="1.00")]
     )
     with pytest.raises(ValidationFailed, match="not the sum of its transactions"):
-        import_camt054(content, world.treasurer)
+        import_camt054(content, actor=world.treasurer)
     wrong = camt054_file(
         [camt054_entry([(first, "1500.00", "SEK"), (second, "80.00", "SEK")], total="1580.00")]
     )
     with pytest.raises(ValidationFailed, match=r"which is 800\.00 SEK"):
-        import_camt054(wrong, world.treasurer)
+        import_camt054(wrong, actor=world.treasurer)
     assert PaymentOrder.objects.filter(status=OrderStatus.PAID).count() == 0
 
     right = camt054_file(
         [camt054_entry([(first, "1500.00", "SEK"), (second, "800.00", "SEK")], total="2300.00")]
     )
-    assert import_camt054(right, world.treasurer).paid == 2
+    assert import_camt054(right, actor=world.treasurer).paid == 2
     app.refresh_from_db()
     assert app.state == State.PAID
 
@@ -276,11 +276,11 @@ def test_a_payment_booked_for_an_order_already_failed_is_booked_as_an_exception(
     app = _scheduled(world, "700", "300")
     batch = world.send_payouts(app)
     first, second = _orders(app)
-    import_pain002(pain002(batch, [(first, ("RJCT", "AC04"))]), world.treasurer)
+    import_pain002(pain002(batch, [(first, ("RJCT", "AC04"))]), actor=world.treasurer)
     bank_before = trial_balance()["1930"]
 
     content = camt054([(first, "2026-11-24", ""), (second, "2026-11-24", "")])
-    report = import_bank_file(content, world.treasurer)
+    report = import_bank_file(content, actor=world.treasurer)
 
     assert report.paid == 1 and report.exceptions == [f"PO-{first.pk}: paid_after_failure"]
     first.refresh_from_db()
@@ -289,7 +289,7 @@ def test_a_payment_booked_for_an_order_already_failed_is_booked_as_an_exception(
     assert trial_balance()["1930"] == bank_before - Decimal("1000.00")  # all that left is booked
     assert trial_balance()[SUSPENSE_ACCOUNT] == Decimal("700.00")
     # The same file again changes nothing.
-    assert import_bank_file(content, world.treasurer).exceptions == []
+    assert import_bank_file(content, actor=world.treasurer).exceptions == []
     assert BankException.objects.count() == 1
 
     exception = BankException.objects.get()
@@ -307,7 +307,7 @@ def test_money_returned_for_a_paid_order_is_booked_as_an_exception(world):
     app = _scheduled(world, "700")
     world.send_payouts(app)
     (order,) = _orders(app)
-    import_camt054(camt054([(order, "2026-11-24", "")]), world.treasurer)
+    import_camt054(camt054([(order, "2026-11-24", "")]), actor=world.treasurer)
     returned = camt054_file(
         [
             camt054_entry(
@@ -315,7 +315,7 @@ def test_money_returned_for_a_paid_order_is_booked_as_an_exception(world):
             )
         ]
     )
-    report = import_camt054(returned, world.treasurer)
+    report = import_camt054(returned, actor=world.treasurer)
     assert report.exceptions == [f"PO-{order.pk}: returned_after_payment"]
     assert trial_balance()[SUSPENSE_ACCOUNT] == Decimal("-700.00")
     resolve_bank_exception(
@@ -333,10 +333,10 @@ def test_one_payment_of_a_void_file_said_by_two_bank_files_is_booked_out_once(wo
     batch = world.send_payouts(app)
     (order,) = _orders(app)
     batches.void_batch_file(batch, actor=world.treasurer2)
-    import_pain002(pain002(batch, [(order, ("ACSC", ""))]), world.treasurer)
+    import_pain002(pain002(batch, [(order, ("ACSC", ""))]), actor=world.treasurer)
     entry = camt054_entry([(order, "1500.00", "SEK")], total="1500.00")
-    import_camt054(camt054_file([entry], version="001.08"), world.treasurer)
-    import_camt054(camt054_file([entry], version="001.02"), world.treasurer)
+    import_camt054(camt054_file([entry], version="001.08"), actor=world.treasurer)
+    import_camt054(camt054_file([entry], version="001.02"), actor=world.treasurer)
     assert BankException.objects.filter(order=order).count() == 1
     assert trial_balance()[SUSPENSE_ACCOUNT] == Decimal("1500.00")
 
@@ -345,7 +345,9 @@ def test_a_bank_rejection_after_a_confirmation_by_hand_is_booked_as_an_exception
     app = world.to_paid(world.new_application("1500"))  # the treasurer confirmed by hand
     (order,) = _orders(app)
     bank_before = trial_balance()["1930"]
-    report = import_pain002(pain002(order.batch, [(order, ("RJCT", "AC04"))]), world.treasurer)
+    report = import_pain002(
+        pain002(order.batch, [(order, ("RJCT", "AC04"))]), actor=world.treasurer
+    )
     assert report.exceptions == [f"PO-{order.pk}: rejected_after_confirmation"]
     assert trial_balance()["1930"] == bank_before + Decimal("1500.00")  # the money never left
     resolve_bank_exception(
@@ -359,8 +361,8 @@ def test_a_bank_rejection_after_the_banks_own_booking_leaves_the_booking(world):
     app = _scheduled(world, "1500")
     batch = world.send_payouts(app)
     (order,) = _orders(app)
-    import_camt054(camt054([(order, "2026-11-24", "")]), world.treasurer)
-    report = import_pain002(pain002(batch, [(order, ("RJCT", "AC04"))]), world.treasurer)
+    import_camt054(camt054([(order, "2026-11-24", "")]), actor=world.treasurer)
+    report = import_pain002(pain002(batch, [(order, ("RJCT", "AC04"))]), actor=world.treasurer)
     assert report.unknown == [f"PO-{order.pk}"] and report.exceptions == []
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID
@@ -372,10 +374,10 @@ def test_whoever_registered_the_payee_or_scheduled_the_order_cannot_declare_its_
     from tests.factories import UserFactory
 
     app = _scheduled(world, "1500")  # world.treasurer registered the payee and scheduled
-    batch = batches.create_batch(world.treasurer2, applications=[app])
-    batches.approve_batch(batch, UserFactory(roles=["treasurer"]))
-    batches.export_batch(batch, world.treasurer2)
-    batches.mark_sent(batch, world.treasurer2)
+    batch = batches.create_batch(actor=world.treasurer2, applications=[app])
+    batches.approve_batch(batch, actor=UserFactory(roles=["treasurer"]))
+    batches.export_batch(batch, actor=world.treasurer2)
+    batches.mark_sent(batch, actor=world.treasurer2)
     with pytest.raises(PermissionDenied, match="registered a payee or scheduled an order"):
         batches.void_batch_file(batch, actor=world.treasurer)
     batches.void_batch_file(batch, actor=UserFactory(roles=["treasurer"]))
@@ -388,7 +390,7 @@ def test_a_void_file_is_removed_from_the_payout_folder(
     app = _scheduled(world, "1500")
     batch = world.send_payouts(app)
     written = tmp_path / f"{batch.message_id}.xml"
-    written.write_bytes(batches.export_batch(batch, world.treasurer))
+    written.write_bytes(batches.export_batch(batch, actor=world.treasurer))
     with django_capture_on_commit_callbacks(execute=True):
         batches.void_batch_file(batch, actor=world.treasurer2)
     assert not written.exists()

@@ -97,7 +97,7 @@ def test_payees_are_chosen_per_item(world):
 
 def test_without_a_default_payee_the_treasurer_must_choose(world):
     create_payee(
-        world.treasurer,
+        actor=world.treasurer,
         kind="organisation",
         name="Andra kontoret",
         method="bankgiro",
@@ -111,14 +111,14 @@ def test_without_a_default_payee_the_treasurer_must_choose(world):
 
 def test_batch_needs_a_second_treasurer(world):
     app = _scheduled(world, "100")
-    batch = batches.create_batch(world.treasurer, applications=[app])
+    batch = batches.create_batch(actor=world.treasurer, applications=[app])
     with pytest.raises(PermissionDenied, match="did not"):
-        batches.approve_batch(batch, world.treasurer)
+        batches.approve_batch(batch, actor=world.treasurer)
     with pytest.raises(ValidationFailed, match="second treasurer approved"):
-        batches.export_batch(batch, world.treasurer)
+        batches.export_batch(batch, actor=world.treasurer)
     with pytest.raises(PermissionDenied):
-        batches.approve_batch(batch, world.officer)
-    batches.approve_batch(batch, world.treasurer2)
+        batches.approve_batch(batch, actor=world.officer)
+    batches.approve_batch(batch, actor=world.treasurer2)
     batch.refresh_from_db()
     assert batch.status == BatchStatus.APPROVED and batch.approved_by == world.treasurer2
 
@@ -129,24 +129,24 @@ def test_a_decider_of_a_case_in_the_batch_may_not_approve_it(world):
     app = world.to_decision(world.new_application("100"))
     app = world.run(app, "approve", both)
     app = world.run(app, "schedule_payout", world.treasurer)
-    batch = batches.create_batch(world.treasurer, applications=[app])
+    batch = batches.create_batch(actor=world.treasurer, applications=[app])
     with pytest.raises(PermissionDenied, match="decided a case in this batch"):
-        batches.approve_batch(batch, both)
+        batches.approve_batch(batch, actor=both)
 
 
 @pytest.mark.evidence("ledger")
 def test_an_order_is_in_one_batch_only(world):
     app = _scheduled(world, "100")
-    batches.create_batch(world.treasurer, applications=[app])
+    batches.create_batch(actor=world.treasurer, applications=[app])
     with pytest.raises(ValidationFailed, match="no scheduled payment orders"):
-        batches.create_batch(world.treasurer2, applications=[app])
+        batches.create_batch(actor=world.treasurer2, applications=[app])
 
 
 def test_cancelled_batch_frees_its_orders(world):
     app = _scheduled(world, "100")
-    batch = batches.create_batch(world.treasurer, applications=[app])
-    batches.cancel_batch(batch, world.treasurer2)
-    again = batches.create_batch(world.treasurer, applications=[app])
+    batch = batches.create_batch(actor=world.treasurer, applications=[app])
+    batches.cancel_batch(batch, actor=world.treasurer2)
+    again = batches.create_batch(actor=world.treasurer, applications=[app])
     assert list(again.orders.all()) == list(PaymentOrder.objects.filter(application=app))
 
 
@@ -164,9 +164,9 @@ def test_pain001_validates_and_names_no_person(world):
             i.pk: chosen[k].pk for i, k in zip(items, ["bg", "pg", "bank", "iban"], strict=True)
         },
     )
-    batch = batches.create_batch(world.treasurer, applications=[app])
-    batches.approve_batch(batch, world.treasurer2)
-    content = batches.export_batch(batch, world.treasurer)
+    batch = batches.create_batch(actor=world.treasurer, applications=[app])
+    batches.approve_batch(batch, actor=world.treasurer2)
+    content = batches.export_batch(batch, actor=world.treasurer)
     doc = etree.fromstring(content)
     assert pain001.schema().validate(doc)
     assert doc.findtext("p:CstmrCdtTrfInitn/p:GrpHdr/p:NbOfTxs", namespaces=NS) == "4"
@@ -193,7 +193,7 @@ def test_plusgiro_scheme_is_configurable(world, settings):
     app = world.to_approved(world.new_application("100"))
     world.run(app, "schedule_payout", world.treasurer, payee=chosen["pg"].pk)
     content = world.send_payouts(app) and PaymentOrder.objects.get(application=app).batch
-    xml = etree.fromstring(batches.export_batch(content, world.treasurer))
+    xml = etree.fromstring(batches.export_batch(content, actor=world.treasurer))
     assert xml.findtext(".//p:CdtrAcct/p:Id/p:Othr/p:SchmeNm/p:Prtry", namespaces=NS) == "PGNR"
 
 
@@ -213,10 +213,10 @@ def test_an_invalid_file_is_never_returned():
 @pytest.mark.evidence("ledger")
 def test_export_is_repeatable_and_audited_once(world):
     app = _scheduled(world, "100")
-    batch = batches.create_batch(world.treasurer, applications=[app])
-    batches.approve_batch(batch, world.treasurer2)
-    first = batches.export_batch(batch, world.treasurer)
-    again = batches.export_batch(batch, world.treasurer)
+    batch = batches.create_batch(actor=world.treasurer, applications=[app])
+    batches.approve_batch(batch, actor=world.treasurer2)
+    first = batches.export_batch(batch, actor=world.treasurer)
+    again = batches.export_batch(batch, actor=world.treasurer)
     assert first == again
     assert AuditEvent.objects.filter(action="payout.batch_exported").count() == 1
 
@@ -227,7 +227,7 @@ def test_confirmation_settles_the_decided_grant_2890_against_1930_on_the_fund_an
 ):
     app = _scheduled(world, "1500", "800")
     batch = world.send_payouts(app)
-    assert settlement.confirm_batch_paid(batch, world.treasurer) == 2
+    assert settlement.confirm_batch_paid(batch, actor=world.treasurer) == 2
     app.refresh_from_db()
     assert app.state == State.PAID
     for order in PaymentOrder.objects.filter(application=app):
@@ -244,8 +244,8 @@ def test_confirmation_settles_the_decided_grant_2890_against_1930_on_the_fund_an
     }
     # Retrying the confirmation books nothing twice.
     vouchers = Voucher.objects.count()
-    assert settlement.confirm_batch_paid(batch, world.treasurer) == 0
-    assert settlement.confirm_paid(list(batch.orders.all()), world.treasurer) == 0
+    assert settlement.confirm_batch_paid(batch, actor=world.treasurer) == 0
+    assert settlement.confirm_paid(list(batch.orders.all()), actor=world.treasurer) == 0
     assert Voucher.objects.count() == vouchers
 
 
@@ -254,10 +254,10 @@ def test_unsent_orders_cannot_be_confirmed(world):
     app = _scheduled(world, "100")
     with pytest.raises(ValidationFailed, match="not been sent"):
         world.run(app, "confirm_paid", world.treasurer)
-    batch = batches.create_batch(world.treasurer, applications=[app])
-    batches.approve_batch(batch, world.treasurer2)
+    batch = batches.create_batch(actor=world.treasurer, applications=[app])
+    batches.approve_batch(batch, actor=world.treasurer2)
     with pytest.raises(ValidationFailed, match="not been sent"):
-        settlement.confirm_batch_paid(batch, world.treasurer)
+        settlement.confirm_batch_paid(batch, actor=world.treasurer)
 
 
 def test_pain002_pays_settled_and_fails_rejected_with_the_reason(world):
@@ -267,7 +267,7 @@ def test_pain002_pays_settled_and_fails_rejected_with_the_reason(world):
     paid_order = PaymentOrder.objects.get(application=paid_app)
     failed_order = PaymentOrder.objects.get(application=failed_app)
     content = _pain002(batch, [(paid_order, ("ACSC", "")), (failed_order, ("RJCT", "AC04"))])
-    report = import_pain002(content, world.treasurer)
+    report = import_pain002(content, actor=world.treasurer)
     assert (report.paid, report.failed) == (1, 1)
     paid_app.refresh_from_db()
     failed_app.refresh_from_db()
@@ -281,7 +281,7 @@ def test_pain002_pays_settled_and_fails_rejected_with_the_reason(world):
     assert event.payload["reason"] == "account_closed"
     # The commitment stays: the case can be scheduled again to a corrected payee.
     assert Commitment.objects.get(application=failed_app).status == "open"
-    again = import_pain002(content, world.treasurer)
+    again = import_pain002(content, actor=world.treasurer)
     assert (again.paid, again.failed) == (0, 0)
     supplier = approved_payee(
         world.treasurer,
@@ -293,7 +293,7 @@ def test_pain002_pays_settled_and_fails_rejected_with_the_reason(world):
     )
     world.run(failed_app, "schedule_payout", world.treasurer, payee=supplier.pk)
     batch2 = world.send_payouts(failed_app)
-    settlement.confirm_batch_paid(batch2, world.treasurer)
+    settlement.confirm_batch_paid(batch2, actor=world.treasurer)
     failed_app.refresh_from_db()
     assert failed_app.state == State.PAID
     assert Posting.objects.filter(account__number="6710").count() == 2
@@ -301,7 +301,7 @@ def test_pain002_pays_settled_and_fails_rejected_with_the_reason(world):
 
 def test_direct_payout_failed_transition_fails_the_open_orders(world):
     app = _scheduled(world, "100")
-    batches.create_batch(world.treasurer, applications=[app])  # batched, file not exported
+    batches.create_batch(actor=world.treasurer, applications=[app])  # batched, file not exported
     world.run(app, "payout_failed", world.treasurer, reason="wrong_account")
     assert PaymentOrder.objects.get(application=app).status == OrderStatus.FAILED
 
@@ -316,8 +316,8 @@ def test_an_order_in_a_file_the_bank_may_have_fails_only_by_the_banks_word(world
 
 def test_payout_file_command_writes_the_validated_file(world, tmp_path):
     app = _scheduled(world, "100")
-    batch = batches.create_batch(world.treasurer, applications=[app])
-    batches.approve_batch(batch, world.treasurer2)
+    batch = batches.create_batch(actor=world.treasurer, applications=[app])
+    batches.approve_batch(batch, actor=world.treasurer2)
     output = tmp_path / "pain001.xml"
     call_command(
         "payout_file", batch=str(batch.pk), output=str(output), user=world.treasurer.username
@@ -333,7 +333,7 @@ def test_payout_file_command_writes_the_validated_file(world, tmp_path):
 
 def test_an_unapproved_batch_is_not_written(world, tmp_path):
     app = _scheduled(world, "100")
-    batch = batches.create_batch(world.treasurer, applications=[app])
+    batch = batches.create_batch(actor=world.treasurer, applications=[app])
     output = tmp_path / "pain001.xml"
     with pytest.raises(CommandError, match="approved"):
         call_command(
@@ -346,7 +346,7 @@ def test_payout_vouchers_are_not_reversed_by_hand(world):
     app = world.to_paid(world.new_application("100"))
     voucher = PaymentOrder.objects.get(application=app).voucher
     with pytest.raises(ValidationFailed, match="through its payment order"):
-        ledger.reverse_voucher(voucher, world.treasurer)
+        ledger.reverse_voucher(voucher, actor=world.treasurer)
 
 
 def test_fund_report_shows_balance_commitments_and_available(world, django_assert_num_queries):
@@ -404,7 +404,7 @@ def test_pain002_group_rejection_fails_every_order_of_the_batch(world):
         "</OrgnlPmtInfAndSts>".encode(),
         b"",
     )
-    report = import_pain002(content, world.treasurer)
+    report = import_pain002(content, actor=world.treasurer)
     assert report.failed == 2
     assert set(batch.orders.values_list("failure_code", flat=True)) == {"AM04"}
     for app in apps:

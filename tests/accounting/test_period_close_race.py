@@ -66,7 +66,9 @@ def test_a_voucher_cannot_land_in_a_period_closed_at_the_same_moment(world, audi
     outcome: dict[str, Any] = {}
 
     lock.hold()
-    closer = _in_thread(lambda: ledger.close_period(period, world.treasurer), outcome, "close")
+    closer = _in_thread(
+        lambda: ledger.close_period(period, actor=world.treasurer), outcome, "close"
+    )
     _wait_until(lambda: len(lock.waiting()) == 1, "the closer holds the period, uncommitted")
     poster = _in_thread(
         lambda: ledger.record_income(

@@ -28,7 +28,7 @@ ACCOUNT = "8112189876"  # the personnummer 811218-9876
 
 def _person_payee(world, person):  # type: ignore[no-untyped-def]
     payee = create_payee(
-        world.treasurer,
+        actor=world.treasurer,
         kind="person",
         person_name=NAME,
         method="bank_account",
@@ -45,10 +45,10 @@ def _paid_to_person_with_file(world):  # type: ignore[no-untyped-def]
     payee = _person_payee(world, app.beneficiary)
     app = world.run(app, "schedule_payout", world.treasurer, payee=payee.pk)
     batch = batches.approve_batch(
-        batches.create_batch(world.treasurer, applications=[app]), world.treasurer2
+        batches.create_batch(actor=world.treasurer, applications=[app]), actor=world.treasurer2
     )
     generate_payout_file.delay(batch.message_id, world.treasurer.pk).get()
-    batches.mark_sent(batch, world.treasurer)
+    batches.mark_sent(batch, actor=world.treasurer)
     app = world.run(app, "confirm_paid", world.treasurer)
     app = world.run(app, "close", world.officer)
     return app, payee, batch
@@ -100,10 +100,10 @@ def test_erasure_removes_the_personkonto_from_the_database_and_the_bank_files(
     assert nonce.encode() in path.read_bytes()
     year = app.state_changed_at.year
     for kind in ("sie4i", "ledger_csv", "ledger_xlsx", "ledger_jsonl"):
-        start_export(world.treasurer, kind, year=year)  # the books name references only
+        start_export(actor=world.treasurer, kind=kind, year=year)  # the books name references only
     assert len(list(settings.EXPORT_FILES_DIR.iterdir())) == 4
 
-    erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    erase_person(app.beneficiary, actor=world.admin, today=date(2100, 1, 1))
 
     stored = Payee.objects.get(pk=payee.pk)
     assert (stored.account, stored.clearing_number, stored.bic) == ("", "", "")
@@ -131,10 +131,10 @@ def test_erasure_removes_the_personkonto_from_the_database_and_the_bank_files(
 def test_a_bank_file_that_named_an_erased_person_is_not_produced_again(world, settings, tmp_path):
     settings.PAYOUT_FILES_DIR = tmp_path
     app, _payee, batch = _paid_to_person_with_file(world)
-    erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    erase_person(app.beneficiary, actor=world.admin, today=date(2100, 1, 1))
     batch = PaymentBatch.objects.get(pk=batch.pk)
     with pytest.raises(ValidationFailed, match="erased"):
-        batches.export_batch(batch, world.treasurer)
+        batches.export_batch(batch, actor=world.treasurer)
     with pytest.raises(ValidationFailed, match="erased"):
         generate_payout_file.delay(batch.message_id, world.treasurer.pk).get()
     assert ACCOUNT.encode() not in payout_file_path(batch.message_id).read_bytes()

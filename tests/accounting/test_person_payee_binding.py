@@ -34,7 +34,7 @@ def _mule(world: Any) -> Payee:
     """A person payee whose account the insider controls: registered, never approved."""
     app = world.new_application("500", name="Mula Tva")
     return create_payee(
-        world.treasurer,
+        actor=world.treasurer,
         kind="person",
         person_name="Mula Tva",
         method="bank_account",
@@ -50,7 +50,7 @@ def _another_case(world: Any, person: Any, amount: str) -> Any:
 
     items = [NeedInput(category="glasses", amount=amount, description="behov")]
     return services.create_application(
-        world.ombud.user, fund=world.fund, beneficiary=person, items=items
+        actor=world.ombud.user, fund=world.fund, beneficiary=person, items=items
     )
 
 
@@ -75,7 +75,8 @@ def test_a_person_payees_account_copied_from_another_payee_is_never_paid(world: 
     to_schedule = world.to_approved(_another_case(world, person, "100"))
     world.run(to_export, "schedule_payout", world.treasurer, payee=victim.pk)
     batch = batches.approve_batch(
-        batches.create_batch(world.treasurer, applications=[to_export]), world.treasurer2
+        batches.create_batch(actor=world.treasurer, applications=[to_export]),
+        actor=world.treasurer2,
     )
     world.run(to_batch, "schedule_payout", world.treasurer, payee=victim.pk)
 
@@ -90,9 +91,9 @@ def test_a_person_payees_account_copied_from_another_payee_is_never_paid(world: 
         world.run(to_schedule, "schedule_payout", world.treasurer, payee=victim.pk)
     order = PaymentOrder.objects.get(application=to_batch)
     with pytest.raises(ValidationFailed, match=NOT_ITS_OWN):
-        batches.create_batch(world.treasurer, orders=[order])
+        batches.create_batch(actor=world.treasurer, orders=[order])
     with pytest.raises(ValidationFailed, match=NOT_ITS_OWN):
-        batches.export_batch(batch, world.treasurer)
+        batches.export_batch(batch, actor=world.treasurer)
     assert PaymentBatch.objects.get(pk=batch.pk).exported_at is None
 
 
@@ -115,7 +116,7 @@ def test_the_database_refuses_to_copy_another_payees_key_or_token_onto_a_person_
         with pytest.raises(IntegrityError, match="never edited"), transaction.atomic():
             Payee.objects.filter(pk=victim.pk).update(**change)
     # Once erased, a payee's key never comes back.
-    erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    erase_person(app.beneficiary, actor=world.admin, today=date(2100, 1, 1))
     with pytest.raises(IntegrityError, match="never edited"), transaction.atomic():
         Payee.objects.filter(pk=victim.pk).update(
             wrapped_key=mule.wrapped_key, encrypted_personal_data=mule.encrypted_personal_data

@@ -116,7 +116,7 @@ def test_a_person_payees_token_binds_its_person_kind_method_and_registrar(
         with pytest.raises(ValidationFailed, match=NOT_ITS_OWN):
             world.run(case_b, "schedule_payout", world.treasurer, payee=stored.pk)
         assert not PaymentOrder.objects.filter(application=case_b).exists()
-        report = subject_access_report(world.admin, person_b)
+        report = subject_access_report(person_b, actor=world.admin)
         assert [p["reference"] for p in report["payees"]] == [stored.reference]
         assert NAME not in str(report) and ACCOUNT not in str(report)
 

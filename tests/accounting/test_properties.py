@@ -95,13 +95,13 @@ def _step(world, fund, model: Model, op: str, arg) -> None:  # type: ignore[no-u
         app = world.run(entry[0], "schedule_payout", world.treasurer)
         batch = world.send_payouts(app)
         if op == "pay":
-            assert settlement.confirm_batch_paid(batch, world.treasurer) == 1
+            assert settlement.confirm_batch_paid(batch, actor=world.treasurer) == 1
             model.approved.remove(entry)
             model.committed -= entry[1]
             model.expensed += entry[1]
             model.bank -= entry[1]
         else:
-            settlement.reject_orders(list(batch.orders.all()), world.treasurer, code="AC01")
+            settlement.reject_orders(list(batch.orders.all()), actor=world.treasurer, code="AC01")
             app.refresh_from_db()
             assert app.state == State.APPROVED
             entry[0] = app
@@ -109,12 +109,12 @@ def _step(world, fund, model: Model, op: str, arg) -> None:  # type: ignore[no-u
         entry = _pick(model.incomes, arg)
         if entry[2]:
             with pytest.raises(ValidationFailed, match="already reversed"):
-                ledger.reverse_voucher(entry[0], world.treasurer)
+                ledger.reverse_voucher(entry[0], actor=world.treasurer)
         elif model.budget is None and entry[1] > available:
             with pytest.raises(ValidationFailed, match="release commitments first"):
-                ledger.reverse_voucher(entry[0], world.treasurer)
+                ledger.reverse_voucher(entry[0], actor=world.treasurer)
         else:
-            ledger.reverse_voucher(entry[0], world.treasurer)
+            ledger.reverse_voucher(entry[0], actor=world.treasurer)
             entry[2] = True
             model.balance -= entry[1]
             model.bank -= entry[1]
@@ -151,9 +151,9 @@ def test_books_balance_and_funds_never_overcommit(world, steps, budget):
         fund = new_fund(world, f"prop{next(_codes)}")
         model = Model(budget=budget)
         if budget is not None:
-            commitments.set_ceiling(fund, Ceiling.BUDGET, world.treasurer)
+            commitments.set_ceiling(fund, ceiling=Ceiling.BUDGET, actor=world.treasurer)
             year = ledger.fiscal_year_for(timezone.localdate())
-            commitments.set_budget(fund, year, budget, world.treasurer)
+            commitments.set_budget(fund, year=year, amount=budget, actor=world.treasurer)
         for op, arg in steps:
             _step(world, fund, model, op, arg)
             _check(fund, model)

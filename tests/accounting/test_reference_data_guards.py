@@ -182,8 +182,8 @@ def test_periods_with_vouchers_keep_their_dates_and_a_closed_period_is_never_del
         type(year).objects.filter(pk=year.pk).update(end=dt.date(2021, 6, 30))
     with pytest.raises(IntegrityError, match="cannot be deleted"), transaction.atomic():
         Period.objects.filter(pk=january.pk).delete()
-    ledger.close_period(january, world.treasurer)
-    ledger.close_period(Period.objects.get(start=dt.date(2021, 2, 1)), world.treasurer)
+    ledger.close_period(january, actor=world.treasurer)
+    ledger.close_period(Period.objects.get(start=dt.date(2021, 2, 1)), actor=world.treasurer)
     with pytest.raises(IntegrityError, match="cannot be deleted"), transaction.atomic():
         _raw_update("DELETE FROM accounting_period WHERE start = %s", [dt.date(2021, 2, 1)])
 

@@ -70,7 +70,7 @@ def _book_year(world, year: int, gift: str, used: str, bank_cost: str | None = N
 def _close_periods(world, year: int) -> FiscalYear:  # type: ignore[no-untyped-def]
     fy = fiscal_year_for(dt.date(year, 1, 1))
     for period in Period.objects.filter(fiscal_year=fy).order_by("start"):
-        close_period(period, world.treasurer)
+        close_period(period, actor=world.treasurer)
     return fy
 
 
@@ -297,13 +297,13 @@ def test_the_approval_refuses_when_the_books_changed_since_preparing(world) -> N
     _book_year(world, 2023, "100000", "30000")
     fy = fiscal_year_for(dt.date(2023, 1, 1))
     for period in Period.objects.filter(fiscal_year=fy).order_by("start")[:11]:
-        close_period(period, world.treasurer)
+        close_period(period, actor=world.treasurer)
     with pytest.raises(
         ValidationFailed, match="1 periods of the year are still open, the first 2023-12"
     ):
         year_end.prepare_year_end(fy, actor=world.treasurer)
     # Prepared with all periods closed, then the closing is compared with a changed ledger:
-    close_period(Period.objects.get(start=dt.date(2023, 12, 1)), world.treasurer)
+    close_period(Period.objects.get(start=dt.date(2023, 12, 1)), actor=world.treasurer)
     closing = year_end.prepare_year_end(fy, actor=world.treasurer)
     YearEndClosing.objects.filter(pk=closing.pk).update(
         figures={**closing.figures, "vouchers": closing.figures["vouchers"] - 1}

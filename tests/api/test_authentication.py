@@ -75,7 +75,7 @@ def test_a_wrong_token_is_401(world, header):
 
 def test_a_revoked_or_expired_token_no_longer_works(world):
     revoked, plain_revoked = issue_token(world.officer, label="old")
-    revoke_token(revoked, world.admin)
+    revoke_token(revoked, actor=world.admin)
     _expired, plain_expired = issue_token(
         world.officer, label="short", expires_at=timezone.now() - timedelta(seconds=1)
     )

@@ -55,8 +55,8 @@ def test_generating_the_file_twice_exports_once(world, scheduled, settings, tmp_
     from accounting.tasks import generate_payout_file
 
     settings.PAYOUT_FILES_DIR = tmp_path
-    batch = batches.create_batch(world.treasurer, applications=[scheduled])
-    batches.approve_batch(batch, world.treasurer2)
+    batch = batches.create_batch(actor=world.treasurer, applications=[scheduled])
+    batches.approve_batch(batch, actor=world.treasurer2)
 
     first = generate_payout_file.delay(batch.message_id, world.treasurer.pk).get()
     second = generate_payout_file.delay(batch.message_id, world.treasurer.pk).get()

@@ -191,7 +191,7 @@ def scene(world, tmp_path, settings):
     case = world.to_approved(world.new_application("1000"))
     other = world.to_approved(world.new_application("500"))
     world.run(other, "schedule_payout", world.treasurer)
-    batch = batches.create_batch(world.treasurer, applications=[other])
+    batch = batches.create_batch(actor=world.treasurer, applications=[other])
     reminder = Reminder.objects.create(
         application=case,
         kind="unpaid",
@@ -316,7 +316,7 @@ def _more_rows(world):
         )
         for _ in range(2)
     ]
-    batches.create_batch(world.treasurer, applications=scheduled)
+    batches.create_batch(actor=world.treasurer, applications=scheduled)
     world.to_statutory_check(world.new_application("100"))
     for user in (world.ombud.user, world.officer, world.decider, world.treasurer2, world.auditor):
         Reminder.objects.create(

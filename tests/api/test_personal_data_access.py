@@ -33,7 +33,7 @@ def test_every_endpoint_returning_personal_data_logs_the_access(world, tmp_path)
     case = world.to_approved(case)
     other = world.to_approved(world.new_application("500"))
     world.run(other, "schedule_payout", world.treasurer)
-    batch = batches.create_batch(world.treasurer, applications=[other])
+    batch = batches.create_batch(actor=world.treasurer, applications=[other])
     reminder = Reminder.objects.create(
         application=case,
         kind="unpaid",

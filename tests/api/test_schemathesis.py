@@ -59,7 +59,7 @@ def officer_world(world, _connection_kept_across_requests) -> dict[str, Any]:
     world.new_application("900")
     paid = world.to_approved(world.new_application("400"))
     world.run(paid, "schedule_payout", world.treasurer)
-    batch = batches.create_batch(world.treasurer, applications=[paid])
+    batch = batches.create_batch(actor=world.treasurer, applications=[paid])
     reminder = Reminder.objects.create(
         application=app,
         kind="awaiting_ombud",

@@ -24,7 +24,7 @@ def _everything_stored() -> str:
 def test_a_whole_case_leaves_no_name_or_personnummer_in_the_audit_log(world, tmp_path):
     assert personnummer.is_valid(NUMBER)
     person = services.register_beneficiary(
-        world.ombud.user,
+        actor=world.ombud.user,
         name=NAME,
         personal_number=NUMBER,
         contact=CONTACT,
@@ -33,7 +33,7 @@ def test_a_whole_case_leaves_no_name_or_personnummer_in_the_audit_log(world, tmp
     )
     assert person.personal_data["name"] == NAME  # the value is really stored (encrypted)
     app = services.create_application(
-        world.ombud.user,
+        actor=world.ombud.user,
         fund=world.fund,
         beneficiary=person,
         items=[NeedInput(category="glasses", amount="1500", description="Glasögon")],

@@ -189,7 +189,7 @@ def test_malformed_bank_files_are_refused_whole(world, sent, secret_file, eviden
     before = snapshot()
     started = time.monotonic()
     with pytest.raises(ValidationFailed) as refused:
-        bank_status.import_bank_file(content, world.treasurer)
+        bank_status.import_bank_file(content, actor=world.treasurer)
     seconds = time.monotonic() - started
 
     text = " ".join(refused.value.messages)
@@ -206,7 +206,7 @@ def test_malformed_bank_files_are_refused_whole(world, sent, secret_file, eviden
 
 def test_a_good_bank_file_after_the_bad_ones_books_both_orders(world, sent, evidence):  # type: ignore[no-untyped-def]
     """The same batch's correct pain.002 is still imported in full"""
-    report = bank_status.import_bank_file(sent.settled(), world.treasurer)
+    report = bank_status.import_bank_file(sent.settled(), actor=world.treasurer)
     assert (report.paid, report.failed, report.unknown) == (2, 0, [])
     evidence.row(tried="the correct pain.002 for the batch", outcome="accepted: 2 orders paid")
 
@@ -220,7 +220,7 @@ def test_camt054_debits_that_are_not_ours_are_counted_not_booked(world, sent, ev
         b"<NtryDtls><TxDtls><Refs><EndToEndId>BANKFEE-11</EndToEndId></Refs></TxDtls>"
         b"</NtryDtls></Ntry></Ntfctn>",
     )
-    report = bank_status.import_bank_file(content, world.treasurer)
+    report = bank_status.import_bank_file(content, actor=world.treasurer)
     assert (report.paid, report.unknown) == (1, ["BANKFEE-11"])
     evidence.row(
         tried="camt.054 with our payment and a bank fee (reference BANKFEE-11)",

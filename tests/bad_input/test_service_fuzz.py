@@ -25,7 +25,7 @@ from fund.models import NeedCategory
 from tests.bad_input.conftest import Tally, attempt, tried
 from tests.bad_input.strategies import amount, fuzz, junk, mostly, name, plausible_amount, text
 from tests.factories import FundFactory
-from workflows import services
+from workflows import services, step_inputs
 from workflows.models import AttestationMethod, ClosingReason, ReasonCode
 from workflows.services import HANDLERS, NeedInput, PayoutFailure
 
@@ -53,13 +53,13 @@ category = mostly(st.sampled_from(NeedCategory.values), text)
 def test_application_items_are_accepted_or_refused_in_words(world, tally: Tally, items, limited):
     """Applications with generated need items are saved whole or refused with the reasons"""
     fund = world.fund if limited else FundFactory(code="open-fund", name="Utan gränser")
-    person = services.register_beneficiary(world.ombud.user, name="Fuzz Person")
+    person = services.register_beneficiary(actor=world.ombud.user, name="Fuzz Person")
     needs = [NeedInput(category=c, amount=a, description=d) for c, a, d in items]
 
     app = attempt(
         tally,
         lambda: services.create_application(
-            world.ombud.user, fund=fund, beneficiary=person, items=needs
+            actor=world.ombud.user, fund=fund, beneficiary=person, items=needs
         ),
     )
     if app is not None:
@@ -88,7 +88,7 @@ def test_people_are_registered_or_refused_in_words(
     attempt(
         tally,
         lambda: services.register_beneficiary(
-            world.ombud.user,
+            actor=world.ombud.user,
             name=person,
             personal_number=number,
             contact=contact,
@@ -176,7 +176,7 @@ def test_any_step_by_anyone_runs_or_is_refused_in_words(world, cases, tally: Tal
     """Any step name, by any user, on a case in any state: run or refused in words"""
     case = data.draw(st.sampled_from(cases))
     actor = data.draw(st.sampled_from([u for group in _users(world).values() for u in group]))
-    attempt(tally, lambda: services.transition(case, name, actor))
+    attempt(tally, lambda: services.transition(case, actor=actor, step=step_inputs.parse(name)))
 
 
 @tried(
@@ -200,7 +200,9 @@ def test_step_payloads_are_used_or_refused_in_words(world, cases, tally: Tally, 
     payees = list(Payee.objects.values_list("pk", flat=True))
     payload = _step_payload(data, case, name, payees)
 
-    attempt(tally, lambda: services.transition(case, name, actor, **payload))
+    attempt(
+        tally, lambda: services.transition(case, actor=actor, step=step_inputs.parse(name, payload))
+    )
 
 
 @tried(
@@ -224,7 +226,7 @@ def test_assessments_are_recorded_or_refused_in_words(
         tally,
         lambda: services.record_statutory_assessment(
             item,
-            world.officer,
+            actor=world.officer,
             outcome=outcome,
             authority=authority,
             legal_basis=legal_basis,
@@ -279,7 +281,7 @@ def test_payees_are_registered_or_refused_in_words(
     payee = attempt(
         tally,
         lambda: create_payee(
-            world.treasurer,
+            actor=world.treasurer,
             kind=kind,
             method=method,
             account=account,

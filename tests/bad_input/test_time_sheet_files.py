@@ -181,7 +181,7 @@ BAD_FILES = [
 def _messages(content: bytes, fmt: str, user: Any) -> tuple[list[str], int]:
     """What the import answered: the file's or the rows' problems, and how many imported."""
     try:
-        result = import_time_sheets(content, fmt, user, dry_run=False)
+        result = import_time_sheets(content, format=fmt, actor=user, dry_run=False)
     except ValidationFailed as refused:
         return refused.messages, 0
     return [f"Row {e.row} {e.field}: {e.message}" for e in result.errors], result.imported
@@ -213,7 +213,7 @@ def test_malformed_time_sheet_files_import_nothing(treasurer, tmp_path, evidence
 def test_a_bom_and_windows_line_ends_are_read(treasurer, evidence):  # type: ignore[no-untyped-def]
     """A UTF-8 BOM and CRLF line ends (Excel's “CSV UTF-8”) are read as they are"""
     content = ("\ufeff" + "\r\n".join([HEADER, *GOOD]) + "\r\n").encode()
-    result = import_time_sheets(content, "csv", treasurer, dry_run=False)
+    result = import_time_sheets(content, format="csv", actor=treasurer, dry_run=False)
     assert (result.errors, result.imported) == ([], len(GOOD))
     evidence.row(
         tried="time sheets (CSV) with a UTF-8 BOM and CRLF line ends",

@@ -43,7 +43,7 @@ def test_claims_above_the_entitlement_after_a_cost_correction_are_an_error_in_th
     48 % = 497 490.96. The project has claimed 241 503.36 more than its costs entitle it to;
     an ESF controller would refuse a report that does not say so."""
     salaries = Voucher.objects.get(text="Löner jan-apr 2006 projekt")
-    reverse_voucher(salaries, world.treasurer, date=dt.date(2007, 3, 31))
+    reverse_voucher(salaries, actor=world.treasurer, date=dt.date(2007, 3, 31))
     assert esf_entitlement(project, dt.date(2007, 6, 30)) == D("497490.96")
 
     report = build_report(project, dt.date(2007, 1, 1), dt.date(2007, 6, 30))
@@ -97,7 +97,7 @@ def test_a_cost_disallowed_after_the_projects_end_lowers_the_esf_entitlement(
     Entitlement at the end: 48 % of (1 672 471.50 - 85 000) = 761 986.32, not 802 786.32,
     and the income accrued to the end follows it."""
     consultant = Voucher.objects.get(text="Konsult utvärdering projekt")
-    reverse_voucher(consultant, world.treasurer, date=dt.date(2008, 3, 31))
+    reverse_voucher(consultant, actor=world.treasurer, date=dt.date(2008, 3, 31))
 
     assert esf_entitlement(project, project.end) == D("761986.32")
     report = build_report(project, *WHOLE)

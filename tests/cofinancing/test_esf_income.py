@@ -128,7 +128,7 @@ def test_a_year_is_not_closed_with_esf_income_earned_and_not_accrued(world) -> N
         fy = fiscal_year_for(dt.date(year, 1, 1))
         periods = Period.objects.filter(fiscal_year=fy).order_by("start")
         for period in periods if year < 2007 else periods.exclude(start=dt.date(2007, 12, 1)):
-            close_period(period, world.treasurer)
+            close_period(period, actor=world.treasurer)
         if year < 2007:
             year_end.prepare_year_end(fy, actor=world.treasurer)
             year_end.approve_year_end(fy, actor=world.treasurer2)
@@ -142,7 +142,7 @@ def test_a_year_is_not_closed_with_esf_income_earned_and_not_accrued(world) -> N
     voucher = accrue_esf_income(project, actor=world.treasurer, up_to=dt.date(2007, 12, 31))
     assert voucher is not None
     assert esf_ledger(project).recognised == D("802786.32")
-    close_period(Period.objects.get(start=dt.date(2007, 12, 1)), world.treasurer)
+    close_period(Period.objects.get(start=dt.date(2007, 12, 1)), actor=world.treasurer)
     closing = year_end.prepare_year_end(year_2007, actor=world.treasurer)
     assert closing.prepared_by == world.treasurer
 

@@ -76,7 +76,7 @@ def _xlsx(*rows: str) -> bytes:
 
 def test_a_valid_file_is_imported_whole_and_audited(project: Project, treasurer: User) -> None:
     before = TimeSheetEntry.objects.count()
-    result = import_time_sheets(_csv(*GOOD), "csv", treasurer, dry_run=False)
+    result = import_time_sheets(_csv(*GOOD), format="csv", actor=treasurer, dry_run=False)
 
     assert result.ok and result.rows == 3 and result.imported == 3
     assert TimeSheetEntry.objects.count() == before + 3
@@ -90,7 +90,7 @@ def test_a_valid_file_is_imported_whole_and_audited(project: Project, treasurer:
 
 def test_a_dry_run_checks_everything_and_imports_nothing(project: Project, treasurer: User) -> None:
     before = TimeSheetEntry.objects.count()
-    result = import_time_sheets(_csv(*GOOD), "csv", treasurer, dry_run=True)
+    result = import_time_sheets(_csv(*GOOD), format="csv", actor=treasurer, dry_run=True)
     assert result.ok and result.rows == 3 and result.imported == 0
     assert TimeSheetEntry.objects.count() == before
     assert not AuditEvent.objects.filter(action="cofinancing.time_sheets_imported").exists()
@@ -101,7 +101,7 @@ def test_one_bad_row_imports_nothing_and_every_bad_row_is_reported(
     project: Project, treasurer: User, fmt: str, build
 ) -> None:  # type: ignore[no-untyped-def]
     before = TimeSheetEntry.objects.count()
-    result = import_time_sheets(build(*GOOD, *BAD), fmt, treasurer, dry_run=False)
+    result = import_time_sheets(build(*GOOD, *BAD), format=fmt, actor=treasurer, dry_run=False)
 
     assert TimeSheetEntry.objects.count() == before
     assert result.imported == 0
@@ -121,9 +121,9 @@ def test_one_bad_row_imports_nothing_and_every_bad_row_is_reported(
 def test_rows_already_imported_are_refused_the_second_time(
     project: Project, treasurer: User
 ) -> None:
-    import_time_sheets(_csv(*GOOD), "csv", treasurer, dry_run=False)
+    import_time_sheets(_csv(*GOOD), format="csv", actor=treasurer, dry_run=False)
     with translation.override("en"):
-        result = import_time_sheets(_csv(GOOD[0]), "csv", treasurer, dry_run=False)
+        result = import_time_sheets(_csv(GOOD[0]), format="csv", actor=treasurer, dry_run=False)
     assert [e.row for e in result.errors] == [1]
     assert "already exists" in result.errors[0].message
 
@@ -139,8 +139,8 @@ def test_unknown_project_partner_of_another_project_and_month_outside_the_projec
             f"{PROJECT_CODE},{PARTNER},Anna Andersson,x,2007-10,1,100,A",
             f"{PROJECT_CODE},{PARTNER},P-2,x,2007-10,1,-100,A",
         ),
-        "csv",
-        treasurer,
+        format="csv",
+        actor=treasurer,
         dry_run=True,
     )
     fields = {(e.row, e.field) for e in result.errors}
@@ -152,15 +152,15 @@ def test_a_file_that_is_not_csv_or_xlsx_is_refused_as_a_whole(
     project: Project, treasurer: User
 ) -> None:
     with pytest.raises(ValidationFailed, match="could not be read"):
-        import_time_sheets(b"not a zip", "xlsx", treasurer)
+        import_time_sheets(b"not a zip", format="xlsx", actor=treasurer)
     with pytest.raises(ValidationFailed):
-        import_time_sheets(_csv(*GOOD), "ods", treasurer)
+        import_time_sheets(_csv(*GOOD), format="ods", actor=treasurer)
 
 
 def test_only_a_treasurer_or_administrator_may_import(project: Project) -> None:
     officer = UserFactory(roles=["officer"])
     with pytest.raises(PermissionDenied):
-        import_time_sheets(_csv(*GOOD), "csv", officer)
+        import_time_sheets(_csv(*GOOD), format="csv", actor=officer)
 
 
 def test_import_command_lists_every_bad_row(project: Project, tmp_path: Path) -> None:

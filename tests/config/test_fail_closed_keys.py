@@ -115,7 +115,9 @@ def test_field_encryption_key_is_generated_only_on_a_database_without_wrapped_ke
 
 @pytest.mark.django_db
 def test_missing_blind_index_key_is_refused_when_indexes_exist(world: World, settings, tmp_path):
-    services.register_beneficiary(world.ombud.user, name="Ada Andersson", personal_number=NUMBER)
+    services.register_beneficiary(
+        actor=world.ombud.user, name="Ada Andersson", personal_number=NUMBER
+    )
     missing = tmp_path / "lost" / "blind-index.key"
     settings.BLIND_INDEX_KEY = ""
     settings.BLIND_INDEX_KEY_FILE = missing
@@ -137,10 +139,10 @@ def test_rebuild_blind_index_recomputes_indexes_from_the_decrypted_personnummer(
 ):
     """A demo database from before: its indexes were made with SECRET_KEY, no index key file."""
     person = services.register_beneficiary(
-        world.ombud.user, name="Ada Andersson", personal_number=NUMBER
+        actor=world.ombud.user, name="Ada Andersson", personal_number=NUMBER
     )
     services.create_application(
-        world.ombud.user,
+        actor=world.ombud.user,
         fund=world.fund,
         beneficiary=person,
         items=[services.NeedInput(category="glasses", amount="500", description="")],
@@ -159,7 +161,7 @@ def test_rebuild_blind_index_recomputes_indexes_from_the_decrypted_personnummer(
         assert event.payload["people"] == 1
         # Duplicates are found again: the same number typed anew is the same person.
         again = services.register_beneficiary(
-            world.ombud.user, name="Ada A.", personal_number="19811218-9876"
+            actor=world.ombud.user, name="Ada A.", personal_number="19811218-9876"
         )
         assert again.pk == person.pk
     finally:
@@ -211,7 +213,7 @@ def test_embedded_mode_folders_are_owner_only(settings, tmp_path):
 def test_seed_demo_gives_an_old_demo_database_its_own_index_key(world: World, settings, tmp_path):
     """`make run` on a demo database from before: its indexes are recomputed, not refused."""
     person = services.register_beneficiary(
-        world.ombud.user, name="Ada Andersson", personal_number=NUMBER
+        actor=world.ombud.user, name="Ada Andersson", personal_number=NUMBER
     )
     Beneficiary.objects.filter(pk=person.pk).update(personnummer_index=_secret_key_index(TWELVE))
     settings.BLIND_INDEX_KEY = ""
@@ -240,9 +242,9 @@ def test_missing_field_encryption_key_is_refused_when_only_bank_file_nonces_depe
         world.to_approved(world.new_application("300")), "schedule_payout", world.treasurer
     )
     batch = batches.approve_batch(
-        batches.create_batch(world.treasurer, applications=[app]), world.treasurer2
+        batches.create_batch(actor=world.treasurer, applications=[app]), actor=world.treasurer2
     )
-    batches.export_batch(batch, world.treasurer)
+    batches.export_batch(batch, actor=world.treasurer)
     assert PaymentBatch.objects.get(pk=batch.pk).wrapped_file_nonce
     Beneficiary.objects.update(wrapped_key="", encrypted_personal_data="")  # all erased
     key_file = fresh_keys / "field-encryption.key"

@@ -36,7 +36,7 @@ def stored_person(production, world, settings):  # noqa: F811
     try:
         person = world.new_application("500", name="Anna Nyckelsson").beneficiary
         indexed = services.register_beneficiary(
-            world.ombud.user, name="Berit Indexsson", personal_number=PERSONNUMMER
+            actor=world.ombud.user, name="Berit Indexsson", personal_number=PERSONNUMMER
         )
         assert indexed.personnummer_index
         yield person

@@ -77,9 +77,9 @@ def test_check_production_refuses_a_bank_file_nonce_the_configured_keys_cannot_o
         world.to_approved(world.new_application("300")), "schedule_payout", world.treasurer
     )
     batch = batches.approve_batch(
-        batches.create_batch(world.treasurer, applications=[app]), world.treasurer2
+        batches.create_batch(actor=world.treasurer, applications=[app]), actor=world.treasurer2
     )
-    batches.export_batch(batch, world.treasurer)
+    batches.export_batch(batch, actor=world.treasurer)
     batch.refresh_from_db()
     assert batch.wrapped_file_nonce and stored_key_problems() == []
     elsewhere = Fernet(Fernet.generate_key()).encrypt(b"a nonce under another key").decode()

@@ -41,7 +41,7 @@ class Ledger:
     def close_year(self, year: int) -> None:
         fiscal_year_for(dt.date(year, 1, 1))
         for period in Period.objects.filter(start__year=year).order_by("start"):
-            close_period(period, self.treasurer)
+            close_period(period, actor=self.treasurer)
 
 
 def D(value: str) -> Decimal:

@@ -36,7 +36,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.evidence("fault")]
 def _export(actor: Any, capture: Any) -> ExportJob:
     """Start a ledger export and let the (eager) worker run it."""
     with capture(execute=True):
-        job = start_export(actor, "ledger_csv")
+        job = start_export(actor=actor, kind="ledger_csv")
     job.refresh_from_db()
     return job
 

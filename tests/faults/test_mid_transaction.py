@@ -35,7 +35,7 @@ from tests.faults.payout_case import (
 from tests.faults.server import web_server
 from tests.faults.support import consistent
 from tests.tasks.worker import wait_for
-from workflows import services
+from workflows import services, step_inputs
 
 __all__ = ["audit_lock", "blocked_request", "payout_case", "web_server"]  # fixtures
 
@@ -106,7 +106,7 @@ def test_drop_the_database_connection_of_a_service_mid_transaction(
 
     def confirm() -> None:
         try:
-            services.transition(payout_case, "confirm_paid", world.treasurer)
+            services.transition(payout_case, actor=world.treasurer, step=step_inputs.ConfirmPaid())
         except BaseException as exc:
             raised.append(exc)
         finally:
@@ -124,9 +124,9 @@ def test_drop_the_database_connection_of_a_service_mid_transaction(
     rolled_back = nothing_committed(payout_case, before)
     audit_lock.release()
 
-    paid = services.transition(payout_case, "confirm_paid", world.treasurer)
+    paid = services.transition(payout_case, actor=world.treasurer, step=step_inputs.ConfirmPaid())
     with pytest.raises(TransitionNotAvailable):
-        services.transition(paid, "confirm_paid", world.treasurer)
+        services.transition(paid, actor=world.treasurer, step=step_inputs.ConfirmPaid())
     assert effects(payout_case) == PAID_ONCE
     evidence.row(
         tried=f"pg_terminate_backend({backend}) while a thread's services.transition("

@@ -91,7 +91,9 @@ def test_an_export_worker_dying_anywhere_is_redone_exactly_once(
     world: Any, export_dir: Path, monkeypatch: pytest.MonkeyPatch, evidence: Any, point: str
 ) -> None:
     """A worker dies in the middle of an export job (in-process, at each critical point)"""
-    job = start_export(world.treasurer, "ledger_csv")  # queued; its message is "sent" below
+    job = start_export(
+        actor=world.treasurer, kind="ledger_csv"
+    )  # queued; its message is "sent" below
     before = AuditEvent.objects.count()
 
     with monkeypatch.context() as patch:
@@ -128,7 +130,9 @@ def test_kill_9_the_worker_after_it_wrote_the_export_file(
     book_postings(world.treasurer, 20)
     env = {"EXPORT_FILES_DIR": str(export_dir), **FAST_REDELIVERY}
     with worker(tmp_path, started=False, **env) as running:
-        job = start_export(world.treasurer, "ledger_csv")  # the message waits in the queue
+        job = start_export(
+            actor=world.treasurer, kind="ledger_csv"
+        )  # the message waits in the queue
         # The job's completion appends its audit event: holding the append lock stops the
         # task there, with the file written and the job marked done, not yet committed.
         audit_lock.hold()

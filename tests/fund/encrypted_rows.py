@@ -41,13 +41,13 @@ def build_every_encrypted_row(world: Any) -> dict[str, Any]:
     world.send_payouts(app)
     app = world.run(app, "confirm_paid", world.treasurer)
     services.record_follow_up(
-        app, world.officer, outcome="used_as_intended", evidence_reference="Kvitto 2026-03-02"
+        app, actor=world.officer, outcome="used_as_intended", evidence_reference="Kvitto 2026-03-02"
     )
     read_personal_data(
-        world.auditor, app.beneficiary, purpose=AccessPurpose.AUDIT, reason="Stickprov"
+        app.beneficiary, actor=world.auditor, purpose=AccessPurpose.AUDIT, reason="Stickprov"
     )
     payee = create_payee(
-        world.treasurer,
+        actor=world.treasurer,
         kind="person",
         person_name=PERSON_NAME,
         method="bank_account",

@@ -60,10 +60,10 @@ def run() -> str:
     world.fund.follow_up_required = True
     world.fund.save(update_fields=["follow_up_required"])
     person = services.register_beneficiary(
-        world.ombud.user, name=NAME, personal_number=PERSONNUMMER, contact=PHONE, region="AB"
+        actor=world.ombud.user, name=NAME, personal_number=PERSONNUMMER, contact=PHONE, region="AB"
     )
     app = services.create_application(
-        world.ombud.user,
+        actor=world.ombud.user,
         fund=world.fund,
         beneficiary=person,
         items=[services.NeedInput(category="glasses", amount="1500", description=DESCRIPTION)],
@@ -89,29 +89,29 @@ def run() -> str:
         beneficiary=person,
     )
     app = world.run(app, "schedule_payout", world.treasurer, payee=payee.pk)
-    batch = batches.create_batch(world.treasurer, applications=[app])
-    batches.approve_batch(batch, world.treasurer2)
+    batch = batches.create_batch(actor=world.treasurer, applications=[app])
+    batches.approve_batch(batch, actor=world.treasurer2)
     generate_payout_file.delay(batch.message_id, world.treasurer.pk)  # the file on disk
-    batches.mark_sent(batch, world.treasurer)
+    batches.mark_sent(batch, actor=world.treasurer)
     app = world.run(app, "confirm_paid", world.treasurer)
     services.record_follow_up(
-        app, world.officer, outcome="used_as_intended", evidence_reference=FOLLOW_UP
+        app, actor=world.officer, outcome="used_as_intended", evidence_reference=FOLLOW_UP
     )
     app = world.run(app, "close", world.officer)
 
     privacy.read_personal_data(
-        world.auditor, person, purpose=privacy.AccessPurpose.AUDIT, reason=AUDIT_REASON
+        person, actor=world.auditor, purpose=privacy.AccessPurpose.AUDIT, reason=AUDIT_REASON
     )
     year = date.today().year
     jobs = [
-        start_export(world.treasurer, kind, year=year)
+        start_export(actor=world.treasurer, kind=kind, year=year)
         for kind in ("sie4i", "ledger_csv", "ledger_jsonl", "ledger_xlsx")
     ]
     for job in jobs:
         job.refresh_from_db()
         assert job.status == "done", (job.kind, job.status, job.error)
 
-    erase_person(world.admin, person, today=date(2100, 1, 1))
+    erase_person(person, actor=world.admin, today=date(2100, 1, 1))
     call_command("privacy_compact", verbosity=0)
     assert Application.objects.get(pk=app.pk).state == "closed"
     return person.reference

@@ -33,10 +33,10 @@ def test_compaction_covers_every_table_that_holds_keys_or_tokens() -> None:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_erased_persons_old_wrapped_key_is_gone_from_the_table_file_after_compaction(world):
-    kept = services.register_beneficiary(world.ombud.user, name="Kvar Kvarsson")
-    erased = services.register_beneficiary(world.ombud.user, name="Borta Bortsson")
+    kept = services.register_beneficiary(actor=world.ombud.user, name="Kvar Kvarsson")
+    erased = services.register_beneficiary(actor=world.ombud.user, name="Borta Bortsson")
     old_key = Beneficiary.objects.get(pk=erased.pk).wrapped_key.encode()
-    erase_person(world.admin, erased, today=date(2100, 1, 1))
+    erase_person(erased, actor=world.admin, today=date(2100, 1, 1))
 
     call_command("privacy_compact")
 
@@ -53,7 +53,7 @@ def test_compaction_says_so_when_an_open_transaction_still_pins_the_old_key(worl
     import psycopg
     from django.core.management.base import CommandError
 
-    erased = services.register_beneficiary(world.ombud.user, name="Borta Bortsson")
+    erased = services.register_beneficiary(actor=world.ombud.user, name="Borta Bortsson")
     params = connection.settings_dict
     reader = psycopg.connect(
         dbname=params["NAME"],
@@ -65,7 +65,7 @@ def test_compaction_says_so_when_an_open_transaction_still_pins_the_old_key(worl
     try:
         reader.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         reader.execute("SELECT 1").fetchone()  # its snapshot predates the erasure
-        erase_person(world.admin, erased, today=date(2100, 1, 1))
+        erase_person(erased, actor=world.admin, today=date(2100, 1, 1))
         with pytest.raises(CommandError, match="fund_beneficiary: 1 old row versions kept"):
             call_command("privacy_compact", "--attempts", "2")
     finally:

@@ -181,7 +181,7 @@ def _every_token_but_payee(payee_pk: int) -> dict[tuple[str, str, int], dict[str
 def _planted_payee(world: Any) -> Payee:
     """A person payee registered before everything else, so every other row comes after it."""
     return create_payee(
-        world.treasurer,
+        actor=world.treasurer,
         kind="person",
         person_name="Planterad Nyckel",
         method="bankgiro",

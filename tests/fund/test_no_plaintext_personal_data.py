@@ -44,7 +44,7 @@ def _raw_database_bytes(tmp_path) -> bytes:
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_seeded_name_and_personnummer_never_appear_in_the_raw_database(world, tmp_path):
     person = services.register_beneficiary(
-        world.ombud.user,
+        actor=world.ombud.user,
         name=NAME,
         personal_number="19811218-9876",
         contact=PHONE,
@@ -52,7 +52,7 @@ def test_seeded_name_and_personnummer_never_appear_in_the_raw_database(world, tm
     )
     assert person.personal_data["name"] == NAME
     app = services.create_application(
-        world.ombud.user,
+        actor=world.ombud.user,
         fund=world.fund,
         beneficiary=person,
         items=[services.NeedInput(category="glasses", amount="1500", description=DESCRIPTION)],
@@ -78,7 +78,7 @@ def test_seeded_name_and_personnummer_never_appear_in_the_raw_database(world, tm
 @pytest.mark.django_db
 def test_personal_data_reads_back_after_reload(world):
     person = services.register_beneficiary(
-        world.ombud.user, name=NAME, personal_number="19811218-9876"
+        actor=world.ombud.user, name=NAME, personal_number="19811218-9876"
     )
     from fund.models import Beneficiary
 

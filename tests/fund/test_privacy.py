@@ -30,7 +30,7 @@ def case(world):
 def test_the_case_ombud_and_fund_officers_see_the_person_and_each_look_is_logged(world, case):
     person = case.beneficiary
     for actor in (world.ombud.user, world.officer, world.decider):
-        assert privacy.read_personal_data(actor, person, application=case)["name"] == NAME
+        assert privacy.read_personal_data(person, actor=actor, application=case)["name"] == NAME
     log = list(privacy.access_log(person))
     assert [e.actor_id for e in log] == [world.ombud.user.pk, world.officer.pk, world.decider.pk]
     assert {e.payload["application"] for e in log} == {case.reference}
@@ -40,45 +40,49 @@ def test_the_case_ombud_and_fund_officers_see_the_person_and_each_look_is_logged
 def test_an_ombud_on_another_case_sees_nothing(world, case):
     other = OmbudFactory()
     with pytest.raises(PermissionDenied, match="do not work with this case"):
-        privacy.read_personal_data(other.user, case.beneficiary, application=case)
+        privacy.read_personal_data(case.beneficiary, actor=other.user, application=case)
     assert not privacy.access_log(case.beneficiary).exists()
 
 
 def test_an_officer_outside_the_fund_sees_nothing(world, case):
     outsider = UserFactory(roles=["officer"])
     with pytest.raises(PermissionDenied):
-        privacy.read_personal_data(outsider, case.beneficiary, application=case)
+        privacy.read_personal_data(case.beneficiary, actor=outsider, application=case)
 
 
 def test_personal_data_is_only_shown_through_a_case_of_that_person(world, case):
     other_case = world.new_application("100")
     with pytest.raises(PermissionDenied, match="through a case"):
-        privacy.read_personal_data(world.officer, case.beneficiary, application=other_case)
+        privacy.read_personal_data(case.beneficiary, actor=world.officer, application=other_case)
 
 
 def test_protected_identity_is_seen_only_by_the_ombud_and_those_given_access(world):
-    person = services.register_beneficiary(world.ombud.user, name=NAME, protected_identity=True)
+    person = services.register_beneficiary(
+        actor=world.ombud.user, name=NAME, protected_identity=True
+    )
     app = world.new_application("500")
     app.beneficiary = person
     app.save()
     app = world.run(
         world.run(app, "submit", world.ombud.user), "request_attestation", world.officer
     )
-    assert privacy.read_personal_data(world.ombud.user, person, application=app)["name"] == NAME
+    assert (
+        privacy.read_personal_data(person, actor=world.ombud.user, application=app)["name"] == NAME
+    )
     for not_given in (world.officer, world.officer2, world.decider):
         with pytest.raises(PermissionDenied, match="protected identity"):
-            privacy.read_personal_data(not_given, person, application=app)
+            privacy.read_personal_data(person, actor=not_given, application=app)
     grant_protected_access(
         app, actor=world.decider, grantee=world.officer, reason=ProtectedAccessReason.CASE_HANDLING
     )
-    assert privacy.read_personal_data(world.officer, person, application=app)["name"] == NAME
+    assert privacy.read_personal_data(person, actor=world.officer, application=app)["name"] == NAME
 
 
 def test_auditors_see_personal_data_only_with_a_logged_reason(world, case):
     with pytest.raises(PermissionDenied, match="State why"):
-        privacy.read_personal_data(world.auditor, case.beneficiary, purpose="audit")
+        privacy.read_personal_data(case.beneficiary, actor=world.auditor, purpose="audit")
     data = privacy.read_personal_data(
-        world.auditor, case.beneficiary, purpose="audit", reason="Stickprov 2026"
+        case.beneficiary, actor=world.auditor, purpose="audit", reason="Stickprov 2026"
     )
     assert data["name"] == NAME
     [event] = privacy.access_log(case.beneficiary)
@@ -87,12 +91,12 @@ def test_auditors_see_personal_data_only_with_a_logged_reason(world, case):
 
 def test_treasurers_do_not_see_personal_data(world, case):
     with pytest.raises(PermissionDenied):
-        privacy.read_personal_data(world.treasurer, case.beneficiary, application=case)
+        privacy.read_personal_data(case.beneficiary, actor=world.treasurer, application=case)
 
 
 def test_a_person_with_an_open_case_cannot_be_erased(world, case):
     with pytest.raises(ValidationFailed, match="Open cases"):
-        erase_person(world.admin, case.beneficiary)
+        erase_person(case.beneficiary, actor=world.admin)
 
 
 def test_erasure_waits_for_the_end_of_the_seventh_year(world):
@@ -101,10 +105,10 @@ def test_erasure_waits_for_the_end_of_the_seventh_year(world):
     retention = retention_of(app.beneficiary)
     assert retention.hold_until == date(year + 7, 12, 31) and not retention.due
     with pytest.raises(ValidationFailed, match="cannot be erased yet"):
-        erase_person(world.admin, app.beneficiary, today=date(year + 7, 12, 31))
+        erase_person(app.beneficiary, actor=world.admin, today=date(year + 7, 12, 31))
     with pytest.raises(PermissionDenied):
-        erase_person(world.officer, app.beneficiary, today=date(year + 8, 1, 1))
-    person = erase_person(world.admin, app.beneficiary, today=date(year + 8, 1, 1))
+        erase_person(app.beneficiary, actor=world.officer, today=date(year + 8, 1, 1))
+    person = erase_person(app.beneficiary, actor=world.admin, today=date(year + 8, 1, 1))
     assert person.is_erased
 
 
@@ -119,11 +123,11 @@ def test_after_erasure_no_personal_value_or_key_remains_and_the_case_stays(world
     app = world.run(app, "withdraw", world.ombud.user, reason="applicant_request")
     person = Beneficiary.objects.get(pk=app.beneficiary_id)
     old_key, old_token = person.wrapped_key, person.encrypted_personal_data
-    erase_person(world.admin, person, today=date(2100, 1, 1))
+    erase_person(person, actor=world.admin, today=date(2100, 1, 1))
 
     person = Beneficiary.objects.get(pk=person.pk)
     with pytest.raises(PermissionDenied, match="erased"):
-        privacy.read_personal_data(world.officer, person, application=app)
+        privacy.read_personal_data(person, actor=world.officer, application=app)
     assert person.personal_data == {}
     fresh_item = NeedItem.objects.get(pk=item.pk)
     assert fresh_item.description == ""
@@ -157,7 +161,9 @@ def test_key_rotation_rewraps_every_key_and_old_master_keys_can_be_retired(world
     settings.FIELD_ENCRYPTION_KEYS = [old]
     reset_key_cache()
     try:
-        people = [services.register_beneficiary(world.ombud.user, name=f"P{n}") for n in range(3)]
+        people = [
+            services.register_beneficiary(actor=world.ombud.user, name=f"P{n}") for n in range(3)
+        ]
         settings.FIELD_ENCRYPTION_KEYS = [new, old]
         assert privacy.rotate_master_keys() == 3
         settings.FIELD_ENCRYPTION_KEYS = [new]
@@ -176,7 +182,7 @@ def test_key_rotation_rewraps_every_key_and_old_master_keys_can_be_retired(world
 def test_subject_access_report_holds_everything_about_the_person(world, case, tmp_path):
     world.admin.username = "dpo"
     world.admin.save()
-    privacy.read_personal_data(world.officer, case.beneficiary, application=case)
+    privacy.read_personal_data(case.beneficiary, actor=world.officer, application=case)
     output = tmp_path / "report.json"
     call_command(
         "privacy_report", case.beneficiary.reference, "--as", "dpo", "--output", str(output)
@@ -196,7 +202,7 @@ def test_erasure_also_shreds_the_persons_own_payee(world):
         world.new_application("500", name=NAME), "withdraw", world.ombud.user, reason="other"
     )
     payee = create_payee(
-        world.treasurer,
+        actor=world.treasurer,
         kind="person",
         person_name=NAME,
         method="bank_account",
@@ -205,7 +211,7 @@ def test_erasure_also_shreds_the_persons_own_payee(world):
         beneficiary=app.beneficiary,
     )
     assert Payee.objects.get(pk=payee.pk).personal_data["name"] == NAME
-    erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    erase_person(app.beneficiary, actor=world.admin, today=date(2100, 1, 1))
     stored = Payee.objects.get(pk=payee.pk)
     assert stored.personal_data == {} and stored.account == "" and not stored.active
 
@@ -216,7 +222,7 @@ def test_a_person_payee_cannot_be_used_for_someone_elses_case(world):
     mine = world.to_approved(world.new_application("500"))
     other = world.new_application("300")
     payee = create_payee(
-        world.treasurer,
+        actor=world.treasurer,
         kind="person",
         person_name="Annan Person",
         method="bank_account",
@@ -235,7 +241,7 @@ def test_after_erasure_the_chain_verifies_the_books_balance_and_exports_still_wo
     from audit.verification import verify_chain
 
     app = world.run(world.to_paid(world.new_application("1500", name=NAME)), "close", world.officer)
-    erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    erase_person(app.beneficiary, actor=world.admin, today=date(2100, 1, 1))
 
     outcome = verify_chain()
     assert outcome.ok, outcome.line()

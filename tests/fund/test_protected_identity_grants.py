@@ -34,9 +34,11 @@ NAME = "Skyddad Svensson"
 @pytest.fixture
 def protected_case(world: World) -> Application:
     """A submitted case of a person with protected identity."""
-    person = services.register_beneficiary(world.ombud.user, name=NAME, protected_identity=True)
+    person = services.register_beneficiary(
+        actor=world.ombud.user, name=NAME, protected_identity=True
+    )
     app = services.create_application(
-        world.ombud.user,
+        actor=world.ombud.user,
         fund=world.fund,
         beneficiary=person,
         items=[services.NeedInput(category="glasses", amount="500", description="behov")],
@@ -51,10 +53,10 @@ def _views(actor: object) -> int:
 def test_an_officer_who_assigns_a_protected_case_to_themselves_still_cannot_read_it(
     world: World, protected_case: Application
 ) -> None:
-    app = assign_officer(protected_case, world.officer2, world.officer2)
+    app = assign_officer(protected_case, actor=world.officer2, officer=world.officer2)
     assert app.assigned_officer_id == world.officer2.pk
     with pytest.raises(PermissionDenied, match="protected identity"):
-        privacy.read_personal_data(world.officer2, app.beneficiary, application=app)
+        privacy.read_personal_data(app.beneficiary, actor=world.officer2, application=app)
     assert _views(world.officer2) == 0
 
 
@@ -66,9 +68,9 @@ def test_preparing_a_protected_case_does_not_open_it(
     app = world.run(app, "start_statutory_check", world.officer)
     assert app.prepared_by_id == app.assigned_officer_id == world.officer.pk
     with pytest.raises(PermissionDenied, match="protected identity"):
-        privacy.read_personal_data(world.officer, app.beneficiary, application=app)
+        privacy.read_personal_data(app.beneficiary, actor=world.officer, application=app)
     assert (
-        privacy.read_personal_data(world.ombud.user, app.beneficiary, application=app)["name"]
+        privacy.read_personal_data(app.beneficiary, actor=world.ombud.user, application=app)["name"]
         == NAME
     ), "the case's ombud still sees the person"
 
@@ -82,11 +84,11 @@ def test_a_grant_by_a_decision_maker_opens_the_person_and_every_read_is_logged(
     )
     assert grant.granted_by_id == world.decider.pk and grant.revoked_at is None
     for _look in range(2):
-        values = privacy.read_personal_data(world.officer, app.beneficiary, application=app)
+        values = privacy.read_personal_data(app.beneficiary, actor=world.officer, application=app)
         assert values["name"] == NAME
     assert _views(world.officer) == 2
     with pytest.raises(PermissionDenied, match="protected identity"):
-        privacy.read_personal_data(world.officer2, app.beneficiary, application=app)
+        privacy.read_personal_data(app.beneficiary, actor=world.officer2, application=app)
     assert list(active_grants(app)) == [grant]
 
 
@@ -160,12 +162,12 @@ def test_a_revoked_grant_closes_access_at_once(world: World, protected_case: App
     grant = grant_protected_access(
         app, actor=world.decider, grantee=world.officer, reason=ProtectedAccessReason.CASE_HANDLING
     )
-    privacy.read_personal_data(world.officer, app.beneficiary, application=app)
+    privacy.read_personal_data(app.beneficiary, actor=world.officer, application=app)
     revoke_protected_access(grant, actor=world.decider2)
     grant.refresh_from_db()
     assert grant.revoked_by_id == world.decider2.pk and grant.revoked_at is not None
     with pytest.raises(PermissionDenied, match="protected identity"):
-        privacy.read_personal_data(world.officer, app.beneficiary, application=app)
+        privacy.read_personal_data(app.beneficiary, actor=world.officer, application=app)
     assert not active_grants(app).exists()
     with pytest.raises(ValidationFailed, match="already revoked"):
         revoke_protected_access(grant, actor=world.decider)
@@ -227,7 +229,7 @@ def test_grants_and_revocations_are_audited_with_codes_only_and_on_the_trail(
 def test_the_api_shows_a_protected_person_only_under_a_grant(
     world: World, protected_case: Application
 ) -> None:
-    app = assign_officer(protected_case, world.officer2, world.officer2)
+    app = assign_officer(protected_case, actor=world.officer2, officer=world.officer2)
     url = f"/api/v1/applications/{app.reference}/person/"
     response = api_client(world.officer2).get(url)
     assert response.status_code == 403
@@ -248,13 +250,13 @@ REVIEW_PNR = "19811218-9876"
 
 def _protected_case_of(world: World) -> Application:
     person = services.register_beneficiary(
-        world.ombud.user,
+        actor=world.ombud.user,
         name="Skyddad Svensson",
         personal_number=REVIEW_PNR,
         protected_identity=True,
     )
     app = services.create_application(
-        world.ombud.user,
+        actor=world.ombud.user,
         fund=world.fund,
         beneficiary=person,
         items=[services.NeedInput(category="glasses", amount="500", description="behov")],
@@ -270,7 +272,7 @@ def test_an_officer_without_a_grant_cannot_open_a_protected_person_to_an_ombud_o
     person = _protected_case_of(world).beneficiary
     with pytest.raises(PermissionDenied, match="protected identity"):
         services.create_application(
-            world.officer2,
+            actor=world.officer2,
             fund=world.fund,
             beneficiary=person,
             ombud=OmbudFactory(),
@@ -289,14 +291,14 @@ def test_an_officer_with_a_grant_applies_again_only_through_the_persons_own_ombu
     items = [services.NeedInput(category="glasses", amount="500", description="x")]
     with pytest.raises(PermissionDenied, match="keeps the ombud"):
         services.create_application(
-            world.officer2,
+            actor=world.officer2,
             fund=world.fund,
             beneficiary=case.beneficiary,
             ombud=OmbudFactory(),
             items=items,
         )
     again = services.create_application(
-        world.officer2,
+        actor=world.officer2,
         fund=world.fund,
         beneficiary=case.beneficiary,
         ombud=world.ombud,
@@ -329,16 +331,18 @@ def test_a_twin_registration_of_a_protected_personnummer_is_protected_too(world:
 
     case = _protected_case_of(world)
     other = OmbudFactory()
-    twin = services.register_beneficiary(other.user, name="S. Svensson", personal_number=REVIEW_PNR)
+    twin = services.register_beneficiary(
+        actor=other.user, name="S. Svensson", personal_number=REVIEW_PNR
+    )
     assert twin.pk != case.beneficiary_id and twin.protected_identity
     app = services.create_application(
-        other.user,
+        actor=other.user,
         fund=world.fund,
         beneficiary=twin,
         items=[services.NeedInput(category="glasses", amount="500", description="x")],
     )
     with pytest.raises(PermissionDenied, match="protected identity"):
-        privacy.read_personal_data(world.officer2, twin, application=app)
+        privacy.read_personal_data(twin, actor=world.officer2, application=app)
 
 
 def test_only_a_decision_maker_hands_a_protected_case_to_another_ombud(world: World) -> None:
@@ -348,7 +352,7 @@ def test_only_a_decision_maker_hands_a_protected_case_to_another_ombud(world: Wo
     from workflows.assignment import reassign_ombud
 
     case = _protected_case_of(world)
-    set_ombud_status(world.admin, world.ombud, status=OmbudStatus.REVOKED)
+    set_ombud_status(world.ombud, actor=world.admin, status=OmbudStatus.REVOKED)
     chosen = OmbudFactory()
     with pytest.raises(PermissionDenied, match="only a decision-maker"):
         reassign_ombud(case, actor=world.officer2, ombud=chosen)

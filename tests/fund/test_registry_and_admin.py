@@ -13,8 +13,8 @@ from tests.signin import sign_in
 def test_only_an_administrator_verifies_an_organisation(world):
     org = OrganisationFactory(verified_at=None)
     with pytest.raises(PermissionDenied):
-        services.verify_organisation(world.officer, org, method="call")
-    services.verify_organisation(world.admin, org, method="Call to switchboard")
+        services.verify_organisation(org, actor=world.officer, method="call")
+    services.verify_organisation(org, actor=world.admin, method="Call to switchboard")
     org.refresh_from_db()
     assert org.is_verified and org.verified_by == world.admin
     assert AuditEvent.objects.filter(action="organisation.verified").count() == 1
@@ -25,9 +25,9 @@ def test_an_ombud_is_verified_only_at_a_verified_organisation(world):
         status=OmbudStatus.PENDING, organisation=OrganisationFactory(verified_at=None)
     )
     with pytest.raises(ValidationFailed, match="organisation first"):
-        services.set_ombud_status(world.admin, ombud, status="verified", method="call")
-    services.verify_organisation(world.admin, ombud.organisation, method="call")
-    services.set_ombud_status(world.admin, ombud, status="verified", method="call back")
+        services.set_ombud_status(ombud, actor=world.admin, status="verified", method="call")
+    services.verify_organisation(ombud.organisation, actor=world.admin, method="call")
+    services.set_ombud_status(ombud, actor=world.admin, status="verified", method="call back")
     assert ombud.may_attest
 
 

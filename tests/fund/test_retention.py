@@ -58,7 +58,7 @@ def _sent(world, *amounts: str) -> tuple[Application, PaymentOrder]:
 def _paid_and_closed(world, booked_on: date) -> Application:
     """A case paid by the bank's own word on ``booked_on``, then closed."""
     app, order = _sent(world, "500")
-    import_camt054(camt054([(order, booked_on.isoformat(), "")]), world.treasurer)
+    import_camt054(camt054([(order, booked_on.isoformat(), "")]), actor=world.treasurer)
     app.refresh_from_db()
     assert app.state == State.PAID
     return world.run(app, "close", world.officer)
@@ -90,11 +90,11 @@ def test_a_rejected_never_paid_person_is_erasable_once_the_time_for_omprovning_h
     assert not held.due and held.hold_until == last_day
     assert "omprövning" in held.reason.lower() and last_day.isoformat() in held.reason
     with pytest.raises(ValidationFailed, match="cannot be erased yet"):
-        erase_person(world.admin, _person(app), today=last_day)
+        erase_person(_person(app), actor=world.admin, today=last_day)
 
     day_after = last_day + timedelta(days=1)
     assert retention_of(_person(app), today=day_after).due
-    assert erase_person(world.admin, _person(app), today=day_after).is_erased
+    assert erase_person(_person(app), actor=world.admin, today=day_after).is_erased
 
 
 def test_the_time_for_omprovning_is_the_reconsideration_window_setting(world, settings):
@@ -135,7 +135,7 @@ def test_omprovning_is_refused_once_the_person_is_erased(world):
         world.decider,
         reason="need_not_shown",
     )
-    erase_person(world.admin, _person(app), today=_closed_on(app) + timedelta(days=22))
+    erase_person(_person(app), actor=world.admin, today=_closed_on(app) + timedelta(days=22))
     with pytest.raises(ValidationFailed, match="erased"):
         world.run(app, "reconsider", world.decider2)
     app.refresh_from_db()
@@ -152,10 +152,12 @@ def test_no_new_case_is_opened_for_an_erased_person(world):
         world.decider,
         reason="need_not_shown",
     )
-    person = erase_person(world.admin, _person(app), today=_closed_on(app) + timedelta(days=22))
+    person = erase_person(
+        _person(app), actor=world.admin, today=_closed_on(app) + timedelta(days=22)
+    )
     with pytest.raises(ValidationFailed, match="register the person anew"):
         services.create_application(
-            world.ombud.user,
+            actor=world.ombud.user,
             fund=world.fund,
             beneficiary=person,
             items=[services.NeedInput(category="glasses", amount="500", description="")],
@@ -175,8 +177,8 @@ def test_a_paid_persons_hold_follows_the_fiscal_year_of_a_payout_in_january(worl
     assert f"{voucher.series}{voucher.number}" in retention.reason
     assert NAME not in retention.reason
     with pytest.raises(ValidationFailed, match="cannot be erased yet"):
-        erase_person(world.admin, _person(app), today=date(year + 8, 12, 31))
-    assert erase_person(world.admin, _person(app), today=date(year + 9, 1, 1)).is_erased
+        erase_person(_person(app), actor=world.admin, today=date(year + 8, 12, 31))
+    assert erase_person(_person(app), actor=world.admin, today=date(year + 9, 1, 1)).is_erased
 
 
 def test_a_paid_persons_hold_follows_a_broken_fiscal_year_not_the_calendar_year(world):
@@ -199,14 +201,16 @@ def test_a_withdrawn_person_is_held_by_a_bank_exception_voucher_after_a_released
     today = timezone.localdate()
     app, order = _sent(world, "500")
     batch = order.batch
-    import_pain002(pain002(batch, [(order, ("RJCT", "AC04"))]), world.treasurer)
+    import_pain002(pain002(batch, [(order, ("RJCT", "AC04"))]), actor=world.treasurer)
     app = world.run(
         Application.objects.get(pk=app.pk), "withdraw", world.ombud.user, reason="applicant_request"
     )
     assert Commitment.objects.get(application=app).status == CommitmentStatus.RELEASED
     assert retention_of(_person(app), today=_closed_on(app) + timedelta(days=22)).due
 
-    import_camt054(camt054([(order, date(today.year + 1, 1, 20).isoformat(), "")]), world.treasurer)
+    import_camt054(
+        camt054([(order, date(today.year + 1, 1, 20).isoformat(), "")]), actor=world.treasurer
+    )
     exception = BankException.objects.get(order=order)
     retention = retention_of(_person(app), today=date(today.year + 8, 12, 31))
     assert retention.hold_until == date(today.year + 8, 12, 31) and not retention.due
@@ -252,7 +256,7 @@ def test_a_manual_voucher_naming_the_case_and_its_later_reversal_hold_the_person
         date=date(year + 1, 3, 1),
     )
     assert retention_of(_person(app)).hold_until == date(year + 8, 12, 31)
-    reversal = reverse_voucher(manual, world.treasurer, date=date(year + 2, 3, 1))
+    reversal = reverse_voucher(manual, actor=world.treasurer, date=date(year + 2, 3, 1))
     assert app.reference not in reversal.text
     retention = retention_of(_person(app))
     assert retention.hold_until == date(year + 9, 12, 31)

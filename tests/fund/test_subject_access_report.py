@@ -38,10 +38,10 @@ REASON = "Stickprov 2026: kontroll av utbetalning till person"
 @pytest.fixture
 def full_case(world):
     person = services.register_beneficiary(
-        world.ombud.user, name=NAME, personal_number="19811218-9876"
+        actor=world.ombud.user, name=NAME, personal_number="19811218-9876"
     )
     app = services.create_application(
-        world.ombud.user,
+        actor=world.ombud.user,
         fund=world.fund,
         beneficiary=person,
         items=[NeedInput(category="glasses", amount="1500", description=NEED)],
@@ -76,15 +76,18 @@ def full_case(world):
     world.send_payouts(app)
     app = world.run(app, "confirm_paid", world.treasurer)
     services.record_follow_up(
-        app, world.officer, outcome=FollowUpOutcome.USED_AS_INTENDED, evidence_reference=FOLLOW_UP
+        app,
+        actor=world.officer,
+        outcome=FollowUpOutcome.USED_AS_INTENDED,
+        evidence_reference=FOLLOW_UP,
     )
-    privacy.read_personal_data(world.auditor, person, purpose="audit", reason=REASON)
+    privacy.read_personal_data(person, actor=world.auditor, purpose="audit", reason=REASON)
     app.refresh_from_db()
     return app, payee
 
 
 def _report(world, app):
-    return subject_access_report(world.admin, app.beneficiary)
+    return subject_access_report(app.beneficiary, actor=world.admin)
 
 
 def test_the_report_lists_the_payment_orders_with_the_persons_own_account(world, full_case):
@@ -148,9 +151,11 @@ def test_the_report_holds_the_persons_payees(world, full_case):
 
 
 def test_the_report_holds_the_protected_identity_grants_on_the_persons_cases(world):
-    person = services.register_beneficiary(world.ombud.user, name=NAME, protected_identity=True)
+    person = services.register_beneficiary(
+        actor=world.ombud.user, name=NAME, protected_identity=True
+    )
     app = services.create_application(
-        world.ombud.user,
+        actor=world.ombud.user,
         fund=world.fund,
         beneficiary=person,
         items=[NeedInput(category="glasses", amount="500")],
@@ -199,7 +204,7 @@ def test_the_whole_report_is_json_and_names_no_one_else(world, full_case, tmp_pa
 
 def test_an_auditors_stated_reason_is_stored_encrypted_outside_the_log(world):
     app = world.new_application("500", name=NAME)
-    privacy.read_personal_data(world.auditor, app.beneficiary, purpose="audit", reason=REASON)
+    privacy.read_personal_data(app.beneficiary, actor=world.auditor, purpose="audit", reason=REASON)
     [event] = privacy.access_log(app.beneficiary)
     stored = fund_models.PersonalDataReadReason.objects.get(event=event)
     assert stored.beneficiary_id == app.beneficiary.pk
@@ -213,8 +218,8 @@ def test_the_stated_reason_is_unreadable_after_erasure(world):
     app = world.run(
         world.new_application("500", name=NAME), "withdraw", world.ombud.user, reason="other"
     )
-    privacy.read_personal_data(world.auditor, app.beneficiary, purpose="audit", reason=REASON)
-    erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    privacy.read_personal_data(app.beneficiary, actor=world.auditor, purpose="audit", reason=REASON)
+    erase_person(app.beneficiary, actor=world.admin, today=date(2100, 1, 1))
     stored = fund_models.PersonalDataReadReason.objects.get(beneficiary=app.beneficiary)
     assert stored.encrypted_reason and stored.reason == ""
 
@@ -223,7 +228,7 @@ def test_a_stated_reason_longer_than_500_characters_is_refused(world):
     app = world.new_application("500", name=NAME)
     with pytest.raises(ValidationFailed, match="500"):
         privacy.read_personal_data(
-            world.auditor, app.beneficiary, purpose="audit", reason="x" * 501
+            app.beneficiary, actor=world.auditor, purpose="audit", reason="x" * 501
         )
     assert not privacy.access_log(app.beneficiary).exists()
     assert not fund_models.PersonalDataReadReason.objects.exists()
@@ -231,7 +236,7 @@ def test_a_stated_reason_longer_than_500_characters_is_refused(world):
 
 def test_a_stated_reason_is_never_changed(world):
     app = world.new_application("500", name=NAME)
-    privacy.read_personal_data(world.auditor, app.beneficiary, purpose="audit", reason=REASON)
+    privacy.read_personal_data(app.beneficiary, actor=world.auditor, purpose="audit", reason=REASON)
     stored = fund_models.PersonalDataReadReason.objects.get()
     stored.encrypted_reason = ""
     with pytest.raises(ValidationFailed):

@@ -119,12 +119,17 @@ def build_world() -> WorldIds:
             fund, rules.income, kind="donation", actor=treasurer, reference=f"IN-{code}-1"
         )
         if rules.budget is not None:
-            set_ceiling(fund, Ceiling.BUDGET, treasurer)
-            set_budget(fund, fiscal_year_for(timezone.localdate()), rules.budget, treasurer)
+            set_ceiling(fund, ceiling=Ceiling.BUDGET, actor=treasurer)
+            set_budget(
+                fund,
+                year=fiscal_year_for(timezone.localdate()),
+                amount=rules.budget,
+                actor=treasurer,
+            )
         funds[code] = fund
     for each in ombud.values():
         payee = create_payee(
-            treasurer,
+            actor=treasurer,
             kind="organisation",
             name="Socialtjänsten",
             method="bankgiro",

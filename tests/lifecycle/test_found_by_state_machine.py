@@ -31,28 +31,30 @@ pytestmark = pytest.mark.django_db
 def test_revoked_ombud_loses_case_scope_at_once(world: World) -> None:
     """Found as: create_case(ombud) -> revoke_ombud(admin) -> read_person(ombud)."""
     app = world.new_application("1500")
-    set_ombud_status(world.admin, world.ombud, status=OmbudStatus.REVOKED)
+    set_ombud_status(world.ombud, actor=world.admin, status=OmbudStatus.REVOKED)
     revoked = User.objects.get(pk=world.ombud.user_id)  # as the next request would load them
     with pytest.raises(PermissionDenied):
-        read_personal_data(revoked, app.beneficiary, application=app)
+        read_personal_data(app.beneficiary, actor=revoked, application=app)
 
 
 def test_protected_identity_is_read_only_with_a_logged_grant(world: World) -> None:
     """Found as: create_case(protected person) -> advance (request_attestation assigns the
     officer) -> read_person(officer)."""
     person = services.register_beneficiary(
-        world.ombud.user, name="Skyddad Person", protected_identity=True, region="AB"
+        actor=world.ombud.user, name="Skyddad Person", protected_identity=True, region="AB"
     )
     app = services.create_application(
-        world.ombud.user,
+        actor=world.ombud.user,
         fund=world.fund,
         beneficiary=person,
         items=[NeedInput(category="glasses", amount="1500")],
     )
     app = world.run(app, "submit", world.ombud.user)
-    app = assign_officer(app, world.officer, world.officer)  # the officer names themselves
+    app = assign_officer(
+        app, actor=world.officer, officer=world.officer
+    )  # the officer names themselves
     with pytest.raises(PermissionDenied):
-        read_personal_data(world.officer, person, application=app)
+        read_personal_data(person, actor=world.officer, application=app)
 
 
 def test_pending_bank_entry_is_not_booked_as_paid(world: World) -> None:
@@ -64,7 +66,7 @@ def test_pending_bank_entry_is_not_booked_as_paid(world: World) -> None:
     world.send_payouts(app)
     order = PaymentOrder.objects.get(application=app)
     pending = [("<Sts><Cd>PDNG</Cd></Sts>", [CamtTx(order.pk, order.amount.amount)])]
-    import_camt054(camt054(pending, timezone.localdate().isoformat()), world.treasurer)
+    import_camt054(camt054(pending, timezone.localdate().isoformat()), actor=world.treasurer)
     order.refresh_from_db()
     assert order.status == OrderStatus.SCHEDULED
 
@@ -76,13 +78,16 @@ def test_yearly_limit_counts_the_person_under_every_registration(world: World) -
     def case_for(registration: Any, *amounts: str) -> Any:
         items = [NeedInput(category="glasses", amount=a) for a in amounts]
         app = services.create_application(
-            world.ombud.user, fund=world.fund, beneficiary=registration, items=items
+            actor=world.ombud.user, fund=world.fund, beneficiary=registration, items=items
         )
         return world.to_decision(app)
 
     def register() -> Any:
         return services.register_beneficiary(
-            world.ombud.user, name="Testa Testsson", personal_number="198112189876", region="AB"
+            actor=world.ombud.user,
+            name="Testa Testsson",
+            personal_number="198112189876",
+            region="AB",
         )
 
     first = world.run(case_for(register(), "20000", "20000"), "approve", world.decider)

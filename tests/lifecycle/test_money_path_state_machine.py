@@ -111,7 +111,7 @@ from tests.lifecycle.model import (
     load_users,
     pain002,
 )
-from workflows import services
+from workflows import services, step_inputs
 from workflows.assignment import assign_officer, reassign_ombud
 from workflows.fund_rules import GRANTED_STATES
 from workflows.models import Decision, DecisionStatus, Obligation
@@ -333,7 +333,7 @@ class MoneyPath(RuleBasedStateMachine):
             # An erased registration is gone for good: the person is registered anew.
             if register_again or not known or known[-1].pk in self.erased:
                 beneficiary = services.register_beneficiary(
-                    user,
+                    actor=user,
                     name=f"Person {person}",
                     personal_number=number,
                     protected_identity=protected,
@@ -341,7 +341,7 @@ class MoneyPath(RuleBasedStateMachine):
                 )
                 known.append(beneficiary)
             return services.create_application(
-                user,
+                actor=user,
                 fund=self.funds[self.ids.funds[fund]],
                 beneficiary=known[-1],
                 items=[NeedInput(category="glasses", amount=a) for a in amounts],
@@ -395,7 +395,11 @@ class MoneyPath(RuleBasedStateMachine):
             if name == "pay_out":
                 done = self.pay_out(app, user)
             else:
-                done = self.attempt(partial(services.transition, app, name, user, **data))
+                done = self.attempt(
+                    partial(
+                        services.transition, app, actor=user, step=step_inputs.parse(name, data)
+                    )
+                )
             if done:
                 return True
             app = self.case(self.cases.index(app.pk))
@@ -425,7 +429,9 @@ class MoneyPath(RuleBasedStateMachine):
         app = self.case(case)
         paid_before = set(self._paid_orders(app))
         done = self.attempt(
-            lambda: services.transition(app, name, self.users[actor], **STEP_DATA[name])
+            lambda: services.transition(
+                app, actor=self.users[actor], step=step_inputs.parse(name, STEP_DATA[name])
+            )
         )
         if done is not None and name == "confirm_paid":
             self.hand_confirmed |= set(self._paid_orders(app)) - paid_before
@@ -445,7 +451,11 @@ class MoneyPath(RuleBasedStateMachine):
         app = self.case(case)
         first = app.items.order_by("position").first()
         data = {"items": [{"item": first.pk, "amount": "500"}]} if partly and first else {}
-        self.attempt(lambda: services.transition(app, "approve_partly", self.users[actor], **data))
+        self.attempt(
+            lambda: services.transition(
+                app, actor=self.users[actor], step=step_inputs.parse("approve_partly", data)
+            )
+        )
 
     @precondition(has_cases)
     @rule(
@@ -463,7 +473,7 @@ class MoneyPath(RuleBasedStateMachine):
 
         def assess_all() -> None:
             for item in app.items.order_by("position"):
-                services.record_statutory_assessment(item, user, outcome=outcome, **extra)
+                services.record_statutory_assessment(item, actor=user, outcome=outcome, **extra)
 
         self.attempt(assess_all)
 
@@ -473,13 +483,19 @@ class MoneyPath(RuleBasedStateMachine):
         """Schedule a case's payout, to the default payee or to one chosen."""
         app = self.case(case)
         data = {} if payee is None else {"payee": self.payees[payee % len(self.payees)]}
-        self.attempt(lambda: services.transition(app, "schedule_payout", self.users[actor], **data))
+        self.attempt(
+            lambda: services.transition(
+                app, actor=self.users[actor], step=step_inputs.parse("schedule_payout", data)
+            )
+        )
 
     @precondition(has_cases)
     @rule(case=picks, actor=officers, officer=officers)
     def assign(self, case: int, actor: str, officer: str) -> None:
         app = self.case(case)
-        self.attempt(lambda: assign_officer(app, self.users[actor], self.users[officer]))
+        self.attempt(
+            lambda: assign_officer(app, actor=self.users[actor], officer=self.users[officer])
+        )
 
     @precondition(has_cases)
     @rule(case=picks, actor=actors)
@@ -492,7 +508,9 @@ class MoneyPath(RuleBasedStateMachine):
             action="personal_data.viewed", object_ref=app.beneficiary.reference, actor_id=user.pk
         )
         before = logged.count()
-        values = self.attempt(lambda: read_personal_data(user, app.beneficiary, application=app))
+        values = self.attempt(
+            lambda: read_personal_data(app.beneficiary, actor=user, application=app)
+        )
         refusal = self.entitlement.refusal(actor, user, app, protected)
         if app.beneficiary_id in self.erased:
             refusal = ERASED
@@ -554,7 +572,7 @@ class MoneyPath(RuleBasedStateMachine):
     def revoke_ombud(self, actor: str, ombud: str) -> None:
         target = self.users[ombud].ombud
         if self.attempt(
-            lambda: set_ombud_status(self.users[actor], target, status=OmbudStatus.REVOKED)
+            lambda: set_ombud_status(target, actor=self.users[actor], status=OmbudStatus.REVOKED)
         ):
             self.entitlement.revoked.add(target.pk)
 
@@ -586,7 +604,7 @@ class MoneyPath(RuleBasedStateMachine):
         on = self.moment(moment)
         stated = self.erasure_due(person, on)
         said = retention_of(person, on)
-        done = self.attempt(lambda: erase_person(self.users[actor], person, today=on))
+        done = self.attempt(lambda: erase_person(person, actor=self.users[actor], today=on))
         expected = actor == "admin" and (person.is_erased or stated)
         if not person.is_erased and said.due != stated:
             self.erasure_breaks.append(f"{person.reference} {moment}: rule says {said}")
@@ -605,7 +623,14 @@ class MoneyPath(RuleBasedStateMachine):
         """Both decision-makers ask to reconsider each rejected case of the erased person."""
         for app in Application.objects.filter(beneficiary=person, state=State.REJECTED):
             for name in ("decider", "decider2"):
-                self.attempt(partial(services.transition, app, "reconsider", self.users[name]))
+                self.attempt(
+                    partial(
+                        services.transition,
+                        app,
+                        actor=self.users[name],
+                        step=step_inputs.Reconsider(),
+                    )
+                )
 
     @precondition(has_cases)
     @rule(case=picks, how=st.sampled_from(["withdraw", "reject"]), who=st.integers(0, 1))
@@ -625,7 +650,11 @@ class MoneyPath(RuleBasedStateMachine):
             user = self.users[ombud]
         else:
             user = self.users[("decider", "decider2")[who]]
-        self.attempt(partial(services.transition, app, how, user, **STEP_DATA[how]))
+        self.attempt(
+            partial(
+                services.transition, app, actor=user, step=step_inputs.parse(how, STEP_DATA[how])
+            )
+        )
 
     @precondition(has_cases)
     @rule(case=picks, actor=officers, fail_first=st.booleans())
@@ -650,9 +679,8 @@ class MoneyPath(RuleBasedStateMachine):
                 partial(
                     services.transition,
                     app,
-                    "payout_failed",
-                    self.users["treasurer"],
-                    **STEP_DATA["payout_failed"],
+                    actor=self.users["treasurer"],
+                    step=step_inputs.parse("payout_failed", STEP_DATA["payout_failed"]),
                 )
             )
             app = self.case(case)
@@ -660,9 +688,8 @@ class MoneyPath(RuleBasedStateMachine):
             partial(
                 services.transition,
                 app,
-                "give_up_payout",
-                self.users[actor],
-                **STEP_DATA["give_up_payout"],
+                actor=self.users[actor],
+                step=step_inputs.parse("give_up_payout", STEP_DATA["give_up_payout"]),
             )
         )
 
@@ -707,7 +734,7 @@ class MoneyPath(RuleBasedStateMachine):
             reads += [(name, {"application": app}) for name in ("ombud", "officer", "decider")]
         for name, how in reads:
             user = self.users[name]
-            if self.attempt(partial(read_personal_data, user, person, **how)) is not None:
+            if self.attempt(partial(read_personal_data, person, actor=user, **how)) is not None:
                 self.unentitled_reads.append((name, person.reference, ERASED))
 
     # --- payees --------------------------------------------------------------------------
@@ -721,7 +748,7 @@ class MoneyPath(RuleBasedStateMachine):
         """Another payee for an organisation: its default payee is no longer unambiguous."""
         payee = self.attempt(
             lambda: create_payee(
-                self.users[actor],
+                actor=self.users[actor],
                 kind="organisation",
                 name="Socialtjänsten, nytt konto",
                 method="bankgiro",
@@ -741,7 +768,7 @@ class MoneyPath(RuleBasedStateMachine):
     @rule(actor=treasurers, payee=picks)
     def deactivate_payee(self, actor: str, payee: int) -> None:
         target = Payee.objects.get(pk=self.payees[payee % len(self.payees)])
-        self.attempt(lambda: deactivate_payee(target, self.users[actor]))
+        self.attempt(lambda: deactivate_payee(target, actor=self.users[actor]))
 
     # --- batches -------------------------------------------------------------------------
 
@@ -752,7 +779,7 @@ class MoneyPath(RuleBasedStateMachine):
         self.batch_orders(self.users[actor], apps)
 
     def batch_orders(self, user: Any, apps: list[Application] | None) -> PaymentBatch | None:
-        batch = self.attempt(lambda: batches.create_batch(user, applications=apps))
+        batch = self.attempt(lambda: batches.create_batch(actor=user, applications=apps))
         if batch is not None:
             self.batches.append(batch.pk)
         return batch
@@ -775,7 +802,7 @@ class MoneyPath(RuleBasedStateMachine):
             for name in ("treasurer2", "treasurer", "treasurer3"):
                 approver = self.users[name]
                 if approver.pk != batch.created_by_id and self.attempt(
-                    partial(batches.approve_batch, batch, approver)
+                    partial(batches.approve_batch, batch, actor=approver)
                 ):
                     return True
             return False
@@ -783,14 +810,14 @@ class MoneyPath(RuleBasedStateMachine):
             self.export(batch, user)
             return False  # a pause: the file is at the bank, not yet marked sent
         if batch.status == BatchStatus.APPROVED:
-            return self.attempt(lambda: batches.mark_sent(batch, user)) is not None
+            return self.attempt(lambda: batches.mark_sent(batch, actor=user)) is not None
         return False
 
     @precondition(has_batches)
     @rule(batch=picks, actor=treasurers)
     def approve_batch(self, batch: int, actor: str) -> None:
         target = self._batch(batch)
-        self.attempt(lambda: batches.approve_batch(target, self.users[actor]))
+        self.attempt(lambda: batches.approve_batch(target, actor=self.users[actor]))
 
     @precondition(has_batches)
     @rule(batch=picks, actor=treasurers)
@@ -799,7 +826,7 @@ class MoneyPath(RuleBasedStateMachine):
 
     def export(self, batch: PaymentBatch, user: Any) -> bytes | None:
         """Export a batch's pain.001 file: from here on the bank may have it."""
-        content = self.attempt(lambda: batches.export_batch(batch, user))
+        content = self.attempt(lambda: batches.export_batch(batch, actor=user))
         if content is not None:
             self.bank.receive(content)
         return content
@@ -808,13 +835,13 @@ class MoneyPath(RuleBasedStateMachine):
     @rule(batch=picks, actor=treasurers)
     def mark_sent(self, batch: int, actor: str) -> None:
         target = self._batch(batch)
-        self.attempt(lambda: batches.mark_sent(target, self.users[actor]))
+        self.attempt(lambda: batches.mark_sent(target, actor=self.users[actor]))
 
     @precondition(has_batches)
     @rule(batch=picks, actor=treasurers)
     def cancel_batch(self, batch: int, actor: str) -> None:
         target = self._batch(batch)
-        self.attempt(lambda: batches.cancel_batch(target, self.users[actor]))
+        self.attempt(lambda: batches.cancel_batch(target, actor=self.users[actor]))
 
     @precondition(has_batches)
     @rule(batch=picks, actor=likely("treasurer", "treasurer2", "treasurer3"))
@@ -861,7 +888,7 @@ class MoneyPath(RuleBasedStateMachine):
                 self.bank.paid_amount[transfer.order_id] = transfer.amount
             lines.append((transfer.order_id, *status[fate]))
         content = pain002(message_id, lines)
-        return self.attempt(lambda: bank_status.import_pain002(content, user))
+        return self.attempt(lambda: bank_status.import_pain002(content, actor=user))
 
     @precondition(bank_has_files)
     @rule(
@@ -910,7 +937,7 @@ class MoneyPath(RuleBasedStateMachine):
             groups = [txs] if one_entry else [[tx] for tx in txs]
             entries += [(element, group) for group in groups if group]
         content = camt054(entries, timezone.localdate().isoformat())
-        self.attempt(lambda: bank_status.import_camt054(content, self.users[actor]))
+        self.attempt(lambda: bank_status.import_camt054(content, actor=self.users[actor]))
 
     # --- invariants ----------------------------------------------------------------------
 

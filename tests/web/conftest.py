@@ -55,7 +55,7 @@ def case(world: World, tmp_path: Any) -> dict[str, Any]:
     """
     app = world.to_approved(world.new_application("1500"))
     app = world.run(app, "schedule_payout", world.treasurer)
-    batch = batches.create_batch(world.treasurer, applications=[app])
+    batch = batches.create_batch(actor=world.treasurer, applications=[app])
     item = app.items.get()
     export_file = tmp_path / "export.csv"
     export_file.write_text("voucher\n", encoding="utf-8")

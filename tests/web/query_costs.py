@@ -34,7 +34,7 @@ def walk_case(world: World, amounts: tuple[str, ...], rounds: int, stage: str) -
     if stage == "statutory_check":
         for item in items[: (len(items) + 1) // 2]:  # some assessed, some not
             services.record_statutory_assessment(
-                item, world.officer, outcome=Obligation.NOT_OBLIGED
+                item, actor=world.officer, outcome=Obligation.NOT_OBLIGED
             )
         return app
     world.assess_all(app)

@@ -34,7 +34,7 @@ def test_the_buttons_are_exactly_the_available_steps_for_each_user(world: World)
     app = world.run(world.new_application("1500"), "submit", world.ombud.user)
     for user in (world.officer, world.decider, world.ombud.user):
         html = page(sign_in(Client(), user), app)
-        assert steps_on(html) == set(available_transitions(app, user)), user
+        assert steps_on(html) == set(available_transitions(app, actor=user)), user
     officer_steps = steps_on(page(sign_in(Client(), world.officer), app))
     assert {"request_attestation", "request_completion", "withdraw"} <= officer_steps
 
@@ -162,10 +162,10 @@ def test_a_protected_person_is_shown_only_to_those_a_decision_maker_gave_access(
     from workflows import services
 
     person = services.register_beneficiary(
-        world.ombud.user, name="Skyddad Person", protected_identity=True, region="AB"
+        actor=world.ombud.user, name="Skyddad Person", protected_identity=True, region="AB"
     )
     app = services.create_application(
-        world.ombud.user,
+        actor=world.ombud.user,
         fund=world.fund,
         beneficiary=person,
         items=[services.NeedInput(category="glasses", amount="500")],

@@ -82,9 +82,11 @@ def test_the_auditor_sees_every_grant_and_revocation_of_protected_access(world: 
     from fund.protected_access import grant_protected_access, revoke_protected_access
     from workflows import services
 
-    person = services.register_beneficiary(world.ombud.user, name="Dold", protected_identity=True)
+    person = services.register_beneficiary(
+        actor=world.ombud.user, name="Dold", protected_identity=True
+    )
     app = services.create_application(
-        world.ombud.user,
+        actor=world.ombud.user,
         fund=world.fund,
         beneficiary=person,
         items=[services.NeedInput(category="glasses", amount="500")],

@@ -31,7 +31,7 @@ def _case(world: World) -> dict[str, Any]:
     item.save()
     app = world.to_approved(app)
     app = world.run(app, "schedule_payout", world.treasurer)
-    batch = batches.create_batch(world.treasurer, applications=[app])
+    batch = batches.create_batch(actor=world.treasurer, applications=[app])
     job = ExportJob.objects.create(kind="ledger_csv", created_by=world.treasurer)
     return page_arguments(app, item, batch, job)
 

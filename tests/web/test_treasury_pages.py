@@ -127,7 +127,7 @@ def test_a_treasurer_declares_an_exported_file_void_and_resolves_a_bank_exceptio
     assert batch.status == "voided"
 
     old = PaymentOrder.objects.get(batch=batch)
-    import_pain002(pain002(batch, [(old, ("ACSC", ""))]), world.treasurer)  # paid after all
+    import_pain002(pain002(batch, [(old, ("ACSC", ""))]), actor=world.treasurer)  # paid after all
     page = second.get(reverse("web:treasury")).content.decode()
     assert "Bank exceptions to resolve" in page and f"PO-{old.pk}" in page
     exception = BankException.objects.get()
@@ -152,7 +152,7 @@ def test_a_payee_awaiting_approval_is_listed_and_approved_by_another_treasurer(
     from accounting.payees import create_payee
 
     payee = create_payee(
-        world.treasurer,
+        actor=world.treasurer,
         kind="supplier",
         name="Nya Optikern AB",
         method="bankgiro",
@@ -179,7 +179,11 @@ def test_approving_a_payee_needs_the_csrf_token(world: World) -> None:
     from accounting.payees import create_payee
 
     payee = create_payee(
-        world.treasurer, kind="supplier", name="Apoteket", method="plusgiro", account="9020025"
+        actor=world.treasurer,
+        kind="supplier",
+        name="Apoteket",
+        method="plusgiro",
+        account="9020025",
     )
     client = sign_in(Client(enforce_csrf_checks=True), world.treasurer2)
     response = client.post(reverse("web:payee_approve", args=[payee.pk]))
@@ -194,7 +198,7 @@ def test_a_person_payee_awaiting_approval_shows_neither_name_nor_full_account(
 
     app = world.new_application("500", name="Maria Hemlig")
     payee = create_payee(
-        world.treasurer,
+        actor=world.treasurer,
         kind="person",
         person_name="Maria Hemlig",
         method="bank_account",
@@ -225,7 +229,7 @@ def test_two_treasurers_close_a_year_on_the_year_end_page(world: World) -> None:
     page = first.get(reverse("web:year_end"), {"year": "2023"}).content.decode()
     assert "12 periods of the year are still open" in page and "5,000.00" in page
     for period in Period.objects.filter(fiscal_year=fiscal_year).order_by("start"):
-        close_period(period, world.treasurer)
+        close_period(period, actor=world.treasurer)
 
     url = reverse("web:year_end_step", kwargs={"step": "prepare"})
     first.post(url, {"year": "2023"})

@@ -15,9 +15,9 @@ pytestmark = pytest.mark.evidence("bad_input")
 
 
 def _create(world, *items, fund=None):
-    person = services.register_beneficiary(world.ombud.user, name="Person Test")
+    person = services.register_beneficiary(actor=world.ombud.user, name="Person Test")
     return services.create_application(
-        world.ombud.user, fund=fund or world.fund, beneficiary=person, items=list(items)
+        actor=world.ombud.user, fund=fund or world.fund, beneficiary=person, items=list(items)
     )
 
 
@@ -82,7 +82,9 @@ def test_amounts_are_quantised_to_ore(world):
 def test_invalid_personnummer_is_refused_and_nobody_is_registered(world):
     before = (Beneficiary.objects.count(), AuditEvent.objects.count())
     with pytest.raises(ValidationFailed, match="personal identity number"):
-        services.register_beneficiary(world.ombud.user, name="X", personal_number="19811218-9877")
+        services.register_beneficiary(
+            actor=world.ombud.user, name="X", personal_number="19811218-9877"
+        )
     assert (Beneficiary.objects.count(), AuditEvent.objects.count()) == before
 
 

@@ -9,7 +9,7 @@ from django.utils import translation
 from core.exceptions import ConflictError
 from fund.models import Application
 from fund.states import State
-from workflows import services
+from workflows import services, step_inputs
 
 
 def _race(app_pk, attempts):
@@ -22,7 +22,7 @@ def _race(app_pk, attempts):
             app = Application.objects.get(pk=app_pk)
             barrier.wait(timeout=10)
             with translation.override("en"):  # threads start in the default language
-                services.transition(app, name, actor, **data)
+                services.transition(app, actor=actor, step=step_inputs.parse(name, data))
             outcomes[index] = "ok"
         except Exception as exc:  # recorded and asserted below
             outcomes[index] = exc

@@ -32,7 +32,7 @@ def _paid_case_with_evidence(world):
     app = world.run(app, "confirm_paid", world.treasurer)
     services.record_follow_up(
         app,
-        world.officer,
+        actor=world.officer,
         outcome=FollowUpOutcome.USED_AS_INTENDED,
         evidence_reference=FOLLOW_UP_EVIDENCE,
     )
@@ -56,7 +56,7 @@ def test_evidence_references_are_not_in_the_database_in_plain_text(world, tmp_pa
 
 def test_evidence_references_are_unreadable_after_erasure(world):
     app = world.run(_paid_case_with_evidence(world), "close", world.officer)
-    erase_person(world.admin, app.beneficiary, today=date(2100, 1, 1))
+    erase_person(app.beneficiary, actor=world.admin, today=date(2100, 1, 1))
 
     assessment = StatutoryAssessment.objects.get(need_item__application=app)
     follow_up = FollowUp.objects.get(application=app)

@@ -27,14 +27,14 @@ def test_existing_evidence_references_are_encrypted_and_an_erased_persons_emptie
     from workflows import services
 
     kept = world.to_paid(world.new_application("500", name="Kvar Kvarsson"))
-    services.record_follow_up(kept, world.officer, outcome=FollowUpOutcome.USED_AS_INTENDED)
+    services.record_follow_up(kept, actor=world.officer, outcome=FollowUpOutcome.USED_AS_INTENDED)
     erased = world.run(
         world.to_statutory_check(world.new_application("500", name="Borta Bortsson")),
         "withdraw",
         world.ombud.user,
         reason="other",
     )
-    erase_person(world.admin, erased.beneficiary, today=date(2100, 1, 1))
+    erase_person(erased.beneficiary, actor=world.admin, today=date(2100, 1, 1))
     old_apps = _migrate(BEFORE)
     try:
         OldAssessment = old_apps.get_model("workflows", "StatutoryAssessment")

@@ -52,8 +52,8 @@ def _paid_in_part(world) -> Application:  # type: ignore[no-untyped-def]
     world.run(app, "schedule_payout", world.treasurer)
     world.send_payouts(app)
     failed, paid = _orders(app)
-    settlement.reject_orders([failed], world.treasurer, reason="account_closed")
-    settlement.confirm_paid([paid], world.treasurer)
+    settlement.reject_orders([failed], actor=world.treasurer, reason="account_closed")
+    settlement.confirm_paid([paid], actor=world.treasurer)
     app.refresh_from_db()
     assert app.state == State.APPROVED  # the failed item waits to be scheduled again
     return app
@@ -150,7 +150,7 @@ def test_payout_cannot_be_given_up_while_an_order_is_at_the_bank(world):
 
     with pytest.raises(TransitionNotAvailable, match="not possible while"):
         world.run(app, "give_up_payout", world.officer, reason="payee_unreachable")
-    assert "give_up_payout" not in services.available_transitions(app, world.officer)
+    assert "give_up_payout" not in services.available_transitions(app, actor=world.officer)
 
 
 def test_payout_cannot_be_given_up_while_a_scheduled_order_is_left_on_an_approved_case(world):
@@ -160,7 +160,7 @@ def test_payout_cannot_be_given_up_while_a_scheduled_order_is_left_on_an_approve
     world.run(app, "schedule_payout", world.treasurer)
     world.send_payouts(app)
     failed, _paid = _orders(app)
-    settlement.reject_orders([failed], world.treasurer, reason="account_closed")
+    settlement.reject_orders([failed], actor=world.treasurer, reason="account_closed")
     Application.objects.filter(pk=app.pk).update(state=State.APPROVED)
     app.refresh_from_db()
 
@@ -172,7 +172,7 @@ def test_payout_cannot_be_given_up_while_a_scheduled_order_is_left_on_an_approve
 def test_payout_never_tried_cannot_be_given_up_the_application_is_withdrawn_instead(world):
     app = world.to_approved(world.new_application("700"))
 
-    assert "give_up_payout" not in services.available_transitions(app, world.officer)
+    assert "give_up_payout" not in services.available_transitions(app, actor=world.officer)
     with pytest.raises(ValidationFailed, match="withdraw"):
         world.run(app, "give_up_payout", world.officer, reason="payee_unreachable")
     app.refresh_from_db()
@@ -187,7 +187,7 @@ def test_only_an_officer_working_in_the_fund_may_give_up_a_payout(world, who):
         "outsider": UserFactory(roles=["officer"]),  # an officer, not in this fund
     }.get(who) or getattr(world, who)
 
-    assert "give_up_payout" not in services.available_transitions(app, user)
+    assert "give_up_payout" not in services.available_transitions(app, actor=user)
     with pytest.raises(PermissionDenied):
         world.run(app, "give_up_payout", user, reason="payee_unreachable")
     app.refresh_from_db()
@@ -197,8 +197,8 @@ def test_only_an_officer_working_in_the_fund_may_give_up_a_payout(world, who):
 def test_officer_is_offered_to_give_up_a_payout_paid_in_part(world):
     app = _paid_in_part(world)
 
-    assert "give_up_payout" in services.available_transitions(app, world.officer)
-    assert "give_up_payout" in services.available_transitions(app, world.officer2)
+    assert "give_up_payout" in services.available_transitions(app, actor=world.officer)
+    assert "give_up_payout" in services.available_transitions(app, actor=world.officer2)
 
 
 # --- pages and API ------------------------------------------------------------------------
@@ -238,7 +238,7 @@ def test_case_page_offers_to_give_up_a_payout_in_swedish(world):
 def test_withdrawal_of_a_case_paid_in_part_points_to_giving_up_the_payout(world):
     app = _paid_in_part(world)
 
-    assert "withdraw" not in services.available_transitions(app, world.officer)
+    assert "withdraw" not in services.available_transitions(app, actor=world.officer)
     with pytest.raises(ValidationFailed, match="can be given up by an officer"):
         world.run(app, "withdraw", world.officer, reason="applicant_request")
 

@@ -47,7 +47,9 @@ def test_attestation_at_an_unverified_organisation_is_refused(world):
 
 def test_every_item_must_be_assessed_before_clearing_or_deciding(world):
     app = world.to_statutory_check(world.new_application("500", "600"))
-    services.record_statutory_assessment(app.items.first(), world.officer, outcome="not_obliged")
+    services.record_statutory_assessment(
+        app.items.first(), actor=world.officer, outcome="not_obliged"
+    )
     with pytest.raises(ValidationFailed, match="Item 2 has no statutory assessment"):
         world.run(app, "clear", world.officer)
     _unchanged(app, State.STATUTORY_CHECK)
@@ -56,7 +58,9 @@ def test_every_item_must_be_assessed_before_clearing_or_deciding(world):
 def test_obliged_assessment_needs_authority_and_legal_basis(world):
     app = world.to_statutory_check(world.new_application("500"))
     with pytest.raises(ValidationFailed) as refused:
-        services.record_statutory_assessment(app.items.get(), world.officer, outcome="obliged")
+        services.record_statutory_assessment(
+            app.items.get(), actor=world.officer, outcome="obliged"
+        )
     assert any("authority" in m for m in refused.value.messages)
     assert any("legal basis" in m for m in refused.value.messages)
 
@@ -64,7 +68,9 @@ def test_obliged_assessment_needs_authority_and_legal_basis(world):
 def test_assessment_outside_the_statutory_check_is_refused(world):
     app = world.to_decision(world.new_application("500"))
     with pytest.raises(TransitionNotAvailable, match="statutory obligation check"):
-        services.record_statutory_assessment(app.items.get(), world.officer, outcome="obliged")
+        services.record_statutory_assessment(
+            app.items.get(), actor=world.officer, outcome="obliged"
+        )
 
 
 def test_all_obliged_cannot_be_cleared(world):

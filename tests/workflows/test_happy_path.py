@@ -31,4 +31,4 @@ def test_application_walks_from_draft_to_closed(world):
     ]
     items = list(app.items.order_by("position"))
     assert [str(i.approved_amount.amount) for i in items] == ["1500.00", "800.00"]
-    assert available_transitions(app, world.officer) == []
+    assert available_transitions(app, actor=world.officer) == []

@@ -26,7 +26,7 @@ def test_free_text_legal_basis_never_reaches_the_audit_log(world):
     with pytest.raises(ValidationFailed, match="legal basis from the list"):
         services.record_statutory_assessment(
             item,
-            world.officer,
+            actor=world.officer,
             outcome=Obligation.OBLIGED,
             authority="mmm",
             legal_basis=FREE_TEXT,
@@ -42,7 +42,7 @@ def test_legal_basis_is_stored_and_audited_as_a_code(world):
 
     services.record_statutory_assessment(
         item,
-        world.officer,
+        actor=world.officer,
         outcome=Obligation.OBLIGED,
         authority="social_services",
         legal_basis="sol_4_1",

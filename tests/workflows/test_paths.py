@@ -24,16 +24,20 @@ def test_referral_closes_the_case_with_authority_and_legal_basis(world):
     assert app.state == State.REFERRED
     item = app.items.get()
     assert item.statutory_assessment.legal_basis == "sol_4_1"
-    assert services.available_transitions(app, world.officer) == []
+    assert services.available_transitions(app, actor=world.officer) == []
 
 
 def test_refer_is_refused_when_some_item_is_not_obliged(world):
     app = world.to_statutory_check(world.new_application("900", "500"))
     first, second = app.items.order_by("position")
     services.record_statutory_assessment(
-        first, world.officer, outcome="obliged", authority="social_services", legal_basis="sol_4_1"
+        first,
+        actor=world.officer,
+        outcome="obliged",
+        authority="social_services",
+        legal_basis="sol_4_1",
     )
-    services.record_statutory_assessment(second, world.officer, outcome="not_obliged")
+    services.record_statutory_assessment(second, actor=world.officer, outcome="not_obliged")
     with pytest.raises(ValidationFailed, match="not fully society's responsibility"):
         world.run(app, "refer", world.officer)
     app = world.run(app, "clear", world.officer)
@@ -49,7 +53,7 @@ def test_partly_obliged_item_can_be_granted_only_the_remainder(world):
     item = app.items.get()
     services.record_statutory_assessment(
         item,
-        world.officer,
+        actor=world.officer,
         outcome="partly",
         authority="social_services",
         legal_basis="sol_4_1",
@@ -160,7 +164,7 @@ def test_payout_failure_returns_to_approved_and_can_be_retried(world):
         world.to_approved(world.new_application("650")), "schedule_payout", world.treasurer
     )
     world.send_payouts(app)
-    settlement.reject_orders(list(app.payment_orders.all()), world.treasurer, code="AC01")
+    settlement.reject_orders(list(app.payment_orders.all()), actor=world.treasurer, code="AC01")
     app.refresh_from_db()
     assert app.state == State.APPROVED
     app = world.run(app, "schedule_payout", world.treasurer)
@@ -175,6 +179,6 @@ def test_follow_up_is_required_before_closing_when_the_fund_says_so(world):
     app = world.to_paid(world.new_application("650"))
     with pytest.raises(ValidationFailed, match="follow-up"):
         world.run(app, "close", world.officer)
-    services.record_follow_up(app, world.officer, outcome="used_as_intended")
+    services.record_follow_up(app, actor=world.officer, outcome="used_as_intended")
     app = world.run(app, "close", world.officer)
     assert app.state == State.CLOSED

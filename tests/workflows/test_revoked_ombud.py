@@ -25,7 +25,7 @@ from tests.factories import OmbudFactory, OrganisationFactory
 from tests.fixtures import World
 from tests.signin import api_client, sign_in
 from web.selectors import WorklistQuery, worklist
-from workflows import services
+from workflows import services, step_inputs
 from workflows.assignment import reassign_ombud
 
 NAME = "Rut Revokesson"
@@ -33,7 +33,9 @@ NAME = "Rut Revokesson"
 
 def revoke(world: World) -> None:
     """Revoke world.ombud as the admin would, from a fresh row (as another request would)."""
-    set_ombud_status(world.admin, Ombud.objects.get(pk=world.ombud.pk), status=OmbudStatus.REVOKED)
+    set_ombud_status(
+        Ombud.objects.get(pk=world.ombud.pk), actor=world.admin, status=OmbudStatus.REVOKED
+    )
 
 
 @pytest.fixture
@@ -64,15 +66,15 @@ def test_revoked_ombud_loses_case_scope_at_once(
         "completion": [("resubmit", {}), ("withdraw", {"reason": "need_met_elsewhere"})],
     }
     for app in cases.values():
-        assert services.available_transitions(app, user), "before: the ombud may act"
+        assert services.available_transitions(app, actor=user), "before: the ombud may act"
     revoke(world)
     for key, app in cases.items():
         with pytest.raises(PermissionDenied):
-            privacy.read_personal_data(user, app.beneficiary, application=app)
-        assert services.available_transitions(app, user) == []
+            privacy.read_personal_data(app.beneficiary, actor=user, application=app)
+        assert services.available_transitions(app, actor=user) == []
         for name, data in steps[key]:
             with pytest.raises(PermissionDenied):
-                services.transition(app, name, user, **data)
+                services.transition(app, actor=user, step=step_inputs.parse(name, data))
     assert [a.state for a in Application.objects.order_by("pk")] == [
         "draft",
         "awaiting_ombud",
@@ -138,9 +140,9 @@ def test_revoked_ombuds_open_cases_are_listed_for_officers(
     )
     someone_else = OmbudFactory()
     theirs = services.create_application(
-        someone_else.user,
+        actor=someone_else.user,
         fund=world.fund,
-        beneficiary=services.register_beneficiary(someone_else.user, name="X"),
+        beneficiary=services.register_beneficiary(actor=someone_else.user, name="X"),
         items=[services.NeedInput(category="glasses", amount="100")],
     )
     assert worklist(world.officer, WorklistQuery(ombud_revoked=True)).object_list == []
@@ -165,7 +167,8 @@ def test_an_officer_hands_a_case_to_another_verified_ombud_who_then_attests(
     assert event.object_ref == app.reference and event.actor_id == world.officer.pk
     assert event.payload == {"ombud": successor.pk, "previous": world.ombud.pk}
     assert (
-        privacy.read_personal_data(successor.user, app.beneficiary, application=app)["name"] == NAME
+        privacy.read_personal_data(app.beneficiary, actor=successor.user, application=app)["name"]
+        == NAME
     )
     app = world.run(app, "attest", successor.user, method="portal", need_confirmed=True)
     assert app.state == "ombud_verified"

@@ -20,7 +20,7 @@ from fund.lifecycle import TRANSITION_ROLES
 from fund.models import Application
 from tests.factories import OmbudFactory, UserFactory
 from tests.fixtures import World
-from workflows import services
+from workflows import services, step_inputs
 from workflows.checks import machine_transitions, transition_rule_problems
 from workflows.models import Obligation
 
@@ -199,10 +199,12 @@ def _users(world: World) -> dict[str, Any]:
 
 def _attempt(app: Application, name: str, user: Any) -> tuple[str, bool]:
     """Run the transition as ``user`` and roll it back: (allowed or refused, offered)."""
-    offered = name in services.available_transitions(app, user)
+    offered = name in services.available_transitions(app, actor=user)
     with transaction.atomic():
         try:
-            services.transition(app, name, user, **DATA.get(name, lambda a: {})(app))
+            services.transition(
+                app, actor=user, step=step_inputs.parse(name, {**DATA.get(name, lambda a: {})(app)})
+            )
         except PermissionDenied:
             outcome = REFUSED
         else:

@@ -95,7 +95,7 @@ def _busy_user(world: World) -> Any:
 def _page_statements(app: Any, user: Any) -> tuple[int, list[str]]:
     fresh = type(user).objects.get(pk=user.pk)  # as a request's user: nothing read yet
     with CaptureQueriesContext(connection) as queries:
-        names = available_transitions(app, fresh)
+        names = available_transitions(app, actor=fresh)
     return len(queries), names
 
 

@@ -17,7 +17,7 @@ from core.exceptions import ValidationFailed
 from fund.models import Application, Beneficiary
 from fund.states import State
 from tests.factories import OmbudFactory
-from workflows import services
+from workflows import services, step_inputs
 from workflows.models import DecisionStatus
 from workflows.services import NeedInput
 
@@ -26,7 +26,7 @@ NUMBER = "19811218-9876"
 
 def _apply(world, person: Beneficiary, *amounts: str, ombud=None) -> Application:
     return services.create_application(
-        (ombud or world.ombud).user,
+        actor=(ombud or world.ombud).user,
         fund=world.fund,
         beneficiary=person,
         items=[NeedInput(category="glasses", amount=a, description="behov") for a in amounts],
@@ -51,12 +51,15 @@ def _limit(world, per_person_year: str, threshold: str | None = None) -> None:
 
 def test_reregistering_a_known_personnummer_finds_the_existing_person(world):
     first = services.register_beneficiary(
-        world.ombud.user, name="Amira Hassan", personal_number=NUMBER, region="AB"
+        actor=world.ombud.user, name="Amira Hassan", personal_number=NUMBER, region="AB"
     )
     _apply(world, first, "1000")
 
     again = services.register_beneficiary(
-        world.ombud.user, name="A. Hassan", personal_number="811218-9876", contact="070-1234567"
+        actor=world.ombud.user,
+        name="A. Hassan",
+        personal_number="811218-9876",
+        contact="070-1234567",
     )
 
     assert again.pk == first.pk
@@ -73,12 +76,14 @@ def test_reregistering_a_known_personnummer_finds_the_existing_person(world):
 
 def test_person_unknown_to_the_actor_is_neither_revealed_nor_matched(world):
     first = services.register_beneficiary(
-        world.ombud.user, name="Amira Hassan", personal_number=NUMBER
+        actor=world.ombud.user, name="Amira Hassan", personal_number=NUMBER
     )
     _apply(world, first, "1000")
     stranger = OmbudFactory()
 
-    twin = services.register_beneficiary(stranger.user, name="Amira H", personal_number=NUMBER)
+    twin = services.register_beneficiary(
+        actor=stranger.user, name="Amira H", personal_number=NUMBER
+    )
 
     assert twin.pk != first.pk
     assert twin.personal_data["name"] == "Amira H"
@@ -90,21 +95,24 @@ def test_protected_person_is_matched_only_for_officers_given_access(world):
     from fund.protected_access import grant_protected_access
 
     first = services.register_beneficiary(
-        world.ombud.user, name="Skyddad Person", personal_number=NUMBER, protected_identity=True
+        actor=world.ombud.user,
+        name="Skyddad Person",
+        personal_number=NUMBER,
+        protected_identity=True,
     )
     app = world.run(_apply(world, first, "1000"), "submit", world.ombud.user)
     world.run(app, "request_attestation", world.officer)  # assigned: that opens nothing
     assigned_only = services.register_beneficiary(
-        world.officer, name="Skyddad Person", personal_number=NUMBER
+        actor=world.officer, name="Skyddad Person", personal_number=NUMBER
     )
     assert assigned_only.pk != first.pk
     grant_protected_access(app, actor=world.decider, grantee=world.officer, reason="case_handling")
 
     for_other_officer = services.register_beneficiary(
-        world.officer2, name="Skyddad Person", personal_number=NUMBER
+        actor=world.officer2, name="Skyddad Person", personal_number=NUMBER
     )
     for_named_officer = services.register_beneficiary(
-        world.officer, name="Skyddad Person", personal_number=NUMBER
+        actor=world.officer, name="Skyddad Person", personal_number=NUMBER
     )
 
     assert for_other_officer.pk != first.pk
@@ -114,11 +122,13 @@ def test_protected_person_is_matched_only_for_officers_given_access(world):
 def test_twin_record_cannot_reset_the_yearly_limit(world):
     _limit(world, "5000")
     first = services.register_beneficiary(
-        world.ombud.user, name="Amira Hassan", personal_number=NUMBER
+        actor=world.ombud.user, name="Amira Hassan", personal_number=NUMBER
     )
     world.run(_to_decision(world, _apply(world, first, "4000")), "approve", world.decider)
     stranger = OmbudFactory()
-    twin = services.register_beneficiary(stranger.user, name="Amira H", personal_number=NUMBER)
+    twin = services.register_beneficiary(
+        actor=stranger.user, name="Amira H", personal_number=NUMBER
+    )
     second = _to_decision(world, _apply(world, twin, "2000", ombud=stranger), ombud=stranger)
 
     with pytest.raises(ValidationFailed, match="yearly limit"):
@@ -128,11 +138,11 @@ def test_twin_record_cannot_reset_the_yearly_limit(world):
 def test_yearly_limit_counts_the_same_personnummer_in_the_same_fund_only(world):
     _limit(world, "5000")
     first = services.register_beneficiary(
-        world.ombud.user, name="Amira Hassan", personal_number=NUMBER
+        actor=world.ombud.user, name="Amira Hassan", personal_number=NUMBER
     )
     world.run(_to_decision(world, _apply(world, first, "4000")), "approve", world.decider)
     someone_else = services.register_beneficiary(
-        world.ombud.user, name="Annan Person", personal_number="19121212-1212"
+        actor=world.ombud.user, name="Annan Person", personal_number="19121212-1212"
     )
     other = _to_decision(world, _apply(world, someone_else, "4000"))
 
@@ -141,7 +151,9 @@ def test_yearly_limit_counts_the_same_personnummer_in_the_same_fund_only(world):
 
 def test_decisions_awaiting_a_second_signature_count_against_the_yearly_limit(world):
     _limit(world, "15000", threshold="10000")
-    person = services.register_beneficiary(world.ombud.user, name="Amira", personal_number=NUMBER)
+    person = services.register_beneficiary(
+        actor=world.ombud.user, name="Amira", personal_number=NUMBER
+    )
     first = world.run(_to_decision(world, _apply(world, person, "12000")), "approve", world.decider)
     assert first.decisions.get().status == DecisionStatus.AWAITING_SIGNATURE
     second = _to_decision(world, _apply(world, person, "5000"))
@@ -152,7 +164,9 @@ def test_decisions_awaiting_a_second_signature_count_against_the_yearly_limit(wo
 
 def test_co_signature_checks_the_yearly_limit_again(world):
     _limit(world, "60000", threshold="10000")
-    person = services.register_beneficiary(world.ombud.user, name="Amira", personal_number=NUMBER)
+    person = services.register_beneficiary(
+        actor=world.ombud.user, name="Amira", personal_number=NUMBER
+    )
     app = world.run(_to_decision(world, _apply(world, person, "12000")), "approve", world.decider)
     _limit(world, "11000", threshold="10000")
 
@@ -165,7 +179,9 @@ def test_co_signature_checks_the_yearly_limit_again(world):
 
 def test_a_pending_decision_over_the_limit_can_be_decided_again(world):
     _limit(world, "60000", threshold="10000")
-    person = services.register_beneficiary(world.ombud.user, name="Amira", personal_number=NUMBER)
+    person = services.register_beneficiary(
+        actor=world.ombud.user, name="Amira", personal_number=NUMBER
+    )
     app = world.run(_to_decision(world, _apply(world, person, "12000")), "approve", world.decider)
     _limit(world, "11000", threshold="10000")
     item = app.items.get()
@@ -181,7 +197,9 @@ def test_a_pending_decision_over_the_limit_can_be_decided_again(world):
 
 def test_a_pending_decision_within_the_limit_is_still_co_signed_as_it_is(world):
     _limit(world, "60000", threshold="10000")
-    person = services.register_beneficiary(world.ombud.user, name="Amira", personal_number=NUMBER)
+    person = services.register_beneficiary(
+        actor=world.ombud.user, name="Amira", personal_number=NUMBER
+    )
     app = world.run(_to_decision(world, _apply(world, person, "12000")), "approve", world.decider)
     item = app.items.get()
 
@@ -201,7 +219,7 @@ def _race_approvals(attempts):
             app = Application.objects.get(pk=app_pk)
             barrier.wait(timeout=10)
             with translation.override("en"):
-                services.transition(app, "approve", actor)
+                services.transition(app, actor=actor, step=step_inputs.parse("approve"))
             outcomes[index] = "ok"
         except Exception as exc:  # recorded and asserted below
             outcomes[index] = exc
@@ -222,7 +240,9 @@ def _race_approvals(attempts):
 @pytest.mark.parametrize("attempt", range(3))
 def test_two_concurrent_decisions_for_one_person_cannot_both_fit_the_yearly_limit(world, attempt):
     _limit(world, "15000")
-    person = services.register_beneficiary(world.ombud.user, name="Amira", personal_number=NUMBER)
+    person = services.register_beneficiary(
+        actor=world.ombud.user, name="Amira", personal_number=NUMBER
+    )
     first = _to_decision(world, _apply(world, person, "10000"))
     second = _to_decision(world, _apply(world, person, "10000"))
 

@@ -38,7 +38,7 @@ from web.selectors import (
 )
 from web.views.case_access import case_access_context
 from web.views.common import form_problems, is_htmx, show_refusal
-from workflows import services
+from workflows import services, step_inputs
 from workflows.assignment import assign_officer
 from workflows.decision_trail import decision_trail
 from workflows.models import DecisionStatus
@@ -99,9 +99,9 @@ def bulk_view(request: HttpRequest) -> HttpResponse:
             continue
         try:
             if action == "assign":
-                assign_officer(app, request.user, officer)
+                assign_officer(app, actor=request.user, officer=officer)
             else:
-                services.transition(app, "request_attestation", request.user)
+                services.transition(app, actor=request.user, step=step_inputs.RequestAttestation())
         except WorkflowError as error:
             for message in error.messages:
                 messages.error(request, f"{reference}: {message}")
@@ -137,7 +137,7 @@ DECISIONS = ("approve", "approve_partly", "reject")
 @page(Role.OMBUD, Role.OFFICER, Role.DECISION_MAKER, Role.TREASURER)
 def application_view(request: HttpRequest, reference: str) -> HttpResponse:
     app = _application(request, reference)
-    available = services.available_transitions(app, request.user)
+    available = services.available_transitions(app, actor=request.user)
     items = list(app.items.select_related("statutory_assessment").order_by("position"))
     pending = (
         app.decisions.filter(status=DecisionStatus.AWAITING_SIGNATURE)
@@ -182,9 +182,15 @@ def application_view(request: HttpRequest, reference: str) -> HttpResponse:
 def _case_texts_visible(request: HttpRequest, app: Application) -> bool:
     """Need descriptions and komplettering messages are the person's data (under their key):
     shown only to whom the privacy core allows, and the look is logged like any other."""
-    if access_problem(request.user, app.beneficiary, app, AccessPurpose.CASE_HANDLING, ""):
+    if access_problem(
+        app.beneficiary,
+        actor=request.user,
+        application=app,
+        purpose=AccessPurpose.CASE_HANDLING,
+        reason="",
+    ):
         return False
-    read_personal_data(request.user, app.beneficiary, application=app, channel="page")
+    read_personal_data(app.beneficiary, actor=request.user, application=app, channel="page")
     return True
 
 
@@ -210,7 +216,9 @@ def person_view(request: HttpRequest, reference: str) -> HttpResponse:
     """The person's data, on request; every look is checked and logged by the privacy core."""
     app = _application(request, reference)
     try:
-        person = read_personal_data(request.user, app.beneficiary, application=app, channel="page")
+        person = read_personal_data(
+            app.beneficiary, actor=request.user, application=app, channel="page"
+        )
         refusal = ""
     except WorkflowError as error:
         person, refusal = None, " ".join(error.messages)
@@ -250,7 +258,7 @@ def transition_view(request: HttpRequest, reference: str, name: str) -> HttpResp
         if request.POST.get("reason"):
             data["reason"] = request.POST["reason"]
     try:
-        services.transition(app, name, request.user, **data)
+        services.transition(app, actor=request.user, step=step_inputs.parse(name, data))
     except WorkflowError as error:
         show_refusal(request, error)
     else:
@@ -272,7 +280,7 @@ def assess_view(request: HttpRequest, reference: str, item_id: int) -> HttpRespo
     try:
         services.record_statutory_assessment(
             item,
-            request.user,
+            actor=request.user,
             outcome=data["outcome"],
             authority=data["authority"],
             legal_basis=data["legal_basis"],

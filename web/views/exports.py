@@ -49,7 +49,7 @@ def exports(request: HttpRequest) -> HttpResponse:
         else:
             params = {"date_from": dt.date(year, 1, 1), "date_to": dt.date(year, 12, 31)}
         try:
-            job = jobs.start_export(request.user, kind, **params)
+            job = jobs.start_export(actor=request.user, kind=kind, **params)
         except WorkflowError as error:
             show_refusal(request, error)
         else:

@@ -17,7 +17,7 @@ from web.access import page
 from web.forms import NeedFormSet, PersonForm
 from web.selectors import ombud_cases
 from web.views.common import form_problems, show_refusal
-from workflows import services
+from workflows import services, step_inputs
 
 
 @page(Role.OMBUD)
@@ -63,14 +63,16 @@ def new_application(request: HttpRequest) -> HttpResponse:
             ]
             try:
                 with transaction.atomic():
-                    person = services.register_beneficiary(request.user, **person_form.cleaned_data)
+                    person = services.register_beneficiary(
+                        actor=request.user, **person_form.cleaned_data
+                    )
                     # Only a person the ombud already has a case of is found again.
                     known = person.applications.exists()
                     app = services.create_application(
-                        request.user, fund=fund, beneficiary=person, items=items
+                        actor=request.user, fund=fund, beneficiary=person, items=items
                     )
                     if request.POST.get("submit_now"):
-                        services.transition(app, "submit", request.user)
+                        services.transition(app, actor=request.user, step=step_inputs.Submit())
             except WorkflowError as error:
                 show_refusal(request, error)
             else:

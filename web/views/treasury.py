@@ -3,8 +3,7 @@ files, balances."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -104,7 +103,7 @@ def create_batch(request: HttpRequest) -> HttpResponse:
     ids = form.cleaned_data["orders"]
     orders = list(waiting.filter(pk__in=ids)) if ids else None
     try:
-        batch = accounting.create_batch(request.user, orders=orders)
+        batch = accounting.create_batch(actor=request.user, orders=orders)
     except WorkflowError as error:
         show_refusal(request, error)
         return redirect("web:treasury")
@@ -125,12 +124,16 @@ def batch_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-BATCH_ACTIONS: dict[str, Callable[[PaymentBatch, Any], Any]] = {
+class BatchAction(Protocol):
+    def __call__(self, batch: PaymentBatch, *, actor: Any) -> Any: ...
+
+
+BATCH_ACTIONS: dict[str, BatchAction] = {
     "approve": accounting.approve_batch,
     "mark_sent": accounting.mark_sent,
     "confirm_paid": accounting.confirm_batch_paid,
     "cancel": accounting.cancel_batch,
-    "void": lambda batch, user: accounting.void_batch_file(batch, actor=user),
+    "void": accounting.void_batch_file,
 }
 
 
@@ -142,7 +145,7 @@ def batch_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         messages.error(request, _("Unknown action."))
         return redirect("web:batch", pk=pk)
     try:
-        run(batch, request.user)
+        run(batch, actor=request.user)
     except WorkflowError as error:
         show_refusal(request, error)
     else:
@@ -155,7 +158,7 @@ def batch_file(request: HttpRequest, pk: int) -> HttpResponse:
     """The pain.001 file (a POST: the first export is recorded)."""
     batch = get_object_or_404(PaymentBatch, pk=pk)
     try:
-        content = accounting.export_batch(batch, request.user)
+        content = accounting.export_batch(batch, actor=request.user)
     except WorkflowError as error:
         show_refusal(request, error)
         return redirect("web:batch", pk=pk)

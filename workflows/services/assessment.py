@@ -25,6 +25,7 @@ from fund.models import (
 )
 from fund.money import format_money, parse_amount
 from fund.states import State
+from workflows import step_inputs
 from workflows.models import (
     Authority,
     FollowUp,
@@ -39,8 +40,8 @@ from workflows.services.base import REFERENCE_TEXT_MAX, ZERO, Step, _fire, _lock
 @sensitive_variables()
 def record_statutory_assessment(
     item: NeedItem,
-    actor: Any,
     *,
+    actor: Any,
     outcome: str,
     authority: str = "",
     legal_basis: str = "",
@@ -123,7 +124,7 @@ def record_statutory_assessment(
 
 @sensitive_variables()
 def record_follow_up(
-    application: Application, actor: Any, *, outcome: str, evidence_reference: str = ""
+    application: Application, *, actor: Any, outcome: str, evidence_reference: str = ""
 ) -> FollowUp:
     """Record that the support was (or was not) used as intended."""
     with transaction.atomic():
@@ -162,7 +163,7 @@ def record_follow_up(
     return follow_up
 
 
-def _start_statutory_check(step: Step) -> None:
+def _start_statutory_check(step: Step[step_inputs.StartStatutoryCheck]) -> None:
     app = step.application
     if not app.attestations.exists():
         raise ValidationFailed(_("The ombud has not attested the need yet."))
@@ -182,7 +183,7 @@ def _assessments(app: Application) -> tuple[list[NeedItem], list[str]]:
     return items, missing
 
 
-def _refer(step: Step) -> None:
+def _refer(step: Step[step_inputs.Refer]) -> None:
     items, missing = _assessments(step.application)
     if missing:
         raise ValidationFailed(missing)
@@ -210,7 +211,7 @@ def _refer(step: Step) -> None:
     )
 
 
-def _clear(step: Step) -> None:
+def _clear(step: Step[step_inputs.Clear]) -> None:
     items, missing = _assessments(step.application)
     if missing:
         raise ValidationFailed(missing)
@@ -221,7 +222,7 @@ def _clear(step: Step) -> None:
     _fire(step)
 
 
-def _close(step: Step) -> None:
+def _close(step: Step[step_inputs.Close]) -> None:
     app = step.application
     if app.fund.follow_up_required and not app.follow_ups.exists():
         raise ValidationFailed(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,14 +13,14 @@ from audit.services import record_event
 from core.exceptions import (
     ValidationFailed,
 )
-from core.inputs import as_entries, as_id, shown
+from core.inputs import shown
 from fund.locks import lock_fund
 from fund.models import (
     Application,
     NeedItem,
 )
 from fund.money import format_money, parse_amount
-from workflows import fund_rules, step_hooks
+from workflows import fund_rules, step_hooks, step_inputs
 from workflows.models import (
     Decision,
     DecisionItem,
@@ -38,29 +37,20 @@ from workflows.step_hooks import (
 )
 
 
-def _decided_amounts(step: Step, outcome: str) -> dict[int, tuple[Money, str]]:
+def _decided_amounts(step: Step[step_inputs.Decide], outcome: str) -> dict[int, tuple[Money, str]]:
     """Per item id: the amount granted and the reason code, from the input or the defaults."""
     app = step.application
     items, missing = _assessments(app)
     if missing:
         raise ValidationFailed(missing)
-    entries = as_entries(step.data.get("items"))
-    if entries is None:
-        raise ValidationFailed(
-            _("The decided amounts must be a list of need items, each with its amount.")
-        )
-    given: dict[int, Mapping[str, Any]] = {}
-    for each in entries:
-        pk = as_id(each.get("item"))
-        if pk is None:
-            raise ValidationFailed(_("Each decided amount must name its need item."))
-        given[pk] = each
+    # The input names each item by id (its shape was checked where it was parsed).
+    given = {each.item: each for each in step.data.items}
     unknown = set(given) - {i.pk for i in items}
     if unknown:
         raise ValidationFailed(
             _("Unknown need items: %s") % ", ".join(shown(pk) for pk in sorted(unknown))
         )
-    default_reason = step.data.get("reason") or ReasonCode.WITHIN_RULES
+    default_reason = step.data.reason or ReasonCode.WITHIN_RULES
     problems: list[str] = []
     result: dict[int, tuple[Money, str]] = {}
     for item in items:
@@ -69,13 +59,11 @@ def _decided_amounts(step: Step, outcome: str) -> dict[int, tuple[Money, str]]:
         entry = given.get(item.pk)
         if entry is not None:
             try:
-                amount = parse_amount(entry.get("amount", 0), field=label, allow_zero=True)
+                amount = parse_amount(entry.amount, field=label, allow_zero=True)
             except ValidationError as exc:
                 problems += exc.messages
                 continue
-            reason = entry.get("reason") or (
-                ReasonCode.WITHIN_RULES if amount.amount else default_reason
-            )
+            reason = entry.reason or (ReasonCode.WITHIN_RULES if amount.amount else default_reason)
         elif outcome == DecisionOutcome.REJECT or assessment.outcome == Obligation.OBLIGED:
             amount = ZERO
             reason = (
@@ -122,7 +110,7 @@ def _granted_amounts(decision: Decision) -> dict[int, Money]:
     return {di.need_item_id: di.amount for di in decision.items.all()}
 
 
-def _set_aside(step: Step, pending: Decision) -> None:
+def _set_aside(step: Step[step_inputs.Decide], pending: Decision) -> None:
     """A pending decision that no longer fits the fund's rules gives way to a new decision."""
     pending.status = DecisionStatus.SUPERSEDED
     pending.save(update_fields=["status"])
@@ -136,14 +124,14 @@ def _set_aside(step: Step, pending: Decision) -> None:
     )
 
 
-def _decide(step: Step) -> None:
+def _decide(step: Step[step_inputs.Decide]) -> None:
     app = step.application
     outcome = step.name
     # Under the fund lock, so two decisions for the same person cannot both fit its limits.
     app.fund = lock_fund(app.fund)
     pending = app.decisions.filter(status=DecisionStatus.AWAITING_SIGNATURE).first()
     if pending is not None:
-        if pending.outcome == outcome and not step.data.get("items"):
+        if pending.outcome == outcome and not step.data.items:
             _sign(step, pending)
             return
         if not fund_rules.decision_problems(app, _granted_amounts(pending)):
@@ -164,7 +152,7 @@ def _decide(step: Step) -> None:
         if outcome != DecisionOutcome.REJECT and threshold is not None and total > threshold
         else 1
     )
-    reason = step.data.get("reason") or (
+    reason = step.data.reason or (
         ReasonCode.WITHIN_RULES if total.amount else ReasonCode.NEED_NOT_SHOWN
     )
     if reason not in ReasonCode.values:
@@ -223,7 +211,7 @@ def _decision_payload(decision: Decision) -> dict[str, Any]:
     }
 
 
-def _sign(step: Step, decision: Decision) -> None:
+def _sign(step: Step[step_inputs.Decide], decision: Decision) -> None:
     from workflows.models import DecisionSignature
 
     now = timezone.now()
@@ -241,7 +229,7 @@ def _sign(step: Step, decision: Decision) -> None:
     _make_effective(step, decision, now)
 
 
-def _make_effective(step: Step, decision: Decision, now: Any) -> None:
+def _make_effective(step: Step[step_inputs.Decide], decision: Decision, now: Any) -> None:
     app = step.application
     # Checked again as it takes effect: the person's year may have filled since it was signed.
     app.fund = lock_fund(app.fund)
@@ -271,7 +259,7 @@ def _make_effective(step: Step, decision: Decision, now: Any) -> None:
     _fire(step)
 
 
-def _reconsider(step: Step) -> None:
+def _reconsider(step: Step[step_inputs.Reconsider]) -> None:
     app = step.application
     if app.beneficiary.is_erased:
         # Erasure waits for the time to ask for omprövning; after it nothing is left to re-try.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -20,9 +19,10 @@ from fund.models import (
     Application,
 )
 from fund.states import State
+from workflows import step_inputs
 from workflows.segregation import segregation_problems
 from workflows.services.assessment import _clear, _close, _refer, _start_statutory_check
-from workflows.services.base import Step, _locked
+from workflows.services.base import Step, StepHandler, _locked
 from workflows.services.decisions import _decide, _reconsider
 from workflows.services.intake import (
     _attest,
@@ -42,12 +42,16 @@ from workflows.services.payout import (
 
 
 @sensitive_variables()
-def transition(application: Application, name: str, actor: Any, **data: Any) -> Application:
-    """Run transition ``name`` for ``actor``: permission, guards, effects and audit, atomically.
+def transition(application: Application, *, actor: Any, step: step_inputs.StepInput) -> Application:
+    """Run ``step`` for ``actor``: permission, guards, effects and audit, atomically.
+
+    ``step`` is the step's typed input (:mod:`workflows.step_inputs`); it names its step. An
+    edge that receives a step by name builds it with :func:`workflows.step_inputs.parse`.
 
     Returns the application as saved. Raises ``PermissionDenied``, ``ConflictError``,
     ``ValidationFailed`` or ``TransitionNotAvailable`` with messages for people.
     """
+    name = step.name
     handler = HANDLERS.get(name)
     if handler is None:
         raise TransitionNotAvailable(_("There is no step called “%(name)s”.") % {"name": name})
@@ -64,31 +68,32 @@ def transition(application: Application, name: str, actor: Any, **data: Any) -> 
                 _("You may not run “%(name)s” on %(ref)s.")
                 % {"name": name, "ref": current.reference}
             )
-        problems = segregation_problems(current, name, actor)
+        problems = segregation_problems(current, name, actor=actor)
         if problems:
             raise PermissionDenied(problems)
-        handler(Step(current, name, actor, role, data))
+        handler(Step(current, name, actor, role, step))
     return current
 
 
-HANDLERS: dict[str, Callable[[Step], None]] = {
-    "submit": _submit,
-    "request_attestation": _request_attestation,
-    "attest": _attest,
-    "decline_attestation": _decline_attestation,
-    "start_statutory_check": _start_statutory_check,
-    "refer": _refer,
-    "clear": _clear,
-    "approve": _decide,
-    "approve_partly": _decide,
-    "reject": _decide,
-    "schedule_payout": _schedule_payout,
-    "confirm_paid": _confirm_paid,
-    "payout_failed": _payout_failed,
-    "close": _close,
-    "request_completion": _request_completion,
-    "resubmit": _resubmit,
-    "reconsider": _reconsider,
-    "withdraw": _withdraw,
-    "give_up_payout": _give_up_payout,
+#: Each step's handler, with the input type it takes (mypy checks each pair).
+HANDLERS: dict[str, StepHandler] = {
+    "submit": StepHandler(step_inputs.Submit, _submit),
+    "request_attestation": StepHandler(step_inputs.RequestAttestation, _request_attestation),
+    "attest": StepHandler(step_inputs.Attest, _attest),
+    "decline_attestation": StepHandler(step_inputs.DeclineAttestation, _decline_attestation),
+    "start_statutory_check": StepHandler(step_inputs.StartStatutoryCheck, _start_statutory_check),
+    "refer": StepHandler(step_inputs.Refer, _refer),
+    "clear": StepHandler(step_inputs.Clear, _clear),
+    "approve": StepHandler(step_inputs.Decide, _decide),
+    "approve_partly": StepHandler(step_inputs.Decide, _decide),
+    "reject": StepHandler(step_inputs.Decide, _decide),
+    "schedule_payout": StepHandler(step_inputs.SchedulePayout, _schedule_payout),
+    "confirm_paid": StepHandler(step_inputs.ConfirmPaid, _confirm_paid),
+    "payout_failed": StepHandler(step_inputs.PayoutFailed, _payout_failed),
+    "close": StepHandler(step_inputs.Close, _close),
+    "request_completion": StepHandler(step_inputs.RequestCompletion, _request_completion),
+    "resubmit": StepHandler(step_inputs.Resubmit, _resubmit),
+    "reconsider": StepHandler(step_inputs.Reconsider, _reconsider),
+    "withdraw": StepHandler(step_inputs.Withdraw, _withdraw),
+    "give_up_payout": StepHandler(step_inputs.GiveUpPayout, _give_up_payout),
 }

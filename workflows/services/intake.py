@@ -32,7 +32,7 @@ from fund.models import (
 )
 from fund.money import format_money, parse_amount
 from fund.references import next_reference
-from workflows import fund_rules
+from workflows import fund_rules, step_inputs
 from workflows.models import (
     Attestation,
     AttestationMethod,
@@ -64,8 +64,8 @@ def _clean_personnummer(value: str) -> str:
 
 @sensitive_variables()
 def register_beneficiary(
-    actor: Any,
     *,
+    actor: Any,
     name: str,
     personal_number: str = "",
     contact: str = "",
@@ -152,7 +152,14 @@ def _protected_scope_problems(actor: Any, person: Beneficiary, ombud: Ombud) -> 
     if not cases or not person.protected_identity:
         return []
     if not any(
-        access_problem(actor, person, case, AccessPurpose.CASE_HANDLING, "") is None
+        access_problem(
+            person,
+            actor=actor,
+            application=case,
+            purpose=AccessPurpose.CASE_HANDLING,
+            reason="",
+        )
+        is None
         for case in cases
     ):
         return [_("The person has a protected identity: you may not apply for them.")]
@@ -179,7 +186,16 @@ def _known_person(actor: Any, index: str) -> Beneficiary | None:
     people = Beneficiary.objects.filter(personnummer_index=index, erased_at__isnull=True)
     for person in people.order_by("created_at", "pk"):
         for application in person.applications.select_related("fund"):
-            if access_problem(actor, person, application, AccessPurpose.CASE_HANDLING, "") is None:
+            if (
+                access_problem(
+                    person,
+                    actor=actor,
+                    application=application,
+                    purpose=AccessPurpose.CASE_HANDLING,
+                    reason="",
+                )
+                is None
+            ):
                 return person
     return None
 
@@ -255,8 +271,8 @@ def _validated_items(fund: Fund, items: Sequence[NeedInput]) -> list[tuple[NeedI
 
 @sensitive_variables()
 def create_application(
-    actor: Any,
     *,
+    actor: Any,
     fund: Fund,
     beneficiary: Beneficiary,
     items: Sequence[NeedInput],
@@ -322,7 +338,7 @@ def create_application(
     return application
 
 
-def _submit(step: Step) -> None:
+def _submit(step: Step[step_inputs.Submit]) -> None:
     app = step.application
     problems = []
     if not app.items.exists():
@@ -336,22 +352,22 @@ def _submit(step: Step) -> None:
     _fire(step)
 
 
-def _request_attestation(step: Step) -> None:
+def _request_attestation(step: Step[step_inputs.RequestAttestation]) -> None:
     app = step.application
     if app.assigned_officer_id is None:
         app.assigned_officer = step.actor
     _fire(step)
 
 
-def _attest(step: Step) -> None:
+def _attest(step: Step[step_inputs.Attest]) -> None:
     app = step.application
     problems = []
     if not app.ombud.may_attest:
         problems.append(_("Only a verified ombud at a verified organisation can attest a need."))
-    method = step.data.get("method", AttestationMethod.PORTAL)
+    method = step.data.method
     if method not in AttestationMethod.values:
         problems.append(_("Choose how the need was attested."))
-    if step.data.get("need_confirmed") is not True:
+    if step.data.need_confirmed is not True:
         problems.append(_("Confirm that you have seen the need described in the application."))
     if problems:
         raise ValidationFailed(problems)
@@ -361,15 +377,15 @@ def _attest(step: Step) -> None:
     _fire(step, attestation=attestation.pk, method=method)
 
 
-def _decline_attestation(step: Step) -> None:
-    reason = _choice(step, "reason", ClosingReason, _("Choose why the need is not attested."))
+def _decline_attestation(step: Step[step_inputs.DeclineAttestation]) -> None:
+    reason = _choice(step.data.reason, ClosingReason, _("Choose why the need is not attested."))
     _fire(step, reason=reason)
 
 
-def _request_completion(step: Step) -> None:
+def _request_completion(step: Step[step_inputs.RequestCompletion]) -> None:
     problems: list[str] = []
     message = clean_text(
-        step.data.get("message"),
+        step.data.message,
         problems,
         field=_("Message"),
         max_length=MESSAGE_MAX,
@@ -390,7 +406,7 @@ def _request_completion(step: Step) -> None:
     _fire(step, completion_request=request.pk)
 
 
-def _resubmit(step: Step) -> None:
+def _resubmit(step: Step[step_inputs.Resubmit]) -> None:
     app = step.application
     request = app.completion_requests.filter(resolved_at__isnull=True).first()
     if request is not None:

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from core.exceptions import (
     ValidationFailed,
 )
-from workflows import step_hooks
+from workflows import step_hooks, step_inputs
 from workflows.models import (
     ClosingReason,
     DecisionStatus,
@@ -22,7 +22,7 @@ from workflows.step_hooks import (
 )
 
 
-def _schedule_payout(step: Step) -> None:
+def _schedule_payout(step: Step[step_inputs.SchedulePayout]) -> None:
     decision = _effective_decision(step.application)
     if decision is None or not decision.total_approved.amount:
         raise ValidationFailed(_("There is no approved amount to pay out."))
@@ -30,14 +30,14 @@ def _schedule_payout(step: Step) -> None:
         PayoutScheduled(
             step.application,
             step.actor,
-            payee=step.data.get("payee"),
-            payees=step.data.get("payees"),
+            payee=step.data.payee,
+            payees=step.data.payees,
         )
     )
     _fire(step, total=decision.total_approved.amount, **booked)
 
 
-def _confirm_paid(step: Step) -> None:
+def _confirm_paid(step: Step[step_inputs.ConfirmPaid]) -> None:
     step_hooks.run(PayoutConfirmed(step.application, step.actor))
     _fire(step)
 
@@ -48,21 +48,21 @@ class PayoutFailure:
     values = ("account_closed", "wrong_account", "rejected_by_bank", "other")
 
 
-def _payout_failed(step: Step) -> None:
-    reason = _choice(step, "reason", PayoutFailure, _("Choose why the payout failed."))
+def _payout_failed(step: Step[step_inputs.PayoutFailed]) -> None:
+    reason = _choice(step.data.reason, PayoutFailure, _("Choose why the payout failed."))
     step_hooks.run(
         PayoutFailed(
             step.application,
             step.actor,
             reason,
-            already=step.data.get("payment_orders") or (),
+            already=step.data.payment_orders,
         )
     )
     _fire(step, reason=reason)
 
 
-def _withdraw(step: Step) -> None:
-    reason = _choice(step, "reason", ClosingReason, _("Choose why the application is withdrawn."))
+def _withdraw(step: Step[step_inputs.Withdraw]) -> None:
+    reason = _choice(step.data.reason, ClosingReason, _("Choose why the application is withdrawn."))
     app = step.application
     problems = step_hooks.problems(app, step.name)
     if problems:
@@ -74,11 +74,11 @@ def _withdraw(step: Step) -> None:
     _fire(step, reason=reason)
 
 
-def _give_up_payout(step: Step) -> None:
+def _give_up_payout(step: Step[step_inputs.GiveUpPayout]) -> None:
     """End an approved case whose remaining items will not be paid: what was paid stays paid,
     the rest is released (its cost and liability reversed) and the case is closed, not
     withdrawn, because the decision stood and money may have reached the payee."""
-    reason = _choice(step, "reason", GiveUpReason, _("Choose why the payout is given up."))
+    reason = _choice(step.data.reason, GiveUpReason, _("Choose why the payout is given up."))
     app = step.application
     problems = step_hooks.problems(app, step.name)
     if problems:

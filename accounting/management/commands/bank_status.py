@@ -24,7 +24,7 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No user {options['user']}.")
         try:
-            report = import_bank_file(Path(options["file"]).read_bytes(), user)
+            report = import_bank_file(Path(options["file"]).read_bytes(), actor=user)
         except WorkflowError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
         self.stdout.write(

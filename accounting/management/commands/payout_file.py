@@ -45,7 +45,7 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No user {options['user'] or 'approved the batch'}.")
         try:
-            content = export_batch(batch, user)
+            content = export_batch(batch, actor=user)
         except WorkflowError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
         output = Path(options["output"])

@@ -33,8 +33,8 @@ class Command(BaseCommand):
         try:
             result = import_time_sheets(
                 path.read_bytes(),
-                fmt,
-                actor_for(options["user"]),
+                format=fmt,
+                actor=actor_for(options["user"]),
                 dry_run=not options["commit"],
             )
         except (WorkflowError, OSError) as exc:

@@ -19,7 +19,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         person = beneficiary_named(options["reference"])
         try:
-            erase_person(actor_named(options["actor"]), person)
+            erase_person(person, actor=actor_named(options["actor"]))
         except WorkflowError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"{person.reference}: personal data erased.")

@@ -23,7 +23,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         person = beneficiary_named(options["reference"])
         try:
-            report = subject_access_report(actor_named(options["actor"]), person)
+            report = subject_access_report(person, actor=actor_named(options["actor"]))
         except WorkflowError as exc:
             raise CommandError(str(exc)) from exc
         path = Path(options["output"])
