@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import CharField, Func, QuerySet, TextField
 from django.db.models.functions import Cast
 
@@ -81,7 +82,9 @@ def as_entry(row: tuple[Any, ...]) -> Entry:
     return Entry._make((*row[:7], load_payload(row[7]), row[8], row[9]))
 
 
-def stored_rows(queryset: QuerySet[AuditEvent] | None = None) -> Iterator[tuple[Any, ...]]:
+def stored_rows(
+    queryset: QuerySet[AuditEvent] | None = None,
+) -> Generator[tuple[Any, ...], None, None]:
     """Events in sequence order as plain tuples, the payload as its stored JSON text.
 
     The verifier's hot loop (``walk(..., payload_text=True)``): the query the ORM writes,
@@ -111,12 +114,16 @@ def walk_stored(queryset: QuerySet[AuditEvent] | None = None, **options: Any) ->
     SQLite keeps a JSONField as the text it was given — canonical text, as
     ``record_event`` writes it — so the walk hashes that text as is. PostgreSQL's ``jsonb``
     keeps no text (it prints ``{"a": 1}``, never canonical), so there every payload is
-    parsed and re-encoded.
+    parsed and re-encoded, inside the walk (no tuple rebuilt per row on the way). There the
+    rows are read in a transaction: outside one Django declares the cursor WITH HOLD, and
+    PostgreSQL then writes the whole result out before it hands over the first row.
     """
     db = AuditEvent.objects.db if queryset is None else queryset.db
     if connections[db].vendor == "postgresql":
-        return walk(stream_entries(queryset), **options)
-    return walk(stored_rows(queryset), payload_text=True, **options)
+        with transaction.atomic(using=db), closing(stored_rows(queryset)) as rows:
+            return walk(rows, payload_text=True, canonical_text=False, **options)
+    with closing(stored_rows(queryset)) as rows:
+        return walk(rows, payload_text=True, **options)
 
 
 class DatabaseLookup:

@@ -11,8 +11,9 @@
 * Peak RSS of a subprocess that runs the streaming CSV export of all postings (target
   <= 150 MB), next to the RSS of a subprocess that only starts Django.
 
-The postings are generated once (raw bulk inserts: 100,000 balanced vouchers of 10
-postings in fiscal year 2031) into the benchmark database and reused by later runs.
+The postings are generated once (raw bulk inserts, COPY on PostgreSQL: 100,000 balanced
+vouchers of 10 postings in fiscal year 2031) into the benchmark database and reused by later
+runs.
 """
 
 from __future__ import annotations
@@ -103,9 +104,10 @@ def _generate() -> int:
                 numbers = range(
                     start_number + first + 1, start_number + min(first + batch, vouchers) + 1
                 )
-                cursor.executemany(
-                    f"INSERT INTO {v_table} (fiscal_year_id, series, number, date, text, "  # noqa: S608
-                    "created_at) VALUES (%s, %s, %s, %s, %s, %s)",
+                _insert(
+                    cursor,
+                    v_table,
+                    ("fiscal_year_id", "series", "number", "date", "text", "created_at"),
                     [
                         (
                             year.pk,
@@ -125,8 +127,10 @@ def _generate() -> int:
                         fiscal_year=year, series="C", number__in=numbers
                     ).values_list("number", "pk")
                 )
-                cursor.executemany(
-                    f"INSERT INTO {seal_table} (voucher_id, sealed_at) VALUES (%s, %s)",  # noqa: S608
+                _insert(
+                    cursor,
+                    seal_table,
+                    ("voucher_id", "sealed_at"),
                     [(ids[n], now) for n in numbers],
                 )
                 rows: list[tuple[Any, ...]] = []
@@ -140,14 +144,28 @@ def _generate() -> int:
                         cc = rng.choice(cost_centres)
                         rows.append((vid, vid, rng.choice(debit), amount, "SEK", fund, cc))
                         rows.append((vid, vid, credit, minus, "SEK", fund, None))
-                cursor.executemany(
-                    f"INSERT INTO {p_table} (voucher_id, seal_id, account_id, amount, "  # noqa: S608
-                    "amount_currency, fund_object_id, cost_centre_id) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                _insert(
+                    cursor,
+                    p_table,
+                    ("voucher_id", "seal_id", "account_id", "amount", "amount_currency",
+                     "fund_object_id", "cost_centre_id"),
                     rows,
-                )
+                )  # fmt: skip
     db_guards.install(connection)
     return Posting.objects.filter(voucher__fiscal_year__start__year=YEAR).count()
+
+
+def _insert(cursor: Any, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """Rows into ``table`` in their order (so the ids follow it): COPY on PostgreSQL — a
+    million postings in seconds, where ``executemany`` took minutes — ``executemany`` else."""
+    names = ", ".join(columns)
+    if cursor.db.vendor == "postgresql":
+        with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join(["%s"] * len(columns))
+    cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
 
 
 #: The plain program's query: the export's columns, joins and order, written by hand.
