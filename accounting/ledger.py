@@ -352,24 +352,9 @@ def post_voucher(
     text = _check_text(text)
     if series != VoucherSeries.MANUAL:
         refuse_while_remap_pending()
-    problems: list[str] = []
-    if len(lines) < 2:
-        problems.append(_("A voucher needs at least two postings."))
-    amounts = [amount_of(line.amount) for line in lines]
-    if any(a == 0 for a in amounts):
-        problems.append(_("A posting of 0 kr says nothing; leave it out."))
-    total = sum(amounts, ZERO)
-    if total != 0:
-        debit = sum((a for a in amounts if a > 0), ZERO)
-        problems.append(
-            _("The voucher does not balance: debit %(debit)s, credit %(credit)s.")
-            % {"debit": debit, "credit": debit - total}
-        )
     accounts = {a.number: a for a in Account.objects.filter(number__in={x.account for x in lines})}
-    for line in lines:
-        account = accounts.get(line.account)
-        if account is None or not account.active:
-            problems.append(_("Account %(a)s is not in the chart.") % {"a": line.account})
+    problems = _line_problems(lines, accounts)
+    amounts = [amount_of(line.amount) for line in lines]
     if problems:
         raise ValidationFailed(problems)
     with transaction.atomic():
@@ -437,10 +422,11 @@ class VoucherDraft:
     audit_payload: Mapping[str, Any] | None = None
 
 
-def _draft_problems(draft: VoucherDraft, accounts: Mapping[str, Account]) -> list[str]:
-    amounts = [amount_of(line.amount) for line in draft.lines]
+def _line_problems(lines: Sequence[Line], accounts: Mapping[str, Account]) -> list[str]:
+    """Why these postings are no voucher: too few, a zero, unbalanced, an unknown account."""
+    amounts = [amount_of(line.amount) for line in lines]
     problems: list[str] = []
-    if len(draft.lines) < 2:
+    if len(lines) < 2:
         problems.append(_("A voucher needs at least two postings."))
     if any(a == 0 for a in amounts):
         problems.append(_("A posting of 0 kr says nothing; leave it out."))
@@ -451,7 +437,7 @@ def _draft_problems(draft: VoucherDraft, accounts: Mapping[str, Account]) -> lis
             _("The voucher does not balance: debit %(debit)s, credit %(credit)s.")
             % {"debit": debit, "credit": debit - total}
         )
-    for line in draft.lines:
+    for line in lines:
         account = accounts.get(line.account)
         if account is None or not account.active:
             problems.append(_("Account %(a)s is not in the chart.") % {"a": line.account})
@@ -479,7 +465,7 @@ def post_vouchers(
         refuse_while_remap_pending()
     numbers = {line.account for draft in drafts for line in draft.lines}
     accounts = {a.number: a for a in Account.objects.filter(number__in=numbers)}
-    problems = sorted({p for draft in drafts for p in _draft_problems(draft, accounts)})
+    problems = sorted({p for draft in drafts for p in _line_problems(draft.lines, accounts)})
     if problems:
         raise ValidationFailed(problems)
     with transaction.atomic():

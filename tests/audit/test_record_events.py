@@ -9,24 +9,14 @@ import pytest
 from django.db import transaction
 
 from audit import services
+from audit.canonical import HASHED_FIELDS
 from audit.models import AuditEvent
 from audit.services import AuditPayloadError, NewEvent, record_event, record_events
 from audit.verification import verify_chain
 
 pytestmark = pytest.mark.django_db
 
-FIELDS = (
-    "sequence",
-    "occurred_at",
-    "actor_id",
-    "actor_role",
-    "action",
-    "object_type",
-    "object_ref",
-    "payload",
-    "prev_hash",
-    "hash",
-)
+FIELDS = (*HASHED_FIELDS, "hash")
 
 
 def _events(world) -> list[NewEvent]:  # type: ignore[no-untyped-def]
