@@ -44,7 +44,7 @@ WORKERS = 6
 
 
 def _on_batch(action: Callable[..., Any], batch: Any, treasurers: list[Any], i: int) -> Any:
-    return action(batch, treasurers[i])
+    return action(batch, actor=treasurers[i])
 
 
 def race(
