@@ -7,6 +7,7 @@ the field-encryption keys; nothing secret has a production default.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import warnings
@@ -202,6 +203,31 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_VERBOSE = False
+# The client's address behind the reverse proxy (README "Deployment", core.client_address):
+# with TRUSTED_PROXY_COUNT = N proxies in front, the N-th X-Forwarded-For entry from the
+# right, and only on connections from TRUSTED_PROXY_ADDRESSES (gunicorn's FORWARDED_ALLOW_IPS:
+# addresses or networks, "*" for any). 0 (the default, no proxy): the header is ignored. The
+# lockout (per user name and address), the API's rate limits and their logs all use it.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
+
+def _proxy_addresses(entries: list[str]) -> list[str]:
+    """Refuse a mistyped proxy: ignoring it would make every client the proxy's address."""
+    for entry in entries:
+        try:
+            if entry != "*":
+                ipaddress.ip_network(entry, strict=False)
+        except ValueError as error:
+            raise ImproperlyConfigured(
+                f"FORWARDED_ALLOW_IPS: {entry!r} is neither an address nor a network."
+            ) from error
+    return entries
+
+
+TRUSTED_PROXY_ADDRESSES = _proxy_addresses(env_list("FORWARDED_ALLOW_IPS", "127.0.0.1"))
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 (no proxy) or more.")
+AXES_CLIENT_IP_CALLABLE = "core.client_address.client_address"
 
 # Content-Security-Policy (django-csp 4): own origin only, no inline scripts or styles.
 CONTENT_SECURITY_POLICY = {
@@ -356,6 +382,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # The throttles take the client from core.client_address; DRF's own reading agrees.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 API_THROTTLE_RATES = {
     "anon": os.environ.get("API_THROTTLE_ANON", "60/min"),
