@@ -83,8 +83,8 @@ def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(
     evidence.row(tried="a wrong password", outcome=str(response.status_code))
     evidence.row(tried="an unknown user name", outcome=str(unknown.status_code))
     assert response.status_code == unknown.status_code == 400
-    assert b"user name or password is wrong" in unknown.content
-    assert b"user name or password is wrong" in response.content
+    assert b"Wrong user name, password or one-time code." in unknown.content
+    assert b"Wrong user name, password or one-time code." in response.content
 
 
 @pytest.mark.evidence("security")

@@ -34,6 +34,14 @@ START_PAGES = (
 )
 
 
+def refusal() -> str:
+    """One answer for a wrong user name, password or one-time code (missing or wrong).
+
+    A different answer to a right password without its code would confirm the password.
+    """
+    return _("Wrong user name, password or one-time code.")
+
+
 def start_page(user: Any) -> str:
     roles = roles_of(user)
     for role, name in START_PAGES:
@@ -67,12 +75,12 @@ def login_view(request: HttpRequest) -> HttpResponse:
             return get_lockout_response(request, None, credentials)
         user = authenticate(request, username=username, password=form.cleaned_data["password"])
         if user is None:
-            error = _("The user name or password is wrong.")
+            error = refusal()
         elif needs_second_factor(user):
             device = match_token(user, form.cleaned_data["otp_token"].strip())
             if device is None:
                 _failed(request, username)
-                error = _("Staff sign in with a valid one-time code from their authenticator app.")
+                error = refusal()
             else:
                 login(request, user)
                 otp_login(request, device)
