@@ -25,6 +25,7 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Histogram,
+    disable_created_metrics,
     generate_latest,
 )
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -36,6 +37,9 @@ from core.observability import on_bank_answer, on_export
 from operations.multiprocess import multiprocess_dir
 
 logger = logging.getLogger("fundflow.metrics")
+
+# No ``*_created`` series: the embedded mode would show them, the multiprocess mode cannot.
+disable_created_metrics()
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 

@@ -21,7 +21,7 @@ from tests.web.test_permissions import PAGES
 #: Routes anyone may open: (namespace, url name).
 PUBLIC_ROUTES = {(None, "set_language"), ("admin", "login"), ("admin", "logout")}
 #: Monitoring routes, each with its own guard, tested in tests/operations/.
-MONITORING_ROUTES = {
+MONITORING_ROUTES: dict[tuple[str | None, str | None], str] = {
     (None, "metrics"): "scraper only: METRICS_TOKEN or a direct allowed address",
 }
 
