@@ -64,6 +64,7 @@ from accounting.payouts.batches import mark_sent
 from accounting.payouts.settlement import confirm_paid, locked_orders, reject_orders
 from core.exceptions import ValidationFailed, WorkflowError
 from core.inputs import MAX_ID, shown
+from core.observability import bank_answer_read
 
 PAIN002 = "urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"
 CAMT054 = "urn:iso:std:iso:20022:tech:xsd:camt.054."
@@ -216,6 +217,15 @@ def _apply(report: StatusReport, outcomes: list[Outcome], actor: Any) -> StatusR
                     *exc.messages,
                 ]
             ) from exc
+    bank_answer_read(
+        {
+            "paid": report.paid,
+            "rejected": report.failed,
+            "not_booked": report.pending,
+            "unmatched": len(report.unknown),
+            "exception": len(report.exceptions),
+        }
+    )
     return report
 
 

@@ -12,6 +12,10 @@ from audit.chain import Entry
 from audit.models import AuditEvent
 from audit.trail import write_trail
 from audit.verification import stored_checkpoints, stream_entries
+from core.observability import timed_export
+
+#: The export kind the metrics count trail exports under.
+TRAIL_EXPORT_KIND = "audit_trail"
 
 #: Finds the object references that make up one case's trail (the case and its person), or
 #: None when there is no such case. The app that owns cases sets it at start-up
@@ -35,10 +39,11 @@ def export_trail(out: TextIO, application: str | None = None) -> int:
         if refs is None:
             raise LookupError(f"no application {application}")
         queryset = queryset.filter(object_ref__in=refs)
-    return write_trail(
-        out,
-        (Entry._make(row) for row in stream_entries(queryset)),
-        stored_checkpoints(),
-        exported_at=format_timestamp(timezone.now()),
-        application=application,
-    )
+    with timed_export(TRAIL_EXPORT_KIND):
+        return write_trail(
+            out,
+            (Entry._make(row) for row in stream_entries(queryset)),
+            stored_checkpoints(),
+            exported_at=format_timestamp(timezone.now()),
+            application=application,
+        )

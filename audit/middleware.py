@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.http import HttpRequest, HttpResponse
 
@@ -22,6 +23,20 @@ logger = logging.getLogger("fundflow.audit")
 #: Seconds between two looks in one process.
 LOOK_EVERY_SECONDS = 60.0
 
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def no_idle_checkpoint(view: View) -> View:
+    """For endpoints promised to write nothing (monitoring scrapes, probes): a request to
+    them never makes the idle tail's checkpoint."""
+    view.no_idle_checkpoint = True  # type: ignore[attr-defined]
+    return view
+
+
+def _writes_nothing(request: HttpRequest) -> bool:
+    match = getattr(request, "resolver_match", None)
+    return match is not None and getattr(match.func, "no_idle_checkpoint", False)
+
 
 class CheckpointWhenDueMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -31,7 +46,7 @@ class CheckpointWhenDueMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         now = time.monotonic()
-        if response.status_code < 500 and now >= self.next_look:
+        if response.status_code < 500 and now >= self.next_look and not _writes_nothing(request):
             self.next_look = now + LOOK_EVERY_SECONDS
             try:
                 checkpoint_if_due()

@@ -19,3 +19,18 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}o)s'
 errorlog = "-"
+
+
+# Prometheus' multiprocess mode (README, Monitoring): with PROMETHEUS_MULTIPROC_DIR set, each
+# worker counts into its own files there and /metrics sums them.
+def on_starting(server: object) -> None:
+    """Forget the numbers of processes that are gone (an earlier run) before counting anew."""
+    from operations.multiprocess import clean_multiprocess_dir
+
+    clean_multiprocess_dir()
+
+
+def child_exit(server: object, worker: object) -> None:
+    from operations.multiprocess import process_exited
+
+    process_exited(worker.pid)  # type: ignore[attr-defined]

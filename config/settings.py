@@ -82,6 +82,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.request_id.RequestIdMiddleware",
+    # Outside the rest, so a request's time and final status are what it cost and answered.
+    "operations.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -462,3 +464,12 @@ LOGGING = {
 # case's last state change: förvaltningslagen's three weeks, which the foundation applies by
 # analogy. A person with no voucher on any case is held only until it has run (fund.privacy).
 RECONSIDERATION_WINDOW_DAYS = int(os.environ.get("RECONSIDERATION_WINDOW_DAYS", "21"))
+
+# Prometheus metrics at /metrics (operations.metrics; README, Monitoring): only for a scraper
+# with METRICS_TOKEN (``Authorization: Bearer …``) or connecting directly (not through the
+# proxy) from METRICS_ALLOWED_IPS (addresses or networks). Under gunicorn and Celery set
+# PROMETHEUS_MULTIPROC_DIR (read by prometheus-client itself) to one directory for all.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
+# A scraper on the host speaks plain HTTP to gunicorn: no redirect to HTTPS for /metrics.
+SECURE_REDIRECT_EXEMPT = [*globals().get("SECURE_REDIRECT_EXEMPT", []), r"^metrics$"]

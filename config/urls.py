@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from operations.views import metrics
 from web.admin_site import FundflowAdminSite
 
 # Staff sign in to the admin on the web sign-in page, with their second factor and its
@@ -13,6 +14,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
+    path("metrics", metrics, name="metrics"),
     path("", include("web.urls")),
 ]
 

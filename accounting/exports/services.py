@@ -14,6 +14,7 @@ from typing import Any
 
 from accounting.exports import ledger, sie
 from accounting.exports.files import export_role, partial_output, publish
+from core.observability import timed_export
 
 
 def export_sie_file(
@@ -29,7 +30,7 @@ def export_sie_file(
     preliminary: bool = False,
 ) -> sie.SieSummary:
     role = export_role(actor=actor)
-    with partial_output(path) as output:
+    with timed_export(f"sie{sie_type.lower()}"), partial_output(path) as output:
         summary = sie.write_sie(
             output.handle,
             year=year,
@@ -71,7 +72,7 @@ def export_ledger_file(
     claim: Callable[[], None] | None = None,
 ) -> ledger.LedgerSummary:
     role = export_role(actor=actor)
-    with partial_output(path) as output:
+    with timed_export(f"ledger_{fmt}"), partial_output(path) as output:
         summary = ledger.write_ledger(
             output.handle, fmt=fmt, date_from=date_from, date_to=date_to, progress=progress
         )

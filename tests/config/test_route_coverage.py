@@ -2,8 +2,8 @@
 
 The web pages have their table (tests/web/test_permissions.py), the API endpoints theirs
 (tests/api/test_permissions.py); every admin route is tried here without the second factor;
-only the language switch and the admin's sign-in pages are public. A route anywhere else
-fails here.
+only the language switch and the admin's sign-in pages are public; /metrics answers only its
+scraper (tests/operations/test_metrics.py). A route anywhere else fails here.
 """
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ from tests.web.test_permissions import PAGES
 
 #: Routes anyone may open: (namespace, url name).
 PUBLIC_ROUTES = {(None, "set_language"), ("admin", "login"), ("admin", "logout")}
+#: Monitoring routes, each with its own guard, tested in tests/operations/.
+MONITORING_ROUTES: dict[tuple[str | None, str | None], str] = {
+    (None, "metrics"): "scraper only: METRICS_TOKEN or a direct allowed address",
+}
 
 
 def routes(patterns: list[Any] | None = None) -> list[tuple[str | None, URLPattern]]:
@@ -41,6 +45,8 @@ def rule_for(namespace: str | None, name: str | None) -> str | None:
     """Which rule guards this route, or None."""
     if (namespace, name) in PUBLIC_ROUTES:
         return "public"
+    if (namespace, name) in MONITORING_ROUTES:
+        return MONITORING_ROUTES[(namespace, name)]
     if namespace == "web" and name in PAGES:
         return "web page table"
     if namespace == "api" and (name in API_PUBLIC or any(name == n for n, _m in API_RULES)):
