@@ -228,12 +228,32 @@ def test_make_migrate_prod_migrates_then_applies_the_grants_both_as_the_owner():
         text=True,
         check=True,
     )
-    lines = [line for line in result.stdout.splitlines() if "manage.py" in line]
-    assert ["migrate" in lines[0], "apply_database_grants" in lines[1]] == [True, True]
-    owner_runs = [
-        line for line in result.stdout.split("manage.py") if 'DATABASE_URL="${MIGRATION' in line
+    # make -n prints each command with its backslash-newline continuations: join them.
+    recipe = result.stdout.replace("\\\n", " ")
+    commands = [line for line in recipe.splitlines() if "manage.py" in line]
+    assert [line.split("manage.py ")[1] for line in commands] == [
+        "migrate --noinput",
+        "apply_database_grants",
     ]
-    assert len(owner_runs) == 2
+    for line in commands:
+        assert 'DATABASE_URL="${MIGRATION_DATABASE_URL' in line, line
+    assert 'APP_DATABASE_URL="${DATABASE_URL:-}"' in commands[1]
+
+
+def test_the_app_role_is_the_setting_else_the_application_database_url_s_user():
+    show = ("shell", "-c", "from django.conf import settings; print(settings.DATABASE_APP_ROLE)")
+    owner_url = "sqlite:///:memory:"  # stands for the owner's: the settings only parse it
+    app_url = "postgres://fundflow_web:secret@db.example.org/fundflow"
+    runs = {
+        "explicit": _manage(*show, DATABASE_URL=owner_url, DATABASE_APP_ROLE="fundflow_api"),
+        "from make migrate-prod": _manage(*show, DATABASE_URL=owner_url, APP_DATABASE_URL=app_url),
+        "default": _manage(*show, DATABASE_URL=owner_url),
+    }
+    assert {name: run.stdout.split()[-1] for name, run in runs.items()} == {
+        "explicit": "fundflow_api",
+        "from make migrate-prod": "fundflow_web",
+        "default": "fundflow_app",
+    }
 
 
 # --- the deploy check, on the connection it is given -----------------------------------------
