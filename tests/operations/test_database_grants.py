@@ -145,6 +145,30 @@ def test_after_migrate_prod_the_app_role_inserts_a_case_but_cannot_rewrite_histo
 
 
 @pytest.mark.postgres
+def test_the_owner_runs_apply_database_grants_without_being_a_superuser(app_role, as_role):
+    """As `make migrate-prod` does: a plain role owning the database and its tables."""
+    owner = _new_role_name("owner")
+    _execute(f"CREATE ROLE {owner} NOLOGIN")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_database()")
+        (database,) = cursor.fetchone()
+        cursor.execute(f'ALTER DATABASE "{database}" OWNER TO {owner}')
+        cursor.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+        )
+        for (table,) in cursor.fetchall():  # their sequences follow the tables
+            cursor.execute(f'ALTER TABLE public."{table}" OWNER TO {owner}')
+    as_role(owner)
+    output = _apply(app_role)
+    assert f"Role {app_role}: rights as production needs them." in output
+    as_role(app_role)
+    assert database_role_problems(connection) == []
+    assert "permission denied for table audit_auditevent" in _refused_as_role(
+        "DELETE FROM audit_auditevent"
+    )
+
+
+@pytest.mark.postgres
 def test_app_role_cannot_update_an_audit_event(world, app_role, as_role):
     world.new_application("1500")  # appends audit events
     _apply(app_role)
