@@ -99,11 +99,12 @@ def _schema_relations(cursor: Any, schema: str, kinds: list[str]) -> list[str]:
 
 
 def apply_database_grants(connection: Any, *, app_role: str) -> GrantsApplied:
-    """Give ``app_role`` exactly what the application needs, as the owner, in one transaction.
+    """Give ``app_role`` exactly what the application needs; run as the owner.
 
     Everything on the tables and sequences is revoked first and granted again, so a right
     given by hand (TRUNCATE, TRIGGER, UPDATE on the audit log) does not survive; re-running it
-    changes nothing. The caller wraps it in a transaction (the command does).
+    changes nothing. The caller runs it in one transaction (the command does), so the
+    application never sees the moment between the REVOKE and the GRANT.
     """
     role = quote_identifier(app_role)
     with connection.cursor() as cursor:
@@ -206,6 +207,22 @@ def _schema_change_problems(cursor: Any, role: str, schema: str, database: str) 
             f"({_named(owned)}): an owner can drop the append-only triggers and alter or drop "
             f"the tables. Let the migration role own them (ALTER TABLE … OWNER TO the owner, "
             f"or REASSIGN OWNED BY {role} TO the owner). {FIX}"
+        )
+    triggers = [
+        row[0]
+        for row in _all(
+            cursor,
+            "SELECT c.relname FROM pg_class c WHERE c.relnamespace = %s::regnamespace "
+            "AND c.relkind::text = ANY(%s) AND has_table_privilege(%s, c.oid, 'TRIGGER') "
+            "ORDER BY c.relname",
+            [schema, _TABLES, role],
+        )
+    ]
+    if triggers:
+        problems.append(
+            f"The application's database role {role} may create triggers on {len(triggers)} "
+            f"tables ({_named(triggers)}): it could change what the database does on a write. "
+            f"{FIX}"
         )
     on_schema, on_database = _one(
         cursor,

@@ -328,18 +328,20 @@ def test_deploy_check_fails_when_a_table_added_by_a_migration_has_no_grants(app_
 
 
 @pytest.mark.postgres
-def test_deploy_check_fails_when_the_app_role_owns_a_table_or_may_create_in_the_schema(
+def test_deploy_check_fails_when_the_app_role_owns_a_table_or_may_create_triggers_or_tables(
     app_role, as_role
 ):
     _apply(app_role)
     _execute("CREATE TABLE fund_owned_by_app (id int)")
     _execute(f"ALTER TABLE fund_owned_by_app OWNER TO {app_role}")
     _execute(f"GRANT CREATE ON SCHEMA public TO {app_role}")
+    _execute(f"GRANT TRIGGER ON fund_application TO {app_role}")
     as_role(app_role)
     problems = database_role_problems(connection)
-    assert len(problems) == 2, problems
+    assert len(problems) == 3, problems
     assert "owns 1 tables or sequences (fund_owned_by_app)" in problems[0]
-    assert "may CREATE in the schema public" in problems[1]
+    assert "may create triggers on 2 tables (fund_application, fund_owned_by_app)" in problems[1]
+    assert "may CREATE in the schema public" in problems[2]
 
 
 @pytest.mark.postgres
