@@ -32,10 +32,13 @@ beat: install
 	$(BIN)/celery -A config beat --loglevel=INFO \
 		--schedule=$${CELERY_BEAT_SCHEDULE_FILE:-var/celerybeat-schedule}
 
-# Migrations run as the migration (owner) role: DATABASE_URL=$$MIGRATION_DATABASE_URL.
+# Migrations run as the migration (owner) role: DATABASE_URL=$$MIGRATION_DATABASE_URL; then
+# the application role (DATABASE_APP_ROLE, else the user of DATABASE_URL) gets its grants.
 migrate-prod: install
 	DATABASE_URL="$${MIGRATION_DATABASE_URL:?set MIGRATION_DATABASE_URL}" \
 		$(BIN)/python manage.py migrate --noinput
+	APP_DATABASE_URL="$${DATABASE_URL:-}" DATABASE_URL="$${MIGRATION_DATABASE_URL}" \
+		$(BIN)/python manage.py apply_database_grants
 
 # Refuses DEBUG, missing keys, the demo users and key or database files others may read.
 run-prod: install

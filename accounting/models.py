@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.validators import validate_loggable_code
+from core.append_only import AppendOnly
 from core.crypto import decrypt_json, encrypt_json, new_wrapped_key, unwrap_with_master_keys
 from core.exceptions import ValidationFailed
 from fund.models import Application, Fund, NeedItem
@@ -265,7 +266,7 @@ class VoucherCounter(models.Model):
         return f"{self.series} {self.fiscal_year}: {self.last_number}"
 
 
-class Voucher(models.Model):
+class Voucher(AppendOnly, models.Model):
     """A verifikation. Its text never names a person: it carries case references only."""
 
     fiscal_year = models.ForeignKey(FiscalYear, on_delete=models.PROTECT, related_name="vouchers")
@@ -305,7 +306,7 @@ class Voucher(models.Model):
         return f"{self.series}{self.number} ({self.fiscal_year.start:%Y})"
 
 
-class VoucherSeal(models.Model):
+class VoucherSeal(AppendOnly, models.Model):
     """Proof that a voucher was complete and balanced when its postings were written.
 
     Every posting references its voucher's seal through a deferred foreign key, so a
@@ -348,7 +349,7 @@ class VoucherSealDue(models.Model):
         return f"seal due for {self.voucher_id}"
 
 
-class Posting(models.Model):
+class Posting(AppendOnly, models.Model):
     """A kontering: debit positive, credit negative, in SEK öre."""
 
     voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="postings")

@@ -8,9 +8,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from audit.canonical import CanonicalJSONEncoder, format_timestamp
+from core.append_only import AppendOnly
 
 
-class AuditEvent(models.Model):
+class AuditEvent(AppendOnly, models.Model):
     """One entry of the chain. Rows are never updated or deleted (database triggers)."""
 
     sequence = models.PositiveBigIntegerField(_("sequence"), unique=True)
@@ -61,7 +62,7 @@ class AuditHead(models.Model):
         return f"head #{self.sequence}"
 
 
-class AuditCheckpoint(models.Model):
+class AuditCheckpoint(AppendOnly, models.Model):
     """A signed statement that the chain had ``sequence`` entries ending in ``hash``.
 
     Signed with an Ed25519 key kept outside the database, so whoever can rewrite the table
@@ -94,7 +95,7 @@ class AuditCheckpoint(models.Model):
         return f"checkpoint #{self.sequence} {self.hash[:12]}"
 
 
-class AuditTimestamp(models.Model):
+class AuditTimestamp(AppendOnly, models.Model):
     """An RFC 3161 timestamp token over one checkpoint's signed note, from an outside authority.
 
     Asked for after the checkpoint commits (appends never wait for the authority), kept

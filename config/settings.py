@@ -134,6 +134,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # appends, so short waits are expected.
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+# The PostgreSQL role the application runs as, which `make migrate-prod` grants its rights
+# (operations/database_grants.py): DATABASE_APP_ROLE, else the user of the application's
+# DATABASE_URL (passed as APP_DATABASE_URL while DATABASE_URL is the owner's), else
+# fundflow_app.
+DATABASE_APP_ROLE = (
+    os.environ.get("DATABASE_APP_ROLE")
+    or dj_database_url.parse(
+        os.environ.get("APP_DATABASE_URL") or os.environ.get("DATABASE_URL") or "sqlite://"
+    ).get("USER")
+    or "fundflow_app"
+)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -41,11 +41,21 @@ def production_problems() -> list[str]:
     problems += key_problems()
     problems += stored_key_problems()
     problems += database_file_problems(settings.DATABASES["default"])
+    problems += database_role_grant_problems()
     problems += payout_and_export_problems()
     problems += audit_trail_problems()
     problems += demo_problems()
     problems += chart_mapping_problems()
     return problems
+
+
+def database_role_grant_problems() -> list[str]:
+    """The role production runs as: no schema changes, no rewriting history, every table."""
+    if connection.vendor != "postgresql":
+        return []  # the embedded SQLite has no roles
+    from operations.database_grants import database_role_problems
+
+    return database_role_problems(connection)
 
 
 def chart_mapping_problems() -> list[str]:

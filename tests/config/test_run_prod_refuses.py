@@ -19,8 +19,17 @@ from tests.fixtures import UserFactory
 
 
 @pytest.fixture
-def production(settings, tmp_path: Path) -> Path:
-    """Production-like settings in-process: DEBUG off, keys from the environment, 0600 files."""
+def production(settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Production-like settings in-process: DEBUG off, keys from the environment, 0600 files.
+
+    The suite's PostgreSQL connection is a superuser, which production refuses: the database
+    role's check is left out here and tested with a role of its own in
+    tests/operations/test_database_grants.py.
+    """
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        monkeypatch.setattr("operations.production_checks.database_role_grant_problems", lambda: [])
     settings.DEBUG = False
     settings.EMBEDDED_MODE = False
     settings.GENERATE_MISSING_KEYS = False

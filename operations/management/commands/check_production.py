@@ -2,8 +2,10 @@
 
 Refuses DEBUG, a missing key (field encryption, blind index, audit signing), a key that
 does not open the stored data or match the stored indexes, a weak blind-index key, the demo
-users, the demo password under any name and the demo one-time code secret, and key or
-database files, payout or export folders and files others may read.
+users, the demo password under any name and the demo one-time code secret, key or
+database files, payout or export folders and files others may read, and (PostgreSQL) a
+database role that could change the schema or the audit log and the ledger, or lacks the
+grants on a table (``make migrate-prod`` applies them).
 """
 
 from typing import Any
@@ -16,7 +18,8 @@ from operations.production_checks import production_problems
 class Command(BaseCommand):
     help = (
         "Refuse to start production with DEBUG, missing or wrong keys, demo users or "
-        "passwords, or key, database, payout or export files others may read."
+        "passwords, key, database, payout or export files others may read, or a database "
+        "role that could change the schema or rewrite history (make migrate-prod)."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
