@@ -41,6 +41,8 @@ PART_OVERHEAD_TAGS = 20_000
 #: spreadsheet programs pack sheets 5 to 20 times; "zip bombs" a hundred times and more.
 MAX_PACKING_RATIO = 100
 RATIO_CHECKED_FROM = 1024 * 1024
+#: Rows read, empty ones included, per row the limit allows (a blank row costs a parse too).
+ROWS_READ_PER_ROW = 2
 #: Formula cells named in a refusal before it says "…".
 FORMULAS_LISTED = 20
 _CHUNK = 1024 * 1024
@@ -211,6 +213,8 @@ def _sheet_rows(book: Any, sheet: Any, max_rows: int) -> tuple[list[Any], list[l
     width = 0
     rows: list[list[Any]] = []
     formulas: list[str] = []
+    max_read = ROWS_READ_PER_ROW * (max_rows + 1)
+    read = 0
     with sheet._get_source() as source:
         parser = WorkSheetParser(
             source,
@@ -221,6 +225,15 @@ def _sheet_rows(book: Any, sheet: Any, max_rows: int) -> tuple[list[Any], list[l
             timedelta_formats=book._timedelta_formats,
         )
         for number, cells in parser.parse():
+            read += 1
+            if read > max_read:
+                raise ValidationFailed(
+                    _(
+                        "The sheet has more than %(max)s rows, empty ones included; delete "
+                        "the empty rows between and below the time sheets and import again."
+                    )
+                    % {"max": max_read}
+                )
             filled = {cell["column"]: cell for cell in cells if not _blank(cell["value"])}
             if not filled:
                 continue

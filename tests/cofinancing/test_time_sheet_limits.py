@@ -102,6 +102,14 @@ def test_rows_are_counted_while_streaming_and_reading_stops_at_the_limit(
     assert len(parsed) == MAX_ROWS + 2
 
 
+def test_empty_rows_count_towards_a_bound_of_their_own(project: Project, treasurer: User) -> None:
+    blank = "".join(f'<row r="{n}"><c r="A{n}" s="0"/></row>' for n in range(3, 2 * MAX_ROWS + 5))
+    sheet = sheet_xml(_good_rows()[:1]).replace(b"</sheetData>", blank.encode() + b"</sheetData>")
+
+    with pytest.raises(ValidationFailed, match="empty ones included; delete the empty rows"):
+        _import(workbook(sheet), treasurer)
+
+
 def test_a_highly_compressed_oversized_sheet_is_refused_before_parsing(
     project: Project, treasurer: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -45,12 +45,15 @@ def row_xml(number: int, values: Sequence[object], *, references: bool = True) -
     return f'<row r="{number}">{cells}</row>' if references else f"<row>{cells}</row>"
 
 
-def sheet_xml(rows: Iterable[Sequence[object]], *, dimension: str | None = None) -> bytes:
-    """A worksheet of the header and ``rows``; ``dimension`` overrides the true extent."""
-    body = [row_xml(1, HEADER)]
+def sheet_xml(
+    rows: Iterable[Sequence[object]], *, dimension: str | None = None, references: bool = True
+) -> bytes:
+    """A worksheet of the header and ``rows``; ``dimension`` overrides the true extent, and
+    without ``references`` rows and cells carry no ``r`` (valid, and a third smaller)."""
+    body = [row_xml(1, HEADER, references=references)]
     count = 1
     for count, values in enumerate(rows, start=2):
-        body.append(row_xml(count, values))
+        body.append(row_xml(count, values, references=references))
     extent = dimension or f"A1:H{count}"
     return (
         f'<worksheet xmlns="{_NS}"><dimension ref="{extent}"/><sheetData>'
@@ -102,20 +105,20 @@ def time_sheet_rows(count: int, project: str = "ESF-EQ-2005") -> list[tuple[obje
     ]
 
 
-def mislabelled(rows: int) -> bytes:
+def mislabelled(rows: int, *, references: bool = True) -> bytes:
     """``rows`` time-sheet rows whose ``<dimension>`` claims one (``A1:H2``)."""
-    return workbook(sheet_xml(time_sheet_rows(rows), dimension="A1:H2"))
+    return workbook(sheet_xml(time_sheet_rows(rows), dimension="A1:H2", references=references))
 
 
 def unpacking_to(size: int) -> bytes:
     """A sheet of the same row over and over (no row numbers) until it is ``size`` bytes
-    unpacked: it packs a hundredfold or more, as a "zip bomb" does."""
+    unpacked, its ``<dimension>`` true: it packs a hundredfold or more, as a "zip bomb" does."""
     row = row_xml(0, time_sheet_rows(1)[0], references=False).encode()
-    head = f'<worksheet xmlns="{_NS}"><dimension ref="A1:H2"/><sheetData>'.encode()
-    head += row_xml(1, HEADER).encode()
+    head_row = row_xml(1, HEADER).encode()
     tail = b"</sheetData></worksheet>"
-    repeats = max(0, (size - len(head) - len(tail)) // len(row))
-    return workbook(head + row * repeats + tail)
+    repeats = max(0, (size - len(head_row) - len(tail) - 120) // len(row))
+    head = f'<worksheet xmlns="{_NS}"><dimension ref="A1:H{repeats + 1}"/><sheetData>'.encode()
+    return workbook(head + head_row + row * repeats + tail)
 
 
 def with_shared_strings(rows: Sequence[Sequence[object]]) -> bytes:
