@@ -64,7 +64,9 @@ def _keys_in_use() -> tuple[list[str], str, str, str]:
         try:
             Fernet(key.encode("ascii"))
         except (ValueError, UnicodeEncodeError) as exc:
-            raise KeysNotWritten(f"The field-encryption key from {field_source} is not a Fernet key.") from exc
+            raise KeysNotWritten(
+                f"The field-encryption key from {field_source} is not a Fernet key."
+            ) from exc
     if not index_key or not _PLAIN_VALUE.fullmatch(index_key):
         raise KeysNotWritten(
             f"The blind-index key from {index_source} is empty or holds characters an "
