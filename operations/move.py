@@ -289,16 +289,14 @@ def count_mismatches(
     return mismatches
 
 
-def start_move(source_path: Path) -> None:
-    """Refuse before writing anything: wrong target, different migrations, data already there."""
+def start_move() -> None:
+    """Refuse a target that is not PostgreSQL before opening anything."""
     target = connections["default"]
     if target.vendor != "postgresql":
         raise MoveRefused(
             "DATABASE_URL must name the target PostgreSQL database (it names a "
             f"{target.vendor} database)."
         )
-    if not source_path.is_file():
-        raise MoveRefused(f"No embedded database at {source_path}.")
 
 
 def move_in_one_transaction(source: BaseDatabaseWrapper) -> tuple[list[CopiedTable], int]:

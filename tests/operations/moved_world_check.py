@@ -2,9 +2,10 @@
 
 ``python -m tests.operations.moved_world_check REFERENCE`` (DATABASE_URL = the moved
 PostgreSQL database, keys from the environment, no key files) verifies the audit chain,
-checks the trial balance, decrypts every person, and registers the embedded world's
+checks the trial balance, decrypts every person, registers the embedded world's
 personnummer again through the real intake service: the person moved must come back as the
-duplicate (blind index under BLIND_INDEX_KEY). Prints one ``name=value`` line per result.
+duplicate (blind index under BLIND_INDEX_KEY); a new person gets the next id (sequences).
+Prints one ``name=value`` line per result.
 """
 
 from __future__ import annotations
@@ -30,13 +31,16 @@ def run(reference: str) -> dict[str, str]:
         name="Flytta Flyttsson",
         personal_number=PERSONNUMMER,
     )
+    # New rows take ids after the moved ones: the sequences were reset.
+    newcomer = services.register_beneficiary(actor=ombud.user, name="Ny Nysson")
     return {
+        "newcomer_after_moved": str(newcomer.pk > max(person.pk for person in people)),
         "chain_ok": str(outcome.ok),
         "chain_entries": str(outcome.entries),
         "balance": str(sum(trial_balance().values())),
         "names": "|".join(names),
         "duplicate_of": again.reference,
-        "people": str(Beneficiary.objects.count()),
+        "people": str(len(people)),
     }
 
 

@@ -246,6 +246,11 @@ def test_moved_database_verifies_balances_decrypts_and_finds_the_duplicate_perso
     assert "Flytta Flyttsson" in found["names"].split("|")
     assert found["duplicate_of"] == embedded.person
     assert found["people"] == "3"
+    assert found["newcomer_after_moved"] == "True"
+    # The guards lifted for the copy hold again: the moved log cannot be rewritten.
+    assert _pg_rows(target, "SELECT tgname FROM pg_trigger WHERE tgenabled <> 'O'") == []
+    with pytest.raises(psycopg.Error, match="append-only"):
+        _pg_rows(target, "UPDATE audit_auditevent SET action = 'x' WHERE sequence = 1")
     assert not any(path.exists() for path in key_files)  # none generated on the way
 
 
@@ -309,3 +314,21 @@ def test_a_move_that_fails_midway_leaves_the_target_as_migrate_left_it(
         target, "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'O'"
     )
     assert disabled == []
+
+
+def test_move_refuses_an_embedded_database_migrated_by_other_code(
+    embedded: Embedded, target: str, production: dict[str, str], tmp_path: Path
+) -> None:
+    behind = tmp_path / "behind.sqlite3"
+    shutil.copy2(embedded.database, behind)
+    with sqlite3.connect(behind) as db:
+        db.execute(
+            "DELETE FROM django_migrations WHERE id = (SELECT MAX(id) FROM django_migrations)"
+        )
+    as_migrated = _counts_pg(target, _tables(behind))
+
+    result = _move(behind, target, production)
+
+    assert result.returncode != 0
+    assert "The embedded database misses migrations" in result.stderr
+    assert _counts_pg(target, list(as_migrated)) == as_migrated

@@ -46,7 +46,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         source_path = Path(options["source"])
         try:
-            start_move(source_path)
+            start_move()
             with embedded_source(source_path) as source:
                 proofs = self._move(source)
         except MoveRefused as refused:
