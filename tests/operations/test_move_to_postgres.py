@@ -332,3 +332,36 @@ def test_move_refuses_an_embedded_database_migrated_by_other_code(
     assert result.returncode != 0
     assert "The embedded database misses migrations" in result.stderr
     assert _counts_pg(target, list(as_migrated)) == as_migrated
+
+
+def test_move_without_the_keys_is_rolled_back_naming_the_missing_key(
+    embedded: Embedded, target: str, production: dict[str, str]
+) -> None:
+    keyless = {
+        k: v for k, v in production.items() if k not in ("FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEY")
+    }
+    as_migrated = _counts_pg(target, _tables(embedded.database))
+
+    result = _move(embedded.database, target, keyless)
+
+    assert result.returncode != 0
+    assert "rolled back" in result.stderr
+    missing = Path(production["FUNDFLOW_VAR_DIR"]) / "keys" / "field-encryption.key"
+    assert f"No field-encryption key at {missing}" in result.stderr
+    assert not missing.exists()
+    assert _counts_pg(target, list(as_migrated)) == as_migrated
+
+
+def test_move_under_another_blind_index_key_is_rolled_back_as_duplicates_would_go_unfound(
+    embedded: Embedded, target: str, production: dict[str, str]
+) -> None:
+    wrong = {**production, "BLIND_INDEX_KEY": "another-key-than-the-indexes-were-made-with-0"}
+    as_migrated = _counts_pg(target, _tables(embedded.database))
+
+    result = _move(embedded.database, target, wrong)
+
+    assert result.returncode != 0
+    assert "FAIL  duplicate detection" in result.stdout
+    assert "ok    people decrypt" in result.stdout  # the field key was right
+    assert "Not proved: duplicate detection" in result.stderr
+    assert _counts_pg(target, list(as_migrated)) == as_migrated

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
@@ -51,7 +52,8 @@ class Command(BaseCommand):
                 proofs = self._move(source)
         except MoveRefused as refused:
             raise CommandError(f"Refusing to move: {refused}") from refused
-        except MoveFailed as failed:
+        except (MoveFailed, ImproperlyConfigured) as failed:
+            # ImproperlyConfigured: a key the proof needs is missing (named in the message).
             raise CommandError(
                 f"The move failed and was rolled back; the target holds nothing of it. {failed}"
             ) from failed
