@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from operations.health import healthz, readyz
 from web.admin_site import FundflowAdminSite
 
 # Staff sign in to the admin on the web sign-in page, with their second factor and its
@@ -10,6 +11,9 @@ from web.admin_site import FundflowAdminSite
 admin.site.__class__ = FundflowAdminSite
 
 urlpatterns = [
+    # Probes for load balancers (usually answered earlier, by HealthProbeMiddleware).
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
