@@ -165,7 +165,8 @@ def test_a_wrong_audit_signing_key_refuses_to_start(world: World, keys, settings
     from audit.signing import _generate
 
     _generate(  # a pair made elsewhere (another installation's)
-keys / "audit-signing.pem", keys / "audit-signing.pub.pem")
+        keys / "audit-signing.pem", keys / "audit-signing.pub.pem"
+    )
 
     message = _refusal()
 
@@ -217,11 +218,11 @@ def test_no_key_is_generated_while_its_canary_exists_even_without_other_data(key
         key_file.unlink()
     crypto.reset_key_cache()
 
-    with pytest.raises(ImproperlyConfigured, match="field-encryption.key"):
+    with pytest.raises(ImproperlyConfigured, match=r"field-encryption\.key"):
         crypto.master_cipher()
-    with pytest.raises(ImproperlyConfigured, match="blind-index.key"):
+    with pytest.raises(ImproperlyConfigured, match=r"blind-index\.key"):
         crypto.blind_index("198112189876")
-    with pytest.raises(ImproperlyConfigured, match="audit-signing.pem"):
+    with pytest.raises(ImproperlyConfigured, match=r"audit-signing\.pem"):
         signing_key()
     assert list(keys.iterdir()) == []
 
@@ -318,10 +319,12 @@ def test_a_celery_worker_on_a_restore_without_its_keys_exits_with_the_message(
     restored_without_keys,
 ):
     env, keys = restored_without_keys
-    worker_env = {**env, "CELERY_BROKER_URL": "memory://", "CELERY_RESULT_BACKEND": "cache+memory://"}
-    done = _run(
-        worker_env, "-m", "celery", "-A", "config", "worker", "--pool=solo", timeout=90
-    )
+    worker_env = {
+        **env,
+        "CELERY_BROKER_URL": "memory://",
+        "CELERY_RESULT_BACKEND": "cache+memory://",
+    }
+    done = _run(worker_env, "-m", "celery", "-A", "config", "worker", "--pool=solo", timeout=90)
     assert done.returncode != 0
     assert "The audit signing key is missing" in done.stdout + done.stderr
     assert not keys.exists() or not any(keys.iterdir()), "no key file was created"
