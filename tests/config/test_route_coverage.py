@@ -18,8 +18,15 @@ from tests.api.test_permissions import RULES as API_RULES
 from tests.factories import UserFactory
 from tests.web.test_permissions import PAGES
 
-#: Routes anyone may open: (namespace, url name).
-PUBLIC_ROUTES = {(None, "set_language"), ("admin", "login"), ("admin", "logout")}
+#: Routes anyone may open: (namespace, url name). The probes for load balancers answer
+#: without login and show no data (tests/operations/test_health.py).
+PUBLIC_ROUTES = {
+    (None, "set_language"),
+    ("admin", "login"),
+    ("admin", "logout"),
+    (None, "healthz"),
+    (None, "readyz"),
+}
 
 
 def routes(patterns: list[Any] | None = None) -> list[tuple[str | None, URLPattern]]:
