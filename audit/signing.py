@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -37,6 +38,19 @@ class SigningKeyMissing(ImproperlyConfigured):
     """No signing key where the settings say, and generating one is not allowed."""
 
 
+#: Whether the database holds something made with the signing key (its canary), asked before
+#: a missing pair is generated; set by ``fund.apps``. Until then data is assumed to exist.
+_signing_data_probe: list[Callable[[], bool]] = []
+
+
+def register_signing_data_probe(probe: Callable[[], bool]) -> None:
+    _signing_data_probe[:] = [probe]
+
+
+def _signing_data_exists() -> bool:
+    return not _signing_data_probe or _signing_data_probe[0]()
+
+
 def _generate(private_path: Path, public_path: Path) -> None:
     key = Ed25519PrivateKey.generate()
     private_path.parent.mkdir(parents=True, exist_ok=True)
@@ -60,6 +74,13 @@ def signing_key() -> Ed25519PrivateKey:
                 f"No audit signing key at {private_path} (AUDIT_SIGNING_KEY_FILE). Create an "
                 "Ed25519 key pair there (PEM, PKCS#8) and its public key at "
                 "AUDIT_PUBLIC_KEY_FILE, or set GENERATE_MISSING_KEYS=1 in embedded mode."
+            )
+        if _signing_data_exists():
+            raise SigningKeyMissing(
+                f"The audit signing key at {private_path} (AUDIT_SIGNING_KEY_FILE) is missing, "
+                "but the database records the key it was made with. A new key would sign "
+                "checkpoints the auditors cannot tie to the old ones, so none was generated: "
+                f"restore {private_path} and {public_path} from your key backup (mode 0600)."
             )
         _generate(private_path, public_path)
     key = load_pem_private_key(private_path.read_bytes(), password=None)

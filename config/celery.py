@@ -8,7 +8,7 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -37,3 +37,17 @@ def _forget_task_id(task_id: str | None = None, **_kw: Any) -> None:
         # ValueError: set in another context (an eager task inside a request).
         with contextlib.suppress(ValueError):
             reset_request_id(token)
+
+
+@worker_init.connect
+def _refuse_to_start_without_the_keys(**_kw: Any) -> None:
+    """A worker with a missing or wrong key would fail (or make a new key) on every task.
+
+    SystemExit, not an exception: Celery logs a signal handler's exceptions and goes on.
+    """
+    from operations.key_canary import KeysNotUsable, check_keys_at_start
+
+    try:
+        check_keys_at_start()
+    except KeysNotUsable as refused:
+        raise SystemExit(str(refused)) from refused

@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "config.request_id.RequestIdMiddleware",
     # Outside the rest, so a request's time and final status are what it cost and answered.
     "operations.middleware.RequestMetricsMiddleware",
+    # /healthz and /readyz, answered before sessions, CSRF, redirects and checkpoints.
+    "operations.health.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -316,6 +318,8 @@ AUDIT_TSA_TIMEOUT_SECONDS = float(os.environ.get("AUDIT_TSA_TIMEOUT_SECONDS", "1
 #: How far event times may go backwards (a clock stepped back by NTP) before verification
 #: reports it; the same tolerance applies to a checkpoint's time against its events.
 AUDIT_CLOCK_TOLERANCE_SECONDS = int(os.environ.get("AUDIT_CLOCK_TOLERANCE_SECONDS", "120"))
+#: /readyz fails when the last audit verification is older than this (nightly run + slack).
+AUDIT_VERIFIED_WITHIN_HOURS = float(os.environ.get("AUDIT_VERIFIED_WITHIN_HOURS", "26"))
 
 # Celery: in-process unless a broker is configured.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")

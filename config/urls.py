@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from operations.health import healthz, readyz
 from operations.views import metrics
 from web.admin_site import FundflowAdminSite
 
@@ -11,6 +12,9 @@ from web.admin_site import FundflowAdminSite
 admin.site.__class__ = FundflowAdminSite
 
 urlpatterns = [
+    # Probes for load balancers (usually answered earlier, by HealthProbeMiddleware).
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),

@@ -29,12 +29,18 @@ class FundConfig(AppConfig):
     def ready(self) -> None:
         connection_created.connect(_sqlite_secure_delete, dispatch_uid="fund_sqlite_secure_delete")
         self._audit_fund_changes()
+        from audit.signing import register_signing_data_probe
         from core.crypto import register_data_probes
-        from fund.key_safety import blind_indexes_exist, encrypted_data_exists
+        from fund.key_safety import (
+            audit_signing_canary_exists,
+            blind_indexes_exist,
+            encrypted_data_exists,
+        )
 
         register_data_probes(
             encrypted_data_exists=encrypted_data_exists, blind_indexes_exist=blind_indexes_exist
         )
+        register_signing_data_probe(audit_signing_canary_exists)
         from audit.exports import register_case_refs
 
         register_case_refs(_case_trail_refs)

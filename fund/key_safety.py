@@ -4,7 +4,8 @@ rebuilt under its own key.
 ``core.crypto`` generates a missing key file (embedded mode) only when nothing in the database
 was made with it: no wrapped data key and no master-wrapped secret (a bank file's nonce) for
 the field-encryption key (every key holder and ``MASTER_WRAPPED`` column in
-``fund.token_fields``), no personnummer index for the blind-index key.
+``fund.token_fields``, the key canary among them), no personnummer index and no key canary for
+the blind-index key; ``audit.signing`` likewise for the audit signing key and its canary.
 """
 
 from __future__ import annotations
@@ -25,8 +26,19 @@ from stdnum.se import personnummer
 from audit.services import record_event
 from core.crypto import DecryptionFailed, blind_index, decrypt_json, reset_key_cache, twelve_digits
 from core.file_modes import owner_only_folder
-from fund.models import Beneficiary
+from fund.models import Beneficiary, KeyCanary, KeyCanaryKind
 from fund.token_fields import KEY_HOLDERS, MASTER_WRAPPED
+
+#: What the field-encryption key canary wraps and the blind-index canary hashes: a known,
+#: public constant (a canary proves which key made it and hides nothing). No whitespace,
+#: ``-`` or ``+``, so ``blind_index`` hashes it unchanged.
+CANARY_MARKER = "fundflow.key.canary.v1"
+
+
+def blind_index_canary() -> str:
+    """The blind-index key canary under today's key (``fund.KeyCanary``)."""
+    return blind_index(CANARY_MARKER)
+
 
 #: Every column holding a blind index (an HMAC under the blind-index key): (model, field).
 BLIND_INDEX_COLUMNS: tuple[tuple[str, str], ...] = (("fund.Beneficiary", "personnummer_index"),)
@@ -59,7 +71,26 @@ def encrypted_data_exists() -> bool:
 
 
 def blind_indexes_exist() -> bool:
-    return any(_any_filled(label, field) for label, field in BLIND_INDEX_COLUMNS)
+    return _canary_exists(KeyCanaryKind.BLIND_INDEX) or any(
+        _any_filled(label, field) for label, field in BLIND_INDEX_COLUMNS
+    )
+
+
+def audit_signing_canary_exists() -> bool:
+    """Whether the database records an audit signing key: a new pair would sign under
+    another name than the checkpoints the auditors hold."""
+    return _canary_exists(KeyCanaryKind.AUDIT_SIGNING)
+
+
+def _canary_exists(kind: str) -> bool:
+    """Whether a key canary of ``kind`` is stored (fail closed, as :func:`_any_filled`)."""
+    if KeyCanary._meta.db_table not in connection.introspection.table_names():
+        return False
+    try:
+        with transaction.atomic():
+            return KeyCanary.objects.filter(kind=kind).exists()
+    except DatabaseError:
+        return True
 
 
 def create_blind_index_key() -> bool:
@@ -120,6 +151,8 @@ def rebuild_blind_indexes(*, actor: Any = None) -> IndexRebuild:
                 person.personnummer_index = ""
                 cleared += 1
             person.save(update_fields=["personnummer_index"])
+        # The index key's canary follows the indexes, or the next start would refuse the key.
+        KeyCanary.objects.filter(kind=KeyCanaryKind.BLIND_INDEX).update(digest=blind_index_canary())
         record_event(
             action="privacy.blind_index_rebuilt",
             actor=actor,

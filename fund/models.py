@@ -507,3 +507,33 @@ class PersonalDataReadReason(models.Model):
         if not self.encrypted_reason or person.is_erased:
             return ""
         return str(decrypt_json(person.wrapped_key, self.encrypted_reason).get("text", ""))
+
+
+class KeyCanaryKind(models.TextChoices):
+    FIELD_ENCRYPTION = "field_encryption", _("field-encryption master keys")
+    BLIND_INDEX = "blind_index", _("blind-index key")
+    AUDIT_SIGNING = "audit_signing", _("audit signing key")
+
+
+class KeyCanary(models.Model):
+    """Data made with each configured key, so a server never starts with the wrong one.
+
+    A database restored without its keys would otherwise start, make new keys and mix two
+    keys' data. None of these values is secret or personal: a known constant wrapped by the
+    master keys (``wrapped_marker``, listed in ``fund.token_fields.MASTER_WRAPPED`` so
+    rotation re-wraps it), the blind-index HMAC of a known marker, the audit public key's
+    fingerprint (``digest``). Written once per kind at start-up (``operations.key_canary``).
+    """
+
+    kind = models.CharField(_("key"), max_length=20, choices=KeyCanaryKind.choices, unique=True)
+    wrapped_marker = models.TextField(_("marker wrapped by the master keys"), blank=True)
+    digest = models.CharField(_("digest made with the key"), max_length=128, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("key canary")
+        verbose_name_plural = _("key canaries")
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return self.kind

@@ -66,6 +66,8 @@ class MasterWrapped:
 
 MASTER_WRAPPED: tuple[MasterWrapped, ...] = (
     MasterWrapped("accounting.PaymentBatch", "wrapped_file_nonce"),
+    # A known constant, so start-up can tell the configured master keys are the data's.
+    MasterWrapped("fund.KeyCanary", "wrapped_marker"),
 )
 
 

@@ -70,6 +70,16 @@ def _forget_connections(app: Any) -> None:
     app._local.backend = None
 
 
+def _forget_the_workers_key_canaries(django_db_blocker: Any) -> None:
+    """The worker wrote the test database's key canaries at start (operations.key_canary),
+    committed; the tests expect a database as the migrations left it (a canary is data made
+    with a key, so keys would no longer be generated)."""
+    from fund.models import KeyCanary
+
+    with django_db_blocker.unblock():
+        KeyCanary.objects.all().delete()
+
+
 def _stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is not None:
         return
@@ -139,6 +149,7 @@ def celery_worker(
     )
     try:
         _wait_until_ready(app, worker, process)
+        _forget_the_workers_key_canaries(django_db_blocker)
         yield worker
     finally:
         _stop(process)

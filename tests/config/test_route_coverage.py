@@ -18,8 +18,15 @@ from tests.api.test_permissions import RULES as API_RULES
 from tests.factories import UserFactory
 from tests.web.test_permissions import PAGES
 
-#: Routes anyone may open: (namespace, url name).
-PUBLIC_ROUTES = {(None, "set_language"), ("admin", "login"), ("admin", "logout")}
+#: Routes anyone may open: (namespace, url name). The probes for load balancers answer
+#: without login and show no data (tests/operations/test_health.py).
+PUBLIC_ROUTES = {
+    (None, "set_language"),
+    ("admin", "login"),
+    ("admin", "logout"),
+    (None, "healthz"),
+    (None, "readyz"),
+}
 #: Monitoring routes, each with its own guard, tested in tests/operations/.
 MONITORING_ROUTES: dict[tuple[str | None, str | None], str] = {
     (None, "metrics"): "scraper only: METRICS_TOKEN or a direct allowed address",

@@ -23,7 +23,7 @@ PERSONKONTO_ACCOUNT = "8112189876"  # Nordea personkonto: clearing 3300 + the pe
 def build_every_encrypted_row(world: Any) -> dict[str, Any]:
     """A person with every kind of encrypted data: values, need description, komplettering,
     evidence references (assessment, follow-up), an auditor's stated reason, an own payee;
-    and an exported batch (its file's nonce is wrapped by the master keys)."""
+    an exported batch (its file's nonce is wrapped by the master keys); the key canaries."""
     from fund.privacy import AccessPurpose, read_personal_data
     from workflows import services
 
@@ -55,6 +55,9 @@ def build_every_encrypted_row(world: Any) -> dict[str, Any]:
         account=PERSONKONTO_ACCOUNT,
         beneficiary=app.beneficiary,
     )
+    from operations.key_canary import write_missing_canaries
+
+    write_missing_canaries()  # as a server's first start does: a constant wrapped by the keys
     return {"application": app, "person": app.beneficiary, "payee": payee}
 
 

@@ -1,0 +1,191 @@
+"""``/healthz`` and ``/readyz`` for load balancers, systemd and Kubernetes.
+
+``/healthz``: the process answers (no database). ``/readyz``: this process can serve — the
+database answers and is migrated, the keys open their canaries, the broker answers (when
+tasks go to one) and the audit chain was verified recently. Both are read-only and cheap: a
+few small queries, no chain walk. Their answers name the failed checks and nothing else (no
+key, no personal data, no database error text).
+
+:class:`HealthProbeMiddleware` answers them before sessions, CSRF, the HTTPS redirect and
+the idle-tail checkpoint, so a probe never writes, never sets a cookie and never follows a
+redirect; the routes in ``config/urls.py`` serve the same views if it is left out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.db.migrations.executor import MigrationExecutor
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
+
+logger = logging.getLogger("fundflow.operations")
+
+#: How long the broker may take to accept a connection before /readyz calls it unreachable.
+BROKER_TIMEOUT_SECONDS = 1
+
+OK = "ok"
+
+#: Once a process has seen every migration applied it stays so (a new release is a new
+#: process): the migration graph is read from disk, which is the one costly part.
+_migrated: list[bool] = []
+
+
+def database_problem() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as exc:
+        logger.warning("readyz: database not reachable (%s)", type(exc).__name__)
+        return "not reachable"
+    return OK
+
+
+def migrations_problem() -> str:
+    if _migrated:
+        return OK
+    executor = MigrationExecutor(connection)
+    unapplied = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if unapplied:
+        return f"{len(unapplied)} migrations not applied"
+    _migrated.append(True)
+    return OK
+
+
+def keys_problem() -> str:
+    """The configured keys against the canaries (written at start-up: a database migrated
+    after this process started has none, and the keys are then unchecked)."""
+    from fund.models import KeyCanary, KeyCanaryKind
+    from operations.key_canary import canary_problems_by_kind
+
+    wrong = canary_problems_by_kind()
+    if wrong:
+        return "do not fit the database: " + ", ".join(sorted(wrong))
+    present = set(KeyCanary.objects.values_list("kind", flat=True))
+    missing = sorted(set(KeyCanaryKind.values) - present)
+    if missing:
+        return "no canary for " + ", ".join(missing) + " (restart the server to check the keys)"
+    return OK
+
+
+def broker_problem() -> str:
+    """Only when tasks go to a broker (not run in-process): can it be reached now?"""
+    url = str(settings.CELERY_BROKER_URL or "")
+    if not url or settings.CELERY_TASK_ALWAYS_EAGER:
+        return "not used (tasks run in-process)"
+    from kombu import Connection
+
+    try:
+        with Connection(url, connect_timeout=BROKER_TIMEOUT_SECONDS) as broker:
+            broker.ensure_connection(
+                max_retries=1, timeout=BROKER_TIMEOUT_SECONDS, interval_start=0, interval_step=0
+            )
+    except Exception as exc:  # any transport's error means: cannot take tasks now
+        logger.warning("readyz: broker not reachable (%s)", type(exc).__name__)
+        return "not reachable"
+    return OK
+
+
+def audit_problem() -> str:
+    """The last verification run is good and recent; a log never verified is given the same
+    time from its first event (a new installation before its first nightly run)."""
+    from audit.models import AuditEvent, AuditVerificationRun
+
+    within = timedelta(hours=float(settings.AUDIT_VERIFIED_WITHIN_HOURS))
+    since = timezone.now() - within
+    last = (
+        AuditVerificationRun.objects.filter(kind="verify")
+        .order_by("-ran_at", "-id")
+        .values_list("ran_at", "ok")
+        .first()
+    )
+    if last is not None:
+        ran_at, ok = last
+        if not ok:
+            return "the last verification found the chain broken"
+        if ran_at < since:
+            return f"not verified in the last {within.total_seconds() / 3600:g} hours"
+        return OK
+    first = AuditEvent.objects.order_by("sequence").values_list("occurred_at", flat=True).first()
+    if first is not None and first < since:
+        return f"never verified, and the log is older than {within.total_seconds() / 3600:g} hours"
+    return OK
+
+
+#: The checks in the order they are answered; each returns "ok" or what is wrong.
+CHECKS: dict[str, Callable[[], str]] = {
+    "migrations": migrations_problem,
+    "keys": keys_problem,
+    "audit": audit_problem,
+}
+
+
+def readiness() -> dict[str, str]:
+    """Each check's outcome; the database ones are skipped when the database does not answer."""
+    outcome = {"database": database_problem()}
+    for name, check in CHECKS.items():
+        if outcome["database"] != OK:
+            outcome[name] = "not checked (no database)"
+            continue
+        try:
+            outcome[name] = check()
+        except DatabaseError as exc:
+            logger.warning("readyz: %s check failed (%s)", name, type(exc).__name__)
+            outcome[name] = "failed (database error)"
+    outcome["broker"] = broker_problem()
+    return outcome
+
+
+def failed_checks(outcome: dict[str, str]) -> list[str]:
+    return [
+        name
+        for name, value in outcome.items()
+        if value != OK and not (name == "broker" and value.startswith("not used"))
+    ]
+
+
+@csrf_exempt
+@require_safe
+@never_cache
+def healthz(request: HttpRequest) -> HttpResponse:
+    """The process is alive; nothing else is asked (a load balancer restarts on this)."""
+    return HttpResponse("ok\n", content_type="text/plain; charset=utf-8")
+
+
+@csrf_exempt
+@require_safe
+@never_cache
+def readyz(request: HttpRequest) -> HttpResponse:
+    """200 when this process can serve, 503 naming each failed check."""
+    outcome = readiness()
+    failed = failed_checks(outcome)
+    body = {"status": "not ready" if failed else "ready", "failed": failed, "checks": outcome}
+    return JsonResponse(body, status=503 if failed else 200)
+
+
+PROBES = {"/healthz": healthz, "/readyz": readyz}
+
+
+class HealthProbeMiddleware:
+    """Answers the probes before sessions, CSRF, redirects and checkpoints can run.
+
+    The Host header is still checked against ALLOWED_HOSTS (``get_host`` raises as for any
+    page), so a probe must send an allowed Host.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        probe = PROBES.get(request.path_info.rstrip("/") or "/")
+        if probe is None:
+            return self.get_response(request)
+        request.get_host()
+        return probe(request)
