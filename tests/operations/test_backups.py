@@ -17,6 +17,7 @@ import threading
 import time
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -172,13 +173,29 @@ def test_sqlite_backup_waits_for_a_commit_in_progress_and_copies_only_committed_
     assert "audit_auditevent" in tables
 
 
-def test_restore_check_names_the_field_encryption_key_when_the_key_file_is_wrong(
-    seeded: Drill, sqlite_backup: dict[str, Path | str], tmp_path: Path
-) -> None:
+@pytest.fixture(scope="module")
+def restore_runs(
+    seeded: Drill, sqlite_backup: dict[str, Path | str], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """restore_check on the shared backup, with its key file and with a wrong field key."""
     keys = Path(sqlite_backup["keys"])
-    wrong = _wrong_key_file(keys, tmp_path, field_encryption_keys=[Fernet.generate_key().decode()])
+    wrong = _wrong_key_file(
+        keys,
+        tmp_path_factory.mktemp("wrong"),
+        field_encryption_keys=[Fernet.generate_key().decode()],
+    )
+    database = str(sqlite_backup["database"])
+    return {
+        "passed": seeded.manage("restore_check", database, "--keys", str(keys)),
+        "wrong_keys": wrong,
+        "refused": seeded.manage("restore_check", database, "--keys", str(wrong)),
+    }
 
-    check = seeded.manage("restore_check", str(sqlite_backup["database"]), "--keys", str(wrong))
+
+def test_restore_check_names_the_field_encryption_key_when_the_key_file_is_wrong(
+    restore_runs: dict[str, Any],
+) -> None:
+    check, wrong = restore_runs["refused"], restore_runs["wrong_keys"]
 
     assert check.returncode != 0
     failed = _lines(check.stdout)["FAIL"]
@@ -257,25 +274,18 @@ def test_a_key_folder_inside_the_backup_folder_is_refused(drill: Drill, tmp_path
 
 
 def test_no_key_value_and_no_personal_value_appears_in_the_commands_output(
-    seeded: Drill, sqlite_backup: dict[str, Path | str], tmp_path: Path
+    sqlite_backup: dict[str, Path | str], restore_runs: dict[str, Any]
 ) -> None:
-    keys = json.loads(Path(sqlite_backup["keys"]).read_text())
-    wrong = _wrong_key_file(
-        Path(sqlite_backup["keys"]),
-        tmp_path,
-        field_encryption_keys=[Fernet.generate_key().decode()],
-    )
-    passed = seeded.manage(
-        "restore_check", str(sqlite_backup["database"]), "--keys", str(sqlite_backup["keys"])
-    )
-    refused = seeded.manage("restore_check", str(sqlite_backup["database"]), "--keys", str(wrong))
+    passed, refused = restore_runs["passed"], restore_runs["refused"]
     outputs = "\n".join(
         [str(sqlite_backup["output"]), passed.stdout, passed.stderr, refused.stdout, refused.stderr]
     )
+    assert passed.returncode == 0, outputs
     assert "people decrypt: 3 of 3 people and 3 of 3 person payees" in passed.stdout
 
+    keys = json.loads(Path(sqlite_backup["keys"]).read_text())
     secrets = [*keys["field_encryption_keys"], keys["blind_index_key"]]
-    secrets += json.loads(wrong.read_text())["field_encryption_keys"]
+    secrets += json.loads(Path(restore_runs["wrong_keys"]).read_text())["field_encryption_keys"]
     for pem in (keys["audit_signing_key_pem"], keys["audit_public_key_pem"]):
         secrets += [line for line in pem.splitlines() if line and not line.startswith("-----")]
     personal = [value for person in PEOPLE for value in person] + [LOAD_NAME]

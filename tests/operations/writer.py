@@ -19,6 +19,11 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
 
+from django.conf import settings  # noqa: E402
+
+# As in the test session (tests/conftest.py): real hashing costs ~0.3 s for each user.
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 from django.contrib.auth.models import User  # noqa: E402
 from stdnum import luhn  # noqa: E402
 
