@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess  # nosec B404 - pg_dump/pg_restore with fixed argument lists, no shell
+import subprocess  # nosec B404
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -232,7 +232,7 @@ def backup_postgres(database: Mapping[str, Any], target: Path) -> dict[str, str]
     )
     command = [postgres_tool("pg_dump"), "--format=custom", "--no-password"]
     with os.fdopen(create_private_file(target), "wb") as out:
-        result = subprocess.run(  # noqa: S603 # nosec B603 - fixed arguments, no shell
+        result = subprocess.run(  # noqa: S603 - fixed arguments, no shell # nosec B603
             command, env=libpq_environment(database), stdout=out, stderr=subprocess.PIPE
         )
     if result.returncode != 0:
@@ -265,28 +265,36 @@ def take_backup(
     owner_only_folder(to)
     owner_only_folder(key_folder)
     path = sqlite_file(database)
-    if path is not None:
-        target = to / f"fundflow-{stamp}.sqlite3"
-        migrations = backup_sqlite(path, target)
-    elif connection.vendor == "postgresql":
-        target = to / f"fundflow-{stamp}.dump"
-        migrations = backup_postgres(database, target)
-    else:
+    if path is None and connection.vendor != "postgresql":
         raise BackupFailed(f"No backup for a {connection.vendor} database (file or server).")
+    target = to / (f"fundflow-{stamp}.sqlite3" if path else f"fundflow-{stamp}.dump")
     key_path = key_folder / f"fundflow-keys-{stamp}.json"
-    write_private_file(key_path, json.dumps(keys, indent=2).encode("utf-8"))
-    manifest = {
-        "fundflow_backup": MANIFEST_FORMAT,
-        "stamp": stamp,
-        "vendor": connection.vendor,
-        "database_file": target.name,
-        "database_sha256": sha256_of_file(target),
-        "migrations": migrations,
-        "key_file": key_path.name,
-        "key_fingerprints": key_fingerprints(keys),
-    }
     manifest_path = manifest_path_for(target)
-    write_private_file(manifest_path, json.dumps(manifest, indent=2).encode("utf-8"))
+    written = [target, key_path, manifest_path]
+    if any(p.exists() for p in written):
+        raise BackupFailed(f"A backup stamped {stamp} exists already in {to}: try again.")
+    try:
+        if path is not None:
+            migrations = backup_sqlite(path, target)
+        else:
+            migrations = backup_postgres(database, target)
+        write_private_file(key_path, json.dumps(keys, indent=2).encode("utf-8"))
+        manifest = {
+            "fundflow_backup": MANIFEST_FORMAT,
+            "stamp": stamp,
+            "vendor": connection.vendor,
+            "database_file": target.name,
+            "database_sha256": sha256_of_file(target),
+            "migrations": migrations,
+            "key_file": key_path.name,
+            "key_fingerprints": key_fingerprints(keys),
+        }
+        write_private_file(manifest_path, json.dumps(manifest, indent=2).encode("utf-8"))
+    except BaseException:
+        # Half a backup is worse than none: it would pass for one in the rotation.
+        for part in written:
+            part.unlink(missing_ok=True)
+        raise
     return BackupFiles(
         database=target,
         manifest=manifest_path,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess  # nosec B404 - pg_restore and manage.py with fixed argument lists, no shell
+import subprocess  # nosec B404
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -145,7 +145,7 @@ def checks_environment(
 
 def run_checks_process(env: Mapping[str, str]) -> list[CheckLine | str]:
     """Start ``manage.py restore_check_run`` on the scratch copy; its lines."""
-    result = subprocess.run(  # noqa: S603 # nosec B603 - this interpreter, our manage.py
+    result = subprocess.run(  # noqa: S603 - this interpreter, our manage.py # nosec B603
         [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "restore_check_run"],
         env=dict(env),
         capture_output=True,
@@ -230,7 +230,7 @@ def scratch_postgres(backup: Path) -> Iterator[str]:
             name,
             str(backup),
         ]
-        result = subprocess.run(  # noqa: S603 # nosec B603 - fixed arguments, no shell
+        result = subprocess.run(  # noqa: S603 - fixed arguments, no shell # nosec B603
             command,
             env=libpq_environment({**database, "NAME": name}),
             capture_output=True,

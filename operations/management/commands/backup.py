@@ -6,6 +6,7 @@ what was written and where each file must be kept; never a key or a personal val
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             files = take_backup(to=options["to"], keys_to=options["keys_to"])
-        except BackupFailed as exc:
-            raise CommandError(str(exc)) from exc
+        except (BackupFailed, OSError, sqlite3.Error) as exc:
+            raise CommandError(f"Backup failed, nothing kept: {exc}") from exc
         signing = (
             "the audit signing key and its public key"
             if files.signing_key_included
