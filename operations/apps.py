@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class OperationsConfig(AppConfig):
-    """Running the system: the production checks (and, next, backups and health)."""
+    """Running the system: production checks, backups and restore drills, key canaries, health and metrics."""
 
     name = "operations"
     verbose_name = "Operations"
