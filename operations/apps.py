@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class OperationsConfig(AppConfig):
-    """Running the system: production checks, backups and restore drills, key canaries, health and metrics."""
+    """Running the system: production checks, backups, restore drills, key canaries, health."""
 
     name = "operations"
     verbose_name = "Operations"
