@@ -79,6 +79,7 @@ def test_a_full_or_read_only_disk_answers_503_to_writes_on_pages_and_api(
     html = page.content.decode()
     assert MESSAGE in html
     assert 'class="brand"' in html  # the site's layout
+    assert "camera=()" in page["Permissions-Policy"]
     assert answer.status_code == 503
     assert answer["Retry-After"] == "5"
     assert answer.json()["code"] == "database_unavailable"
