@@ -204,3 +204,48 @@ def test_pages_and_api_write_again_once_the_disk_is_repaired_without_a_restart(
         outcome=f"during: {refused}; after, with no restart: {again} (page, step, API step, "
         f"personal data); both cases submitted once; {consistent()}",
     )
+
+
+@pytest.mark.postgres
+def test_a_read_only_postgresql_answers_503_to_writes_serves_reads_and_recovers(
+    world: Any,
+    client_for: Any,
+    database_disk: Any,
+    caplog: pytest.LogCaptureFixture,
+    evidence: Any,
+) -> None:
+    """A PostgreSQL that refuses writes (a standby, default_transaction_read_only = on)"""
+    app = world.new_application("1000")
+    ombud, officer, api = _clients(world, client_for)
+    database_disk.make_read_only()
+
+    with caplog.at_level(logging.INFO, logger="fundflow.database"):
+        during = [
+            ombud.post(_submit_page(app.reference)).status_code,
+            api.post(_submit_api(app.reference)).status_code,
+            ombud.get(reverse("web:application_person", args=[app.reference])).status_code,
+            officer.get(reverse("web:worklist")).status_code,
+            api.get(f"/api/v1/applications/{app.reference}/").status_code,
+        ]
+        database_disk.repair()
+        after = [
+            ombud.post(_submit_page(app.reference)).status_code,
+            officer.get(reverse("web:worklist")).status_code,
+        ]
+    logged = [
+        (r.levelname, r.getMessage()) for r in caplog.records if r.name == "fundflow.database"
+    ]
+
+    app.refresh_from_db()
+    assert during == [503, 503, 503, 200, 200]
+    assert after == [302, 200]
+    assert app.state == State.SUBMITTED
+    assert [level for level, _message in logged] == ["ERROR", "INFO"]
+    assert "InternalError 25006" in logged[0][1]
+    assert logged[1][1] == "database recovered after 4 failed requests"
+    evidence.row(
+        tried=database_disk.fault,
+        outcome=f"step page/API, person page, worklist, API detail: {during}; after "
+        f"default_transaction_read_only = off: step {after[0]}, worklist {after[1]}; log: "
+        f"{logged[0][1]!r}, then {logged[1][1]!r}",
+    )
