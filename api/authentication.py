@@ -3,9 +3,10 @@ and the browser's session, for staff only once they passed the one-time code."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import Error
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.authentication import SessionScheme
@@ -14,6 +15,7 @@ from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from api.models import ApiToken, split_token
+from core.database_incidents import note_failure, unavailable_error
 from web.access import is_fully_authenticated
 
 #: ``last_used_at`` is written at most this often per token (no write per request).
@@ -45,11 +47,21 @@ class HashedTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         now = timezone.now()
         if api_token.last_used_at is None or api_token.last_used_at < now - TOUCH_EVERY:
-            ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
+            _touch(api_token, now)
         return api_token.user, api_token
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword
+
+
+def _touch(api_token: ApiToken, now: datetime) -> None:
+    """Note the token's use, if the database takes writes: a read must not fail for this."""
+    try:
+        ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
+    except Error as exc:
+        if unavailable_error(exc) is None:
+            raise
+        note_failure(exc)
 
 
 class VerifiedSessionAuthentication(authentication.SessionAuthentication):

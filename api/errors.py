@@ -2,23 +2,23 @@
 
 Workflow refusals keep their status (403 permission, 409 concurrent change, 400 input or
 state) and their messages for people, as the services wrote them. A database that fails
-mid-request (connection lost, deadlock, timeout) answers 503 with the same body: the
-service's transaction was rolled back, unless the connection broke during the commit
-itself, so the client is told to look before trying again.
+mid-request (connection lost, deadlock, timeout, a full or read-only disk) answers 503
+with the same body: the service's transaction was rolled back, unless the connection broke
+during the commit itself, so the client is told to look before trying again. The outage is
+logged once per incident (:mod:`core.database_incidents`), not once per request.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.database_incidents import note_failure, unavailable_error
 from core.exceptions import (
     ConflictError,
     PermissionDenied,
@@ -26,8 +26,6 @@ from core.exceptions import (
     ValidationFailed,
     WorkflowError,
 )
-
-logger = logging.getLogger("fundflow.api")
 
 CODES: dict[type[WorkflowError], str] = {
     PermissionDenied: "permission_denied",
@@ -72,26 +70,36 @@ def error_body(code: str, messages: list[str], fields: dict[str, list[str]] | No
     return body
 
 
-def database_unavailable(exc: Exception, context: dict[str, Any]) -> Response:
-    request = context.get("request")
-    logger.error(
-        "database error during %s %s: %s: %s",
-        getattr(request, "method", "?"),
-        getattr(request, "path", "?"),
-        type(exc).__name__,
-        str(exc).strip().splitlines()[0] if str(exc).strip() else "",
-    )
-    message = _(
+#: Seconds a client should wait before trying again after a database failure.
+RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable_message() -> str:
+    """What people read when the database failed them, on the pages and in the API."""
+    return _(
         "The database did not complete the request. Reload to see whether your change "
         "was saved, then try again."
     )
-    return Response(
-        error_body("database_unavailable", [message]), status=503, headers={"Retry-After": "5"}
+
+
+def database_unavailable_body() -> dict:
+    return error_body("database_unavailable", [database_unavailable_message()])
+
+
+def database_unavailable(exc: Exception, context: dict[str, Any]) -> Response:
+    note_failure(exc)
+    response = Response(
+        database_unavailable_body(),
+        status=503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
+    # Counted by the incident log instead of Django's line per 5xx answer.
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, OperationalError | InterfaceError):
+    if unavailable_error(exc) is not None:
         return database_unavailable(exc, context)
     if isinstance(exc, WorkflowError):
         code = next((c for cls, c in CODES.items() if isinstance(exc, cls)), "error")

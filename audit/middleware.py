@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from django.http import HttpRequest, HttpResponse
 
 from audit.checkpoints import checkpoint_if_due
+from core.database_incidents import note_failure, unavailable_error
 
 logger = logging.getLogger("fundflow.audit")
 
@@ -50,6 +51,10 @@ class CheckpointWhenDueMiddleware:
             self.next_look = now + LOOK_EVERY_SECONDS
             try:
                 checkpoint_if_due()
-            except Exception:  # the page is ready; a checkpoint failure is recorded, not shown here
-                logger.exception("checkpoint on an idle tail failed")
+            except Exception as exc:  # the page is ready; a checkpoint failure is recorded here
+                outage = unavailable_error(exc)
+                if outage is not None:
+                    note_failure(outage)  # a full or read-only disk: counted, logged once
+                else:
+                    logger.exception("checkpoint on an idle tail failed")
         return response

@@ -87,8 +87,14 @@ MIDDLEWARE = [
     # /healthz and /readyz, answered before sessions, CSRF, redirects and checkpoints.
     "operations.health.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so that static files carry the header too.
+    "config.permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # A failing database (full or read-only disk, lost server): 503, logged once per incident;
+    # outside the session middleware, whose save it watches (config/database_errors.py).
+    "config.database_errors.DatabaseUnavailableMiddleware",
+    # Django's, except that a database that cannot save the session is no "Bad Request".
+    "config.database_errors.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before anything reads the body (the CSRF check parses form bodies).
@@ -439,6 +445,39 @@ SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(30 * 60)))
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 X_FRAME_OPTIONS = "DENY"
+#: Permissions-Policy on every answer (config/permissions_policy.py): the pages use no camera,
+#: microphone, location, payment, device or sensor feature, so each is denied to the page and
+#: to anything it could embed. An empty list is ``feature=()``.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "ambient-light-sensor",
+        "autoplay",
+        "bluetooth",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "interest-cohort",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "sync-xhr",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:

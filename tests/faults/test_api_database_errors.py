@@ -48,8 +48,9 @@ def test_an_api_request_whose_database_fails_answers_503_with_a_message(
         "saved, then try again."
     ]
     assert "Databasen slutförde inte begäran" in swedish["detail"]
-    logged = [r.getMessage() for r in caplog.records if r.name == "fundflow.api"]
+    logged = [r.getMessage() for r in caplog.records if r.name == "fundflow.database"]
     assert logged[0] == (
-        f"database error during POST /api/v1/applications/{app.reference}/transitions/submit/: "
-        f"{error.__name__}: server closed the connection unexpectedly"
+        f"database unavailable during POST /api/v1/applications/{app.reference}/transitions/"
+        f"submit/: {error.__name__}: server closed the connection unexpectedly (further "
+        "failures are counted, not logged, until a request writes again)"
     )
