@@ -10,12 +10,18 @@ such files (operations/production_checks.py).
 
 from __future__ import annotations
 
+import logging
 import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+
+logger = logging.getLogger("fundflow.security")
+
+#: Files already reported as impossible to tighten (one warning per file and process).
+_reported_untightened: set[Path] = set()
 
 OWNER_ONLY_FILE = 0o600
 OWNER_ONLY_FOLDER = 0o700
@@ -52,7 +58,19 @@ def restrict_sqlite_file(sender: Any, connection: Any, **kwargs: Any) -> None:
     for suffix in ("", "-wal", "-shm", "-journal"):
         part = path.with_name(path.name + suffix)
         if part.exists() and mode_of(part) & SHARED_BITS:
-            part.chmod(OWNER_ONLY_FILE)
+            try:
+                part.chmod(OWNER_ONLY_FILE)
+            except OSError as error:
+                # A read-only disk (remounted after I/O errors): the database may still be
+                # read, so serve what can be served; check_production names the mode.
+                if part not in _reported_untightened:
+                    _reported_untightened.add(part)
+                    logger.warning(
+                        "the database file %s cannot be made owner-only (%s); it stays mode %04o",
+                        part,
+                        error.strerror or type(error).__name__,
+                        mode_of(part),
+                    )
 
 
 def secure_embedded_folders() -> None:

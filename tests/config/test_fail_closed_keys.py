@@ -196,6 +196,31 @@ def test_an_existing_world_readable_sqlite_file_is_made_owner_only(tmp_path):
     assert _mode(existing) == 0o600
 
 
+@pytest.mark.django_db
+def test_a_shared_sqlite_file_on_a_read_only_disk_still_opens_so_reads_are_served(
+    tmp_path, monkeypatch, caplog
+):
+    """Issue #18, failing well: a read-only disk must not turn every request into a 500
+    because the file's mode cannot be tightened; production checks still name the mode."""
+    import errno
+
+    existing = tmp_path / "old.sqlite3"
+    existing.touch()
+    existing.chmod(0o644)
+
+    def read_only_disk(self: Path, mode: int) -> None:
+        raise OSError(errno.EROFS, "Read-only file system", str(self))
+
+    monkeypatch.setattr(Path, "chmod", read_only_disk)
+    with caplog.at_level("WARNING", logger="fundflow.security"):
+        _connect(existing)
+        _connect(existing)
+    assert _mode(existing) == 0o644
+    warnings = [r for r in caplog.records if "cannot be made owner-only" in r.getMessage()]
+    assert len(warnings) == 1, "one warning per file, not one per connection"
+    assert str(existing) in warnings[0].getMessage()
+
+
 def test_embedded_mode_folders_are_owner_only(settings, tmp_path):
     from core.file_modes import secure_embedded_folders
 
