@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.conf import settings
 
 from tests.fixtures import World
 from tests.web.test_login_behind_proxy import PASSWORD, sign_in_from
