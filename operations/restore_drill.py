@@ -277,11 +277,24 @@ def restore_check(
     except ValueError as exc:
         say(CheckLine(False, f"key file: {exc}"))
         return False
+    proven = described is not None
     if described is None:
         say(CheckLine(False, f"manifest: none readable at {manifest_path}"))
     else:
         for line in manifest_lines(backup, key_values, keys, described):
+            proven = proven and (line.ok or not line.text.startswith("backup file:"))
             say(line)
+    if not proven:
+        # An altered or unknown file is not the backup: restoring it would run whatever an
+        # altered archive holds (pg_restore, as a role that may create databases).
+        say(
+            CheckLine(
+                False,
+                "restore: not attempted — the file is not proven to be the backup its manifest "
+                "describes",
+            )
+        )
+        return False
     vendor = (described or {}).get("vendor") or (
         "sqlite" if backup.suffix == ".sqlite3" else "postgresql"
     )

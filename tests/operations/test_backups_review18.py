@@ -14,10 +14,6 @@ from tests.operations.test_backups import (  # noqa: F401 - the fixtures, shared
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review18: restore_check restores a backup whose checksum does not match",
-)
 def test_restore_check_restores_nothing_from_a_backup_that_does_not_match_its_manifest(
     seeded: Drill,  # noqa: F811
     sqlite_backup: dict[str, Path | str],  # noqa: F811
