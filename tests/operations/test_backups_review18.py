@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-
 from tests.operations.drill import Drill
 from tests.operations.test_backups import (  # noqa: F401 - the fixtures, shared
     seeded,
