@@ -27,7 +27,9 @@ def request_from(remote: str, forwarded: str | None = None) -> Any:
         (1, "10.0.0.1,203.0.113.5", "203.0.113.5"),
         (2, "10.0.0.1, 203.0.113.5, 192.0.2.10", "203.0.113.5"),
         (2, "203.0.113.5", "203.0.113.5"),  # fewer entries than proxies: all are theirs
-        (1, "2001:db8::5", "2001:db8::5"),
+        (1, "2001:db8::5", "2001:db8::"),  # an IPv6 client is its /64
+        (1, "2001:db8:5:7:a:b:c:d", "2001:db8:5:7::"),
+        (1, "::ffff:203.0.113.5", "203.0.113.5"),  # IPv4-mapped: the IPv4 client
         (1, "10.0.0.1, not-an-address", "127.0.0.1"),  # a broken entry: the connecting peer
         (1, "", "127.0.0.1"),
     ],

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.fixtures import World
 from tests.web.test_login_behind_proxy import PASSWORD, sign_in_from
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review18: one IPv6 /64 holds 2**64 addresses, each with its own five guesses",
-)
 def test_the_lockout_behind_a_trusted_proxy_locks_one_address_not_one_ipv6_host_number(
     world: World, settings: Any
 ) -> None:
