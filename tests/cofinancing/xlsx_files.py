@@ -121,9 +121,16 @@ def unpacking_to(size: int) -> bytes:
     return workbook(head + head_row + row * repeats + tail)
 
 
-def with_shared_strings(rows: Sequence[Sequence[object]]) -> bytes:
+def with_shared_strings(
+    rows: Sequence[Sequence[object]],
+    *,
+    more_strings: Sequence[str] = (),
+    part: str = "xl/sharedStrings.xml",
+) -> bytes:
     """The header and ``rows`` as Excel saves them: text in ``xl/sharedStrings.xml``, cells
-    pointing at it by index (openpyxl itself writes inline strings)."""
+    pointing at it by index (openpyxl itself writes inline strings). ``more_strings`` are
+    ``<si>`` elements (as XML) appended to the table, which no cell uses; ``part`` is where
+    the table is kept (the workbook's content types say where)."""
     strings: dict[str, int] = {}
 
     def cell(reference: str, value: object) -> str:
@@ -139,7 +146,7 @@ def with_shared_strings(rows: Sequence[Sequence[object]]) -> bytes:
         for n, r in enumerate([HEADER, *rows], start=1)
     )
     sheet = f'<worksheet xmlns="{_NS}"><sheetData>{body}</sheetData></worksheet>'.encode()
-    table = "".join(f"<si><t>{escape(s)}</t></si>" for s in strings)
+    table = "".join(f"<si><t>{escape(s)}</t></si>" for s in strings) + "".join(more_strings)
     shared = f'<sst xmlns="{_NS}" count="{len(strings)}" uniqueCount="{len(strings)}">{table}</sst>'
     with zipfile.ZipFile(io.BytesIO(_template())) as source:
         types = source.read("[Content_Types].xml").decode()
@@ -151,18 +158,18 @@ def with_shared_strings(rows: Sequence[Sequence[object]]) -> bytes:
     )
     types = types.replace(
         "</Types>",
-        '<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+        f'<Override PartName="/{part}" ContentType="application/'
         'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
     )
     rels = rels.replace(
         "</Relationships>",
         '<Relationship Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-        'relationships/sharedStrings" Target="sharedStrings.xml" Id="rId9"/></Relationships>',
+        f'relationships/sharedStrings" Target="/{part}" Id="rId9"/></Relationships>',
     )
     return workbook(
         sheet,
         extra={
-            "xl/sharedStrings.xml": shared.encode(),
+            part: shared.encode(),
             "xl/styles.xml": styles.encode(),
             "[Content_Types].xml": types.encode(),
             "xl/_rels/workbook.xml.rels": rels.encode(),
