@@ -320,26 +320,29 @@ def _bounded_rows(parser: Any, max_cells: int, columns: int) -> Iterator[tuple[i
 
     row_tag = f"{{{SHEET_MAIN_NS}}}row"
     depth = 0
-    open_rows: list[list[int]] = []  # [depth, row number, cells] of each row being read
+    # The innermost row being read: the depth of its cells (0: none), its number, its cells;
+    # rows nested in it (openpyxl would read them too) put it on ``outer`` meanwhile.
+    cell_depth = number = cells = 0
+    outer: list[tuple[int, int, int]] = []
     for event, element in iterparse(parser.source, events=("start", "end")):
-        if event == "end":
+        if event == "start":
+            depth += 1
+            if depth == cell_depth:
+                cells += 1
+                if cells > max_cells:
+                    raise too_many_cells(number, max_cells, columns)
+            if element.tag == row_tag:
+                outer.append((cell_depth, number, cells))
+                r = element.get("r", "")
+                number = int(r) if r.isdigit() else parser.row_counter + 1
+                cell_depth, cells = depth + 1, 0
+        else:
             depth -= 1
             if element.tag == row_tag:
-                open_rows.pop()
+                cell_depth, number, cells = outer.pop()
                 row = parser.parse_row(element)
                 element.clear()
                 yield row
-            continue
-        depth += 1
-        if open_rows and depth == open_rows[-1][0] + 1:
-            open_rows[-1][2] += 1
-            if open_rows[-1][2] > max_cells:
-                raise too_many_cells(open_rows[-1][1], max_cells, columns)
-        if element.tag == row_tag:
-            number = element.get("r", "")
-            open_rows.append(
-                [depth, int(number) if number.isdigit() else parser.row_counter + 1, 0]
-            )
 
 
 def _sheet_rows(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import random
 import zipfile
 from collections.abc import Iterable, Sequence
 from xml.sax.saxutils import escape
@@ -147,7 +148,31 @@ def with_shared_strings(
     )
     sheet = f'<worksheet xmlns="{_NS}"><sheetData>{body}</sheetData></worksheet>'.encode()
     table = "".join(f"<si><t>{escape(s)}</t></si>" for s in strings) + "".join(more_strings)
-    shared = f'<sst xmlns="{_NS}" count="{len(strings)}" uniqueCount="{len(strings)}">{table}</sst>'
+    return _with_table(sheet, table, part)
+
+
+def one_wide_row(cells: int, *, texts: int = 0) -> bytes:
+    """The header, then ONE row of ``cells`` cells all referenced as column A (review18), and
+    a shared-strings table of ``texts`` texts the cells point at; packed as a sheet packs."""
+    chance = random.Random(18)
+    if texts:
+        body = "".join(f'<c r="A2" t="s"><v>{n % texts}</v></c>' for n in range(cells))
+    else:
+        body = "".join(f'<c r="A2" t="n"><v>{chance.getrandbits(16)}</v></c>' for _ in range(cells))
+    sheet = (
+        f'<worksheet xmlns="{_NS}"><dimension ref="A1:H2"/><sheetData>'
+        + row_xml(1, HEADER)
+        + f'<row r="2">{body}</row></sheetData></worksheet>'
+    ).encode()
+    if not texts:
+        return workbook(sheet)
+    table = "".join(f"<si><t>{chance.getrandbits(32)}</t></si>" for _ in range(texts))
+    return _with_table(sheet, table, "xl/sharedStrings.xml")
+
+
+def _with_table(sheet: bytes, table: str, part: str) -> bytes:
+    """A workbook of ``sheet`` and the shared-strings ``table`` (``<si>`` items) at ``part``."""
+    shared = f'<sst xmlns="{_NS}">{table}</sst>'
     with zipfile.ZipFile(io.BytesIO(_template())) as source:
         types = source.read("[Content_Types].xml").decode()
         rels = source.read("xl/_rels/workbook.xml.rels").decode()
