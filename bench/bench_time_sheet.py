@@ -2,7 +2,8 @@
 
 The files of the issue, built in memory: 150 000 rows tagged ``<dimension ref="A1:H2">``
 (rows and cells without ``r``, so it stays under the 50 MiB the file may unpack to), and a
-sheet of one row repeated until it unpacks to 49 MB (from about half a megabyte). Each is
+sheet of one row repeated until it unpacks to 49 MB (from about half a megabyte), and the
+review's file of one row of 250 000 cells (all column A) beside 255 000 shared texts. Each is
 given to ``load_dataset`` as an upload is (best of three). The baseline, in the same run, is
 the reading this replaced: the zip's total unpacked size, then tablib's openpyxl read-only
 load, then the row count (run once: it takes tens of seconds). Also measured: the slowest
@@ -61,10 +62,11 @@ def _timed(work: Callable[[], Any], rounds: int) -> tuple[Any, float]:
 
 
 def run() -> list[Result]:
-    from cofinancing.resources import MAX_ROWS
-    from cofinancing.xlsx_reader import part_limits
+    from cofinancing.resources import COLUMNS, MAX_ROWS
+    from cofinancing.xlsx_reader import CELLS_BEYOND_COLUMNS, part_limits, shared_strings_limits
     from tests.cofinancing.xlsx_files import (
         mislabelled,
+        one_wide_row,
         sheet_xml,
         time_sheet_rows,
         unpacking_to,
@@ -74,6 +76,8 @@ def run() -> list[Result]:
     files = {
         "150,000 rows tagged A1:H2": mislabelled(150_000, references=False),
         "one row repeated to 49 MB": unpacking_to(49 * 1000 * 1000),
+        "one row of 250,000 cells and 255,000 texts": one_wide_row(250_000, texts=255_000),
+        "one row of 250,000 cells": one_wide_row(250_000),
         f"{MAX_ROWS + 1:,} rows tagged A1:H2, under every bound": mislabelled(MAX_ROWS + 1),
         f"a valid file of {MAX_ROWS:,} rows": workbook(sheet_xml(time_sheet_rows(MAX_ROWS))),
     }
@@ -90,4 +94,7 @@ def run() -> list[Result]:
     max_bytes, max_tags = part_limits(MAX_ROWS)
     results.append(Result("bound on any one part, unpacked", max_bytes / 2**20, "MiB"))
     results.append(Result("bound on any one part's tags", max_tags, "tags"))
+    _, _, texts = shared_strings_limits(MAX_ROWS, len(COLUMNS))
+    results.append(Result("bound on the shared-strings table", texts, "texts"))
+    results.append(Result("bound on a row", len(COLUMNS) + CELLS_BEYOND_COLUMNS, "cells"))
     return results

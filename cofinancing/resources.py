@@ -299,7 +299,7 @@ def _load_csv(data: bytes) -> tablib.Dataset:
 
 
 def _load_xlsx(data: bytes) -> tablib.Dataset:
-    header, rows = read_rows(data, max_rows=MAX_ROWS)
+    header, rows = read_rows(data, max_rows=MAX_ROWS, columns=len(COLUMNS))
     _check_columns(header)
     return tablib.Dataset(*rows, headers=[str(h or "").strip() for h in header])
 

@@ -4,9 +4,11 @@ openpyxl's read-only mode sizes a sheet by its ``<dimension>`` tag, which the fi
 about itself (a 150 000-row file tagged ``A1:H2`` was read as one row), and a zip unpacks to
 whatever its parts hold (a 521 kB file to 49 MB: 27 s of CPU before the rows were counted).
 So, before openpyxl parses anything, every part's unpacked size, packing ratio and markup are
-held against what ``max_rows`` rows can need, and a part declaring a DTD (XML entity tricks)
-is refused; then the rows are streamed from openpyxl's sheet parser, counted as they come, and
-reading stops at the limit.
+held against what ``max_rows`` rows can need, the shared-strings table (which openpyxl reads
+whole when it opens the workbook) against the texts ``max_rows`` rows of ``columns`` columns
+can hold, and a part declaring a DTD (XML entity tricks) is refused; then the rows are
+streamed, their cells counted as they come (one row of 250 000 cells fitted every per-part
+limit), and reading stops at the limit.
 
 Formulas are refused: a time sheet is attested figures, and a formula's stored result is
 whatever the file says it is, not necessarily what the formula gives when the sheet is
@@ -17,8 +19,10 @@ and silently leaving the others.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 import zlib
+from collections.abc import Iterator
 from typing import Any
 
 from django.template.defaultfilters import filesizeformat
@@ -43,11 +47,28 @@ MAX_PACKING_RATIO = 100
 RATIO_CHECKED_FROM = 1024 * 1024
 #: Rows read, empty ones included, per row the limit allows (a blank row costs a parse too).
 ROWS_READ_PER_ROW = 2
+#: Cells a row may hold beyond the time sheet's columns: spreadsheet programs write an empty
+#: cell for every formatted one (borders drawn a few columns too wide).
+CELLS_BEYOND_COLUMNS = 8
+#: Shared-strings table (``<si>`` items) per text it may hold, one per cell of ``max_rows``
+#: rows of ``columns`` columns: a plain text is 4 tags, phonetic hints or a few formatted runs
+#: (part of a cell in bold) more; a text of a time sheet is a code or a name.
+SHARED_STRING_TAGS = 12
+SHARED_STRING_BYTES = 256
+SHARED_STRINGS_OVERHEAD_BYTES = 64 * 1024
+SHARED_STRINGS_OVERHEAD_TAGS = 1_000
+SHARED_STRINGS_TYPE = (
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+)
 #: Formula cells named in a refusal before it says "…".
 FORMULAS_LISTED = 20
 _CHUNK = 1024 * 1024
 _DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
 _CARRY = max(len(m) for m in _DTD_MARKERS) - 1
+#: The start of an ``<si>`` element, with or without a namespace prefix (what openpyxl counts
+#: as a text); in a comment or CDATA it is counted too, which only errs towards refusing.
+_TEXT_ITEM = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s/>]")
+_TEXT_ITEM_CARRY = 64
 
 
 def part_limits(max_rows: int) -> tuple[int, int]:
@@ -57,6 +78,18 @@ def part_limits(max_rows: int) -> tuple[int, int]:
     return rows * ROW_XML_BYTES + PART_OVERHEAD_BYTES, rows * ROW_TAGS + PART_OVERHEAD_TAGS
 
 
+def shared_strings_limits(max_rows: int, columns: int) -> tuple[int, int, int]:
+    """The unpacked bytes, the tags and the texts the shared-strings table may hold: one text
+    per cell of the header and ``max_rows`` rows of ``columns`` columns (a value right of them
+    is refused anyway), not the generic per-part limit (which let 255 000 texts through)."""
+    texts = (max_rows + 1) * columns
+    return (
+        texts * SHARED_STRING_BYTES + SHARED_STRINGS_OVERHEAD_BYTES,
+        texts * SHARED_STRING_TAGS + SHARED_STRINGS_OVERHEAD_TAGS,
+        texts,
+    )
+
+
 def too_many_rows(max_rows: int) -> ValidationFailed:
     return ValidationFailed(
         _("The file has more than %(max)s rows; at most %(max)s can be imported at once.")
@@ -64,20 +97,22 @@ def too_many_rows(max_rows: int) -> ValidationFailed:
     )
 
 
-def read_rows(data: bytes, *, max_rows: int) -> tuple[list[Any], list[list[Any]]]:
+def read_rows(data: bytes, *, max_rows: int, columns: int) -> tuple[list[Any], list[list[Any]]]:
     """The header and the rows (blank rows left out) of the file's only sheet; a file that
-    could need more work than ``max_rows`` rows do is refused before it is parsed."""
-    check_parts(data, max_rows=max_rows)
-    return _stream_rows(data, max_rows)
+    could need more work than ``max_rows`` rows of ``columns`` columns do is refused before it
+    is parsed, and a row of more cells than ``columns`` and a small margin while it streams."""
+    check_parts(data, max_rows=max_rows, columns=columns)
+    return _stream_rows(data, max_rows, columns)
 
 
 def _unreadable() -> ValidationFailed:
     return ValidationFailed(_("The file could not be read as XLSX."))
 
 
-def check_parts(data: bytes, *, max_rows: int) -> None:
+def check_parts(data: bytes, *, max_rows: int, columns: int) -> None:
     """Refuse, from the zip directory and one streaming pass at C speed, what parsing would
-    pay for: parts too large or packed too tightly, more markup than the rows need, a DTD."""
+    pay for: parts too large or packed too tightly, more markup than the rows need, a DTD,
+    a shared-strings table of more texts than ``max_rows`` rows of ``columns`` can hold."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError) as exc:
@@ -120,6 +155,8 @@ def check_parts(data: bytes, *, max_rows: int) -> None:
                 )
         for info in parts:
             _scan_part(archive, info, max_rows, max_tags)
+        for info in _shared_strings_parts(archive):
+            _check_shared_strings(archive, info, max_rows, columns)
 
 
 def _scan_part(
@@ -167,7 +204,68 @@ def _scan_part(
         raise _unreadable() from exc  # a bad checksum, an unknown method, a password
 
 
-def _stream_rows(data: bytes, max_rows: int) -> tuple[list[Any], list[list[Any]]]:
+def _shared_strings_parts(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    """The parts the content types name as a shared-strings table, as openpyxl finds it
+    (every one, whatever its path or the element's namespace: erring towards checking)."""
+    from defusedxml.ElementTree import ParseError, fromstring
+
+    try:
+        types = fromstring(archive.read("[Content_Types].xml"))
+    except KeyError:
+        return []  # openpyxl cannot open the workbook: refused as unreadable
+    except (ParseError, zipfile.BadZipFile, zlib.error) as exc:
+        raise _unreadable() from exc
+    names = {
+        element.get("PartName", "")[1:]
+        for element in types.iter()
+        if str(element.tag).rpartition("}")[2] == "Override"
+        and element.get("ContentType", "").strip() == SHARED_STRINGS_TYPE
+    }
+    present = {info.filename: info for info in archive.infolist()}
+    return [present[name] for name in sorted(names) if name in present]
+
+
+def _check_shared_strings(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, max_rows: int, columns: int
+) -> None:
+    """Count the table's texts and tags at C speed: openpyxl builds every text in Python
+    when it opens the workbook (255 000 of them took 2 s), before a row is read."""
+    max_bytes, max_tags, max_texts = shared_strings_limits(max_rows, columns)
+    refusal = ValidationFailed(
+        _(
+            "The XLSX file's table of texts (%(part)s) is larger than a time sheet of at most "
+            "%(rows)s rows of %(columns)s columns needs (more than %(max)s texts, %(size)s or "
+            "%(tags)s tags). Keep only the time-sheet rows and columns in the file, or split "
+            "it into several files."
+        )
+        % {
+            "part": shown(info.filename, 60),
+            "rows": max_rows,
+            "columns": columns,
+            "max": max_texts,
+            "size": filesizeformat(max_bytes),
+            "tags": max_tags,
+        }
+    )
+    if info.file_size > max_bytes:
+        raise refusal
+    tags = texts = 0
+    carry = b""
+    try:
+        with archive.open(info) as part:
+            while chunk := part.read(_CHUNK):
+                tags += chunk.count(b"<")
+                window = carry + chunk
+                # An item is counted in the chunk where its match ends: none twice, none lost.
+                texts += sum(1 for m in _TEXT_ITEM.finditer(window) if m.end() > len(carry))
+                if tags > max_tags or texts > max_texts:
+                    raise refusal
+                carry = window[-_TEXT_ITEM_CARRY:]
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError) as exc:
+        raise _unreadable() from exc
+
+
+def _stream_rows(data: bytes, max_rows: int, columns: int) -> tuple[list[Any], list[list[Any]]]:
     from openpyxl import load_workbook
     from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
@@ -189,7 +287,7 @@ def _stream_rows(data: bytes, max_rows: int) -> tuple[list[Any], list[list[Any]]
         sheet = book.worksheets[0] if book.worksheets else None
         if not isinstance(sheet, ReadOnlyWorksheet):
             raise _unreadable()
-        return _sheet_rows(book, sheet, max_rows)
+        return _sheet_rows(book, sheet, max_rows, columns)
     except ValidationFailed:
         raise
     except Exception as exc:
@@ -202,10 +300,58 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _sheet_rows(book: Any, sheet: Any, max_rows: int) -> tuple[list[Any], list[list[Any]]]:
-    """Rows as openpyxl's sheet parser streams them: ``ReadOnlyWorksheet`` would size the
-    sheet by ``<dimension>`` and pad every row to its last cell, so the parser is used as
-    ``ReadOnlyWorksheet._cells_by_row`` uses it (openpyxl is pinned in requirements.lock)."""
+def too_many_cells(row: int, max_cells: int, columns: int) -> ValidationFailed:
+    return ValidationFailed(
+        _(
+            "Row %(row)s of the sheet has more than %(max)s cells; a time sheet has %(columns)s "
+            "columns. Delete the cells right of the time-sheet columns (empty, formatted ones "
+            "too) and import again."
+        )
+        % {"row": row, "max": max_cells, "columns": columns}
+    )
+
+
+def _bounded_rows(parser: Any, max_cells: int, columns: int) -> Iterator[tuple[int, list[Any]]]:
+    """``parser.parse()`` for the rows alone, counting each row's cells (any child element:
+    openpyxl parses every one as a cell) as the XML streams, before the row is built whole
+    or a cell of it is parsed; the sheet's other elements are not needed here."""
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+    from openpyxl.xml.functions import iterparse
+
+    row_tag = f"{{{SHEET_MAIN_NS}}}row"
+    depth = 0
+    # The innermost row being read: the depth of its cells (0: none), its number, its cells;
+    # rows nested in it (openpyxl would read them too) put it on ``outer`` meanwhile.
+    cell_depth = number = cells = 0
+    outer: list[tuple[int, int, int]] = []
+    for event, element in iterparse(parser.source, events=("start", "end")):
+        if event == "start":
+            depth += 1
+            if depth == cell_depth:
+                cells += 1
+                if cells > max_cells:
+                    raise too_many_cells(number, max_cells, columns)
+            if element.tag == row_tag:
+                outer.append((cell_depth, number, cells))
+                r = element.get("r", "")
+                number = int(r) if r.isdigit() else parser.row_counter + 1
+                cell_depth, cells = depth + 1, 0
+        else:
+            depth -= 1
+            if element.tag == row_tag:
+                cell_depth, number, cells = outer.pop()
+                row = parser.parse_row(element)
+                element.clear()
+                yield row
+
+
+def _sheet_rows(
+    book: Any, sheet: Any, max_rows: int, columns: int
+) -> tuple[list[Any], list[list[Any]]]:
+    """Rows as openpyxl's sheet parser reads them: ``ReadOnlyWorksheet`` would size the
+    sheet by ``<dimension>`` and pad every row to its last cell, so the parser's row reading
+    is used as ``ReadOnlyWorksheet._cells_by_row`` uses it, its cells bounded while they
+    stream (openpyxl is pinned in requirements.lock)."""
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet._reader import WorkSheetParser
 
@@ -224,7 +370,7 @@ def _sheet_rows(book: Any, sheet: Any, max_rows: int) -> tuple[list[Any], list[l
             date_formats=book._date_formats,
             timedelta_formats=book._timedelta_formats,
         )
-        for number, cells in parser.parse():
+        for number, cells in _bounded_rows(parser, columns + CELLS_BEYOND_COLUMNS, columns):
             read += 1
             if read > max_read:
                 raise ValidationFailed(

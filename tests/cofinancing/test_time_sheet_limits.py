@@ -17,11 +17,13 @@ from openpyxl.worksheet._reader import WorkSheetParser
 from audit.models import AuditEvent
 from cofinancing.demo import seed_cofinancing
 from cofinancing.models import Project, TimeSheetEntry
-from cofinancing.resources import MAX_ROWS
+from cofinancing.resources import COLUMNS, MAX_ROWS
 from cofinancing.services import import_time_sheets
+from cofinancing.xlsx_reader import check_parts
 from core.exceptions import ValidationFailed
 from tests.cofinancing.test_time_sheet_import import GOOD
 from tests.cofinancing.xlsx_files import (
+    _NS,
     mislabelled,
     row_xml,
     sheet_xml,
@@ -266,3 +268,87 @@ def test_a_refused_file_loses_nothing_and_writes_nothing(project: Project, treas
         sorted(TimeSheetEntry.objects.values_list("id", "person_ref", "hours", "month")) == entries
     )
     assert AuditEvent.objects.count() == events
+
+
+def test_a_row_with_more_cells_than_the_time_sheet_has_columns_is_refused_while_streaming(
+    project: Project, treasurer: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 250 000 cells, all referenced as column A: within the part's bytes and tags, and one
+    # row to the row count. Refused by its cells as they stream, before one of them is parsed.
+    chance = random.Random(18)
+    cells = "".join(f'<c r="A3" t="n"><v>{chance.getrandbits(16)}</v></c>' for _ in range(250_000))
+    sheet = sheet_xml(_good_rows()[:1]).replace(
+        b"</sheetData>", f'<row r="3">{cells}</row></sheetData>'.encode()
+    )
+    parse_cell = WorkSheetParser.parse_cell
+    parsed: list[int] = []
+
+    def counting(self: WorkSheetParser, element: Any) -> Any:
+        parsed.append(1)
+        return parse_cell(self, element)
+
+    monkeypatch.setattr(WorkSheetParser, "parse_cell", counting)
+
+    with pytest.raises(ValidationFailed) as refused:
+        _import(workbook(sheet), treasurer)
+
+    message = refused.value.messages[0]
+    assert "Row 3 of the sheet has more than" in message and "8 columns" in message
+    assert len(parsed) == 2 * len(COLUMNS)  # the header and the one good row, nothing more
+
+
+def test_formatted_empty_cells_a_little_right_of_the_columns_still_import(
+    project: Project, treasurer: User
+) -> None:
+    # Excel writes an empty cell for every formatted one, e.g. borders drawn over A:L.
+    rows = [[*row, "", "", "", ""] for row in _good_rows()]
+
+    result = _import(workbook(sheet_xml(rows)), treasurer)
+
+    assert result.ok, result.errors
+    assert (result.rows, result.imported) == (3, 3)
+
+
+def _texts(count: int, spelt: str) -> list[str]:
+    """``count`` shared-string elements that pack as a spreadsheet's do (not a hundredfold)."""
+    chance = random.Random(18)
+    return [spelt.format(chance.getrandbits(32)) + " " * chance.randrange(4) for _ in range(count)]
+
+
+@pytest.mark.parametrize(
+    ("strings", "part"),
+    [
+        (_texts(255_000, "<si><t>{}</t></si>"), "xl/sharedStrings.xml"),
+        (_texts(255_000, "<si/>"), "xl/sharedStrings.xml"),  # one tag each
+        (_texts(90_000, f"<x:si xmlns:x='{_NS}'><x:t>{{}}</x:t></x:si>"), "xl/texts.xml"),
+    ],
+    ids=["plain", "empty", "prefixed-elsewhere"],
+)
+def test_shared_strings_are_bounded_by_rows_times_columns_before_parsing(
+    project: Project,
+    treasurer: User,
+    monkeypatch: pytest.MonkeyPatch,
+    strings: list[str],
+    part: str,
+) -> None:
+    # 255 000 texts fit the per-part limits (a million tags) and cost seconds to read; a time
+    # sheet of MAX_ROWS rows of eight columns can use at most (MAX_ROWS + 1) * 8 texts,
+    # wherever the content types put the table and however its elements are spelt.
+    data = with_shared_strings(_good_rows(), more_strings=strings, part=part)
+    _refused_before_parsing(monkeypatch)
+
+    with pytest.raises(ValidationFailed) as refused:
+        _import(data, treasurer)
+
+    message = refused.value.messages[0]
+    assert f"more than {(MAX_ROWS + 1) * len(COLUMNS)} texts" in message
+    assert f"{MAX_ROWS} rows of {len(COLUMNS)} columns" in message
+
+
+def test_a_full_time_sheet_with_every_text_different_passes_the_shared_strings_bound() -> None:
+    rows = [
+        [f"ESF-{n}", f"P{n}", f"P-{n}", f"Kurator {n}", f"2007-{n}", 1, 350.0, f"ATT-{n}"]
+        for n in range(MAX_ROWS)
+    ]
+
+    check_parts(with_shared_strings(rows), max_rows=MAX_ROWS, columns=len(COLUMNS))

@@ -1,4 +1,4 @@
-"""Review of issue #18's XLSX limits: a bomb that still gets through (review18, xfail)."""
+"""Review of issue #18's XLSX limits: a bomb that got through (review18), now refused."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from cofinancing.resources import MAX_ROWS
+from cofinancing.resources import COLUMNS, MAX_ROWS
 from cofinancing.xlsx_reader import read_rows
 from core.exceptions import ValidationFailed
 from tests.cofinancing.xlsx_files import _NS, HEADER, row_xml, workbook
@@ -25,10 +25,6 @@ def _one_row_of_many_cells(cells: int) -> bytes:
     return workbook(sheet)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review18: one row of 250 000 cells passes every limit and is parsed whole",
-)
 def test_an_xlsx_row_with_more_cells_than_the_time_sheet_has_columns_is_refused() -> None:
     """'Count rows while streaming and stop at the limit': the limits count rows and the
     tags of a whole part, so one row may hold as many cells as 10 000 rows would — 250 000
@@ -38,4 +34,4 @@ def test_an_xlsx_row_with_more_cells_than_the_time_sheet_has_columns_is_refused(
     data = _one_row_of_many_cells(250_000)
 
     with pytest.raises(ValidationFailed):
-        read_rows(data, max_rows=MAX_ROWS)
+        read_rows(data, max_rows=MAX_ROWS, columns=len(COLUMNS))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import random
 import zipfile
 from collections.abc import Iterable, Sequence
 from xml.sax.saxutils import escape
@@ -121,9 +122,16 @@ def unpacking_to(size: int) -> bytes:
     return workbook(head + head_row + row * repeats + tail)
 
 
-def with_shared_strings(rows: Sequence[Sequence[object]]) -> bytes:
+def with_shared_strings(
+    rows: Sequence[Sequence[object]],
+    *,
+    more_strings: Sequence[str] = (),
+    part: str = "xl/sharedStrings.xml",
+) -> bytes:
     """The header and ``rows`` as Excel saves them: text in ``xl/sharedStrings.xml``, cells
-    pointing at it by index (openpyxl itself writes inline strings)."""
+    pointing at it by index (openpyxl itself writes inline strings). ``more_strings`` are
+    ``<si>`` elements (as XML) appended to the table, which no cell uses; ``part`` is where
+    the table is kept (the workbook's content types say where)."""
     strings: dict[str, int] = {}
 
     def cell(reference: str, value: object) -> str:
@@ -139,8 +147,32 @@ def with_shared_strings(rows: Sequence[Sequence[object]]) -> bytes:
         for n, r in enumerate([HEADER, *rows], start=1)
     )
     sheet = f'<worksheet xmlns="{_NS}"><sheetData>{body}</sheetData></worksheet>'.encode()
-    table = "".join(f"<si><t>{escape(s)}</t></si>" for s in strings)
-    shared = f'<sst xmlns="{_NS}" count="{len(strings)}" uniqueCount="{len(strings)}">{table}</sst>'
+    table = "".join(f"<si><t>{escape(s)}</t></si>" for s in strings) + "".join(more_strings)
+    return _with_table(sheet, table, part)
+
+
+def one_wide_row(cells: int, *, texts: int = 0) -> bytes:
+    """The header, then ONE row of ``cells`` cells all referenced as column A (review18), and
+    a shared-strings table of ``texts`` texts the cells point at; packed as a sheet packs."""
+    chance = random.Random(18)
+    if texts:
+        body = "".join(f'<c r="A2" t="s"><v>{n % texts}</v></c>' for n in range(cells))
+    else:
+        body = "".join(f'<c r="A2" t="n"><v>{chance.getrandbits(16)}</v></c>' for _ in range(cells))
+    sheet = (
+        f'<worksheet xmlns="{_NS}"><dimension ref="A1:H2"/><sheetData>'
+        + row_xml(1, HEADER)
+        + f'<row r="2">{body}</row></sheetData></worksheet>'
+    ).encode()
+    if not texts:
+        return workbook(sheet)
+    table = "".join(f"<si><t>{chance.getrandbits(32)}</t></si>" for _ in range(texts))
+    return _with_table(sheet, table, "xl/sharedStrings.xml")
+
+
+def _with_table(sheet: bytes, table: str, part: str) -> bytes:
+    """A workbook of ``sheet`` and the shared-strings ``table`` (``<si>`` items) at ``part``."""
+    shared = f'<sst xmlns="{_NS}">{table}</sst>'
     with zipfile.ZipFile(io.BytesIO(_template())) as source:
         types = source.read("[Content_Types].xml").decode()
         rels = source.read("xl/_rels/workbook.xml.rels").decode()
@@ -151,18 +183,18 @@ def with_shared_strings(rows: Sequence[Sequence[object]]) -> bytes:
     )
     types = types.replace(
         "</Types>",
-        '<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+        f'<Override PartName="/{part}" ContentType="application/'
         'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
     )
     rels = rels.replace(
         "</Relationships>",
         '<Relationship Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-        'relationships/sharedStrings" Target="sharedStrings.xml" Id="rId9"/></Relationships>',
+        f'relationships/sharedStrings" Target="/{part}" Id="rId9"/></Relationships>',
     )
     return workbook(
         sheet,
         extra={
-            "xl/sharedStrings.xml": shared.encode(),
+            part: shared.encode(),
             "xl/styles.xml": styles.encode(),
             "[Content_Types].xml": types.encode(),
             "xl/_rels/workbook.xml.rels": rels.encode(),
