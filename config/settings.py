@@ -84,11 +84,12 @@ MIDDLEWARE = [
     "config.request_id.RequestIdMiddleware",
     # Outside the rest, so a request's time and final status are what it cost and answered.
     "operations.middleware.RequestMetricsMiddleware",
-    # /healthz and /readyz, answered before sessions, CSRF, redirects and checkpoints.
-    "operations.health.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before WhiteNoise, so that static files carry the header too.
     "config.permissions_policy.PermissionsPolicyMiddleware",
+    # /healthz and /readyz: inside the security headers, before sessions, CSRF and checkpoints
+    # (not redirected to HTTPS: SECURE_REDIRECT_EXEMPT below).
+    "operations.health.HealthProbeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A failing database (full or read-only disk, lost server): 503, logged once per incident;
     # outside the session middleware, whose save it watches (config/database_errors.py).
@@ -527,3 +528,5 @@ METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
 # A scraper on the host speaks plain HTTP to gunicorn: no redirect to HTTPS for /metrics.
 SECURE_REDIRECT_EXEMPT = [*globals().get("SECURE_REDIRECT_EXEMPT", []), r"^metrics$"]
+# Load balancers and orchestrators probe gunicorn directly over plain HTTP.
+SECURE_REDIRECT_EXEMPT += [r"^healthz/?$", r"^readyz/?$"]

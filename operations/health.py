@@ -3,11 +3,14 @@
 ``/healthz``: the process answers (no database). ``/readyz``: this process can serve — the
 database answers and is migrated, the keys open their canaries, the broker answers (when
 tasks go to one) and the audit chain was verified recently. Both are read-only and cheap: a
-few small queries, no chain walk. Their answers name the failed checks and nothing else (no
-key, no personal data, no database error text).
+few small queries, no chain walk. Only the operator (whom ``may_scrape`` lets read
+``/metrics``: the token, or a direct connection from an allowed address) learns which checks
+failed, and even then no key, no personal data and no database error text; anyone else, the
+internet through the proxy included, gets the status code and a bare status word.
 
-:class:`HealthProbeMiddleware` answers them before sessions, CSRF, the HTTPS redirect and
-the idle-tail checkpoint, so a probe never writes, never sets a cookie and never follows a
+:class:`HealthProbeMiddleware` answers them after the security headers' middleware and before
+sessions, CSRF, the idle-tail checkpoint and the HTTPS redirect (the probes are in
+``SECURE_REDIRECT_EXEMPT``), so a probe never writes, never sets a cookie and never follows a
 redirect; the routes in ``config/urls.py`` serve the same views if it is left out.
 """
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from functools import wraps
 
 from django.conf import settings
 from django.db import DatabaseError, connection
@@ -26,12 +30,21 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
+from operations.views import may_scrape
+
 logger = logging.getLogger("fundflow.operations")
 
 #: How long the broker may take to accept a connection before /readyz calls it unreachable.
 BROKER_TIMEOUT_SECONDS = 1
 
 OK = "ok"
+
+#: The probes answer before the framing and CSP middleware run, so they set their own: nothing
+#: in a probe's answer is ever to be framed, run or loaded.
+PROBE_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+}
 
 #: Once a process has seen every migration applied it stays so (a new release is a new
 #: process): the migration graph is read from disk, which is the one costly part.
@@ -151,7 +164,21 @@ def failed_checks(outcome: dict[str, str]) -> list[str]:
     ]
 
 
+def with_probe_headers(
+    view: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    @wraps(view)
+    def answer(request: HttpRequest) -> HttpResponse:
+        response = view(request)
+        for header, value in PROBE_HEADERS.items():
+            response.headers.setdefault(header, value)
+        return response
+
+    return answer
+
+
 @csrf_exempt
+@with_probe_headers
 @require_safe
 @never_cache
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -160,13 +187,17 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_exempt
+@with_probe_headers
 @require_safe
 @never_cache
 def readyz(request: HttpRequest) -> HttpResponse:
-    """200 when this process can serve, 503 naming each failed check."""
+    """200 when this process can serve, 503 when not. Which check failed tells an insider
+    who altered the history whether it was noticed, so only the operator is told."""
     outcome = readiness()
     failed = failed_checks(outcome)
-    body = {"status": "not ready" if failed else "ready", "failed": failed, "checks": outcome}
+    body: dict[str, object] = {"status": "not ready" if failed else "ready"}
+    if may_scrape(request):
+        body |= {"failed": failed, "checks": outcome}
     return JsonResponse(body, status=503 if failed else 200)
 
 
@@ -174,7 +205,9 @@ PROBES = {"/healthz": healthz, "/readyz": readyz}
 
 
 class HealthProbeMiddleware:
-    """Answers the probes before sessions, CSRF, redirects and checkpoints can run.
+    """Answers the probes after the security headers are in place (it sits below
+    SecurityMiddleware and PermissionsPolicyMiddleware) and before sessions, CSRF and
+    checkpoints can run.
 
     The Host header is still checked against ALLOWED_HOSTS (``get_host`` raises as for any
     page), so a probe must send an allowed Host.

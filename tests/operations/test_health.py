@@ -232,3 +232,115 @@ def test_readyz_does_not_verify_the_chain_in_the_request(ready, django_assert_ma
     _readyz()  # the migration graph once per process
     with django_assert_max_num_queries(8):
         assert Client().get("/readyz").status_code == 200
+
+
+# Who is told which check failed (review18: the proxy let anyone read it).
+
+METRICS_TOKEN = "a-long-random-metrics-token-for-the-probe-tests-0123456789"
+
+
+@pytest.fixture
+def chain_broken(ready: World) -> World:
+    AuditVerificationRun.objects.create(
+        ran_at=timezone.now(), kind="verify", ok=False, sequence=3, summary="broken"
+    )
+    return ready
+
+
+@pytest.mark.django_db
+def test_readyz_gives_a_client_through_the_proxy_only_the_status_word(chain_broken):
+    response = _readyz_from(HTTP_X_FORWARDED_FOR="203.0.113.5")
+    assert response.status_code == 503
+    assert response.json() == {"status": "not ready"}
+
+
+@pytest.mark.django_db
+def test_readyz_gives_a_direct_client_outside_the_allowed_addresses_only_the_status_word(
+    chain_broken,
+):
+    response = _readyz_from(REMOTE_ADDR="198.51.100.20")
+    assert response.status_code == 503
+    assert response.json() == {"status": "not ready"}
+
+
+@pytest.mark.django_db
+def test_readyz_tells_the_operator_with_the_metrics_token_which_check_failed(
+    chain_broken, settings
+):
+    settings.METRICS_TOKEN = METRICS_TOKEN
+    response = _readyz_from(
+        HTTP_X_FORWARDED_FOR="203.0.113.5", HTTP_AUTHORIZATION=f"Bearer {METRICS_TOKEN}"
+    )
+    assert response.status_code == 503
+    assert _failed(response) == ["audit"]
+    wrong = _readyz_from(HTTP_X_FORWARDED_FOR="203.0.113.5", HTTP_AUTHORIZATION="Bearer nope")
+    assert wrong.json() == {"status": "not ready"}
+
+
+@pytest.mark.django_db
+def test_readyz_tells_the_load_balancer_probing_directly_from_an_allowed_address(
+    chain_broken, settings
+):
+    settings.METRICS_ALLOWED_IPS = ["10.0.0.0/8"]
+    response = _readyz_from(REMOTE_ADDR="10.1.2.3")
+    assert response.status_code == 503
+    assert _failed(response) == ["audit"]
+    assert response.json()["checks"]["audit"] == "the last verification found the chain broken"
+
+
+@pytest.mark.django_db
+def test_readyz_answers_ready_with_the_status_word_to_anyone(ready):
+    response = _readyz_from(HTTP_X_FORWARDED_FOR="203.0.113.5")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready"}
+
+
+def _readyz_from(**extra: Any) -> Any:
+    response, statements = _get(Client(), "/readyz", **extra)
+    assert not [sql for sql in statements if WRITES.match(sql)], "the probe wrote"
+    return response
+
+
+# The headers every page carries (review18: the probes answered before them).
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_probes_carry_a_csp_that_allows_nothing_and_the_permissions_policy(ready, path):
+    response = Client().get(path)
+    assert response.status_code == 200
+    assert response.headers["Content-Security-Policy"] == (
+        "default-src 'none'; frame-ancestors 'none'"
+    )
+    assert "camera=()" in response.headers["Permissions-Policy"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_probes_carry_hsts_when_it_is_configured(ready, settings, path):
+    settings.SECURE_HSTS_SECONDS = 3600
+    response = Client().get(path, secure=True)
+    assert response.status_code == 200
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=3600")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_probes_are_still_counted_in_the_request_metrics(ready, path):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from operations.metrics import scrape
+
+    def answered_get_requests() -> float:
+        return sum(
+            sample.value
+            for family in text_string_to_metric_families(scrape().decode())
+            for sample in family.samples
+            if sample.name == "fundflow_http_requests_total"
+            and sample.labels.get("method") == "GET"
+            and sample.labels.get("status") == "2xx"
+        )
+
+    before = answered_get_requests()
+    assert Client().get(path).status_code == 200
+    assert answered_get_requests() == before + 1
