@@ -78,7 +78,10 @@ def load(progress: Path, stop: Path) -> None:
     while not stop.exists():
         _apply(ombud_user, fund, LOAD_NAME, personnummer(written))
         written += 1
-        progress.write_text(str(written))
+        # Written whole and renamed, so a reader never sees it empty half-way.
+        partial = progress.with_name(progress.name + ".partial")
+        partial.write_text(str(written))
+        partial.replace(progress)
 
 
 if __name__ == "__main__":
