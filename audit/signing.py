@@ -39,7 +39,8 @@ class SigningKeyMissing(ImproperlyConfigured):
 
 
 #: Whether the database holds something made with the signing key (its canary or a signed
-#: checkpoint), asked before a missing pair is generated; set by ``fund.apps``. Until then data is assumed to exist.
+#: checkpoint), asked before a missing pair is generated; set by ``fund.apps``. Until then
+#: data is assumed to exist.
 _signing_data_probe: list[Callable[[], bool]] = []
 
 

@@ -28,6 +28,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.views.decorators.debug import sensitive_variables
 
+from core.database_incidents import first_line, kind_of, unavailable_error
 from fund.key_safety import CANARY_MARKER, blind_index_canary
 from fund.models import KeyCanary, KeyCanaryKind
 
@@ -38,6 +39,11 @@ RESTORE = "Restore it from your key backup"
 
 class KeysNotUsable(ImproperlyConfigured):
     """The configured keys are missing or are not the ones the database's data was made with."""
+
+
+class KeysNotChecked(Exception):
+    """The database did not answer (lost, or its disk failed), so the keys could not be
+    compared with it yet: no reason to refuse, but no reason to trust the keys either."""
 
 
 @dataclass(frozen=True)
@@ -314,8 +320,10 @@ def refusal(problems: list[str]) -> str:
 def check_keys_at_start() -> None:
     """Refuse to serve with a missing or wrong key; give a database its missing canaries.
 
-    Raises :class:`KeysNotUsable` with what is wrong and what to do. An unmigrated database
-    (no canary table yet) has nothing to compare with: ``/readyz`` reports it.
+    Raises :class:`KeysNotUsable` with what is wrong and what to do, and
+    :class:`KeysNotChecked` when the database does not answer (``operations.start_up_keys``
+    then checks again once it does). An unmigrated database (no canary table yet) has
+    nothing to compare with: ``/readyz`` reports it.
     """
     try:
         if not canary_table_exists():
@@ -327,9 +335,11 @@ def check_keys_at_start() -> None:
             except IntegrityError:
                 problems = canary_problems()  # another process wrote them first: check theirs
     except DatabaseError as exc:
-        raise KeysNotUsable(
-            "Refusing to start: the database could not be reached to check the keys "
-            f"({type(exc).__name__}). Start again once it answers."
+        if unavailable_error(exc) is not None:
+            raise KeysNotChecked(f"{kind_of(exc)}: {first_line(exc)}") from exc
+        raise KeysNotUsable(  # not an outage (a missing grant, a broken table): say so
+            "Refusing to start: the keys could not be checked against the database "
+            f"({kind_of(exc)}: {first_line(exc)})."
         ) from exc
     if problems:
         raise KeysNotUsable(refusal(problems))
