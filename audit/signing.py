@@ -38,8 +38,9 @@ class SigningKeyMissing(ImproperlyConfigured):
     """No signing key where the settings say, and generating one is not allowed."""
 
 
-#: Whether the database holds something made with the signing key (its canary), asked before
-#: a missing pair is generated; set by ``fund.apps``. Until then data is assumed to exist.
+#: Whether the database holds something made with the signing key (its canary or a signed
+#: checkpoint), asked before a missing pair is generated; set by ``fund.apps``. Until then
+#: data is assumed to exist.
 _signing_data_probe: list[Callable[[], bool]] = []
 
 

@@ -43,11 +43,14 @@ def _forget_task_id(task_id: str | None = None, **_kw: Any) -> None:
 def _refuse_to_start_without_the_keys(**_kw: Any) -> None:
     """A worker with a missing or wrong key would fail (or make a new key) on every task.
 
-    SystemExit, not an exception: Celery logs a signal handler's exceptions and goes on.
+    While the database does not answer, the worker waits before taking any task and checks
+    the keys once it does (``operations.start_up_keys``). SystemExit, not an exception:
+    Celery logs a signal handler's exceptions and goes on.
     """
-    from operations.key_canary import KeysNotUsable, check_keys_at_start
+    from operations.key_canary import KeysNotUsable
+    from operations.start_up_keys import wait_for_the_keys_check
 
     try:
-        check_keys_at_start()
+        wait_for_the_keys_check()
     except KeysNotUsable as refused:
         raise SystemExit(str(refused)) from refused

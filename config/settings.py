@@ -94,6 +94,9 @@ MIDDLEWARE = [
     # A failing database (full or read-only disk, lost server): 503, logged once per incident;
     # outside the session middleware, whose save it watches (config/database_errors.py).
     "config.database_errors.DatabaseUnavailableMiddleware",
+    # Keys not checked at start because the database did not answer: checked at the first
+    # request that reaches it; 503 until then, and for good if they do not fit.
+    "config.start_up_keys.StartUpKeyCheckMiddleware",
     # Django's, except that a database that cannot save the session is no "Bad Request".
     "config.database_errors.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -32,7 +32,7 @@ class FundConfig(AppConfig):
         from audit.signing import register_signing_data_probe
         from core.crypto import register_data_probes
         from fund.key_safety import (
-            audit_signing_canary_exists,
+            audit_signing_data_exists,
             blind_indexes_exist,
             encrypted_data_exists,
         )
@@ -40,7 +40,7 @@ class FundConfig(AppConfig):
         register_data_probes(
             encrypted_data_exists=encrypted_data_exists, blind_indexes_exist=blind_indexes_exist
         )
-        register_signing_data_probe(audit_signing_canary_exists)
+        register_signing_data_probe(audit_signing_data_exists)
         from audit.exports import register_case_refs
 
         register_case_refs(_case_trail_refs)

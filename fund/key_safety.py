@@ -5,7 +5,8 @@ rebuilt under its own key.
 was made with it: no wrapped data key and no master-wrapped secret (a bank file's nonce) for
 the field-encryption key (every key holder and ``MASTER_WRAPPED`` column in
 ``fund.token_fields``, the key canary among them), no personnummer index and no key canary for
-the blind-index key; ``audit.signing`` likewise for the audit signing key and its canary.
+the blind-index key; ``audit.signing`` likewise for the audit signing key, its canary and
+the signed checkpoints.
 """
 
 from __future__ import annotations
@@ -76,10 +77,13 @@ def blind_indexes_exist() -> bool:
     )
 
 
-def audit_signing_canary_exists() -> bool:
-    """Whether the database records an audit signing key: a new pair would sign under
-    another name than the checkpoints the auditors hold."""
-    return _canary_exists(KeyCanaryKind.AUDIT_SIGNING)
+def audit_signing_data_exists() -> bool:
+    """Whether the database records an audit signing key — its canary, or a signed checkpoint
+    (a database from before canaries has only those): a new pair would sign under another
+    name than the checkpoints the auditors hold."""
+    return _canary_exists(KeyCanaryKind.AUDIT_SIGNING) or _any_filled(
+        "audit.AuditCheckpoint", "key_fingerprint"
+    )
 
 
 def _canary_exists(kind: str) -> bool:

@@ -28,6 +28,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.views.decorators.debug import sensitive_variables
 
+from core.database_incidents import first_line, kind_of, unavailable_error
 from fund.key_safety import CANARY_MARKER, blind_index_canary
 from fund.models import KeyCanary, KeyCanaryKind
 
@@ -38,6 +39,11 @@ RESTORE = "Restore it from your key backup"
 
 class KeysNotUsable(ImproperlyConfigured):
     """The configured keys are missing or are not the ones the database's data was made with."""
+
+
+class KeysNotChecked(Exception):
+    """The database did not answer (lost, or its disk failed), so the keys could not be
+    compared with it yet: no reason to refuse, but no reason to trust the keys either."""
 
 
 @dataclass(frozen=True)
@@ -165,14 +171,58 @@ def _index_key_problems(canary: KeyCanary) -> list[str]:
     ]
 
 
+SIGNING_KEY = "audit signing key"
+SIGNING_CONSEQUENCE = "its checkpoints are what the auditors hold"
+
+
 def _signing_key_problems(canary: KeyCanary) -> list[str]:
-    kind, why = "audit signing key", "its checkpoints are what the auditors hold"
     where, found = configured_signing_fingerprint()
     if found is None:
-        return [_missing(kind, where, why)]
+        return [_missing(SIGNING_KEY, where, SIGNING_CONSEQUENCE)]
     if hmac.compare_digest(found, canary.digest):
         return []
-    return [_wrong(kind, where, why)]
+    return [_wrong(SIGNING_KEY, where, SIGNING_CONSEQUENCE)]
+
+
+def latest_checkpoint_key() -> tuple[int, str] | None:
+    """(sequence, signer's key fingerprint) of the latest signed checkpoint, if there is one."""
+    from audit.models import AuditCheckpoint
+
+    if AuditCheckpoint._meta.db_table not in connection.introspection.table_names():
+        return None
+    return (
+        AuditCheckpoint.objects.order_by("-sequence")
+        .values_list("sequence", "key_fingerprint")
+        .first()
+    )
+
+
+def checkpoint_key_problems() -> list[str]:
+    """The configured audit key against the one the latest checkpoint names.
+
+    A database from before canaries has no audit canary, but its checkpoints name their key:
+    without this, a lost key file was replaced by a new pair and another installation's
+    pair was taken as this database's. With ``AUDIT_SIGNER=socket:…`` the public key is
+    compared (the private key stays with the signer).
+    """
+    latest = latest_checkpoint_key()
+    if latest is None:
+        return []
+    sequence, named = latest
+    where, found = configured_signing_fingerprint()
+    if found is None:
+        return [_missing(SIGNING_KEY, where, SIGNING_CONSEQUENCE)]
+    if hmac.compare_digest(found, named):
+        return []
+    return [
+        _wrong(
+            SIGNING_KEY,
+            where,
+            SIGNING_CONSEQUENCE,
+            f" The latest signed checkpoint (#{sequence}) names the key with fingerprint "
+            f"{named[:16]}… (the auditors' checkpoint file shows it in full).",
+        )
+    ]
 
 
 _CHECKS = {
@@ -190,7 +240,8 @@ def canary_problems_by_kind() -> dict[str, list[str]]:
     """Per kind of key, what is missing or wrong against its stored canary (only failures).
 
     Reads the keys as configured now, never the process's cached ones, and never generates
-    one. Kinds without a canary are not checked.
+    one. Kinds without a canary are not checked, except the audit signing key, which is also
+    held to the key the latest signed checkpoint names.
     """
     if not canary_table_exists():
         return {}
@@ -199,6 +250,10 @@ def canary_problems_by_kind() -> dict[str, list[str]]:
         problems = _CHECKS[KeyCanaryKind(canary.kind)](canary)
         if problems:
             found[canary.kind] = problems
+    if KeyCanaryKind.AUDIT_SIGNING not in found:
+        problems = checkpoint_key_problems()
+        if problems:
+            found[KeyCanaryKind.AUDIT_SIGNING] = problems
     return found
 
 
@@ -231,8 +286,9 @@ def _new_canary(kind: str) -> KeyCanary:
 def write_missing_canaries() -> list[str]:
     """Give the database a canary for every key it has none of; the kinds written.
 
-    Only after the configured keys open every stored data key and match the stored indexes:
-    a canary made with a wrong key would make the wrong key look right for good.
+    Only after the configured keys open every stored data key, match the stored indexes and
+    are the audit key the latest checkpoint names: a canary made with a wrong key would make
+    the wrong key look right for good.
     """
     from operations.production_checks import stored_key_problems
 
@@ -240,7 +296,7 @@ def write_missing_canaries() -> list[str]:
     missing = [kind for kind in KeyCanaryKind.values if kind not in present]
     if not missing:
         return []
-    problems = stored_key_problems()
+    problems = stored_key_problems() + checkpoint_key_problems()
     if problems:
         raise KeysNotUsable(refusal(problems))
     try:
@@ -264,8 +320,10 @@ def refusal(problems: list[str]) -> str:
 def check_keys_at_start() -> None:
     """Refuse to serve with a missing or wrong key; give a database its missing canaries.
 
-    Raises :class:`KeysNotUsable` with what is wrong and what to do. An unmigrated database
-    (no canary table yet) has nothing to compare with: ``/readyz`` reports it.
+    Raises :class:`KeysNotUsable` with what is wrong and what to do, and
+    :class:`KeysNotChecked` when the database does not answer (``operations.start_up_keys``
+    then checks again once it does). An unmigrated database (no canary table yet) has
+    nothing to compare with: ``/readyz`` reports it.
     """
     try:
         if not canary_table_exists():
@@ -277,9 +335,11 @@ def check_keys_at_start() -> None:
             except IntegrityError:
                 problems = canary_problems()  # another process wrote them first: check theirs
     except DatabaseError as exc:
-        raise KeysNotUsable(
-            "Refusing to start: the database could not be reached to check the keys "
-            f"({type(exc).__name__}). Start again once it answers."
+        if unavailable_error(exc) is not None:
+            raise KeysNotChecked(f"{kind_of(exc)}: {first_line(exc)}") from exc
+        raise KeysNotUsable(  # not an outage (a missing grant, a broken table): say so
+            "Refusing to start: the keys could not be checked against the database "
+            f"({kind_of(exc)}: {first_line(exc)})."
         ) from exc
     if problems:
         raise KeysNotUsable(refusal(problems))

@@ -1,7 +1,4 @@
-"""Review of issue #18's key canary: sequences that could still start on a key not the data's.
-
-Marked xfail(strict) where the merged code does not hold yet (review18 findings).
-"""
+"""Review of issue #18's key canary: sequences that could still start on a key not the data's."""
 
 from __future__ import annotations
 
@@ -51,10 +48,6 @@ def _checkpointed_database_from_before_canaries(world: World) -> AuditCheckpoint
     return checkpoint
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review18: a pre-canary restore without its audit key generates a new audit key",
-)
 @pytest.mark.django_db
 def test_a_restore_from_before_canaries_without_its_audit_key_refuses_to_start(
     world: World, keys: Path
@@ -76,10 +69,6 @@ def test_a_restore_from_before_canaries_without_its_audit_key_refuses_to_start(
     assert AuditCheckpoint.objects.get(pk=checkpoint.pk).key_fingerprint
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review18: a canary is written with an audit key the stored checkpoints do not name",
-)
 @pytest.mark.django_db
 def test_no_canary_is_made_with_an_audit_key_the_stored_checkpoints_do_not_name(
     world: World, keys: Path
@@ -126,10 +115,6 @@ def _wait_for(port: int, seconds: float = 60) -> int | None:
     return None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review18: a worker recycled while the database is away halts gunicorn for good",
-)
 def test_a_database_lost_while_a_worker_recycles_needs_no_intervention_to_recover(
     tmp_path: Path,
 ) -> None:
