@@ -1,4 +1,4 @@
-"""Review of issue #18's backups and restore drill (review18 findings, xfail strict)."""
+"""Review of issue #18's backups and restore drill (review18 findings, fixed)."""
 
 from __future__ import annotations
 
