@@ -14,16 +14,10 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from xml.sax.saxutils import escape
 
-HEADER = (
-    "project",
-    "partner",
-    "person",
-    "pay_group",
-    "month",
-    "hours",
-    "hourly_rate",
-    "attestation",
-)
+from cofinancing.resources import COLUMNS
+
+#: The time sheet's columns, as the import names them.
+HEADER = COLUMNS
 SHEET = "xl/worksheets/sheet1.xml"
 _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,28 +13,7 @@ from core import crypto
 from fund.models import KeyCanary
 from operations.key_canary import KeysNotUsable, check_keys_at_start
 from tests.fixtures import World
-
-
-@pytest.fixture
-def keys(settings, tmp_path: Path) -> Iterator[Path]:
-    """The embedded mode's key files in a folder of the test's own (so it may lose them)."""
-    folder = tmp_path / "keys"
-    folder.mkdir(mode=0o700)
-    for setting, name in (
-        ("FIELD_ENCRYPTION_KEY_FILE", "field-encryption.key"),
-        ("BLIND_INDEX_KEY_FILE", "blind-index.key"),
-        ("AUDIT_SIGNING_KEY_FILE", "audit-signing.pem"),
-        ("AUDIT_PUBLIC_KEY_FILE", "audit-signing.pub.pem"),
-    ):
-        shutil.copy(getattr(settings, setting), folder / name)
-        setattr(settings, setting, folder / name)
-    settings.FIELD_ENCRYPTION_KEYS = []
-    settings.BLIND_INDEX_KEY = ""
-    settings.AUDIT_SIGNER = "file"
-    settings.GENERATE_MISSING_KEYS = True
-    crypto.reset_key_cache()
-    yield folder
-    crypto.reset_key_cache()
+from tests.operations.test_key_canary import keys  # noqa: F401 - the fixture, shared
 
 
 def _checkpointed_database_from_before_canaries(world: World) -> AuditCheckpoint:
@@ -50,7 +27,8 @@ def _checkpointed_database_from_before_canaries(world: World) -> AuditCheckpoint
 
 @pytest.mark.django_db
 def test_a_restore_from_before_canaries_without_its_audit_key_refuses_to_start(
-    world: World, keys: Path
+    world: World,
+    keys: Path,  # noqa: F811
 ) -> None:
     """'A database restored without its keys … silently makes a new key': the audit key too.
 
@@ -71,7 +49,8 @@ def test_a_restore_from_before_canaries_without_its_audit_key_refuses_to_start(
 
 @pytest.mark.django_db
 def test_no_canary_is_made_with_an_audit_key_the_stored_checkpoints_do_not_name(
-    world: World, keys: Path
+    world: World,
+    keys: Path,  # noqa: F811
 ) -> None:
     """'Check that the configured keys decrypt a canary row' must not bless a wrong key: on a
     database from before canaries, another installation's audit key pair becomes the canary."""
