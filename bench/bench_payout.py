@@ -50,7 +50,10 @@ def _setup(count: int = 10_000) -> tuple[User, User, list[int]]:
     for user in (t1, t2):
         user.groups.add(treasurer_group)
     fund = Fund.objects.create(
-        code=f"bench-{tag}", name="Bench", kind="general", accounting_dimension=f"B{tag}"
+        code=f"bench-{tag}",
+        name="Bench",
+        kind="general",
+        accounting_dimension=f"B{int(tag, 16):08d}",  # digits: a code, never a word-like text
     )
     organisation = Organisation.objects.create(
         name="Bench org", org_number=f"21{secrets.randbelow(10**8):08d}", kind="ngo"
