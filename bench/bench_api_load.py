@@ -22,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,17 +42,28 @@ def _database_url() -> str:
     return "postgres://fundflow:fundflow@127.0.0.1:5432/fundflow_bench"
 
 
+def _key(path: Path, make: Callable[[], str]) -> str:
+    """The bench database's own key (the other benches' key file), or a new one for a new
+    database: the server refuses keys the stored data was not made with (issue #18)."""
+    return path.read_text().strip() if path.exists() else make()
+
+
 def _environment() -> dict[str, str]:
     from cryptography.fernet import Fernet
+    from django.conf import settings
 
+    field_key = _key(
+        Path(settings.FIELD_ENCRYPTION_KEY_FILE), lambda: Fernet.generate_key().decode()
+    )
+    index_key = _key(Path(settings.BLIND_INDEX_KEY_FILE), lambda: "bench-blind-index")
     return {
         **{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": _database_url(),
         "DEBUG": "0",
         "SECRET_KEY": "bench-" + Fernet.generate_key().decode(),
-        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "BLIND_INDEX_KEY": "bench-blind-index",
+        "FIELD_ENCRYPTION_KEYS": field_key,
+        "BLIND_INDEX_KEY": index_key,
         "SECURE_SSL_REDIRECT": "0",
         "ALLOWED_HOSTS": "127.0.0.1",
         "API_THROTTLE_USER": "1000000/min",
@@ -191,8 +203,13 @@ def _measure(env: dict[str, str], workers: int, token: str, cases: list[str]) ->
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
-        _wait_for_port(port, process)
-        _warm_up(port, token, workers)
+        try:
+            _wait_for_port(port, process)
+            _warm_up(port, token, workers)
+        except (OSError, RuntimeError):
+            log.seek(0)
+            print(log.read().decode(errors="replace")[-3000:], file=sys.stderr)
+            raise
         deadline = time.monotonic() + SECONDS
         share = [cases[i::CLIENTS] for i in range(CLIENTS)]
         clients = [_Client(port, token, share[i], deadline) for i in range(CLIENTS)]
