@@ -56,7 +56,7 @@ def database_problem() -> str:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except DatabaseError as exc:
-        logger.warning("readyz: database not reachable (%s)", type(exc).__name__)
+        logger.debug("readyz: database not reachable (%s)", type(exc).__name__)
         return "not reachable"
     return OK
 
@@ -101,7 +101,7 @@ def broker_problem() -> str:
                 max_retries=1, timeout=BROKER_TIMEOUT_SECONDS, interval_start=0, interval_step=0
             )
     except Exception as exc:  # any transport's error means: cannot take tasks now
-        logger.warning("readyz: broker not reachable (%s)", type(exc).__name__)
+        logger.debug("readyz: broker not reachable (%s)", type(exc).__name__)
         return "not reachable"
     return OK
 
@@ -150,7 +150,7 @@ def readiness() -> dict[str, str]:
         try:
             outcome[name] = check()
         except DatabaseError as exc:
-            logger.warning("readyz: %s check failed (%s)", name, type(exc).__name__)
+            logger.debug("readyz: %s check failed (%s)", name, type(exc).__name__)
             outcome[name] = "failed (database error)"
     outcome["broker"] = broker_problem()
     return outcome
@@ -186,6 +186,28 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok\n", content_type="text/plain; charset=utf-8")
 
 
+#: This process's last readiness, as probed: its failed checks (empty before the first probe).
+_last_failed: list[list[str]] = []
+
+
+def forget_last_readiness() -> None:
+    """Back to 'never probed' (tests)."""
+    _last_failed.clear()
+
+
+def _log_readiness_change(failed: list[str]) -> None:
+    """One line when readiness is lost or its reasons change, one when it is back: an
+    orchestrator probes every few seconds, and a line per probe would bury the log."""
+    before = _last_failed[0] if _last_failed else []
+    if failed == before:
+        return
+    _last_failed[:] = [failed]
+    if failed:
+        logger.warning("not ready: %s", ", ".join(failed))
+    else:
+        logger.info("ready again")
+
+
 @csrf_exempt
 @with_probe_headers
 @require_safe
@@ -195,10 +217,14 @@ def readyz(request: HttpRequest) -> HttpResponse:
     who altered the history whether it was noticed, so only the operator is told."""
     outcome = readiness()
     failed = failed_checks(outcome)
+    _log_readiness_change(failed)
     body: dict[str, object] = {"status": "not ready" if failed else "ready"}
     if may_scrape(request):
         body |= {"failed": failed, "checks": outcome}
-    return JsonResponse(body, status=503 if failed else 200)
+    response = JsonResponse(body, status=503 if failed else 200)
+    # Logged above, once per change, instead of Django's line for every 503.
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
 
 
 PROBES = {"/healthz": healthz, "/readyz": readyz}

@@ -14,6 +14,8 @@ from operations.metrics import count_request
 #: paths that match nothing.
 STATIC_ROUTE = "static"
 UNRESOLVED_ROUTE = "unresolved"
+#: The health probes, named as their URL patterns are.
+PROBE_ROUTES = ("/healthz", "/readyz")
 
 
 def route_of(request: HttpRequest) -> str:
@@ -21,6 +23,10 @@ def route_of(request: HttpRequest) -> str:
     match = getattr(request, "resolver_match", None)
     if match is not None:
         return match.view_name
+    probe = request.path_info.rstrip("/")
+    if probe in PROBE_ROUTES:
+        # Answered by HealthProbeMiddleware before any URL is resolved.
+        return probe.lstrip("/")
     if request.path.startswith("/" + settings.STATIC_URL.lstrip("/")):
         return STATIC_ROUTE
     return UNRESOLVED_ROUTE

@@ -332,6 +332,7 @@ def test_probes_are_still_counted_in_the_request_metrics(ready, path):
     from operations.metrics import scrape
 
     def answered_get_requests() -> float:
+        """Counted under the probe's own route name, not lumped with unknown paths."""
         return sum(
             sample.value
             for family in text_string_to_metric_families(scrape().decode())
@@ -339,8 +340,32 @@ def test_probes_are_still_counted_in_the_request_metrics(ready, path):
             if sample.name == "fundflow_http_requests_total"
             and sample.labels.get("method") == "GET"
             and sample.labels.get("status") == "2xx"
+            and sample.labels.get("route") == path.strip("/")
         )
 
     before = answered_get_requests()
     assert Client().get(path).status_code == 200
     assert answered_get_requests() == before + 1
+
+
+@pytest.mark.django_db
+def test_an_unready_instance_is_logged_once_per_change_not_on_every_probe(ready, caplog):
+    """An orchestrator probes every few seconds: Django's line per 503 would bury the log.
+    One WARNING when readiness is lost (naming the failed checks), one INFO when it is back."""
+    health.forget_last_readiness()
+    with caplog.at_level("INFO"):
+        assert _readyz().status_code == 200
+        run = AuditVerificationRun.objects.create(
+            ran_at=timezone.now(), kind="verify", ok=False, sequence=3, summary="broken"
+        )
+        for _ in range(3):
+            assert _readyz().status_code == 503
+        run.delete()
+        assert _readyz().status_code == 200
+    lines = [(r.name, r.levelname, r.getMessage()) for r in caplog.records]
+    assert [line for line in lines if line[0] == "django.request"] == []
+    changes = [line for line in lines if line[0] == "fundflow.operations"]
+    assert changes == [
+        ("fundflow.operations", "WARNING", "not ready: audit"),
+        ("fundflow.operations", "INFO", "ready again"),
+    ]
