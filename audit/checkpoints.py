@@ -146,6 +146,17 @@ def record_run(kind: str, ok: bool, summary: str, sequence: int | None = None) -
         )
 
 
+def last_verification() -> tuple[datetime, bool] | None:
+    """(when, whether the chain was intact) of the latest full verification; None before
+    the first. What readiness and the metrics report."""
+    return (
+        Run.objects.filter(kind="verify")
+        .order_by("-ran_at", "-id")
+        .values_list("ran_at", "ok")
+        .first()
+    )
+
+
 def latest_failure() -> Run | None:
     """The latest failed run, unless a later run of the same kind succeeded."""
     failed = Run.objects.filter(ok=False).first()

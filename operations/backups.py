@@ -28,6 +28,7 @@ from django.db import connection
 from django.views.decorators.debug import sensitive_variables
 
 from core.file_modes import OWNER_ONLY_FILE, owner_only_folder, sqlite_file
+from operations.configured_keys import ConfiguredKeys, blind_index_key, field_encryption_keys
 
 #: How long the backup waits for a writer's commit to finish before SQLite reports busy.
 SQLITE_BUSY_SECONDS = 30
@@ -93,27 +94,20 @@ def default_key_folder(database_folder: Path) -> Path:
 # --- the keys -------------------------------------------------------------------------------
 
 
-def _read_key_file(path: Path, kind: str, setting: str) -> str:
-    if not path.exists():
+def _key_values(keys: ConfiguredKeys, kind: str) -> list[str]:
+    if keys.missing:
         raise BackupFailed(
-            f"No {kind} to back up: {setting} is not set and there is no key file at {path}."
+            f"No {kind} to back up: {keys.setting} is not set and there is no key file at "
+            f"{keys.path}."
         )
-    return path.read_bytes().decode("ascii").strip()
+    return list(keys.values)
 
 
 @sensitive_variables()
 def configured_keys() -> dict[str, Any]:
     """Every key the data needs, as configured now (environment first, else the key files)."""
-    field_keys = [str(key) for key in settings.FIELD_ENCRYPTION_KEYS] or [
-        _read_key_file(
-            Path(settings.FIELD_ENCRYPTION_KEY_FILE),
-            "field-encryption key",
-            "FIELD_ENCRYPTION_KEYS",
-        )
-    ]
-    index_key = str(settings.BLIND_INDEX_KEY) or _read_key_file(
-        Path(settings.BLIND_INDEX_KEY_FILE), "blind-index key", "BLIND_INDEX_KEY"
-    )
+    field_keys = _key_values(field_encryption_keys(), "field-encryption key")
+    index_key = _key_values(blind_index_key(), "blind-index key")[0]
     signing_pem = public_pem = None
     private_path = Path(settings.AUDIT_SIGNING_KEY_FILE)
     if str(getattr(settings, "AUDIT_SIGNER", "file") or "file") == "file" and private_path.exists():

@@ -109,16 +109,12 @@ def broker_problem() -> str:
 def audit_problem() -> str:
     """The last verification run is good and recent; a log never verified is given the same
     time from its first event (a new installation before its first nightly run)."""
-    from audit.models import AuditEvent, AuditVerificationRun
+    from audit.checkpoints import last_verification
+    from audit.models import AuditEvent
 
     within = timedelta(hours=float(settings.AUDIT_VERIFIED_WITHIN_HOURS))
     since = timezone.now() - within
-    last = (
-        AuditVerificationRun.objects.filter(kind="verify")
-        .order_by("-ran_at", "-id")
-        .values_list("ran_at", "ok")
-        .first()
-    )
+    last = last_verification()
     if last is not None:
         ran_at, ok = last
         if not ok:

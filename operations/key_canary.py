@@ -31,6 +31,7 @@ from django.views.decorators.debug import sensitive_variables
 from core.database_incidents import first_line, kind_of, unavailable_error
 from fund.key_safety import CANARY_MARKER, blind_index_canary
 from fund.models import KeyCanary, KeyCanaryKind
+from operations.configured_keys import ConfiguredKeys, blind_index_key, field_encryption_keys
 
 logger = logging.getLogger("fundflow.operations")
 
@@ -54,27 +55,21 @@ class ConfiguredKey:
     value: bytes | None  # None: not there
 
 
-def _from_setting_or_file(setting: str, value: str, file_setting: str) -> ConfiguredKey:
-    if value:
-        return ConfiguredKey(setting, value.encode())
-    path = Path(getattr(settings, file_setting))
-    where = f"the key file {path} ({file_setting}, or set {setting})"
-    return ConfiguredKey(where, path.read_bytes().strip() if path.exists() else None)
+def _as_configured_key(keys: ConfiguredKeys) -> ConfiguredKey:
+    if keys.from_environment:
+        return ConfiguredKey(keys.setting, ",".join(keys.values).encode())
+    where = f"the key file {keys.path} ({keys.file_setting}, or set {keys.setting})"
+    return ConfiguredKey(where, None if keys.missing else keys.values[0].encode())
 
 
 @sensitive_variables()
 def configured_field_keys() -> ConfiguredKey:
-    keys = [str(key) for key in settings.FIELD_ENCRYPTION_KEYS]
-    return _from_setting_or_file(
-        "FIELD_ENCRYPTION_KEYS", ",".join(keys), "FIELD_ENCRYPTION_KEY_FILE"
-    )
+    return _as_configured_key(field_encryption_keys())
 
 
 @sensitive_variables()
 def configured_index_key() -> ConfiguredKey:
-    return _from_setting_or_file(
-        "BLIND_INDEX_KEY", str(settings.BLIND_INDEX_KEY or ""), "BLIND_INDEX_KEY_FILE"
-    )
+    return _as_configured_key(blind_index_key())
 
 
 def _uses_signer_process() -> bool:

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.fernet import Fernet
-from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 
 from core.file_modes import OWNER_ONLY_FILE
+from operations.configured_keys import ConfiguredKeys, blind_index_key, field_encryption_keys
 
 #: What an unquoted value in a systemd EnvironmentFile or a docker --env-file may hold.
 _PLAIN_VALUE = re.compile(r"[A-Za-z0-9_=+/.,:-]+")
@@ -36,30 +36,22 @@ class WrittenKeys:
     index_source: str
 
 
-@sensitive_variables()
-def _from_file(path: Path, variable: str) -> str:
-    """The key in ``path`` as stored; a missing file is an error, never a new key."""
-    if not path.is_file():
+def _values(keys: ConfiguredKeys) -> tuple[list[str], str]:
+    """(the values, where they come from); a missing file is an error, never a new key."""
+    if keys.missing:
         raise KeysNotWritten(
-            f"No key file at {path} ({variable}_FILE): restore it from your key backup first. "
-            "A new key would not open the data made with the lost one."
+            f"No key file at {keys.path} ({keys.file_setting}): restore it from your key backup "
+            "first. A new key would not open the data made with the lost one."
         )
-    return path.read_text(encoding="ascii").strip()
+    return list(keys.values), keys.setting if keys.from_environment else str(keys.path)
 
 
 @sensitive_variables()
 def _keys_in_use() -> tuple[list[str], str, str, str]:
     """(field keys newest first, index key, where each came from): what the app uses now."""
-    if settings.FIELD_ENCRYPTION_KEYS:
-        field_keys, field_source = list(settings.FIELD_ENCRYPTION_KEYS), "FIELD_ENCRYPTION_KEYS"
-    else:
-        path = Path(settings.FIELD_ENCRYPTION_KEY_FILE)
-        field_keys, field_source = [_from_file(path, "FIELD_ENCRYPTION_KEY")], str(path)
-    if settings.BLIND_INDEX_KEY:
-        index_key, index_source = str(settings.BLIND_INDEX_KEY), "BLIND_INDEX_KEY"
-    else:
-        path = Path(settings.BLIND_INDEX_KEY_FILE)
-        index_key, index_source = _from_file(path, "BLIND_INDEX_KEY"), str(path)
+    field_keys, field_source = _values(field_encryption_keys())
+    index_keys, index_source = _values(blind_index_key())
+    index_key = index_keys[0]
     for key in field_keys:
         try:
             Fernet(key.encode("ascii"))

@@ -19,6 +19,7 @@ from django.db import connection
 from django.views.decorators.debug import sensitive_variables
 
 from core.file_modes import SHARED_BITS, mode_of, sqlite_file
+from operations.configured_keys import blind_index_key, field_encryption_keys
 
 #: The fewest characters a BLIND_INDEX_KEY may have: the index of a personnummer (about a
 #: thousand candidates per birth date) is only as hard to reverse as this key is to guess.
@@ -189,24 +190,19 @@ def _key_source(setting: str, file_setting: str) -> str:
 @sensitive_variables()
 def _configured_master_keys() -> MultiFernet | None:
     """The master keys as configured now (not the process's cached ones); None if unusable."""
-    keys = [str(key).encode() for key in settings.FIELD_ENCRYPTION_KEYS]
-    if not keys:
-        path = Path(settings.FIELD_ENCRYPTION_KEY_FILE)
-        if not path.exists():
-            return None
-        keys = [path.read_bytes().strip()]
+    keys = field_encryption_keys()
+    if keys.missing:
+        return None
     try:
-        return MultiFernet([Fernet(key) for key in keys])
+        return MultiFernet([Fernet(key.encode()) for key in keys.values])
     except ValueError:
         return None  # reported by key_problems
 
 
 @sensitive_variables()
 def _configured_index_key() -> bytes | None:
-    if settings.BLIND_INDEX_KEY:
-        return str(settings.BLIND_INDEX_KEY).encode()
-    path = Path(settings.BLIND_INDEX_KEY_FILE)
-    return path.read_bytes().strip() if path.exists() else None
+    keys = blind_index_key()
+    return None if keys.missing else keys.values[0].encode()
 
 
 def stored_key_problems() -> list[str]:

@@ -27,7 +27,8 @@ from accounting.models import (
     PaymentBatch,
     PaymentOrder,
 )
-from audit.models import AuditCheckpoint, AuditVerificationRun
+from audit.checkpoints import last_verification
+from audit.models import AuditCheckpoint
 from fund.models import Fund
 from fund.states import State
 
@@ -159,14 +160,9 @@ class StateCollector(Collector):
                 "Seconds since the last signed audit checkpoint.",
                 value=_age(now, last_checkpoint),
             )
-        last_run = (
-            AuditVerificationRun.objects.filter(kind="verify")
-            .order_by("-ran_at", "-id")
-            .values_list("ok", "ran_at")
-            .first()
-        )
+        last_run = last_verification()
         if last_run is not None:
-            ok, ran_at = last_run
+            ran_at, ok = last_run
             yield GaugeMetricFamily(
                 "fundflow_audit_last_verification_ok",
                 "1 when the last verification of the audit chain found it intact, 0 when broken.",
