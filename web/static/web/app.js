@@ -6,3 +6,15 @@ document.addEventListener("DOMContentLoaded", function () {
     language.addEventListener("change", function () { language.form.submit(); });
   }
 });
+
+// Irreversible steps ask before they go: a form, or the button that submits it, carries
+// data-confirm="what will happen"; cancelling the question sends nothing.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  var submitter = event.submitter;
+  var question = (submitter && submitter.dataset && submitter.dataset.confirm) ||
+    (form.dataset && form.dataset.confirm);
+  if (question && !window.confirm(question)) {
+    event.preventDefault();
+  }
+});
