@@ -28,6 +28,7 @@ from audit.services import record_event
 from core.crypto import DecryptionFailed, blind_index, decrypt_json, reset_key_cache, twelve_digits
 from core.file_modes import owner_only_folder
 from fund.models import Beneficiary, KeyCanary, KeyCanaryKind
+from fund.name_index import name_index
 from fund.token_fields import KEY_HOLDERS, MASTER_WRAPPED
 
 #: What the field-encryption key canary wraps and the blind-index canary hashes: a known,
@@ -42,7 +43,10 @@ def blind_index_canary() -> str:
 
 
 #: Every column holding a blind index (an HMAC under the blind-index key): (model, field).
-BLIND_INDEX_COLUMNS: tuple[tuple[str, str], ...] = (("fund.Beneficiary", "personnummer_index"),)
+BLIND_INDEX_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("fund.Beneficiary", "personnummer_index"),
+    ("fund.Beneficiary", "name_index"),
+)
 
 
 def _any_filled(label: str, field: str) -> bool:
@@ -121,46 +125,58 @@ class IndexRebuild:
     people: int  # people whose index was recomputed
     cleared: int  # indexes emptied: the personnummer could not be read or was not valid
     key_created: bool
+    names: int = 0  # people whose name index was recomputed (fund.name_index)
 
 
 @sensitive_variables()
 def rebuild_blind_indexes(*, actor: Any = None) -> IndexRebuild:
-    """Recompute every personnummer index from the decrypted personnummer under today's key.
+    """Recompute every personnummer and name index from the decrypted values under today's key.
 
     For a demo database whose indexes were made with SECRET_KEY (before the index had its
-    own key), and after the blind-index key is replaced. One transaction with its audit
-    event: either every index is under the new key or none is.
+    own key), after the blind-index key is replaced, and for people registered before the
+    name index existed whose key could not be read when it was added (migration
+    ``fund.0011_beneficiary_name_index``). One transaction with its audit event: either every
+    index is under the new key or none is.
     """
     key_created = create_blind_index_key()
     reset_key_cache()
-    people = cleared = 0
+    people = cleared = names = 0
     with transaction.atomic():
         rows = (
             Beneficiary.objects.select_for_update()
             .filter(erased_at__isnull=True)
-            .exclude(personnummer_index="")
+            .exclude(encrypted_personal_data="", personnummer_index="")
             .order_by("pk")
         )
         for person in rows:
             try:
-                number = decrypt_json(person.wrapped_key, person.encrypted_personal_data).get(
-                    "personnummer", ""
-                )
+                data = decrypt_json(person.wrapped_key, person.encrypted_personal_data)
             except DecryptionFailed:
-                number = ""
-            if number and personnummer.is_valid(number):
-                person.personnummer_index = blind_index(twelve_digits(number))
-                people += 1
-            else:
-                person.personnummer_index = ""
-                cleared += 1
-            person.save(update_fields=["personnummer_index"])
+                data = {}
+            fields = ["name_index"]
+            if person.personnummer_index:
+                number = data.get("personnummer", "")
+                if number and personnummer.is_valid(number):
+                    person.personnummer_index = blind_index(twelve_digits(number))
+                    people += 1
+                else:
+                    person.personnummer_index = ""
+                    cleared += 1
+                fields.append("personnummer_index")
+            person.name_index = name_index(str(data.get("name", "") or ""))
+            names += bool(person.name_index)
+            person.save(update_fields=fields)
         # The index key's canary follows the indexes, or the next start would refuse the key.
         KeyCanary.objects.filter(kind=KeyCanaryKind.BLIND_INDEX).update(digest=blind_index_canary())
         record_event(
             action="privacy.blind_index_rebuilt",
             actor=actor,
             object_type="system",
-            payload={"people": people, "cleared": cleared, "key_created": key_created},
+            payload={
+                "people": people,
+                "cleared": cleared,
+                "names": names,
+                "key_created": key_created,
+            },
         )
-    return IndexRebuild(people=people, cleared=cleared, key_created=key_created)
+    return IndexRebuild(people=people, cleared=cleared, key_created=key_created, names=names)

@@ -20,6 +20,7 @@ from audit.validators import validate_loggable_code
 from core.crypto import decrypt_json, encrypt_json, new_wrapped_key
 from fund.lifecycle import ApplicationWorkflow
 from fund.money import money_field
+from fund.name_index import name_index
 from fund.references import ReferenceCounter
 
 __all__ = [
@@ -238,8 +239,11 @@ class Beneficiary(models.Model):
 
     Name, personnummer, contact and the protected-identity flag are one token encrypted with
     the person's own data key (``wrapped_key``, itself encrypted by the master keys).
-    ``personnummer_index`` is a keyed hash to find duplicates without the value. Erasure
-    blanks the key, the token, the index and the region: nothing personal can be recovered,
+    ``personnummer_index`` is a keyed hash to find duplicates without the value;
+    ``name_index`` the keyed hashes of the name's words (``fund.name_index``), so staff find a
+    person by name. Both follow the name and number wherever they are set
+    (:meth:`set_personal_data`). Erasure blanks the key, the token, both indexes and the
+    region: nothing personal can be recovered,
     while the reference keeps cases, ledger and audit chain intact.
     """
 
@@ -247,6 +251,7 @@ class Beneficiary(models.Model):
     wrapped_key = models.TextField(editable=False, blank=True)
     encrypted_personal_data = models.TextField(editable=False, blank=True)
     personnummer_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    name_index = models.TextField(blank=True, editable=False)
     region = models.CharField(
         _("county code"),
         max_length=2,
@@ -284,6 +289,7 @@ class Beneficiary(models.Model):
         if not self.wrapped_key:
             self.wrapped_key = new_wrapped_key()
         self.encrypted_personal_data = encrypt_json(self.wrapped_key, data)
+        self.name_index = name_index(str(data.get("name", "") or ""))
         self._personal_cache = dict(data)
 
     @property

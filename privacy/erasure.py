@@ -35,6 +35,7 @@ def erase_person(beneficiary: Beneficiary, *, actor: Any, today: date | None = N
         person.wrapped_key = ""
         person.encrypted_personal_data = ""
         person.personnummer_index = ""
+        person.name_index = ""
         person.region = ""
         person.erased_at = timezone.now()
         person.save(
@@ -42,6 +43,7 @@ def erase_person(beneficiary: Beneficiary, *, actor: Any, today: date | None = N
                 "wrapped_key",
                 "encrypted_personal_data",
                 "personnummer_index",
+                "name_index",
                 "region",
                 "erased_at",
             ]

@@ -60,8 +60,36 @@ class WorklistFilterForm(forms.Form):
         label=_("Waiting at least (days)"), required=False, min_value=0, max_value=3650
     )
     ombud_revoked = forms.BooleanField(label=_("Only cases whose ombud is revoked"), required=False)
+    mine = forms.BooleanField(label=_("Only my cases"), required=False)
+    awaiting_signature = forms.BooleanField(
+        label=_("Only decisions awaiting a second signature"), required=False
+    )
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORTS)
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        help_text=_(
+            "A reference or part of it (e.g. 0042), the person's name or personal identity "
+            "number, or the ombud's name or organisation. A search for a person is logged."
+        ),
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+
+    #: The parameters a saved filter keeps: the filters, never the search text (a name or a
+    #: personnummer must not be stored in the clear), nor the page.
+    SAVED = (
+        "fund",
+        "state",
+        "officer",
+        "waiting",
+        "ombud_revoked",
+        "mine",
+        "awaiting_signature",
+        "sort",
+    )
+    field_order = ["q"]
 
     def __init__(self, *args: Any, funds: Any = (), officers: Any = (), **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -74,6 +102,13 @@ class WorklistFilterForm(forms.Form):
             ("none", _("Nobody (unassigned)")),
             *((str(u.pk), u.get_full_name() or u.get_username()) for u in officers),
         ]
+
+
+class SavedFilterForm(forms.Form):
+    """Save the worklist's current filter under a name of the user's choosing."""
+
+    name = forms.CharField(label=_("Name of the filter"), max_length=80)
+    query = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
 
 
 class AssessmentForm(forms.Form):
@@ -244,7 +279,13 @@ class BulkActionForm(forms.Form):
 
     def clean_back(self) -> str:
         """Where to return: a page of this site only (never another host, nor a header)."""
-        back = self.cleaned_data["back"]
+        return self._safe_back(self.cleaned_data["back"])
+
+    def cleaned_back(self) -> str:
+        """Where to return, read even when the rest of the form is refused (keeps the filters)."""
+        return self._safe_back(str(self.data.get("back", ""))[:2000])
+
+    def _safe_back(self, back: str) -> str:
         if back.isprintable() and url_has_allowed_host_and_scheme(back, allowed_hosts={self.host}):
             return back
         return ""

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, DecimalField, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.roles import Role, has_role
 from fund.models import Application, Fund, NeedItem, Ombud, OmbudStatus
+from fund.person_search import cases_of_person, looks_like_personnummer
 from fund.states import FINAL_STATES, State
+from workflows.models import Decision, DecisionStatus
 
 PAGE_SIZE = 25
 
@@ -40,6 +43,48 @@ class WorklistQuery:
     ombud_revoked: bool = False  # only cases whose ombud's registration is revoked
     sort: str = "waiting"
     page: int = 1
+    search: str = ""  # a reference (or part), a person's name or personnummer, an ombud
+    mine: bool = False  # only the cases assigned to the user
+    awaiting_signature: bool = False  # only decisions waiting for their second signature
+
+
+#: A reference or a part of one, as typed: "0042", "2026-00", "A-2026-000042".
+REFERENCE_PART = re.compile(r"(?:[Aa]-?)?[\d-]*\d[\d-]*", re.ASCII)
+
+
+def awaiting_signature_ids() -> QuerySet[Decision, int]:
+    """The cases whose decision waits for a second decision-maker's signature."""
+    return Decision.objects.filter(status=DecisionStatus.AWAITING_SIGNATURE).values_list(
+        "application_id", flat=True
+    )
+
+
+def search_condition(user: Any, rows: QuerySet[Application], text: str) -> Q:
+    """What a typed search matches among ``rows`` (the user's cases, already filtered).
+
+    A reference or part of one matches references; a personnummer finds its person; words
+    find the person by name (only those the privacy core lets the user see, and logged) and
+    the ombud by name, user name or organisation.
+    """
+    text = " ".join(text.split())
+    if looks_like_personnummer(text):
+        return Q(pk__in=cases_of_person(rows, text, actor=user))
+    if REFERENCE_PART.fullmatch(text):
+        return Q(reference__icontains=text.upper())
+    return Q(pk__in=cases_of_person(rows, text, actor=user)) | Q(ombud_id__in=ombuds_named(text))
+
+
+def ombuds_named(text: str) -> QuerySet[Ombud, int]:
+    """Ombud whose name, user name or organisation holds every typed word."""
+    ombuds = Ombud.objects.all()
+    for word in text.split():
+        ombuds = ombuds.filter(
+            Q(user__first_name__icontains=word)
+            | Q(user__last_name__icontains=word)
+            | Q(user__username__icontains=word)
+            | Q(organisation__name__icontains=word)
+        )
+    return ombuds.values_list("pk", flat=True)
 
 
 def funds_of(user: Any) -> QuerySet[Fund]:
@@ -68,7 +113,9 @@ def worklist(user: Any, query: WorklistQuery) -> Page:
     rows = Application.objects.filter(fund_id__in=fund_ids)
     if query.fund:
         rows = rows.filter(fund_id=query.fund)
-    if query.state == "":
+    if query.state == "" and query.search:
+        pass  # a search finds a case in any state unless a state is chosen
+    elif query.state == "":
         rows = rows.exclude(state__in=CLOSED_STATES)
     elif query.state != "all":
         rows = rows.filter(state=query.state)
@@ -85,6 +132,13 @@ def worklist(user: Any, query: WorklistQuery) -> Page:
             Q(state_changed_at__lte=cutoff)
             | Q(state_changed_at__isnull=True, created_at__lte=cutoff)
         )
+    if query.mine:
+        rows = rows.filter(assigned_officer_id=user.pk)
+    if query.awaiting_signature:
+        rows = rows.filter(pk__in=awaiting_signature_ids())
+    if query.search.strip():
+        # Last, so a search by person logs the reads of exactly the cases the list shows.
+        rows = rows.filter(search_condition(user, rows, query.search))
     ordered = rows.annotate(waiting_since=WAITING_SINCE).order_by(
         *SORTS.get(query.sort, SORTS["waiting"])
     )
@@ -95,6 +149,11 @@ def worklist(user: Any, query: WorklistQuery) -> Page:
         Application.objects.filter(pk__in=ids)
         .annotate(
             waiting_since=WAITING_SINCE,
+            awaiting_signature=Exists(
+                Decision.objects.filter(
+                    application=OuterRef("pk"), status=DecisionStatus.AWAITING_SIGNATURE
+                )
+            ),
             item_count=Subquery(items.annotate(n=Count("pk")).values("n")),
             requested_total=Subquery(
                 items.annotate(total=Sum("requested_amount")).values("total"),
@@ -180,6 +239,12 @@ def ombud_cases(user: Any) -> QuerySet[Application]:
         )
         .order_by("-created_at")
     )
+
+
+def own_cases_matching(cases: list[Application], search: str) -> list[Application]:
+    """The ombud's cases whose reference holds what was typed ("0042", "2026-00")."""
+    wanted = search.strip().upper()
+    return [case for case in cases if wanted in case.reference]
 
 
 def people_who_may_be_given_access(app: Application, giver: Any) -> QuerySet[Any]:

@@ -13,6 +13,7 @@ from web.views import (
     exports,
     ombud,
     treasury,
+    worklist_filters,
 )
 
 app_name = "web"
@@ -25,6 +26,12 @@ urlpatterns = [
     # officers and decision-makers
     path("worklist/", cases.worklist_view, name="worklist"),
     path("worklist/bulk/", cases.bulk_view, name="worklist_bulk"),
+    path("worklist/filters/", worklist_filters.save_filter_view, name="worklist_filter_save"),
+    path(
+        "worklist/filters/delete/",
+        worklist_filters.delete_filter_view,
+        name="worklist_filter_delete",
+    ),
     path("applications/<str:reference>/", cases.application_view, name="application"),
     path("applications/<str:reference>/person/", cases.person_view, name="application_person"),
     path(

@@ -38,6 +38,8 @@ PAGES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "no_role": ("get", "", ANY_SIGNED_IN),
     "worklist": ("get", "", ONLY("officer", "decision_maker")),
     "worklist_bulk": ("post", "", ONLY("officer")),
+    "worklist_filter_save": ("post", "", ONLY("officer", "decision_maker")),
+    "worklist_filter_delete": ("post", "", ONLY("officer", "decision_maker")),
     "application": (
         "get",
         "app",

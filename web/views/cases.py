@@ -7,10 +7,12 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
-from core.exceptions import WorkflowError
+from core.exceptions import TransitionNotAvailable, WorkflowError
 from core.roles import Role, roles_of
 from fund.case_scope import may_act_as
 from fund.models import Application, NeedItem
@@ -26,8 +28,10 @@ from web.forms import (
     GiveUpPayoutForm,
     PayoutFailedForm,
     ReasonForm,
+    SavedFilterForm,
     WorklistFilterForm,
 )
+from web.saved_filters import known_filter_query, saved_filters
 from web.selectors import (
     WorklistQuery,
     funds_of,
@@ -62,15 +66,22 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
             ombud_revoked=bool(data["ombud_revoked"]),
             sort=data["sort"] or "waiting",
             page=data["page"] or 1,
+            search=data["q"] or "",
+            mine=bool(data["mine"]),
+            awaiting_signature=bool(data["awaiting_signature"]),
         )
     rows = worklist(request.user, query)
     params = request.GET.copy()
     params.pop("page", None)
     context = {
         "form": form,
+        "query": query,
         "rows": rows,
         "officers": officers,
         "query_string": params.urlencode(),
+        "filter_query": known_filter_query(params.urlencode()),
+        "saved_filters": list(saved_filters(request.user)),
+        "save_form": SavedFilterForm(),
         "may_bulk": Role.OFFICER in _roles(request),
         "revoked_ombud_cases": revoked_ombud_case_count(request.user),
     }
@@ -86,9 +97,12 @@ def _roles(request: HttpRequest) -> frozenset[str]:
 def bulk_view(request: HttpRequest) -> HttpResponse:
     officers = officers_in(funds_of(request.user))
     form = BulkActionForm(request.POST, officers=officers, host=request.get_host())
+    back = form.cleaned_back() or reverse("web:worklist")
     if not form.is_valid():
-        form_problems(request, form)
-        return redirect("web:worklist")
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect(back)
     action = form.cleaned_data["action"]
     officer = officers.get(pk=form.cleaned_data["officer"]) if action == "assign" else None
     done = 0
@@ -102,14 +116,44 @@ def bulk_view(request: HttpRequest) -> HttpResponse:
                 assign_officer(app, actor=request.user, officer=officer)
             else:
                 services.transition(app, actor=request.user, step=step_inputs.RequestAttestation())
+        except TransitionNotAvailable:
+            messages.error(request, bulk_not_possible(action, app))
         except WorkflowError as error:
             for message in error.messages:
                 messages.error(request, f"{reference}: {message}")
         else:
             done += 1
     if done:
-        messages.success(request, _("Done for %(n)s applications.") % {"n": done})
-    return redirect(form.cleaned_data["back"] or "web:worklist")
+        messages.success(request, bulk_done(action, done, officer))
+    return redirect(back)
+
+
+def bulk_not_possible(action: str, app: Application) -> str:
+    """Why a bulk step was not taken for one case, in words (not the step's code)."""
+    app.refresh_from_db(fields=["state"])
+    if action == "assign":
+        return _("%(ref)s could not be assigned while the application is “%(state)s”.") % {
+            "ref": app.reference,
+            "state": State(app.state).label,
+        }
+    return _(
+        "%(ref)s: the ombud cannot be asked to attest while the application is “%(state)s”."
+    ) % {"ref": app.reference, "state": State(app.state).label}
+
+
+def bulk_done(action: str, count: int, officer: Any) -> str:
+    """What a bulk action did: how many cases, and to whom they were assigned."""
+    if action == "assign":
+        return ngettext(
+            "%(n)s application assigned to %(officer)s.",
+            "%(n)s applications assigned to %(officer)s.",
+            count,
+        ) % {"n": count, "officer": officer.get_full_name() or officer.get_username()}
+    return ngettext(
+        "The ombud was asked to attest %(n)s application.",
+        "The ombuds were asked to attest %(n)s applications.",
+        count,
+    ) % {"n": count}
 
 
 # --- the application page ---------------------------------------------------------------

@@ -13,23 +13,29 @@ from core.exceptions import WorkflowError
 from core.inputs import as_id
 from core.roles import Role
 from fund.models import Fund
+from fund.states import State
 from web.access import page
 from web.forms import NeedFormSet, PersonForm
-from web.selectors import ombud_cases
+from web.selectors import ombud_cases, own_cases_matching
 from web.views.common import form_problems, show_refusal
 from workflows import services, step_inputs
 
 
 @page(Role.OMBUD)
 def ombud_home(request: HttpRequest) -> HttpResponse:
+    search = " ".join(str(request.GET.get("q", ""))[:40].split())
     cases = list(ombud_cases(request.user))
+    shown = own_cases_matching(cases, search) if search else cases
     return render(
         request,
         "web/ombud_home.html",
         {
-            "cases": cases,
+            "cases": shown,
+            "search": search,
             "waiting_for_me": [
-                c for c in cases if getattr(c, "open_requests", 0) or c.state == "awaiting_ombud"
+                c
+                for c in cases
+                if getattr(c, "open_requests", 0) or c.state in (State.AWAITING_OMBUD, State.DRAFT)
             ],
         },
     )

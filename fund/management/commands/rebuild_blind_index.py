@@ -14,7 +14,7 @@ from fund.management.commands._actor import actor_named
 
 
 class Command(BaseCommand):
-    help = "Recompute every personnummer index from the decrypted personnummer."
+    help = "Recompute every personnummer and name index from the decrypted values."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--actor", default="", help="the user the audit log names")
@@ -25,6 +25,6 @@ class Command(BaseCommand):
         if result.key_created:
             self.stdout.write("Created a new blind-index key (keep it with the other keys).")
         self.stdout.write(
-            f"Recomputed {result.people} personnummer indexes; cleared {result.cleared} "
-            "that could not be read."
+            f"Recomputed {result.people} personnummer indexes and {result.names} name indexes; "
+            f"cleared {result.cleared} that could not be read."
         )

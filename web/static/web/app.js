@@ -18,3 +18,29 @@ document.addEventListener("submit", function (event) {
     event.preventDefault();
   }
 });
+
+// Issue #19, search: the worklist's "choose all on this page" checkbox. It is hidden until
+// this script runs (without it, each row is chosen by itself); delegated, so it keeps working
+// after htmx swaps the table in.
+function showPickAll(root) {
+  root.querySelectorAll("[data-pick-all]").forEach(function (box) { box.hidden = false; });
+}
+document.addEventListener("DOMContentLoaded", function () { showPickAll(document); });
+document.addEventListener("htmx:afterSwap", function (event) { showPickAll(event.target); });
+document.addEventListener("change", function (event) {
+  var box = event.target;
+  if (!box.matches) { return; }
+  if (box.matches("[data-pick-all]")) {
+    box.form.querySelectorAll('input[name="applications"]').forEach(function (row) {
+      row.checked = box.checked;
+    });
+  } else if (box.matches('input[name="applications"]') && box.form) {
+    var all = box.form.querySelector("[data-pick-all]");
+    var rows = box.form.querySelectorAll('input[name="applications"]');
+    var picked = box.form.querySelectorAll('input[name="applications"]:checked');
+    if (all) {
+      all.checked = rows.length > 0 && picked.length === rows.length;
+      all.indeterminate = picked.length > 0 && picked.length < rows.length;
+    }
+  }
+});
