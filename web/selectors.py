@@ -102,14 +102,20 @@ def officers_in(funds: QuerySet[Fund]) -> QuerySet[Any]:
     )
 
 
-def worklist(user: Any, query: WorklistQuery) -> Page:
+def worklist(user: Any, query: WorklistQuery, funds: list[Fund] | None = None) -> Page:
     """One page of the applications in the user's funds, in four queries whatever the size.
 
-    The user's fund ids; the count; the page's ids, sorted and sliced on the applications
-    table alone (no joins before the LIMIT); then those rows with their fund, officer, item
-    count and requested total (correlated subqueries, evaluated for the page's rows only).
+    The user's fund ids (unless the page passes the funds it read); the count; the page's
+    ids, sorted and sliced on the applications table alone (no joins before the LIMIT); then
+    those rows with their fund, officer, item count and requested total (correlated
+    subqueries, evaluated for the page's rows only). A search by person adds its own reads
+    (``fund.person_search``).
     """
-    fund_ids = list(funds_of(user).values_list("pk", flat=True))
+    fund_ids = (
+        [fund.pk for fund in funds]
+        if funds is not None  # the page read them already (``funds_of(user)``)
+        else list(funds_of(user).values_list("pk", flat=True))
+    )
     rows = Application.objects.filter(fund_id__in=fund_ids)
     if query.fund:
         rows = rows.filter(fund_id=query.fund)

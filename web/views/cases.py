@@ -70,7 +70,7 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
             mine=bool(data["mine"]),
             awaiting_signature=bool(data["awaiting_signature"]),
         )
-    rows = worklist(request.user, query)
+    rows = worklist(request.user, query, funds=funds)
     params = request.GET.copy()
     params.pop("page", None)
     context = {
