@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -46,7 +47,7 @@ from web.views.common import form_problems, is_htmx, show_refusal
 from workflows import services, step_inputs
 from workflows.assignment import assign_officer
 from workflows.decision_trail import decision_trail
-from workflows.models import Decision, DecisionStatus, Obligation
+from workflows.models import Decision, DecisionItem, DecisionStatus, Obligation
 
 # --- worklist -------------------------------------------------------------------------
 
@@ -162,7 +163,15 @@ def _application_page(
     items = list(app.items.select_related("statutory_assessment").order_by("position"))
     pending = (
         app.decisions.filter(status=DecisionStatus.AWAITING_SIGNATURE)
-        .prefetch_related("signatures__signer", "items__need_item")
+        .prefetch_related(
+            "signatures__signer",
+            Prefetch(
+                "items",
+                queryset=DecisionItem.objects.select_related(
+                    "need_item__application__beneficiary"
+                ).order_by("need_item__position"),
+            ),
+        )
         .first()
     )
     texts_visible = _case_texts_visible(request, app)
@@ -177,6 +186,7 @@ def _application_page(
         "attestations": list(app.attestations.select_related("ombud__user")),
         "completion_requests": list(app.completion_requests.order_by("-requested_at")),
         "pending_decision": pending,
+        "pending_items": list(pending.items.all()) if pending is not None else [],
         "trail": decision_trail(app),
         "buttons": [
             (name, step_messages.confirm_text(name, app))
@@ -215,7 +225,6 @@ def _decision_context(
         return {
             "may_decide": False,
             "may_sign": not signed,
-            "pending_items": sorted(pending.items.all(), key=lambda di: di.need_item.position),
             "sign_question": step_messages.sign_question(app, pending),
         }
     return {
