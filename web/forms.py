@@ -16,12 +16,12 @@ from workflows.models import (
     AttestationMethod,
     Authority,
     ClosingReason,
-    DecisionOutcome,
     GiveUpReason,
     LegalBasis,
     Obligation,
     ReasonCode,
 )
+from workflows.services import Verdict
 
 
 class LoginForm(forms.Form):
@@ -112,8 +112,12 @@ class SavedFilterForm(forms.Form):
 
 
 class AssessmentForm(forms.Form):
+    """One item's statutory assessment; the outcome starts unchosen, so the officer decides."""
+
     outcome = forms.ChoiceField(
-        label=_("Is an authority obliged to pay?"), choices=Obligation.choices
+        label=_("Is an authority obliged to pay?"),
+        choices=[("", _("— Choose —")), *Obligation.choices],
+        error_messages={"required": _("Choose whether an authority is obliged to pay.")},
     )
     authority = forms.ChoiceField(
         label=_("Authority"), required=False, choices=[("", "—"), *Authority.choices]
@@ -125,7 +129,11 @@ class AssessmentForm(forms.Form):
         label=_("Evidence reference"), required=False, max_length=120
     )
     grantable_amount = forms.CharField(
-        label=_("Remainder that can be granted"), required=False, max_length=20
+        label=_("Remainder that can be granted (kr)"),
+        required=False,
+        max_length=20,
+        help_text=_("Only when an authority pays part: what the fund may grant."),
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
 
 
@@ -205,10 +213,27 @@ class CompletionForm(forms.Form):
     )
 
 
-class DecisionForm(forms.Form):
-    outcome = forms.ChoiceField(label=_("Decision"), choices=DecisionOutcome.choices)
+class DecisionItemForm(forms.Form):
+    """One need item's verdict; the services turn the verdicts into one decision."""
+
+    verdict = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("", _("— Choose —")), *Verdict.choices],
+        error_messages={"required": _("Choose approve, reduce or reject.")},
+    )
+    amount = forms.CharField(
+        label=_("Amount to grant if reduced (kr)"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )
     reason = forms.ChoiceField(
-        label=_("Reason for the decision"), required=False, choices=[("", "—"), *ReasonCode.choices]
+        label=_("Reason"), required=False, choices=[("", "—"), *ReasonCode.choices]
+    )
+    reason_text = forms.CharField(
+        label=_("The reason written out (for “Other reason”)"),
+        required=False,
+        max_length=500,
     )
 
 

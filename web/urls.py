@@ -40,9 +40,14 @@ urlpatterns = [
         name="application_transition",
     ),
     path(
-        "applications/<str:reference>/items/<int:item_id>/assessment/",
+        "applications/<str:reference>/assessment/",
         cases.assess_view,
         name="application_assess",
+    ),
+    path(
+        "applications/<str:reference>/decision/",
+        cases.decide_view,
+        name="application_decide",
     ),
     path(
         "applications/<str:reference>/access/grant/",

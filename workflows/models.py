@@ -151,7 +151,7 @@ class ReasonCode(models.TextChoices):
     OUTSIDE_PURPOSE = "outside_purpose", _("Outside the fund's purpose")
     INSUFFICIENT_BUDGET = "insufficient_budget", _("The fund's budget is not sufficient")
     NEED_NOT_SHOWN = "need_not_shown", _("The need is not shown")
-    OTHER = "other", _("Other reason (see the decision)")
+    OTHER = "other", _("Other reason (written out)")
 
 
 class Decision(models.Model):
@@ -187,6 +187,9 @@ class DecisionItem(models.Model):
     outcome = models.CharField(max_length=10, choices=NeedItem.Outcome.choices)
     amount = money_field(_("approved amount"))
     reason = models.CharField(max_length=20, choices=ReasonCode.choices)
+    #: The reason written out ("Other reason"): it is about the person's case, so it is kept
+    #: under the person's key (``reason_text``) and goes with them at erasure.
+    encrypted_reason_text = models.TextField(blank=True, editable=False)
 
     class Meta:
         constraints = [
@@ -195,6 +198,15 @@ class DecisionItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.need_item}: {self.outcome} {self.amount}"
+
+    @property
+    def reason_text(self) -> str:
+        """The reason as the decision-maker wrote it (empty once the person is erased)."""
+        return read_person_text(self.need_item.application.beneficiary, self.encrypted_reason_text)
+
+    @reason_text.setter
+    def reason_text(self, text: str) -> None:
+        self.encrypted_reason_text = person_text_token(self.need_item.application.beneficiary, text)
 
 
 class DecisionSignature(models.Model):

@@ -86,11 +86,13 @@ class Clear(StepInput):
 
 @dataclass(frozen=True)
 class DecidedItem:
-    """One need item's decided amount; an empty reason takes the decision's default."""
+    """One need item's decided amount; an empty reason takes the decision's default.
+    ``text`` writes the reason out (needed for "other"; kept under the person's key)."""
 
     item: int
     amount: Amount = 0
     reason: str = ""
+    text: str = ""
 
 
 DECISIONS = ("approve", "approve_partly", "reject")
@@ -272,7 +274,10 @@ def _decided_items(value: object) -> tuple[DecidedItem, ...]:
             raise ValidationFailed(_("Each decided amount must name its need item."))
         items.append(
             DecidedItem(
-                item=pk, amount=_amount(entry.get("amount", 0)), reason=_code(entry, "reason")
+                item=pk,
+                amount=_amount(entry.get("amount", 0)),
+                reason=_code(entry, "reason"),
+                text=_text(entry.get("text"), field=_("Reason")),
             )
         )
     return tuple(items)

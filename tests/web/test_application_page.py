@@ -53,29 +53,32 @@ def test_an_officer_takes_a_case_through_the_statutory_check(world: World) -> No
         {"method": "portal", "need_confirmed": "on"},
         follow=True,
     )
-    assert f"Done: {app.reference} is updated." in messages_of(response)
+    assert f"The need in {app.reference} is attested." in messages_of(response)
     step("start_statutory_check")
     first, second = app.items.order_by("position")
-    response = officer.post(
-        reverse("web:application_assess", args=[app.reference, first.pk]),
-        {f"item{first.pk}-outcome": "not_obliged"},
-        follow=True,
+    assess = lambda data: officer.post(  # noqa: E731
+        reverse("web:application_assess", args=[app.reference]), data, follow=True
     )
-    assert "Item 1 is assessed." in messages_of(response)
-    response = officer.post(
-        reverse("web:application_assess", args=[app.reference, second.pk]),
-        {f"item{second.pk}-outcome": "partly", f"item{second.pk}-authority": "social_services"},
-        follow=True,
-    )
-    assert "State the legal basis (e.g. SoL 4 kap 1 §)." in messages_of(response)
-    officer.post(
-        reverse("web:application_assess", args=[app.reference, second.pk]),
+    response = assess(
         {
+            f"item{first.pk}-outcome": "not_obliged",
+            f"item{second.pk}-outcome": "partly",
+            f"item{second.pk}-authority": "social_services",
+        }
+    )
+    assert response.status_code == 400
+    assert "State the legal basis (e.g. SoL 4 kap 1 §)." in response.content.decode()
+    response = assess(
+        {
+            f"item{first.pk}-outcome": "not_obliged",
             f"item{second.pk}-outcome": "partly",
             f"item{second.pk}-authority": "social_services",
             f"item{second.pk}-legal_basis": "sol_4_1",
             f"item{second.pk}-grantable_amount": "300",
-        },
+        }
+    )
+    assert f"The statutory assessment of 2 items in {app.reference} is saved." in messages_of(
+        response
     )
     response = step("clear")
     app.refresh_from_db()
@@ -102,16 +105,26 @@ def test_a_decision_maker_decides_per_item(world: World) -> None:
     first, second = app.items.order_by("position")
     decider = sign_in(Client(), world.decider)
     html = page(decider, app)
-    assert f'name="amount_{first.pk}"' in html
-    response = decider.post(
-        reverse("web:application_transition", args=[app.reference, "approve"]),
-        {f"amount_{first.pk}": "1000", f"amount_{second.pk}": ""},
-        follow=True,
+    assert f'name="item{first.pk}-verdict"' in html
+    decide = lambda data: decider.post(  # noqa: E731
+        reverse("web:application_decide", args=[app.reference]), data, follow=True
     )
-    assert any("approve partly" in t for t in messages_of(response))
-    decider.post(
-        reverse("web:application_transition", args=[app.reference, "approve_partly"]),
-        {f"amount_{first.pk}": "1000", f"reason_{first.pk}": "reduced_to_limit"},
+    response = decide(
+        {
+            f"item{first.pk}-verdict": "reduce",
+            f"item{first.pk}-amount": "1000",
+            f"item{second.pk}-verdict": "approve",
+        }
+    )
+    assert response.status_code == 400
+    assert "Choose why the item is reduced." in response.content.decode()
+    decide(
+        {
+            f"item{first.pk}-verdict": "reduce",
+            f"item{first.pk}-amount": "1000",
+            f"item{first.pk}-reason": "reduced_to_limit",
+            f"item{second.pk}-verdict": "approve",
+        }
     )
     app.refresh_from_db()
     assert app.state == "approved"
@@ -243,7 +256,7 @@ CASE_PAGE_QUERIES = {
     ("statutory_check", "ombud"): 23,
     ("statutory_check", "officer"): 29,
     ("statutory_check", "decision_maker"): 23,
-    ("awaiting_signature", "ombud"): 25,
+    ("awaiting_signature", "ombud"): 26,  # + the pending decision's items (what is signed)
     ("awaiting_signature", "officer"): 28,
     ("awaiting_signature", "decision_maker"): 40,
     ("payout_scheduled", "ombud"): 21,

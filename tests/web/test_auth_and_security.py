@@ -18,7 +18,7 @@ from api.services import issue_token
 from tests.factories import UserFactory
 from tests.fixtures import World
 from tests.signin import device_for, sign_in
-from tests.web.test_permissions import OK, PAGES, outcome
+from tests.web.test_permissions import AS_TYPED, OK, PAGES, outcome
 
 PASSWORD = "a-long-test-password"  # tests.factories.UserFactory
 
@@ -273,7 +273,9 @@ def test_forms_refuse_posts_without_the_csrf_token(
     for name, (method, args, rules) in PAGES.items():
         if method == "post":
             # A role that may post there (signing out: anyone signed in).
-            role = next((r for r, expected in rules.items() if expected == OK), "officer")
+            role = next(
+                (r for r, expected in rules.items() if expected in (OK, AS_TYPED)), "officer"
+            )
             url = reverse(f"web:{name}", kwargs=case[args])
             targets.append((name, url, users[role]))
     targets.sort(key=lambda target: target[0] == "logout")  # signing out last

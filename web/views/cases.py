@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from core.exceptions import TransitionNotAvailable, WorkflowError
@@ -18,13 +21,14 @@ from fund.case_scope import may_act_as
 from fund.models import Application, NeedItem
 from fund.privacy import AccessPurpose, access_problem, read_personal_data
 from fund.states import State
+from web import step_messages
 from web.access import HANDLERS, page
 from web.forms import (
     AssessmentForm,
     AttestForm,
     BulkActionForm,
     CompletionForm,
-    DecisionForm,
+    DecisionItemForm,
     GiveUpPayoutForm,
     PayoutFailedForm,
     ReasonForm,
@@ -45,7 +49,7 @@ from web.views.common import form_problems, is_htmx, show_refusal
 from workflows import services, step_inputs
 from workflows.assignment import assign_officer
 from workflows.decision_trail import decision_trail
-from workflows.models import DecisionStatus
+from workflows.models import Decision, DecisionItem, DecisionStatus, Obligation
 
 # --- worklist -------------------------------------------------------------------------
 
@@ -175,52 +179,117 @@ TRANSITION_FORMS: dict[str, Any] = {
     "give_up_payout": GiveUpPayoutForm,
 }
 DECISIONS = ("approve", "approve_partly", "reject")
+#: The one button that decides (the outcome follows from the items).
+DECIDE = "decide"
+
+ItemForms = list[tuple[NeedItem, Any]]
 
 
 @sensitive_variables()
 @page(Role.OMBUD, Role.OFFICER, Role.DECISION_MAKER, Role.TREASURER)
 def application_view(request: HttpRequest, reference: str) -> HttpResponse:
-    app = _application(request, reference)
+    return _application_page(request, _application(request, reference))
+
+
+def _application_page(
+    request: HttpRequest,
+    app: Application,
+    *,
+    assessment_forms: ItemForms | None = None,
+    decision_forms: ItemForms | None = None,
+    problems: Sequence[str] = (),
+    status: int = 200,
+) -> HttpResponse:
+    """The page, with the forms as typed and the refusal's problems when a POST was refused."""
     available = services.available_transitions(app, actor=request.user)
     items = list(app.items.select_related("statutory_assessment").order_by("position"))
     pending = (
         app.decisions.filter(status=DecisionStatus.AWAITING_SIGNATURE)
-        .prefetch_related("signatures__signer")
+        .prefetch_related(
+            "signatures__signer",
+            Prefetch(
+                "items",
+                queryset=DecisionItem.objects.select_related(
+                    "need_item__application__beneficiary"
+                ).order_by("need_item__position"),
+            ),
+        )
         .first()
     )
     texts_visible = _case_texts_visible(request, app)
+    decisions = [name for name in DECISIONS if name in available]
     context = {
         "app": app,
+        "state_label": (
+            _("Awaiting a second signature") if pending is not None else State(app.state).label
+        ),
         "texts_visible": texts_visible,
         "items": items,
         "attestations": list(app.attestations.select_related("ombud__user")),
         "completion_requests": list(app.completion_requests.order_by("-requested_at")),
         "pending_decision": pending,
+        "pending_items": list(pending.items.all()) if pending is not None else [],
         "trail": decision_trail(app),
         "buttons": [
-            name for name in available if name not in DECISIONS and name not in TRANSITION_FORMS
+            (name, step_messages.confirm_text(name, app))
+            for name in available
+            if name not in DECISIONS and name not in TRANSITION_FORMS
         ],
-        "forms": {
-            name: form(auto_id=f"{name}_%s")
+        "forms": [
+            (name, form(auto_id=f"{name}_%s"), step_messages.confirm_text(name, app))
             for name, form in TRANSITION_FORMS.items()
             if name in available
-        },
-        "decisions": [name for name in DECISIONS if name in available],
-        "decision_form": DecisionForm(),
+        ],
+        "decisions": decisions,
+        "problems": problems,
         "may_assess": app.state == State.STATUTORY_CHECK
         and may_act_as(request.user, Role.OFFICER, app),
-        "assessment_forms": [
-            (
-                item,
-                AssessmentForm(
-                    prefix=f"item{item.pk}", initial=_assessment_initial(item, texts_visible)
-                ),
-            )
-            for item in items
-        ],
+        "assessment_forms": assessment_forms or _assessment_forms(items, texts_visible),
+        **_decision_context(request, app, items, pending, decisions, decision_forms),
         **case_access_context(request, app),
     }
-    return render(request, "web/application.html", context)
+    return render(request, "web/application.html", context, status=status)
+
+
+def _decision_context(
+    request: HttpRequest,
+    app: Application,
+    items: list[NeedItem],
+    pending: Decision | None,
+    decisions: list[str],
+    decision_forms: ItemForms | None,
+) -> dict[str, Any]:
+    """The decision form (no decision pending), or what the co-signer signs (one pending)."""
+    if not decisions:
+        return {"may_decide": False, "may_sign": False}
+    if pending is not None:
+        signed = request.user.pk in {s.signer_id for s in pending.signatures.all()}
+        return {
+            "may_decide": False,
+            "may_sign": not signed,
+            "sign_question": step_messages.sign_question(app, pending),
+        }
+    return {
+        "may_decide": True,
+        "may_sign": False,
+        "decision_forms": decision_forms
+        or [(item, DecisionItemForm(prefix=f"item{item.pk}")) for item in items],
+        "decide_question": step_messages.decide_question(app, _("as chosen above")),
+        "decide_question_template": step_messages.decide_question(app),
+        "summary_templates": step_messages.summary_templates(),
+    }
+
+
+def _assessment_forms(items: list[NeedItem], texts_visible: bool, data: Any = None) -> ItemForms:
+    return [
+        (
+            item,
+            AssessmentForm(
+                data, prefix=f"item{item.pk}", initial=_assessment_initial(item, texts_visible)
+            ),
+        )
+        for item in items
+    ]
 
 
 def _case_texts_visible(request: HttpRequest, app: Application) -> bool:
@@ -249,9 +318,17 @@ def _assessment_initial(item: NeedItem, texts_visible: bool) -> dict[str, Any]:
         "authority": assessment.authority,
         "legal_basis": assessment.legal_basis,
     }
+    if assessment.outcome == Obligation.PARTLY:
+        initial["grantable_amount"] = _as_typed(assessment.grantable_amount.amount)
     if texts_visible:
         initial["evidence_reference"] = assessment.evidence_reference
     return initial
+
+
+def _as_typed(amount: Decimal) -> str:
+    """An amount as a person types it into a field (a decimal comma in Swedish)."""
+    text = f"{amount:.2f}"
+    return text.replace(".", ",") if (get_language() or "sv").startswith("sv") else text
 
 
 @sensitive_variables()
@@ -270,19 +347,6 @@ def person_view(request: HttpRequest, reference: str) -> HttpResponse:
     return render(request, template, {"app": app, "person": person, "refusal": refusal})
 
 
-def _decision_items(request: HttpRequest, app: Application) -> list[dict[str, Any]]:
-    items = []
-    for item in app.items.all():
-        amount = request.POST.get(f"amount_{item.pk}", "").strip()
-        reason = request.POST.get(f"reason_{item.pk}", "").strip()
-        if amount:
-            entry: dict[str, Any] = {"item": item.pk, "amount": amount}
-            if reason:
-                entry["reason"] = reason
-            items.append(entry)
-    return items
-
-
 @sensitive_post_parameters()
 @sensitive_variables()
 @page(Role.OMBUD, Role.OFFICER, Role.DECISION_MAKER, Role.TREASURER, methods=("POST",))
@@ -297,42 +361,85 @@ def transition_view(request: HttpRequest, reference: str, name: str) -> HttpResp
         data = dict(form.cleaned_data)
         if name == "attest":
             data["need_confirmed"] = bool(data.get("need_confirmed"))
-    elif name in DECISIONS:
-        data = {"items": _decision_items(request, app)}
-        if request.POST.get("reason"):
-            data["reason"] = request.POST["reason"]
     try:
         services.transition(app, actor=request.user, step=step_inputs.parse(name, data))
     except WorkflowError as error:
         show_refusal(request, error)
     else:
-        messages.success(request, _("Done: %(ref)s is updated.") % {"ref": app.reference})
+        messages.success(request, step_messages.done_message(name, app))
     return redirect("web:application", reference=reference)
 
 
 @sensitive_post_parameters()
 @sensitive_variables()
 @page(Role.OFFICER, methods=("POST",))
-def assess_view(request: HttpRequest, reference: str, item_id: int) -> HttpResponse:
+def assess_view(request: HttpRequest, reference: str) -> HttpResponse:
+    """Every item's statutory assessment in one form; a refusal shows the form as typed."""
     app = _application(request, reference)
-    item = get_object_or_404(NeedItem, pk=item_id, application=app)
-    form = AssessmentForm(request.POST, prefix=f"item{item.pk}")
-    if not form.is_valid():
-        form_problems(request, form)
-        return redirect("web:application", reference=reference)
-    data = form.cleaned_data
+    items = list(app.items.select_related("statutory_assessment").order_by("position"))
+    forms = _assessment_forms(items, texts_visible=False, data=request.POST)
+    if not all(form.is_valid() for _item, form in forms):
+        return _application_page(request, app, assessment_forms=forms, status=400)
+    given = [services.AssessmentInput(item=item.pk, **form.cleaned_data) for item, form in forms]
     try:
-        services.record_statutory_assessment(
-            item,
-            actor=request.user,
-            outcome=data["outcome"],
-            authority=data["authority"],
-            legal_basis=data["legal_basis"],
-            evidence_reference=data["evidence_reference"],
-            grantable_amount=data["grantable_amount"] or None,
-        )
+        services.record_statutory_assessments(app, actor=request.user, assessments=given)
     except WorkflowError as error:
-        show_refusal(request, error)
-    else:
-        messages.success(request, _("Item %(n)s is assessed.") % {"n": item.position})
-    return redirect("web:application", reference=reference)
+        _add_item_errors(forms, error)
+        return _application_page(
+            request, app, assessment_forms=forms, problems=_flat(error), status=error.status_code
+        )
+    messages.success(
+        request,
+        ngettext(
+            "The statutory assessment of %(n)s item in %(ref)s is saved.",
+            "The statutory assessment of %(n)s items in %(ref)s is saved.",
+            len(given),
+        )
+        % {"n": len(given), "ref": app.reference},
+    )
+    return redirect(reverse("web:application", args=[app.reference]) + "#assessment")
+
+
+@sensitive_post_parameters()
+@sensitive_variables()
+@page(Role.DECISION_MAKER, methods=("POST",))
+def decide_view(request: HttpRequest, reference: str) -> HttpResponse:
+    """One decision from a verdict per item; a refusal shows every amount and reason typed."""
+    app = _application(request, reference)
+    items = list(app.items.select_related("statutory_assessment").order_by("position"))
+    forms = [(item, DecisionItemForm(request.POST, prefix=f"item{item.pk}")) for item in items]
+    if not all(form.is_valid() for _item, form in forms):
+        return _application_page(request, app, decision_forms=forms, status=400)
+    verdicts = [
+        services.ItemVerdict(
+            item=item.pk,
+            verdict=form.cleaned_data["verdict"],
+            amount=form.cleaned_data["amount"],
+            reason=form.cleaned_data["reason"],
+            text=form.cleaned_data["reason_text"],
+        )
+        for item, form in forms
+    ]
+    try:
+        app = services.decide_items(app, actor=request.user, verdicts=verdicts)
+    except WorkflowError as error:
+        _add_item_errors(forms, error)
+        return _application_page(
+            request, app, decision_forms=forms, problems=_flat(error), status=error.status_code
+        )
+    messages.success(request, step_messages.decision_message(app))
+    return redirect("web:application", reference=app.reference)
+
+
+def _add_item_errors(forms: ItemForms, error: WorkflowError) -> None:
+    """A refusal per item and field goes to the field (shown there, with aria-invalid)."""
+    by_item = getattr(error, "by_item", {})
+    for item, form in forms:
+        for field, field_messages in by_item.get(item.pk, {}).items():
+            for message in field_messages:
+                form.add_error(field if field in form.fields else None, message)
+
+
+def _flat(error: WorkflowError) -> list[str]:
+    """The problems no field shows: all of them unless they were put at the fields."""
+    return [] if getattr(error, "by_item", None) else error.messages

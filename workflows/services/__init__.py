@@ -7,26 +7,40 @@ these calls.
 
 The package is split by concern: ``intake`` (the person, the application, attestation and
 komplettering), ``assessment`` (the statutory check and follow-up), ``decisions`` (decide, sign,
-take effect, omprövning), ``payout`` (the payout steps), ``segregation`` (who may not sign or
-pay what they prepared), ``base`` (the step in progress) and ``front_door`` (:func:`transition`).
+take effect, omprövning), ``verdicts`` (one decision from a verdict per item), ``payout`` (the
+payout steps), ``segregation`` (who may not sign or pay what they prepared), ``base`` (the step
+in progress) and ``front_door`` (:func:`transition`).
 Which steps a user may run now is a read: :func:`workflows.selectors.available_transitions`.
 """
 
 from fund.case_scope import works_in_fund
 from workflows.selectors import available_transitions
-from workflows.services.assessment import record_follow_up, record_statutory_assessment
+from workflows.services.assessment import (
+    AssessmentInput,
+    record_follow_up,
+    record_statutory_assessment,
+    record_statutory_assessments,
+)
+from workflows.services.base import ItemProblems
 from workflows.services.front_door import HANDLERS, transition
 from workflows.services.intake import NeedInput, create_application, register_beneficiary
 from workflows.services.payout import PayoutFailure
+from workflows.services.verdicts import ItemVerdict, Verdict, decide_items
 
 __all__ = [
     "HANDLERS",
+    "AssessmentInput",
+    "ItemProblems",
+    "ItemVerdict",
     "NeedInput",
     "PayoutFailure",
+    "Verdict",
     "available_transitions",
     "create_application",
+    "decide_items",
     "record_follow_up",
     "record_statutory_assessment",
+    "record_statutory_assessments",
     "register_beneficiary",
     "transition",
     "works_in_fund",

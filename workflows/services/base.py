@@ -56,6 +56,20 @@ REFERENCE_TEXT_MAX = 120
 MESSAGE_MAX = 2000
 
 
+class ItemProblems(ValidationFailed):
+    """Refusals per need item (id) and field, so a form shows each one at its field; the
+    flat ``messages`` name the item's position for everyone else (the API, a command)."""
+
+    def __init__(self, by_item: dict[int, dict[str, list[str]]], positions: dict[int, int]):
+        self.by_item = by_item
+        super().__init__(
+            _("Item %(n)s: %(problem)s") % {"n": positions[pk], "problem": message}
+            for pk, fields in by_item.items()
+            for messages in fields.values()
+            for message in messages
+        )
+
+
 def _locked(application: Application) -> Application:
     """The application locked for this transaction; a conflict if its state moved on."""
     current = (

@@ -13,7 +13,7 @@ from audit.services import record_event
 from core.exceptions import (
     ValidationFailed,
 )
-from core.inputs import shown
+from core.inputs import clean_text, shown
 from fund.locks import lock_fund
 from fund.models import (
     Application,
@@ -36,9 +36,14 @@ from workflows.step_hooks import (
     GrantReleased,
 )
 
+#: The most characters of a decision's reason written out (kept under the person's key).
+REASON_TEXT_MAX = 500
+
 
 def _decided_amounts(step: Step[step_inputs.Decide], outcome: str) -> dict[int, tuple[Money, str]]:
-    """Per item id: the amount granted and the reason code, from the input or the defaults."""
+    """Per item id: the amount granted and the reason code, from the input or the defaults.
+
+    A reason written out (``DecidedItem.text``) is checked here too; :func:`_decide` keeps it."""
     app = step.application
     items, missing = _assessments(app)
     if missing:
@@ -64,6 +69,14 @@ def _decided_amounts(step: Step[step_inputs.Decide], outcome: str) -> dict[int, 
                 problems += exc.messages
                 continue
             reason = entry.reason or (ReasonCode.WITHIN_RULES if amount.amount else default_reason)
+            text_problems: list[str] = []
+            clean_text(entry.text, text_problems, field=label, max_length=REASON_TEXT_MAX)
+            problems += text_problems
+            if reason == ReasonCode.OTHER and not entry.text.strip():
+                problems.append(
+                    _("%(label)s: write out the reason (“Other reason” needs it).")
+                    % {"label": label}
+                )
         elif outcome == DecisionOutcome.REJECT or assessment.outcome == Obligation.OBLIGED:
             amount = ZERO
             reason = (
@@ -170,17 +183,20 @@ def _decide(step: Step[step_inputs.Decide]) -> None:
         reconsiders=previous,
         created_at=timezone.now(),
     )
-    requested = {item.pk: item.requested_amount for item in app.items.all()}
-    DecisionItem.objects.bulk_create(
-        DecisionItem(  # type: ignore[misc]  # Money into a MoneyField
+    items = {item.pk: item for item in app.items.all()}
+    texts = {each.item: each.text for each in step.data.items}
+    rows = []
+    for pk, (amount, reason_code) in decided.items():
+        row = DecisionItem(  # type: ignore[misc]  # Money into a MoneyField
             decision=decision,
-            need_item_id=pk,
-            outcome=_item_outcome(amount, requested[pk]),
+            need_item=items[pk],
+            outcome=_item_outcome(amount, items[pk].requested_amount),
             amount=amount,
             reason=reason_code,
         )
-        for pk, (amount, reason_code) in decided.items()
-    )
+        row.reason_text = texts.get(pk, "")  # encrypted under the person's key
+        rows.append(row)
+    DecisionItem.objects.bulk_create(rows)
     _sign(step, decision)
 
 
@@ -205,6 +221,7 @@ def _decision_payload(decision: Decision) -> dict[str, Any]:
                 "outcome": di.outcome,
                 "amount": di.amount.amount,
                 "reason": di.reason,
+                "reason_written": bool(di.encrypted_reason_text),
             }
             for di in decision.items.select_related("need_item").order_by("need_item__position")
         ],
