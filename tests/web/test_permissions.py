@@ -77,6 +77,7 @@ PAGES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "export_job_file": ("get", "job", ONLY("treasurer", "administrator")),
     "audit_home": ("get", "", ONLY("auditor")),
     "audit_log": ("get", "", ONLY("auditor")),
+    "audit_event": ("get", "event", ONLY("auditor")),
     "audit_verify": ("get", "", ONLY("auditor")),
     "audit_checkpoints": ("get", "", ONLY("auditor")),
     "audit_checkpoint_file": ("get", "", ONLY("auditor")),
