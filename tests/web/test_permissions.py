@@ -267,7 +267,7 @@ BUSY_PAGE_QUERIES: dict[str, tuple[str, dict[str, int]]] = {
     "cofinancing": ("", {"treasurer": 8}),
     "exports": ("", {"treasurer": 8, "administrator": 8}),
     "audit_home": ("ref", {"auditor": 11}),  # with the case's decision trail
-    "audit_log": ("", {"auditor": 10}),
+    "audit_log": ("", {"auditor": 11}),  # with the users for the filter and the names
     "audit_checkpoints": ("", {"auditor": 9}),
     "audit_staff_directory": ("", {"auditor": 8}),
     "dashboard": (

@@ -218,3 +218,26 @@ def test_dashboard_bars_link_to_worklists_that_show_the_same_count(world: World)
         checked += int(shown) > 0
     assert checked >= 4
     assert f"state={State.STATUTORY_CHECK.value}" in states
+
+
+def test_dashboard_bars_link_nowhere_for_those_without_the_worklist(world: World) -> None:
+    world.run(world.new_application("500"), "submit", world.ombud.user)
+    for user in (world.treasurer, world.auditor, world.admin):
+        html = _client(user).get(reverse("web:dashboard")).content.decode()
+        assert reverse("web:worklist") not in html
+        assert 'role="img"' in html
+
+
+def test_the_checkpoints_page_explains_how_checkpoints_are_made(
+    world: World, settings: Any
+) -> None:
+    settings.AUDIT_CHECKPOINT_EVERY_EVENTS = 250
+    settings.AUDIT_CHECKPOINT_EVERY_MINUTES = 30
+    settings.AUDIT_CHECKPOINT_RECIPIENTS = []
+    html = unescape(_client(world.auditor).get(reverse("web:audit_checkpoints")).content.decode())
+    assert "How checkpoints are made" in html
+    assert "when 250 new events have been recorded" in html
+    assert "the last one is 30 minutes old" in html
+    assert "no auditors' address is set up" in html
+    assert "Who signs: the server" in html
+    assert "check the exported log against your copies" in html

@@ -67,10 +67,11 @@ class LogFilterForm(forms.Form):
         ]
         # Staff by name (the auditor may see who acted; the people in cases are no users).
         users = get_user_model().objects.only("pk", "username", "first_name", "last_name")
-        names = [(user.pk, user.get_full_name() or user.get_username()) for user in users]
+        #: Every user's name by id: the choices, and the names in the log's rows.
+        self.staff_names = {user.pk: user.get_full_name() or user.get_username() for user in users}
         cast(forms.ChoiceField, self.fields["actor"]).choices = [
             ("", _("Anyone")),
-            *sorted(names, key=lambda choice: choice[1].casefold()),
+            *sorted(self.staff_names.items(), key=lambda choice: choice[1].casefold()),
         ]
 
 
@@ -125,7 +126,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         events.only("sequence", "occurred_at", "actor_id", "actor_role", "action", "object_ref"),
         AUDIT_PAGE_SIZE,
     ).get_page((form.cleaned_data.get("page") if form.is_valid() else None) or 1)
-    names = staff_names(e.actor_id for e in rows if e.actor_id is not None)
+    names = form.staff_names  # the filter's list of users already holds them
     for event in rows:
         event.label = action_label(event.action)  # type: ignore[attr-defined]
         event.actor_name = actor_name(event.actor_id, names)  # type: ignore[attr-defined]
