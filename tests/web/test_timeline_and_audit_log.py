@@ -241,3 +241,13 @@ def test_the_checkpoints_page_explains_how_checkpoints_are_made(
     assert "no auditors' address is set up" in html
     assert "Who signs: the server" in html
     assert "check the exported log against your copies" in html
+
+
+def test_the_auditors_trail_opens_each_event_and_the_case_page_does_not(world: World) -> None:
+    app = world.to_approved(world.new_application("1500"))
+    approved = AuditEvent.objects.get(action="application.approve", object_ref=app.reference)
+    event_url = reverse("web:audit_event", args=[approved.sequence])
+    trail = _client(world.auditor).get(reverse("web:audit_home"), {"reference": app.reference})
+    assert f'<a href="{event_url}">Approved</a>' in trail.content.decode()
+    case_page = _client(world.officer).get(reverse("web:application", args=[app.reference]))
+    assert event_url not in case_page.content.decode()
