@@ -10,7 +10,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from accounting.commitments import available
 from accounting.models import Commitment, CommitmentStatus
@@ -29,6 +31,8 @@ class Bar:
     text: str
     y: int
     width: float
+    #: The list the bar counts (the worklist with its filter), or "" for none.
+    href: str = ""
 
 
 @dataclass(frozen=True)
@@ -39,26 +43,38 @@ class Chart:
     bar_area: int = 420
     row: int = 28
 
+    @property
+    def linked(self) -> bool:
+        return any(bar.href for bar in self.bars)
 
-def chart(rows: list[tuple[str, float, str]]) -> Chart:
-    """Horizontal bars scaled to the largest value; each row has a label and a text value."""
+
+def chart(rows: list[tuple[str, float, str]], links: list[str] | None = None) -> Chart:
+    """Horizontal bars scaled to the largest value; each row has a label and a text value,
+    and (``links``, in the same order) the list it counts."""
     top = max((value for _label, value, _text in rows), default=0) or 1
     c = Chart(bars=[], height=0)
+    hrefs = links or [""] * len(rows)
     bars = [
-        Bar(label, value, text, y=index * c.row, width=max(value / top * c.bar_area, 0))
-        for index, (label, value, text) in enumerate(rows)
+        Bar(label, value, text, y=index * c.row, width=max(value / top * c.bar_area, 0), href=href)
+        for index, ((label, value, text), href) in enumerate(zip(rows, hrefs, strict=True))
     ]
     return Chart(bars=bars, height=max(len(bars), 1) * c.row)
 
 
-def applications_per_state(funds: QuerySet[Fund]) -> list[tuple[str, int]]:
+def worklist_link(**filters: Any) -> str:
+    """The worklist filtered as given: the list a bar counts."""
+    return f"{reverse('web:worklist')}?{urlencode(filters)}"
+
+
+def applications_per_state(funds: QuerySet[Fund]) -> list[tuple[str, str, int]]:
+    """Per state: its code, its label and the number of applications in it."""
     counts = dict(
         Application.objects.filter(fund__in=funds)
         .values_list("state")
         .annotate(n=Count("pk"))
         .values_list("state", "n")
     )
-    return [(str(label), counts.get(value, 0)) for value, label in State.choices]
+    return [(value, str(label), counts.get(value, 0)) for value, label in State.choices]
 
 
 @dataclass(frozen=True)
@@ -92,6 +108,10 @@ def budget_use(funds: QuerySet[Fund], year: int | None = None) -> list[FundUse]:
 
 
 def median_days_per_step(funds: QuerySet[Fund]) -> list[tuple[str, float]]:
+    return [(label, days) for _state, label, days in median_days_per_state(funds)]
+
+
+def median_days_per_state(funds: QuerySet[Fund]) -> list[tuple[str, str, float]]:
     """Median days a case stays in each state before its next step (recent transitions)."""
     codes = list(funds.values_list("code", flat=True))
     events = (
@@ -110,19 +130,34 @@ def median_days_per_step(funds: QuerySet[Fund]) -> list[tuple[str, float]]:
             durations[previous[0]].append((at - previous[1]).total_seconds() / 86400)
         entered[ref] = (str(payload["to"]), at)
     return [
-        (str(label), round(statistics.median(durations[value]), 1))
+        (value, str(label), round(statistics.median(durations[value]), 1))
         for value, label in State.choices
         if durations.get(value)
     ]
 
 
-def dashboard_data(funds: QuerySet[Fund]) -> dict[str, Any]:
+def dashboard_data(funds: QuerySet[Fund], *, link_worklist: bool = False) -> dict[str, Any]:
+    """The figures and charts; with ``link_worklist`` (the funds are exactly the user's
+    worklist's) each bar links to the worklist filtered to what it counts."""
     states = applications_per_state(funds)
     uses = budget_use(funds)
-    steps = median_days_per_step(funds)
+    steps = median_days_per_state(funds)
+
+    def links(filters: list[dict[str, Any]]) -> list[str] | None:
+        return [worklist_link(**f) for f in filters] if link_worklist else None
+
     return {
-        "states_chart": chart([(label, n, str(n)) for label, n in states]),
+        "states_chart": chart(
+            [(label, n, str(n)) for _state, label, n in states],
+            links([{"state": state} for state, _label, _n in states]),
+        ),
         "budget": uses,
-        "budget_chart": chart([(u.fund.name, u.share, f"{u.share:.0f} %") for u in uses]),
-        "steps_chart": chart([(label, days, f"{days:g}") for label, days in steps]),
+        "budget_chart": chart(
+            [(u.fund.name, u.share, f"{u.share:.0f} %") for u in uses],
+            links([{"fund": u.fund.pk, "state": "all"} for u in uses]),
+        ),
+        "steps_chart": chart(
+            [(label, days, f"{days:g}") for _state, label, days in steps],
+            links([{"state": state} for state, _label, _days in steps]),
+        ),
     }

@@ -95,6 +95,7 @@ urlpatterns = [
     # auditors (read only)
     path("audit/", audit.audit_home, name="audit_home"),
     path("audit/log/", audit.audit_log, name="audit_log"),
+    path("audit/log/<int:sequence>/", audit.audit_event, name="audit_event"),
     path("audit/verify/", audit.audit_verify, name="audit_verify"),
     path("audit/checkpoints/", audit.audit_checkpoints, name="audit_checkpoints"),
     path("audit/checkpoints/file/", audit.audit_checkpoint_file, name="audit_checkpoint_file"),

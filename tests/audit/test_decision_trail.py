@@ -31,8 +31,8 @@ def test_the_trail_tells_the_case_in_order(world):
     assert approved.actor == world.decider.get_full_name()
     assert approved.role == "Decision-maker (beslutsfattare)"
     assert "Ready for decision → Approved" in approved.summary
-    assert "total: 2 300.00 SEK" in approved.summary
-    assert rows[6].summary.startswith("item 1; outcome: not_obliged")
+    assert "total: SEK 2,300.00" in approved.summary
+    assert rows[6].summary.startswith("item 1; Not obliged")
     assert rows[0].occurred_at <= rows[-1].occurred_at
 
 
@@ -70,5 +70,5 @@ def test_the_trail_speaks_swedish(world):
     assert "Behovet intygat av ombudet" in actions
     assert "Samhällets ansvar bedömt för en behovspost" in actions
     assessed = next(r for r in rows if r.action.startswith("Samhällets ansvar bedömt"))
-    assert assessed.summary.startswith("post 1; utfall: not_obliged")
-    assert "kan beviljas: 1 500.00 SEK" in assessed.summary
+    assert assessed.summary.startswith("post 1; Inte samhällets ansvar")
+    assert "kan beviljas: 1\u00a0500,00\u00a0kr" in assessed.summary

@@ -10,6 +10,7 @@ from django.test import Client
 
 from accounting.models import ExportJob
 from accounting.payouts import batches
+from audit.models import AuditEvent
 from tests.factories import OmbudFactory
 from tests.fixtures import World
 from tests.signin import sign_in
@@ -82,4 +83,5 @@ def page_arguments(app: Any, item: Any, batch: Any, job: Any) -> dict[str, dict[
         "year_end_step": {"step": "prepare"},
         "cofinancing_action": {"action": "accrue"},
         "payee": {"pk": batch.orders.values_list("payee_id", flat=True)[0]},
+        "event": {"sequence": AuditEvent.objects.values_list("sequence", flat=True).first()},
     }

@@ -82,6 +82,7 @@ PAGES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "export_job_file": ("get", "job", ONLY("treasurer", "administrator")),
     "audit_home": ("get", "", ONLY("auditor")),
     "audit_log": ("get", "", ONLY("auditor")),
+    "audit_event": ("get", "event", ONLY("auditor")),
     "audit_verify": ("get", "", ONLY("auditor")),
     "audit_checkpoints": ("get", "", ONLY("auditor")),
     "audit_checkpoint_file": ("get", "", ONLY("auditor")),
@@ -271,7 +272,7 @@ BUSY_PAGE_QUERIES: dict[str, tuple[str, dict[str, int]]] = {
     "cofinancing": ("", {"treasurer": 8}),
     "exports": ("", {"treasurer": 8, "administrator": 8}),
     "audit_home": ("ref", {"auditor": 11}),  # with the case's decision trail
-    "audit_log": ("", {"auditor": 10}),
+    "audit_log": ("", {"auditor": 11}),  # with the users for the filter and the names
     "audit_checkpoints": ("", {"auditor": 9}),
     "audit_staff_directory": ("", {"auditor": 8}),
     "dashboard": (

@@ -6,13 +6,17 @@ The staff directory download is a read the log records (like a view of personal 
 from __future__ import annotations
 
 import io
+import json
 from datetime import datetime, time
+from typing import Any, cast
 
 from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -26,7 +30,14 @@ from core.exceptions import ValidationFailed
 from core.roles import Role
 from fund.models import Application
 from web.access import page
-from workflows.decision_trail import action_label, decision_trail
+from workflows.decision_trail import (
+    ACTION_LABELS,
+    action_label,
+    actor_name,
+    decision_trail,
+    role_label,
+    staff_names,
+)
 
 AUDIT_PAGE_SIZE = 50
 
@@ -36,9 +47,9 @@ class TrailSearchForm(forms.Form):
 
 
 class LogFilterForm(forms.Form):
-    action = forms.CharField(label=_("Action"), max_length=80, required=False)
+    action = forms.ChoiceField(label=_("Event type"), required=False)
     object_ref = forms.CharField(label=_("Object reference"), max_length=64, required=False)
-    actor = forms.IntegerField(label=_("Actor id"), required=False, min_value=1)
+    actor = forms.TypedChoiceField(label=_("Who"), required=False, coerce=int, empty_value=None)
     since = forms.DateField(
         label=_("From date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -46,6 +57,22 @@ class LogFilterForm(forms.Form):
         label=_("To date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        types = sorted(ACTION_LABELS, key=lambda code: str(ACTION_LABELS[code]).casefold())
+        cast(forms.ChoiceField, self.fields["action"]).choices = [
+            ("", _("All event types")),
+            *((code, ACTION_LABELS[code]) for code in types),
+        ]
+        # Staff by name (the auditor may see who acted; the people in cases are no users).
+        users = get_user_model().objects.only("pk", "username", "first_name", "last_name")
+        #: Every user's name by id: the choices, and the names in the log's rows.
+        self.staff_names = {user.pk: user.get_full_name() or user.get_username() for user in users}
+        cast(forms.ChoiceField, self.fields["actor"]).choices = [
+            ("", _("Anyone")),
+            *sorted(self.staff_names.items(), key=lambda choice: choice[1].casefold()),
+        ]
 
 
 class StaffDirectoryForm(forms.Form):
@@ -81,10 +108,10 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         if data["action"]:
-            events = events.filter(action__startswith=data["action"].strip())
+            events = events.filter(action=data["action"])
         if data["object_ref"]:
             events = events.filter(object_ref=data["object_ref"].strip())
-        if data["actor"]:
+        if data["actor"] is not None:
             events = events.filter(actor_id=data["actor"])
         zone = timezone.get_current_timezone()
         if data["since"]:
@@ -99,14 +126,38 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         events.only("sequence", "occurred_at", "actor_id", "actor_role", "action", "object_ref"),
         AUDIT_PAGE_SIZE,
     ).get_page((form.cleaned_data.get("page") if form.is_valid() else None) or 1)
+    names = form.staff_names  # the filter's list of users already holds them
     for event in rows:
         event.label = action_label(event.action)  # type: ignore[attr-defined]
+        event.actor_name = actor_name(event.actor_id, names)  # type: ignore[attr-defined]
+        event.role_label = role_label(event.actor_role)  # type: ignore[attr-defined]
     params = request.GET.copy()
     params.pop("page", None)
     return render(
         request,
         "web/audit_log.html",
         {"form": form, "rows": rows, "query_string": params.urlencode()},
+    )
+
+
+@page(Role.AUDITOR)
+def audit_event(request: HttpRequest, sequence: int) -> HttpResponse:
+    """One event as stored: its payload, its hash and the hash it chains to."""
+    event = get_object_or_404(AuditEvent, sequence=sequence)
+    names = staff_names([event.actor_id] if event.actor_id is not None else [])
+    return render(
+        request,
+        "web/audit_event.html",
+        {
+            "event": event,
+            "label": action_label(event.action),
+            "actor": actor_name(event.actor_id, names),
+            "role": role_label(event.actor_role),
+            "payload": json.dumps(
+                event.payload, indent=2, sort_keys=True, ensure_ascii=False, default=str
+            ),
+            "has_next": AuditEvent.objects.filter(sequence=sequence + 1).exists(),
+        },
     )
 
 
@@ -135,6 +186,11 @@ def audit_checkpoints(request: HttpRequest) -> HttpResponse:
             "checkpoints": checkpoints,
             "origin": signing.log_origin(),
             "fingerprint": signing.fingerprint(key) if key is not None else "",
+            "every_events": settings.AUDIT_CHECKPOINT_EVERY_EVENTS,
+            "every_minutes": settings.AUDIT_CHECKPOINT_EVERY_MINUTES,
+            "mailed": bool(settings.AUDIT_CHECKPOINT_RECIPIENTS),
+            "timestamped": bool(settings.AUDIT_TSA_URL),
+            "separate_signer": settings.AUDIT_SIGNER.startswith("socket:"),
         },
     )
 

@@ -7,7 +7,7 @@ from django.shortcuts import render
 
 from core.roles import Role, roles_of
 from fund.models import Fund
-from web.access import STAFF_ROLES, page
+from web.access import HANDLERS, STAFF_ROLES, page
 from web.dashboard import dashboard_data
 from web.selectors import funds_of
 
@@ -17,4 +17,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     roles = roles_of(request.user)
     everything = roles & {Role.TREASURER, Role.AUDITOR, Role.ADMINISTRATOR}
     funds = Fund.objects.order_by("name") if everything else funds_of(request.user)
-    return render(request, "web/dashboard.html", dashboard_data(funds))
+    # The bars link to the worklist only where it lists the same funds the bars count.
+    link_worklist = bool(roles & set(HANDLERS)) and not everything
+    return render(request, "web/dashboard.html", dashboard_data(funds, link_worklist=link_worklist))
