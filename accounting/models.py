@@ -193,6 +193,44 @@ class Period(ReferenceData):
         return self.closed_at is not None
 
 
+class PeriodCloseRequest(models.Model):
+    """A treasurer's proposal to close a period; a second treasurer approves and closes it.
+
+    At most one open (unapproved) proposal per period; the proposer never approves their own.
+    """
+
+    period = models.ForeignKey(
+        Period, on_delete=models.PROTECT, related_name="close_requests", verbose_name=_("period")
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(_("proposed at"))
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["period__start"]
+        verbose_name = _("proposal to close a period")
+        verbose_name_plural = _("proposals to close a period")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("proposed_by")),
+                name="period_close_two_treasurers",
+            ),
+            models.UniqueConstraint(
+                fields=["period"],
+                condition=Q(approved_at__isnull=True),
+                name="period_close_one_open_request",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period}"
+
+
 class YearEndClosing(models.Model):
     """A fiscal year's closing: one treasurer prepares it, a second approves, books and locks.
 
