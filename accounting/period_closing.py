@@ -95,15 +95,3 @@ def approve_period_close(request: PeriodCloseRequest, *, actor: Any) -> Period:
             },
         )
     return period
-
-
-def periods_of_year(year: int) -> list[dict[str, Any]]:
-    """The year's periods with their open proposal (if any), for the year-end page."""
-    periods = list(Period.objects.filter(fiscal_year__start__year=year).order_by("start"))
-    pending = {
-        r.period_id: r
-        for r in PeriodCloseRequest.objects.filter(
-            period__in=periods, approved_at__isnull=True
-        ).select_related("proposed_by")
-    }
-    return [{"period": p, "request": pending.get(p.pk)} for p in periods]
