@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from accounting.models import ExportJob
+from accounting.models import ExportJob, Period
 from accounting.payouts import batches
 from tests.factories import OmbudFactory
 from tests.fixtures import World
@@ -82,4 +82,8 @@ def page_arguments(app: Any, item: Any, batch: Any, job: Any) -> dict[str, dict[
         "year_end_step": {"step": "prepare"},
         "cofinancing_action": {"action": "accrue"},
         "payee": {"pk": batch.orders.values_list("payee_id", flat=True)[0]},
+        "period_close_step": {
+            "pk": Period.objects.order_by("start").values_list("pk", flat=True)[0],
+            "step": "propose",
+        },
     }
