@@ -157,9 +157,14 @@ def open_period_for(date: dt.date, *, year_end_window: bool = False) -> Period:
 
 
 def _closed_period_message(period: Period) -> str:
+    return closed_period_meaning(period)
+
+
+def closed_period_meaning(period: Period) -> str:
+    """What a closed period means, in the words the refusal and the pages use."""
     return _(
-        "The period %(period)s is closed and takes no vouchers; book on a date in an "
-        "open period (a correction is a reversal voucher there)."
+        "The period %(period)s is closed: no more vouchers can be booked in it; corrections "
+        "are booked in an open period."
     ) % {"period": f"{period.start:%Y-%m}"}
 
 

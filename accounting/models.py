@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F, Q
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.validators import validate_loggable_code
@@ -24,7 +24,7 @@ from core.append_only import AppendOnly
 from core.crypto import decrypt_json, encrypt_json, new_wrapped_key, unwrap_with_master_keys
 from core.exceptions import ValidationFailed
 from fund.models import Application, Fund, NeedItem
-from fund.money import money_field
+from fund.money import format_money, money_field
 
 
 class AccountType(models.TextChoices):
@@ -191,6 +191,44 @@ class Period(ReferenceData):
     @property
     def is_closed(self) -> bool:
         return self.closed_at is not None
+
+
+class PeriodCloseRequest(models.Model):
+    """A treasurer's proposal to close a period; a second treasurer approves and closes it.
+
+    At most one open (unapproved) proposal per period; the proposer never approves their own.
+    """
+
+    period = models.ForeignKey(
+        Period, on_delete=models.PROTECT, related_name="close_requests", verbose_name=_("period")
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(_("proposed at"))
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["period__start"]
+        verbose_name = _("proposal to close a period")
+        verbose_name_plural = _("proposals to close a period")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("proposed_by")),
+                name="period_close_two_treasurers",
+            ),
+            models.UniqueConstraint(
+                fields=["period"],
+                condition=Q(approved_at__isnull=True),
+                name="period_close_one_open_request",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period}"
 
 
 class YearEndClosing(models.Model):
@@ -859,6 +897,70 @@ class PaymentBatch(models.Model):
     def at_the_bank(self) -> bool:
         """Its file was exported and not declared void: the bank may pay it."""
         return self.exported_at is not None and self.status != BatchStatus.VOIDED
+
+    def _figures(self) -> dict[str, Any]:
+        """Orders counted per status and their total: annotated by
+        ``accounting.selectors.batches_with_figures``, else read once."""
+        cached: dict[str, Any] | None = self.__dict__.get("_figure_cache")
+        if cached is not None:
+            return cached
+        annotated = self.__dict__
+        if "order_count" in annotated:
+            figures = {
+                "count": annotated["order_count"],
+                "total": annotated["order_total"],
+                "open": annotated["open_orders"],
+                "paid": annotated["paid_orders"],
+            }
+        else:
+            figures = self.orders.aggregate(
+                count=models.Count("pk"),
+                total=models.Sum("amount"),
+                open=models.Count("pk", filter=Q(status=OrderStatus.SCHEDULED)),
+                paid=models.Count("pk", filter=Q(status=OrderStatus.PAID)),
+            )
+        figures["total"] = figures["total"] or 0
+        self._figure_cache = figures
+        return figures
+
+    @property
+    def display_name(self) -> str:
+        """The batch as people name it: its date, how many payments and how much."""
+        figures = self._figures()
+        return ngettext(
+            "Batch %(date)s with %(count)s payment, %(total)s",
+            "Batch %(date)s with %(count)s payments, %(total)s",
+            figures["count"],
+        ) % {
+            "date": self.execution_date.isoformat(),
+            "count": figures["count"],
+            "total": format_money(figures["total"]),
+        }
+
+    @property
+    def is_paid(self) -> bool:
+        """Sent, and the bank's payments are all booked (none still waiting)."""
+        figures = self._figures()
+        return self.status == BatchStatus.SENT and figures["open"] == 0 and figures["paid"] > 0
+
+    @property
+    def awaits_payment(self) -> bool:
+        """Sent with orders still waiting for the bank: "confirm paid" is still to do."""
+        return self.status == BatchStatus.SENT and self._figures()["open"] > 0
+
+    @property
+    def status_label(self) -> str:
+        """The status as the treasurer reads it: paid once the bank paid it all."""
+        figures = self._figures()
+        if self.status == BatchStatus.SENT and figures["open"] == 0:
+            if figures["paid"] == 0:
+                return gettext("Not paid: the bank rejected its payments")
+            if figures["paid"] < figures["count"]:
+                return gettext("Paid, except the payments the bank rejected")
+            return gettext("Paid")
+        if self.status == BatchStatus.APPROVED and self.exported_at is not None:
+            return gettext("Approved, file downloaded")
+        return str(self.get_status_display())
 
 
 class BankExceptionKind(models.TextChoices):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounting import chart
@@ -22,7 +22,9 @@ from accounting.models import (
     CommitmentStatus,
     FundAccountingSettings,
     FundBudget,
+    OrderStatus,
     Payee,
+    PaymentBatch,
     Posting,
     VoucherSeries,
 )
@@ -162,4 +164,30 @@ def year_end_page(requested: str | None) -> dict[str, Any]:
         "closing": closing,
         "problems": [] if closing and closing.is_locked else closing_problems(chosen),
         "funds": restricted_funds(chosen),
+        "periods": periods_of_year(chosen),
     }
+
+
+def periods_of_year(fiscal_year: Any) -> list[dict[str, Any]]:
+    """The year's periods, each with its open proposal to close it (or None)."""
+    from accounting.models import Period, PeriodCloseRequest
+
+    periods = list(Period.objects.filter(fiscal_year=fiscal_year).order_by("start"))
+    pending = {
+        r.period_id: r
+        for r in PeriodCloseRequest.objects.filter(
+            period__fiscal_year=fiscal_year, approved_at__isnull=True
+        ).select_related("proposed_by")
+    }
+    return [{"period": p, "request": pending.get(p.pk)} for p in periods]
+
+
+def batches_with_figures(batches: QuerySet[PaymentBatch]) -> QuerySet[PaymentBatch]:
+    """Batches with their orders counted and summed in the same query, for the names and
+    statuses the lists show (``PaymentBatch.display_name``, ``status_label``)."""
+    return batches.annotate(
+        order_count=Count("orders"),
+        order_total=Sum("orders__amount"),
+        open_orders=Count("orders", filter=Q(orders__status=OrderStatus.SCHEDULED)),
+        paid_orders=Count("orders", filter=Q(orders__status=OrderStatus.PAID)),
+    )

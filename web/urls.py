@@ -75,6 +75,12 @@ urlpatterns = [
     path("treasury/batches/<int:pk>/file/", treasury.batch_file, name="batch_file"),
     path("treasury/batches/<int:pk>/<str:action>/", treasury.batch_action, name="batch_action"),
     path("treasury/exceptions/resolve/", treasury.resolve_exception, name="bank_exception_resolve"),
+    path("treasury/schedule/", treasury.schedule_payouts, name="schedule_payouts"),
+    path(
+        "treasury/periods/<int:pk>/<str:step>/",
+        treasury.period_close_step,
+        name="period_close_step",
+    ),
     path("treasury/year-end/", treasury.year_end_view, name="year_end"),
     path("treasury/year-end/<str:step>/", treasury.year_end_step, name="year_end_step"),
     path("treasury/cofinancing/", cofinancing.cofinancing_view, name="cofinancing"),

@@ -28,6 +28,7 @@ def export_sie_file(
     progress: Callable[[int], None] | None = None,
     claim: Callable[[], None] | None = None,
     preliminary: bool = False,
+    as_of: dt.date | None = None,
 ) -> sie.SieSummary:
     role = export_role(actor=actor)
     with timed_export(f"sie{sie_type.lower()}"), partial_output(path) as output:
@@ -39,6 +40,7 @@ def export_sie_file(
             date_to=date_to,
             progress=progress,
             preliminary=preliminary,
+            as_of=as_of,
         )
         publish(
             output,
@@ -55,6 +57,7 @@ def export_sie_file(
                 "transactions": summary.transactions,
                 "replaced_characters": summary.replaced_characters,
                 "preliminary": summary.preliminary,
+                "as_of": summary.as_of.isoformat() if summary.as_of else None,
             },
             claim=claim,
         )

@@ -32,13 +32,16 @@ Refusals (``ExportRefused``, nothing written):
 * a voucher in the range that does not balance to exactly 0 or has fewer than two postings
   (checked before writing, and again per voucher while streaming);
 * a posting in another currency than SEK;
-* type 4 over a year with an open period: ``#UB``/``#RES`` are closing balances and a year
-  still taking vouchers has none yet (export 4I, close the periods first, or ask for a
-  preliminary export, ``preliminary=True`` / ``--preliminary``, recorded as such in the audit
-  event);
 * type 4 over part of a year: balances are for the whole year, so ``--from``/``--to``
   are only for 4I;
 * a year that does not exist, or a range outside it.
+
+An open year (a period still open) is exported as bookkeeping programs do: preliminary,
+with the vouchers and balances as of the export date (``as_of``, today by default, at most
+the year's last day): ``#UB``/``#RES`` are the balances so far, vouchers dated later are left
+out (and counted in the summary's warnings), the header says so in ``#PROSA`` and
+``#OMFATTN`` (the date the balances cover, SIE 4B), and the audit event records
+``preliminary`` and ``as_of``. A closed year's file is the year-closing export, unchanged.
 
 Opening balances (``#IB``): every earlier balance sheet posting, per account. A closed year
 (``accounting.year_end``) has booked its result to ``2069`` with ``8999`` in series E, so
@@ -122,6 +125,7 @@ class SieSummary:
     objects: int = 0
     replaced_characters: int = 0
     preliminary: bool = False
+    as_of: dt.date | None = None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -209,23 +213,16 @@ def previous_year_dates(fiscal_year: FiscalYear) -> tuple[dt.date, dt.date]:
         return start.replace(year=start.year - 1, day=28), day_before
 
 
-def _check_closed(fiscal_year: FiscalYear) -> None:
-    open_periods = Period.objects.filter(fiscal_year=fiscal_year, closed_at__isnull=True)
-    count = open_periods.count()
-    if count or not Period.objects.filter(fiscal_year=fiscal_year).exists():
-        first = open_periods.order_by("start").first()
-        raise ExportRefused(
-            _(
-                "The fiscal year %(fy)s is not closed (%(count)s open periods, the first "
-                "%(first)s): SIE 4 would state closing balances (#UB/#RES) that are not final. "
-                "Close the year's periods first, or export type 4I (vouchers only)."
-            )
-            % {
-                "fy": fiscal_year,
-                "count": count,
-                "first": f"{first.start:%Y-%m}" if first else "-",
-            }
-        )
+def is_closed_year(fiscal_year: FiscalYear) -> bool:
+    """Every period of the year is closed: its balances are final (the year-closing export)."""
+    periods = Period.objects.filter(fiscal_year=fiscal_year)
+    return periods.exists() and not periods.filter(closed_at__isnull=True).exists()
+
+
+def preliminary_as_of(fiscal_year: FiscalYear, as_of: dt.date | None) -> dt.date:
+    """The date an open year's balances are taken at: the export date, within the year."""
+    day = as_of or timezone.localdate()
+    return min(max(day, fiscal_year.start), fiscal_year.end)
 
 
 def unbalanced_vouchers(vouchers: QuerySet[Voucher]) -> list[str]:
@@ -286,10 +283,16 @@ def is_balance_account(number: str) -> bool:
     return number[0] in "12"
 
 
-def balances(fiscal_year: FiscalYear) -> tuple[dict[str, Decimal], dict[str, Decimal], dict]:
-    """(#IB, #UB, #RES) for the year, per account, without zero rows."""
+def balances(
+    fiscal_year: FiscalYear, as_of: dt.date | None = None
+) -> tuple[dict[str, Decimal], dict[str, Decimal], dict]:
+    """(#IB, #UB, #RES) for the year, per account, without zero rows; ``as_of``: #UB/#RES
+    of the vouchers dated up to that day only (an open year's preliminary balances)."""
     earlier = _sums(Posting.objects.filter(voucher__date__lt=fiscal_year.start))
-    this_year = _sums(Posting.objects.filter(voucher__fiscal_year=fiscal_year))
+    year_postings = Posting.objects.filter(voucher__fiscal_year=fiscal_year)
+    if as_of is not None:
+        year_postings = year_postings.filter(voucher__date__lte=as_of)
+    this_year = _sums(year_postings)
     opening: dict[str, Decimal] = {}
     earlier_result = ZERO
     for number, total in earlier.items():
@@ -368,23 +371,33 @@ def write_sie(
     date_to: dt.date | None = None,
     progress: Callable[[int], None] | None = None,
     preliminary: bool = False,
+    as_of: dt.date | None = None,
 ) -> SieSummary:
     """Write the SIE file to the binary stream ``out``; refuse before writing if wrong.
 
-    ``preliminary`` allows type 4 of a year with open periods, asked for explicitly: its
-    #UB/#RES are the balances so far, not closing balances (the summary and audit say so).
+    Type 4 of a year with an open period is preliminary, whatever ``preliminary`` says: its
+    vouchers and #UB/#RES run to ``as_of`` (the export date by default), as a bookkeeping
+    program exports an open year. ``preliminary=True`` marks a closed year's file so too.
     """
     sie_type = sie_type.upper()
     if sie_type not in TYPES:
         raise ExportRefused(_("The SIE type must be 4 or 4I."))
     fiscal_year = _year(year)
     start, end = _check_range(fiscal_year, sie_type, date_from, date_to)
-    if sie_type == TYPE_4 and not preliminary:
-        _check_closed(fiscal_year)
+    balances_as_of: dt.date | None = None
+    if sie_type == TYPE_4 and not is_closed_year(fiscal_year):
+        preliminary = True
+        balances_as_of = preliminary_as_of(fiscal_year, as_of)
+        end = balances_as_of
     _preflight(fiscal_year, start, end)
 
     summary = SieSummary(
-        sie_type=sie_type, year=year, date_from=start, date_to=end, preliminary=preliminary
+        sie_type=sie_type,
+        year=year,
+        date_from=start,
+        date_to=end,
+        preliminary=preliminary,
+        as_of=balances_as_of,
     )
     q = _Text()
     text = io.TextIOWrapper(out, encoding="cp437", errors="strict", newline="\n")
@@ -397,11 +410,15 @@ def write_sie(
     w("#FORMAT", "PC8")
     w("#GEN", sie_date(timezone.localdate()))
     w("#SIETYP", "4")
+    if balances_as_of is not None:
+        w("#PROSA", q.quote(_preliminary_note(fiscal_year, balances_as_of)))
     w("#ORGNR", settings.FOUNDATION_ORGNR)
     w("#FNAMN", q.quote(settings.FOUNDATION_NAME))
     w("#RAR", "0", sie_date(fiscal_year.start), sie_date(fiscal_year.end))
     previous_start, previous_end = previous_year_dates(fiscal_year)
     w("#RAR", "-1", sie_date(previous_start), sie_date(previous_end))
+    if balances_as_of is not None:
+        w("#OMFATTN", sie_date(balances_as_of))
     w("#KPTYP", settings.LEDGER_CHART_TYPE)
     for number, name, kind in Account.objects.order_by("number").values_list(
         "number", "name", "type"
@@ -417,7 +434,7 @@ def write_sie(
         w("#OBJEKT", str(dim), q.quote(code), q.quote(name))
         summary.objects += 1
     if sie_type == TYPE_4:
-        opening, closing, result = balances(fiscal_year)
+        opening, closing, result = balances(fiscal_year, balances_as_of)
         for number, amount in opening.items():
             w("#IB", "0", number, sie_amount(amount))
         for number, amount in closing.items():
@@ -469,6 +486,8 @@ def write_sie(
         )
     text.flush()
     text.detach()
+    if balances_as_of is not None:
+        _note_later_vouchers(summary, fiscal_year, balances_as_of)
     summary.replaced_characters = q.replaced
     if q.replaced:
         summary.warnings.append(
@@ -476,6 +495,21 @@ def write_sie(
             % {"n": q.replaced}
         )
     return summary
+
+
+def _preliminary_note(fiscal_year: FiscalYear, as_of: dt.date) -> str:
+    return _(
+        "Preliminary: the fiscal year %(year)s is not closed; balances and vouchers as of %(date)s."
+    ) % {"year": f"{fiscal_year.start:%Y}", "date": as_of.isoformat()}
+
+
+def _note_later_vouchers(summary: SieSummary, fiscal_year: FiscalYear, as_of: dt.date) -> None:
+    later = Voucher.objects.filter(fiscal_year=fiscal_year, date__gt=as_of).count()
+    if later:
+        summary.warnings.append(
+            _("%(n)s vouchers dated after %(date)s are not in this preliminary file.")
+            % {"n": later, "date": as_of.isoformat()}
+        )
 
 
 def _close_voucher(w: Any, total: Decimal, label: str) -> None:

@@ -30,9 +30,11 @@ GROUP = {
     "#FORMAT": 1,
     "#GEN": 1,
     "#SIETYP": 1,
+    "#PROSA": 1,
     "#ORGNR": 1,
     "#FNAMN": 1,
     "#RAR": 2,
+    "#OMFATTN": 2,
     "#KPTYP": 3,
     "#KONTO": 4,
     "#KTYP": 4,
@@ -72,6 +74,8 @@ class SieFile:
     sietyp: str = ""
     orgnr: str = ""
     fnamn: str = ""
+    prosa: str = ""
+    omfattn: dt.date | None = None
     rar: dict[int, tuple[dt.date, dt.date]] = field(default_factory=dict)
     kptyp: str = ""
     accounts: dict[str, str] = field(default_factory=dict)
@@ -314,6 +318,11 @@ def _record(sie: SieFile, label: str, tokens: list[Token], line_no: int) -> None
     elif label == "#RAR":
         number, start, end = _expect(tokens, "w w w", line_no, label)
         sie.rar[int(str(number))] = (_date(start, line_no), _date(end, line_no))
+    elif label == "#PROSA":
+        sie.prosa = str(_expect(tokens, "t", line_no, label)[0])
+    elif label == "#OMFATTN":
+        (value,) = _expect(tokens, "w", line_no, label)
+        sie.omfattn = _date(value, line_no)
     elif label == "#KPTYP":
         sie.kptyp = str(_expect(tokens, "q", line_no, label)[0])
     elif label == "#KONTO":

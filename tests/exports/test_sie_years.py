@@ -1,5 +1,6 @@
 """SIE years and chart: #RAR -1 is the year immediately before, #KPTYP names the chart,
-type 4 of an open year only as an explicit preliminary export, and the demo's files."""
+type 4 of an open year is preliminary (balances as of the export date), and the demo's
+files."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from accounting.exports import ExportRefused
 from accounting.exports.services import export_sie_file
 from accounting.ledger import fiscal_year_for
 from accounting.models import Voucher, YearEndClosing
@@ -46,18 +46,15 @@ def test_kptyp_names_the_bas_version_the_chart_follows(
     assert parse(_file(tmp_path, ledger.treasurer, year=2026, sie_type="4I")).kptyp == "BAS2024"
 
 
-def test_sie4_of_an_open_year_only_as_an_explicit_preliminary_export(
+def test_sie4_of_an_open_year_is_preliminary_without_being_asked(
     ledger: Ledger, tmp_path: Path
 ) -> None:
-    with pytest.raises(ExportRefused, match="not closed"):
-        _file(tmp_path, ledger.treasurer, year=2026, sie_type="4")
-
     parsed = parse(
-        _file(tmp_path, ledger.treasurer, year=2026, sie_type="4", preliminary=True),
+        _file(tmp_path, ledger.treasurer, year=2026, sie_type="4", as_of=dt.date(2026, 12, 31)),
         expect_type="4",
     )
 
-    assert parsed.ub and parsed.res
+    assert parsed.ub and parsed.res and parsed.omfattn == dt.date(2026, 12, 31)
     event = AuditEvent.objects.filter(action="export.sie").latest("pk")
     assert event.payload["preliminary"] is True
 

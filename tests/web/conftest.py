@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from accounting.models import ExportJob
+from accounting.models import ExportJob, Period
 from accounting.payouts import batches
 from audit.models import AuditEvent
 from tests.factories import OmbudFactory
@@ -84,4 +84,8 @@ def page_arguments(app: Any, item: Any, batch: Any, job: Any) -> dict[str, dict[
         "cofinancing_action": {"action": "accrue"},
         "payee": {"pk": batch.orders.values_list("payee_id", flat=True)[0]},
         "event": {"sequence": AuditEvent.objects.values_list("sequence", flat=True).first()},
+        "period_close_step": {
+            "pk": Period.objects.order_by("start").values_list("pk", flat=True)[0],
+            "step": "propose",
+        },
     }

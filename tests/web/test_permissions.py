@@ -71,6 +71,8 @@ PAGES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "batch_file": ("post", "batch", ONLY("treasurer")),
     "batch_action": ("post", "batch_action", ONLY("treasurer")),
     "bank_exception_resolve": ("post", "", ONLY("treasurer")),
+    "schedule_payouts": ("post", "", ONLY("treasurer")),
+    "period_close_step": ("post", "period_close_step", ONLY("treasurer")),
     "year_end": ("get", "", ONLY("treasurer")),
     "year_end_step": ("post", "year_end_step", ONLY("treasurer")),
     "cofinancing": ("get", "", ONLY("treasurer")),
@@ -266,9 +268,9 @@ BUSY_PAGE_QUERIES: dict[str, tuple[str, dict[str, int]]] = {
     ),
     "ombud_home": ("", {"ombud": 8}),
     "ombud_new": ("", {"ombud": 7}),
-    "treasury": ("", {"treasurer": 19}),
+    "treasury": ("", {"treasurer": 20}),  # + the payees to choose from (issue #19)
     "batch": ("batch", {"treasurer": 9}),
-    "year_end": ("", {"treasurer": 26}),
+    "year_end": ("", {"treasurer": 28}),  # + the periods and their proposals to close
     "cofinancing": ("", {"treasurer": 8}),
     "exports": ("", {"treasurer": 8, "administrator": 8}),
     "audit_home": ("ref", {"auditor": 11}),  # with the case's decision trail

@@ -10,11 +10,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounting import services as accounting
 from accounting.bank_exceptions import open_bank_exceptions, resolve_bank_exception
 from accounting.commitments import open_commitments
-from accounting.ledger import fund_bank_balance
+from accounting.ledger import closed_period_meaning, fund_bank_balance
 from accounting.models import (
     BankException,
     BankExceptionResolution,
@@ -22,10 +23,14 @@ from accounting.models import (
     FiscalYear,
     OrderStatus,
     Payee,
+    PayeeKind,
     PaymentBatch,
     PaymentOrder,
+    Period,
+    PeriodCloseRequest,
 )
-from accounting.selectors import payees_awaiting_approval, year_end_page
+from accounting.period_closing import approve_period_close, propose_period_close
+from accounting.selectors import batches_with_figures, payees_awaiting_approval, year_end_page
 from accounting.year_end import approve_year_end, prepare_year_end
 from core.exceptions import WorkflowError
 from core.inputs import as_id
@@ -35,6 +40,8 @@ from fund.states import State
 from web.access import page
 from web.forms import BatchForm
 from web.views.common import form_problems, show_refusal
+from workflows import services
+from workflows.step_inputs import SchedulePayout
 
 
 @page(Role.TREASURER)
@@ -45,7 +52,7 @@ def treasury(request: HttpRequest) -> HttpResponse:
         .order_by("pk")
     )
     batches = list(
-        PaymentBatch.objects.exclude(status=BatchStatus.CANCELLED)
+        batches_with_figures(PaymentBatch.objects.exclude(status=BatchStatus.CANCELLED))
         .select_related("created_by", "approved_by")
         .order_by("-created_at")[:50]
     )
@@ -76,8 +83,55 @@ def treasury(request: HttpRequest) -> HttpResponse:
             "exceptions": list(open_bank_exceptions()[:100]),
             "resolutions": BankExceptionResolution.choices,
             "payees_to_approve": payees_awaiting_approval(),
+            "payee_choices": payee_choices(),
         },
     )
+
+
+def payee_choices() -> list[Payee]:
+    """Payees a case's payout may go to besides the ombud's organisation's default: active,
+    approved suppliers and organisations (a person's own account is chosen on the case)."""
+    return list(
+        Payee.objects.filter(active=True, approved_by__isnull=False)
+        .exclude(kind=PayeeKind.PERSON)
+        .order_by("name", "reference")
+    )
+
+
+@page(Role.TREASURER, methods=("POST",))
+def schedule_payouts(request: HttpRequest) -> HttpResponse:
+    """Schedule the payouts of the approved cases ticked, each to the payee chosen for it,
+    and stay in the treasury (one page load for several cases)."""
+    references = [str(ref) for ref in request.POST.getlist("applications")][:100]
+    cases = list(
+        Application.objects.filter(state=State.APPROVED, reference__in=references).order_by(
+            "decided_at"
+        )
+    )
+    if not cases:
+        messages.error(request, _("Tick the approved cases whose payouts to schedule."))
+        return redirect("web:treasury")
+    scheduled: list[str] = []
+    for app in cases:
+        payee = as_id(request.POST.get(f"payee_{app.reference}"))
+        try:
+            services.transition(app, actor=request.user, step=SchedulePayout(payee=payee))
+        except WorkflowError as error:
+            for message in error.messages:
+                messages.error(request, f"{app.reference}: {message}")
+        else:
+            scheduled.append(app.reference)
+    if scheduled:
+        messages.success(
+            request,
+            ngettext(
+                "The payout of %(count)s case is scheduled: %(refs)s.",
+                "The payouts of %(count)s cases are scheduled: %(refs)s.",
+                len(scheduled),
+            )
+            % {"count": len(scheduled), "refs": ", ".join(scheduled)},
+        )
+    return redirect("web:treasury")
 
 
 @page(Role.TREASURER, methods=("POST",))
@@ -107,14 +161,20 @@ def create_batch(request: HttpRequest) -> HttpResponse:
     except WorkflowError as error:
         show_refusal(request, error)
         return redirect("web:treasury")
-    messages.success(request, _("Batch %(id)s is created.") % {"id": batch.message_id})
+    messages.success(
+        request,
+        _("%(batch)s, is created; a second treasurer approves it.") % {"batch": batch.display_name},
+    )
     return redirect("web:batch", pk=batch.pk)
 
 
 @page(Role.TREASURER)
 def batch_view(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_object_or_404(
-        PaymentBatch.objects.select_related("created_by", "approved_by", "sent_by"), pk=pk
+        batches_with_figures(PaymentBatch.objects.all()).select_related(
+            "created_by", "approved_by", "sent_by"
+        ),
+        pk=pk,
     )
     orders = list(batch.orders.select_related("application", "payee", "fund").order_by("pk"))
     return render(
@@ -139,18 +199,41 @@ BATCH_ACTIONS: dict[str, BatchAction] = {
 
 @page(Role.TREASURER, methods=("POST",))
 def batch_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    batch = get_object_or_404(PaymentBatch, pk=pk)
+    batch = get_object_or_404(batches_with_figures(PaymentBatch.objects.all()), pk=pk)
     run = BATCH_ACTIONS.get(action)
     if run is None:
         messages.error(request, _("Unknown action."))
         return redirect("web:batch", pk=pk)
+    name = batch.display_name  # before the action: a cancelled batch lets its orders go
     try:
-        run(batch, actor=request.user)
+        outcome = run(batch, actor=request.user)
     except WorkflowError as error:
         show_refusal(request, error)
     else:
-        messages.success(request, _("Done."))
+        messages.success(request, batch_action_done(action, name, outcome))
     return redirect("web:batch", pk=pk)
+
+
+def batch_action_done(action: str, name: str, outcome: Any) -> str:
+    """What the batch action did, naming the batch (``Bunt 2026-12-03 med 14 betalningar,
+    52 300,00 kr, är godkänd``)."""
+    if action == "confirm_paid":
+        count = int(outcome)
+        return ngettext(
+            "%(batch)s: %(count)s payment is booked as paid.",
+            "%(batch)s: %(count)s payments are booked as paid.",
+            count,
+        ) % {"batch": name, "count": count}
+    done = {
+        "approve": _("%(batch)s, is approved; its payment file can be downloaded."),
+        "mark_sent": _("%(batch)s, is marked as sent to the bank."),
+        "cancel": _("%(batch)s, is cancelled; its orders are back in the list for a new batch."),
+        "void": _(
+            "The file of %(batch)s is declared void; its unpaid orders are replaced by new "
+            "orders for a new batch."
+        ),
+    }
+    return done[action] % {"batch": name}
 
 
 @page(Role.TREASURER, methods=("POST",))
@@ -165,6 +248,35 @@ def batch_file(request: HttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(content, content_type="application/xml")
     response["Content-Disposition"] = f'attachment; filename="{batch.message_id}.xml"'
     return response
+
+
+@page(Role.TREASURER, methods=("POST",))
+def period_close_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    """Propose closing a period (one treasurer) or approve the proposal (another one)."""
+    period = get_object_or_404(Period, pk=pk)
+    back = f"{reverse('web:year_end')}?year={period.start.year}"
+    try:
+        if step == "propose":
+            propose_period_close(period, actor=request.user)
+            done = _(
+                "Closing the period %(period)s is proposed; a second treasurer approves it."
+            ) % {"period": f"{period.start:%Y-%m}"}
+        elif step == "approve":
+            request_ = PeriodCloseRequest.objects.filter(
+                period=period, approved_at__isnull=True
+            ).first()
+            if request_ is None:
+                messages.error(request, _("Nobody has proposed closing this period."))
+                return redirect(back)
+            done = closed_period_meaning(approve_period_close(request_, actor=request.user))
+        else:
+            messages.error(request, _("Unknown action."))
+            return redirect(back)
+    except WorkflowError as error:
+        show_refusal(request, error)
+    else:
+        messages.success(request, done)
+    return redirect(back)
 
 
 @page(Role.TREASURER, methods=("POST",))
@@ -207,5 +319,9 @@ def year_end_step(request: HttpRequest, step: str) -> HttpResponse:
     except WorkflowError as error:
         show_refusal(request, error)
     else:
-        messages.success(request, _("Done."))
+        done = {
+            "prepare": _("The closing of %(year)s is prepared; a second treasurer approves it."),
+            "approve": _("The fiscal year %(year)s is closed and locked."),
+        }[step]
+        messages.success(request, done % {"year": year})
     return redirect(f"{reverse('web:year_end')}?year={year}")

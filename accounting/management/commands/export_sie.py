@@ -21,7 +21,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--preliminary",
             action="store_true",
-            help="type 4 of a year with open periods: balances so far, not closing balances",
+            help=(
+                "mark the file preliminary; a year with open periods always is (balances "
+                "and vouchers as of today)"
+            ),
         )
         add_export_arguments(parser)
 
