@@ -79,6 +79,11 @@ def test_every_ombud_page_fits_360_px_without_sideways_scrolling(
             ombud.go(f"/applications/{app.reference}/")
             assert app.reference in ombud.page.inner_text("h1")
             check_page(ombud, f"case-{state}", narrowest=SMALLEST_PHONE)
+        # The error pages are in the layout too, with their way back.
+        ombud.go("/applications/A-2099-999999/")
+        check_page(ombud, "not-found", narrowest=SMALLEST_PHONE)
+        ombud.go("/worklist/")
+        check_page(ombud, "forbidden", narrowest=SMALLEST_PHONE)
     finally:
         ombud.close()
 
