@@ -79,6 +79,17 @@ def test_every_ombud_page_fits_360_px_without_sideways_scrolling(
             ombud.go(f"/applications/{app.reference}/")
             assert app.reference in ombud.page.inner_text("h1")
             check_page(ombud, f"case-{state}", narrowest=SMALLEST_PHONE)
+        # The person's data comes by htmx: no page load, and the page still fits and passes axe.
+        with ombud.counting() as loads:
+            ombud.page.click("#person a")
+            ombud.page.wait_for_selector("#person dl")
+        assert loads == []
+        check_page(ombud, "case-person-shown", narrowest=SMALLEST_PHONE)
+        with ombud.counting() as loads:
+            ombud.go("/ombud/")
+            ombud.page.click(f"main table a[href$='{cases['draft'].reference}/']")
+            ombud.page.wait_for_load_state()
+        assert len(loads) == 2, loads
         # The error pages are in the layout too, with their way back.
         ombud.go("/applications/A-2099-999999/")
         check_page(ombud, "not-found", narrowest=SMALLEST_PHONE)
