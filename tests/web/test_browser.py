@@ -14,90 +14,28 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django_otp.oath import totp
 
 from accounting import pain001
 from fund.models import Application
 from tests.fixtures import World
-from tests.signin import device_for
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-PASSWORD = "a-long-test-password"  # tests.factories.UserFactory
+# CHROMIUM, CHROMIUM_ARGS and PASSWORD are imported from here by older browser tests.
+from tests.web.browser_kit import (  # noqa: F401
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PASSWORD,
+    Person,
+    chromium,
+    requires_chromium,
+)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs Chromium at /usr/bin/chromium (apt-get install -y chromium)",
-    ),
-]
+pytestmark = requires_chromium
 
 
 @pytest.fixture
 def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
-    # still synchronous, so Django's async-safety check must not refuse them.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
-
-
-class Person:
-    """One user in their own browser context (own cookies), taking screenshots as they go."""
-
-    def __init__(self, browser: Any, base: str, shots: Path, name: str):
-        self.context = browser.new_context(locale="sv-SE", accept_downloads=True)
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(15000)
-        self.base = base
-        self.shots = shots
-        self.name = name
-        self.count = 0
-
-    def go(self, path: str) -> Any:
-        self.page.goto(self.base + path)
-        return self.page
-
-    def shot(self, what: str) -> None:
-        self.count += 1
-        self.page.screenshot(
-            path=str(self.shots / f"{self.name}-{self.count:02d}-{what}.png"), full_page=True
-        )
-
-    def sign_in(self, user: Any, *, otp: bool) -> None:
-        page = self.go("/login/")
-        page.fill("#id_username", user.username)
-        page.fill("#id_password", PASSWORD)
-        if otp:
-            page.fill("#id_otp_token", f"{totp(device_for(user).bin_key):06d}")
-        self.shot("login")
-        page.click("main button[type=submit]")
-        page.wait_for_load_state()
-        assert "/login/" not in page.url, page.inner_text("main")
-
-    def step(self, name: str) -> None:
-        self.page.click(f"button[data-step={name}]")
-        self.page.wait_for_load_state()
-        errors = self.page.locator(".message.error")
-        assert errors.count() == 0, errors.all_inner_texts()
-
-    def close(self) -> None:
-        self.context.close()
+    with chromium(monkeypatch) as launched:
+        yield launched
 
 
 def test_a_case_from_application_to_payout_and_audit(

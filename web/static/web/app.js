@@ -1,11 +1,5 @@
 // Progressive enhancement only; every page works without it. No inline handlers (CSP).
-document.addEventListener("DOMContentLoaded", function () {
-  // Submitting the language switch on change is a convenience; the button stays for keyboards.
-  var language = document.getElementById("language");
-  if (language) {
-    language.addEventListener("change", function () { language.form.submit(); });
-  }
-});
+// The language switch is two buttons in the header: nothing submits it but a press (WCAG 3.2.2).
 
 // Irreversible steps ask before they go: a form, or the button that submits it, carries
 // data-confirm="what will happen"; cancelling the question sends nothing.
