@@ -222,7 +222,8 @@ def test_grants_and_revocations_are_audited_with_codes_only_and_on_the_trail(
     trail = {row.action: row for row in decision_trail(app)}
     granted = trail["Access to a protected identity granted"]
     assert world.officer.get_full_name() in granted.summary
-    assert "cover" in granted.summary
+    # The reason shows by its label (issue #19: no raw codes on the timeline).
+    assert "Covers for the case's handler while they are away" in granted.summary
     assert "Access to a protected identity revoked" in trail
 
 
