@@ -71,6 +71,22 @@ def open_request(application: Application) -> CompletionRequest | None:
     return application.completion_requests.filter(resolved_at__isnull=True).first()
 
 
+def completion_requests_of(application: Application) -> list[CompletionRequest]:
+    """The case's komplettering requests, newest first, each with ``changes`` (its item
+    changes): two queries however many requests and changes there are."""
+    requests = list(
+        application.completion_requests.select_related("application__beneficiary").order_by(
+            "-requested_at"
+        )
+    )
+    changes: dict[int, list[CompletionItemChange]] = {}
+    for change in CompletionItemChange.objects.filter(request__application=application):
+        changes.setdefault(change.request_id, []).append(change)
+    for request in requests:
+        request.changes = changes.get(request.pk, [])  # type: ignore[attr-defined]
+    return requests
+
+
 @sensitive_variables()
 def edit_application(
     application: Application, *, actor: Any, items: Sequence[ItemEdit]

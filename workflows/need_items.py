@@ -61,13 +61,17 @@ class ItemsCheck:
         return [p for _key, problems in keyed for p in problems] + self.general
 
 
-def check_need_items(fund: Fund, items: Sequence[EnteredItem]) -> ItemsCheck:
-    """Every problem of the entered items under ``fund``'s rules (categories and limits)."""
+def check_need_items(
+    fund: Fund, items: Sequence[EnteredItem], *, positions: Sequence[int] | None = None
+) -> ItemsCheck:
+    """Every problem of the entered items under ``fund``'s rules (categories and limits).
+
+    ``positions`` numbers the items as the page shows them (default 1, 2, …)."""
     check = ItemsCheck()
     if not items:
         check.general.append(_("An application needs at least one need item."))
     for row, item in enumerate(items):
-        label = _("Item %(n)s") % {"n": row + 1}
+        label = _("Item %(n)s") % {"n": positions[row] if positions else row + 1}
         check.add(
             row,
             CATEGORY,

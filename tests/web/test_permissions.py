@@ -59,6 +59,9 @@ PAGES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "application_reassign_ombud": ("post", "app", ONLY("officer")),
     "ombud_home": ("get", "", ONLY("ombud", "other_ombud")),
     "ombud_new": ("get", "", ONLY("ombud", "other_ombud")),
+    "ombud_check": ("post", "", ONLY("ombud", "other_ombud")),
+    # The case is approved: its ombud is sent back to it (it is no longer theirs to change).
+    "ombud_edit": ("get", "app", _with(ONLY("ombud"), other_ombud=NOT_FOUND)),
     "treasury": ("get", "", ONLY("treasurer")),
     "payee_approve": ("post", "payee", ONLY("treasurer")),
     "batch_create": ("post", "", ONLY("treasurer")),

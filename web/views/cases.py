@@ -40,6 +40,7 @@ from web.views.case_access import case_access_context
 from web.views.common import form_problems, is_htmx, show_refusal
 from workflows import services, step_inputs
 from workflows.assignment import assign_officer
+from workflows.completion import completion_requests_of
 from workflows.decision_trail import decision_trail
 from workflows.models import DecisionStatus
 
@@ -150,7 +151,7 @@ def application_view(request: HttpRequest, reference: str) -> HttpResponse:
         "texts_visible": texts_visible,
         "items": items,
         "attestations": list(app.attestations.select_related("ombud__user")),
-        "completion_requests": list(app.completion_requests.order_by("-requested_at")),
+        "completion_requests": completion_requests_of(app),
         "pending_decision": pending,
         "trail": decision_trail(app),
         "buttons": [

@@ -59,6 +59,26 @@ def _clean_personnummer(value: str) -> str:
     return twelve_digits(value)
 
 
+def county_code_problems(region: str) -> list[str]:
+    """Why ``region`` is no county code (a page shows it at the field, the service refuses)."""
+    region = (region or "").strip().upper()
+    if region and not COUNTY_CODE.fullmatch(region):
+        return [
+            _("“%(v)s” is not a county code (one or two letters, e.g. AB).") % {"v": shown(region)}
+        ]
+    return []
+
+
+@sensitive_variables()
+def personal_number_problems(value: str) -> list[str]:
+    """Why ``value`` is no personal identity number, as :func:`register_beneficiary` says it."""
+    try:
+        _clean_personnummer(value or "")
+    except ValidationFailed as refusal:
+        return refusal.messages
+    return []
+
+
 @sensitive_variables()
 def register_beneficiary(
     *,
@@ -81,10 +101,7 @@ def register_beneficiary(
     number = clean_text(personal_number, problems, field=_("Personnummer"), max_length=20)
     if not name and not problems:
         problems.append(_("The person's name is required."))
-    if region and not COUNTY_CODE.fullmatch(region):
-        problems.append(
-            _("“%(v)s” is not a county code (one or two letters, e.g. AB).") % {"v": shown(region)}
-        )
+    problems += county_code_problems(region)
     if problems:
         raise ValidationFailed(problems)
     number = _clean_personnummer(number)
