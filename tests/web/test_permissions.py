@@ -259,7 +259,8 @@ BUSY_PAGE_QUERIES: dict[str, tuple[str, dict[str, int]]] = {
     "worklist": ("", {"officer": 14, "decision_maker": 14}),
     "application": (
         "app",
-        {"ombud": 21, "officer": 23, "decision_maker": 23, "treasurer": 16},
+        # +1 each: the komplettering's item changes, read once (issue #19)
+        {"ombud": 22, "officer": 24, "decision_maker": 24, "treasurer": 17},
     ),
     "ombud_home": ("", {"ombud": 8}),
     "ombud_new": ("", {"ombud": 7}),

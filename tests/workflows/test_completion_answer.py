@@ -23,7 +23,12 @@ from workflows.completion import (
     edit_application,
     update_application,
 )
-from workflows.models import CompletionItemChange, ItemChangeKind, StatutoryAssessment
+from workflows.models import (
+    CompletionItemChange,
+    CompletionRequest,
+    ItemChangeKind,
+    StatutoryAssessment,
+)
 
 ANSWER = "Kvittot från Synsam bifogas, Answerina Secretsson"
 
@@ -238,3 +243,22 @@ def test_the_answer_is_encrypted_at_rest(world, tmp_path):
     for value in (ANSWER, "Answerina", "Synsam"):
         assert value.encode() not in raw, value
         assert value.encode("utf-16-le") not in raw, value
+
+
+def test_the_persons_report_holds_the_answer_and_erasure_removes_it(world):
+    from datetime import date
+
+    from privacy.erasure import erase_person
+    from privacy.subject_access import subject_access_report
+
+    app = returned_case(world)
+    app = update_application(app, actor=world.ombud.user, items=kept(app), answer=ANSWER, send=True)
+    [request] = subject_access_report(app.beneficiary, actor=world.admin)["applications"][0][
+        "completion_requests"
+    ]
+    assert request["answer"] == ANSWER and request["answered_at"]
+
+    app = world.run(app, "withdraw", world.ombud.user, reason="applicant_request")
+    erase_person(app.beneficiary, actor=world.admin, today=date(2100, 1, 1))
+    stored = CompletionRequest.objects.get(application_id=app.pk)  # read afresh
+    assert stored.encrypted_answer and stored.answer == "" and stored.answered_at is not None
