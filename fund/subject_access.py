@@ -127,6 +127,8 @@ def _case(app: Application) -> dict[str, Any]:
             {
                 "requested_at": _iso(r.requested_at),
                 "message": r.message,
+                "answer": r.answer,
+                "answered_at": _iso(r.answered_at),
                 "resolved_at": _iso(r.resolved_at),
             }
             for r in app.completion_requests.all()

@@ -41,6 +41,7 @@ TOKEN_FIELDS: tuple[TokenField, ...] = (
     TokenField("fund.Beneficiary", "encrypted_personal_data"),
     TokenField("fund.NeedItem", "encrypted_description", "application__beneficiary"),
     TokenField("workflows.CompletionRequest", "encrypted_message", "application__beneficiary"),
+    TokenField("workflows.CompletionRequest", "encrypted_answer", "application__beneficiary"),
     TokenField("accounting.Payee", "encrypted_personal_data"),
     TokenField(
         "workflows.StatutoryAssessment",

@@ -22,6 +22,7 @@ from workflows.models import (
     ReasonCode,
 )
 from workflows.services import Verdict
+from workflows.services.intake import county_code_problems, personal_number_problems
 
 
 class LoginForm(forms.Form):
@@ -246,19 +247,83 @@ class PersonForm(forms.Form):
     region = forms.CharField(label=_("County code (e.g. AB)"), required=False, max_length=2)
     protected_identity = forms.BooleanField(label=_("Protected identity"), required=False)
 
+    def clean_personal_number(self) -> str:
+        """Checked as the service checks it, so the problem shows at the field."""
+        value = str(self.cleaned_data.get("personal_number") or "")
+        for problem in personal_number_problems(value):
+            self.add_error("personal_number", problem)
+        return value
+
+    def clean_region(self) -> str:
+        value = str(self.cleaned_data.get("region") or "")
+        for problem in county_code_problems(value):
+            self.add_error("region", problem)
+        return value
+
 
 NEED_ROWS = 3
 
 
+class CategoryField(forms.ChoiceField):
+    """The fund's categories to choose from; any value passes here, because the fund's rule
+    (``workflows.fund_rules.category_problems``) refuses it in words at the field."""
+
+    def valid_value(self, value: Any) -> bool:
+        return True
+
+
 class NeedForm(forms.Form):
-    category = forms.ChoiceField(
+    #: The existing item this row shows (empty for a new one).
+    item = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    category = CategoryField(
         label=_("Category"), required=False, choices=[("", "—"), *NeedCategory.choices]
     )
-    description = forms.CharField(label=_("Description"), required=False, max_length=500)
-    amount = forms.CharField(label=_("Amount (kr)"), required=False, max_length=20)
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    amount = forms.CharField(
+        label=_("Amount (kr)"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    remove = forms.BooleanField(label=_("Remove this item"), required=False)
+
+    def __init__(self, *args: Any, categories: Iterable[str] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if categories is not None:
+            allowed = set(categories)
+            cast(forms.ChoiceField, self.fields["category"]).choices = [
+                ("", "—"),
+                *((value, label) for value, label in NeedCategory.choices if value in allowed),
+            ]
+
+    def is_entered(self) -> bool:
+        """A row the ombud filled in and did not remove (an emptied row is no item)."""
+        data = getattr(self, "cleaned_data", {})
+        if data.get("remove"):
+            return False
+        return any(
+            str(data.get(name) or "").strip() for name in ("category", "amount", "description")
+        )
 
 
 NeedFormSet = forms.formset_factory(NeedForm, extra=NEED_ROWS, max_num=10)
+#: Editing: the items there are, and two empty rows to add one (ten at most).
+NeedEditFormSet = forms.formset_factory(NeedForm, extra=2, max_num=10)
+
+
+class CompletionAnswerForm(forms.Form):
+    answer = forms.CharField(
+        label=_("Your answer to the komplettering"),
+        required=False,
+        max_length=2000,
+        help_text=_("What you added or changed, in words. Only those who handle the case see it."),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
 
 
 class ReferencesField(forms.MultipleChoiceField):

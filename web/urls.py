@@ -12,6 +12,7 @@ from web.views import (
     dashboard,
     exports,
     ombud,
+    ombud_edit,
     treasury,
     worklist_filters,
 )
@@ -67,6 +68,12 @@ urlpatterns = [
     # ombud
     path("ombud/", ombud.ombud_home, name="ombud_home"),
     path("ombud/new/", ombud.new_application, name="ombud_new"),
+    path("ombud/check/", ombud_edit.check_items, name="ombud_check"),
+    path(
+        "ombud/applications/<str:reference>/edit/",
+        ombud_edit.edit_application_view,
+        name="ombud_edit",
+    ),
     # treasurers
     path("treasury/", treasury.treasury, name="treasury"),
     path("treasury/payees/<int:pk>/approve/", treasury.approve_payee, name="payee_approve"),

@@ -38,6 +38,8 @@ ACTION_LABELS: dict[str, Promise] = {
     "application.follow_up": _("Follow-up recorded"),
     "application.request_completion": _("Komplettering requested"),
     "application.resubmit": _("Resubmitted after komplettering"),
+    "application.items_changed": _("Need items changed by the ombud"),
+    "completion.answered": _("Komplettering answered by the ombud"),
     "application.reconsider": _("Taken up for reconsideration (omprövning)"),
     "application.withdraw": _("Withdrawn"),
     "application.give_up_payout": _("Payout given up, case closed"),

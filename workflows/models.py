@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.crypto import decrypt_json, encrypt_json
-from fund.models import Application, Beneficiary, NeedItem, Ombud
+from fund.models import Application, Beneficiary, NeedCategory, NeedItem, Ombud
 from fund.money import money_field
 
 
@@ -240,6 +240,9 @@ class CompletionRequest(models.Model):
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    #: The ombud's answer in words: free text about the case, under the person's key.
+    encrypted_answer = models.TextField(blank=True, editable=False)
+    answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-requested_at"]
@@ -259,6 +262,48 @@ class CompletionRequest(models.Model):
     def message(self, text: str) -> None:
         person = self.application.beneficiary
         self.encrypted_message = encrypt_json(person.wrapped_key, {"text": (text or "").strip()})
+
+    @property
+    def answer(self) -> str:
+        """The ombud's answer in words (empty once the person is erased)."""
+        return read_person_text(self.application.beneficiary, self.encrypted_answer)
+
+    @answer.setter
+    def answer(self, text: str) -> None:
+        self.encrypted_answer = person_text_token(self.application.beneficiary, text)
+
+
+class ItemChangeKind(models.TextChoices):
+    ADDED = "added", _("Added")
+    CHANGED = "changed", _("Changed")
+    REMOVED = "removed", _("Removed")
+
+
+class CompletionItemChange(models.Model):
+    """What the ombud changed in one need item while answering a komplettering, so the officer
+    sees before and after. Codes and amounts only: a description is the person's data, so only
+    the fact that it changed is kept here."""
+
+    request = models.ForeignKey(
+        CompletionRequest, on_delete=models.CASCADE, related_name="item_changes"
+    )
+    #: The item as it is now; empty once it was removed.
+    need_item = models.ForeignKey(
+        NeedItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    position = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=10, choices=ItemChangeKind.choices)
+    category_before = models.CharField(max_length=20, choices=NeedCategory.choices, blank=True)
+    category_after = models.CharField(max_length=20, choices=NeedCategory.choices, blank=True)
+    amount_before = money_field(_("amount before"), null=True, blank=True)
+    amount_after = money_field(_("amount after"), null=True, blank=True)
+    description_changed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["request", "position", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} item {self.position} {self.kind}"
 
 
 class FollowUpOutcome(models.TextChoices):

@@ -21,7 +21,8 @@ PERSONKONTO_ACCOUNT = "8112189876"  # Nordea personkonto: clearing 3300 + the pe
 
 
 def build_every_encrypted_row(world: Any) -> dict[str, Any]:
-    """A person with every kind of encrypted data: values, need description, komplettering,
+    """A person with every kind of encrypted data: values, need description, komplettering
+    (the officer's message and the ombud's answer),
     evidence references (assessment, follow-up), an auditor's stated reason, an own payee;
     an exported batch (its file's nonce is wrapped by the master keys); the key canaries."""
     from fund.privacy import AccessPurpose, read_personal_data
@@ -30,6 +31,11 @@ def build_every_encrypted_row(world: Any) -> dict[str, Any]:
     app = world.new_application("900", name=PERSON_NAME)
     app = world.run(app, "submit", world.ombud.user)
     app = world.run(app, "request_completion", world.officer, message="Bifoga hyreskontraktet")
+    from workflows.completion import answer_completion
+
+    answer_completion(
+        app.completion_requests.get(), actor=world.ombud.user, text="Kontraktet är inskannat"
+    )
     app = world.run(app, "resubmit", world.ombud.user)
     app = world.run(app, "request_attestation", world.officer)
     app = world.run(app, "attest", world.ombud.user, method="portal", need_confirmed=True)

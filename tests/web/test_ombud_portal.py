@@ -47,7 +47,8 @@ def test_the_services_refusal_is_shown_and_nothing_is_saved(world: World) -> Non
     data = new_application_data(world, **{"need-0-amount": "999999"})
     response = client.post(reverse("web:ombud_new"), data)
     assert response.status_code == 400
-    assert "limit" in " ".join(str(m) for m in response.context["messages"])
+    # Shown at the field and in the summary at the top (issue #19), not as a banner.
+    assert "limit" in " ".join(p.message for p in response.context["problems"])
     assert not Application.objects.exists()
 
 

@@ -64,6 +64,9 @@ PAGES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "application_reassign_ombud": ("post", "app", ONLY("officer")),
     "ombud_home": ("get", "", ONLY("ombud", "other_ombud")),
     "ombud_new": ("get", "", ONLY("ombud", "other_ombud")),
+    "ombud_check": ("post", "", ONLY("ombud", "other_ombud")),
+    # The case is approved: its ombud is sent back to it (it is no longer theirs to change).
+    "ombud_edit": ("get", "app", _with(ONLY("ombud"), other_ombud=NOT_FOUND)),
     "treasury": ("get", "", ONLY("treasurer")),
     "payee_approve": ("post", "payee", ONLY("treasurer")),
     "batch_create": ("post", "", ONLY("treasurer")),
@@ -264,7 +267,8 @@ BUSY_PAGE_QUERIES: dict[str, tuple[str, dict[str, int]]] = {
     "worklist": ("", {"officer": 14, "decision_maker": 14}),
     "application": (
         "app",
-        {"ombud": 21, "officer": 23, "decision_maker": 23, "treasurer": 16},
+        # +1 each: the komplettering's item changes, read once (issue #19)
+        {"ombud": 22, "officer": 24, "decision_maker": 24, "treasurer": 17},
     ),
     "ombud_home": ("", {"ombud": 8}),
     "ombud_new": ("", {"ombud": 7}),

@@ -48,6 +48,7 @@ from web.views.case_access import case_access_context
 from web.views.common import form_problems, is_htmx, show_refusal
 from workflows import services, step_inputs
 from workflows.assignment import assign_officer
+from workflows.completion import completion_requests_of
 from workflows.decision_trail import decision_trail
 from workflows.models import Decision, DecisionItem, DecisionStatus, Obligation
 
@@ -226,7 +227,7 @@ def _application_page(
         "texts_visible": texts_visible,
         "items": items,
         "attestations": list(app.attestations.select_related("ombud__user")),
-        "completion_requests": list(app.completion_requests.order_by("-requested_at")),
+        "completion_requests": completion_requests_of(app),
         "pending_decision": pending,
         "pending_items": list(pending.items.all()) if pending is not None else [],
         "trail": decision_trail(app),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -10,15 +12,24 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from core.exceptions import WorkflowError
-from core.inputs import as_id
 from core.roles import Role
 from fund.models import Fund
 from fund.states import State
 from web.access import page
-from web.forms import NeedFormSet, PersonForm
+from web.forms import PersonForm
 from web.selectors import ombud_cases, own_cases_matching
-from web.views.common import form_problems, show_refusal
+from web.views.ombud_edit import (
+    Problem,
+    checked_items,
+    chosen_fund,
+    need_formset,
+    open_funds,
+    summary,
+    typed,
+    typed_rows,
+)
 from workflows import services, step_inputs
+from workflows.completion import ItemEdit
 
 
 @page(Role.OMBUD)
@@ -45,64 +56,74 @@ def ombud_home(request: HttpRequest) -> HttpResponse:
 @sensitive_variables()
 @page(Role.OMBUD, methods=("GET", "POST"))
 def new_application(request: HttpRequest) -> HttpResponse:
-    funds = Fund.objects.filter(active=True).order_by("name")
-    person_form = PersonForm(request.POST or None, prefix="person")
-    needs = NeedFormSet(request.POST or None, prefix="need")
-    fund_id = request.POST.get("fund", "")
-    if request.method == "POST":
-        fund_pk = as_id(fund_id)
-        fund = funds.filter(pk=fund_pk).first() if fund_pk else None
+    """One form: the fund (its categories and limits shown once chosen), the person and the
+    items; a refused form comes back with everything typed and every problem at its field."""
+    funds = open_funds()
+    data = request.POST if request.method == "POST" else None
+    fund_id = (request.POST if data is not None else request.GET).get("fund", "")
+    fund = chosen_fund(funds, fund_id)
+    person_form = PersonForm(data, prefix="person")
+    needs = need_formset(data, fund=fund)
+    problems: list[Problem] = []
+    # Without JavaScript, choosing the fund is a load of its own: show its categories, with
+    # what was typed so far and nothing marked as wrong yet.
+    choosing = data is not None and bool(request.POST.get("choose_fund"))
+    if choosing:
+        person_form = PersonForm(prefix="person", initial=typed(request.POST, "person", PersonForm))
+        needs = need_formset(None, fund=fund, initial=typed_rows(request.POST))
+    if data is not None and not choosing:
+        edits, general = checked_items(needs, fund)
+        person_form.is_valid()
         if fund is None:
-            messages.error(request, _("Choose the fund you apply to."))
-        elif not person_form.is_valid() or not needs.is_valid():
-            form_problems(request, person_form)
-            form_problems(request, needs)
-        else:
-            items = [
-                services.NeedInput(
-                    category=row["category"],
-                    amount=row["amount"],
-                    description=row["description"],
-                )
-                for row in needs.cleaned_data
-                if row and (row.get("category") or row.get("amount"))
-            ]
+            problems.append(Problem(_("Choose the fund you apply to."), "fund"))
+        problems += summary(person_form, needs, general=general)
+        if fund is not None and not problems:
             try:
-                with transaction.atomic():
-                    person = services.register_beneficiary(
-                        actor=request.user, **person_form.cleaned_data
-                    )
-                    # Only a person the ombud already has a case of is found again.
-                    known = person.applications.exists()
-                    app = services.create_application(
-                        actor=request.user, fund=fund, beneficiary=person, items=items
-                    )
-                    if request.POST.get("submit_now"):
-                        services.transition(app, actor=request.user, step=step_inputs.Submit())
+                return _create(request, fund, person_form.cleaned_data, edits)
             except WorkflowError as error:
-                show_refusal(request, error)
-            else:
-                if known:
-                    messages.info(
-                        request,
-                        _(
-                            "%(ref)s is already registered with this personal identity number: "
-                            "the details registered before are kept."
-                        )
-                        % {"ref": person.reference},
-                    )
-                messages.success(
-                    request, _("Application %(ref)s is saved.") % {"ref": app.reference}
-                )
-                return redirect("web:application", reference=app.reference)
+                problems = [Problem(message) for message in error.messages]
     return render(
         request,
         "web/new_application.html",
         {
             "funds": funds,
-            "fund_id": fund_id,
+            "fund_id": str(fund.pk) if fund else "",
+            "fund": fund,
+            "fund_missing": data is not None and not choosing and fund is None,
             "person_form": person_form,
             "needs": needs,
+            "problems": problems,
+            "general_problems": [p.message for p in problems if not p.anchor],
         },
-        status=400 if request.method == "POST" else 200,
+        status=400 if problems else 200,
     )
+
+
+@sensitive_variables()
+def _create(
+    request: HttpRequest, fund: Fund, person: dict[str, Any], edits: list[ItemEdit]
+) -> HttpResponse:
+    items = [
+        services.NeedInput(category=e.category, amount=e.amount, description=e.description)
+        for e in edits
+    ]
+    with transaction.atomic():
+        beneficiary = services.register_beneficiary(actor=request.user, **person)
+        # Only a person the ombud already has a case of is found again.
+        known = beneficiary.applications.exists()
+        app = services.create_application(
+            actor=request.user, fund=fund, beneficiary=beneficiary, items=items
+        )
+        if request.POST.get("submit_now"):
+            services.transition(app, actor=request.user, step=step_inputs.Submit())
+    if known:
+        messages.info(
+            request,
+            _(
+                "%(ref)s is already registered with this personal identity number: "
+                "the details registered before are kept."
+            )
+            % {"ref": beneficiary.reference},
+        )
+    messages.success(request, _("Application %(ref)s is saved.") % {"ref": app.reference})
+    return redirect("web:application", reference=app.reference)

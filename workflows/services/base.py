@@ -44,10 +44,6 @@ PERSON_TEXT_MAX = 200
 COUNTY_CODE = re.compile(r"[A-Z]{1,2}")
 
 
-#: The most characters of a need description (the model refuses longer).
-DESCRIPTION_MAX = 500
-
-
 #: The most characters of an evidence reference (kept encrypted, under the person's key).
 REFERENCE_TEXT_MAX = 120
 

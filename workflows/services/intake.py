@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,7 +29,6 @@ from fund.models import (
     Ombud,
     OmbudStatus,
 )
-from fund.money import format_money, parse_amount
 from fund.references import next_reference
 from workflows import fund_rules, step_inputs
 from workflows.models import (
@@ -39,12 +37,11 @@ from workflows.models import (
     ClosingReason,
     CompletionRequest,
 )
+from workflows.need_items import check_need_items
 from workflows.services.base import (
     COUNTY_CODE,
-    DESCRIPTION_MAX,
     MESSAGE_MAX,
     PERSON_TEXT_MAX,
-    ZERO,
     Step,
     _choice,
     _fire,
@@ -60,6 +57,26 @@ def _clean_personnummer(value: str) -> str:
     if not personnummer.is_valid(value):
         raise ValidationFailed(_("The personal identity number is not valid."))
     return twelve_digits(value)
+
+
+def county_code_problems(region: str) -> list[str]:
+    """Why ``region`` is no county code (a page shows it at the field, the service refuses)."""
+    region = (region or "").strip().upper()
+    if region and not COUNTY_CODE.fullmatch(region):
+        return [
+            _("“%(v)s” is not a county code (one or two letters, e.g. AB).") % {"v": shown(region)}
+        ]
+    return []
+
+
+@sensitive_variables()
+def personal_number_problems(value: str) -> list[str]:
+    """Why ``value`` is no personal identity number, as :func:`register_beneficiary` says it."""
+    try:
+        _clean_personnummer(value or "")
+    except ValidationFailed as refusal:
+        return refusal.messages
+    return []
 
 
 @sensitive_variables()
@@ -84,10 +101,7 @@ def register_beneficiary(
     number = clean_text(personal_number, problems, field=_("Personnummer"), max_length=20)
     if not name and not problems:
         problems.append(_("The person's name is required."))
-    if region and not COUNTY_CODE.fullmatch(region):
-        problems.append(
-            _("“%(v)s” is not a county code (one or two letters, e.g. AB).") % {"v": shown(region)}
-        )
+    problems += county_code_problems(region)
     if problems:
         raise ValidationFailed(problems)
     number = _clean_personnummer(number)
@@ -236,37 +250,10 @@ class NeedInput:
 
 
 def _validated_items(fund: Fund, items: Sequence[NeedInput]) -> list[tuple[NeedInput, Money]]:
-    problems: list[str] = []
-    result = []
-    if not items:
-        problems.append(_("An application needs at least one need item."))
-    for position, item in enumerate(items, start=1):
-        label = _("Item %(n)s") % {"n": position}
-        problems += [f"{label}: {p}" for p in fund_rules.category_problems(fund, item.category)]
-        clean_text(
-            item.description, problems, field=label, max_length=DESCRIPTION_MAX, multiline=True
-        )
-        try:
-            amount = parse_amount(item.amount, field=label)
-        except ValidationError as exc:
-            problems += exc.messages
-            continue
-        problems += fund_rules.item_limit_problems(fund, amount, label=label)
-        result.append((item, amount))
-    if not problems and fund.max_per_application is not None:
-        total = sum((amount for _item, amount in result), ZERO)
-        if total > fund.max_per_application:
-            problems.append(
-                _("The total %(total)s is over %(fund)s's limit of %(limit)s per application.")
-                % {
-                    "total": format_money(total),
-                    "fund": fund.name,
-                    "limit": format_money(fund.max_per_application),
-                }
-            )
-    if problems:
-        raise ValidationFailed(problems)
-    return result
+    check = check_need_items(fund, items)
+    if not check.ok:
+        raise ValidationFailed(check.messages())
+    return [(item, check.amounts[row]) for row, item in enumerate(items)]
 
 
 @sensitive_variables()

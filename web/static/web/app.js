@@ -80,3 +80,23 @@ document.addEventListener("DOMContentLoaded", function () {
   form.addEventListener("input", update);
   update();
 });
+
+// --- issue #19, ombud: Enter does not send an application -----------------------------------
+// In a form marked data-no-enter-submit, Enter in a one-line field does nothing: the form is
+// sent with its buttons only (a half-typed application is not submitted by accident). A
+// textarea keeps its new lines; buttons and links keep Enter.
+document.addEventListener("keydown", function (event) {
+  if (event.key !== "Enter" || event.defaultPrevented || event.isComposing) {
+    return;
+  }
+  var field = event.target;
+  if (!field || field.tagName !== "INPUT" || !field.form ||
+      !field.form.hasAttribute("data-no-enter-submit")) {
+    return;
+  }
+  var type = (field.getAttribute("type") || "text").toLowerCase();
+  if (type === "submit" || type === "button" || type === "reset" || type === "image") {
+    return;
+  }
+  event.preventDefault();
+});
