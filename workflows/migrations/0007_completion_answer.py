@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('fund', '0010_key_canary'),
-        ('workflows', '0005_evidence_reference_encrypted'),
+        ('workflows', '0006_decision_item_text'),
     ]
 
     operations = [
