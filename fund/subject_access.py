@@ -140,6 +140,16 @@ def _case(app: Application) -> dict[str, Any]:
                 "reason": d.reason,
                 "total_approved": _amount(d.total_approved),
                 "effective_at": _iso(d.effective_at),
+                "items": [
+                    {
+                        "item": i.need_item.position,
+                        "outcome": i.outcome,
+                        "amount": _amount(i.amount),
+                        "reason": i.reason,
+                        "reason_written": i.reason_text,
+                    }
+                    for i in d.items.all()
+                ],
             }
             for d in app.decisions.all()
         ],

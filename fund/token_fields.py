@@ -48,6 +48,9 @@ TOKEN_FIELDS: tuple[TokenField, ...] = (
         "encrypted_evidence_reference",
         "need_item__application__beneficiary",
     ),
+    TokenField(
+        "workflows.DecisionItem", "encrypted_reason_text", "need_item__application__beneficiary"
+    ),
     TokenField("workflows.FollowUp", "encrypted_evidence_reference", "application__beneficiary"),
     TokenField("fund.PersonalDataReadReason", "encrypted_reason", "beneficiary"),
 )

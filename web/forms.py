@@ -376,7 +376,12 @@ class BulkActionForm(forms.Form):
         return self._safe_back(str(self.data.get("back", ""))[:2000])
 
     def _safe_back(self, back: str) -> str:
-        if back.isprintable() and url_has_allowed_host_and_scheme(back, allowed_hosts={self.host}):
+        # A path of this site: redirect() would take anything else for a view's name.
+        if (
+            back.startswith("/")
+            and back.isprintable()
+            and url_has_allowed_host_and_scheme(back, allowed_hosts={self.host})
+        ):
             return back
         return ""
 

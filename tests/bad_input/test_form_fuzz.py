@@ -9,6 +9,7 @@ something changed, it was a valid request and the user is told so.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -93,16 +94,38 @@ def _decision(cases: Any) -> st.SearchStrategy[dict[str, Any]]:
 
 
 def _assessment(cases: Any) -> st.SearchStrategy[dict[str, Any]]:
-    prefix = f"item{cases['check'].items.first().pk}"
-    return st.fixed_dictionaries(
-        {f"{prefix}-outcome": choice(Obligation.values)},
-        optional={
-            f"{prefix}-authority": choice(["social_services", "mmm", ""]),
-            f"{prefix}-legal_basis": mostly(choice(["sol_4_1", "lma_17", "mmm", ""]), field_text),
-            f"{prefix}-evidence_reference": field_text,
-            f"{prefix}-grantable_amount": mostly(plausible_amount, text),
-        },
-    )
+    """Every item of the case in one form (issue #19), each under its own prefix."""
+    fields: dict[str, Any] = {}
+    for item in cases["check"].items.all():
+        prefix = f"item{item.pk}"
+        fields.update(
+            {
+                f"{prefix}-outcome": choice(Obligation.values),
+                f"{prefix}-authority": choice(["social_services", "mmm", ""]),
+                f"{prefix}-legal_basis": mostly(
+                    choice(["sol_4_1", "lma_17", "mmm", ""]), field_text
+                ),
+                f"{prefix}-evidence_reference": field_text,
+                f"{prefix}-grantable_amount": mostly(plausible_amount, text),
+            }
+        )
+    return st.fixed_dictionaries({}, optional=fields)
+
+
+def _verdicts(cases: Any) -> st.SearchStrategy[dict[str, Any]]:
+    """The one decision form (issue #19): a verdict, amount and reason per item."""
+    fields: dict[str, Any] = {}
+    for item in cases["ready"].items.all():
+        prefix = f"item{item.pk}"
+        fields.update(
+            {
+                f"{prefix}-verdict": choice(["approve", "reduce", "reject"]),
+                f"{prefix}-amount": mostly(plausible_amount, text),
+                f"{prefix}-reason": choice(ReasonCode.values),
+                f"{prefix}-reason_text": field_text,
+            }
+        )
+    return st.fixed_dictionaries({}, optional=fields)
 
 
 def _case_url(key: str, step: str) -> Callable[[Any], str]:
@@ -131,13 +154,13 @@ PAGES = {
         _case_url("check", "request_completion"),
         lambda _c: st.fixed_dictionaries({"message": field_text}),
     ),
-    "officer: statutory assessment of an item": Page(
+    "officer: statutory assessment of every item": Page(
         "officer",
-        lambda cases: (
-            f"/applications/{cases['check'].reference}/items/"
-            f"{cases['check'].items.first().pk}/assessment/"
-        ),
+        lambda cases: f"/applications/{cases['check'].reference}/assessment/",
         _assessment,
+    ),
+    "decision-maker: one decision form, a verdict per item": Page(
+        "decider", lambda cases: f"/applications/{cases['ready'].reference}/decision/", _verdicts
     ),
     "decision-maker: decision with amounts per item": Page("decider", lambda cases: "", _decision),
     "treasurer: payout failed": Page(
@@ -235,9 +258,12 @@ def _told(response: Any) -> str:
     if errors:
         return errors[0]
     content = response.content.decode(errors="replace")
-    if 'class="field-error"' in content:
-        return content.split('class="field-error">', 1)[1].split("<", 1)[0]
-    return ""
+    for found in re.findall(r'class="field-error"[^>]*>(.*?)</', content, re.S):
+        if re.sub(r"<[^>]+>", "", found).strip():
+            return re.sub(r"<[^>]+>", "", found).strip()
+    # The problem summary at the top of a refused form (issue #19): its first entry.
+    summary = re.search(r'class="error-summary".*?<li>(.*?)</li>', content, re.S)
+    return re.sub(r"<[^>]+>", "", summary.group(1)).strip() if summary else ""
 
 
 @pytest.mark.parametrize("page", list(PAGES))

@@ -22,8 +22,8 @@ PERSONKONTO_ACCOUNT = "8112189876"  # Nordea personkonto: clearing 3300 + the pe
 
 def build_every_encrypted_row(world: Any) -> dict[str, Any]:
     """A person with every kind of encrypted data: values, need description, komplettering
-    (the officer's message and the ombud's answer),
-    evidence references (assessment, follow-up), an auditor's stated reason, an own payee;
+    (the officer's message and the ombud's answer), evidence references (assessment,
+    follow-up), a decision's written-out reason, an auditor's stated reason, an own payee;
     an exported batch (its file's nonce is wrapped by the master keys); the key canaries."""
     from fund.privacy import AccessPurpose, read_personal_data
     from workflows import services
@@ -42,7 +42,15 @@ def build_every_encrypted_row(world: Any) -> dict[str, Any]:
     app = world.run(app, "start_statutory_check", world.officer)
     world.assess_all(app, evidence_reference="Soc avslag dnr 4711")
     app = world.run(app, "clear", world.officer)
-    app = world.run(app, "approve", world.decider)
+    item = app.items.get()
+    app = world.run(
+        app,
+        "approve_partly",
+        world.decider,
+        items=[
+            {"item": item.pk, "amount": "800", "reason": "other", "text": "Delvis enligt avtal"}
+        ],
+    )
     app = world.run(app, "schedule_payout", world.treasurer)
     world.send_payouts(app)
     app = world.run(app, "confirm_paid", world.treasurer)
