@@ -51,13 +51,17 @@ def test_the_one_form_refuses_a_grant_above_the_funds_item_limit(world: World) -
 def test_the_one_form_above_the_threshold_needs_a_second_signer(world: World) -> None:
     app, (first, second) = in_decision(world, "8000", "4000")
     decider = sign_in(Client(), world.decider)
-    decide(decider, app, {f"item{first.pk}-verdict": "approve", f"item{second.pk}-verdict": "approve"})
+    decide(
+        decider, app, {f"item{first.pk}-verdict": "approve", f"item{second.pk}-verdict": "approve"}
+    )
     app.refresh_from_db()
     assert app.state == "ready_for_decision"
     assert app.decisions.get().status == DecisionStatus.AWAITING_SIGNATURE
     # The first signer can neither sign again by the old step address nor by the form again.
     decider.post(reverse("web:application_transition", args=[app.reference, "approve"]))
-    decide(decider, app, {f"item{first.pk}-verdict": "approve", f"item{second.pk}-verdict": "approve"})
+    decide(
+        decider, app, {f"item{first.pk}-verdict": "approve", f"item{second.pk}-verdict": "approve"}
+    )
     app.refresh_from_db()
     assert app.state == "ready_for_decision"
     assert app.decisions.get().signatures.count() == 1

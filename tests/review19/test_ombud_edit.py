@@ -77,7 +77,8 @@ def test_a_changed_amount_is_assessed_again_before_any_decision(world: World) ->
     strict=True,
     reason="A komplettering requested while a decision awaits its second signature is a dead "
     "end for the ombud: edit_application refuses every item change while the pending decision "
-    "stays (workflows/completion.py edit_application), though request_completion leaves it pending.",
+    "stays (workflows/completion.py edit_application), though request_completion leaves it "
+    "pending.",
 )
 def test_a_komplettering_during_a_pending_signature_lets_the_ombud_change_the_items(
     world: World,
@@ -108,8 +109,7 @@ def test_the_items_changed_event_holds_codes_and_amounts_never_the_description(
     )
     assert edit(sign_in(Client(), world.ombud.user), app, data) == 302
     logged = " ".join(
-        str(e.payload) + e.object_ref
-        for e in AuditEvent.objects.filter(object_ref=app.reference)
+        str(e.payload) + e.object_ref for e in AuditEvent.objects.filter(object_ref=app.reference)
     )
     for secret in ("Qwxyz", "Vbnmq", "Plokij"):
         assert secret not in logged

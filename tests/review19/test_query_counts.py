@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.db import connection
@@ -10,8 +11,17 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from fund.models import Application
 from tests.fixtures import World
 from tests.web.conftest import sign_in
+
+
+def page(app: Application) -> str:
+    return reverse("web:application", args=[app.reference])
+
+
+def edit_page(app: Application) -> str:
+    return reverse("web:ombud_edit", args=[app.reference])
 
 
 def queries(call: Callable[[], Any], *, reads_only: bool = False) -> int:
@@ -33,24 +43,20 @@ def test_the_decision_form_reads_as_much_for_eight_items_as_for_two(world: World
     small = world.to_decision(world.new_application(*["900"] * 2))
     large = world.to_decision(world.new_application(*["900"] * 8))
     client = sign_in(Client(), world.decider)
-    counts = [
-        queries(lambda app=app: client.get(reverse("web:application", args=[app.reference])))
-        for app in (small, small, large)
-    ]
+    counts = [queries(partial(client.get, page(app))) for app in (small, small, large)]
     assert counts[2] == counts[1], counts
 
 
 def test_the_ombuds_edit_page_reads_as_much_for_eight_items_as_for_two(world: World) -> None:
     small, large = world.new_application(*["900"] * 2), world.new_application(*["900"] * 8)
     client = sign_in(Client(), world.ombud.user)
-    counts = [
-        queries(lambda app=app: client.get(reverse("web:ombud_edit", args=[app.reference])))
-        for app in (small, small, large)
-    ]
+    counts = [queries(partial(client.get, edit_page(app))) for app in (small, small, large)]
     assert counts[2] == counts[1], counts
 
 
-def test_a_search_by_name_reads_as_much_for_twelve_people_as_for_three_besides_their_logged_reads(world: World) -> None:
+def test_a_search_by_name_reads_as_much_for_twelve_people_as_for_three_besides_their_logged_reads(
+    world: World,
+) -> None:
     for n in range(3):
         world.new_application("500", name=f"Delad Förstanamn{n}")
     client = sign_in(Client(), world.officer)

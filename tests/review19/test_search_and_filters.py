@@ -96,9 +96,12 @@ def test_an_ombud_finds_only_their_own_cases_by_reference(world: World) -> None:
 def test_a_bulk_action_never_sends_the_user_off_site(world: World) -> None:
     world.new_application("500")
     client = sign_in(Client(), world.officer)
-    for back in ("//evil.example/x", "/\\evil.example", "https://evil.example/", "/\t/evil.example"):
-        response = client.post(
-            reverse("web:worklist_bulk"), {"action": "nonsense", "back": back}
-        )
+    for back in (
+        "//evil.example/x",
+        "/\\evil.example",
+        "https://evil.example/",
+        "/\t/evil.example",
+    ):
+        response = client.post(reverse("web:worklist_bulk"), {"action": "nonsense", "back": back})
         assert response.status_code == 302
         assert response["Location"] == reverse("web:worklist"), back
