@@ -106,6 +106,9 @@ class Decide(StepInput):
     outcome: str
     items: tuple[DecidedItem, ...] = ()
     reason: str = ""
+    #: A co-signature names the pending decision the signer was shown; another one (set aside
+    #: and decided again since the page was read) is then refused, never signed unseen.
+    signs: int | None = None
 
     @property
     def name(self) -> str:
@@ -205,7 +208,10 @@ def parse(name: str, data: Mapping[str, object] | None = None) -> StepInput:
         raise TransitionNotAvailable(_("There is no step called “%(name)s”.") % {"name": name})
     if name in DECISIONS:
         return Decide(
-            outcome=name, items=_decided_items(data.get("items")), reason=_code(data, "reason")
+            outcome=name,
+            items=_decided_items(data.get("items")),
+            reason=_code(data, "reason"),
+            signs=_shown_decision(data.get("decision")),
         )
     if name == Attest.STEP:
         method = data.get("method", AttestationMethod.PORTAL)
@@ -300,6 +306,15 @@ def _payees(value: object) -> dict[int | str, PayeeChoice | None] | None:
         key if isinstance(key, int | str) else shown(key): _payee(payee)
         for key, payee in value.items()
     }
+
+
+def _shown_decision(value: object) -> int | None:
+    if value is None or value == "":
+        return None
+    decision = as_id(value)
+    if decision is None:
+        raise ValidationFailed(_("The decision to sign must be named by its number."))
+    return decision
 
 
 def _ids(value: object) -> tuple[int, ...]:

@@ -67,13 +67,6 @@ def test_the_one_form_above_the_threshold_needs_a_second_signer(world: World) ->
     assert app.decisions.get().signatures.count() == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The co-signer's form names only the outcome, not the decision: a co-signer with the "
-    "page open signs whatever decision with that outcome is pending when they click, even one "
-    "made after they read the amounts (web/templates/web/application.html sign form, "
-    "workflows/services/decisions.py _decide signs any pending decision of the same outcome).",
-)
 def test_the_cosigner_signs_only_the_decision_they_were_shown(world: World) -> None:
     app, (first, second) = in_decision(world, "8000", "4000")
     decider = sign_in(Client(), world.decider)

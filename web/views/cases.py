@@ -362,6 +362,8 @@ def transition_view(request: HttpRequest, reference: str, name: str) -> HttpResp
         data = dict(form.cleaned_data)
         if name == "attest":
             data["need_confirmed"] = bool(data.get("need_confirmed"))
+    elif name in DECISIONS and request.POST.get("decision"):
+        data = {"decision": request.POST["decision"]}  # the co-signature names what was shown
     try:
         services.transition(app, actor=request.user, step=step_inputs.parse(name, data))
     except WorkflowError as error:

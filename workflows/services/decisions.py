@@ -143,6 +143,14 @@ def _decide(step: Step[step_inputs.Decide]) -> None:
     # Under the fund lock, so two decisions for the same person cannot both fit its limits.
     app.fund = lock_fund(app.fund)
     pending = app.decisions.filter(status=DecisionStatus.AWAITING_SIGNATURE).first()
+    shown = step.data.signs
+    if shown is not None and (pending is None or pending.pk != shown):
+        raise ValidationFailed(
+            _(
+                "The decision awaiting a signature has changed since you opened the case: "
+                "read it again before you sign."
+            )
+        )
     if pending is not None:
         if pending.outcome == outcome and not step.data.items:
             _sign(step, pending)
