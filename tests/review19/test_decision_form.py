@@ -6,7 +6,6 @@ import re
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from django.test import Client
 from django.urls import reverse
 
