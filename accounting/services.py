@@ -16,7 +16,6 @@ from accounting.commitments import (
     set_ceiling,
 )
 from accounting.ledger import (
-    close_period,
     fiscal_year_for,
     fund_balance,
     post_voucher,
@@ -34,13 +33,14 @@ from accounting.payouts.batches import (
     void_batch_file,
 )
 from accounting.payouts.settlement import confirm_batch_paid, confirm_paid, reject_orders
+from accounting.period_closing import approve_period_close, propose_period_close
 
 __all__ = [
     "approve_batch",
     "approve_payee",
+    "approve_period_close",
     "available",
     "cancel_batch",
-    "close_period",
     "commit_decision",
     "confirm_batch_paid",
     "confirm_paid",
@@ -51,6 +51,7 @@ __all__ = [
     "fund_balance",
     "mark_sent",
     "post_voucher",
+    "propose_period_close",
     "record_income",
     "reject_orders",
     "release_commitments",
