@@ -132,6 +132,7 @@ _PAYOUT_FAILURES: dict[str, Promise] = {
 }
 _SET_ASIDE_REASONS: dict[str, Promise] = {
     "outside_fund_rules": _("Outside the fund's rules"),
+    "completion_requested": _("Komplettering requested"),
 }
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from django.test import Client
 from django.urls import reverse
 
@@ -73,13 +72,6 @@ def test_a_changed_amount_is_assessed_again_before_any_decision(world: World) ->
     ).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="A komplettering requested while a decision awaits its second signature is a dead "
-    "end for the ombud: edit_application refuses every item change while the pending decision "
-    "stays (workflows/completion.py edit_application), though request_completion leaves it "
-    "pending.",
-)
 def test_a_komplettering_during_a_pending_signature_lets_the_ombud_change_the_items(
     world: World,
 ) -> None:

@@ -33,3 +33,19 @@ def test_a_cosignature_of_a_decision_since_set_aside_decides_nothing(world) -> N
         world.run(app, "approve", world.decider2, decision=shown.pk)
     # Nothing was decided in the co-signer's name from the stale page.
     assert not Decision.objects.filter(application=app).exclude(pk=shown.pk).exists()
+
+
+def test_a_komplettering_sets_a_half_signed_decision_aside(world) -> None:  # type: ignore[no-untyped-def]
+    from audit.models import AuditEvent
+
+    app, shown = _pending(world)
+    app = world.run(app, "request_completion", world.officer, message="Kvitto saknas")
+    shown.refresh_from_db()
+    assert shown.status == DecisionStatus.SUPERSEDED
+    event = AuditEvent.objects.filter(action="decision.set_aside").get()
+    assert event.payload == {"decision": shown.pk, "reason": "completion_requested"}
+    # The co-signer's page, read before, can no longer sign it.
+    app = world.run(app, "resubmit", world.ombud.user)
+    assert not Decision.objects.filter(
+        application=app, status=DecisionStatus.AWAITING_SIGNATURE
+    ).exists()

@@ -123,8 +123,9 @@ def _granted_amounts(decision: Decision) -> dict[int, Money]:
     return {di.need_item_id: di.amount for di in decision.items.all()}
 
 
-def _set_aside(step: Step[step_inputs.Decide], pending: Decision) -> None:
-    """A pending decision that no longer fits the fund's rules gives way to a new decision."""
+def _set_aside(step: Step[Any], pending: Decision, *, reason: str = "outside_fund_rules") -> None:
+    """A pending decision gives way: to a new decision when it no longer fits the fund's
+    rules, or to a komplettering (the items may change; the case is decided again)."""
     pending.status = DecisionStatus.SUPERSEDED
     pending.save(update_fields=["status"])
     record_event(
@@ -133,8 +134,15 @@ def _set_aside(step: Step[step_inputs.Decide], pending: Decision) -> None:
         role=step.role,
         object_type="application",
         object_ref=step.application.reference,
-        payload={"decision": pending.pk, "reason": "outside_fund_rules"},
+        payload={"decision": pending.pk, "reason": reason},
     )
+
+
+def set_aside_pending_decision(step: Step[Any], *, reason: str) -> None:
+    """No decision stays half-signed on a case that goes back to the ombud."""
+    pending = step.application.decisions.filter(status=DecisionStatus.AWAITING_SIGNATURE).first()
+    if pending is not None:
+        _set_aside(step, pending, reason=reason)
 
 
 def _decide(step: Step[step_inputs.Decide]) -> None:

@@ -47,6 +47,7 @@ from workflows.services.base import (
     _fire,
     _require,
 )
+from workflows.services.decisions import set_aside_pending_decision
 
 
 def _clean_personnummer(value: str) -> str:
@@ -390,6 +391,9 @@ def _request_completion(step: Step[step_inputs.RequestCompletion]) -> None:
     )
     request.message = message  # encrypted under the person's key
     request.save()
+    # A decision awaiting its second signature would block the ombud's changes and could
+    # still be co-signed over them: it is set aside, and the case is decided again.
+    set_aside_pending_decision(step, reason="completion_requested")
     _fire(step, completion_request=request.pk)
 
 
