@@ -279,7 +279,8 @@ def _application_page(
         "problems": problems,
         "may_assess": app.state == State.STATUTORY_CHECK
         and may_act_as(request.user, Role.OFFICER, app),
-        "assessment_forms": assessment_forms or _assessment_forms(items, texts_visible),
+        "assessment_forms": assessment_forms
+        or _assessment_forms(items, texts_visible, evidence_hidden=not texts_visible),
         **_decision_context(request, app, items, pending, decisions, decision_forms),
         **case_access_context(request, app),
     }
@@ -315,8 +316,10 @@ def _decision_context(
     }
 
 
-def _assessment_forms(items: list[NeedItem], texts_visible: bool, data: Any = None) -> ItemForms:
-    return [
+def _assessment_forms(
+    items: list[NeedItem], texts_visible: bool, data: Any = None, *, evidence_hidden: bool
+) -> ItemForms:
+    forms = [
         (
             item,
             AssessmentForm(
@@ -325,6 +328,20 @@ def _assessment_forms(items: list[NeedItem], texts_visible: bool, data: Any = No
         )
         for item in items
     ]
+    if evidence_hidden:
+        for item, form in forms:
+            _hint_at_hidden_evidence(item, form)
+    return forms
+
+
+def _hint_at_hidden_evidence(item: NeedItem, form: AssessmentForm) -> None:
+    """An evidence reference hidden from the officer comes as an empty field: say that
+    leaving it empty keeps it (``record_statutory_assessments`` does)."""
+    assessment = getattr(item, "statutory_assessment", None)
+    if assessment is not None and assessment.encrypted_evidence_reference:
+        form.fields["evidence_reference"].help_text = _(
+            "A reference is saved but not shown to you: leave the field empty to keep it."
+        )
 
 
 def _case_texts_visible(request: HttpRequest, app: Application) -> bool:
@@ -412,7 +429,12 @@ def assess_view(request: HttpRequest, reference: str) -> HttpResponse:
     """Every item's statutory assessment in one form; a refusal shows the form as typed."""
     app = _application(request, reference)
     items = list(app.items.select_related("statutory_assessment").order_by("position"))
-    forms = _assessment_forms(items, texts_visible=False, data=request.POST)
+    forms = _assessment_forms(
+        items,
+        texts_visible=False,  # filled in from the post, nothing decrypted
+        data=request.POST,
+        evidence_hidden=not services.evidence_visible_to(request.user, app),
+    )
     if not all(form.is_valid() for _item, form in forms):
         return _application_page(request, app, assessment_forms=forms, status=400)
     given = [services.AssessmentInput(item=item.pk, **form.cleaned_data) for item, form in forms]
