@@ -433,7 +433,7 @@ def assess_view(request: HttpRequest, reference: str) -> HttpResponse:
         items,
         texts_visible=False,  # filled in from the post, nothing decrypted
         data=request.POST,
-        evidence_hidden=not services.evidence_visible_to(request.user, app),
+        evidence_hidden=not services.evidence_visible_to(app, actor=request.user),
     )
     if not all(form.is_valid() for _item, form in forms):
         return _application_page(request, app, assessment_forms=forms, status=400)

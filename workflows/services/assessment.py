@@ -122,14 +122,14 @@ def record_statutory_assessments(
             checked.append((item, cleaned))
         if by_item:
             raise ItemProblems(by_item, {pk: item.position for pk, item in items.items()})
-        seen = evidence_visible_to(actor, application)
+        seen = evidence_visible_to(application, actor=actor)
         return [
             _save_assessment(item, given, actor, application, evidence_seen=seen)
             for item, given in checked
         ]
 
 
-def evidence_visible_to(actor: Any, application: Application) -> bool:
+def evidence_visible_to(application: Application, *, actor: Any) -> bool:
     """Whether ``actor`` sees the stored evidence references (the person's data): the form
     of someone who does not comes with the field empty, which is no wish to erase it."""
     return (
