@@ -1,25 +1,6 @@
-"""Button texts for the workflow's steps."""
+"""Button texts for the workflow's steps (kept in :mod:`workflows.step_labels`, where the
+refusals name the steps too)."""
 
-from django.utils.translation import gettext_lazy as _
+from workflows.step_labels import STEP_LABELS as TRANSITION_LABELS
 
-TRANSITION_LABELS = {
-    "submit": _("Submit the application"),
-    "request_attestation": _("Ask the ombud to attest"),
-    "attest": _("Attest the need"),
-    "decline_attestation": _("Decline to attest"),
-    "start_statutory_check": _("Start the statutory obligation check"),
-    "refer": _("Refer to the authority"),
-    "clear": _("Clear for decision"),
-    "approve": _("Approve"),
-    "approve_partly": _("Approve partly"),
-    "reject": _("Reject"),
-    "schedule_payout": _("Schedule the payout"),
-    "confirm_paid": _("Confirm payment"),
-    "payout_failed": _("Payout failed"),
-    "close": _("Close the case"),
-    "request_completion": _("Request komplettering"),
-    "resubmit": _("Resubmit after komplettering"),
-    "reconsider": _("Reconsider (omprövning)"),
-    "withdraw": _("Withdraw the application"),
-    "give_up_payout": _("Give up the payout and close the case"),
-}
+__all__ = ["TRANSITION_LABELS"]

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language, ngettext
@@ -44,6 +44,7 @@ from web.selectors import (
     visible_application,
     worklist,
 )
+from web.typed_searches import SEARCH_PARAMETER, recalled_search, remember_search
 from web.views.case_access import case_access_context
 from web.views.common import form_problems, is_htmx, show_refusal
 from workflows import services, step_inputs
@@ -55,11 +56,31 @@ from workflows.models import Decision, DecisionItem, DecisionStatus, Obligation
 # --- worklist -------------------------------------------------------------------------
 
 
-@page(*HANDLERS)
+@page(*HANDLERS, methods=("GET", "POST"))
 def worklist_view(request: HttpRequest) -> HttpResponse:
+    """The worklist. The search text comes by POST and is kept on the server
+    (:mod:`web.typed_searches`): the address, its links and the access log carry only its
+    token, never a name or a personnummer. A posted search answers htmx with the table (and
+    the address to show), a plain form with a redirect to that address."""
     funds = list(funds_of(request.user))
     officers = list(officers_in(funds_of(request.user)))
-    form = WorklistFilterForm(request.GET or None, funds=funds, officers=officers)
+    posted = request.method == "POST"
+    params = _worklist_params(request.POST if posted else request.GET)
+    if posted:
+        params.pop("page", None)  # a new search or filter starts on its first page
+        token = remember_search(request, str(request.POST.get("q", ""))[:100])
+    else:
+        token = str(request.GET.get(SEARCH_PARAMETER, ""))[:40]
+    search = recalled_search(request, token)
+    if search:
+        params[SEARCH_PARAMETER] = token
+    address = reverse("web:worklist") + (f"?{params.urlencode()}" if params else "")
+    if posted and not is_htmx(request):
+        return HttpResponseRedirect(address, status=303)
+    bound = params.copy()
+    if search:
+        bound["q"] = search
+    form = WorklistFilterForm(bound or None, funds=funds, officers=officers)
     query = WorklistQuery()
     if form.is_valid():
         data = form.cleaned_data
@@ -76,7 +97,6 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
             awaiting_signature=bool(data["awaiting_signature"]),
         )
     rows = worklist(request.user, query, funds=funds)
-    params = request.GET.copy()
     params.pop("page", None)
     context = {
         "form": form,
@@ -84,6 +104,7 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "officers": officers,
         "query_string": params.urlencode(),
+        "here": address,
         "filter_query": known_filter_query(params.urlencode()),
         "saved_filters": list(saved_filters(request.user)),
         "save_form": SavedFilterForm(),
@@ -91,7 +112,20 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
         "revoked_ombud_cases": revoked_ombud_case_count(request.user),
     }
     template = "web/partials/worklist_table.html" if is_htmx(request) else "web/worklist.html"
-    return render(request, template, context)
+    response = render(request, template, context)
+    if posted:
+        response["HX-Push-Url"] = address
+    return response
+
+
+def _worklist_params(given: QueryDict) -> QueryDict:
+    """The filters, sort and page as given; never the search text (it has its token)."""
+    params = QueryDict(mutable=True)
+    for name in (*WorklistFilterForm.SAVED, "page"):
+        value = str(given.get(name, "")).strip()
+        if value:
+            params[name] = value[:40]
+    return params
 
 
 def _roles(request: HttpRequest) -> frozenset[str]:
@@ -245,7 +279,8 @@ def _application_page(
         "problems": problems,
         "may_assess": app.state == State.STATUTORY_CHECK
         and may_act_as(request.user, Role.OFFICER, app),
-        "assessment_forms": assessment_forms or _assessment_forms(items, texts_visible),
+        "assessment_forms": assessment_forms
+        or _assessment_forms(items, texts_visible, evidence_hidden=not texts_visible),
         **_decision_context(request, app, items, pending, decisions, decision_forms),
         **case_access_context(request, app),
     }
@@ -281,8 +316,10 @@ def _decision_context(
     }
 
 
-def _assessment_forms(items: list[NeedItem], texts_visible: bool, data: Any = None) -> ItemForms:
-    return [
+def _assessment_forms(
+    items: list[NeedItem], texts_visible: bool, data: Any = None, *, evidence_hidden: bool
+) -> ItemForms:
+    forms = [
         (
             item,
             AssessmentForm(
@@ -291,6 +328,20 @@ def _assessment_forms(items: list[NeedItem], texts_visible: bool, data: Any = No
         )
         for item in items
     ]
+    if evidence_hidden:
+        for item, form in forms:
+            _hint_at_hidden_evidence(item, form)
+    return forms
+
+
+def _hint_at_hidden_evidence(item: NeedItem, form: AssessmentForm) -> None:
+    """An evidence reference hidden from the officer comes as an empty field: say that
+    leaving it empty keeps it (``record_statutory_assessments`` does)."""
+    assessment = getattr(item, "statutory_assessment", None)
+    if assessment is not None and assessment.encrypted_evidence_reference:
+        form.fields["evidence_reference"].help_text = _(
+            "A reference is saved but not shown to you: leave the field empty to keep it."
+        )
 
 
 def _case_texts_visible(request: HttpRequest, app: Application) -> bool:
@@ -380,7 +431,12 @@ def assess_view(request: HttpRequest, reference: str) -> HttpResponse:
     """Every item's statutory assessment in one form; a refusal shows the form as typed."""
     app = _application(request, reference)
     items = list(app.items.select_related("statutory_assessment").order_by("position"))
-    forms = _assessment_forms(items, texts_visible=False, data=request.POST)
+    forms = _assessment_forms(
+        items,
+        texts_visible=False,  # filled in from the post, nothing decrypted
+        data=request.POST,
+        evidence_hidden=not services.evidence_visible_to(app, actor=request.user),
+    )
     if not all(form.is_valid() for _item, form in forms):
         return _application_page(request, app, assessment_forms=forms, status=400)
     given = [services.AssessmentInput(item=item.pk, **form.cleaned_data) for item, form in forms]

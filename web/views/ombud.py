@@ -6,8 +6,9 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
@@ -18,6 +19,7 @@ from fund.states import State
 from web.access import page
 from web.forms import PersonForm
 from web.selectors import ombud_cases, own_cases_matching
+from web.typed_searches import SEARCH_PARAMETER, recalled_search, remember_search
 from web.views.ombud_edit import (
     Problem,
     checked_items,
@@ -32,9 +34,15 @@ from workflows import services, step_inputs
 from workflows.completion import ItemEdit
 
 
-@page(Role.OMBUD)
+@page(Role.OMBUD, methods=("GET", "POST"))
 def ombud_home(request: HttpRequest) -> HttpResponse:
-    search = " ".join(str(request.GET.get("q", ""))[:40].split())
+    """The ombud's cases. A search is posted and kept on the server like the worklist's
+    (:mod:`web.typed_searches`): the address carries its token, not what was typed."""
+    if request.method == "POST":
+        token = remember_search(request, str(request.POST.get("q", ""))[:40])
+        address = reverse("web:ombud_home") + (f"?{SEARCH_PARAMETER}={token}" if token else "")
+        return HttpResponseRedirect(address, status=303)
+    search = recalled_search(request, str(request.GET.get(SEARCH_PARAMETER, ""))[:40])
     cases = list(ombud_cases(request.user))
     shown = own_cases_matching(cases, search) if search else cases
     return render(

@@ -17,6 +17,7 @@ from fund.case_scope import works_in_fund
 from workflows.selectors import available_transitions
 from workflows.services.assessment import (
     AssessmentInput,
+    evidence_visible_to,
     record_follow_up,
     record_statutory_assessment,
     record_statutory_assessments,
@@ -38,6 +39,7 @@ __all__ = [
     "available_transitions",
     "create_application",
     "decide_items",
+    "evidence_visible_to",
     "record_follow_up",
     "record_statutory_assessment",
     "record_statutory_assessments",

@@ -27,6 +27,7 @@ from fund.models import (
     NeedItem,
 )
 from fund.money import format_money, parse_amount
+from fund.privacy import AccessPurpose, access_problem
 from fund.states import State
 from workflows import step_inputs
 from workflows.models import (
@@ -121,7 +122,26 @@ def record_statutory_assessments(
             checked.append((item, cleaned))
         if by_item:
             raise ItemProblems(by_item, {pk: item.position for pk, item in items.items()})
-        return [_save_assessment(item, given, actor, application) for item, given in checked]
+        seen = evidence_visible_to(application, actor=actor)
+        return [
+            _save_assessment(item, given, actor, application, evidence_seen=seen)
+            for item, given in checked
+        ]
+
+
+def evidence_visible_to(application: Application, *, actor: Any) -> bool:
+    """Whether ``actor`` sees the stored evidence references (the person's data): the form
+    of someone who does not comes with the field empty, which is no wish to erase it."""
+    return (
+        access_problem(
+            application.beneficiary,
+            actor=actor,
+            application=application,
+            purpose=AccessPurpose.CASE_HANDLING,
+            reason="",
+        )
+        is None
+    )
 
 
 def _checked_assessment(
@@ -194,7 +214,12 @@ def _remainder(item: NeedItem, value: Any, add: Callable[[str, str], None]) -> M
 
 
 def _save_assessment(
-    item: NeedItem, given: AssessmentInput, actor: Any, application: Application
+    item: NeedItem,
+    given: AssessmentInput,
+    actor: Any,
+    application: Application,
+    *,
+    evidence_seen: bool,
 ) -> StatutoryAssessment:
     assessment = StatutoryAssessment.objects.filter(need_item=item).first()
     if assessment is None:
@@ -202,7 +227,9 @@ def _save_assessment(
     assessment.outcome = given.outcome
     assessment.authority = given.authority
     assessment.legal_basis = given.legal_basis
-    assessment.evidence_reference = given.evidence_reference  # under the person's key
+    # An empty field from someone who could not see the stored reference keeps it.
+    if given.evidence_reference or evidence_seen:
+        assessment.evidence_reference = given.evidence_reference  # under the person's key
     assessment.grantable_amount = given.grantable_amount
     assessment.assessed_by = actor
     assessment.assessed_at = timezone.now()

@@ -39,6 +39,7 @@ from workflows.services.payout import (
     _schedule_payout,
     _withdraw,
 )
+from workflows.step_labels import step_label
 
 
 @sensitive_variables()
@@ -60,13 +61,13 @@ def transition(application: Application, *, actor: Any, step: step_inputs.StepIn
         if not can_proceed(getattr(current, name), check_conditions=False):
             raise TransitionNotAvailable(
                 _("“%(name)s” is not possible while the application is “%(state)s”.")
-                % {"name": name, "state": State(current.state).label}
+                % {"name": step_label(name), "state": State(current.state).label}
             )
         role = acting_role(actor, current, name)
         if role is None:
             raise PermissionDenied(
                 _("You may not run “%(name)s” on %(ref)s.")
-                % {"name": name, "ref": current.reference}
+                % {"name": step_label(name), "ref": current.reference}
             )
         problems = segregation_problems(current, name, actor=actor)
         if problems:
