@@ -167,9 +167,11 @@ class Person:
         self.page.set_default_timeout(15000)
         self.page.on("load", lambda loaded: self.loaded.append(loaded.url))
         self.page.on("dialog", self._answer)
-        self.page.on(
-            "request", lambda request: request.method == "POST" and self.posts.append(request.url)
-        )
+        self.page.on("request", self._note_post)
+
+    def _note_post(self, request: Any) -> None:
+        if request.method == "POST":
+            self.posts.append(request.url)
 
     def _answer(self, dialog: Any) -> None:
         self.questions.append(dialog.message)
@@ -193,9 +195,7 @@ class Person:
     def wait_for_answer(self, before: int) -> None:
         """Until htmx answered once more than ``before`` (a function, not a string: the
         CSP forbids eval)."""
-        self.page.wait_for_function(
-            "(before) => (window.__htmxAnswers || 0) > before", arg=before
-        )
+        self.page.wait_for_function("(before) => (window.__htmxAnswers || 0) > before", arg=before)
 
     def press(self, selector: str) -> Any:
         """Press a submit button and wait for the answer: swapped in by htmx when its form

@@ -128,9 +128,7 @@ def test_ombud_applies_for_a_two_item_case_in_at_most_two_page_loads(
     ombud.screenshots("case-submitted")
 
 
-def test_a_wrong_input_shows_every_problem_at_once_at_its_field(
-    world: World, people: Any
-) -> None:
+def test_a_wrong_input_shows_every_problem_at_once_at_its_field(world: World, people: Any) -> None:
     ombud = people("ombud-wrong")
     ombud.sign_in(world.ombud.user, otp=False)
     page = ombud.go("/ombud/new/")
@@ -149,9 +147,9 @@ def test_a_wrong_input_shows_every_problem_at_once_at_its_field(
     for name in ("person-name", "need-0-amount"):
         field = page.locator(f"[name='{name}']")
         described = field.get_attribute("aria-describedby") or ""
-        assert any(
-            page.locator(f"#{ident}.field-error").count() for ident in described.split()
-        ), f"{name}'s problem is not at the field"
+        assert any(page.locator(f"#{ident}.field-error").count() for ident in described.split()), (
+            f"{name}'s problem is not at the field"
+        )
     assert page.input_value("#id_need-0-amount") == "mycket", "what was typed stays"
     checked(ombud)
     ombud.check_no_sideways_scroll(SMALLEST_PHONE)
@@ -184,9 +182,7 @@ def test_officer_assesses_a_two_item_case_and_sends_it_to_decision_in_at_most_tw
         page.select_option(f"#id_item{second.pk}-authority", "social_services")
         page.select_option(f"#id_item{second.pk}-legal_basis", "sol_4_1")
         officer.press("#assessment button[name=then][value=decision]")
-        assert page.evaluate("document.activeElement.name") == (
-            f"item{second.pk}-grantable_amount"
-        )
+        assert page.evaluate("document.activeElement.name") == (f"item{second.pk}-grantable_amount")
         assert page.input_value(f"#id_item{second.pk}-legal_basis") == "sol_4_1"
         app.refresh_from_db()
         assert app.state == State.STATUTORY_CHECK
@@ -284,8 +280,9 @@ def test_co_signer_signs_what_they_see_in_one_page_load(
 def test_treasurers_go_from_approved_cases_to_an_approved_batch_and_a_file_in_six_page_loads(
     world: World, people: Any, artifacts_dir: Path
 ) -> None:
-    one, two = world.to_approved(world.new_application("1500", "700")), world.to_approved(
-        world.new_application("300")
+    one, two = (
+        world.to_approved(world.new_application("1500", "700")),
+        world.to_approved(world.new_application("300")),
     )
     first, second = people("treasurer"), people("treasurer2")
     first.sign_in(world.treasurer, otp=True)
@@ -293,9 +290,7 @@ def test_treasurers_go_from_approved_cases_to_an_approved_batch_and_a_file_in_si
 
     with first.counting() as first_loads, second.counting() as second_loads:
         page = first.go("/treasury/")
-        assert one.reference in page.inner_text("main") and two.reference in page.inner_text(
-            "main"
-        )
+        assert one.reference in page.inner_text("main") and two.reference in page.inner_text("main")
         checked(first)
         first.screenshots("treasury")
         first.press("form[action$='/treasury/schedule/'] button[type=submit]")
@@ -387,7 +382,9 @@ def test_dismissing_the_question_before_a_rejection_changes_nothing(
 def test_dismissing_the_question_before_cancelling_a_batch_changes_nothing(
     world: World, people: Any
 ) -> None:
-    app = world.run(world.to_approved(world.new_application("1500")), "schedule_payout", world.treasurer)
+    app = world.run(
+        world.to_approved(world.new_application("1500")), "schedule_payout", world.treasurer
+    )
     batch = batches.create_batch(actor=world.treasurer, applications=[app])
     treasurer = people("cancel")
     treasurer.sign_in(world.treasurer2, otp=True)

@@ -25,7 +25,9 @@ def _two_items_in_check(world: World) -> Application:
 def _inputs(app: Application, *outcomes: str) -> list[AssessmentInput]:
     extra = {"authority": "social_services", "legal_basis": "sol_4_1"}
     return [
-        AssessmentInput(item=item.pk, outcome=outcome, **(extra if outcome != "not_obliged" else {}))
+        AssessmentInput(
+            item=item.pk, outcome=outcome, **(extra if outcome != "not_obliged" else {})
+        )
         for item, outcome in zip(app.items.order_by("position"), outcomes, strict=True)
     ]
 
