@@ -5,6 +5,12 @@ violation or scrolls sideways on a phone. :class:`Person` counts every load of t
 frame (a form post that redirects is one; htmx swaps and downloads are none), runs the
 vendored axe-core (``tests/web/vendor``, no network) with :meth:`Person.check_axe`, and
 measures the page's width at a viewport with :meth:`Person.check_no_sideways_scroll`.
+
+A form that posts by htmx is pressed with :meth:`Person.press` (it waits for the answer to be
+swapped in); a field checked as it is typed is filled with :meth:`Person.fill`. The
+questions irreversible steps ask (``window.confirm``) are answered yes, or no inside
+:meth:`Person.refusing`; :attr:`Person.questions` keeps what was asked and
+:attr:`Person.posts` what was posted.
 """
 
 from __future__ import annotations
@@ -74,6 +80,16 @@ TOO_WIDE = """() => [...document.body.querySelectorAll('*')]
           .split(/\\s+/).join('.') : '')
        + ' (right edge ' + Math.round(e.getBoundingClientRect().right) + ' px)')"""
 
+#: Counts htmx's answers (a swap settled, or a failed request) in every document the person
+#: opens, so a test waits for the answer to the press it made (injected, so the CSP stays).
+HTMX_ANSWERS = """
+window.__htmxAnswers = 0;
+["htmx:afterSettle", "htmx:responseError", "htmx:sendError", "htmx:swapError"].forEach(
+  function (name) {
+    document.addEventListener(name, function () { window.__htmxAnswers += 1; });
+  });
+"""
+
 #: Runs axe on the whole document and keeps what a failure message needs.
 RUN_AXE = """async () => {
   const result = await axe.run(document, {resultTypes: ['violations']});
@@ -133,6 +149,11 @@ class Person:
     width: int = DESKTOP
     loaded: list[str] = field(default_factory=list)
     count: int = 0
+    #: The questions ``window.confirm`` asked, in order.
+    questions: list[str] = field(default_factory=list)
+    #: Every POST the page sent (full posts and htmx's), as URLs.
+    posts: list[str] = field(default_factory=list)
+    answer_yes: bool = True
 
     def __post_init__(self) -> None:
         self.shots.mkdir(parents=True, exist_ok=True)
@@ -141,9 +162,67 @@ class Person:
             accept_downloads=True,
             viewport={"width": self.width, "height": HEIGHT},
         )
+        self.context.add_init_script(HTMX_ANSWERS)
         self.page = self.context.new_page()
         self.page.set_default_timeout(15000)
         self.page.on("load", lambda loaded: self.loaded.append(loaded.url))
+        self.page.on("dialog", self._answer)
+        self.page.on("request", self._note_post)
+
+    def _note_post(self, request: Any) -> None:
+        if request.method == "POST":
+            self.posts.append(request.url)
+
+    def _answer(self, dialog: Any) -> None:
+        self.questions.append(dialog.message)
+        if self.answer_yes:
+            dialog.accept()
+        else:
+            dialog.dismiss()
+
+    @contextmanager
+    def refusing(self) -> Iterator[None]:
+        """Inside the block, every question an irreversible step asks is answered "no"."""
+        self.answer_yes = False
+        try:
+            yield
+        finally:
+            self.answer_yes = True
+
+    def htmx_answers(self) -> int:
+        return int(self.page.evaluate("window.__htmxAnswers || 0"))
+
+    def wait_for_answer(self, before: int) -> None:
+        """Until htmx answered once more than ``before`` (a function, not a string: the
+        CSP forbids eval)."""
+        self.page.wait_for_function("(before) => (window.__htmxAnswers || 0) > before", arg=before)
+
+    def press(self, selector: str) -> Any:
+        """Press a submit button and wait for the answer: swapped in by htmx when its form
+        posts by htmx (no page load), else the page it loads. Fails on an error message."""
+        button = self.page.locator(selector).first
+        by_htmx = button.evaluate("b => !!(b.form && b.form.getAttribute('hx-target'))")
+        before = self.htmx_answers()
+        button.click()
+        if by_htmx:
+            self.wait_for_answer(before)
+        else:
+            self.page.wait_for_load_state()
+        return self.page
+
+    def fill(self, selector: str, value: str) -> None:
+        """Type into a field and leave it; when the field is checked as it is typed (an
+        htmx request on change), wait until the check's answer is in."""
+        field = self.page.locator(selector)
+        checked = field.evaluate("f => !!f.closest('[hx-post], [hx-get]')")
+        before = self.htmx_answers()
+        if field.evaluate("f => f.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+            field.dispatch_event("change")
+        if checked:
+            self.wait_for_answer(before)
 
     @property
     def page_loads(self) -> int:
@@ -231,9 +310,9 @@ class Person:
         assert "/login/" not in page.url, page.inner_text("main")
 
     def step(self, name: str) -> None:
-        self.page.click(f"button[data-step={name}]")
-        self.page.wait_for_load_state()
-        errors = self.page.locator(".message.error")
+        """Run a step by its button (by htmx on the application page) and expect no error."""
+        self.press(f"button[data-step={name}]")
+        errors = self.page.locator(".message.error, .problems")
         assert errors.count() == 0, errors.all_inner_texts()
 
     def close(self) -> None:

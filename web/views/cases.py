@@ -440,13 +440,20 @@ def assess_view(request: HttpRequest, reference: str) -> HttpResponse:
     if not all(form.is_valid() for _item, form in forms):
         return _application_page(request, app, assessment_forms=forms, status=400)
     given = [services.AssessmentInput(item=item.pk, **form.cleaned_data) for item, form in forms]
+    send = request.POST.get("then") == SEND_TO_DECISION
     try:
-        services.record_statutory_assessments(app, actor=request.user, assessments=given)
+        if send:
+            services.assess_and_clear(app, actor=request.user, assessments=given)
+        else:
+            services.record_statutory_assessments(app, actor=request.user, assessments=given)
     except WorkflowError as error:
         _add_item_errors(forms, error)
         return _application_page(
             request, app, assessment_forms=forms, problems=_flat(error), status=error.status_code
         )
+    if send:
+        messages.success(request, _sent_to_decision(app, len(given)))
+        return redirect("web:application", reference=app.reference)
     messages.success(
         request,
         ngettext(
@@ -457,6 +464,20 @@ def assess_view(request: HttpRequest, reference: str) -> HttpResponse:
         % {"n": len(given), "ref": app.reference},
     )
     return redirect(reverse("web:application", args=[app.reference]) + "#assessment")
+
+
+#: The assessment form's second button: save, then clear the case for decision (one post).
+SEND_TO_DECISION = "decision"
+
+
+def _sent_to_decision(app: Application, count: int) -> str:
+    return ngettext(
+        "The statutory assessment of %(n)s item in %(ref)s is saved and the case is sent to "
+        "decision.",
+        "The statutory assessment of %(n)s items in %(ref)s is saved and the case is sent to "
+        "decision.",
+        count,
+    ) % {"n": count, "ref": app.reference}
 
 
 @sensitive_post_parameters()

@@ -9,7 +9,8 @@ The package is split by concern: ``intake`` (the person, the application, attest
 komplettering), ``assessment`` (the statutory check and follow-up), ``decisions`` (decide, sign,
 take effect, omprövning), ``verdicts`` (one decision from a verdict per item), ``payout`` (the
 payout steps), ``segregation`` (who may not sign or pay what they prepared), ``base`` (the step
-in progress) and ``front_door`` (:func:`transition`).
+in progress), ``front_door`` (:func:`transition`) and ``send_to_decision`` (the statutory
+check and the step to decision in one press).
 Which steps a user may run now is a read: :func:`workflows.selectors.available_transitions`.
 """
 
@@ -26,6 +27,7 @@ from workflows.services.base import ItemProblems
 from workflows.services.front_door import HANDLERS, transition
 from workflows.services.intake import NeedInput, create_application, register_beneficiary
 from workflows.services.payout import PayoutFailure
+from workflows.services.send_to_decision import assess_and_clear
 from workflows.services.verdicts import ItemVerdict, Verdict, decide_items
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "NeedInput",
     "PayoutFailure",
     "Verdict",
+    "assess_and_clear",
     "available_transitions",
     "create_application",
     "decide_items",
