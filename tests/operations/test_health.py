@@ -105,9 +105,13 @@ def test_probes_answer_only_hosts_in_allowed_hosts(ready):
 
 @pytest.mark.django_db
 def test_readyz_fails_when_a_migration_is_not_applied(ready):
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
     from django.db.migrations.recorder import MigrationRecorder
 
-    MigrationRecorder.Migration.objects.filter(app="fund", name="0010_key_canary").delete()
+    # fund's newest migration, as if a deployment had not migrated yet.
+    (leaf,) = [n for a, n in MigrationLoader(connection).graph.leaf_nodes() if a == "fund"]
+    MigrationRecorder.Migration.objects.filter(app="fund", name=leaf).delete()
     response = _readyz()
     assert response.status_code == 503
     assert _failed(response) == ["migrations"]

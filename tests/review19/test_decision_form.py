@@ -30,7 +30,7 @@ def sign_form(html: str) -> tuple[str, dict[str, str]]:
     """The co-signer's form as the page shows it: its address and every field it sends."""
     section = html[html.index('id="pending-decision"') :]
     section = section[: section.index("</section>")]
-    form = re.search(r'<form method="post" action="([^"]+)">(.*?)</form>', section, re.S)
+    form = re.search(r'<form method="post"[^>]*? action="([^"]+)"[^>]*>(.*?)</form>', section, re.S)
     assert form, "no signature form"
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(2)))
     fields.pop("csrfmiddlewaretoken", None)

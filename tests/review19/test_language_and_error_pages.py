@@ -59,7 +59,9 @@ def test_the_404_page_for_anothers_case_names_neither_the_case_nor_its_person(
 
 def test_the_event_page_shows_a_search_without_what_was_typed(world: World) -> None:
     world.new_application("500", name="Sökbar Personsson")
-    sign_in(Client(), world.officer).get(reverse("web:worklist"), {"q": "Personsson"})
+    officer_client = sign_in(Client(), world.officer)
+    posted = officer_client.post(reverse("web:worklist"), {"q": "Personsson"})
+    officer_client.get(posted["Location"])
     event = AuditEvent.objects.filter(action="personal_data.searched").latest("sequence")
     auditor = sign_in(Client(), world.auditor)
     html = auditor.get(reverse("web:audit_event", args=[event.sequence])).content.decode()
