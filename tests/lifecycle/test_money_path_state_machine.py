@@ -114,8 +114,11 @@ from tests.lifecycle.model import (
 from workflows import services, step_inputs
 from workflows.assignment import assign_officer, reassign_ombud
 from workflows.fund_rules import GRANTED_STATES
-from workflows.models import Decision, DecisionStatus, Obligation
+from workflows.models import Decision, DecisionStatus, Obligation, StatutoryAssessment
 from workflows.services import NeedInput
+from workflows.services.assessment import AssessmentInput
+from workflows.services.send_to_decision import assess_and_clear
+from workflows.services.verdicts import ItemVerdict, decide_items
 
 pytestmark = [pytest.mark.django_db, pytest.mark.evidence("ledger")]
 
@@ -249,6 +252,8 @@ class MoneyPath(RuleBasedStateMachine):
         self.unlogged_reads: list[tuple[str, str]] = []  # (who, case): a read without its event
         self.erased: set[int] = set()  # Beneficiary ids
         self.erasure_breaks: list[str] = []
+        #: Steps that were refused but left something behind, or took what they must refuse.
+        self.one_form_breaks: list[str] = []
 
     def teardown(self) -> None:
         try:
@@ -391,9 +396,21 @@ class MoneyPath(RuleBasedStateMachine):
                     organisation__ombud=app.ombud_id, active=True, approved_by__isnull=False
                 ).order_by("-pk")
                 data = {"payee": newest.values_list("pk", flat=True).first()}
+            if name == "approve":  # a co-signer names the decision shown, as the page does
+                pending = app.decisions.filter(status=DecisionStatus.AWAITING_SIGNATURE).first()
+                data = {"decision": pending.pk} if pending is not None else data
             done: Any
             if name == "pay_out":
                 done = self.pay_out(app, user)
+            elif name == "clear" and who % 2:  # the one assessment form (issue #19)
+                # Society obliged for every item: refused, and nothing of it may be kept.
+                if self.send_to_decision(app, user, Obligation.OBLIGED) is not None:
+                    self.one_form_breaks.append(f"{app.reference}: cleared though all obliged")
+                done = self.send_to_decision(app, user, Obligation.NOT_OBLIGED)
+            elif name == "approve" and who % 2 and "decision" not in data:
+                approve_all = [ItemVerdict(item=i.pk, verdict="approve") for i in app.items.all()]
+                done = self.attempt(partial(decide_items, app, actor=user, verdicts=approve_all))
+                self.stats.reached["decided item by item"] += bool(done)
             else:
                 done = self.attempt(
                     partial(
@@ -401,6 +418,7 @@ class MoneyPath(RuleBasedStateMachine):
                     )
                 )
             if done:
+                self.stats.reached["co-signed by name"] += "decision" in data
                 return True
             app = self.case(self.cases.index(app.pk))
         return False
@@ -938,6 +956,105 @@ class MoneyPath(RuleBasedStateMachine):
             entries += [(element, group) for group in groups if group]
         content = camt054(entries, timezone.localdate().isoformat())
         self.attempt(lambda: bank_status.import_camt054(content, actor=self.users[actor]))
+
+    # --- the one-page forms of issue #19 ------------------------------------------------
+
+    def assessments_of(self, app: Application) -> list[tuple[int, str, Any]]:
+        return list(
+            StatutoryAssessment.objects.filter(need_item__application=app)
+            .order_by("need_item_id")
+            .values_list("need_item_id", "outcome", "grantable_amount")
+        )
+
+    @precondition(has_cases)
+    @rule(
+        case=picks,
+        actor=officers,
+        outcome=st.sampled_from([Obligation.NOT_OBLIGED, Obligation.PARTLY, Obligation.OBLIGED]),
+    )
+    def assess_and_send_to_decision(self, case: int, actor: str, outcome: str) -> None:
+        """The one assessment form: every item assessed and the case cleared, or neither."""
+        self.send_to_decision(self.case(case), self.users[actor], outcome)
+
+    def send_to_decision(self, app: Application, user: Any, outcome: str) -> Application | None:
+        partly = {"authority": "social_services", "legal_basis": "sol_4_1"}
+        extra = {**partly, "grantable_amount": "1000"} if outcome == Obligation.PARTLY else {}
+        if outcome == Obligation.OBLIGED:
+            extra = partly
+        inputs = [
+            AssessmentInput(item=item.pk, outcome=outcome, **extra)
+            for item in app.items.order_by("position")
+        ]
+        before = (app.state, self.assessments_of(app))
+        done = self.attempt(lambda: assess_and_clear(app, actor=user, assessments=inputs))
+        after = (Application.objects.get(pk=app.pk).state, self.assessments_of(app))
+        if done is None and after != before:
+            self.one_form_breaks.append(f"{app.reference}: a refused send-to-decision kept {after}")
+        if done is not None:
+            self.stats.reached["sent to decision in one form"] += 1
+        if done is not None and after[0] != State.READY_FOR_DECISION:
+            self.one_form_breaks.append(f"{app.reference}: sent to decision but is {after[0]}")
+        return done
+
+    @precondition(has_cases)
+    @rule(
+        case=picks,
+        actor=likely("decider", "decider2"),
+        verdicts=st.lists(st.sampled_from(["approve", "reduce", "reject"]), min_size=1, max_size=3),
+        amount=st.sampled_from(["1", "400", "999999"]),
+    )
+    def decide_every_item(self, case: int, actor: str, verdicts: list[str], amount: str) -> None:
+        """The one decision form: approve, reduce or reject per item; the outcome follows."""
+        app = self.case(case)
+        items = list(app.items.order_by("position"))
+        given = [
+            ItemVerdict(
+                item=item.pk,
+                verdict=verdicts[n % len(verdicts)],
+                amount=amount if verdicts[n % len(verdicts)] == "reduce" else "",
+                reason="" if verdicts[n % len(verdicts)] == "approve" else "outside_purpose",
+            )
+            for n, item in enumerate(items)
+        ]
+        if self.attempt(lambda: decide_items(app, actor=self.users[actor], verdicts=given)):
+            self.stats.reached["decided item by item"] += 1
+
+    @precondition(has_cases)
+    @rule(case=picks, actor=likely("decider", "decider2"), stale=st.booleans())
+    def co_sign_what_was_shown(self, case: int, actor: str, stale: bool) -> None:
+        """A co-signature names the decision the signer was shown; a stale name is refused."""
+        app = self.case(case)
+        pending = app.decisions.filter(status=DecisionStatus.AWAITING_SIGNATURE).first()
+        if pending is None:
+            return
+        shown = pending.pk + 1 if stale else pending.pk
+        signed_before = pending.signatures.count()
+        signed = self.attempt(
+            lambda: services.transition(
+                app,
+                actor=self.users[actor],
+                step=step_inputs.parse(pending.outcome, {"decision": shown}),
+            )
+        )
+        if signed is not None and not stale:
+            self.stats.reached["co-signed by name"] += 1
+        if stale and Decision.objects.get(pk=pending.pk).signatures.count() != signed_before:
+            self.one_form_breaks.append(f"{app.reference}: a stale co-signature was taken")
+
+    @holds
+    def one_form_steps_are_whole_or_nothing(self) -> None:
+        """Issue #19's one-page steps: a refusal leaves nothing, a stale signature is refused."""
+        assert not self.one_form_breaks, self.one_form_breaks
+
+    @holds
+    def every_decision_in_force_has_its_signatures_from_different_people(self) -> None:
+        """Two signatures above the threshold, by two decision-makers, neither the preparer."""
+        for decision in Decision.objects.exclude(status=DecisionStatus.AWAITING_SIGNATURE).filter(
+            effective_at__isnull=False
+        ):
+            signers = list(decision.signatures.values_list("signer_id", flat=True))
+            assert len(signers) >= decision.required_signatures, decision.pk
+            assert len(set(signers)) == len(signers), decision.pk
 
     # --- invariants ----------------------------------------------------------------------
 
