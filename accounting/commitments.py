@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from moneyed import Money
@@ -57,7 +58,7 @@ from core.exceptions import ValidationFailed
 from core.roles import Role
 from fund.locks import lock_fund
 from fund.models import Application, Fund
-from fund.money import CURRENCY, parse_amount
+from fund.money import CURRENCY, parse_amount, quantize
 
 
 def ceiling_of(fund: Fund) -> str:
@@ -136,6 +137,22 @@ def unbooked_commitments(fund: Fund) -> Money:
 def expensed_in(fund: Fund, year: FiscalYear) -> Money:
     rows = Commitment.objects.filter(fund=fund, fiscal_year=year, status=CommitmentStatus.EXPENSED)
     return Money(sum_sek(rows), CURRENCY)
+
+
+def expensed_per_fund(year: FiscalYear) -> dict[str, Decimal]:
+    """``expensed_in`` for every fund at once, by fund code (one query, for reports)."""
+    rows = (
+        Commitment.objects.filter(fiscal_year=year, status=CommitmentStatus.EXPENSED)
+        .order_by()
+        .values_list("fund__code", "amount_currency")
+        .annotate(total=Sum("amount"))
+    )
+    result: dict[str, Decimal] = {}
+    for code, currency, total in rows:
+        if currency != CURRENCY:  # summed per currency, never across
+            raise ValidationFailed(_("Only SEK is kept in the ledger."))
+        result[code] = result.get(code, ZERO) + quantize(total or ZERO)
+    return result
 
 
 def budget_of(fund: Fund, year: FiscalYear) -> Money:

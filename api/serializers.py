@@ -20,6 +20,7 @@ from accounting.models import (
     PaymentBatch,
     PaymentOrder,
 )
+from api.money import MoneyField, money_object
 from fund.models import Application, Fund, NeedCategory, NeedItem
 from fund.states import State
 from reminders.models import Reminder, ReminderKind
@@ -41,16 +42,6 @@ from workflows.services import HANDLERS
 TRANSITION_NAMES = sorted(HANDLERS)
 
 
-def _amount(value: Decimal) -> str:
-    return str(value.quantize(Decimal("0.01")))
-
-
-def amount_field(source: str, **kw: Any) -> serializers.DecimalField:
-    return serializers.DecimalField(
-        source=source, max_digits=14, decimal_places=2, read_only=True, **kw
-    )
-
-
 class AssessmentSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Obligation.choices, read_only=True)
     authority = serializers.CharField(read_only=True)
@@ -58,7 +49,7 @@ class AssessmentSerializer(serializers.Serializer):
     #: The reference itself is the person's data (under their key): read through the case's
     #: person endpoint, where the look is logged.
     evidence_given = serializers.SerializerMethodField()
-    grantable_amount = amount_field("grantable_amount.amount")
+    grantable_amount = MoneyField()
     assessed_at = serializers.DateTimeField(read_only=True)
 
     def get_evidence_given(self, assessment: StatutoryAssessment) -> bool:
@@ -66,8 +57,8 @@ class AssessmentSerializer(serializers.Serializer):
 
 
 class NeedItemSerializer(serializers.ModelSerializer):
-    requested_amount = amount_field("requested_amount.amount")
-    approved_amount = amount_field("approved_amount.amount", allow_null=True)
+    requested_amount = MoneyField()
+    approved_amount = MoneyField(allow_null=True)
     outcome = serializers.ChoiceField(
         choices=NeedItem.Outcome.choices, allow_blank=True, read_only=True
     )
@@ -126,14 +117,14 @@ class ApplicationSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=2))
-    def get_total_requested(self, app: Application) -> str:
-        return _amount(sum((i.requested_amount.amount for i in app.items.all()), Decimal(0)))
+    @extend_schema_field(MoneyField())
+    def get_total_requested(self, app: Application) -> dict[str, str]:
+        return money_object(sum((i.requested_amount.amount for i in app.items.all()), Decimal(0)))
 
-    @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True))
-    def get_total_approved(self, app: Application) -> str | None:
+    @extend_schema_field(MoneyField(allow_null=True))
+    def get_total_approved(self, app: Application) -> dict[str, str] | None:
         approved = [i.approved_amount.amount for i in app.items.all() if i.approved_amount]
-        return _amount(sum(approved, Decimal(0))) if approved else None
+        return money_object(sum(approved, Decimal(0))) if approved else None
 
 
 class PersonInputSerializer(serializers.Serializer):
@@ -253,7 +244,7 @@ class PersonSerializer(serializers.Serializer):
 
 class DecisionItemSerializer(serializers.ModelSerializer):
     item = serializers.IntegerField(source="need_item.position", read_only=True)
-    amount = amount_field("amount.amount")
+    amount = MoneyField()
 
     class Meta:
         model = DecisionItem
@@ -264,7 +255,7 @@ class DecisionItemSerializer(serializers.ModelSerializer):
 class DecisionSerializer(serializers.ModelSerializer):
     outcome = serializers.ChoiceField(choices=DecisionOutcome.choices, read_only=True)
     status = serializers.ChoiceField(choices=DecisionStatus.choices, read_only=True)
-    total_approved = amount_field("total_approved.amount")
+    total_approved = MoneyField()
     signatures = serializers.IntegerField(source="signatures.count", read_only=True)
     items = DecisionItemSerializer(many=True, read_only=True)
 
@@ -300,7 +291,7 @@ class PaymentOrderSerializer(serializers.ModelSerializer):
     application = serializers.CharField(source="application.reference", read_only=True)
     item = serializers.IntegerField(source="need_item.position", read_only=True)
     payee = serializers.CharField(source="payee.reference", read_only=True)
-    amount = amount_field("amount.amount")
+    amount = MoneyField()
     status = serializers.ChoiceField(choices=OrderStatus.choices, read_only=True)
 
     class Meta:
@@ -339,9 +330,9 @@ class PaymentBatchSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=2))
-    def get_total(self, batch: PaymentBatch) -> str:
-        return _amount(sum((o.amount.amount for o in batch.orders.all()), Decimal(0)))
+    @extend_schema_field(MoneyField())
+    def get_total(self, batch: PaymentBatch) -> dict[str, str]:
+        return money_object(sum((o.amount.amount for o in batch.orders.all()), Decimal(0)))
 
 
 class PaymentBatchCreateSerializer(serializers.Serializer):

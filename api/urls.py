@@ -5,6 +5,7 @@ from django.urls import path
 from api import docs
 from api.views import (
     applications,
+    books,
     decisions,
     exports,
     need_items,
@@ -73,6 +74,11 @@ urlpatterns = [
         reminders.DismissReminder.as_view(),
         name="reminder-dismiss",
     ),
+    # The books, read only (treasurers and auditors).
+    path("v1/books/accounts/", books.AccountList.as_view(), name="books-accounts"),
+    path("v1/books/vouchers/", books.VoucherList.as_view(), name="books-vouchers"),
+    path("v1/books/trial-balance/", books.TrialBalance.as_view(), name="books-trial-balance"),
+    path("v1/books/funds/", books.FundList.as_view(), name="books-funds"),
     path("schema/", docs.SchemaView.as_view(), name="schema"),
     path("docs/", docs.DocsView.as_view(), name="docs"),
 ]

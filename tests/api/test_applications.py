@@ -30,8 +30,11 @@ def test_ombud_creates_an_application_with_items_and_a_new_person(world, as_role
     assert body["reference"].startswith("A-")
     assert body["state"] == "draft"
     assert body["beneficiary"].startswith("B-")
-    assert [i["requested_amount"] for i in body["items"]] == ["1500.00", "800.00"]
-    assert body["total_requested"] == "2300.00"
+    assert [i["requested_amount"] for i in body["items"]] == [
+        {"amount": "1500.00", "currency": "SEK"},
+        {"amount": "800.00", "currency": "SEK"},
+    ]
+    assert body["total_requested"] == {"amount": "2300.00", "currency": "SEK"}
     assert "Amira" not in response.content.decode()
     person = Beneficiary.objects.get(reference=body["beneficiary"])
     assert person.personal_data["name"] == "Amira Hassan"
@@ -118,7 +121,10 @@ def test_read_shows_items_and_assessments_by_reference(world, as_role):
     assert detail["state"] == "statutory_check"
     assert detail["items"][0]["statutory_assessment"]["outcome"] == "not_obliged"
     assert items[0]["position"] == 1
-    assert items[0]["statutory_assessment"]["grantable_amount"] == "1500.00"
+    assert items[0]["statutory_assessment"]["grantable_amount"] == {
+        "amount": "1500.00",
+        "currency": "SEK",
+    }
 
 
 def test_officer_records_an_assessment_through_the_api(world, as_role):
@@ -136,7 +142,10 @@ def test_officer_records_an_assessment_through_the_api(world, as_role):
     )
 
     assert response.status_code == 200, response.json()
-    assert response.json()["statutory_assessment"]["grantable_amount"] == "500.00"
+    assert response.json()["statutory_assessment"]["grantable_amount"] == {
+        "amount": "500.00",
+        "currency": "SEK",
+    }
 
 
 def test_person_values_are_read_through_privacy_and_logged(world, as_role):
@@ -161,8 +170,14 @@ def test_decisions_and_trail_of_a_decided_case(world, as_role):
     assert decisions[0]["outcome"] == "approve"
     assert decisions[0]["status"] == "effective"
     assert decisions[0]["items"] == [
-        {"item": 1, "outcome": "approved", "amount": "1500.00", "reason": "within_rules"}
+        {
+            "item": 1,
+            "outcome": "approved",
+            "amount": {"amount": "1500.00", "currency": "SEK"},
+            "reason": "within_rules",
+        }
     ]
+    assert decisions[0]["total_approved"] == {"amount": "1500.00", "currency": "SEK"}
     assert [row["sequence"] for row in trail] == sorted(row["sequence"] for row in trail)
     assert "Approved" in [row["action"] for row in trail]
 

@@ -28,7 +28,7 @@ def test_create_approve_and_generate_the_file(world, as_role, scheduled, setting
     assert created.status_code == 201, created.json()
     batch = created.json()
     assert batch["status"] == "draft"
-    assert batch["total"] == "1200.00"
+    assert batch["total"] == {"amount": "1200.00", "currency": "SEK"}
     assert batch["orders"][0]["application"] == scheduled.reference
     assert batch["orders"][0]["payee"].startswith("P-")
     message_id = batch["message_id"]

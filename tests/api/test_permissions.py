@@ -129,6 +129,15 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
 }
 
+#: The books, read only (issue #20): treasurers and auditors; every other role 403.
+BOOKS_READ = expect(403, 403, 403, 403, 403, 200, 200, 403, 401)
+RULES |= {
+    ("books-accounts", "GET"): Rule("/api/v1/books/accounts/", BOOKS_READ),
+    ("books-vouchers", "GET"): Rule("/api/v1/books/vouchers/", BOOKS_READ),
+    ("books-trial-balance", "GET"): Rule("/api/v1/books/trial-balance/", BOOKS_READ),
+    ("books-funds", "GET"): Rule("/api/v1/books/funds/", BOOKS_READ),
+}
+
 #: Not behind a role: the schema and its page are public.
 PUBLIC = {"schema", "docs"}
 

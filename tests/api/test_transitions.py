@@ -57,8 +57,8 @@ def test_the_whole_case_through_the_api(world, as_role):
 
     assert decided.status_code == 200, decided.json()
     assert decided.json()["state"] == "approved"
-    assert decided.json()["items"][0]["approved_amount"] == "1000.00"
-    assert decided.json()["total_approved"] == "1000.00"
+    assert decided.json()["items"][0]["approved_amount"] == {"amount": "1000.00", "currency": "SEK"}
+    assert decided.json()["total_approved"] == {"amount": "1000.00", "currency": "SEK"}
 
 
 def test_a_step_the_role_may_not_take_is_403(world, as_role):
