@@ -5,8 +5,10 @@ from django.urls import path
 from api import docs
 from api.views import (
     applications,
+    audit_log,
     decisions,
     exports,
+    follow_up,
     need_items,
     payment_batches,
     person,
@@ -72,6 +74,28 @@ urlpatterns = [
         "v1/reminders/<int:id>/dismiss/",
         reminders.DismissReminder.as_view(),
         name="reminder-dismiss",
+    ),
+    # The audit log for auditors, and follow-up (issue #20, part "audit").
+    path(
+        "v1/applications/<str:reference>/follow-up/",
+        follow_up.FollowUp.as_view(),
+        name="follow-up",
+    ),
+    path("v1/audit/events/", audit_log.AuditEventList.as_view(), name="audit-events"),
+    path(
+        "v1/audit/events/<int:sequence>/",
+        audit_log.AuditEventDetail.as_view(),
+        name="audit-event",
+    ),
+    path(
+        "v1/audit/checkpoints/",
+        audit_log.AuditCheckpointList.as_view(),
+        name="audit-checkpoints",
+    ),
+    path(
+        "v1/audit/verification/",
+        audit_log.Verification.as_view(),
+        name="audit-verification",
     ),
     path("schema/", docs.SchemaView.as_view(), name="schema"),
     path("docs/", docs.DocsView.as_view(), name="docs"),
