@@ -203,6 +203,22 @@ def test_verification_is_not_ok_after_tampering_with_a_row(world, as_role):
     assert f"sequence {approved.sequence}" in last.json()["problems"][0]
 
 
+def test_verification_without_the_public_key_says_so_and_records_nothing(
+    world, as_role, settings, tmp_path
+):
+    assert create_checkpoint() is not None
+    settings.AUDIT_PUBLIC_KEY_FILE = str(tmp_path / "absent.pub")
+    settings.AUDIT_SIGNING_KEY_FILE = str(tmp_path / "absent.pem")
+    before = AuditVerificationRun.objects.count()
+
+    response = as_role("auditor").post(VERIFICATION)
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "verification_not_possible"
+    assert "public key" in response.json()["detail"]
+    assert AuditVerificationRun.objects.count() == before
+
+
 def test_the_case_trail_names_each_step_by_its_stable_code_and_is_paginated(world, as_role):
     app = world.to_approved(world.new_application("1500"))
     client = as_role("officer")
