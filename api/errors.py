@@ -35,6 +35,14 @@ CODES: dict[type[WorkflowError], str] = {
 }
 
 
+#: Error codes -> what they mean, for the schema. Part "audit" of issue #20 (the coordinator
+#: merges the other parts' codes into one dict).
+ERROR_CODES: dict[str, str] = {
+    "verification_not_possible": "The audit log cannot be verified now: signed checkpoints "
+    "exist but the server has no public key to check them with (503).",
+}
+
+
 class ErrorSerializer(serializers.Serializer):
     """The body of every 4xx answer, and of a 503 when the database failed."""
 

@@ -282,7 +282,9 @@ class TrailRowSerializer(serializers.Serializer):
     occurred_at = serializers.DateTimeField()
     actor = serializers.CharField()
     role = serializers.CharField(allow_blank=True)
-    action = serializers.CharField()
+    #: The recorded action's stable code (``application.approve``); the label beside it.
+    action = serializers.CharField(source="code")
+    action_label = serializers.CharField(source="action")
     summary = serializers.CharField(allow_blank=True)
 
 

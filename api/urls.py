@@ -5,9 +5,11 @@ from django.urls import path
 from api import docs
 from api.views import (
     applications,
+    audit_log,
     books,
     decisions,
     exports,
+    follow_up,
     need_items,
     payment_batches,
     person,
@@ -79,6 +81,28 @@ urlpatterns = [
     path("v1/books/vouchers/", books.VoucherList.as_view(), name="books-vouchers"),
     path("v1/books/trial-balance/", books.TrialBalance.as_view(), name="books-trial-balance"),
     path("v1/books/funds/", books.FundList.as_view(), name="books-funds"),
+    # The audit log for auditors, and follow-up (issue #20, part "audit").
+    path(
+        "v1/applications/<str:reference>/follow-up/",
+        follow_up.FollowUp.as_view(),
+        name="follow-up",
+    ),
+    path("v1/audit/events/", audit_log.AuditEventList.as_view(), name="audit-events"),
+    path(
+        "v1/audit/events/<int:sequence>/",
+        audit_log.AuditEventDetail.as_view(),
+        name="audit-event",
+    ),
+    path(
+        "v1/audit/checkpoints/",
+        audit_log.AuditCheckpointList.as_view(),
+        name="audit-checkpoints",
+    ),
+    path(
+        "v1/audit/verification/",
+        audit_log.Verification.as_view(),
+        name="audit-verification",
+    ),
     path("schema/", docs.SchemaView.as_view(), name="schema"),
     path("docs/", docs.DocsView.as_view(), name="docs"),
 ]

@@ -157,6 +157,11 @@ def last_verification() -> tuple[datetime, bool] | None:
     )
 
 
+def last_verification_run() -> Run | None:
+    """The latest full verification's record (what the API reports); None before the first."""
+    return Run.objects.filter(kind="verify").order_by("-ran_at", "-id").first()
+
+
 def latest_failure() -> Run | None:
     """The latest failed run, unless a later run of the same kind succeeded."""
     failed = Run.objects.filter(ok=False).first()

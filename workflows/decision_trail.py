@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -301,15 +302,25 @@ def actor_name(actor_id: int | None, names: Mapping[int, str]) -> str:
 
 def decision_trail(application: Any) -> list[TrailRow]:
     """The application's audit events in order, readable by people. Two queries."""
+    return trail_rows(list(trail_events(application)))
+
+
+def trail_events(application: Any) -> QuerySet[AuditEvent]:
+    """The events of the case and of its person, in order: what the trail shows, unread, so
+    a caller that shows one page reads only that page's events."""
     refs = [application.reference]
     beneficiary_ref = getattr(application.beneficiary, "reference", None)
     if beneficiary_ref:
         refs.append(beneficiary_ref)
-    events = list(
+    return (
         AuditEvent.objects.filter(object_ref__in=refs)
         .order_by("sequence")
         .only("sequence", "occurred_at", "actor_id", "actor_role", "action", "payload")
     )
+
+
+def trail_rows(events: list[AuditEvent]) -> list[TrailRow]:
+    """The events as the trail's rows, with the staff named (one query)."""
     user_ids = {e.actor_id for e in events if e.actor_id is not None} | {
         e.payload["grantee"]
         for e in events

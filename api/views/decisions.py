@@ -9,11 +9,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from api import serializers
 from api.views.common import REF, application_in_scope
-from workflows.decision_trail import decision_trail
+from workflows.decision_trail import trail_events, trail_rows
 from workflows.models import DecisionItem
 
 
@@ -30,11 +29,15 @@ class DecisionList(generics.ListAPIView):
         ).order_by("created_at", "pk")
 
 
-@extend_schema(parameters=[REF], responses={200: serializers.TrailRowSerializer(many=True)})
-class Trail(APIView):
-    """The case's decision trail from the audit log."""
+@extend_schema(parameters=[REF])
+class Trail(generics.ListAPIView):
+    """The case's decision trail from the audit log, a page at a time; ``action`` is the
+    event's stable code, ``action_label`` its label."""
 
-    def get(self, request: Request, reference: str) -> Response:
-        application = application_in_scope(request, reference)
-        rows = decision_trail(application)
-        return Response(serializers.TrailRowSerializer(rows, many=True).data)
+    serializer_class = serializers.TrailRowSerializer
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        application = application_in_scope(request, self.kwargs["reference"])
+        page = self.paginate_queryset(trail_events(application))
+        rows = trail_rows(list(page or ()))
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)

@@ -21,6 +21,7 @@ from accounting.payouts import batches
 from api import urls as api_urls
 from api.services import issue_token
 from api.views import reminders as reminder_views
+from audit.models import AuditEvent
 from reminders.models import Reminder
 from tests.factories import OmbudFactory, UserFactory
 
@@ -52,7 +53,7 @@ BATCH_READ = expect(403, 403, 403, 403, 403, 200, 200, 403, 401)
 
 @dataclass(frozen=True)
 class Rule:
-    path: str  # {case}, {batch}, {reminder} are filled in
+    path: str  # {case}, {batch}, {reminder}, {job}, {event} are filled in
     expected: dict[str, int]
     body: dict[str, Any] | None = None
 
@@ -136,6 +137,22 @@ RULES |= {
     ("books-vouchers", "GET"): Rule("/api/v1/books/vouchers/", BOOKS_READ),
     ("books-trial-balance", "GET"): Rule("/api/v1/books/trial-balance/", BOOKS_READ),
     ("books-funds", "GET"): Rule("/api/v1/books/funds/", BOOKS_READ),
+}
+
+#: The audit log is the auditors' (as their pages); follow-up is the fund's officer's, after
+#: payment (the scene's case is approved, not paid: the officer gets 400).
+AUDIT_READ = expect(403, 403, 403, 403, 403, 403, 200, 403, 401)
+RULES |= {
+    ("follow-up", "POST"): Rule(
+        "/api/v1/applications/{case}/follow-up/",
+        expect(403, 404, 400, 404, 403, 403, 403, 404, 401),
+        {"outcome": "used_as_intended"},
+    ),
+    ("audit-events", "GET"): Rule("/api/v1/audit/events/", AUDIT_READ),
+    ("audit-event", "GET"): Rule("/api/v1/audit/events/{event}/", AUDIT_READ),
+    ("audit-checkpoints", "GET"): Rule("/api/v1/audit/checkpoints/", AUDIT_READ),
+    ("audit-verification", "GET"): Rule("/api/v1/audit/verification/", AUDIT_READ),
+    ("audit-verification", "POST"): Rule("/api/v1/audit/verification/", AUDIT_READ),
 }
 
 #: Not behind a role: the schema and its page are public.
@@ -225,7 +242,8 @@ def scene(world, tmp_path, settings):
         kind="ledger_csv", created_by=world.treasurer, status="done", file_path=str(export_file)
     )
     refs = {"case": case.reference, "batch": batch.message_id, "reminder": reminder.pk}
-    return {**refs, "job": job.pk}, users
+    event = AuditEvent.objects.order_by("sequence").values_list("sequence", flat=True).first()
+    return {**refs, "job": job.pk, "event": event}, users
 
 
 def _client(user: Any) -> APIClient:
