@@ -131,3 +131,11 @@ def not_found(request: Any, exception: Exception | None = None) -> Any:
         body = error_body("not_found", [_("Not found.")])
         return JsonResponse(body, status=404)
     return page_not_found(request, exception)  # type: ignore[arg-type]
+
+
+# --- Error codes (issue #20): every code an answer may carry, with what it means. -----------
+#: Part "payouts".
+ERROR_CODES: dict[str, str] = {
+    "file_not_ready": "The payment batch's pain.001 file has not been exported yet: POST "
+    "…/file/ and wait until its job (GET /api/v1/payout-file-jobs/{id}/) is done.",
+}

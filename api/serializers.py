@@ -16,10 +16,9 @@ from accounting.models import (
     ExportJob,
     ExportKind,
     ExportStatus,
-    OrderStatus,
     PaymentBatch,
-    PaymentOrder,
 )
+from api.payouts_serializers import MoneyField
 from fund.models import Application, Fund, NeedCategory, NeedItem
 from fund.states import State
 from reminders.models import Reminder, ReminderKind
@@ -295,31 +294,15 @@ class TrailRowSerializer(serializers.Serializer):
     summary = serializers.CharField(allow_blank=True)
 
 
-class PaymentOrderSerializer(serializers.ModelSerializer):
-    order = serializers.SerializerMethodField()
-    application = serializers.CharField(source="application.reference", read_only=True)
-    item = serializers.IntegerField(source="need_item.position", read_only=True)
-    payee = serializers.CharField(source="payee.reference", read_only=True)
-    amount = amount_field("amount.amount")
-    status = serializers.ChoiceField(choices=OrderStatus.choices, read_only=True)
-
-    class Meta:
-        model = PaymentOrder
-        fields = ["order", "application", "item", "payee", "amount", "status", "failure_reason"]
-        read_only_fields = fields
-
-    def get_order(self, order: PaymentOrder) -> str:
-        return f"PO-{order.pk}"
-
-
 class PaymentBatchSerializer(serializers.ModelSerializer):
     status = serializers.ChoiceField(choices=BatchStatus.choices, read_only=True)
     created_by = serializers.CharField(source="created_by.username", read_only=True)
     approved_by = serializers.CharField(
         source="approved_by.username", read_only=True, allow_null=True
     )
-    orders = PaymentOrderSerializer(many=True, read_only=True)
-    total = serializers.SerializerMethodField()
+    order_count = serializers.IntegerField(read_only=True)
+    #: One currency: payment orders are in SEK only (``fund.money.money_field``).
+    total = MoneyField(source="order_total")
 
     class Meta:
         model = PaymentBatch
@@ -334,14 +317,10 @@ class PaymentBatchSerializer(serializers.ModelSerializer):
             "exported_at",
             "file_sha256",
             "sent_at",
+            "order_count",
             "total",
-            "orders",
         ]
         read_only_fields = fields
-
-    @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=2))
-    def get_total(self, batch: PaymentBatch) -> str:
-        return _amount(sum((o.amount.amount for o in batch.orders.all()), Decimal(0)))
 
 
 class PaymentBatchCreateSerializer(serializers.Serializer):
@@ -349,11 +328,6 @@ class PaymentBatchCreateSerializer(serializers.Serializer):
         child=serializers.RegexField(r"^A-\d{4}-\d{6}$"), required=False, max_length=500
     )
     execution_date = serializers.DateField(required=False)
-
-
-class FileJobSerializer(serializers.Serializer):
-    message_id = serializers.CharField()
-    task_id = serializers.CharField()
 
 
 class ReminderSerializer(serializers.ModelSerializer):
