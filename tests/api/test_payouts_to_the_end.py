@@ -281,3 +281,22 @@ def test_only_a_treasurer_uploads_a_bank_file(world, as_role):
 
     assert response.status_code == 403
     assert PaymentOrder.objects.get().status == OrderStatus.SCHEDULED
+
+
+def test_a_bank_file_may_be_as_large_as_an_upload_and_no_larger(world, as_role, settings):
+    """The raw XML body is a file: the upload limit applies, not the limit of JSON bodies."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    settings.UPLOAD_MAX_BYTES = 4096
+    _app, batch = _exported_batch(world, "700")
+    (order,) = PaymentOrder.objects.filter(batch=batch)
+    content = camt054([(order, "2026-11-24", "")])
+    padded = content.replace(b"<GrpHdr>", b"<!--" + b" " * (2048 - len(content)) + b"--><GrpHdr>")
+    treasurer = as_role("treasurer")
+
+    too_large = _upload(treasurer, padded + b" " * 4096)
+    booked = _upload(treasurer, padded)
+
+    assert too_large.status_code == 413
+    assert too_large.json()["code"] == "request_too_large"
+    assert booked.status_code == 200, booked.json()
+    assert booked.json()["entries"][0]["result"] == "booked"
