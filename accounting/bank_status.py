@@ -445,12 +445,12 @@ def import_pain002(content: bytes, *, actor: Any) -> StatusReport:
     if group_status in REJECTED and not transactions:
         _refuse(problems)
         outcomes = []
-        for position, order in enumerate(sorted(orders.values(), key=lambda o: o.pk)):
-            if order.status == OrderStatus.SCHEDULED:
-                outcomes.append(Outcome(order, "failed", group_reason, position=position))
+        for position, in_file in enumerate(sorted(orders.values(), key=lambda o: o.pk)):
+            if in_file.status == OrderStatus.SCHEDULED:
+                outcomes.append(Outcome(in_file, "failed", group_reason, position=position))
             else:
                 words = _("Already booked; this file changes nothing for it.")
-                report.note(f"PO-{order.pk}", UNCHANGED, group_reason, words, position)
+                report.note(f"PO-{in_file.pk}", UNCHANGED, group_reason, words, position)
         return _apply(report, outcomes, actor)
     seen: dict[int, str] = {}
     for number, tx in enumerate(transactions, start=1):

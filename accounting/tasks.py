@@ -69,6 +69,8 @@ def generate_payout_file(
     """
     if job_id:
         return run_payout_file_job(self, job_id)
+    if actor_id is None or not message_id:
+        raise ValueError("generate_payout_file needs job_id, or message_id and actor_id")
     actor = get_user_model().objects.get(pk=actor_id)
     batch = PaymentBatch.objects.get(message_id=message_id)
     digest = write_payout_file(batch, actor=actor)

@@ -24,22 +24,18 @@ RESULT_LABELS = {
 }
 
 
-@page(Role.TREASURER, methods=("GET", "POST"))
+@page(Role.TREASURER, methods=("POST",))
 def bank_file_upload(request: HttpRequest) -> HttpResponse:
-    """Import a pain.002 or camt.054 file and show what it did to each payment."""
-    form = BankFileForm(request.POST or None, request.FILES or None)
+    """Import a pain.002 or camt.054 file and show what it did to each payment (the form is
+    on the payouts page; a refusal comes back with the importer's words, status 400)."""
+    form = BankFileForm(request.POST, request.FILES)
     report: StatusReport | None = None
     refusal: list[str] = []
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                report = import_bank_file(form.cleaned_data["file"].read(), actor=request.user)
-            except WorkflowError as error:
-                refusal = list(error.messages)
-        status = 200 if report is not None else 400
-        if report is not None:
-            form = BankFileForm()
+    if form.is_valid():
+        try:
+            report = import_bank_file(form.cleaned_data["file"].read(), actor=request.user)
+        except WorkflowError as error:
+            refusal = list(error.messages)
     entries = [
         {"entry": entry, "label": RESULT_LABELS.get(entry.result, entry.result)}
         for entry in (report.entries if report else [])
@@ -47,6 +43,11 @@ def bank_file_upload(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/bank_file.html",
-        {"form": form, "report": report, "entries": entries, "refusal": refusal},
-        status=status,
+        {
+            "form": BankFileForm() if report else form,
+            "report": report,
+            "entries": entries,
+            "refusal": refusal,
+        },
+        status=200 if report else 400,
     )
