@@ -46,7 +46,7 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from lxml import etree
 
 from accounting.bank_exceptions import record_bank_exception
@@ -61,7 +61,7 @@ from accounting.models import (
 )
 from accounting.payouts.access import require_treasurer
 from accounting.payouts.batches import mark_sent
-from accounting.payouts.settlement import confirm_paid, locked_orders, reject_orders
+from accounting.payouts.settlement import BANK_REASONS, confirm_paid, locked_orders, reject_orders
 from core.exceptions import ValidationFailed, WorkflowError
 from core.inputs import MAX_ID, shown
 from core.observability import bank_answer_read
@@ -89,6 +89,35 @@ SAFE_PARSER_OPTIONS: dict[str, bool] = {
 DOCTYPE_MARKERS = tuple("<!DOCTYPE".encode(codec) for codec in ("utf-8", "utf-16-le", "utf-16-be"))
 
 
+#: What the import did with one payment the file names (``BankFileEntry.result``).
+BOOKED = "booked"  # booked as the bank said: paid (or failed, see REFUSED)
+REFUSED = "refused"  # the bank rejected or returned it: the order failed
+EXCEPTION = "exception"  # contradicts our books: a bank exception for a treasurer
+PENDING = "pending"  # not booked by the bank yet (a status only): left as it is
+NOT_MATCHED = "not_matched"  # not one of our orders (another debit of the account)
+UNCHANGED = "unchanged"  # already booked (a file imported again): nothing changed
+ENTRY_RESULTS = (BOOKED, REFUSED, EXCEPTION, PENDING, NOT_MATCHED, UNCHANGED)
+
+#: The workflow's failure codes in words (the bank's own text stays with the bank file).
+FAILURE_WORDS = {
+    "account_closed": gettext_lazy("The account is closed"),
+    "wrong_account": gettext_lazy("Wrong account"),
+    "rejected_by_bank": gettext_lazy("Rejected by the bank"),
+}
+
+
+@dataclass(frozen=True)
+class BankFileEntry:
+    """One payment the bank file names and what the import did with it, for people."""
+
+    order: str
+    result: str
+    code: str = ""
+    reason: str = ""
+    #: Where the file named it (entries are listed in the file's order).
+    position: int = 0
+
+
 @dataclass
 class StatusReport:
     batch: PaymentBatch | None
@@ -100,6 +129,30 @@ class StatusReport:
     not_booked: list[str] = field(default_factory=list)
     #: Bank exceptions opened by this file, as "PO-17: paid_after_failure".
     exceptions: list[str] = field(default_factory=list)
+    #: "pain.002" or "camt.054".
+    kind: str = ""
+    sha256: str = ""
+    #: Each payment the file names, with its result (see ``ENTRY_RESULTS``).
+    entries: list[BankFileEntry] = field(default_factory=list)
+
+    def note(
+        self, order: str, result: str, code: str = "", reason: str = "", position: int = 0
+    ) -> None:
+        self.entries.append(BankFileEntry(order, result, code, str(reason), position))
+
+
+def _failure_words(code: str) -> str:
+    return str(FAILURE_WORDS[BANK_REASONS.get(code, "rejected_by_bank")])
+
+
+def _booked_words(date: dt.date | None) -> str:
+    return _("Booked as paid on %(date)s.") % {"date": date or timezone.localdate()}
+
+
+def _pending_words(status: str) -> str:
+    return _("The bank reports the status %(code)s; nothing is booked yet.") % {
+        "code": status or "-"
+    }
 
 
 @dataclass(frozen=True)
@@ -116,6 +169,8 @@ class Outcome:
     source: str = ""
     #: True when money really moved (a booked camt.054 entry), not just a status.
     money_moved: bool = False
+    #: Where the file named it (see ``BankFileEntry.position``).
+    position: int = 0
 
 
 def _parse(content: bytes) -> Any:
@@ -217,6 +272,7 @@ def _apply(report: StatusReport, outcomes: list[Outcome], actor: Any) -> StatusR
                     *exc.messages,
                 ]
             ) from exc
+    report.entries.sort(key=lambda entry: entry.position)
     bank_answer_read(
         {
             "paid": report.paid,
@@ -261,15 +317,34 @@ def _apply_chunk(report: StatusReport, outcomes: list[Outcome], actor: Any) -> N
                 report.paid += confirm_paid(orders, actor=actor, date=date, by_bank=True)
             else:
                 report.failed += reject_orders(orders, actor=actor, code=code)
+        for said in outcomes:
+            if locked[said.order.pk].status == OrderStatus.SCHEDULED:
+                _note_booked(report, said)
+
+
+def _note_booked(report: StatusReport, said: Outcome) -> None:
+    """The entry of an order this file just paid or failed."""
+    ref = f"PO-{said.order.pk}"
+    if said.outcome == "paid":
+        report.note(ref, BOOKED, "", _booked_words(said.date), said.position)
+    elif said.money_moved:
+        words = _("Returned by the bank: %(reason)s.") % {"reason": _failure_words(said.code)}
+        report.note(ref, REFUSED, said.code, words, said.position)
+    else:
+        words = _("Rejected by the bank: %(reason)s.") % {"reason": _failure_words(said.code)}
+        report.note(ref, REFUSED, said.code, words, said.position)
 
 
 def _contradiction(report: StatusReport, order: PaymentOrder, said: Outcome, actor: Any) -> None:
     """The bank's word about an order that is no longer scheduled."""
     amount = said.amount if said.amount is not None else order.amount.amount
+    ref = f"PO-{order.pk}"
     if said.outcome == "paid" and order.status in (OrderStatus.FAILED, OrderStatus.CANCELLED):
         _exception(report, order, said, BankExceptionKind.PAID_AFTER_FAILURE, amount, actor)
     elif said.outcome == "paid" or order.status != OrderStatus.PAID:
-        return  # paid again (a re-import), or a rejection of what already failed
+        # Paid again (a re-import), or a rejection of what already failed.
+        words = _("Already booked; this file changes nothing for it.")
+        report.note(ref, UNCHANGED, said.code, words, said.position)
     elif said.money_moved:
         _exception(report, order, said, BankExceptionKind.RETURNED_AFTER_PAYMENT, amount, actor)
     elif not order.paid_by_bank:
@@ -277,7 +352,9 @@ def _contradiction(report: StatusReport, order: PaymentOrder, said: Outcome, act
         kind = BankExceptionKind.REJECTED_AFTER_CONFIRMATION
         _exception(report, order, said, kind, order.amount.amount, actor)
     else:
-        report.unknown.append(f"PO-{order.pk}")  # the bank's own booking stands
+        report.unknown.append(ref)  # the bank's own booking stands
+        words = _("The bank booked this payment as paid; its rejection changes nothing.")
+        report.note(ref, UNCHANGED, said.code, words, said.position)
 
 
 def _exception(
@@ -296,8 +373,16 @@ def _exception(
         booking_date=said.date,
         source=said.source,
     )
+    ref = f"PO-{order.pk}"
     if opened is not None:
-        report.exceptions.append(f"PO-{order.pk}: {kind}")
+        report.exceptions.append(f"{ref}: {kind}")
+        words = _("%(kind)s: listed as a bank exception for a treasurer to resolve.") % {
+            "kind": BankExceptionKind(kind).label
+        }
+        report.note(ref, EXCEPTION, said.code, words, said.position)
+    else:
+        words = _("Already listed as a bank exception; this file changes nothing for it.")
+        report.note(ref, UNCHANGED, said.code, words, said.position)
 
 
 def _source(content: bytes, where: str, order: PaymentOrder) -> str:
@@ -342,7 +427,7 @@ def import_pain002(content: bytes, *, actor: Any) -> StatusReport:
             )
             % {"id": batch.message_id}
         )
-    report = StatusReport(batch=batch)
+    report = StatusReport(batch=batch, kind="pain.002", sha256=hashlib.sha256(content).hexdigest())
     problems: list[str] = []
     group_status = _text(body, "p:OrgnlGrpInfAndSts/p:GrpSts", PAIN002)
     group_reason = _text(body, "p:OrgnlGrpInfAndSts/p:StsRsnInf/p:Rsn/p:Cd", PAIN002)
@@ -359,11 +444,13 @@ def import_pain002(content: bytes, *, actor: Any) -> StatusReport:
     outcomes: list[Outcome] = []
     if group_status in REJECTED and not transactions:
         _refuse(problems)
-        outcomes = [
-            Outcome(order, "failed", group_reason)
-            for order in orders.values()
-            if order.status == OrderStatus.SCHEDULED
-        ]
+        outcomes = []
+        for position, in_file in enumerate(sorted(orders.values(), key=lambda o: o.pk)):
+            if in_file.status == OrderStatus.SCHEDULED:
+                outcomes.append(Outcome(in_file, "failed", group_reason, position=position))
+            else:
+                words = _("Already booked; this file changes nothing for it.")
+                report.note(f"PO-{in_file.pk}", UNCHANGED, group_reason, words, position)
         return _apply(report, outcomes, actor)
     seen: dict[int, str] = {}
     for number, tx in enumerate(transactions, start=1):
@@ -391,12 +478,14 @@ def import_pain002(content: bytes, *, actor: Any) -> StatusReport:
         if _twice(seen, order, where, problems):
             continue
         if status in SETTLED:
-            outcomes.append(Outcome(order, "paid", source=_source(content, where, order)))
+            source = _source(content, where, order)
+            outcomes.append(Outcome(order, "paid", source=source, position=number))
         elif status in REJECTED:
-            outcomes.append(Outcome(order, "failed", reason))
+            outcomes.append(Outcome(order, "failed", reason, position=number))
         else:
             report.pending += 1
             report.not_booked.append(f"PO-{order.pk}: {shown(status, 8)}")
+            report.note(f"PO-{order.pk}", PENDING, status, _pending_words(status), number)
     _refuse(problems)
     return _apply(report, outcomes, actor)
 
@@ -487,7 +576,7 @@ def import_camt054(content: bytes, *, actor: Any) -> StatusReport:
             _("This is not a camt.054 debit notification (the file holds “%(tag)s”).")
             % {"tag": _name(root.tag)}
         )
-    report = StatusReport(batch=None)
+    report = StatusReport(batch=None, kind="camt.054", sha256=hashlib.sha256(content).hexdigest())
     problems: list[str] = []
     entries = list(root.iterfind(".//p:Ntry", {"p": ns}))
     referenced = {
@@ -503,6 +592,7 @@ def import_camt054(content: bytes, *, actor: Any) -> StatusReport:
     }
     outcomes: list[Outcome] = []
     seen: dict[int, str] = {}
+    position = 0
     for number, entry in enumerate(entries, start=1):
         where = _("entry %(n)s") % {"n": number}
         status = _status_of(entry, ns)
@@ -512,10 +602,13 @@ def import_camt054(content: bytes, *, actor: Any) -> StatusReport:
         details = list(entry.iterfind(".//p:TxDtls", {"p": ns}))
         amounts = _entry_amounts(entry, details, ns, where, problems)
         for tx, amount in zip(details, amounts, strict=True):
+            position += 1
             end_to_end = _text(tx, "p:Refs/p:EndToEndId", ns)
             order_id = _order_id(end_to_end)
             if order_id is None:
                 report.unknown.append(shown(end_to_end))  # another debit of the account
+                words = _("Not one of our payment orders (another debit of the account).")
+                report.note(shown(end_to_end, 35), NOT_MATCHED, "", words, position)
                 continue
             order = exported.get(order_id)
             if order is None:
@@ -550,14 +643,18 @@ def import_camt054(content: bytes, *, actor: Any) -> StatusReport:
             elif not booked:
                 report.pending += 1
                 report.not_booked.append(f"PO-{order.pk}: {shown(status, 8) or '-'}")
+                code = shown(status, 8)
+                report.note(f"PO-{order.pk}", PENDING, code, _pending_words(code), position)
             elif returned:
                 outcomes.append(
-                    Outcome(order, "failed", returned, date, amount, source, money_moved=True)
+                    Outcome(order, "failed", returned, date, amount, source, True, position)
                 )
             elif debit:
-                outcomes.append(Outcome(order, "paid", "", date, amount, source, money_moved=True))
+                outcomes.append(Outcome(order, "paid", "", date, amount, source, True, position))
             else:
                 report.unknown.append(f"PO-{order.pk}")  # a credit without return information
+                words = _("A credit without return information; nothing is booked.")
+                report.note(f"PO-{order.pk}", NOT_MATCHED, "", words, position)
     _refuse(problems)
     return _apply(report, outcomes, actor)
 

@@ -1121,3 +1121,49 @@ class ExportJob(models.Model):
         if not self.rows_total:
             return 0
         return min(100, self.rows_done * 100 // self.rows_total)
+
+
+class PayoutFileError(models.TextChoices):
+    """Why a payout file job failed: the code; the job keeps the refusal's words besides."""
+
+    REFUSED = "refused", _("The payout file was refused.")
+    FORBIDDEN = "forbidden", _("Whoever asked for the payout file may no longer handle payouts.")
+    FAILED = "failed", _("The payout file could not be written; try again or ask for help.")
+
+
+class PayoutFileJob(models.Model):
+    """A treasurer's request that a worker export an approved batch's pain.001 file
+    (``accounting.generate_payout_file``), so an integrator can follow it to the end.
+
+    At most one job per batch is queued or running at a time: asking again while one is
+    open answers that job.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    batch = models.ForeignKey(PaymentBatch, on_delete=models.PROTECT, related_name="file_jobs")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    sha256 = models.CharField(max_length=64, blank=True)
+    error = models.CharField(max_length=40, blank=True)
+    #: The refusal as the export service worded it, in the language of whoever asked.
+    error_message = models.TextField(blank=True)
+    language = models.CharField(max_length=10, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch"],
+                condition=Q(status__in=["queued", "running"]),
+                name="one_open_payout_file_job_per_batch",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"payout file {self.id}"

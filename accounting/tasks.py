@@ -20,7 +20,7 @@ from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import InterfaceError, OperationalError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounting.models import PaymentBatch, Posting
 from accounting.payouts import batches
@@ -47,18 +47,89 @@ def _write_atomically(path: Path, content: bytes) -> None:
         raise
 
 
-@shared_task(name="accounting.generate_payout_file", bind=True, **RELIABLE)
-def generate_payout_file(self: Any, message_id: str, actor_id: int) -> dict[str, Any]:
-    """Export the approved batch's pain.001 file into ``PAYOUT_FILES_DIR``."""
-    actor = get_user_model().objects.get(pk=actor_id)
-    batch = PaymentBatch.objects.get(message_id=message_id)
+def write_payout_file(batch: PaymentBatch, *, actor: Any) -> str:
+    """Export the batch's pain.001 file into ``PAYOUT_FILES_DIR``; its SHA-256."""
     content = batches.export_batch(batch, actor=actor)
     digest = hashlib.sha256(content).hexdigest()
-    path = payout_file_path(message_id)
+    path = payout_file_path(batch.message_id)
     if not path.exists() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
         _write_atomically(path, content)
-    logger.info("payout file for batch %s written (sha256 %s)", message_id, digest)
-    return {"message_id": message_id, "sha256": digest, "bytes": len(content)}
+    logger.info("payout file for batch %s written (sha256 %s)", batch.message_id, digest)
+    return digest
+
+
+@shared_task(name="accounting.generate_payout_file", bind=True, **RELIABLE)
+def generate_payout_file(
+    self: Any, message_id: str = "", actor_id: int | None = None, *, job_id: str = ""
+) -> dict[str, Any]:
+    """Export the approved batch's pain.001 file into ``PAYOUT_FILES_DIR``.
+
+    Called with a ``PayoutFileJob``'s id (``job_id``); messages queued before jobs existed
+    still name the batch and the treasurer (``message_id``, ``actor_id``).
+    """
+    if job_id:
+        return run_payout_file_job(self, job_id)
+    if actor_id is None or not message_id:
+        raise ValueError("generate_payout_file needs job_id, or message_id and actor_id")
+    actor = get_user_model().objects.get(pk=actor_id)
+    batch = PaymentBatch.objects.get(message_id=message_id)
+    digest = write_payout_file(batch, actor=actor)
+    return {
+        "message_id": message_id,
+        "sha256": digest,
+        "bytes": payout_file_path(message_id).stat().st_size,
+    }
+
+
+def run_payout_file_job(task: Any, job_id: str) -> dict[str, Any]:
+    """Run a payout file job once: queued -> running -> done or failed.
+
+    A refusal by the export service (the batch is not exportable, the treasurer no longer
+    one) fails the job with the service's words and is not retried; a database hiccup is
+    retried (the job stays running and the retry takes it over); anything else fails the job.
+    """
+    from accounting.models import ExportStatus, PayoutFileError, PayoutFileJob
+    from core.exceptions import PermissionDenied, ValidationFailed
+
+    retaken = bool(task.request.retries or (task.request.delivery_info or {}).get("redelivered"))
+    allowed = [ExportStatus.QUEUED] + ([ExportStatus.RUNNING] if retaken else [])
+    claimed = PayoutFileJob.objects.filter(pk=job_id, status__in=allowed).update(
+        status=ExportStatus.RUNNING
+    )
+    job = PayoutFileJob.objects.select_related("batch", "requested_by").get(pk=job_id)
+    if not claimed:
+        logger.info("payout file job %s is %s; nothing to do", job_id, job.status)
+        return {"job": job_id, "status": job.status, "skipped": True}
+    running = PayoutFileJob.objects.filter(pk=job_id, status=ExportStatus.RUNNING)
+
+    def finish(status: str, **fields: Any) -> dict[str, Any]:
+        running.update(status=status, finished_at=timezone.now(), **fields)
+        return {"job": job_id, "status": status, **fields}
+
+    try:
+        with translation.override(job.language or settings.LANGUAGE_CODE):
+            digest = write_payout_file(job.batch, actor=job.requested_by)
+    except (OperationalError, InterfaceError):
+        raise  # retried by RELIABLE's autoretry
+    except ValidationFailed as exc:
+        return finish(
+            ExportStatus.FAILED, error=PayoutFileError.REFUSED, error_message=" ".join(exc.messages)
+        )
+    except PermissionDenied as exc:
+        return finish(
+            ExportStatus.FAILED,
+            error=PayoutFileError.FORBIDDEN,
+            error_message=" ".join(exc.messages),
+        )
+    except Exception:
+        logger.exception("payout file job %s failed", job_id)
+        finish(
+            ExportStatus.FAILED,
+            error=PayoutFileError.FAILED,
+            error_message=str(PayoutFileError.FAILED.label),
+        )
+        raise
+    return finish(ExportStatus.DONE, sha256=digest)
 
 
 class _JobFinished(Exception):

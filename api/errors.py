@@ -40,6 +40,8 @@ CODES: dict[type[WorkflowError], str] = {
 ERROR_CODES: dict[str, str] = {
     "verification_not_possible": "The audit log cannot be verified now: signed checkpoints "
     "exist but the server has no public key to check them with (503).",
+    "file_not_ready": "The payment batch's pain.001 file has not been exported yet: POST "
+    "…/file/ and wait until its job (GET /api/v1/payout-file-jobs/{id}/) is done.",
 }
 
 
@@ -139,3 +141,4 @@ def not_found(request: Any, exception: Exception | None = None) -> Any:
         body = error_body("not_found", [_("Not found.")])
         return JsonResponse(body, status=404)
     return page_not_found(request, exception)  # type: ignore[arg-type]
+

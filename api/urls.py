@@ -12,6 +12,7 @@ from api.views import (
     follow_up,
     need_items,
     payment_batches,
+    payouts,
     person,
     reminders,
     transitions,
@@ -64,9 +65,36 @@ urlpatterns = [
     ),
     path(
         "v1/payment-batches/<str:message_id>/file/",
-        payment_batches.PaymentBatchFile.as_view(),
+        payouts.PaymentBatchFile.as_view(),
         name="batch-file",
     ),
+    # Payouts to the end (issue #20, part "payouts").
+    path(
+        "v1/payment-batches/<str:message_id>/orders/",
+        payouts.PaymentBatchOrders.as_view(),
+        name="batch-orders",
+    ),
+    path(
+        "v1/payment-batches/<str:message_id>/sent/",
+        payouts.MarkBatchSent.as_view(),
+        name="batch-sent",
+    ),
+    path(
+        "v1/payment-batches/<str:message_id>/cancel/",
+        payouts.CancelBatch.as_view(),
+        name="batch-cancel",
+    ),
+    path(
+        "v1/payment-batches/<str:message_id>/void/",
+        payouts.VoidBatchFile.as_view(),
+        name="batch-void",
+    ),
+    path(
+        "v1/payout-file-jobs/<uuid:job_id>/",
+        payouts.PayoutFileJobDetail.as_view(),
+        name="payout-file-job",
+    ),
+    path("v1/bank-files/", payouts.BankFileUpload.as_view(), name="bank-files"),
     path("v1/exports/", exports.ExportJobList.as_view(), name="exports"),
     path("v1/exports/<uuid:job_id>/", exports.ExportJobDetail.as_view(), name="export"),
     path("v1/exports/<uuid:job_id>/file/", exports.ExportJobFile.as_view(), name="export-file"),

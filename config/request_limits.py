@@ -1,7 +1,8 @@
 """Refuse a request body that is too large before anything reads it.
 
 The limit comes from the body's declared ``Content-Length``: a file upload
-(``multipart/form-data``) may be ``UPLOAD_MAX_BYTES`` plus room for the form's other fields;
+(``multipart/form-data``) may be ``UPLOAD_MAX_BYTES`` plus room for the form's other fields,
+a raw XML file (the API's bank-file upload) ``UPLOAD_MAX_BYTES``;
 any other body (forms, JSON) ``DATA_UPLOAD_MAX_MEMORY_SIZE``. Above it the answer is
 413 at once — a JSON error under ``/api/``, a short page elsewhere — and the body is never
 read, so a 1 GB upload costs neither memory nor disk. The middleware sits before the CSRF
@@ -21,6 +22,9 @@ from django.utils.translation import gettext as _
 #: Room for a multipart body's boundaries, headers and small fields besides the file.
 MULTIPART_OVERHEAD = 64 * 1024
 
+#: Bodies that are a file as it came (the API's bank-file upload): the upload limit applies.
+RAW_FILE_TYPES = ("application/xml", "text/xml")
+
 
 def body_limit(request: HttpRequest) -> tuple[int, int]:
     """The most bytes this request's body may have, and the limit as people are told it
@@ -28,6 +32,9 @@ def body_limit(request: HttpRequest) -> tuple[int, int]:
     if request.content_type == "multipart/form-data":
         upload = int(settings.UPLOAD_MAX_BYTES)
         return upload + MULTIPART_OVERHEAD, upload
+    if request.content_type in RAW_FILE_TYPES:
+        upload = int(settings.UPLOAD_MAX_BYTES)
+        return upload, upload
     body = int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     return body, body
 

@@ -9,6 +9,7 @@ from django import forms
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
+from core.uploads import validate_upload_size
 from fund.models import NeedCategory, ProtectedAccessReason
 from fund.references import APPLICATION_REFERENCE
 from fund.states import State
@@ -458,3 +459,13 @@ class CofinancingReportForm(forms.Form):
     def __init__(self, *args: Any, projects: Iterable[str] = (), **kwargs: Any):
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["project"]).choices = [(c, c) for c in projects]
+
+
+class BankFileForm(forms.Form):
+    """The bank's answer to a payout file, as the bank sent it (pain.002 or camt.054)."""
+
+    file = forms.FileField(
+        label=_("Bank file (pain.002 or camt.054)"),
+        help_text=_("The XML file as the bank sent it. A file with any problem books nothing."),
+        validators=[validate_upload_size],
+    )

@@ -6,6 +6,7 @@ from django.urls import path
 from web.views import (
     audit,
     auth,
+    bank_files,
     case_access,
     cases,
     cofinancing,
@@ -81,6 +82,7 @@ urlpatterns = [
     path("treasury/batches/<int:pk>/", treasury.batch_view, name="batch"),
     path("treasury/batches/<int:pk>/file/", treasury.batch_file, name="batch_file"),
     path("treasury/batches/<int:pk>/<str:action>/", treasury.batch_action, name="batch_action"),
+    path("treasury/bank-files/", bank_files.bank_file_upload, name="bank_file_upload"),
     path("treasury/exceptions/resolve/", treasury.resolve_exception, name="bank_exception_resolve"),
     path("treasury/schedule/", treasury.schedule_payouts, name="schedule_payouts"),
     path(

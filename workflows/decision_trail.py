@@ -89,6 +89,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "payout.batch_created": _("Payment batch created"),
     "payout.batch_approved": _("Payment batch approved"),
     "payout.batch_exported": _("Payment batch file made"),
+    "payout.file_requested": _("Payment batch file requested"),
     "payout.batch_sent": _("Payment batch sent to the bank"),
     "payout.batch_cancelled": _("Payment batch cancelled"),
     "payout.batch_voided": _("Payment batch voided"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -18,12 +18,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounting.models import BatchStatus, PaymentBatch, PaymentOrder
+from accounting.models import PaymentBatch
 from accounting.payouts import batches
-from accounting.tasks import generate_payout_file
+from accounting.selectors import batches_with_figures
 from api import selectors, serializers
-from core.exceptions import PermissionDenied, ValidationFailed
-from core.roles import Role, has_role
+from core.exceptions import PermissionDenied
 from fund.models import Application
 
 BATCH = OpenApiParameter("message_id", OpenApiTypes.STR, OpenApiParameter.PATH)
@@ -36,14 +35,9 @@ def _require_batch_reader(request: Request) -> None:
 
 
 def _batches() -> QuerySet[PaymentBatch]:
-    return selectors.payment_batches().prefetch_related(
-        Prefetch(
-            "orders",
-            queryset=PaymentOrder.objects.select_related(
-                "application", "need_item", "payee"
-            ).order_by("pk"),
-        )
-    )
+    """Batches with their orders counted and summed in the same query (no orders embedded:
+    they are listed at ``…/orders/``)."""
+    return batches_with_figures(selectors.payment_batches())
 
 
 class PaymentBatchList(generics.ListCreateAPIView):
@@ -106,20 +100,3 @@ class ApprovePaymentBatch(APIView):
         batch = _batch(request, message_id)
         batches.approve_batch(batch, actor=request.user)
         return Response(serializers.PaymentBatchSerializer(_batches().get(pk=batch.pk)).data)
-
-
-@extend_schema(parameters=[BATCH], request=None, responses={202: serializers.FileJobSerializer})
-class PaymentBatchFile(APIView):
-    """Have a worker write the approved batch's pain.001 file (see ``PAYOUT_FILES_DIR``)."""
-
-    def post(self, request: Request, message_id: str) -> Response:
-        batch = _batch(request, message_id)
-        if not has_role(request.user, Role.TREASURER):
-            raise PermissionDenied(_("Only a treasurer may handle payouts."))
-        if batch.status not in (BatchStatus.APPROVED, BatchStatus.SENT):
-            raise ValidationFailed(
-                _("A batch is exported only after a second treasurer approved it.")
-            )
-        result = generate_payout_file.delay(batch.message_id, request.user.pk)
-        body = {"message_id": batch.message_id, "task_id": result.id}
-        return Response(serializers.FileJobSerializer(body).data, status=status.HTTP_202_ACCEPTED)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounting.exports.sie import balances
 from accounting.ledger import record_income
 from accounting.models import FiscalYear, PaymentOrder, Posting, Voucher, VoucherSeries
-from api.serializers import PaymentOrderSerializer
+from api.payouts_serializers import PaymentOrderSerializer
 from tests.factories import FundFactory
 
 pytestmark = pytest.mark.django_db

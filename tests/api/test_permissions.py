@@ -16,7 +16,7 @@ from django.urls import URLPattern, path
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
-from accounting.models import ExportJob
+from accounting.models import ExportJob, PayoutFileJob
 from accounting.payouts import batches
 from api import urls as api_urls
 from api.services import issue_token
@@ -109,6 +109,32 @@ RULES: dict[tuple[str, str], Rule] = {
         "/api/v1/payment-batches/{batch}/file/",
         # Not approved yet: the treasurer gets 400.
         expect(403, 403, 403, 403, 403, 400, 403, 403, 401),
+    ),
+    # Payouts to the end (issue #20): the scene's batch is a draft, so the treasurer gets 409
+    # for the file, 400 for sent and void, and may cancel it; the file is for treasurers only.
+    ("batch-file", "GET"): Rule(
+        "/api/v1/payment-batches/{batch}/file/",
+        expect(403, 403, 403, 403, 403, 409, 403, 403, 401),
+    ),
+    ("batch-orders", "GET"): Rule("/api/v1/payment-batches/{batch}/orders/", BATCH_READ),
+    ("batch-sent", "POST"): Rule(
+        "/api/v1/payment-batches/{batch}/sent/",
+        expect(403, 403, 403, 403, 403, 400, 403, 403, 401),
+    ),
+    ("batch-cancel", "POST"): Rule(
+        "/api/v1/payment-batches/{batch}/cancel/",
+        expect(403, 403, 403, 403, 403, 200, 403, 403, 401),
+    ),
+    ("batch-void", "POST"): Rule(
+        "/api/v1/payment-batches/{batch}/void/",
+        expect(403, 403, 403, 403, 403, 400, 403, 403, 401),
+    ),
+    ("payout-file-job", "GET"): Rule("/api/v1/payout-file-jobs/{payout_job}/", BATCH_READ),
+    ("bank-files", "POST"): Rule(
+        "/api/v1/bank-files/",
+        # The treasurer's body is no bank file (400, nothing booked).
+        expect(403, 403, 403, 403, 403, 400, 403, 403, 401),
+        {},
     ),
     ("exports", "POST"): Rule(
         "/api/v1/exports/",
@@ -243,7 +269,8 @@ def scene(world, tmp_path, settings):
     )
     refs = {"case": case.reference, "batch": batch.message_id, "reminder": reminder.pk}
     event = AuditEvent.objects.order_by("sequence").values_list("sequence", flat=True).first()
-    return {**refs, "job": job.pk, "event": event}, users
+    payout_job = PayoutFileJob.objects.create(batch=batch, requested_by=world.treasurer)
+    return {**refs, "job": job.pk, "event": event, "payout_job": payout_job.pk}, users
 
 
 def _client(user: Any) -> APIClient:

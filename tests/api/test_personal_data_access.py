@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from accounting.models import ExportJob
+from accounting.models import ExportJob, PayoutFileJob
 from accounting.payouts import batches
 from audit.models import AuditEvent
 from reminders.models import Reminder
@@ -56,6 +56,7 @@ def test_every_endpoint_returning_personal_data_logs_the_access(world, tmp_path)
         "event": AuditEvent.objects.get(
             action="application.approve", object_ref=case.reference
         ).sequence,
+        "payout_job": PayoutFileJob.objects.create(batch=batch, requested_by=world.treasurer).pk,
     }
     users = {
         "ombud": world.ombud.user,

@@ -74,6 +74,8 @@ PAGES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "batch_file": ("post", "batch", ONLY("treasurer")),
     "batch_action": ("post", "batch_action", ONLY("treasurer")),
     "bank_exception_resolve": ("post", "", ONLY("treasurer")),
+    # No file chosen: the form comes back refused (400) to the treasurer.
+    "bank_file_upload": ("post", "", _with(ONLY("treasurer"), treasurer=AS_TYPED)),
     "schedule_payouts": ("post", "", ONLY("treasurer")),
     "period_close_step": ("post", "period_close_step", ONLY("treasurer")),
     "year_end": ("get", "", ONLY("treasurer")),

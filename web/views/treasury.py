@@ -38,7 +38,7 @@ from core.roles import Role
 from fund.models import Application, Fund
 from fund.states import State
 from web.access import page
-from web.forms import BatchForm
+from web.forms import BankFileForm, BatchForm
 from web.views.common import form_problems, show_refusal
 from workflows import services
 from workflows.step_inputs import SchedulePayout
@@ -84,6 +84,7 @@ def treasury(request: HttpRequest) -> HttpResponse:
             "resolutions": BankExceptionResolution.choices,
             "payees_to_approve": payees_awaiting_approval(),
             "payee_choices": payee_choices(),
+            "bank_file_form": BankFileForm(),
         },
     )
 

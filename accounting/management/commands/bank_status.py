@@ -31,3 +31,6 @@ class Command(BaseCommand):
             f"paid {report.paid}, failed {report.failed}, pending {report.pending}, "
             f"not matched {len(report.unknown)}"
         )
+        for entry in report.entries:
+            code = f" {entry.code}" if entry.code else ""
+            self.stdout.write(f"{entry.order}: {entry.result}{code} — {entry.reason}")
