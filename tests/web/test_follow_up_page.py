@@ -10,6 +10,8 @@ timeline; its evidence reference is the person's data, shown only to whom the ca
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +24,7 @@ from audit.models import AuditEvent
 from fund.models import Application
 from fund.states import State
 from tests.fixtures import World
+from tests.web.browser_kit import CHROMIUM, Person, chromium, record_page_loads
 from tests.web.conftest import sign_in
 from workflows import services
 from workflows.models import FollowUp
@@ -282,3 +285,48 @@ def test_the_follow_up_form_appears_once_the_case_is_paid(world: World) -> None:
     world.send_payouts(app)
     app = world.run(app, "confirm_paid", world.treasurer)
     assert follow_up_form(page(officer, app))
+
+
+# --- in the browser: the page loads of the task (issue #19's measure) -----------------
+
+
+@pytest.fixture
+def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    with chromium(monkeypatch) as launched:
+        yield launched
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium")
+def test_officer_records_the_follow_up_and_closes_the_case_in_one_page_load(
+    world: World, live_server: Any, browser: Any, artifacts_dir: Path
+) -> None:
+    app = paid_case(world)
+    officer = Person(browser, live_server.url, artifacts_dir / "screenshots", "daily-follow-up")
+    try:
+        officer.sign_in(world.officer, otp=True)
+        assert officer.page.url.endswith("/worklist/")
+        with officer.counting() as loads:
+            page = officer.page
+            page.click(f"#worklist a:text-is('{app.reference}')")
+            page.wait_for_load_state()
+            officer.check_axe()
+            assert page.locator("button[data-step=close]").count() == 0, "follow-up first"
+            officer.fill("#follow_up_outcome", "used_as_intended")
+            officer.fill("#follow_up_evidence_reference", EVIDENCE)
+            officer.screenshots("follow-up")
+            officer.press("#follow-up-form button[type=submit]")
+            assert app.reference in page.inner_text(".messages")
+            assert EVIDENCE in page.inner_text("#follow-up")
+            officer.check_axe()
+            officer.screenshots("follow-up-recorded")
+            officer.step("close")
+        record_page_loads(artifacts_dir, "officer records the follow-up and closes the case", loads)
+        assert officer.questions and app.reference in officer.questions[-1], "closing asks"
+    finally:
+        officer.close()
+
+    assert len(loads) == 1, loads
+    app.refresh_from_db()
+    assert app.state == State.CLOSED
+    assert FollowUp.objects.get(application=app).outcome == "used_as_intended"
