@@ -17,6 +17,7 @@ from workflows.models import (
     AttestationMethod,
     Authority,
     ClosingReason,
+    FollowUpOutcome,
     GiveUpReason,
     LegalBasis,
     Obligation,
@@ -136,6 +137,30 @@ class AssessmentForm(forms.Form):
         max_length=20,
         help_text=_("Only when an authority pays part: what the fund may grant."),
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )
+
+
+class FollowUpForm(forms.Form):
+    """How the paid support was used; the outcome starts unchosen, so the officer decides.
+
+    A wrong or missing outcome is refused in the service's words."""
+
+    outcome = forms.ChoiceField(
+        label=_("How was the support used?"),
+        choices=[("", _("— Choose —")), *FollowUpOutcome.choices],
+        error_messages={
+            "required": _("Choose how the support was used."),
+            "invalid_choice": _("Choose how the support was used."),
+        },
+    )
+    evidence_reference = forms.CharField(
+        label=_("Evidence reference"),
+        required=False,
+        max_length=120,
+        help_text=_(
+            "Optional: where the evidence is, such as a receipt's number or a document's "
+            "reference — not a description of the person or their situation."
+        ),
     )
 
 

@@ -52,6 +52,11 @@ urlpatterns = [
         name="application_decide",
     ),
     path(
+        "applications/<str:reference>/follow-up/",
+        cases.follow_up_view,
+        name="application_follow_up",
+    ),
+    path(
         "applications/<str:reference>/access/grant/",
         case_access.grant_access_view,
         name="application_grant_access",

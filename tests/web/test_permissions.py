@@ -59,6 +59,8 @@ PAGES: dict[str, tuple[str, str, dict[str, Any]]] = {
     # An empty form reaches the view and comes back refused, as typed (400), to whom may post it.
     "application_assess": ("post", "app", _with(ONLY("officer"), officer=AS_TYPED)),
     "application_decide": ("post", "app", _with(ONLY("decision_maker"), decision_maker=AS_TYPED)),
+    # The case is not paid: the empty form comes back refused, as typed (400), to its officer.
+    "application_follow_up": ("post", "app", _with(ONLY("officer"), officer=AS_TYPED)),
     "application_grant_access": ("post", "app", ONLY("decision_maker")),
     "application_revoke_access": ("post", "app", ONLY("decision_maker")),
     "application_reassign_ombud": ("post", "app", ONLY("officer")),

@@ -29,6 +29,7 @@ from web.forms import (
     BulkActionForm,
     CompletionForm,
     DecisionItemForm,
+    FollowUpForm,
     GiveUpPayoutForm,
     PayoutFailedForm,
     ReasonForm,
@@ -47,6 +48,7 @@ from web.selectors import (
 from web.typed_searches import SEARCH_PARAMETER, recalled_search, remember_search
 from web.views.case_access import case_access_context
 from web.views.common import form_problems, is_htmx, show_refusal
+from web.views.follow_up import FOLLOW_UP_IDS, follow_up_context
 from workflows import services, step_inputs
 from workflows.assignment import assign_officer
 from workflows.completion import completion_requests_of
@@ -232,6 +234,7 @@ def _application_page(
     *,
     assessment_forms: ItemForms | None = None,
     decision_forms: ItemForms | None = None,
+    follow_up_form: FollowUpForm | None = None,
     problems: Sequence[str] = (),
     status: int = 200,
 ) -> HttpResponse:
@@ -253,6 +256,9 @@ def _application_page(
     )
     texts_visible = _case_texts_visible(request, app)
     decisions = [name for name in DECISIONS if name in available]
+    follow_up = follow_up_context(request, app, texts_visible=texts_visible, form=follow_up_form)
+    if follow_up["follow_up_first"]:
+        available = [name for name in available if name != "close"]  # shown once followed up
     context = {
         "app": app,
         "state_label": (
@@ -283,6 +289,7 @@ def _application_page(
         or _assessment_forms(items, texts_visible, evidence_hidden=not texts_visible),
         **_decision_context(request, app, items, pending, decisions, decision_forms),
         **case_access_context(request, app),
+        **follow_up,
     }
     return render(request, "web/application.html", context, status=status)
 
@@ -509,6 +516,34 @@ def decide_view(request: HttpRequest, reference: str) -> HttpResponse:
         )
     messages.success(request, step_messages.decision_message(app))
     return redirect("web:application", reference=app.reference)
+
+
+@sensitive_post_parameters()
+@sensitive_variables()
+@page(Role.OFFICER, methods=("POST",))
+def follow_up_view(request: HttpRequest, reference: str) -> HttpResponse:
+    """Record how the paid support was used; a refusal comes back at the form as typed."""
+    app = _application(request, reference)
+    form = FollowUpForm(request.POST, auto_id=FOLLOW_UP_IDS)
+    if not form.is_valid():
+        return _application_page(request, app, follow_up_form=form, status=400)
+    try:
+        follow_up = services.record_follow_up(
+            app,
+            actor=request.user,
+            outcome=form.cleaned_data["outcome"],
+            evidence_reference=form.cleaned_data["evidence_reference"],
+        )
+    except WorkflowError as error:
+        return _application_page(
+            request, app, follow_up_form=form, problems=error.messages, status=error.status_code
+        )
+    messages.success(
+        request,
+        _("The follow-up of %(ref)s is recorded: %(outcome)s. The case can now be closed.")
+        % {"ref": app.reference, "outcome": follow_up.get_outcome_display()},
+    )
+    return redirect(reverse("web:application", args=[app.reference]) + "#follow-up")
 
 
 def _add_item_errors(forms: ItemForms, error: WorkflowError) -> None:
