@@ -7,4 +7,10 @@ class WorkflowsConfig(AppConfig):
     verbose_name = _("Workflow")
 
     def ready(self) -> None:
-        from workflows import checks  # noqa: F401 - registers the transition-rule check
+        from workflows import (
+            checks,  # noqa: F401 - registers the transition-rule check
+            step_hooks,
+        )
+        from workflows.services.assessment import follow_up_problems
+
+        step_hooks.guard("close", follow_up_problems)

@@ -352,11 +352,19 @@ def _clear(step: Step[step_inputs.Clear]) -> None:
     _fire(step)
 
 
-def _close(step: Step[step_inputs.Close]) -> None:
-    app = step.application
-    if app.fund.follow_up_required and not app.follow_ups.exists():
-        raise ValidationFailed(
+def follow_up_problems(application: Application) -> list[str]:
+    """A fund that requires follow-up closes no case without one (a guard of ``close``, so
+    neither the page nor the API offers the step before it)."""
+    if application.fund.follow_up_required and not application.follow_ups.exists():
+        return [
             _("%(fund)s requires a follow-up that the support was used before closing.")
-            % {"fund": app.fund.name}
-        )
+            % {"fund": application.fund.name}
+        ]
+    return []
+
+
+def _close(step: Step[step_inputs.Close]) -> None:
+    problems = follow_up_problems(step.application)
+    if problems:
+        raise ValidationFailed(problems)
     _fire(step)
