@@ -13,7 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404
+from django.views.decorators.csrf import csrf_exempt
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -35,15 +37,59 @@ CODES: dict[type[WorkflowError], str] = {
 }
 
 
+#: Every ``code`` an error body may carry, with what it means (English, for integrators).
+#: The exception handler answers no other code; the schema lists them as an enum.
+ERROR_CODES: dict[str, str] = {
+    "invalid": "The request's input is malformed: `fields` names each problem, unknown "
+    "fields included.",
+    "validation_failed": "The input is well formed but the rules refuse it (the fund's "
+    "limits, the case's data); `messages` say why.",
+    "permission_denied": "Your role or case scope does not allow this.",
+    "transition_not_available": "The step is not possible in the case's state, and never "
+    "was in the state it came from.",
+    "conflict": "Someone else changed the object first (a lost race, or the same step "
+    "twice): reload it and decide again.",
+    "not_found": "No such object or route within your scope.",
+    "not_authenticated": "No credentials were given.",
+    "authentication_failed": "The credentials are wrong, expired or revoked.",
+    "method_not_allowed": "The route does not take this HTTP method.",
+    "unsupported_media_type": "The body's Content-Type is not one the route reads.",
+    "not_acceptable": "The route cannot answer in the media type the Accept header asks for.",
+    "parse_error": "The body is not valid JSON (or XML where a file is expected).",
+    "throttled": "Too many requests: wait as long as `Retry-After` says.",
+    "database_unavailable": "The database did not complete the request: reload to see "
+    "whether the change was saved, then try again after `Retry-After`.",
+    "file_not_ready": "The file has not been written yet.",
+    "error": "Any other refusal.",
+}
+
+
+def error_codes_description() -> str:
+    """The schema's description of the error body: every code and what it means."""
+    lines = [f"- `{code}`: {text}" for code, text in ERROR_CODES.items()]
+    return "The body of every 4xx answer, and of a 503. `code` is one of:\n\n" + "\n".join(
+        lines
+    )
+
+
+@extend_schema_field({"type": "string", "enum": sorted(ERROR_CODES)})
+class ErrorCodeField(serializers.ChoiceField):
+    """The error code: an enum inline in the schema (its meanings are in the body's
+    description)."""
+
+
 class ErrorSerializer(serializers.Serializer):
     """The body of every 4xx answer, and of a 503 when the database failed."""
 
     detail = serializers.CharField()
-    code = serializers.CharField()
+    code = ErrorCodeField(choices=sorted(ERROR_CODES))
     messages = serializers.ListField(child=serializers.CharField())
     fields = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()), required=False
     )
+
+
+ErrorSerializer.__doc__ = error_codes_description()
 
 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -64,6 +110,8 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 def error_body(code: str, messages: list[str], fields: dict[str, list[str]] | None = None) -> dict:
+    if code not in ERROR_CODES:
+        code = "error"
     body: dict[str, Any] = {"detail": " ".join(messages), "code": code, "messages": messages}
     if fields:
         body["fields"] = fields
@@ -131,3 +179,12 @@ def not_found(request: Any, exception: Exception | None = None) -> Any:
         body = error_body("not_found", [_("Not found.")])
         return JsonResponse(body, status=404)
     return page_not_found(request, exception)  # type: ignore[arg-type]
+
+
+@csrf_exempt  # it changes nothing: a POST answers the same 404, not a CSRF page
+def unknown_route(request: Any, *args: Any, **kwargs: Any) -> Any:
+    """The catch-all at the end of ``api.urls``: no such route, the same JSON body as any
+    404, for every method and whatever ``DEBUG`` is."""
+    from django.http import JsonResponse
+
+    return JsonResponse(error_body("not_found", [_("Not found.")]), status=404)

@@ -1,8 +1,9 @@
 """``/api/v1/`` routes, the OpenAPI schema and its documentation page."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from api import docs
+from api.errors import unknown_route
 from api.views import (
     applications,
     decisions,
@@ -75,4 +76,7 @@ urlpatterns = [
     ),
     path("schema/", docs.SchemaView.as_view(), name="schema"),
     path("docs/", docs.DocsView.as_view(), name="docs"),
+    # Last: anything else under /api/ is a JSON 404, also with DEBUG (which would show
+    # Django's technical page instead of handler404).
+    re_path(r"^.*$", unknown_route, name="unknown"),
 ]
