@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404
+from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, resolve
+from django.utils.decorators import method_decorator
+from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
@@ -181,10 +184,20 @@ def not_found(request: Any, exception: Exception | None = None) -> Any:
     return page_not_found(request, exception)  # type: ignore[arg-type]
 
 
-@csrf_exempt  # it changes nothing: a POST answers the same 404, not a CSRF page
-def unknown_route(request: Any, *args: Any, **kwargs: Any) -> Any:
+@method_decorator(csrf_exempt, name="dispatch")  # a POST answers the same 404, not a CSRF page
+class UnknownRoute(View):
     """The catch-all at the end of ``api.urls``: no such route, the same JSON body as any
-    404, for every method and whatever ``DEBUG`` is."""
-    from django.http import JsonResponse
+    404, for every method and whatever ``DEBUG`` is. A real route without its slash still
+    redirects, as Django's ``APPEND_SLASH`` did before the catch-all matched everything."""
 
-    return JsonResponse(error_body("not_found", [_("Not found.")]), status=404)
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        if request.method in ("GET", "HEAD") and not request.path.endswith("/"):
+            try:
+                match = resolve(request.path + "/")
+            except Resolver404:
+                match = None
+            if match is not None and getattr(match.func, "view_class", None) is not UnknownRoute:
+                return HttpResponsePermanentRedirect(
+                    request.get_full_path(force_append_slash=True)
+                )
+        return JsonResponse(error_body("not_found", [_("Not found.")]), status=404)

@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 
 from api import docs
-from api.errors import unknown_route
+from api.errors import UnknownRoute
 from api.views import (
     applications,
     decisions,
@@ -78,5 +78,5 @@ urlpatterns = [
     path("docs/", docs.DocsView.as_view(), name="docs"),
     # Last: anything else under /api/ is a JSON 404, also with DEBUG (which would show
     # Django's technical page instead of handler404).
-    re_path(r"^.*$", unknown_route, name="unknown"),
+    re_path(r"^.*$", UnknownRoute.as_view(), name="unknown"),
 ]

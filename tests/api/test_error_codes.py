@@ -160,3 +160,9 @@ def test_unknown_api_routes_answer_json_404_to_anonymous_callers_too(settings):
     ):
         assert response.status_code == 404
         assert response.json()["code"] == "not_found"
+
+
+def test_a_real_route_without_its_slash_still_redirects(world, as_role):
+    response = as_role("officer").get("/api/v1/applications?state=draft")
+    assert response.status_code == 301
+    assert response["Location"] == "/api/v1/applications/?state=draft"
