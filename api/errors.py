@@ -15,9 +15,9 @@ from typing import Any
 from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
@@ -70,9 +70,7 @@ ERROR_CODES: dict[str, str] = {
 def error_codes_description() -> str:
     """The schema's description of the error body: every code and what it means."""
     lines = [f"- `{code}`: {text}" for code, text in ERROR_CODES.items()]
-    return "The body of every 4xx answer, and of a 503. `code` is one of:\n\n" + "\n".join(
-        lines
-    )
+    return "The body of every 4xx answer, and of a 503. `code` is one of:\n\n" + "\n".join(lines)
 
 
 @extend_schema_field({"type": "string", "enum": sorted(ERROR_CODES)})
@@ -197,7 +195,5 @@ class UnknownRoute(View):
             except Resolver404:
                 match = None
             if match is not None and getattr(match.func, "view_class", None) is not UnknownRoute:
-                return HttpResponsePermanentRedirect(
-                    request.get_full_path(force_append_slash=True)
-                )
+                return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
         return JsonResponse(error_body("not_found", [_("Not found.")]), status=404)

@@ -42,7 +42,9 @@ def test_page_size_and_page_within_bounds_are_honoured(world, as_role):
 
 def test_a_cases_items_are_a_bounded_page(world, as_role):
     app = world.new_application("100", "200", "300")
-    response = as_role("ombud").get(f"/api/v1/applications/{app.reference}/items/", {"page_size": 2})
+    response = as_role("ombud").get(
+        f"/api/v1/applications/{app.reference}/items/", {"page_size": 2}
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["count"] == 3

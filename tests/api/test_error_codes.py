@@ -125,9 +125,9 @@ def test_the_schema_lists_every_error_code_with_its_description():
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     component = schema["components"]["schemas"]["Error"]
     code = component["properties"]["code"]
-    enum = code.get("enum") or schema["components"]["schemas"][
-        code["$ref"].rsplit("/", 1)[-1]
-    ].get("enum")
+    enum = code.get("enum") or schema["components"]["schemas"][code["$ref"].rsplit("/", 1)[-1]].get(
+        "enum"
+    )
     assert set(enum) == set(ERROR_CODES)
     for name, text in ERROR_CODES.items():
         assert f"`{name}`" in component["description"]
