@@ -20,6 +20,7 @@ from accounting.models import (
     PaymentBatch,
     PaymentOrder,
 )
+from api.strict import StrictSerializer
 from fund.models import Application, Fund, NeedCategory, NeedItem
 from fund.states import State
 from reminders.models import Reminder, ReminderKind
@@ -136,7 +137,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
         return _amount(sum(approved, Decimal(0))) if approved else None
 
 
-class PersonInputSerializer(serializers.Serializer):
+class PersonInputSerializer(StrictSerializer):
     name = serializers.CharField(max_length=200)
     personal_number = serializers.CharField(max_length=20, required=False, allow_blank=True)
     contact = serializers.CharField(max_length=200, required=False, allow_blank=True)
@@ -144,7 +145,7 @@ class PersonInputSerializer(serializers.Serializer):
     region = serializers.CharField(max_length=2, required=False, allow_blank=True)
 
 
-class NeedItemInputSerializer(serializers.Serializer):
+class NeedItemInputSerializer(StrictSerializer):
     category = serializers.ChoiceField(choices=NeedCategory.choices)
     amount = serializers.DecimalField(
         max_digits=12, decimal_places=2, min_value=Decimal("0.01"), coerce_to_string=True
@@ -161,7 +162,7 @@ class FundField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
-class ApplicationCreateSerializer(serializers.Serializer):
+class ApplicationCreateSerializer(StrictSerializer):
     """A new person (``person``) or one already on a case you see (``beneficiary``)."""
 
     fund = FundField(slug_field="code", queryset=Fund.objects.all())
@@ -180,7 +181,7 @@ class ApplicationCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class TransitionSerializer(serializers.Serializer):
+class TransitionSerializer(StrictSerializer):
     name = serializers.ChoiceField(choices=TRANSITION_NAMES)
 
 
@@ -190,18 +191,18 @@ class TransitionListSerializer(serializers.Serializer):
     transitions = serializers.ListField(child=serializers.ChoiceField(choices=TRANSITION_NAMES))
 
 
-class DecidedItemInputSerializer(serializers.Serializer):
+class DecidedItemInputSerializer(StrictSerializer):
     item = serializers.IntegerField(min_value=1, help_text="The need item's position.")
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
     reason = serializers.ChoiceField(choices=ReasonCode.choices, required=False)
 
 
-class PayeeChoiceInputSerializer(serializers.Serializer):
+class PayeeChoiceInputSerializer(StrictSerializer):
     item = serializers.IntegerField(min_value=1, help_text="The need item's position.")
     payee = serializers.RegexField(r"^P-\d{4}-\d{6}$")
 
 
-class TransitionInputSerializer(serializers.Serializer):
+class TransitionInputSerializer(StrictSerializer):
     """What the steps take; each step reads only its own fields."""
 
     method = serializers.ChoiceField(choices=AttestationMethod.choices, required=False)
@@ -215,7 +216,7 @@ class TransitionInputSerializer(serializers.Serializer):
     payees = PayeeChoiceInputSerializer(many=True, required=False, max_length=50)
 
 
-class AssessmentInputSerializer(serializers.Serializer):
+class AssessmentInputSerializer(StrictSerializer):
     outcome = serializers.ChoiceField(choices=Obligation.choices)
     authority = serializers.ChoiceField(choices=Authority.choices, required=False, allow_blank=True)
     legal_basis = serializers.ChoiceField(
@@ -344,7 +345,7 @@ class PaymentBatchSerializer(serializers.ModelSerializer):
         return _amount(sum((o.amount.amount for o in batch.orders.all()), Decimal(0)))
 
 
-class PaymentBatchCreateSerializer(serializers.Serializer):
+class PaymentBatchCreateSerializer(StrictSerializer):
     applications = serializers.ListField(
         child=serializers.RegexField(r"^A-\d{4}-\d{6}$"), required=False, max_length=500
     )
@@ -366,7 +367,7 @@ class ReminderSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ExportJobRequestSerializer(serializers.Serializer):
+class ExportJobRequestSerializer(StrictSerializer):
     kind = serializers.ChoiceField(choices=ExportKind.choices)
     year = serializers.IntegerField(
         required=False, min_value=1900, max_value=2999, help_text="Fiscal year (SIE only)."

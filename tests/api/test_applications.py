@@ -57,8 +57,8 @@ def test_invalid_input_answers_400_with_field_errors(world, as_role):
 
     assert response.status_code == 400
     fields = response.json()["fields"]
-    assert "items.0.category" in fields
-    assert "items.0.amount" in fields
+    assert "items[0].category" in fields
+    assert "items[0].amount" in fields
 
 
 def test_a_case_needs_either_a_new_person_or_a_known_one(world, as_role):
