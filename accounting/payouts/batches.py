@@ -60,8 +60,22 @@ def create_batch(
     applications: Iterable[Application] | None = None,
     execution_date: dt.date | None = None,
 ) -> PaymentBatch:
-    """Put scheduled orders not yet in a batch into a new batch (all, or those named)."""
+    """Put scheduled orders not yet in a batch into a new batch (all, or those named).
+
+    The requested execution date is today or later, as the foundation counts days
+    (``TIME_ZONE``, Europe/Stockholm): a bank would reject a date in the past, or pay at once
+    without the date the treasurers agreed on.
+    """
     require_treasurer(actor=actor)
+    today = timezone.localdate()
+    if execution_date is not None and execution_date < today:
+        raise ValidationFailed(
+            _(
+                "The execution date %(date)s is in the past; choose today (%(today)s) or a "
+                "later day."
+            )
+            % {"date": execution_date.isoformat(), "today": today.isoformat()}
+        )
     with transaction.atomic():
         candidates = PaymentOrder.objects.filter(status=OrderStatus.SCHEDULED, batch__isnull=True)
         if orders is not None:
@@ -82,7 +96,7 @@ def create_batch(
         now = timezone.now()
         batch = PaymentBatch.objects.create(
             message_id=f"FF-{now:%Y%m%d%H%M%S}-{secrets.token_hex(4).upper()}",
-            execution_date=execution_date or timezone.localdate(),
+            execution_date=execution_date or today,
             created_by=actor,
             created_at=now,
         )
