@@ -47,7 +47,7 @@ from accounting.payouts.settlement import locked_orders
 from audit.models import AuditEvent
 from audit.services import record_event
 from core.crypto import wrap_with_master_keys
-from core.exceptions import PermissionDenied, ValidationFailed
+from core.exceptions import ConflictError, PermissionDenied, ValidationFailed
 from core.roles import Role
 from fund.models import Application
 from workflows.models import DecisionSignature
@@ -88,7 +88,7 @@ def create_batch(
             .values_list("pk", "payee_id", "amount", named=True)
         )
         if not locked:
-            raise ValidationFailed(_("There are no scheduled payment orders to put in a batch."))
+            _refuse_empty_batch(orders, applications)
         payees = Payee.objects.filter(pk__in={o.payee_id for o in locked})
         problems = sorted({p for payee in payees for p in payee_problems(payee)})
         if problems:
@@ -105,7 +105,7 @@ def create_batch(
             pk__in=ids, batch__isnull=True, status=OrderStatus.SCHEDULED
         ).update(batch=batch)
         if updated != len(locked):
-            raise ValidationFailed(_("Some orders were batched meanwhile; try again."))
+            raise ConflictError(_("Some orders were batched meanwhile; reload and try again."))
         _batch_event(
             batch,
             actor,
@@ -118,6 +118,27 @@ def create_batch(
             },
         )
     return batch
+
+
+def _refuse_empty_batch(
+    orders: Iterable[PaymentOrder] | None, applications: Iterable[Application] | None
+) -> None:
+    """No free order among those asked for. When the named ones are scheduled but already in a
+    batch, another treasurer batched them first (409, whether before or after this request
+    took its locks); otherwise there was nothing to batch from the start (400)."""
+    named = PaymentOrder.objects.filter(status=OrderStatus.SCHEDULED, batch__isnull=False)
+    if orders is not None or applications is not None:
+        if orders is not None:
+            named = named.filter(pk__in=[o.pk for o in orders])
+        if applications is not None:
+            named = named.filter(application__in=list(applications))
+        taken = named.select_related("batch").order_by("pk").first()
+        if taken is not None and taken.batch is not None:
+            raise ConflictError(
+                _("These payment orders are already in batch %(batch)s. Reload the batches.")
+                % {"batch": taken.batch.message_id}
+            )
+    raise ValidationFailed(_("There are no scheduled payment orders to put in a batch."))
 
 
 def _batch_event(batch: PaymentBatch, actor: Any, action: str, payload: dict[str, Any]) -> None:
@@ -197,10 +218,16 @@ def approve_batch(batch: PaymentBatch, *, actor: Any) -> PaymentBatch:
                     "approve it."
                 )
             )
-        if batch.status in (BatchStatus.APPROVED, BatchStatus.SENT):
-            return batch
         if batch.status != BatchStatus.DRAFT:
-            raise ValidationFailed(_("This batch is cancelled or void."))
+            # Whoever asks now saw a draft that someone else approved, cancelled or voided
+            # first: a lost race, the same answer however the requests interleaved.
+            raise ConflictError(
+                _(
+                    "Batch %(batch)s is no longer a draft awaiting approval (now: %(status)s). "
+                    "Reload it."
+                )
+                % {"batch": batch.message_id, "status": BatchStatus(batch.status).label}
+            )
         batch.status = BatchStatus.APPROVED
         batch.approved_by = actor
         batch.approved_at = timezone.now()
