@@ -60,6 +60,7 @@ ERROR_CODES: dict[str, str] = {
     "not_acceptable": "The route cannot answer in the media type the Accept header asks for.",
     "parse_error": "The body is not valid JSON (or XML where a file is expected).",
     "throttled": "Too many requests: wait as long as `Retry-After` says.",
+    "request_too_large": "The body is larger than the route takes (413).",
     "database_unavailable": "The database did not complete the request: reload to see "
     "whether the change was saved, then try again after `Retry-After`.",
     "file_not_ready": "The file has not been written yet.",

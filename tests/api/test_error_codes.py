@@ -3,6 +3,7 @@ lists them, and unknown routes under ``/api/`` answer the JSON error body whatev
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from rest_framework import exceptions
 from rest_framework.test import APIClient
 
 from api.errors import ERROR_CODES, ErrorSerializer, exception_handler
+from config.request_limits import RequestSizeLimitMiddleware
 from core.exceptions import (
     ConflictError,
     PermissionDenied,
@@ -166,3 +168,11 @@ def test_a_real_route_without_its_slash_still_redirects(world, as_role):
     response = as_role("officer").get("/api/v1/applications?state=draft")
     assert response.status_code == 301
     assert response["Location"] == "/api/v1/applications/?state=draft"
+
+
+def test_a_body_too_large_answers_a_documented_code():
+    response = RequestSizeLimitMiddleware.refuse(
+        type("R", (), {"path": "/api/v1/applications/"})(), "too large"
+    )
+    assert response.status_code == 413
+    assert json.loads(response.content)["code"] in ERROR_CODES
