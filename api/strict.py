@@ -44,6 +44,33 @@ class StrictSerializer(serializers.Serializer):
         raise ValidationError(errors)
 
 
+#: The fields of ``TransitionInputSerializer`` each step reads; a step refuses the others (a
+#: ``message`` sent with ``approve`` would otherwise be dropped without a word).
+STEP_FIELDS: dict[str, frozenset[str]] = {
+    "attest": frozenset({"method", "need_confirmed"}),
+    "decline_attestation": frozenset({"reason"}),
+    "request_completion": frozenset({"message"}),
+    "approve": frozenset({"items", "reason"}),
+    "approve_partly": frozenset({"items", "reason"}),
+    "reject": frozenset({"items", "reason"}),
+    "schedule_payout": frozenset({"payee", "payees"}),
+    "payout_failed": frozenset({"reason"}),
+    "withdraw": frozenset({"reason"}),
+    "give_up_payout": frozenset({"reason"}),
+}
+
+
+def refuse_fields_of_other_steps(name: str, data: Any) -> None:
+    """400 naming each field of the step input that step ``name`` does not read."""
+    if not isinstance(data, Mapping):
+        return
+    taken = STEP_FIELDS.get(name, frozenset())
+    others = sorted(str(key) for key in data if key not in taken)
+    if others:
+        message = _("This step does not take this field.")
+        raise ValidationError({key: [message] for key in others})
+
+
 def unknown_field_check_escapes(serializer: serializers.BaseSerializer) -> list[str]:
     """Serializers (by class name) in ``serializer``'s tree that would accept an unknown key:
     the test that walks every request body of the schema uses it."""

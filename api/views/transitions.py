@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from accounting.models import Payee
 from api import serializers
+from api.strict import refuse_fields_of_other_steps
 from api.views.common import REF, application_detail, application_in_scope
 from fund.models import Application
 from workflows import services, step_inputs
@@ -84,6 +85,7 @@ class RunTransition(APIView):
         application = application_in_scope(request, reference)
         data = serializers.TransitionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        refuse_fields_of_other_steps(name, request.data)
         services.transition(
             application,
             actor=request.user,

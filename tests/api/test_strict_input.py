@@ -117,3 +117,25 @@ def test_the_walk_would_catch_a_lenient_nested_serializer():
         rows = Lenient(many=True)
 
     assert unknown_field_check_escapes(Outer()) == ["Lenient"]
+
+
+def test_a_field_of_another_step_is_refused_not_dropped(world, as_role):
+    app = world.to_decision(world.new_application("900"))
+    response = as_role("decider").post(
+        f"/api/v1/applications/{app.reference}/transitions/approve/",
+        {"reason": "within_rules", "message": "Komplettera", "payee": "P-2026-000001"},
+        format="json",
+    )
+    assert response.status_code == 400, response.json()
+    assert sorted(response.json()["fields"]) == ["message", "payee"]
+    app.refresh_from_db()
+    assert app.state == "ready_for_decision"
+
+
+def test_every_step_field_is_a_field_of_the_step_input():
+    from api.serializers import TRANSITION_NAMES, TransitionInputSerializer
+    from api.strict import STEP_FIELDS
+
+    fields = set(TransitionInputSerializer().fields)
+    assert set(STEP_FIELDS) <= set(TRANSITION_NAMES)
+    assert set().union(*STEP_FIELDS.values()) == fields
