@@ -251,6 +251,7 @@ PURGE_ORDER = (
     "accounting_yearendclosing",
     "accounting_bankexception",
     "accounting_paymentorder",
+    "accounting_payoutfilejob",
     "accounting_payee",  # payees are never deleted either (the payee guard)
     "accounting_paymentbatch",
     "accounting_commitment",

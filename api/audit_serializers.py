@@ -10,6 +10,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from api.strict import StrictSerializer
 from audit.models import AuditCheckpoint, AuditEvent
 from workflows.decision_trail import action_label
 from workflows.models import FollowUpOutcome
@@ -93,7 +94,7 @@ class VerificationSerializer(serializers.Serializer):
     warnings = serializers.ListField(child=serializers.CharField())
 
 
-class FollowUpInputSerializer(serializers.Serializer):
+class FollowUpInputSerializer(StrictSerializer):
     outcome = serializers.ChoiceField(choices=FollowUpOutcome.choices)
     evidence_reference = serializers.CharField(
         required=False, allow_blank=True, max_length=REFERENCE_TEXT_MAX

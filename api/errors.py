@@ -12,8 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404
+from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, resolve
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -35,32 +40,71 @@ CODES: dict[type[WorkflowError], str] = {
 }
 
 
-#: Error codes -> what they mean, for the schema. Part "audit" of issue #20 (the coordinator
-#: merges the other parts' codes into one dict).
+#: Every ``code`` an error body may carry, with what it means (English, for integrators).
+#: The exception handler answers no other code; the schema lists them as an enum.
 ERROR_CODES: dict[str, str] = {
-    "verification_not_possible": "The audit log cannot be verified now: signed checkpoints "
-    "exist but the server has no public key to check them with (503).",
+    "invalid": "The request's input is malformed: `fields` names each problem, unknown "
+    "fields included.",
+    "validation_failed": "The input is well formed but the rules refuse it (the fund's "
+    "limits, the case's data); `messages` say why.",
+    "permission_denied": "Your role or case scope does not allow this.",
+    "transition_not_available": "The step is not possible in the case's state, and never "
+    "was in the state it came from.",
+    "conflict": "Someone else changed the object first (a lost race, or the same step "
+    "twice): reload it and decide again.",
+    "not_found": "No such object or route within your scope.",
+    "not_authenticated": "No credentials were given.",
+    "authentication_failed": "The credentials are wrong, expired or revoked.",
+    "method_not_allowed": "The route does not take this HTTP method.",
+    "unsupported_media_type": "The body's Content-Type is not one the route reads.",
+    "not_acceptable": "The route cannot answer in the media type the Accept header asks for.",
+    "parse_error": "The body is not valid JSON (or XML where a file is expected).",
+    "throttled": "Too many requests: wait as long as `Retry-After` says.",
+    "request_too_large": "The body is larger than the route takes (413).",
+    "database_unavailable": "The database did not complete the request: reload to see "
+    "whether the change was saved, then try again after `Retry-After`.",
     "file_not_ready": "The payment batch's pain.001 file has not been exported yet: POST "
     "…/file/ and wait until its job (GET /api/v1/payout-file-jobs/{id}/) is done.",
+    "verification_not_possible": "The audit log cannot be verified now: signed checkpoints "
+    "exist but the server has no public key to check them with (503).",
+    "error": "Any other refusal.",
 }
+
+
+def error_codes_description() -> str:
+    """The schema's description of the error body: every code and what it means."""
+    lines = [f"- `{code}`: {text}" for code, text in ERROR_CODES.items()]
+    return "The body of every 4xx answer, and of a 503. `code` is one of:\n\n" + "\n".join(lines)
+
+
+@extend_schema_field({"type": "string", "enum": sorted(ERROR_CODES)})
+class ErrorCodeField(serializers.ChoiceField):
+    """The error code: an enum inline in the schema (its meanings are in the body's
+    description)."""
 
 
 class ErrorSerializer(serializers.Serializer):
     """The body of every 4xx answer, and of a 503 when the database failed."""
 
     detail = serializers.CharField()
-    code = serializers.CharField()
+    code = ErrorCodeField(choices=sorted(ERROR_CODES))
     messages = serializers.ListField(child=serializers.CharField())
     fields = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()), required=False
     )
 
 
+ErrorSerializer.__doc__ = error_codes_description()
+
+
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     if isinstance(detail, dict):
         out: dict[str, list[str]] = {}
         for key, value in detail.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(key, int):  # a list's entry by index (DRF's ``many=True`` errors)
+                name = f"{prefix}[{key}]"
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
             out.update(_flatten(value, name))
         return out
     if isinstance(detail, list):
@@ -74,6 +118,8 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 def error_body(code: str, messages: list[str], fields: dict[str, list[str]] | None = None) -> dict:
+    if code not in ERROR_CODES:
+        code = "error"
     body: dict[str, Any] = {"detail": " ".join(messages), "code": code, "messages": messages}
     if fields:
         body["fields"] = fields
@@ -142,3 +188,19 @@ def not_found(request: Any, exception: Exception | None = None) -> Any:
         return JsonResponse(body, status=404)
     return page_not_found(request, exception)  # type: ignore[arg-type]
 
+
+@method_decorator(csrf_exempt, name="dispatch")  # a POST answers the same 404, not a CSRF page
+class UnknownRoute(View):
+    """The catch-all at the end of ``api.urls``: no such route, the same JSON body as any
+    404, for every method and whatever ``DEBUG`` is. A real route without its slash still
+    redirects, as Django's ``APPEND_SLASH`` did before the catch-all matched everything."""
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        if request.method in ("GET", "HEAD") and not request.path.endswith("/"):
+            try:
+                match = resolve(request.path + "/")
+            except Resolver404:
+                match = None
+            if match is not None and getattr(match.func, "view_class", None) is not UnknownRoute:
+                return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
+        return JsonResponse(error_body("not_found", [_("Not found.")]), status=404)

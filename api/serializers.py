@@ -19,6 +19,7 @@ from accounting.models import (
     PaymentBatch,
 )
 from api.money import MoneyField, money_object
+from api.strict import StrictSerializer
 from fund.models import Application, Fund, NeedCategory, NeedItem
 from fund.states import State
 from reminders.models import Reminder, ReminderKind
@@ -125,7 +126,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
         return money_object(sum(approved, Decimal(0))) if approved else None
 
 
-class PersonInputSerializer(serializers.Serializer):
+class PersonInputSerializer(StrictSerializer):
     name = serializers.CharField(max_length=200)
     personal_number = serializers.CharField(max_length=20, required=False, allow_blank=True)
     contact = serializers.CharField(max_length=200, required=False, allow_blank=True)
@@ -133,7 +134,7 @@ class PersonInputSerializer(serializers.Serializer):
     region = serializers.CharField(max_length=2, required=False, allow_blank=True)
 
 
-class NeedItemInputSerializer(serializers.Serializer):
+class NeedItemInputSerializer(StrictSerializer):
     category = serializers.ChoiceField(choices=NeedCategory.choices)
     amount = serializers.DecimalField(
         max_digits=12, decimal_places=2, min_value=Decimal("0.01"), coerce_to_string=True
@@ -150,7 +151,7 @@ class FundField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
-class ApplicationCreateSerializer(serializers.Serializer):
+class ApplicationCreateSerializer(StrictSerializer):
     """A new person (``person``) or one already on a case you see (``beneficiary``)."""
 
     fund = FundField(slug_field="code", queryset=Fund.objects.all())
@@ -169,7 +170,7 @@ class ApplicationCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class TransitionSerializer(serializers.Serializer):
+class TransitionSerializer(StrictSerializer):
     name = serializers.ChoiceField(choices=TRANSITION_NAMES)
 
 
@@ -179,18 +180,18 @@ class TransitionListSerializer(serializers.Serializer):
     transitions = serializers.ListField(child=serializers.ChoiceField(choices=TRANSITION_NAMES))
 
 
-class DecidedItemInputSerializer(serializers.Serializer):
+class DecidedItemInputSerializer(StrictSerializer):
     item = serializers.IntegerField(min_value=1, help_text="The need item's position.")
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
     reason = serializers.ChoiceField(choices=ReasonCode.choices, required=False)
 
 
-class PayeeChoiceInputSerializer(serializers.Serializer):
+class PayeeChoiceInputSerializer(StrictSerializer):
     item = serializers.IntegerField(min_value=1, help_text="The need item's position.")
     payee = serializers.RegexField(r"^P-\d{4}-\d{6}$")
 
 
-class TransitionInputSerializer(serializers.Serializer):
+class TransitionInputSerializer(StrictSerializer):
     """What the steps take; each step reads only its own fields."""
 
     method = serializers.ChoiceField(choices=AttestationMethod.choices, required=False)
@@ -202,9 +203,16 @@ class TransitionInputSerializer(serializers.Serializer):
     items = DecidedItemInputSerializer(many=True, required=False, max_length=50)
     payee = serializers.RegexField(r"^P-\d{4}-\d{6}$", required=False)
     payees = PayeeChoiceInputSerializer(many=True, required=False, max_length=50)
+    decision = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="Co-signing (approve, approve_partly, reject without items): the id of the "
+        "decision awaiting a signature that you read (…/decisions/). Required then; a decision "
+        "changed since is refused.",
+    )
 
 
-class AssessmentInputSerializer(serializers.Serializer):
+class AssessmentInputSerializer(StrictSerializer):
     outcome = serializers.ChoiceField(choices=Obligation.choices)
     authority = serializers.ChoiceField(choices=Authority.choices, required=False, allow_blank=True)
     legal_basis = serializers.ChoiceField(
@@ -320,7 +328,7 @@ class PaymentBatchSerializer(serializers.ModelSerializer):
         return money_object(getattr(batch, "order_total", None) or Decimal(0))
 
 
-class PaymentBatchCreateSerializer(serializers.Serializer):
+class PaymentBatchCreateSerializer(StrictSerializer):
     applications = serializers.ListField(
         child=serializers.RegexField(r"^A-\d{4}-\d{6}$"), required=False, max_length=500
     )
@@ -337,7 +345,7 @@ class ReminderSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ExportJobRequestSerializer(serializers.Serializer):
+class ExportJobRequestSerializer(StrictSerializer):
     kind = serializers.ChoiceField(choices=ExportKind.choices)
     year = serializers.IntegerField(
         required=False, min_value=1900, max_value=2999, help_text="Fiscal year (SIE only)."

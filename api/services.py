@@ -18,7 +18,7 @@ from django.views.decorators.debug import sensitive_variables
 from api.models import ApiToken, new_token
 from audit.services import record_event
 from core.exceptions import PermissionDenied, ValidationFailed
-from core.roles import Role, roles_of
+from core.roles import Role, has_role, roles_of
 from fund.models import Application, Beneficiary, Fund, Ombud
 from workflows import services
 from workflows.services import NeedInput
@@ -76,18 +76,47 @@ def apply_for(
     items: Sequence[NeedInput],
     person: Mapping[str, Any] | None = None,
     beneficiary: Beneficiary | None = None,
-    ombud: Ombud | None = None,
+    ombud_id: int | None = None,
 ) -> Application:
-    """Register the person (when new) and create the draft application, atomically."""
+    """Register the person (when new) and create the draft application, atomically.
+
+    ``ombud_id`` is the ombud an officer names (an ombud applies in their own name)."""
     if (person is None) == (beneficiary is None):
         raise ValidationFailed(_("Give either a new person or an existing person's reference."))
     if Role.OMBUD not in roles_of(actor) and Role.OFFICER not in roles_of(actor):
         raise PermissionDenied(
             _("Only an ombud, or an officer working in this fund, may create an application.")
         )
+    ombud = ombud_named(ombud_id, actor=actor, fund=fund) if ombud_id is not None else None
     with transaction.atomic():
         if beneficiary is None:  # then a new person is given (checked above)
             beneficiary = services.register_beneficiary(actor=actor, **(person or {}))
         return services.create_application(
             actor=actor, fund=fund, beneficiary=beneficiary, items=items, ombud=ombud
         )
+
+
+#: The largest id a database integer column holds; larger ones exist nowhere.
+LARGEST_ID = 2**63 - 1
+
+
+def ombud_named(ombud_id: int, *, actor: Any, fund: Fund) -> Ombud:
+    """The ombud ``actor`` names for a new case, or one refusal for every id they may not
+    use — one that does not exist, is revoked, pending, at an unverified organisation, or
+    (for an ombud) anyone but themselves — so the answer tells no one which ids exist.
+
+    An officer must work in the fund first: otherwise the refusal of the fund, the same for
+    every id, comes before any ombud is looked up.
+    """
+    is_ombud = has_role(actor, Role.OMBUD) and getattr(actor, "ombud", None) is not None
+    if not is_ombud and not fund.handlers.filter(pk=actor.pk).exists():
+        raise PermissionDenied(
+            _("Only an ombud, or an officer working in this fund, may create an application.")
+        )
+    ombud = None
+    if 0 < ombud_id <= LARGEST_ID:
+        ombud = Ombud.objects.select_related("organisation").filter(pk=ombud_id).first()
+    # An officer names an ombud verified at a verified organisation; an ombud only themselves.
+    if ombud is None or not (ombud.pk == actor.ombud.pk if is_ombud else ombud.may_attest):
+        raise ValidationFailed(_("You cannot name this ombud for a new application."))
+    return ombud

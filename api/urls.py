@@ -1,8 +1,9 @@
 """``/api/v1/`` routes, the OpenAPI schema and its documentation page."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from api import docs
+from api.errors import UnknownRoute
 from api.views import (
     applications,
     audit_log,
@@ -133,4 +134,7 @@ urlpatterns = [
     ),
     path("schema/", docs.SchemaView.as_view(), name="schema"),
     path("docs/", docs.DocsView.as_view(), name="docs"),
+    # Last: anything else under /api/ is a JSON 404, also with DEBUG (which would show
+    # Django's technical page instead of handler404).
+    re_path(r"^.*$", UnknownRoute.as_view(), name="unknown"),
 ]

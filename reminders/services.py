@@ -182,12 +182,18 @@ def send_due_reminders(now: datetime | None = None) -> dict[str, Any]:
 
 
 def dismiss(reminder: Reminder, *, actor: Any) -> Reminder:
+    """Dismiss the reminder once; dismissing it again (two tabs, a retried request) is a
+    conflict, the same answer however the two requests interleave."""
+    from core.exceptions import ConflictError, PermissionDenied
+
     with transaction.atomic():
         if reminder.recipient_id != actor.pk:
-            from core.exceptions import PermissionDenied
-
             raise PermissionDenied(_("This reminder is not yours."))
-        if reminder.dismissed_at is None:
-            reminder.dismissed_at = timezone.now()
-            reminder.save(update_fields=["dismissed_at"])
+        reminder = (
+            Reminder.objects.select_for_update().select_related("application").get(pk=reminder.pk)
+        )
+        if reminder.dismissed_at is not None:
+            raise ConflictError(_("This reminder was already dismissed."))
+        reminder.dismissed_at = timezone.now()
+        reminder.save(update_fields=["dismissed_at"])
     return reminder

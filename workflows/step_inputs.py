@@ -109,6 +109,9 @@ class Decide(StepInput):
     #: A co-signature names the pending decision the signer was shown; another one (set aside
     #: and decided again since the page was read) is then refused, never signed unseen.
     signs: int | None = None
+    #: The caller must name what they co-sign (the API): a co-signature without ``signs`` is
+    #: refused rather than given to whatever decision awaits a signature at that moment.
+    signature_named_only: bool = False
 
     @property
     def name(self) -> str:
@@ -212,6 +215,7 @@ def parse(name: str, data: Mapping[str, object] | None = None) -> StepInput:
             items=_decided_items(data.get("items")),
             reason=_code(data, "reason"),
             signs=_shown_decision(data.get("decision")),
+            signature_named_only=data.get("signature_named_only") is True,
         )
     if name == Attest.STEP:
         method = data.get("method", AttestationMethod.PORTAL)

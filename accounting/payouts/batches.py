@@ -47,7 +47,7 @@ from accounting.payouts.settlement import locked_orders
 from audit.models import AuditEvent
 from audit.services import record_event
 from core.crypto import wrap_with_master_keys
-from core.exceptions import PermissionDenied, ValidationFailed
+from core.exceptions import ConflictError, PermissionDenied, ValidationFailed
 from core.roles import Role
 from fund.models import Application
 from workflows.models import DecisionSignature
@@ -60,8 +60,22 @@ def create_batch(
     applications: Iterable[Application] | None = None,
     execution_date: dt.date | None = None,
 ) -> PaymentBatch:
-    """Put scheduled orders not yet in a batch into a new batch (all, or those named)."""
+    """Put scheduled orders not yet in a batch into a new batch (all, or those named).
+
+    The requested execution date is today or later, as the foundation counts days
+    (``TIME_ZONE``, Europe/Stockholm): a bank would reject a date in the past, or pay at once
+    without the date the treasurers agreed on.
+    """
     require_treasurer(actor=actor)
+    today = timezone.localdate()
+    if execution_date is not None and execution_date < today:
+        raise ValidationFailed(
+            _(
+                "The execution date %(date)s is in the past; choose today (%(today)s) or a "
+                "later day."
+            )
+            % {"date": execution_date.isoformat(), "today": today.isoformat()}
+        )
     with transaction.atomic():
         candidates = PaymentOrder.objects.filter(status=OrderStatus.SCHEDULED, batch__isnull=True)
         if orders is not None:
@@ -74,7 +88,7 @@ def create_batch(
             .values_list("pk", "payee_id", "amount", named=True)
         )
         if not locked:
-            raise ValidationFailed(_("There are no scheduled payment orders to put in a batch."))
+            _refuse_empty_batch(orders, applications)
         payees = Payee.objects.filter(pk__in={o.payee_id for o in locked})
         problems = sorted({p for payee in payees for p in payee_problems(payee)})
         if problems:
@@ -82,7 +96,7 @@ def create_batch(
         now = timezone.now()
         batch = PaymentBatch.objects.create(
             message_id=f"FF-{now:%Y%m%d%H%M%S}-{secrets.token_hex(4).upper()}",
-            execution_date=execution_date or timezone.localdate(),
+            execution_date=execution_date or today,
             created_by=actor,
             created_at=now,
         )
@@ -91,7 +105,7 @@ def create_batch(
             pk__in=ids, batch__isnull=True, status=OrderStatus.SCHEDULED
         ).update(batch=batch)
         if updated != len(locked):
-            raise ValidationFailed(_("Some orders were batched meanwhile; try again."))
+            raise ConflictError(_("Some orders were batched meanwhile; reload and try again."))
         _batch_event(
             batch,
             actor,
@@ -104,6 +118,27 @@ def create_batch(
             },
         )
     return batch
+
+
+def _refuse_empty_batch(
+    orders: Iterable[PaymentOrder] | None, applications: Iterable[Application] | None
+) -> None:
+    """No free order among those asked for. When the named ones are scheduled but already in a
+    batch, another treasurer batched them first (409, whether before or after this request
+    took its locks); otherwise there was nothing to batch from the start (400)."""
+    named = PaymentOrder.objects.filter(status=OrderStatus.SCHEDULED, batch__isnull=False)
+    if orders is not None or applications is not None:
+        if orders is not None:
+            named = named.filter(pk__in=[o.pk for o in orders])
+        if applications is not None:
+            named = named.filter(application__in=list(applications))
+        taken = named.select_related("batch").order_by("pk").first()
+        if taken is not None and taken.batch is not None:
+            raise ConflictError(
+                _("These payment orders are already in batch %(batch)s. Reload the batches.")
+                % {"batch": taken.batch.message_id}
+            )
+    raise ValidationFailed(_("There are no scheduled payment orders to put in a batch."))
 
 
 def _batch_event(batch: PaymentBatch, actor: Any, action: str, payload: dict[str, Any]) -> None:
@@ -183,10 +218,16 @@ def approve_batch(batch: PaymentBatch, *, actor: Any) -> PaymentBatch:
                     "approve it."
                 )
             )
-        if batch.status in (BatchStatus.APPROVED, BatchStatus.SENT):
-            return batch
         if batch.status != BatchStatus.DRAFT:
-            raise ValidationFailed(_("This batch is cancelled or void."))
+            # Whoever asks now saw a draft that someone else approved, cancelled or voided
+            # first: a lost race, the same answer however the requests interleaved.
+            raise ConflictError(
+                _(
+                    "Batch %(batch)s is no longer a draft awaiting approval (now: %(status)s). "
+                    "Reload it."
+                )
+                % {"batch": batch.message_id, "status": BatchStatus(batch.status).label}
+            )
         batch.status = BatchStatus.APPROVED
         batch.approved_by = actor
         batch.approved_at = timezone.now()

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from api import selectors, serializers
 from api.services import apply_for
 from api.views.common import REF, application_detail, application_in_scope
-from fund.models import Application, Beneficiary, Ombud
+from fund.models import Application, Beneficiary
 from fund.states import State
 from workflows.services import NeedInput
 
@@ -71,17 +71,12 @@ class ApplicationList(generics.ListCreateAPIView):
             ).first()
             if beneficiary is None:
                 raise ValidationError({"beneficiary": [_("No person with this reference.")]})
-        ombud = None
-        if "ombud" in values:
-            ombud = Ombud.objects.filter(pk=values["ombud"]).first()
-            if ombud is None:
-                raise ValidationError({"ombud": [_("No such ombud.")]})
         application = apply_for(
             actor=request.user,
             fund=values["fund"],
             person=values.get("person"),
             beneficiary=beneficiary,
-            ombud=ombud,
+            ombud_id=values.get("ombud"),
             items=[
                 NeedInput(i["category"], i["amount"], i.get("description", ""))
                 for i in values["items"]

@@ -19,7 +19,6 @@ from workflows.models import DecisionItem
 @extend_schema(parameters=[REF])
 class DecisionList(generics.ListAPIView):
     serializer_class = serializers.DecisionSerializer
-    pagination_class = None
 
     def get_queryset(self) -> QuerySet[Any]:
         application = application_in_scope(self.request, self.kwargs["reference"])

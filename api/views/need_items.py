@@ -22,7 +22,6 @@ from workflows import services
 @extend_schema(parameters=[REF])
 class NeedItemList(generics.ListAPIView):
     serializer_class = serializers.NeedItemSerializer
-    pagination_class = None
 
     def get_queryset(self) -> QuerySet[NeedItem]:
         application = application_in_scope(self.request, self.kwargs["reference"])

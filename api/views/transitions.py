@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from accounting.models import Payee
 from api import serializers
+from api.strict import refuse_fields_of_other_steps
 from api.views.common import REF, application_detail, application_in_scope
 from fund.models import Application
 from workflows import services, step_inputs
@@ -84,9 +85,14 @@ class RunTransition(APIView):
         application = application_in_scope(request, reference)
         data = serializers.TransitionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        refuse_fields_of_other_steps(name, request.data)
         services.transition(
             application,
             actor=request.user,
-            step=step_inputs.parse(name, {**_step_data(application, data.validated_data)}),
+            step=step_inputs.parse(
+                name,
+                # Through the API a co-signer always names the decision they read.
+                {**_step_data(application, data.validated_data), "signature_named_only": True},
+            ),
         )
         return Response(application_detail(application))

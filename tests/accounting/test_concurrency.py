@@ -28,7 +28,7 @@ from accounting.models import (
     Voucher,
 )
 from accounting.payouts import batches, settlement
-from core.exceptions import WorkflowError
+from core.exceptions import ConflictError, PermissionDenied, WorkflowError
 from fund.models import Application
 from fund.states import State
 from tests.accounting.conftest import new_fund, voucher_sums
@@ -104,7 +104,10 @@ def test_racing_treasurers_batch_approve_and_confirm_each_order_once(world, ledg
         # Refused: the batch's creator, and world.treasurer (registered the payee and
         # scheduled every order); they may be the same person.
         refused = {batch.created_by_id, world.treasurer.pk}
-        assert sum(isinstance(r, WorkflowError) for r in results) == len(refused)
+        assert sum(isinstance(r, PermissionDenied) for r in results) == len(refused)
+        # One of the others approves; the rest lost the race (409).
+        assert sum(isinstance(r, PaymentBatch) for r in results) == 1
+        assert sum(isinstance(r, ConflictError) for r in results) == WORKERS - len(refused) - 1
         assert errors == []
         batch.refresh_from_db()
         assert batch.status == BatchStatus.APPROVED

@@ -23,7 +23,7 @@ from accounting.payees import create_payee
 from accounting.payouts import batches, settlement
 from accounting.selectors import fund_report
 from audit.models import AuditEvent
-from core.exceptions import PermissionDenied, ValidationFailed
+from core.exceptions import ConflictError, PermissionDenied, ValidationFailed
 from fund.states import State
 from tests.accounting.bank_files import camt054 as _camt054
 from tests.accounting.bank_files import pain002 as _pain002
@@ -138,7 +138,7 @@ def test_a_decider_of_a_case_in_the_batch_may_not_approve_it(world):
 def test_an_order_is_in_one_batch_only(world):
     app = _scheduled(world, "100")
     batches.create_batch(actor=world.treasurer, applications=[app])
-    with pytest.raises(ValidationFailed, match="no scheduled payment orders"):
+    with pytest.raises(ConflictError, match="already in batch"):
         batches.create_batch(actor=world.treasurer2, applications=[app])
 
 

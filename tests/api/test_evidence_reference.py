@@ -12,7 +12,7 @@ def test_the_evidence_reference_is_read_through_the_logged_person_endpoint(world
     world.assess_all(app, evidence_reference=EVIDENCE)
     client = as_role("officer")
 
-    items = client.get(f"/api/v1/applications/{app.reference}/items/").json()
+    items = client.get(f"/api/v1/applications/{app.reference}/items/").json()["results"]
     assert items[0]["statutory_assessment"]["evidence_given"] is True
     assert EVIDENCE not in str(items)
     assert not AuditEvent.objects.filter(action="personal_data.viewed").exists()

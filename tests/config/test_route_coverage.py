@@ -26,6 +26,8 @@ PUBLIC_ROUTES = {
     ("admin", "logout"),
     (None, "healthz"),
     (None, "readyz"),
+    # The API's catch-all: the JSON 404 for any unknown route under /api/ (no data).
+    ("api", "unknown"),
 }
 #: Monitoring routes, each with its own guard, tested in tests/operations/.
 MONITORING_ROUTES: dict[tuple[str | None, str | None], str] = {

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from accounting.payouts import settlement
-from core.exceptions import TransitionNotAvailable, ValidationFailed
+from core.exceptions import ConflictError, ValidationFailed
 from fund.states import State
 from workflows import services
 from workflows.models import Decision, DecisionStatus, Obligation
@@ -149,7 +149,8 @@ def test_withdrawal_is_not_possible_once_payout_is_scheduled(world):
     app = world.run(
         world.to_approved(world.new_application("300")), "schedule_payout", world.treasurer
     )
-    with pytest.raises(TransitionNotAvailable):
+    # Withdrawing was possible until the payout was scheduled: a conflict (409), not a 400.
+    with pytest.raises(ConflictError, match="no longer possible"):
         world.run(app, "withdraw", world.officer, reason="other")
 
 

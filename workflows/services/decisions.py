@@ -161,6 +161,13 @@ def _decide(step: Step[step_inputs.Decide]) -> None:
         )
     if pending is not None:
         if pending.outcome == outcome and not step.data.items:
+            if shown is None and step.data.signature_named_only:
+                raise ValidationFailed(
+                    _(
+                        "A decision awaits a second signature: name the decision you sign "
+                        "(its number, as you read it)."
+                    )
+                )
             _sign(step, pending)
             return
         if not fund_rules.decision_problems(app, _granted_amounts(pending)):

@@ -9,7 +9,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 from django_fsm import can_proceed
 
+from audit.models import AuditEvent
 from core.exceptions import (
+    ConflictError,
     PermissionDenied,
     TransitionNotAvailable,
 )
@@ -59,6 +61,18 @@ def transition(application: Application, *, actor: Any, step: step_inputs.StepIn
     with transaction.atomic(), scope_read_once(actor):
         current = _locked(application)
         if not can_proceed(getattr(current, name), check_conditions=False):
+            if _possible_before(current, name):
+                raise ConflictError(
+                    _(
+                        "%(ref)s changed while you were working on it (now: %(state)s), so "
+                        "“%(name)s” is no longer possible. Reload it and decide again."
+                    )
+                    % {
+                        "ref": current.reference,
+                        "state": State(current.state).label,
+                        "name": step_label(name),
+                    }
+                )
             raise TransitionNotAvailable(
                 _("“%(name)s” is not possible while the application is “%(state)s”.")
                 % {"name": step_label(name), "state": State(current.state).label}
@@ -74,6 +88,32 @@ def transition(application: Application, *, actor: Any, step: step_inputs.StepIn
             raise PermissionDenied(problems)
         handler(Step(current, name, actor, role, step))
     return current
+
+
+def _possible_before(current: Application, name: str) -> bool:
+    """Whether step ``name`` was possible in the state the case left for its current one.
+
+    Then a caller who asks for it now lost a race (or sent the same step twice): someone
+    moved the case on after the caller saw it, which is a conflict (409) whether the request
+    arrived before the winner committed or after. A step that was not possible there either
+    was wrong from the start (400).
+    """
+    last = (
+        AuditEvent.objects.filter(
+            object_type="application",
+            object_ref=current.reference,
+            action__startswith="application.",
+            payload__to=current.state,
+        )
+        .order_by("-sequence")
+        .values_list("payload", flat=True)
+        .first()
+    )
+    source = last.get("from") if isinstance(last, dict) else None
+    if not source or source == current.state:
+        return False
+    before = Application(pk=current.pk, state=source)
+    return can_proceed(getattr(before, name), check_conditions=False)
 
 
 #: Each step's handler, with the input type it takes (mypy checks each pair).
