@@ -1,7 +1,8 @@
 """Property-based tests from the OpenAPI document (schemathesis), through the WSGI app.
 
-Every operation gets up to 20 generated requests as an officer (on real references, so the
-requests reach the services): no answer may be a 500, and every answer must match the
+Every operation gets up to 20 generated requests by a role that may use it (an officer; the
+books, payouts and exports a treasurer; the audit log an auditor), on real references, so the
+requests reach the services: no answer may be a 500, and every answer must match the
 documented status codes, content type and body schema.
 """
 
@@ -25,7 +26,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from accounting.models import ExportJob, PayoutFileJob
 from accounting.payouts import batches
+from audit.models import AuditEvent
 from api.services import issue_token
 from reminders.models import Reminder
 
@@ -57,7 +60,7 @@ def _connection_kept_across_requests() -> Iterator[None]:
 
 @pytest.fixture
 def officer_world(world, _connection_kept_across_requests) -> dict[str, Any]:
-    """An officer's token and real references: a case in every early state, a batch."""
+    """Tokens per role and real references: a case in every early state, a batch, jobs."""
     app = world.to_decision(world.new_application("1500", "700"))
     world.new_application("900")
     paid = world.to_approved(world.new_application("400"))
@@ -71,11 +74,45 @@ def officer_world(world, _connection_kept_across_requests) -> dict[str, Any]:
         days=20,
         created_at=app.created_at,
     )
-    _token, plain = issue_token(world.officer, label="schemathesis")
+    payout_job = PayoutFileJob.objects.create(batch=batch, requested_by=world.treasurer)
+    export_job = ExportJob.objects.create(kind="ledger_csv", created_by=world.treasurer)
+    event = AuditEvent.objects.order_by("sequence").values_list("sequence", flat=True).first()
+
+    def headers(user: Any) -> dict[str, str]:
+        _token, plain = issue_token(user, label="schemathesis")
+        return {"Authorization": f"Token {plain}", "Accept-Language": "en"}
+
     return {
-        "headers": {"Authorization": f"Token {plain}", "Accept-Language": "en"},
-        "path": {"reference": app.reference, "message_id": batch.message_id, "id": reminder.pk},
+        # Each operation is called by a role that may use it, so the generated requests reach
+        # the services (the books and payouts as a treasurer, the audit log as an auditor).
+        "headers": {
+            "officer": headers(world.officer),
+            "treasurer": headers(world.treasurer),
+            "auditor": headers(world.auditor),
+        },
+        "path": {
+            "reference": app.reference,
+            "message_id": batch.message_id,
+            "id": reminder.pk,
+            "sequence": event,
+        },
+        "jobs": {"/api/v1/payout-file-jobs/": payout_job.pk, "/api/v1/exports/": export_job.pk},
     }
+
+
+#: Which role calls the operations under each path (every other path: the officer).
+ROLE_BY_PATH = {
+    "/api/v1/books/": "treasurer",
+    "/api/v1/payment-batches/": "treasurer",
+    "/api/v1/payout-file-jobs/": "treasurer",
+    "/api/v1/bank-files/": "treasurer",
+    "/api/v1/exports/": "treasurer",
+    "/api/v1/audit/": "auditor",
+}
+
+
+def role_for(path: str) -> str:
+    return next((role for start, role in ROLE_BY_PATH.items() if path.startswith(start)), "officer")
 
 
 @pytest.fixture
@@ -101,9 +138,14 @@ def answers(evidence) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyped-de
 )
 def test_api_answers_match_the_schema(case, officer_world, answers):  # type: ignore[no-untyped-def]
     """Generated API requests: no server error, every answer as the schema documents"""
+    path = case.operation.path
     for name, value in officer_world["path"].items():
         if case.path_parameters and name in case.path_parameters:
             case.path_parameters[name] = value
-    response = case.call_and_validate(headers=officer_world["headers"], checks=CHECKS)
+    for start, job in officer_world["jobs"].items():
+        if case.path_parameters and "job_id" in case.path_parameters and path.startswith(start):
+            case.path_parameters["job_id"] = str(job)
+    headers = officer_world["headers"][role_for(path)]
+    response = case.call_and_validate(headers=headers, checks=CHECKS)
     answers["operation"] = case.operation.label
     answers["statuses"][response.status_code] += 1
