@@ -28,8 +28,8 @@ from schemathesis.specs.openapi.checks import (
 
 from accounting.models import ExportJob, PayoutFileJob
 from accounting.payouts import batches
-from audit.models import AuditEvent
 from api.services import issue_token
+from audit.models import AuditEvent
 from reminders.models import Reminder
 
 # The application as config/wsgi.py builds it, without its start-up key check (which would
