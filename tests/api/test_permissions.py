@@ -354,6 +354,13 @@ LIST_QUERIES: dict[str, dict[str, int]] = {
     },
     "/api/v1/payment-batches/": {"treasurer": 5, "auditor": 5},
     "/api/v1/payment-batches/{batch}/": {"treasurer": 4, "auditor": 4},
+    "/api/v1/payment-batches/{batch}/orders/": {"treasurer": 5, "auditor": 5},
+    # The books and the audit log (issue #20): the same with more vouchers, funds and events.
+    "/api/v1/books/accounts/": {"treasurer": 4, "auditor": 4},
+    "/api/v1/books/vouchers/": {"treasurer": 5, "auditor": 5},
+    "/api/v1/books/funds/": {"treasurer": 13, "auditor": 13},
+    "/api/v1/audit/events/": {"auditor": 4},
+    "/api/v1/audit/checkpoints/": {"auditor": 3},
     # An administrator has no reminders (no case of theirs waits).
     "/api/v1/reminders/": dict.fromkeys(("ombud", "officer", "decider", "treasurer", "auditor"), 3)
     | {"admin": 2},
