@@ -108,7 +108,10 @@ def test_racing_co_signatures_answer_one_200_and_409_conflicts(world, attempt):
     deciders = _deciders(world, 4)
     app = world.to_decision(world.new_application("12000"))  # above the two-signature line
     world.run(app, "approve", deciders[0])
-    answers = race([_step(_client(d), app.reference, "approve") for d in deciders[1:]])
+    shown = app.decisions.get().pk  # every co-signer read the decision awaiting a signature
+    answers = race(
+        [_step(_client(d), app.reference, "approve", decision=shown) for d in deciders[1:]]
+    )
     _one_winner(answers)
     decision = app.decisions.get()
     assert decision.signatures.count() == 2

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from django.db import OperationalError, connection
 
-from core.exceptions import TransitionNotAvailable
+from core.exceptions import ConflictError
 from tests.audit_lock import audit_lock
 from tests.faults.payout_case import (
     NOT_PAID,
@@ -125,7 +125,7 @@ def test_drop_the_database_connection_of_a_service_mid_transaction(
     audit_lock.release()
 
     paid = services.transition(payout_case, actor=world.treasurer, step=step_inputs.ConfirmPaid())
-    with pytest.raises(TransitionNotAvailable):
+    with pytest.raises(ConflictError):
         services.transition(paid, actor=world.treasurer, step=step_inputs.ConfirmPaid())
     assert effects(payout_case) == PAID_ONCE
     evidence.row(
@@ -134,6 +134,6 @@ def test_drop_the_database_connection_of_a_service_mid_transaction(
         outcome=(
             f"{type(raised[0]).__name__}: {str(raised[0]).strip().splitlines()[0]}; "
             f"{rolled_back}; retry paid, once more refused "
-            f"(TransitionNotAvailable); {effects(payout_case)}; {consistent()}"
+            f"(ConflictError); {effects(payout_case)}; {consistent()}"
         ),
     )
