@@ -51,9 +51,11 @@ def test_the_trial_balance_to_today_is_balanced_and_is_the_sie_files_figures(wor
     world.to_approved(world.new_application("900"))  # decided, not paid: a liability
     today = timezone.localdate()
 
-    report = as_role("auditor").get(
-        "/api/v1/books/trial-balance/", {"date_to": today.isoformat()}
-    ).json()
+    report = (
+        as_role("auditor")
+        .get("/api/v1/books/trial-balance/", {"date_to": today.isoformat()})
+        .json()
+    )
     sie = _sie_figures(report["year"])
 
     assert sie["UB"]["1930"] == Decimal("998500.00")  # the file was read: the bank after 1 500

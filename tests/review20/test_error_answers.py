@@ -50,7 +50,7 @@ def test_a_refusal_of_the_new_endpoints_is_json_with_a_documented_code(
 
 
 def test_a_refused_bank_file_answers_every_problem_with_a_documented_code(world, as_role):
-    _app, batch = exported_batch(world, "700")
+    _app, _batch = exported_batch(world, "700")
 
     response = upload(as_role("treasurer"), b"<?xml version='1.0'?><not-a-bank-file/>")
 

@@ -71,9 +71,7 @@ def test_a_decision_maker_never_co_signs_their_own_decision(world, as_role):
     assert Decision.objects.get(pk=pending.pk).status == DecisionStatus.AWAITING_SIGNATURE
 
 
-def test_a_co_signature_without_naming_the_decision_signs_nothing_for_any_outcome(
-    world, as_role
-):
+def test_a_co_signature_without_naming_the_decision_signs_nothing_for_any_outcome(world, as_role):
     app, pending = _awaiting_second_signature(world, as_role)
 
     for name in ("approve", "approve_partly", "reject"):

@@ -153,9 +153,7 @@ def test_a_status_report_naming_another_batchs_order_is_refused_whole(world, as_
     assert Voucher.objects.count() == vouchers
 
 
-def test_a_status_report_for_a_batch_whose_file_was_never_exported_books_nothing(
-    world, as_role
-):
+def test_a_status_report_for_a_batch_whose_file_was_never_exported_books_nothing(world, as_role):
     _app, batch = approved_batch(world, "700")
     (order,) = PaymentOrder.objects.filter(batch=batch)
 

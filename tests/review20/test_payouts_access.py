@@ -16,9 +16,7 @@ NOT_BATCH_READERS = ["officer", "decider", "ombud", "admin"]
 
 
 @pytest.mark.parametrize("role", [*NOT_BATCH_READERS, "auditor"])
-def test_only_a_treasurer_downloads_the_payout_file_with_its_account_numbers(
-    world, as_role, role
-):
+def test_only_a_treasurer_downloads_the_payout_file_with_its_account_numbers(world, as_role, role):
     _app, batch = exported_batch(world, "800")
 
     response = as_role(role).get(f"/api/v1/payment-batches/{batch.message_id}/file/")
@@ -86,9 +84,7 @@ def test_only_a_treasurer_moves_a_batch(world, as_role, role, action):
 
 
 @pytest.mark.parametrize("role", [*NOT_BATCH_READERS, "auditor"])
-def test_only_a_treasurer_uploads_a_bank_file_and_nothing_is_booked_otherwise(
-    world, as_role, role
-):
+def test_only_a_treasurer_uploads_a_bank_file_and_nothing_is_booked_otherwise(world, as_role, role):
     _app, batch = exported_batch(world, "800")
     (order,) = PaymentOrder.objects.filter(batch=batch)
 
@@ -117,10 +113,14 @@ def test_another_ombuds_case_follow_up_is_not_found_not_forbidden(world, as_role
     stranger = client_for(OmbudFactory().user)
 
     other = stranger.post(
-        f"/api/v1/applications/{app.reference}/follow-up/", {"outcome": "used_as_intended"}, format="json"
+        f"/api/v1/applications/{app.reference}/follow-up/",
+        {"outcome": "used_as_intended"},
+        format="json",
     )
     missing = stranger.post(
-        "/api/v1/applications/A-2026-999999/follow-up/", {"outcome": "used_as_intended"}, format="json"
+        "/api/v1/applications/A-2026-999999/follow-up/",
+        {"outcome": "used_as_intended"},
+        format="json",
     )
 
     assert other.status_code == missing.status_code == 404

@@ -117,7 +117,9 @@ def test_an_audit_event_number_beyond_any_sequence_is_a_404(world, as_role):
     reason="The voucher list ignores a query parameter it does not know (a mistyped "
     "'serie=B' answers the whole ledger), which its own docstring says must not happen.",
 )
-@pytest.mark.parametrize("query", [{"serie": "B"}, {"fund_code": "allmant"}, {"from": "2026-01-01"}])
+@pytest.mark.parametrize(
+    "query", [{"serie": "B"}, {"fund_code": "allmant"}, {"from": "2026-01-01"}]
+)
 def test_an_unknown_voucher_filter_is_refused_not_ignored(world, as_role, query):
     response = as_role("treasurer").get(VOUCHERS, query)
 
@@ -215,7 +217,7 @@ BOMB = (
 
 @pytest.mark.parametrize("codec", ["utf-8", "utf-16", "utf-32"])
 def test_an_xml_bomb_in_any_encoding_is_refused_and_books_nothing(world, as_role, codec):
-    _app, batch = exported_batch(world, "700")
+    _app, _batch = exported_batch(world, "700")
     content = BOMB.replace('version="1.0"', f'version="1.0" encoding="{codec}"').encode(codec)
 
     response = upload(as_role("treasurer"), content)
@@ -226,7 +228,7 @@ def test_an_xml_bomb_in_any_encoding_is_refused_and_books_nothing(world, as_role
 
 
 def test_a_bank_file_with_an_external_entity_reads_no_file(world, as_role):
-    _app, batch = exported_batch(world, "700")
+    _app, _batch = exported_batch(world, "700")
     content = (
         b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
         b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02">&x;</Document>'
@@ -254,7 +256,7 @@ def test_a_bank_file_with_an_external_entity_reads_no_file(world, as_role):
     ],
 )
 def test_an_odd_bank_file_is_a_400_in_json_and_books_nothing(world, as_role, content):
-    _app, batch = exported_batch(world, "700")
+    _app, _batch = exported_batch(world, "700")
 
     response = upload(as_role("treasurer"), content)
 
@@ -263,9 +265,7 @@ def test_an_odd_bank_file_is_a_400_in_json_and_books_nothing(world, as_role, con
     assert PaymentOrder.objects.get().status == OrderStatus.SCHEDULED
 
 
-def test_a_bank_file_sent_as_another_type_is_still_read_only_within_the_json_limit(
-    world, as_role
-):
+def test_a_bank_file_sent_as_another_type_is_still_read_only_within_the_json_limit(world, as_role):
     """A 6 MB body is refused before it is read, whatever the type it claims."""
     _app, batch = exported_batch(world, "700")
     (order,) = PaymentOrder.objects.filter(batch=batch)
