@@ -10,7 +10,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from api.strict import StrictSerializer
+from api.strict import StrictQuerySerializer, StrictSerializer
 from audit.models import AuditCheckpoint, AuditEvent
 from workflows.decision_trail import action_label
 from workflows.models import FollowUpOutcome
@@ -46,7 +46,7 @@ class AuditEventSerializer(serializers.ModelSerializer):
         return action_label(event.action)
 
 
-class AuditEventFilterSerializer(serializers.Serializer):
+class AuditEventFilterSerializer(StrictQuerySerializer):
     """The event list's query: each filter exact, ``after`` a sequence (exclusive)."""
 
     action = serializers.CharField(required=False, max_length=80)

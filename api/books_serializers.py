@@ -26,6 +26,7 @@ from accounting.models import (
     VoucherSeries,
 )
 from api.money import MoneyField
+from api.strict import StrictQuerySerializer
 from fund.models import Fund
 
 CODE = r"^[-a-zA-Z0-9_]{1,32}$"
@@ -99,7 +100,7 @@ def _no_year(year: int) -> str:
     return _("There is no fiscal year %(year)s in the ledger.") % {"year": year}
 
 
-class YearQuerySerializer(serializers.Serializer):
+class YearQuerySerializer(StrictQuerySerializer):
     """``year``: a fiscal year by its start year."""
 
     year = serializers.IntegerField(

@@ -12,6 +12,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 
+from api.strict import known_query_parameters, refuse_unknown_query_parameters
+
 POSITIVE_INTEGER = re.compile(r"^[1-9][0-9]{0,8}$")
 
 
@@ -21,6 +23,7 @@ class Pagination(PageNumberPagination):
     max_page_size = 100
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
+        refuse_unknown_query_parameters(request.query_params, known_query_parameters(view))
         self.check_parameters(request)
         return super().paginate_queryset(queryset, request, view)
 

@@ -44,6 +44,44 @@ class StrictSerializer(serializers.Serializer):
         raise ValidationError(errors)
 
 
+#: The paginator's own query parameters, which every list takes.
+PAGING = frozenset({"page", "page_size"})
+
+
+def refuse_unknown_query_parameters(params: Any, known: set[str] | frozenset[str]) -> None:
+    """A query parameter a list does not take, or one given twice, is refused (400): a
+    mistyped filter (``?serie=B``) must not answer the whole ledger as if filtered."""
+    problems: dict[str, list[str]] = {}
+    for key in params:
+        if key not in known:
+            problems[str(key)] = [str(_("Unknown query parameter: this list does not take it."))]
+        elif hasattr(params, "getlist") and len(params.getlist(key)) > 1:
+            problems[str(key)] = [str(_("Given more than once: give it once."))]
+    if problems:
+        raise ValidationError(problems)
+
+
+class StrictQuerySerializer(StrictSerializer):
+    """Query parameters of a list or report: its filters and the paginator's, each once."""
+
+    def known_fields(self) -> set[str]:
+        return super().known_fields() | PAGING
+
+    def to_internal_value(self, data: Any) -> Any:
+        refuse_unknown_query_parameters(data, self.known_fields())
+        return super().to_internal_value(data)
+
+
+def known_query_parameters(view: Any) -> set[str]:
+    """What a list view takes: the paginator's parameters, its ``query_fields`` and the fields
+    of its ``query_serializer``."""
+    known = set(PAGING) | set(getattr(view, "query_fields", ()))
+    serializer = getattr(view, "query_serializer", None)
+    if serializer is not None:
+        known |= set(serializer().fields)
+    return known
+
+
 #: The fields of ``TransitionInputSerializer`` each step reads; a step refuses the others (a
 #: ``message`` sent with ``approve`` would otherwise be dropped without a word).
 STEP_FIELDS: dict[str, frozenset[str]] = {

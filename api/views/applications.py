@@ -37,6 +37,7 @@ class ApplicationList(generics.ListCreateAPIView):
     """Applications you may see, newest first; ombud create them with their need items."""
 
     serializer_class = serializers.ApplicationSerializer
+    query_fields = ("state", "fund")
 
     def get_queryset(self) -> QuerySet[Application]:
         queryset = selectors.visible_applications(self.request.user)

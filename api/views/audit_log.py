@@ -81,6 +81,7 @@ class AuditEventList(AuditorOnly, generics.ListAPIView):
     """The log's events by sequence, ascending; page through with ``after`` or ``page``."""
 
     serializer_class = AuditEventSerializer
+    query_serializer = AuditEventFilterSerializer
 
     def get_queryset(self) -> QuerySet[AuditEvent]:
         query = AuditEventFilterSerializer(data=self.request.query_params)

@@ -49,6 +49,7 @@ class VoucherList(BooksReader, generics.ListAPIView):
     """Vouchers with their postings (debit +, credit -), by date, series and number."""
 
     serializer_class = s.VoucherSerializer
+    query_serializer = s.VoucherQuerySerializer
 
     def get_queryset(self) -> QuerySet[Voucher]:
         filters = _query(s.VoucherQuerySerializer, self.request)
@@ -72,6 +73,7 @@ class FundList(BooksReader, generics.ListAPIView):
     year, and what it may still grant."""
 
     serializer_class = s.FundFiguresSerializer
+    query_serializer = s.ReportQuerySerializer
 
     def get_queryset(self) -> list[books.FundFigures]:  # type: ignore[override]
         return books.fund_figures(_query(s.ReportQuerySerializer, self.request)["year"])
