@@ -66,6 +66,16 @@ def _step_data(application: Application, values: dict[str, Any]) -> dict[str, An
     return data
 
 
+def refuse_what_a_co_signature_would_drop(values: dict[str, Any]) -> None:
+    """Naming a decision co-signs it as it was made: amounts or a reason sent with it would
+    be dropped without a word, so they are refused by name."""
+    if "decision" in values:
+        given = [key for key in ("items", "reason") if key in values]
+        if given:
+            message = _("A co-signature signs the decision as it was made; leave this out.")
+            raise ValidationError({key: [message] for key in given})
+
+
 @extend_schema(
     parameters=[
         REF,
@@ -86,6 +96,7 @@ class RunTransition(APIView):
         data = serializers.TransitionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         refuse_fields_of_other_steps(name, request.data)
+        refuse_what_a_co_signature_would_drop(data.validated_data)
         services.transition(
             application,
             actor=request.user,

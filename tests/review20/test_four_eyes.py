@@ -98,11 +98,6 @@ def test_an_old_pending_decision_id_does_not_sign_after_it_was_set_aside(world, 
     assert DecisionSignature.objects.filter(decision=pending).count() == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="A co-signature that names the decision accepts a 'reason' and drops it: the "
-    "pending decision keeps its first signer's reason while the API answers 200.",
-)
 def test_a_co_signature_refuses_a_reason_it_would_not_keep(world, as_role):
     app, pending = _awaiting_second_signature(world, as_role)
     assert pending.reason != "need_not_shown"

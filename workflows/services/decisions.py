@@ -152,6 +152,13 @@ def _decide(step: Step[step_inputs.Decide]) -> None:
     app.fund = lock_fund(app.fund)
     pending = app.decisions.filter(status=DecisionStatus.AWAITING_SIGNATURE).first()
     shown = step.data.signs
+    if shown is not None and (step.data.items or step.data.reason):
+        raise ValidationFailed(
+            _(
+                "A co-signature signs the decision as it was made: it takes no amounts and no "
+                "reason of its own."
+            )
+        )
     if shown is not None and (pending is None or pending.pk != shown):
         raise ValidationFailed(
             _(
