@@ -178,6 +178,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
+def bad_request(request: Any, exception: Exception | None = None) -> Any:
+    """``handler400``: what Django refuses before a view runs (a host not allowed, more fields
+    than ``DATA_UPLOAD_MAX_NUMBER_FIELDS``): JSON under ``/api/``, Django's page elsewhere."""
+    from django.http import JsonResponse
+    from django.views.defaults import bad_request as page_bad_request
+
+    if request.path.startswith("/api/"):
+        body = error_body("invalid", [_("The request cannot be read.")])
+        return JsonResponse(body, status=400)
+    return page_bad_request(request, exception)  # type: ignore[arg-type]
+
+
 def not_found(request: Any, exception: Exception | None = None) -> Any:
     """``handler404``: JSON under ``/api/``, Django's page elsewhere."""
     from django.http import JsonResponse

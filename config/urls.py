@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("web.urls")),
 ]
 
+handler400 = "api.errors.bad_request"
 handler404 = "api.errors.not_found"
