@@ -8,6 +8,7 @@ latest checkpoint, by checkpoint creation. The checks themselves live in
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import logging
 from collections.abc import Generator, Iterator, Sequence
 from contextlib import closing
@@ -19,6 +20,7 @@ from django.conf import settings
 from django.db import connections, transaction
 from django.db.models import CharField, Func, QuerySet, TextField
 from django.db.models.functions import Cast
+from django.utils import timezone
 
 from audit import signing
 from audit.canonical import GENESIS_HASH, format_timestamp
@@ -321,3 +323,29 @@ def verify_and_record(held: Sequence[HeldCheckpoint] = ()) -> Outcome:
             broken.line() + "\n\nRun `manage.py audit_verify` for details.",
         )
     return outcome
+
+
+#: An auditor's verification on demand (the API) runs at most this often: each run hashes the
+#: whole chain, so a looping client must not keep the server at it.
+ON_DEMAND_EVERY = dt.timedelta(seconds=60)
+
+
+class VerifiedRecently(RuntimeError):
+    """A full verification ran moments ago; ``wait`` seconds until the next may start."""
+
+    def __init__(self, wait: int) -> None:
+        super().__init__(f"verified recently; next in {wait} s")
+        self.wait = wait
+
+
+def verify_on_demand() -> Outcome:
+    """:func:`verify_and_record`, unless a full verification ran within ``ON_DEMAND_EVERY``
+    (its result is the last run, which the auditor reads)."""
+    from audit.checkpoints import last_verification_run
+
+    last = last_verification_run()
+    if last is not None:
+        since = timezone.now() - last.ran_at
+        if since < ON_DEMAND_EVERY:
+            raise VerifiedRecently(max(1, int((ON_DEMAND_EVERY - since).total_seconds()) + 1))
+    return verify_and_record()

@@ -29,7 +29,7 @@ from api.audit_serializers import (
 from api.errors import ErrorSerializer
 from audit.checkpoints import last_verification_run
 from audit.models import AuditCheckpoint, AuditEvent
-from audit.verification import VerificationNotPossible, verify_and_record
+from audit.verification import VerificationNotPossible, VerifiedRecently, verify_on_demand
 from core.exceptions import PermissionDenied
 from core.roles import Role, has_role
 
@@ -137,9 +137,18 @@ class Verification(AuditorOnly):
     @extend_schema(request=None, responses={200: VerificationSerializer, 503: ErrorSerializer})
     def post(self, request: Request) -> Response:
         try:
-            outcome = verify_and_record()
+            outcome = verify_on_demand()
         except VerificationNotPossible as error:
             raise VerificationUnavailable() from error
+        except VerifiedRecently as recently:
+            raise exceptions.Throttled(
+                wait=recently.wait,
+                detail=_(
+                    "The chain was verified less than a minute ago: its result is at GET "
+                    "/api/v1/audit/verification/. A new run may start in %(wait)s seconds."
+                )
+                % {"wait": recently.wait},
+            ) from recently
         run = last_verification_run()
         problems = [outcome.broken.line()] if outcome.broken is not None else []
         body = {

@@ -98,12 +98,6 @@ def test_the_audit_event_codes_are_the_stored_machine_codes_not_labels(world, as
         assert "." in event["action"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="POST /api/v1/audit/verification/ re-verifies the whole chain on every request "
-    "(only the general 600/min throttle applies): an auditor's token can keep the server "
-    "hashing the entire log non-stop.",
-)
 def test_verifications_on_demand_back_to_back_run_the_whole_chain_once(world, as_role):
     world.to_approved(world.new_application("1500"))
     client = as_role("auditor")
