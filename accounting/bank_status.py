@@ -62,6 +62,7 @@ from accounting.models import (
 from accounting.payouts.access import require_treasurer
 from accounting.payouts.batches import mark_sent
 from accounting.payouts.settlement import BANK_REASONS, confirm_paid, locked_orders, reject_orders
+from audit.services import record_event
 from core.exceptions import ValidationFailed, WorkflowError
 from core.inputs import MAX_ID, shown
 from core.observability import bank_answer_read
@@ -134,6 +135,8 @@ class StatusReport:
     sha256: str = ""
     #: Each payment the file names, with its result (see ``ENTRY_RESULTS``).
     entries: list[BankFileEntry] = field(default_factory=list)
+    #: Batches (ids) the file shows the bank has: whatever it says of them, it received them.
+    acknowledged: set[int] = field(default_factory=set)
 
     def note(
         self, order: str, result: str, code: str = "", reason: str = "", position: int = 0
@@ -252,6 +255,7 @@ def _apply(report: StatusReport, outcomes: list[Outcome], actor: Any) -> StatusR
     """
     today = timezone.localdate()
     _refuse(booking_problems(said.date or today for said in outcomes))
+    _acknowledge(report, actor)
     for start in range(0, len(outcomes), BOOKING_CHUNK):
         booked = report.paid + report.failed + len(report.exceptions)
         try:
@@ -283,6 +287,27 @@ def _apply(report: StatusReport, outcomes: list[Outcome], actor: Any) -> StatusR
         }
     )
     return report
+
+
+def _acknowledge(report: StatusReport, actor: Any) -> None:
+    """Note, once per batch, that the bank has its file: it is then sent, and no treasurer
+    may declare it void (its orders would be paid again from a new file)."""
+    for batch_id in sorted(report.acknowledged):
+        with transaction.atomic():
+            batch = PaymentBatch.objects.select_for_update().get(pk=batch_id)
+            if batch.bank_acknowledged_at is not None:
+                continue
+            batch.bank_acknowledged_at = timezone.now()
+            batch.save(update_fields=["bank_acknowledged_at"])
+            record_event(
+                action="payout.batch_acknowledged",
+                actor=actor,
+                object_type="payment_batch",
+                object_ref=batch.message_id,
+                payload={"batch": batch.pk, "file": report.kind, "sha256": report.sha256},
+            )
+            if batch.status == BatchStatus.APPROVED and batch.exported_at is not None:
+                mark_sent(batch, actor=actor, by_bank_file=True)
 
 
 def _apply_chunk(report: StatusReport, outcomes: list[Outcome], actor: Any) -> None:
@@ -428,6 +453,7 @@ def import_pain002(content: bytes, *, actor: Any) -> StatusReport:
             % {"id": batch.message_id}
         )
     report = StatusReport(batch=batch, kind="pain.002", sha256=hashlib.sha256(content).hexdigest())
+    report.acknowledged.add(batch.pk)  # a status report about the file: the bank has it
     problems: list[str] = []
     group_status = _text(body, "p:OrgnlGrpInfAndSts/p:GrpSts", PAIN002)
     group_reason = _text(body, "p:OrgnlGrpInfAndSts/p:StsRsnInf/p:Rsn/p:Cd", PAIN002)
@@ -619,6 +645,8 @@ def import_camt054(content: bytes, *, actor: Any) -> StatusReport:
                 continue
             if _twice(seen, order, where, problems):
                 continue
+            if order.batch_id is not None:
+                report.acknowledged.add(order.batch_id)
             if amount is not None and amount != order.amount.amount:
                 problems.append(
                     _(

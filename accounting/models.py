@@ -869,6 +869,9 @@ class PaymentBatch(models.Model):
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    #: When a bank file first showed that the bank has this file (any pain.002 status for it,
+    #: any camt.054 entry for one of its orders): from then on it cannot be declared void.
+    bank_acknowledged_at = models.DateTimeField(null=True, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
     voided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -91,6 +91,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "payout.batch_exported": _("Payment batch file made"),
     "payout.file_requested": _("Payment batch file requested"),
     "payout.batch_sent": _("Payment batch sent to the bank"),
+    "payout.batch_acknowledged": _("The bank answered for the payment file"),
     "payout.batch_cancelled": _("Payment batch cancelled"),
     "payout.batch_voided": _("Payment batch voided"),
     "payout.bank_exception": _("Bank exception raised"),

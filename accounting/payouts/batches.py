@@ -26,7 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounting import pain001
@@ -399,6 +399,15 @@ def void_batch_file(batch: PaymentBatch, *, actor: Any) -> PaymentBatch:
         if batch.exported_at is None:
             raise ValidationFailed(
                 _("This batch's file was never exported: cancel the batch instead.")
+            )
+        if batch.bank_acknowledged_at is not None:
+            raise ValidationFailed(
+                _(
+                    "The bank has answered for this file (%(when)s), so it has it: the file "
+                    "cannot be declared void. Wait for the bank's answer on each payment, or "
+                    "ask the bank to stop the file."
+                )
+                % {"when": formats.date_format(timezone.localtime(batch.bank_acknowledged_at))}
             )
         if actor.pk in (batch.exported_by_id, batch.sent_by_id):
             raise PermissionDenied(

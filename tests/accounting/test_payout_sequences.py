@@ -154,7 +154,7 @@ def test_a_file_the_bank_answered_cannot_be_declared_void(world):
     batch = world.send_payouts(app)
     first, _second = _orders(app)
     import_pain002(pain002(batch, [(first, ("ACSC", ""))]), actor=world.treasurer)
-    with pytest.raises(ValidationFailed, match="already answered"):
+    with pytest.raises(ValidationFailed, match="has answered for this file"):
         batches.void_batch_file(batch, actor=world.treasurer2)
 
 

@@ -97,12 +97,6 @@ def test_a_pain002_payment_of_a_void_file_is_an_exception_and_the_replacement_st
     assert not PaymentOrder.objects.filter(status=OrderStatus.PAID).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="A pain.002 that only accepts the file (ACTC/ACCP/PDNG) neither marks the batch "
-    "sent nor stops a second treasurer from declaring the file void, so its orders are "
-    "re-issued while the bank holds the first file: the same money can go out twice.",
-)
 @pytest.mark.parametrize("status", ["ACTC", "ACCP", "PDNG"])
 def test_a_file_the_bank_acknowledged_cannot_be_declared_void(world, as_role, status):
     _app, batch = exported_batch(world, "800")
