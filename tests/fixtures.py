@@ -77,6 +77,21 @@ class World:
         self.send_payouts(app)
         return self.run(app, "confirm_paid", self.treasurer)
 
+    def approved_batch(self, *amounts: str) -> tuple[Application, PaymentBatch]:
+        """A case scheduled, batched by the first treasurer and approved by the second."""
+        app = self.run(
+            self.to_approved(self.new_application(*amounts)), "schedule_payout", self.treasurer
+        )
+        batch = batches.create_batch(actor=self.treasurer, applications=[app])
+        return app, batches.approve_batch(batch, actor=self.treasurer2)
+
+    def exported_batch(self, *amounts: str) -> tuple[Application, PaymentBatch]:
+        """:meth:`approved_batch`, its pain.001 exported by the first treasurer."""
+        app, batch = self.approved_batch(*amounts)
+        batches.export_batch(batch, actor=self.treasurer)
+        batch.refresh_from_db()
+        return app, batch
+
     def send_payouts(self, *apps: Application) -> PaymentBatch:
         """Batch (treasurer), approve (treasurer2), export and send the cases' orders."""
         batch = batches.create_batch(actor=self.treasurer, applications=apps)
