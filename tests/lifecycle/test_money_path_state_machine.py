@@ -254,6 +254,8 @@ class MoneyPath(RuleBasedStateMachine):
         self.erasure_breaks: list[str] = []
         #: Steps that were refused but left something behind, or took what they must refuse.
         self.one_form_breaks: list[str] = []
+        #: Files (message ids) the bank answered for: they may never be declared void.
+        self.answered_files: set[str] = set()
 
     def teardown(self) -> None:
         try:
@@ -827,6 +829,14 @@ class MoneyPath(RuleBasedStateMachine):
         if batch.status == BatchStatus.APPROVED and batch.exported_at is None:
             self.export(batch, user)
             return False  # a pause: the file is at the bank, not yet marked sent
+        if batch.status == BatchStatus.APPROVED and batch.pk % 2 and batch.pk in self.batches:
+            # Every other file: the bank first only accepts it, and a treasurer who did not
+            # export it then declares it never received; the void must be refused (#20).
+            count = len(self.bank.received.get(batch.message_id, []))
+            if self.status_report(batch.message_id, ["ACCP"] * count, user) is not None:
+                self.stats.reached["files the bank accepted"] += 1
+                self.void_file(self.batches.index(batch.pk), "treasurer3")
+                return True
         if batch.status == BatchStatus.APPROVED:
             return self.attempt(lambda: batches.mark_sent(batch, actor=user)) is not None
         return False
@@ -866,7 +876,22 @@ class MoneyPath(RuleBasedStateMachine):
     def void_file(self, batch: int, actor: str) -> None:
         """Someone declares that the bank did not receive an exported file (it may have)."""
         target = self._batch(batch)
-        self.attempt(lambda: batches.void_batch_file(target, actor=self.users[actor]))
+        answered = target.message_id in self.answered_files
+        voided = self.attempt(lambda: batches.void_batch_file(target, actor=self.users[actor]))
+        if voided is not None and answered:
+            self.one_form_breaks.append(f"{target.message_id}: voided after the bank answered")
+
+    @precondition(bank_has_files)
+    @rule(file=picks, actor=likely("treasurer3"))
+    def void_a_file_the_bank_only_accepted(self, file: int, actor: str) -> None:
+        """The bank accepts a file (a pain.002 saying only ACCP), then someone declares it was
+        never received: the void must be refused, or its payments would go out twice."""
+        message_id = sorted(self.bank.received)[file % len(self.bank.received)]
+        count = len(self.bank.received[message_id])
+        self.status_report(message_id, ["ACCP"] * count, self.users["treasurer"])
+        batch = PaymentBatch.objects.get(message_id=message_id)
+        if batch.pk in self.batches:
+            self.void_file(self.batches.index(batch.pk), actor)
 
     @rule(
         pick=picks,
@@ -906,7 +931,10 @@ class MoneyPath(RuleBasedStateMachine):
                 self.bank.paid_amount[transfer.order_id] = transfer.amount
             lines.append((transfer.order_id, *status[fate]))
         content = pain002(message_id, lines)
-        return self.attempt(lambda: bank_status.import_pain002(content, actor=user))
+        report = self.attempt(lambda: bank_status.import_pain002(content, actor=user))
+        if report is not None:
+            self.answered_files.add(message_id)  # whatever it said, the bank has the file
+        return report
 
     @precondition(bank_has_files)
     @rule(
@@ -1043,7 +1071,8 @@ class MoneyPath(RuleBasedStateMachine):
 
     @holds
     def one_form_steps_are_whole_or_nothing(self) -> None:
-        """Issue #19's one-page steps: a refusal leaves nothing, a stale signature is refused."""
+        """Issue #19's one-page steps: a refusal leaves nothing, a stale signature is refused;
+        and (#20) no file the bank answered for is declared void."""
         assert not self.one_form_breaks, self.one_form_breaks
 
     @holds
