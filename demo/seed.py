@@ -191,8 +191,9 @@ DEMO_CLOSED_YEARS = (2005, 2006, 2007, 2008)
 def _close_demo_years(users: dict[str, User], funds: dict[str, Fund]) -> None:
     """Close 2005-2008 as two treasurers would (periods, prepare, approve); once only."""
     from accounting import year_end
-    from accounting.ledger import Line, close_period, fiscal_year_for, post_voucher
+    from accounting.ledger import Line, fiscal_year_for, post_voucher
     from accounting.models import Period, YearEndClosing
+    from accounting.period_closing import approve_period_close, propose_period_close
 
     if YearEndClosing.objects.filter(
         fiscal_year__start__year=DEMO_CLOSED_YEARS[-1], locked_at__isnull=False
@@ -222,7 +223,9 @@ def _close_demo_years(users: dict[str, User], funds: dict[str, Fund]) -> None:
             fiscal_year = fiscal_year_for(date(year, 1, 1))
             _accrue_co_financing(fiscal_year.end, users["treasurer"])
             for period in Period.objects.filter(fiscal_year=fiscal_year).order_by("start"):
-                close_period(period, actor=users["treasurer"])
+                # Four eyes, as on the year-end page: one proposes, the other closes.
+                request = propose_period_close(period, actor=users["treasurer"])
+                approve_period_close(request, actor=users["treasurer2"])
             year_end.prepare_year_end(fiscal_year, actor=users["treasurer"])
             year_end.approve_year_end(fiscal_year, actor=users["treasurer2"])
 

@@ -26,3 +26,17 @@ def test_seed_demo_covers_every_state_and_is_idempotent():
     assert Application.objects.count() == sum(states.values())
     assert ProtectedIdentityGrant.objects.count() == 1
     assert Project.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_demo_closes_its_periods_with_two_treasurers():
+    """Issue #19's four eyes hold in the demo too: no period closed by one treasurer alone."""
+    from accounting.models import Period, PeriodCloseRequest
+
+    call_command("seed_demo", verbosity=0)
+    closed = Period.objects.filter(closed_at__isnull=False)
+    requests = PeriodCloseRequest.objects.filter(period__in=closed, approved_by__isnull=False)
+
+    assert closed.count() == 48  # 2005-2008, twelve months each
+    assert requests.count() == closed.count()
+    assert all(r.approved_by_id != r.proposed_by_id for r in requests)
