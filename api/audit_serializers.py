@@ -82,9 +82,9 @@ class AuditCheckpointSerializer(serializers.ModelSerializer):
 
 
 class VerificationSerializer(serializers.Serializer):
-    """A verification run: ``ok`` is null before the first one, ``checked`` when the
-    number of entries is not known: a recorded run keeps its outcome and summary, not its
-    count. ``problems`` name the first broken entry, in the verifier's words."""
+    """A verification run: ``ok`` and ``checked`` (the events checked) are null before the
+    first one (and ``checked`` for runs recorded before it was kept). ``problems`` name the
+    first broken entry, in the verifier's words."""
 
     ok = serializers.BooleanField(allow_null=True)
     checked = serializers.IntegerField(allow_null=True)

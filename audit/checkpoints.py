@@ -138,11 +138,18 @@ def checkpoint_due(head: int | None = None) -> bool:
     return _due(head, latest)
 
 
-def record_run(kind: str, ok: bool, summary: str, sequence: int | None = None) -> Run:
+def record_run(
+    kind: str, ok: bool, summary: str, sequence: int | None = None, checked: int | None = None
+) -> Run:
     """Keep the outcome for the auditors' page and the dashboard (its own transaction)."""
     with transaction.atomic():
         return Run.objects.create(
-            ran_at=timezone.now(), kind=kind, ok=ok, sequence=sequence, summary=summary[:400]
+            ran_at=timezone.now(),
+            kind=kind,
+            ok=ok,
+            sequence=sequence,
+            summary=summary[:400],
+            checked=checked,
         )
 
 

@@ -130,6 +130,8 @@ class AuditVerificationRun(models.Model):
     ok = models.BooleanField(_("intact"))
     sequence = models.PositiveBigIntegerField(_("first broken sequence"), null=True, blank=True)
     summary = models.CharField(_("summary"), max_length=400)
+    #: How many events a verification checked (None for the other kinds of run).
+    checked = models.PositiveBigIntegerField(_("events checked"), null=True, blank=True)
 
     class Meta:
         ordering = ["-ran_at", "-id"]

@@ -315,6 +315,7 @@ def verify_and_record(held: Sequence[HeldCheckpoint] = ()) -> Outcome:
         broken is None,
         outcome.line().splitlines()[0],
         broken.sequence if broken is not None else None,
+        checked=outcome.entries,
     )
     if broken is not None:
         logger.error(broken.line())

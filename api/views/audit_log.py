@@ -130,7 +130,12 @@ class Verification(AuditorOnly):
             body: dict[str, Any] = {"ok": None, "checked": None, "ran_at": None, "problems": []}
         else:
             problems = [] if run.ok else [run.summary]
-            body = {"ok": run.ok, "checked": None, "ran_at": run.ran_at, "problems": problems}
+            body = {
+                "ok": run.ok,
+                "checked": run.checked,
+                "ran_at": run.ran_at,
+                "problems": problems,
+            }
         body["warnings"] = []
         return Response(VerificationSerializer(body).data)
 

@@ -183,6 +183,7 @@ def test_verification_runs_now_and_is_ok_on_a_clean_log(world, as_role):
     assert ran.json()["problems"] == []
     assert last.json()["ok"] is True
     assert last.json()["ran_at"] == ran.json()["ran_at"]
+    assert last.json()["checked"] == ran.json()["checked"]  # the recorded run keeps its count
     assert AuditVerificationRun.objects.filter(kind="verify", ok=True).count() == 1
 
 
