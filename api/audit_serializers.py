@@ -10,11 +10,9 @@ from typing import Any
 
 from rest_framework import serializers
 
-from api.strict import StrictQuerySerializer, StrictSerializer
+from api.strict import StrictQuerySerializer
 from audit.models import AuditCheckpoint, AuditEvent
 from workflows.decision_trail import action_label
-from workflows.models import FollowUpOutcome
-from workflows.services.base import REFERENCE_TEXT_MAX
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
@@ -92,10 +90,3 @@ class VerificationSerializer(serializers.Serializer):
     problems = serializers.ListField(child=serializers.CharField())
     #: What does not break the chain but deserves a look (e.g. the log was re-keyed).
     warnings = serializers.ListField(child=serializers.CharField())
-
-
-class FollowUpInputSerializer(StrictSerializer):
-    outcome = serializers.ChoiceField(choices=FollowUpOutcome.choices)
-    evidence_reference = serializers.CharField(
-        required=False, allow_blank=True, max_length=REFERENCE_TEXT_MAX
-    )

@@ -30,12 +30,14 @@ from workflows.models import (
     DecisionItem,
     DecisionOutcome,
     DecisionStatus,
+    FollowUpOutcome,
     LegalBasis,
     Obligation,
     ReasonCode,
     StatutoryAssessment,
 )
 from workflows.services import HANDLERS
+from workflows.services.base import REFERENCE_TEXT_MAX
 
 #: Transition names, for the schema's enum.
 TRANSITION_NAMES = sorted(HANDLERS)
@@ -384,3 +386,12 @@ class ExportJobSerializer(serializers.ModelSerializer):
 
     def get_file_ready(self, job: ExportJob) -> bool:
         return job.status == ExportStatus.DONE
+
+
+class FollowUpInputSerializer(StrictSerializer):
+    """How the support was used; the evidence reference is kept under the person's key."""
+
+    outcome = serializers.ChoiceField(choices=FollowUpOutcome.choices)
+    evidence_reference = serializers.CharField(
+        required=False, allow_blank=True, max_length=REFERENCE_TEXT_MAX
+    )

@@ -215,7 +215,6 @@ def parse(name: str, data: Mapping[str, object] | None = None) -> StepInput:
             items=_decided_items(data.get("items")),
             reason=_code(data, "reason"),
             signs=_shown_decision(data.get("decision")),
-            signature_named_only=data.get("signature_named_only") is True,
         )
     if name == Attest.STEP:
         method = data.get("method", AttestationMethod.PORTAL)

@@ -12,14 +12,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import serializers
-from api.audit_serializers import FollowUpInputSerializer
 from api.views.common import REF, application_detail, application_in_scope
 from workflows.services import record_follow_up
 
 
 @extend_schema(
     parameters=[REF],
-    request=FollowUpInputSerializer,
+    request=serializers.FollowUpInputSerializer,
     responses={201: serializers.ApplicationSerializer},
 )
 @method_decorator(sensitive_post_parameters(), name="dispatch")
@@ -30,7 +29,7 @@ class FollowUp(APIView):
     @sensitive_variables()
     def post(self, request: Request, reference: str) -> Response:
         application = application_in_scope(request, reference)
-        data = FollowUpInputSerializer(data=request.data)
+        data = serializers.FollowUpInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         record_follow_up(
             application,

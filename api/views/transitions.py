@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.utils.decorators import method_decorator
@@ -97,13 +98,9 @@ class RunTransition(APIView):
         data.is_valid(raise_exception=True)
         refuse_fields_of_other_steps(name, request.data)
         refuse_what_a_co_signature_would_drop(data.validated_data)
-        services.transition(
-            application,
-            actor=request.user,
-            step=step_inputs.parse(
-                name,
-                # Through the API a co-signer always names the decision they read.
-                {**_step_data(application, data.validated_data), "signature_named_only": True},
-            ),
-        )
+        step = step_inputs.parse(name, _step_data(application, data.validated_data))
+        if isinstance(step, step_inputs.Decide):
+            # Through the API a co-signer always names the decision they read.
+            step = replace(step, signature_named_only=True)
+        services.transition(application, actor=request.user, step=step)
         return Response(application_detail(application))
