@@ -26,7 +26,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from moneyed import Money
@@ -40,6 +39,7 @@ from accounting.ledger import (
     post_voucher,
     require_treasurer,
     sum_sek,
+    sum_sek_per,
     year_of,
 )
 from accounting.models import (
@@ -58,7 +58,7 @@ from core.exceptions import ValidationFailed
 from core.roles import Role
 from fund.locks import lock_fund
 from fund.models import Application, Fund
-from fund.money import CURRENCY, parse_amount, quantize
+from fund.money import CURRENCY, parse_amount
 
 
 def ceiling_of(fund: Fund) -> str:
@@ -141,18 +141,8 @@ def expensed_in(fund: Fund, year: FiscalYear) -> Money:
 
 def expensed_per_fund(year: FiscalYear) -> dict[str, Decimal]:
     """``expensed_in`` for every fund at once, by fund code (one query, for reports)."""
-    rows = (
-        Commitment.objects.filter(fiscal_year=year, status=CommitmentStatus.EXPENSED)
-        .order_by()
-        .values_list("fund__code", "amount_currency")
-        .annotate(total=Sum("amount"))
-    )
-    result: dict[str, Decimal] = {}
-    for code, currency, total in rows:
-        if currency != CURRENCY:  # summed per currency, never across
-            raise ValidationFailed(_("Only SEK is kept in the ledger."))
-        result[code] = result.get(code, ZERO) + quantize(total or ZERO)
-    return result
+    expensed = Commitment.objects.filter(fiscal_year=year, status=CommitmentStatus.EXPENSED)
+    return sum_sek_per(expensed, "fund__code")
 
 
 def budget_of(fund: Fund, year: FiscalYear) -> Money:

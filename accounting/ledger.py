@@ -97,6 +97,23 @@ def sum_sek(queryset: QuerySet[Any], field: str = "amount") -> Decimal:
     return quantize(sum((total or ZERO for _c, total in rows), ZERO))
 
 
+def sum_sek_per(queryset: QuerySet[Any], key: str, field: str = "amount") -> dict[Any, Decimal]:
+    """:func:`sum_sek` per value of ``key`` (e.g. ``"fund__code"``), in one query."""
+    rows = list(
+        queryset.order_by()
+        .values(key, f"{field}_currency")
+        .annotate(total=Sum(field))
+        .values_list(key, f"{field}_currency", "total")
+    )
+    other = sorted({currency for _k, currency, _t in rows if currency != CURRENCY})
+    if other:
+        raise ValidationFailed(_("Amounts in %(c)s found; only SEK is kept.") % {"c": other})
+    totals: dict[Any, Decimal] = {}
+    for value, _currency, total in rows:
+        totals[value] = totals.get(value, ZERO) + (total or ZERO)
+    return {value: quantize(total) for value, total in totals.items()}
+
+
 # --------------------------------------------------------------------------------------
 # Fiscal years, periods, dimensions
 # --------------------------------------------------------------------------------------
