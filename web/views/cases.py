@@ -257,8 +257,6 @@ def _application_page(
     texts_visible = _case_texts_visible(request, app)
     decisions = [name for name in DECISIONS if name in available]
     follow_up = follow_up_context(request, app, texts_visible=texts_visible, form=follow_up_form)
-    if follow_up["follow_up_first"]:
-        available = [name for name in available if name != "close"]  # shown once followed up
     context = {
         "app": app,
         "state_label": (

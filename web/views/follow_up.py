@@ -60,6 +60,7 @@ def follow_up_context(
     return {
         "follow_ups": recorded,
         "follow_up_form": form,
+        # The page says why "close" is not offered yet (workflows.services.follow_up_problems).
         "follow_up_first": may_record and app.fund.follow_up_required and not recorded,
     }
 
