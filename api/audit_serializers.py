@@ -47,11 +47,15 @@ class AuditEventSerializer(serializers.ModelSerializer):
 class AuditEventFilterSerializer(StrictQuerySerializer):
     """The event list's query: each filter exact, ``after`` a sequence (exclusive)."""
 
-    action = serializers.CharField(required=False, max_length=80)
+    action = serializers.CharField(
+        required=False, max_length=80, help_text="The event's code, exactly."
+    )
     object_type = serializers.CharField(required=False, max_length=40)
     object_ref = serializers.CharField(required=False, max_length=64)
-    after = serializers.IntegerField(required=False, min_value=0)
-    actor = serializers.IntegerField(required=False, min_value=1)
+    after = serializers.IntegerField(
+        required=False, min_value=0, help_text="Only events after this sequence."
+    )
+    actor = serializers.IntegerField(required=False, min_value=1, help_text="The acting user's id.")
 
 
 class AuditCheckpointSerializer(serializers.ModelSerializer):

@@ -67,16 +67,7 @@ class AuditorOnly(APIView):
             raise PermissionDenied(_("Only auditors read the audit log."))
 
 
-EVENT_FILTERS = [
-    OpenApiParameter("action", OpenApiTypes.STR, description="The event's code, exactly."),
-    OpenApiParameter("object_type", OpenApiTypes.STR),
-    OpenApiParameter("object_ref", OpenApiTypes.STR),
-    OpenApiParameter("after", OpenApiTypes.INT, description="Only events after this sequence."),
-    OpenApiParameter("actor", OpenApiTypes.INT, description="The acting user's id."),
-]
-
-
-@extend_schema(parameters=EVENT_FILTERS)
+@extend_schema(parameters=[AuditEventFilterSerializer])
 class AuditEventList(AuditorOnly, generics.ListAPIView):
     """The log's events by sequence, ascending; page through with ``after`` or ``page``."""
 
