@@ -326,10 +326,6 @@ def _apply_chunk(report: StatusReport, outcomes: list[Outcome], actor: Any) -> N
             {said.date or today for said in outcomes},
             (VoucherSeries.PAYOUT, VoucherSeries.GRANTS),
         )
-        for batch_id in sorted({o.batch_id for o in locked.values() if o.batch_id}):
-            batch = PaymentBatch.objects.get(pk=batch_id)
-            if batch.status == BatchStatus.APPROVED and batch.exported_at is not None:
-                mark_sent(batch, actor=actor, by_bank_file=True)  # the bank answered, so it had it
         groups: dict[tuple[str, str, dt.date | None], list[PaymentOrder]] = {}
         for said in outcomes:
             order = locked[said.order.pk]
